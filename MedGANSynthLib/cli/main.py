@@ -1,0 +1,98 @@
+"""Entry point of ``medgansynth`` and ``python -m MedGANSynthLib``.
+
+Each subcommand lives in its own module, which defines ``register(subparsers)``; the parser it adds sets
+``handler`` to a function ``(args) -> dict`` returning a JSON-able summary. Expected input problems raise
+:class:`InputError`: printed on one line, exit status 2, no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+from MedGANSynthLib import __version__
+from MedGANSynthLib.errors import Cancelled, InputError
+
+# Subcommand modules, in the order ``--help`` lists them. A module missing here is simply not offered.
+COMMAND_MODULES = (
+    "demo",
+    "suv",
+    "resample",
+    "mip",
+    "phantoms",
+    "dataset",
+    "train",
+    "sample",
+    "walk",
+    "evaluate_gan",
+    "train_virtual_pet",
+    "virtual_pet",
+    "evaluate_virtual_pet",
+    "models",
+)
+
+EXIT_INPUT_ERROR = 2
+EXIT_CANCELLED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on bad arguments already; keep its one-line message but drop the usage dump."""
+
+    def error(self, message: str) -> None:  # noqa: D401
+        self.exit(EXIT_INPUT_ERROR, f"medgansynth: error: {message} (see 'medgansynth {self.prog.split()[-1]} -h')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="medgansynth",
+        description="GAN image synthesis for PET/CT: SUV, MIPs, phantoms, GANs and CT-to-virtual-PET.",
+    )
+    parser.add_argument("--version", action="version", version=f"MedGANSynthLib {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"MedGANSynthLib.cli.cmd_{name}")
+        except ModuleNotFoundError as error:
+            if error.name == f"MedGANSynthLib.cli.cmd_{name}":
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """Options every long-running subcommand accepts."""
+    parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout when done")
+    parser.add_argument(
+        "--progress-lines",
+        action="store_true",
+        help="print machine-readable progress lines instead of a progress bar (used by the Slicer module)",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_INPUT_ERROR
+    try:
+        summary = args.handler(args)
+    except InputError as error:
+        print(f"medgansynth {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    except Cancelled as error:
+        print(f"medgansynth {args.command}: cancelled: {error}", file=sys.stderr)
+        return EXIT_CANCELLED
+    except KeyboardInterrupt:
+        print(f"medgansynth {args.command}: interrupted; no partial outputs were kept.", file=sys.stderr)
+        return EXIT_CANCELLED
+    if getattr(args, "json", False):
+        print(json.dumps(summary or {}, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
