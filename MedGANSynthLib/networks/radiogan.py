@@ -1,0 +1,192 @@
+"""RadioGAN (Amyar et al., seed 000): a class-conditional DCGAN of whole-body coronal MIP FDG-PET images.
+
+One model, five classes (normal, head & neck, oesophagus, lung cancer, lymphoma). What the paper fixes:
+latent size 100; the class goes through an Embedding of size 50 and a linear Dense layer of 15 units reshaped to the
+generator's 5 x 3 base map as an extra channel; Dense -> Reshape -> BatchNorm(momentum 0.8, Keras) then transposed
+convolutions with BatchNorm, the last layer a one-channel convolution with tanh; the discriminator has 8 conv layers
+3 x 3 stride 2 with LeakyReLU and Dropout, BatchNorm (0.8) on all but the first and the last two, its label an
+Embedding 50 -> Dense to the image size as a second input channel, and a final Dense (+ sigmoid, here a raw logit).
+
+What the paper leaves open and is chosen here (all configurable):
+- Image size. The paper does not state it. Its PET (2 mm isotropic after resampling) gives whole-body coronal MIPs
+  of roughly 430 x 340 pixels; the 5 x 3 base map fixes H:W = 5:3, and every upsampling doubles it. The default
+  160 x 96 (five upsamplings, ~5 mm pixels) keeps the body outline, the brain, bladder and lesions of a few cm
+  visible while training on a CPU in minutes; 320 x 192 (six upsamplings) is one setting away.
+- Generator widths halve per upsampling from 128 (min 8), kernels 4 x 4; discriminator widths 16, 32, 32, 64, 64,
+  128, 128, 128. With them generator + discriminator are ~1.6 M parameters (6.4 MB float32), so the three bundled
+  default models stay well under 30 MB; the label Dense layer to 160 x 96 alone is 0.77 M of them (the paper's design).
+- ReLU in the generator and LeakyReLU 0.2 with Dropout 0.25 in the discriminator (the DCGAN rules the paper cites and
+  the Keras DCGAN examples it builds on; Keras' own LeakyReLU default would be 0.3).
+- Keras BatchNormalization(momentum=0.8) keeps 80 % of the running statistics: PyTorch ``momentum=0.2``.
+- The discriminator's 8 stride-2 layers would take a 160 x 96 map below one pixel along W (96 -> 48 -> ... -> 1);
+  wherever an axis is already 1 pixel the stride along it is 1, so the network works at any configured size.
+- Keras default initialisation (Glorot uniform), since the paper states none.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.networks.config_checks import (
+    power_of_two_exponent,
+    require_fraction,
+    require_positive_int,
+    require_positive_ints,
+)
+from MedGANSynthLib.networks.gan_base import LATENT_DISTRIBUTIONS, GANDiscriminator, GANGenerator
+from MedGANSynthLib.networks.init import initialise_weights
+from MedGANSynthLib.networks.layers import activation, same_conv, same_transposed_conv
+
+BASE_HEIGHT, BASE_WIDTH = 5, 3  # the paper's 5 x 3 generator base map
+
+
+@dataclass
+class RadioGANConfig:
+    image_height: int = 160
+    image_width: int = 96
+    channels: int = 1
+    latent_dim: int = 100
+    latent_distribution: str = "normal"
+    num_classes: int = 5
+    embedding_dim: int = 50
+    generator_base_channels: int = 128
+    generator_min_channels: int = 8
+    generator_kernel_size: int = 4
+    generator_activation: str = "relu"
+    discriminator_channels: tuple[int, ...] = (16, 32, 32, 64, 64, 128, 128, 128)
+    discriminator_dropout: float = 0.25
+    leaky_slope: float = 0.2
+    batchnorm_momentum: float = 0.2  # PyTorch convention; Keras momentum 0.8
+    weight_init: str = "keras"
+
+    def __post_init__(self) -> None:
+        self.discriminator_channels = tuple(self.discriminator_channels)
+        for name in ("image_height", "image_width", "channels", "latent_dim", "embedding_dim",
+                     "generator_base_channels", "generator_min_channels", "generator_kernel_size"):
+            require_positive_int(name, getattr(self, name))
+        if not isinstance(self.num_classes, int) or self.num_classes < 0:
+            raise InputError(f"Network setting 'num_classes' must be 0 (unconditional) or more, got {self.num_classes!r}.")
+        require_positive_ints("discriminator_channels", self.discriminator_channels, min_length=3)
+        require_fraction("discriminator_dropout", self.discriminator_dropout)
+        require_fraction("batchnorm_momentum", self.batchnorm_momentum, allow_zero=False)
+        if self.latent_distribution not in LATENT_DISTRIBUTIONS:
+            raise InputError(f"latent_distribution must be one of {LATENT_DISTRIBUTIONS}, got '{self.latent_distribution}'.")
+        if self.image_height * BASE_WIDTH != self.image_width * BASE_HEIGHT:
+            raise InputError(
+                f"RadioGAN images must have H:W = 5:3 (the paper's 5 x 3 base map), got {self.image_height} x {self.image_width}."
+            )
+        self.upsamplings  # noqa: B018 - validates the power of two
+
+    @property
+    def upsamplings(self) -> int:
+        return power_of_two_exponent("RadioGAN image height", self.image_height / BASE_HEIGHT)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return (self.channels, self.image_height, self.image_width)
+
+
+class RadioGANGenerator(GANGenerator):
+    """z (100) -> Dense -> 5 x 3 map (+ label channel) -> transposed convs -> conv + tanh, (C, H, W)."""
+
+    def __init__(self, config: RadioGANConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.latent_dim = config.latent_dim
+        self.num_classes = config.num_classes
+        self.image_shape = config.image_shape
+        self.latent_distribution = config.latent_distribution
+        self.output_range = (-1.0, 1.0)
+        base = config.generator_base_channels
+        self.project = nn.Linear(config.latent_dim, base * BASE_HEIGHT * BASE_WIDTH)
+        self.project_norm = nn.BatchNorm2d(base, momentum=config.batchnorm_momentum)
+        self.project_activation = activation(config.generator_activation, config.leaky_slope)
+        if self.conditional:
+            self.label_embedding = nn.Embedding(config.num_classes, config.embedding_dim)
+            self.label_to_map = nn.Linear(config.embedding_dim, BASE_HEIGHT * BASE_WIDTH)
+        blocks: list[nn.Module] = []
+        channels = base + (1 if self.conditional else 0)
+        for step in range(config.upsamplings):
+            out = max(base >> (step + 1), config.generator_min_channels)
+            blocks += [
+                same_transposed_conv(channels, out, config.generator_kernel_size, stride=2),
+                nn.BatchNorm2d(out, momentum=config.batchnorm_momentum),
+                activation(config.generator_activation, config.leaky_slope),
+            ]
+            channels = out
+        self.upsample = nn.Sequential(*blocks)
+        self.to_image = nn.Sequential(same_conv(channels, config.channels, 3), nn.Tanh())
+        initialise_weights(self, config.weight_init)
+
+    def embed_labels(self, labels: Tensor) -> Tensor:
+        if not self.conditional:
+            return super().embed_labels(labels)
+        return self.label_embedding(labels)
+
+    def forward_embedded(self, z: Tensor, embedding: Tensor | None) -> Tensor:
+        base = self.config.generator_base_channels
+        x = self.project(z).view(z.shape[0], base, BASE_HEIGHT, BASE_WIDTH)
+        x = self.project_activation(self.project_norm(x))
+        if self.conditional:
+            if embedding is None:
+                raise InputError("RadioGAN is conditional: a class label (or label embedding) is required.")
+            label_map = self.label_to_map(embedding).view(z.shape[0], 1, BASE_HEIGHT, BASE_WIDTH)
+            x = torch.cat([x, label_map], dim=1)
+        return self.to_image(self.upsample(x))
+
+    def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        self.check_labels(labels, z.shape[0])
+        return self.forward_embedded(z, self.embed_labels(labels) if self.conditional else None)
+
+
+def discriminator_strides(height: int, width: int, layers: int) -> list[tuple[int, int]]:
+    """Stride 2 per layer and axis, except 1 along an axis that is already one pixel wide (see module notes)."""
+    strides = []
+    for _ in range(layers):
+        stride = (2 if height > 1 else 1, 2 if width > 1 else 1)
+        strides.append(stride)
+        height, width = math.ceil(height / stride[0]), math.ceil(width / stride[1])
+    return strides
+
+
+class RadioGANDiscriminator(GANDiscriminator):
+    """(image, label map) -> 8 conv layers 3 x 3 -> flatten -> Dense -> one logit."""
+
+    def __init__(self, config: RadioGANConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.num_classes = config.num_classes
+        self.image_shape = config.image_shape
+        height, width = config.image_height, config.image_width
+        if self.conditional:
+            self.label_embedding = nn.Embedding(config.num_classes, config.embedding_dim)
+            self.label_to_image = nn.Linear(config.embedding_dim, height * width)
+        channels = config.channels + (1 if self.conditional else 0)
+        widths = config.discriminator_channels
+        layers: list[nn.Module] = []
+        for index, (out, stride) in enumerate(zip(widths, discriminator_strides(height, width, len(widths)), strict=True)):
+            layers.append(same_conv(channels, out, 3, stride))
+            if 0 < index < len(widths) - 2:  # BatchNorm except on the first and the last two layers
+                layers.append(nn.BatchNorm2d(out, momentum=config.batchnorm_momentum))
+            layers += [nn.LeakyReLU(config.leaky_slope), nn.Dropout(config.discriminator_dropout)]
+            channels = out
+            height, width = math.ceil(height / stride[0]), math.ceil(width / stride[1])
+        self.features = nn.Sequential(*layers)
+        self.classify = nn.Linear(channels * height * width, 1)
+        initialise_weights(self, config.weight_init)
+
+    def forward(self, images: Tensor, labels: Tensor | None = None) -> Tensor:
+        self.check_images(images)
+        if self.conditional:
+            if labels is None:
+                raise InputError("RadioGAN's discriminator is conditional: pass the class labels of the images.")
+            label_map = self.label_to_image(self.label_embedding(labels))
+            images = torch.cat([images, label_map.view(images.shape[0], 1, *images.shape[2:])], dim=1)
+        elif labels is not None:
+            raise InputError("This discriminator is unconditional: do not pass class labels.")
+        return self.classify(self.features(images).flatten(1)).squeeze(1)

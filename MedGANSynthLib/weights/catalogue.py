@@ -1,0 +1,104 @@
+"""The catalogue of bundled models (``Resources/Models/catalogue.json``) and model look-up by id or path.
+
+A model is a pair ``<stem>.safetensors`` + ``<stem>.json`` (the model card). The catalogue lists the bundled
+ones with an id, a task ("gan" or "virtual_pet"), a title for the Slicer panel and the SHA-256 of the tensor
+file, which loading checks. Users may always pass a path to their own ``.safetensors`` instead of an id.
+
+Where the models folder is: ``$MEDGANSYNTH_MODELS`` if set, else ``Resources/Models`` beside the package — in
+the source tree (``<repo>/Resources``) and in an installed Slicer extension (the CMake build copies
+``Resources/`` next to ``MedGANSynthLib/``) alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from MedGANSynthLib.errors import InputError
+
+CATALOGUE_NAME = "catalogue.json"
+SCHEMA_VERSION = 1
+TASKS = ("gan", "virtual_pet")
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    id: str
+    task: str
+    architecture: str
+    file: str
+    title: str
+    description: str
+    sha256: str
+    classes: tuple[str, ...] = ()
+
+    def path(self, folder: Path) -> Path:
+        return folder / self.file
+
+
+def models_folder() -> Path:
+    override = os.environ.get("MEDGANSYNTH_MODELS")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "Resources" / "Models"
+
+
+def load_catalogue(folder: str | os.PathLike | None = None) -> list[CatalogueEntry]:
+    """Entries of the catalogue in ``folder`` (default: the bundled one); [] when there is no catalogue."""
+    base = Path(folder) if folder else models_folder()
+    path = base / CATALOGUE_NAME
+    if not path.exists():
+        return []
+    try:
+        data = json.loads(path.read_text())
+    except ValueError as error:
+        raise InputError(f"The model catalogue {path} is not valid JSON ({error}).") from error
+    if data.get("schema_version") != SCHEMA_VERSION or not isinstance(data.get("models"), list):
+        raise InputError(f"The model catalogue {path} has an unknown layout; expected schema_version {SCHEMA_VERSION}.")
+    entries = []
+    for raw in data["models"]:
+        try:
+            entry = CatalogueEntry(**{**raw, "classes": tuple(raw.get("classes", ()))})
+        except TypeError as error:
+            raise InputError(f"A model entry in {path} is malformed: {error}.") from error
+        if entry.task not in TASKS:
+            raise InputError(f"Model '{entry.id}' in {path} has unknown task '{entry.task}'.")
+        entries.append(entry)
+    return entries
+
+
+def resolve_model(id_or_path: str | os.PathLike, task: str | None = None, folder: str | os.PathLike | None = None) -> Path:
+    """The ``.safetensors`` file of a catalogue id or of a user path; checks the bundled file's SHA-256."""
+    text = str(id_or_path)
+    candidate = Path(text)
+    if candidate.suffix in (".safetensors", ".json") or candidate.exists():
+        tensors = candidate.with_suffix(".safetensors")
+        if not tensors.exists():
+            raise InputError(f"Model file '{tensors}' does not exist; pass a .safetensors file with its .json card.")
+        return tensors
+    base = Path(folder) if folder else models_folder()
+    entries = load_catalogue(base)
+    matches = [entry for entry in entries if entry.id == text]
+    if not matches:
+        known = ", ".join(entry.id for entry in entries if task is None or entry.task == task) or "none"
+        raise InputError(f"Unknown model '{text}'; bundled models: {known}. Or pass a path to a .safetensors file.")
+    entry = matches[0]
+    if task is not None and entry.task != task:
+        raise InputError(f"Model '{text}' is a {entry.task} model; this step needs a {task} model.")
+    path = entry.path(base)
+    if not path.exists():
+        raise InputError(f"Bundled model file {path} is missing; reinstall the extension or fetch it with git lfs.")
+    if file_sha256(path) != entry.sha256:
+        raise InputError(f"Bundled model file {path} does not match its catalogue checksum; it is damaged.")
+    return path
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
