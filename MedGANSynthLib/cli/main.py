@@ -74,7 +74,10 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_request:  # --help, --version, or a bad argument (already printed on one line)
+        return int(exit_request.code or 0)
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_INPUT_ERROR

@@ -1,0 +1,63 @@
+"""``medgansynth dataset``: build a GAN training folder (train/ + heldout/) from phantoms or your own volumes."""
+
+from __future__ import annotations
+
+import argparse
+
+from MedGANSynthLib.errors import InputError
+
+
+def register(subparsers) -> None:
+    from MedGANSynthLib.cli.main import add_common_options
+
+    parser = subparsers.add_parser(
+        "dataset",
+        help="build a training folder for a GAN from phantoms or from your own PET/CT volumes",
+        description="Writes OUTPUT/train and OUTPUT/heldout with images and labels.csv. 'mip': coronal MIPs of "
+        "whole-body PET (RadioGAN); 'brain': brain FDG-PET volumes by stage; 'ct': axial chest-CT slices.",
+    )
+    parser.add_argument("kind", choices=("mip", "brain", "ct"))
+    parser.add_argument("-o", "--output", required=True, help="output folder")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--phantoms", type=int, metavar="N",
+                        help="generate N phantom cases per class/stage (mip, brain) or N subjects (ct)")
+    source.add_argument("--labels", metavar="CSV",
+                        help="(mip) CSV 'file,label' listing your PET volumes in SUV, one per row")
+    parser.add_argument("--heldout", type=int, default=None,
+                        help="phantom cases per class kept out of training for evaluation (default: 20%%)")
+    parser.add_argument("--heldout-fraction", type=float, default=0.2, help="(--labels) share held out")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--classes", default=None, help="(mip) comma-separated lesion classes of the phantoms")
+    parser.add_argument("--voxel-mm", type=float, default=4.0, help="(mip) phantom CT voxel; MIPs are at 2 mm")
+    parser.add_argument("--slices", type=int, default=32, help="(ct) slices per simulated subject")
+    parser.add_argument("--size", type=int, default=64, help="(ct) slice size in pixels")
+    add_common_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> dict:
+    from MedGANSynthLib.cli.progress_display import progress_display
+    from MedGANSynthLib.training import dataset_builders as builders
+
+    if args.phantoms is not None and args.phantoms < 2:
+        raise InputError("--phantoms needs at least 2 cases (one to train on, one held out).")
+    heldout = args.heldout if args.heldout is not None else max(1, round(0.2 * (args.phantoms or 0)))
+    classes = [c.strip() for c in args.classes.split(",")] if args.classes else None
+    with progress_display(args.progress_lines) as progress:
+        if args.labels:
+            if args.kind != "mip":
+                raise InputError("--labels builds MIP data sets; for brain or CT data point 'train' at your folder.")
+            summary = builders.build_mip_dataset_from_volumes(args.output, args.labels, args.heldout_fraction,
+                                                              args.seed, progress=progress)
+        elif args.kind == "mip":
+            summary = builders.build_mip_dataset_from_phantoms(args.output, args.phantoms, heldout, args.seed,
+                                                               classes, args.voxel_mm, progress=progress)
+        elif args.kind == "brain":
+            summary = builders.build_brain_dataset_from_phantoms(args.output, args.phantoms, heldout, args.seed,
+                                                                 classes, progress=progress)
+        else:
+            summary = builders.build_ct_dataset_from_phantoms(args.output, args.phantoms, heldout, args.slices,
+                                                              args.size, args.seed, progress=progress)
+    if not args.json:
+        print(f"Data set written to {args.output}: {summary['counts']}")
+    return summary

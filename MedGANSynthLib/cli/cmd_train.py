@@ -1,0 +1,282 @@
+"""``medgansynth train``: train one of the papers' GANs on a folder of images, resumable, single- or multi-process.
+
+    medgansynth train --architecture radiogan --data MIPS/ -o runs/radiogan
+    torchrun --nproc_per_node=2 -m MedGANSynthLib train --architecture ct_gan --data CT/ -o runs/ct
+
+The run folder keeps ``run.json`` (the settings, so ``--resume`` rebuilds exactly the same networks), the
+checkpoint, loss tables and pictures (see :mod:`MedGANSynthLib.training.engine`) and, when finished,
+``weights/<architecture>.safetensors`` + ``.json`` model card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from MedGANSynthLib.errors import InputError
+
+ARCHITECTURE_NAMES = ("radiogan", "brain_dcgan", "ct_gan")
+LOSS_NAMES = ("bce", "wgan-gp", "hinge")
+RUN_FILE = "run.json"
+# Settings --resume takes from run.json rather than from the command line (they define the networks and data).
+_RUN_KEYS = ("architecture", "data", "labels", "stage", "loss", "lr", "n_critic", "batch_size", "seed",
+             "checkpoint_every", "network_config")
+
+
+def register(subparsers) -> None:
+    from MedGANSynthLib.cli.main import add_common_options
+
+    parser = subparsers.add_parser(
+        "train",
+        help="train a GAN (RadioGAN, brain-PET DCGAN or CT GAN) on a data folder",
+        description="Train a GAN with the paper's defaults (optimiser, learning rate, batch size, epochs); every "
+        "setting can be overridden. Checkpoints every --checkpoint-every epochs; --resume continues the same "
+        "run exactly. Runs on several processes with torchrun (DDP).",
+    )
+    parser.add_argument("--architecture", required=True, help=f"one of {', '.join(ARCHITECTURE_NAMES)}")
+    parser.add_argument("--data", help="data folder: MIP PNG/NRRD images (radiogan), PET volumes (brain_dcgan) "
+                        "or CT volumes / DICOM folders (ct_gan); optional labels.csv (file,label)")
+    parser.add_argument("-o", "--output", required=True, help="run folder (created; holds checkpoints and weights)")
+    parser.add_argument("--labels", help="labels CSV with columns file,label (default: DATA/labels.csv if present)")
+    parser.add_argument("--stage", help="brain_dcgan: train on the volumes of this stage only (e.g. NC, MCI, AD)")
+    parser.add_argument("--epochs", type=int, help="epochs (paper: radiogan 300, brain_dcgan 500)")
+    parser.add_argument("--batch-size", type=int, help="images per step (paper: brain_dcgan 64, ct_gan 16)")
+    parser.add_argument("--lr", type=float, help="learning rate of both networks (default: the paper's)")
+    parser.add_argument("--loss", choices=LOSS_NAMES, default=None, help="adversarial loss (default bce)")
+    parser.add_argument("--n-critic", type=int, help="discriminator steps per generator step (wgan-gp: 5)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    parser.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    parser.add_argument("--checkpoint-every", type=int, default=None, help="epochs between checkpoints (default 1)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --output from its checkpoint")
+    parser.add_argument("--image-size", help="image size HxW (e.g. 160x96) or N for square images")
+    parser.add_argument("--width", type=float, help="multiply every channel count of both networks (e.g. 0.25)")
+    parser.add_argument("--workers", type=int, default=0, help="data-loading worker processes (default 0)")
+    parser.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    parser.add_argument("--threads", type=int, help="CPU threads per process (default: torch's choice); 1 is "
+                        "often fastest for small models on a busy machine")
+    add_common_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from MedGANSynthLib.cli.progress_display import progress_display
+    from MedGANSynthLib.networks.registry import build_gan, config_to_dict
+    from MedGANSynthLib.training.distributed import context_from_env
+    from MedGANSynthLib.training.engine import Trainer, TrainerConfig, seed_everything
+    from MedGANSynthLib.training.gan_task import GANTask, GANTaskSettings
+    from MedGANSynthLib.training.optimizers import paper_settings
+
+    context = context_from_env()
+    if args.threads is not None:
+        if args.threads < 1:
+            raise InputError(f"--threads must be at least 1 (got {args.threads}).")
+        import torch
+
+        torch.set_num_threads(args.threads)
+    run_dir = Path(args.output)
+    settings = _run_settings(args, run_dir)
+    architecture = settings["architecture"]
+    optimizer = paper_settings(architecture, lr=settings["lr"])
+    epochs = args.epochs if args.epochs is not None else settings.get("epochs") or optimizer.epochs
+    batch_size = settings["batch_size"] or optimizer.batch_size
+    settings.update(epochs=epochs, batch_size=batch_size)
+
+    dataset = _dataset(architecture, settings)
+    network_config = dict(settings["network_config"])
+    if architecture == "radiogan":
+        network_config["num_classes"] = dataset.num_classes
+    if list(dataset.image_shape) != list(_image_shape(architecture, network_config)):
+        raise InputError(f"The data give images of shape {dataset.image_shape} but the network makes "
+                         f"{_image_shape(architecture, network_config)}; check --image-size.")
+    seed_everything(settings["seed"])  # same initial weights for the same seed (DDP also broadcasts rank 0's)
+    generator, discriminator, config = build_gan(architecture, network_config)
+    settings["network_config"] = config_to_dict(config)
+    if context.is_main:
+        _write_run_file(run_dir, settings)
+
+    task = GANTask(generator, discriminator, optimizer,
+                   GANTaskSettings(loss=settings["loss"], n_critic=settings["n_critic"]),
+                   export=_weights_exporter(architecture, dataset, settings))
+    trainer = Trainer(TrainerConfig(run_dir=run_dir, epochs=epochs, batch_size=batch_size, seed=settings["seed"],
+                                    device=args.device, checkpoint_every=settings["checkpoint_every"],
+                                    resume=args.resume, amp=not args.no_amp, num_workers=args.workers), context)
+    with progress_display(args.progress_lines) as show:
+        result = trainer.fit(task, dataset, progress=show)
+    if not context.is_main:
+        args.json = False  # one JSON summary per run, from rank 0
+    return {
+        "run_dir": str(run_dir), "architecture": architecture, "epochs": result.epochs_completed,
+        "global_step": result.global_step, "batch_size": batch_size, "world_size": context.world_size,
+        "images": len(dataset), "classes": dataset.class_names, "checkpoint": str(result.checkpoint),
+        "weights": result.exported, "images_per_second": result.images_per_second,
+        "seconds_per_epoch": result.seconds_per_epoch, "last_losses": result.last_losses, "files": result.files,
+    }
+
+
+# ---- settings --------------------------------------------------------------------------------------------------
+def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
+    """The run's settings: from run.json when resuming (the networks must match the checkpoint), else the CLI."""
+    from MedGANSynthLib.training.checkpoint import checkpoint_path
+
+    if not args.resume and checkpoint_path(run_dir).exists():  # checked before run.json could be overwritten
+        raise InputError(
+            f"'{run_dir}' already holds a training run; pass --resume to continue it or choose a new folder."
+        )
+    if args.resume:
+        saved = _read_run_file(run_dir)
+        if args.architecture != saved["architecture"]:
+            raise InputError(f"The run in '{run_dir}' trains '{saved['architecture']}', not '{args.architecture}'.")
+        return saved
+    if args.architecture not in ARCHITECTURE_NAMES:
+        raise InputError(f"Unknown architecture '{args.architecture}'; choose one of {', '.join(ARCHITECTURE_NAMES)}.")
+    if not args.data:
+        raise InputError("Pass --data with the training images (only --resume may leave it out).")
+    for name in ("epochs", "batch_size", "checkpoint_every", "n_critic"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise InputError(f"--{name.replace('_', '-')} must be at least 1 (got {value}).")
+    if args.lr is not None and not args.lr > 0:
+        raise InputError(f"--lr must be positive (got {args.lr}).")
+    return {
+        "architecture": args.architecture, "data": str(Path(args.data).resolve()),
+        "labels": str(Path(args.labels).resolve()) if args.labels else None, "stage": args.stage,
+        "loss": args.loss or "bce", "lr": args.lr, "n_critic": args.n_critic, "batch_size": args.batch_size,
+        "seed": 0 if args.seed is None else args.seed,
+        "checkpoint_every": args.checkpoint_every or 1, "epochs": args.epochs,
+        "network_config": _network_overrides(args.architecture, args.image_size, args.width),
+    }
+
+
+def _network_overrides(architecture: str, image_size: str | None, width: float | None) -> dict[str, Any]:
+    from MedGANSynthLib.networks.registry import config_from_dict, config_to_dict
+
+    values: dict[str, Any] = {}
+    if image_size:
+        height, width_px = _parse_size(image_size)
+        if architecture == "brain_dcgan":
+            if height != width_px:
+                raise InputError(f"The brain DCGAN makes square images; give --image-size N, not {image_size}.")
+            values["image_size"] = height
+        else:
+            values.update(image_height=height, image_width=width_px)
+    if width is not None:
+        if not 0 < width <= 16:
+            raise InputError(f"--width must be a factor between 0 and 16 (got {width}).")
+        defaults = config_to_dict(config_from_dict(architecture, {}))
+        for key, value in defaults.items():
+            if _is_width_setting(key):
+                scaled = [max(1, round(v * width)) for v in value] if isinstance(value, list) else \
+                    max(1, round(value * width))
+                values[key] = scaled
+    return config_to_dict(config_from_dict(architecture, values)) if values else {}
+
+
+def _is_width_setting(key: str) -> bool:
+    """Channel counts of hidden layers (not the image's channels nor the latent's)."""
+    return (key.endswith("_channels") and key not in ("latent_channels",)) or key == "discriminator_dense"
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d+)\s*(?:[xX×]\s*(\d+))?\s*", text)
+    if not match:
+        raise InputError(f"--image-size must look like 160x96 or 128, got '{text}'.")
+    height = int(match.group(1))
+    width = int(match.group(2) or height)
+    if height < 1 or width < 1:
+        raise InputError(f"--image-size must be positive, got '{text}'.")
+    return height, width
+
+
+def _image_shape(architecture: str, network_config: dict[str, Any]) -> tuple[int, int, int]:
+    from MedGANSynthLib.networks.registry import config_from_dict
+
+    return tuple(config_from_dict(architecture, network_config).image_shape)
+
+
+def _write_run_file(run_dir: Path, settings: dict[str, Any]) -> None:
+    from MedGANSynthLib.io.atomic import atomic_output
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_output(run_dir / RUN_FILE) as temp:
+        temp.write_text(json.dumps(settings, indent=2))
+
+
+def _read_run_file(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / RUN_FILE
+    if not path.is_file():
+        raise InputError(f"'{run_dir}' holds no training run to resume ({RUN_FILE} is missing); start without --resume.")
+    try:
+        settings = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise InputError(f"'{path}' is damaged; start a new run in another folder.") from error
+    missing = [key for key in _RUN_KEYS if key not in settings]
+    if missing:
+        raise InputError(f"'{path}' lacks {', '.join(missing)}; start a new run in another folder.")
+    return settings
+
+
+# ---- data and weights --------------------------------------------------------------------------------------------
+def _dataset(architecture: str, settings: dict[str, Any]):
+    from MedGANSynthLib.networks.registry import config_from_dict
+    from MedGANSynthLib.preprocessing.windows import CT_GAN_WINDOW, RADIOGAN_SUV_WINDOW
+    from MedGANSynthLib.training.datasets import (
+        BRAIN_PET_SUV_WINDOW,
+        BrainSliceDataset,
+        CTSliceDataset,
+        ImageFolderDataset,
+        window_for_output,
+    )
+
+    config = config_from_dict(architecture, settings["network_config"])
+    size = tuple(config.image_shape[1:])
+    data, labels = settings["data"], settings["labels"]
+    if architecture == "radiogan":
+        # tanh output (seed 000): SUV [0, 30] onto [-1, 1] (the paper's [0, 1] scaling, stretched to tanh's range)
+        return ImageFolderDataset(data, labels, size, window_for_output(RADIOGAN_SUV_WINDOW, (-1.0, 1.0)))
+    if architecture == "brain_dcgan":
+        dataset = BrainSliceDataset(data, labels, settings["stage"], size,
+                                    window_for_output(BRAIN_PET_SUV_WINDOW, (-1.0, 1.0)))
+        if dataset.num_classes > 1:
+            raise InputError("The brain DCGAN trains one model per stage (seed 001); pass --stage, e.g. --stage AD.")
+        return dataset
+    return CTSliceDataset(data, size, window_for_output(CT_GAN_WINDOW, (config.output_low, config.output_high)))
+
+
+def _weights_exporter(architecture: str, dataset, settings: dict[str, Any]):
+    """The finish hook: safetensors + model card through MedGANSynthLib.weights."""
+    from MedGANSynthLib.training.datasets import window_to_dict
+    from MedGANSynthLib.weights.model_card import ModelCard
+    from MedGANSynthLib.weights.safetensors_io import save_model
+
+    window = window_to_dict(dataset.window)
+    kind = {"SUV": "suv", "HU": "hu"}.get(window["units"], "intensity")
+    description = dataset.describe()
+
+    def export(generator, discriminator, run_dir: Path, summary: dict[str, Any]) -> list[Path]:
+        class_names = list(dataset.class_names) if generator.num_classes else (
+            [settings["stage"]] if settings.get("stage") else [])
+        counts = description.get("class_counts") or {(class_names[0] if class_names else "all"): len(dataset)}
+        card = ModelCard(
+            architecture=architecture,
+            config={},
+            normalisation={"kind": kind, "low": window["low"], "high": window["high"],
+                           "output_range": [window["out_low"], window["out_high"]], "window": window["name"]},
+            class_names=class_names,
+            training_data={"source": settings["data"], "description":
+                           f"{len(dataset)} training images from {settings['data']} (user data).",
+                           "counts": {str(k): int(v) for k, v in counts.items()}},
+            epochs=int(summary["epochs"]),
+            metrics={"final_epoch": {k: v for k, v in summary.get("final_epoch_losses", {}).items()
+                                     if isinstance(v, (int, float))},
+                     "training": {k: settings[k] for k in ("loss", "lr", "batch_size", "seed")}},
+        )
+        folder = run_dir / "weights"
+        folder.mkdir(parents=True, exist_ok=True)
+        return list(save_model({"generator": generator, "discriminator": discriminator}, card, folder))
+
+    return export
+
+

@@ -1,0 +1,119 @@
+"""The GAN training task: alternating discriminator and generator updates for every GAN of the library.
+
+Per step (Goodfellow et al. 2014; the papers' Keras loops, seeds 000/001/004): ``n_critic`` discriminator updates
+on a real batch and a batch of generated images, then one generator update on fresh noise. Conditional models get
+the real images' class labels for both networks (the fake images get the same labels, so each batch keeps the data
+set's class mix). WGAN-GP adds λ·penalty to the critic loss and uses n_critic = 5 by default (Gulrajani et al.).
+The real images of a step are reused for every critic update of that step (the data loader yields one batch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from MedGANSynthLib.training.engine import StepContext
+from MedGANSynthLib.training.losses import AdversarialLoss, adversarial_loss, gradient_penalty
+from MedGANSynthLib.training.optimizers import OptimizerSettings, gan_optimizers
+
+# Export hook: (generator, discriminator, run_dir, summary) -> written paths. The CLI passes one that uses
+# MedGANSynthLib.weights (safetensors + model card); without it the engine just keeps its checkpoint.
+ExportFunction = Callable[[nn.Module, nn.Module, Path, dict[str, Any]], list[Path]]
+
+
+@dataclass
+class GANTaskSettings:
+    loss: str = "bce"
+    n_critic: int | None = None  # None: 5 for wgan-gp, 1 otherwise
+    grid_samples: int = 16
+    grid_seed: int = 20240  # fixed latents, so the pictures of successive checkpoints are comparable
+
+    def critic_steps(self) -> int:
+        if self.n_critic is not None:
+            return max(1, int(self.n_critic))
+        return 5 if self.loss == "wgan-gp" else 1
+
+
+class GANTask:
+    """A :class:`~MedGANSynthLib.training.engine.TrainingTask` for a (conditional) GAN."""
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        optimizer_settings: OptimizerSettings,
+        settings: GANTaskSettings | None = None,
+        export: ExportFunction | None = None,
+    ) -> None:
+        self.generator = generator
+        self.discriminator = discriminator
+        self.optimizer_settings = optimizer_settings
+        self.settings = settings or GANTaskSettings()
+        self.loss: AdversarialLoss = adversarial_loss(self.settings.loss)
+        self.export_function = export
+        self._optimizers: dict[str, torch.optim.Optimizer] | None = None
+
+    # ---- TrainingTask --------------------------------------------------------------------------------------
+    def modules(self) -> dict[str, nn.Module]:
+        return {"generator": self.generator, "discriminator": self.discriminator}
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        if self._optimizers is None:
+            self._optimizers = gan_optimizers(self.generator, self.discriminator, self.optimizer_settings)
+        return self._optimizers
+
+    def train_step(self, batch: dict[str, torch.Tensor], ctx: StepContext) -> dict[str, float]:
+        real = batch["image"]
+        labels = batch.get("label") if self.generator.num_classes > 0 else None
+        generator_net, critic = ctx.models["generator"], ctx.models["discriminator"]
+        count = real.shape[0]
+        losses: dict[str, float] = {}
+        for _ in range(self.settings.critic_steps()):
+            latent = self.generator.sample_latent(count, generator=ctx.generator, device=ctx.device)
+            with torch.no_grad(), ctx.autocast():
+                fake = generator_net(latent, labels)
+            with ctx.autocast():
+                real_logits = critic(real, labels).float()
+                fake_logits = critic(fake, labels).float()
+                d_loss = self.loss.d_loss(real_logits, fake_logits)
+            if self.loss.gradient_penalty_weight > 0:
+                # In fp32 outside autocast: the double backward of the penalty is sensitive to fp16 rounding.
+                penalty = gradient_penalty(critic, real.float(), fake.float(), labels, generator=ctx.generator)
+                d_loss = d_loss + self.loss.gradient_penalty_weight * penalty
+                losses["gradient_penalty"] = float(penalty.detach())
+            ctx.optimize("discriminator", d_loss)
+        losses["d_loss"] = float(d_loss.detach())
+        losses["d_real"] = float(real_logits.detach().mean())
+        losses["d_fake"] = float(fake_logits.detach().mean())
+
+        latent = self.generator.sample_latent(count, generator=ctx.generator, device=ctx.device)
+        with ctx.autocast():
+            fake = generator_net(latent, labels)
+            g_loss = self.loss.g_loss(critic(fake, labels).float())
+        ctx.optimize("generator", g_loss)
+        losses["g_loss"] = float(g_loss.detach())
+        return losses
+
+    def sample_grid(self) -> torch.Tensor:
+        """Fixed latents (and, when conditional, the classes in turn) mapped from the output range to [0, 1]."""
+        count = self.settings.grid_samples
+        device = next(self.generator.parameters()).device
+        latent = self.generator.sample_latent(
+            count, generator=torch.Generator().manual_seed(self.settings.grid_seed), device=device
+        )
+        labels = None
+        if self.generator.num_classes > 0:
+            labels = torch.arange(count, device=device) % self.generator.num_classes
+        images = self.generator(latent, labels).float()
+        low, high = getattr(self.generator, "output_range", (-1.0, 1.0))
+        return ((images - low) / (high - low)).clamp(0.0, 1.0)
+
+    def export(self, run_dir: Path, summary: dict[str, Any]) -> list[Path]:
+        if self.export_function is None:
+            return []
+        return self.export_function(self.generator, self.discriminator, Path(run_dir), summary)

@@ -1,0 +1,227 @@
+"""``medgansynth train``: in-process runs with the real networks (tiny widths), bad inputs, kill and resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+import torch
+from tiny_gan import single_thread
+
+from MedGANSynthLib.cli.main import main
+from MedGANSynthLib.io.volume_io import write_volume
+from MedGANSynthLib.jobs.progress import Progress
+from MedGANSynthLib.training.checkpoint import checkpoint_path, load_checkpoint
+from MedGANSynthLib.volume import Volume
+from MedGANSynthLib.weights.safetensors_io import load_gan
+
+REPO = Path(__file__).resolve().parents[2]
+TINY_CT = ["--architecture", "ct_gan", "--image-size", "16", "--width", "0.0625", "--device", "cpu",
+           "--threads", "1"]
+
+_one_thread = pytest.fixture(autouse=True)(single_thread)
+
+
+@pytest.fixture
+def ct_folder(tmp_path) -> Path:
+    """One CT volume: 12 axial slices with a soft-tissue disc of growing radius in air."""
+    folder = tmp_path / "ct"
+    folder.mkdir()
+    hu = np.full((12, 32, 32), -1000.0, dtype=np.float32)
+    rows, cols = np.mgrid[:32, :32]
+    for k in range(12):
+        hu[k][(rows - 16) ** 2 + (cols - 16) ** 2 < (6 + k // 2) ** 2] = 40.0
+    write_volume(Volume(hu, spacing=(0.7, 0.7, 2.5), modality="CT", units="HU"), folder / "lung.nrrd")
+    return folder
+
+
+@pytest.fixture
+def mip_folder(tmp_path) -> Path:
+    """Six 20 x 12 grey PNG 'MIPs' in two free-form classes."""
+    folder = tmp_path / "mips"
+    folder.mkdir()
+    rows = []
+    for index in range(6):
+        picture = np.zeros((20, 12), dtype=np.uint8)
+        picture[2 + index: 8 + index, 3:9] = 200
+        sitk.WriteImage(sitk.GetImageFromArray(picture), str(folder / f"m{index}.png"))
+        rows.append(f"m{index}.png,{'lung cancer' if index % 2 else 'normal'}\n")
+    (folder / "labels.csv").write_text("file,label\n" + "".join(rows))
+    return folder
+
+
+def test_ct_gan_run_writes_checkpoint_tables_and_weights(tmp_path, ct_folder, capsys):
+    run = tmp_path / "run"
+    code = main(["train", *TINY_CT, "--data", str(ct_folder), "-o", str(run), "--epochs", "2",
+                 "--batch-size", "4", "--json"])
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["images"] == 12 and summary["global_step"] == 6 and summary["epochs"] == 2
+    card = json.loads((run / "weights" / "ct_gan.json").read_text())
+    # seed 004: [0, 2] scaling; the HU window is the project's [-1000, 1000]
+    assert card["normalisation"]["kind"] == "hu"
+    assert (card["normalisation"]["low"], card["normalisation"]["high"]) == (-1000.0, 1000.0)
+    assert card["normalisation"]["output_range"] == [0.0, 2.0]
+    assert card["epochs"] == 2 and card["config"]["image_height"] == 16
+    generator, discriminator, _ = load_gan(run / "weights" / "ct_gan.safetensors")
+    state = load_checkpoint(checkpoint_path(run))
+    for key, value in generator.state_dict().items():
+        assert torch.equal(value, state["modules"]["generator"][key])
+    assert discriminator is not None
+    settings = json.loads((run / "run.json").read_text())
+    assert settings["architecture"] == "ct_gan" and settings["epochs"] == 2
+
+
+def test_radiogan_with_free_form_labels(tmp_path, mip_folder, capsys):
+    run = tmp_path / "run"
+    code = main(["train", "--architecture", "radiogan", "--data", str(mip_folder), "-o", str(run),
+                 "--epochs", "1", "--batch-size", "3", "--image-size", "20x12", "--width", "0.125",
+                 "--device", "cpu", "--threads", "1", "--loss", "hinge", "--json"])
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["classes"] == ["lung cancer", "normal"] and summary["global_step"] == 2
+    generator, _, card = load_gan(run / "weights" / "radiogan.safetensors")
+    assert generator.num_classes == 2 and card.class_names == ["lung cancer", "normal"]
+    assert card.normalisation["high"] == 255.0  # PNG grey values
+
+
+def test_batch_larger_than_the_data_set_is_one_short_batch(tmp_path, ct_folder, capsys):
+    code = main(["train", *TINY_CT, "--data", str(ct_folder), "-o", str(tmp_path / "run"), "--epochs", "2",
+                 "--batch-size", "64", "--json"])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["global_step"] == 2
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--architecture", "stylegan"], "Unknown architecture 'stylegan'"),
+        (["--architecture", "ct_gan", "--epochs", "0"], "--epochs must be at least 1"),
+        (["--architecture", "ct_gan", "--image-size", "big"], "--image-size must look like"),
+        (["--architecture", "ct_gan", "--resume"], "holds no training run to resume"),
+    ],
+)
+def test_bad_arguments_give_one_line(tmp_path, ct_folder, capsys, extra, message):
+    code = main(["train", "--data", str(ct_folder), "-o", str(tmp_path / "run"), *extra])
+    error = capsys.readouterr().err
+    assert code == 2 and message in error and error.count("\n") == 1
+
+
+def test_bad_data_folders(tmp_path, mip_folder, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["train", *TINY_CT, "--data", str(empty), "-o", str(tmp_path / "a")]) == 2
+    assert "no CT volumes" in capsys.readouterr().err
+    (mip_folder / "m3.png").unlink()
+    assert main(["train", "--architecture", "radiogan", "--data", str(mip_folder), "-o", str(tmp_path / "b"),
+                 "--image-size", "20x12"]) == 2
+    error = capsys.readouterr().err
+    assert "missing" in error and "m3.png" in error and error.count("\n") == 1
+    assert not (tmp_path / "b").exists()
+
+
+def test_resume_without_checkpoint_and_refusing_to_overwrite(tmp_path, ct_folder, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_text(json.dumps({"architecture": "ct_gan", "data": str(ct_folder), "labels": None,
+                                              "stage": None, "loss": "bce", "lr": None, "n_critic": None,
+                                              "batch_size": 4, "seed": 0, "checkpoint_every": 1, "epochs": 1,
+                                              "network_config": {"image_height": 16, "image_width": 16}}))
+    assert main(["train", *TINY_CT, "-o", str(run), "--resume"]) == 2
+    assert "No training checkpoint" in capsys.readouterr().err
+    assert main(["train", *TINY_CT, "--data", str(ct_folder), "-o", str(run), "--epochs", "1"]) == 0
+    capsys.readouterr()
+    settings = (run / "run.json").read_text()
+    assert main(["train", *TINY_CT, "--data", str(ct_folder), "-o", str(run), "--epochs", "3", "--seed", "4"]) == 2
+    assert "pass --resume" in capsys.readouterr().err
+    assert (run / "run.json").read_text() == settings  # the existing run's settings are untouched
+
+
+def test_subprocess_bad_input_exits_2_without_traceback(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "MedGANSynthLib", "train", "--architecture", "nope", "--data",
+                           str(tmp_path), "-o", str(tmp_path / "run")], capture_output=True, text=True,
+                          cwd=REPO, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "Unknown architecture 'nope'" in done.stderr
+
+
+def _signal_in_epoch_three(run: Path, data: Path, signal_number: int) -> subprocess.Popen:
+    """Train 6 epochs of 6 steps (12 slices, batch 2) in a child; send the signal at step 13 (epoch 3)."""
+    command = [sys.executable, "-m", "MedGANSynthLib", "train", *TINY_CT, "--data", str(data), "-o", str(run),
+               "--epochs", "6", "--batch-size", "2", "--progress-lines"]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=dict(os.environ, OMP_NUM_THREADS="1"))
+    signalled = False
+    deadline = time.monotonic() + 120
+    try:
+        for line in process.stdout:
+            event = Progress.from_line(line.strip())
+            if event is not None and event.values.get("epoch") == 3 and event.done == 13:
+                process.send_signal(signal_number)
+                signalled = True
+                break
+            assert time.monotonic() < deadline, "training did not reach epoch 3 in time"
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+    assert signalled, process.stderr.read()[-2000:]
+    return process
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_the_last_checkpoint(tmp_path, ct_folder):
+    run = tmp_path / "run"
+    process = _signal_in_epoch_three(run, ct_folder, signal.SIGINT)
+    error = process.stderr.read()
+    assert process.returncode == 130 and "interrupted" in error and "Traceback" not in error
+    state = load_checkpoint(checkpoint_path(run))
+    assert state["epoch"] in (2, 3) and state["global_step"] == 6 * state["epoch"]
+    assert not (run / "weights").exists()  # nothing exported for an unfinished run
+    assert not [p for p in run.rglob(".*") if p.is_file()], "temporary files left behind"
+
+
+def test_killed_mid_epoch_then_resumed_finishes(tmp_path, ct_folder, capsys):
+    run = tmp_path / "run"
+    _signal_in_epoch_three(run, ct_folder, signal.SIGKILL)
+    state = load_checkpoint(checkpoint_path(run))
+    assert state["epoch"] in (2, 3) and state["global_step"] == 6 * state["epoch"]
+    code = main(["train", *TINY_CT, "-o", str(run), "--resume", "--json"])
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["epochs"] == 6 and summary["global_step"] == 36
+    history = json.loads((run / "losses.json").read_text())
+    assert [row["step"] for row in history["steps"]] == list(range(1, 37))
+    assert [row["epoch"] for row in history["epochs"]] == [1, 2, 3, 4, 5, 6]
+    assert not [p for p in run.rglob(".*") if p.is_file()], "temporary files left behind"
+    assert (run / "weights" / "ct_gan.safetensors").is_file()
+
+
+def test_brain_dcgan_trains_one_stage(tmp_path, capsys):
+    folder = tmp_path / "brains"
+    folder.mkdir()
+    rows, cols = np.mgrid[:24, :24]
+    head = ((rows - 12) ** 2 + (cols - 12) ** 2 < 81).astype(np.float32)
+    for name, uptake in (("nc", 9.0), ("ad", 6.0)):
+        suv = np.stack([head * uptake * (0.5 + k / 10) for k in range(8)])
+        write_volume(Volume(suv, spacing=(2.0, 2.0, 2.0), modality="PT", units="SUV"), folder / f"{name}.nrrd")
+    (folder / "labels.csv").write_text("file,stage\nnc.nrrd,NC\nad.nrrd,AD\n")
+    common = ["train", "--architecture", "brain_dcgan", "--data", str(folder), "--image-size", "32",
+              "--width", "0.125", "--device", "cpu", "--threads", "1", "--epochs", "1", "--batch-size", "4"]
+    assert main([*common, "-o", str(tmp_path / "both")]) == 2
+    assert "--stage" in capsys.readouterr().err
+    assert main([*common, "-o", str(tmp_path / "ad"), "--stage", "AD", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["images"] == 6 and summary["classes"] == []  # centres 1..6 of 8 slices, one GAN per stage
+    card = json.loads((tmp_path / "ad" / "weights" / "brain_dcgan_AD.json").read_text())
+    assert card["class_names"] == ["AD"] and card["normalisation"]["kind"] == "suv"
+    assert card["normalisation"]["high"] == 15.0 and card["normalisation"]["output_range"] == [-1.0, 1.0]

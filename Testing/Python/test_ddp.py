@@ -1,0 +1,97 @@
+"""DistributedDataParallel through torchrun on the CPU (gloo), two processes, tiny networks and data."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from MedGANSynthLib.jobs.progress import Progress
+from MedGANSynthLib.training.checkpoint import checkpoint_path, load_checkpoint
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parents[1]
+
+RANK_SCRIPT = textwrap.dedent("""
+    import os, sys
+    sys.path.insert(0, {tests!r})
+    import torch
+    from tiny_gan import BlobDataset, TinyDiscriminator, TinyGenerator
+    from MedGANSynthLib.training.engine import Trainer, TrainerConfig, seed_everything
+    from MedGANSynthLib.training.gan_task import GANTask, GANTaskSettings
+    from MedGANSynthLib.training.optimizers import paper_settings
+
+    rank = int(os.environ["RANK"])
+    seed_everything(100 + rank)  # different initial weights per rank: the trainer must broadcast rank 0's
+    task = GANTask(TinyGenerator(num_classes=2), TinyDiscriminator(num_classes=2),
+                   paper_settings("radiogan", lr=2e-3), GANTaskSettings(loss=sys.argv[2], grid_samples=4))
+    config = TrainerConfig(run_dir=sys.argv[1], epochs=2, batch_size=4, seed=7, device="cpu")
+    result = Trainer(config).fit(task, BlobDataset(count=20, num_classes=2))
+    params = {{f"{{m}}.{{k}}": v.detach().clone() for m, net in task.modules().items()
+              for k, v in net.named_parameters()}}
+    torch.save(params, os.path.join(sys.argv[1], f"rank{{rank}}_params.pt"))
+    print("STEPS", rank, result.global_step, flush=True)
+""")
+
+
+def _torchrun(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", *args]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=240)
+
+
+@pytest.mark.parametrize("loss", ["bce", "wgan-gp"])
+def test_two_ranks_end_with_identical_parameters(tmp_path, loss):
+    script = tmp_path / "rank_script.py"
+    script.write_text(RANK_SCRIPT.format(tests=str(TESTS)))
+    run = tmp_path / "run"
+    done = _torchrun(str(script), str(run), loss, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    # 20 images over 2 ranks = 10 per rank, batch 4 -> 3 steps per epoch (4, 4, 2), 2 epochs
+    assert sorted(line for line in done.stdout.splitlines() if line.startswith("STEPS")) == \
+        ["STEPS 0 6", "STEPS 1 6"]
+    first = torch.load(run / "rank0_params.pt", weights_only=True)
+    second = torch.load(run / "rank1_params.pt", weights_only=True)
+    assert first.keys() == second.keys()
+    assert all(torch.equal(first[key], second[key]) for key in first)
+    state = load_checkpoint(checkpoint_path(run))
+    assert state["epoch"] == 2 and state["global_step"] == 6
+    assert len(state["history"]["steps"]) == 6  # rank 0's steps only
+    for key, value in state["modules"]["generator"].items():
+        if f"generator.{key}" in first:
+            assert torch.equal(value, first[f"generator.{key}"])
+    assert sorted(p.name for p in (run / "samples").iterdir()) == ["epoch_0001.png", "epoch_0002.png"]
+    assert not [p for p in run.rglob(".*") if p.is_file()]
+
+
+def test_cli_under_torchrun(tmp_path):
+    from MedGANSynthLib.io.volume_io import write_volume
+    from MedGANSynthLib.volume import Volume
+
+    data = tmp_path / "ct"
+    data.mkdir()
+    hu = np.full((10, 24, 24), -1000.0, dtype=np.float32)
+    hu[:, 6:18, 6:18] = 40.0
+    write_volume(Volume(hu, modality="CT", units="HU"), data / "ct.nrrd")
+    run = tmp_path / "run"
+    done = _torchrun("-m", "MedGANSynthLib", "train", "--architecture", "ct_gan", "--data", str(data),
+                     "-o", str(run), "--epochs", "2", "--batch-size", "2", "--image-size", "16", "--width", "0.0625",
+                     "--device", "cpu", "--progress-lines", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    events = [Progress.from_line(line) for line in done.stdout.splitlines()]
+    events = [event for event in events if event is not None]
+    # 10 slices / 2 ranks = 5 each, batch 2 -> 2 steps per epoch (the lone 5th image would be a batch of one,
+    # which batch-norm cannot train on, so it is dropped); only rank 0 reports, once per step
+    assert [event.done for event in events] == [1, 2, 3, 4]
+    rest = "\n".join(line for line in done.stdout.splitlines() if Progress.from_line(line) is None)
+    summary = json.loads(rest)  # printed once (rank 0), so the rest of stdout is one JSON document
+    assert summary["world_size"] == 2 and summary["global_step"] == 4
+    assert (run / "weights" / "ct_gan.safetensors").is_file()
+    assert load_checkpoint(checkpoint_path(run))["epoch"] == 2
