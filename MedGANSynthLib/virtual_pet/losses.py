@@ -1,0 +1,67 @@
+"""Losses of the virtual-PET networks (Ben-Cohen et al., seed 002, section 2.4 "Loss Weights").
+
+The paper weights the pixel-wise L2 loss by the true SUV of each pixel, so the rare high-uptake pixels (malignant
+tumours, SUV > 2.5) dominate the gradient although most pixels are low. A weight of exactly SUV would give air
+(SUV 0) no weight at all, so the network could put anything outside the body; we therefore use
+
+    w = weight_offset + clip(true_SUV, 0, max_suv)        (defaults: weight_offset = 1, max_suv = 20)
+    loss = sum(w * (pred - target)^2) / sum(w)
+
+over every pixel of the batch: background still counts (w = 1), a tumour pixel of SUV 8 counts 9 times as much,
+the clip at the paper's SUV range [0, 20] bounds the weight, and dividing by the sum of weights keeps the loss on
+the scale of a mean squared error whatever the uptake in the batch.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from MedGANSynthLib.training.losses import bce_d_loss, bce_g_loss
+
+SUV_RANGE_MAX = 20.0
+"""Upper end of the paper's SUV window [0, 20]."""
+PIX2PIX_RECONSTRUCTION_WEIGHT = 100.0
+"""lambda of pix2pix (Isola et al.) for its reconstruction term; the paper keeps pix2pix's settings."""
+
+
+def suv_weights(true_suv: torch.Tensor, weight_offset: float = 1.0, max_suv: float = SUV_RANGE_MAX) -> torch.Tensor:
+    return weight_offset + true_suv.clamp(0.0, max_suv)
+
+
+def suv_weighted_l2(
+    pred: torch.Tensor,
+    target_suv_normalised: torch.Tensor,
+    true_suv: torch.Tensor,
+    weight_offset: float = 1.0,
+    max_suv: float = SUV_RANGE_MAX,
+) -> torch.Tensor:
+    """Squared error weighted by ``weight_offset + clip(true_suv, 0, max_suv)``, divided by the sum of weights.
+
+    ``pred`` and ``target_suv_normalised`` are in the network's normalised units; ``true_suv`` is the same target in
+    SUV (the weight must come from the true uptake, not the normalised value). All three have the same shape.
+    """
+    weights = suv_weights(true_suv.detach(), weight_offset, max_suv)
+    return (weights * (pred - target_suv_normalised) ** 2).sum() / weights.sum()
+
+
+def adversarial_bce(logits: torch.Tensor, real: bool) -> torch.Tensor:
+    """pix2pix's GAN term (the same BCE-with-logits as ``training.losses``): binary cross-entropy of the PatchGAN logits against all-real or all-fake labels."""
+    labels = torch.ones_like(logits) if real else torch.zeros_like(logits)
+    return F.binary_cross_entropy_with_logits(logits, labels)
+
+
+def generator_loss(
+    fake_logits: torch.Tensor,
+    pred: torch.Tensor,
+    target_suv_normalised: torch.Tensor,
+    true_suv: torch.Tensor,
+    reconstruction_weight: float = PIX2PIX_RECONSTRUCTION_WEIGHT,
+) -> torch.Tensor:
+    """Fool the discriminator and stay close to the real PET in the SUV-weighted L2 sense (paper 2.3)."""
+    return bce_g_loss(fake_logits) + reconstruction_weight * suv_weighted_l2(pred, target_suv_normalised, true_suv)
+
+
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """Half the sum of the real and fake BCE terms (pix2pix halves D's loss to slow it relative to G)."""
+    return 0.5 * bce_d_loss(real_logits, fake_logits)

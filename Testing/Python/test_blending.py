@@ -1,0 +1,108 @@
+"""Laplacian-pyramid blending against an independent OpenCV construction and its defining properties."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.virtual_pet.blending import laplacian_blend, pyramid_expand, pyramid_reduce, usable_levels
+
+
+def _images(rng, n=1, shape=(37, 45)):
+    fcn = rng.uniform(0.0, 6.0, size=(n, 1, *shape))
+    gan = rng.uniform(0.0, 6.0, size=(n, 1, *shape))
+    return torch.from_numpy(fcn), torch.from_numpy(gan)
+
+
+# --- independent reference with OpenCV --------------------------------------------------------------------
+# cv2.pyrDown blurs with [1 4 6 4 1]/16 and BORDER_REFLECT_101, then keeps even pixels. cv2.pyrUp replicates
+# its last row/column at the bottom/right border, so the reference mirrors the coarse image by one pixel with
+# cv2.copyMakeBorder(BORDER_REFLECT_101) first and crops the expansion: every kept pixel then comes from
+# mirrored neighbours on all four sides, the boundary rule the library documents.
+def _cv_expand(coarse: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    padded = cv2.copyMakeBorder(coarse, 1, 1, 1, 1, cv2.BORDER_REFLECT_101)
+    return cv2.pyrUp(padded)[2 : 2 + shape[0], 2 : 2 + shape[1]]
+
+
+def _cv_blend(fcn: np.ndarray, gan: np.ndarray, mask: np.ndarray, levels: int) -> np.ndarray:
+    def gaussian(image):
+        pyramid = [image]
+        for _ in range(levels):
+            pyramid.append(cv2.pyrDown(pyramid[-1]))
+        return pyramid
+
+    def laplacian(image):
+        g = gaussian(image)
+        return [g[i] - _cv_expand(g[i + 1], g[i].shape) for i in range(levels)] + [g[-1]]
+
+    weights, a, b = gaussian(mask), laplacian(fcn), laplacian(gan)
+    mixed = [w * x + (1 - w) * y for w, x, y in zip(weights, a, b, strict=True)]
+    result = mixed[-1]
+    for detail in reversed(mixed[:-1]):
+        result = _cv_expand(result, detail.shape) + detail
+    return result
+
+
+@pytest.mark.parametrize("shape", [(37, 45), (64, 64), (33, 20)])
+def test_pyramid_operators_equal_opencv(rng, shape):
+    image = rng.normal(size=shape)
+    tensor = torch.from_numpy(image)[None, None]
+    np.testing.assert_allclose(pyramid_reduce(tensor)[0, 0].numpy(), cv2.pyrDown(image), atol=1e-12)
+    coarse = cv2.pyrDown(image)
+    np.testing.assert_allclose(
+        pyramid_expand(torch.from_numpy(coarse)[None, None], shape)[0, 0].numpy(), _cv_expand(coarse, shape),
+        atol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("levels", [1, 3, 4])
+def test_blend_equals_opencv_reference(rng, levels):
+    fcn, gan = _images(rng)
+    expected = _cv_blend(fcn[0, 0].numpy(), gan[0, 0].numpy(), (fcn[0, 0].numpy() > 2.5).astype(np.float64), levels)
+    blended = laplacian_blend(fcn, gan, threshold_suv=2.5, levels=levels)
+    np.testing.assert_allclose(blended[0, 0].numpy(), expected, atol=1e-10)
+    # float32 on the same data agrees to float32 precision
+    blended32 = laplacian_blend(fcn.float(), gan.float(), threshold_suv=2.5, levels=levels)
+    np.testing.assert_allclose(blended32[0, 0].numpy(), expected, atol=2e-5)
+
+
+def test_identical_images_blend_to_themselves(rng):
+    image, _ = _images(rng)
+    np.testing.assert_allclose(laplacian_blend(image, image.clone()).numpy(), image.numpy(), atol=1e-12)
+
+
+def test_all_ones_mask_gives_fcn_and_all_zeros_gives_gan(rng):
+    fcn, gan = _images(rng)
+    ones, zeros = torch.ones_like(fcn), torch.zeros_like(fcn)
+    np.testing.assert_allclose(laplacian_blend(fcn, gan, mask=ones).numpy(), fcn.numpy(), atol=1e-12)
+    np.testing.assert_allclose(laplacian_blend(fcn, gan, mask=zeros).numpy(), gan.numpy(), atol=1e-12)
+    # threshold mask: FCN above 2.5 everywhere -> FCN; nowhere -> GAN
+    np.testing.assert_allclose(laplacian_blend(fcn + 3.0, gan).numpy(), (fcn + 3.0).numpy(), atol=1e-12)
+    np.testing.assert_allclose(laplacian_blend(fcn * 0.0, gan).numpy(), gan.numpy(), atol=1e-12)
+
+
+def test_batch_equals_singles(rng):
+    fcn, gan = _images(rng, n=3)
+    batch = laplacian_blend(fcn, gan)
+    singles = torch.cat([laplacian_blend(fcn[i : i + 1], gan[i : i + 1]) for i in range(3)])
+    np.testing.assert_allclose(batch.numpy(), singles.numpy(), atol=1e-12)
+
+
+def test_blend_far_from_the_mask_keeps_the_gan_image():
+    fcn = torch.zeros(1, 1, 64, 64, dtype=torch.float64)
+    fcn[..., 28:36, 28:36] = 8.0
+    gan = torch.full_like(fcn, 1.0)
+    blended = laplacian_blend(fcn, gan, levels=3)
+    # The coarse mask levels spread the lesion's weight smoothly, but 20+ pixels away it is below 1e-6.
+    np.testing.assert_allclose(blended[..., :8, :8].numpy(), 1.0, atol=1e-6)
+    assert float(blended[0, 0, 32, 32]) > 4.0
+
+
+def test_levels_shrink_on_small_images_and_shapes_are_checked():
+    assert usable_levels(5, 5, 4) == 1
+    assert usable_levels(256, 256, 4) == 4
+    with pytest.raises(InputError, match="same shape|one shape"):
+        laplacian_blend(torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 8, 9))

@@ -1,0 +1,175 @@
+"""Virtual-PET networks (FCN-4s, pix2pix U-Net, 70x70 PatchGAN) and the SUV-weighted loss."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.networks.fcn4s import FCN4s, FCN4sConfig, load_vgg16_weights
+from MedGANSynthLib.networks.patchgan import PatchGANConfig, PatchGANDiscriminator, receptive_field
+from MedGANSynthLib.networks.unet_pix2pix import UNetConfig, UNetGenerator
+from MedGANSynthLib.virtual_pet.losses import adversarial_bce, suv_weighted_l2
+
+TINY_FCN = FCN4sConfig(width=0.0625, fc_channels=256, fc6_kernel=3)
+TINY_UNET = UNetConfig(depth=4, width=0.125)
+
+
+@pytest.mark.parametrize("size", [(32, 32), (37, 45), (64, 19)])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_tiny_networks_keep_the_input_size(size, channels):
+    torch.manual_seed(0)
+    x = torch.rand(2, channels, *size)
+    fcn = FCN4s(FCN4sConfig(in_channels=channels, width=0.0625, fc_channels=256, fc6_kernel=3)).eval()
+    unet = UNetGenerator(UNetConfig(in_channels=channels, depth=4, width=0.125)).eval()
+    with torch.no_grad():
+        assert fcn(x).shape == (2, 1, *size)
+        assert unet(x).shape == (2, 1, *size)
+        assert float(unet(x).abs().max()) <= 1.0  # tanh output for normalised SUV in [-1, 1]
+
+
+def test_paper_configurations_give_256_outputs_and_paper_sizes():
+    # Meta tensors: shapes only, no memory or arithmetic, so the 134 M-parameter paper FCN costs nothing.
+    with torch.device("meta"):
+        fcn, unet, patch = FCN4s(FCN4sConfig()), UNetGenerator(UNetConfig()), PatchGANDiscriminator()
+        x = torch.empty(1, 1, 256, 256)
+        assert fcn(x).shape == (1, 1, 256, 256)
+        assert unet(x).shape == (1, 1, 256, 256)
+        # 256 -> 128 -> 64 -> 32 (stride 2), -> 31 -> 30 (4x4, stride 1, padding 1): pix2pix's 30x30 patch map.
+        assert patch(x, x).shape == (1, 1, 30, 30)
+    # VGG-16 convolutions: 3x3 kernels, channels 64-128-256-512-512 with 2,2,3,3,3 layers (Simonyan & Zisserman).
+    convs = fcn.vgg_convolutions()
+    assert [c.out_channels for c in convs] == [64] * 2 + [128] * 2 + [256] * 3 + [512] * 6
+    assert all(c.kernel_size == (3, 3) for c in convs)
+    assert fcn.fc6[0].kernel_size == (7, 7) and fcn.fc7[0].kernel_size == (1, 1)
+    # U-Net: 8 encoder convs C64-...-C512 and 8 transposed convs, all 4x4 stride 2.
+    assert [layer[0].out_channels for layer in unet.encoder] == [64, 128, 256, 512, 512, 512, 512, 512]
+    ups = [layer[0] for layer in unet.decoder] + [unet.final]
+    assert [u.in_channels for u in ups] == [512, 1024, 1024, 1024, 1024, 512, 256, 128]
+    assert all(u.kernel_size == (4, 4) and u.stride == (2, 2) for u in ups)
+    assert [any(isinstance(m, torch.nn.Dropout) for m in layer) for layer in unet.decoder] == [True] * 3 + [False] * 4
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in unet.encoder[0])
+    # Reference pix2pix unet_256 (ngf 64, 1 in, 1 out) has 54,408,385 parameters: count them by layer shapes.
+    expected = 0
+    enc = [64, 128, 256, 512, 512, 512, 512, 512]
+    for i, c in enumerate(enc):
+        expected += (1 if i == 0 else enc[i - 1]) * c * 16 + (c if i in (0, 7) else 2 * c)  # bias or BN affine
+    dec_out = [512, 512, 512, 512, 256, 128, 64]
+    dec_in = [512] + [2 * c for c in dec_out[:-1]]
+    expected += sum(i * o * 16 + 2 * o for i, o in zip(dec_in, dec_out, strict=True)) + 128 * 16 + 1
+    assert sum(p.numel() for p in unet.parameters()) == expected == 54_408_385
+
+
+def test_patchgan_receptive_field_is_70_by_arithmetic_and_by_gradient():
+    # Independent arithmetic: five 4x4 layers with strides 2, 2, 2, 1, 1; walk back from one output pixel.
+    field, jump = 1, 1
+    for stride in (2, 2, 2, 1, 1):
+        field += (4 - 1) * jump
+        jump *= stride
+    assert field == 70 == receptive_field(PatchGANConfig())
+    # Empirical: the input pixels whose gradient reaches one interior logit form a 70x70 square.
+    torch.manual_seed(0)
+    model = PatchGANDiscriminator(PatchGANConfig(width=0.125)).eval()
+    ct = torch.rand(1, 1, 160, 160, requires_grad=True)
+    pet = torch.rand(1, 1, 160, 160)
+    logits = model(ct, pet)
+    logits[0, 0, 8, 8].backward()
+    rows, cols = np.nonzero(ct.grad[0, 0].numpy())
+    assert rows.max() - rows.min() + 1 == 70 and cols.max() - cols.min() + 1 == 70
+
+
+@pytest.mark.parametrize("skip", ["score_pool2", "score_pool3", "score_pool4"])
+def test_fcn4s_uses_pool2_pool3_and_pool4_skips(skip):
+    torch.manual_seed(1)
+    model = FCN4s(TINY_FCN).eval()
+    x = torch.rand(1, 1, 64, 64)
+    with torch.no_grad():
+        reference = model(x)
+        handle = getattr(model, skip).register_forward_hook(lambda module, args, out: torch.zeros_like(out))
+        without = model(x)
+        handle.remove()
+    assert (reference - without).abs().max() > 1e-4
+    # Pool2 has stride 4, so its score map is 1/4 of the input per side before the last x4 upsampling.
+    shapes = {}
+
+    def record(module, args, out):
+        shapes["s"] = out.shape
+
+    hook = model.score_pool2.register_forward_hook(record)
+    with torch.no_grad():
+        model(x)
+    hook.remove()
+    assert shapes["s"][-2:] == (16, 16)
+
+
+def test_upsampling_layers_start_bilinear():
+    model = FCN4s(TINY_FCN)
+    # Upsampling a constant map by a bilinear x2 kernel gives the same constant away from the border.
+    constant = torch.full((1, 1, 6, 6), 3.0)
+    with torch.no_grad():
+        up2, up4 = model.up_to_pool4(constant), model.up_to_input(constant)
+    assert up2.shape[-1] == 12 and up4.shape[-1] == 24
+    assert torch.allclose(up2[..., 2:-2, 2:-2], torch.tensor(3.0))
+    assert torch.allclose(up4[..., 4:-4, 4:-4], torch.tensor(3.0))
+
+
+def test_vgg16_weights_load_from_a_local_torchvision_file(tmp_path):
+    generator = torch.Generator().manual_seed(3)
+    state, index, previous = {}, 0, 3
+    for n_convs, channels in ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512)):
+        for _ in range(n_convs):  # torchvision indices: conv at i, ReLU at i+1, pool after each block
+            state[f"features.{index}.weight"] = torch.randn(channels, previous, 3, 3, generator=generator)
+            state[f"features.{index}.bias"] = torch.randn(channels, generator=generator)
+            previous, index = channels, index + 2
+        index += 1
+    path = tmp_path / "vgg16.safetensors"
+    save_file(state, str(path))
+    model = FCN4s(FCN4sConfig(in_channels=3, fc_channels=8, fc6_kernel=1))
+    loaded = load_vgg16_weights(model, path)
+    assert len(loaded) == 13 and loaded[-1] == "features.28"
+    assert torch.equal(model.block5[4].weight, state["features.28.weight"])
+    # A one-channel model gets the RGB filters summed over colour: grey input gives VGG's response.
+    grey = FCN4s(FCN4sConfig(in_channels=1, fc_channels=8, fc6_kernel=1))
+    torch.save(state, tmp_path / "vgg16.pth")
+    load_vgg16_weights(grey, tmp_path / "vgg16.pth")
+    assert torch.allclose(grey.block1[0].weight[:, 0], state["features.0.weight"].sum(dim=1))
+    with pytest.raises(InputError, match="width=1"):
+        load_vgg16_weights(FCN4s(FCN4sConfig(in_channels=3, width=0.5, fc_channels=8)), path)
+    with pytest.raises(InputError, match="does not exist"):
+        load_vgg16_weights(model, tmp_path / "missing.safetensors")
+
+
+def test_suv_weighted_l2_matches_hand_arithmetic():
+    pred = torch.tensor([[0.10, 0.50], [0.00, 0.30]])
+    target = torch.tensor([[0.00, 0.40], [0.10, 0.30]])
+    true_suv = torch.tensor([[0.0, 8.0], [30.0, 2.0]])
+    # w = 1 + clip(SUV, 0, 20) = 1, 9, 21, 3; squared errors 0.01, 0.01, 0.01, 0.
+    expected = (1 * 0.01 + 9 * 0.01 + 21 * 0.01 + 3 * 0.0) / (1 + 9 + 21 + 3)
+    assert math.isclose(float(suv_weighted_l2(pred, target, true_suv)), expected, rel_tol=1e-6)
+
+
+def test_adversarial_bce_matches_hand_arithmetic():
+    logits = torch.tensor([0.0, 2.0])
+    # -log(sigmoid(x)) = log(1 + e^-x); -log(1 - sigmoid(x)) = log(1 + e^x)
+    real = (math.log(2.0) + math.log(1 + math.exp(-2.0))) / 2
+    fake = (math.log(2.0) + math.log(1 + math.exp(2.0))) / 2
+    assert math.isclose(float(adversarial_bce(logits, real=True)), real, rel_tol=1e-6)
+    assert math.isclose(float(adversarial_bce(logits, real=False)), fake, rel_tol=1e-6)
+
+
+def test_pix2pix_losses_combine_the_terms_by_hand():
+    from MedGANSynthLib.virtual_pet.losses import discriminator_loss, generator_loss
+
+    fake, real = torch.tensor([0.0, 2.0]), torch.tensor([1.0, -1.0])
+    pred, target, suv = torch.tensor([0.2, 0.4]), torch.tensor([0.0, 0.4]), torch.tensor([4.0, 0.0])
+    # G: -mean(log sigmoid(fake)) + 100 * (5 * 0.04 + 1 * 0) / (5 + 1)
+    g = (math.log(2.0) + math.log(1 + math.exp(-2.0))) / 2 + 100 * (5 * 0.04) / 6
+    assert math.isclose(float(generator_loss(fake, pred, target, suv)), g, rel_tol=1e-5)
+    # D: half of [-mean(log sigmoid(real)) - mean(log(1 - sigmoid(fake)))]
+    d_real = (math.log(1 + math.exp(-1.0)) + math.log(1 + math.exp(1.0))) / 2
+    d_fake = (math.log(2.0) + math.log(1 + math.exp(2.0))) / 2
+    assert math.isclose(float(discriminator_loss(real, fake)), 0.5 * (d_real + d_fake), rel_tol=1e-6)

@@ -1,0 +1,214 @@
+"""Whole-volume virtual-PET inference: geometry, slab equivalence, bounded memory, input checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from MedGANSynthLib.errors import Cancelled, InputError
+from MedGANSynthLib.jobs.progress import CancelToken
+from MedGANSynthLib.networks.fcn4s import FCN4s, FCN4sConfig
+from MedGANSynthLib.networks.unet_pix2pix import UNetConfig, UNetGenerator
+from MedGANSynthLib.virtual_pet.inference import VirtualPETConfig, predict_virtual_pet
+from MedGANSynthLib.volume import Volume
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def tiny_networks(in_channels: int = 1, seed: int = 0):
+    torch.manual_seed(seed)
+    fcn = FCN4s(FCN4sConfig(in_channels=in_channels, width=0.0625, fc_channels=128, fc6_kernel=3,
+                            output_activation="sigmoid"))
+    gan = UNetGenerator(UNetConfig(in_channels=in_channels, depth=4, width=0.125))
+    return fcn.eval(), gan.eval()
+
+
+@pytest.fixture
+def oblique_ct(oblique_volume, rng) -> Volume:
+    """The conftest oblique, anisotropic geometry with CT values: air, a soft-tissue body, a bone, noise."""
+    k, j, i = np.mgrid[0:9, 0:40, 36 - 36 : 36]
+    body = ((j - 20) / 16.0) ** 2 + ((i - 18) / 14.0) ** 2 < 1.0
+    bone = ((j - 24) / 4.0) ** 2 + ((i - 18) / 4.0) ** 2 < 1.0
+    hu = np.where(body, 40.0, -1000.0) + np.where(bone, 700.0, 0.0) + rng.normal(0, 20, size=body.shape)
+    return Volume(hu.astype(np.float32), spacing=oblique_volume.spacing, origin=oblique_volume.origin,
+                  direction=oblique_volume.direction, modality="CT", units="HU")
+
+
+def test_outputs_are_on_the_exact_ct_grid(oblique_ct):
+    fcn, gan = tiny_networks()
+    config = VirtualPETConfig(slab_size=4, return_fcn=True, return_gan=True, uncertainty_passes=2)
+    result = predict_virtual_pet(oblique_ct, fcn, gan, config, device="cpu")
+    for volume in (result.blended, result.fcn, result.gan, result.uncertainty):
+        assert volume.array.shape == oblique_ct.array.shape
+        assert volume.spacing == oblique_ct.spacing and volume.origin == oblique_ct.origin
+        assert np.array_equal(volume.direction, oblique_ct.direction)
+        assert volume.array.dtype == np.float32 and volume.units == "SUV"
+        assert np.all(volume.array >= 0) and np.all(volume.array <= 20.0 + 1e-4)
+    assert result.uncertainty.array.max() > 0  # dropout really varied the GAN output
+
+
+def test_fcn_output_is_the_network_on_the_windowed_slice_scaled_to_suv(oblique_ct):
+    fcn, gan = tiny_networks()
+    result = predict_virtual_pet(oblique_ct, fcn, gan, VirtualPETConfig(return_fcn=True), device="cpu")
+    # Paper window by hand: clip to [-160, 240] HU, scale to [0, 1]; sigmoid output x 20 = SUV.
+    hu = oblique_ct.array[4].astype(np.float64)
+    windowed = (np.minimum(np.maximum(hu, -160.0), 240.0) + 160.0) / 400.0
+    with torch.no_grad():
+        expected = fcn(torch.from_numpy(windowed).float()[None, None])[0, 0].numpy() * 20.0
+    np.testing.assert_allclose(result.fcn.array[4], expected, atol=1e-4)
+
+
+def test_blended_volume_is_the_pyramid_blend_of_the_fcn_and_gan_volumes(oblique_ct):
+    """Wiring: FCN and GAN in SUV, mask = FCN > threshold (the blend itself is tested in test_blending.py)."""
+    from MedGANSynthLib.virtual_pet.blending import laplacian_blend
+
+    fcn, gan = tiny_networks()
+    fcn_only = predict_virtual_pet(oblique_ct, fcn, gan, VirtualPETConfig(return_fcn=True), device="cpu").fcn
+    # An untrained FCN is far from real SUVs; threshold at its median so both sides of the mask are exercised.
+    threshold = float(np.median(fcn_only.array))
+    config = VirtualPETConfig(return_fcn=True, return_gan=True, threshold_suv=threshold)
+    result = predict_virtual_pet(oblique_ct, fcn, gan, config, device="cpu")
+    expected = laplacian_blend(torch.from_numpy(result.fcn.array)[:, None],
+                               torch.from_numpy(result.gan.array)[:, None], threshold_suv=threshold)[:, 0]
+    np.testing.assert_allclose(result.blended.array, expected.numpy(), atol=1e-5)
+    assert not np.allclose(result.blended.array, result.fcn.array, atol=1e-3)
+    assert not np.allclose(result.blended.array, result.gan.array, atol=1e-3)
+
+
+@pytest.mark.parametrize("in_channels", [1, 3])
+def test_slab_inference_equals_whole_volume_inference(oblique_ct, in_channels):
+    fcn, gan = tiny_networks(in_channels)
+    whole = predict_virtual_pet(oblique_ct, fcn, gan, VirtualPETConfig(slab_size=9, return_gan=True), device="cpu")
+    for slab_size in (1, 4):
+        slabs = predict_virtual_pet(oblique_ct, fcn, gan, VirtualPETConfig(slab_size=slab_size, return_gan=True),
+                                    device="cpu")
+        np.testing.assert_allclose(slabs.blended.array, whole.blended.array, atol=1e-4)
+        np.testing.assert_allclose(slabs.gan.array, whole.gan.array, atol=1e-4)
+
+
+def test_slices_follow_the_superior_axis(oblique_ct):
+    """A CT stored with k along P (coronal slices) is processed per axial plane: same answer, transposed."""
+    fcn, gan = tiny_networks()
+    axial = predict_virtual_pet(oblique_ct, fcn, gan, device="cpu")
+    # Swap array axes 0 (k) and 1 (j): direction columns j and k swap, spacing too; same physical voxels.
+    swapped = Volume(np.ascontiguousarray(np.swapaxes(oblique_ct.array, 0, 1)),
+                     spacing=(oblique_ct.spacing[0], oblique_ct.spacing[2], oblique_ct.spacing[1]),
+                     origin=oblique_ct.origin, direction=oblique_ct.direction[:, [0, 2, 1]], modality="CT")
+    coronal = predict_virtual_pet(swapped, fcn, gan, VirtualPETConfig(slab_size=5), device="cpu")
+    np.testing.assert_allclose(np.swapaxes(coronal.blended.array, 0, 1), axial.blended.array, atol=1e-4)
+
+
+def test_working_pixel_size_resamples_in_plane_and_returns_the_ct_grid(oblique_ct):
+    fcn, gan = tiny_networks()
+    result = predict_virtual_pet(oblique_ct, fcn, gan, VirtualPETConfig(working_pixel_mm=2.0), device="cpu")
+    assert result.blended.same_grid(oblique_ct)
+
+
+def test_uncertainty_is_seeded(oblique_ct):
+    fcn, gan = tiny_networks()
+    config = VirtualPETConfig(uncertainty_passes=3, seed=7)
+    first = predict_virtual_pet(oblique_ct, fcn, gan, config, device="cpu").uncertainty.array
+    second = predict_virtual_pet(oblique_ct, fcn, gan, config, device="cpu").uncertainty.array
+    np.testing.assert_array_equal(first, second)
+    assert not any(m.training for m in gan.modules())  # dropout switched off again
+
+
+def test_progress_and_cancel(oblique_ct):
+    fcn, gan = tiny_networks()
+    events = []
+    predict_virtual_pet(oblique_ct, fcn, gan, VirtualPETConfig(slab_size=4), device="cpu", progress=events.append)
+    assert [(e.done, e.total) for e in events] == [(0, 9), (4, 9), (8, 9), (9, 9)]
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        predict_virtual_pet(oblique_ct, fcn, gan, device="cpu", cancel=token)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda ct: ct.with_array(np.abs(ct.array) / 300.0, modality="PT", units="SUV"), "is a PET"),
+        (lambda ct: ct.with_array(np.abs(ct.array) / 300.0, modality="", units=""), "holds no air"),
+        (lambda ct: ct.with_array((ct.array > 0).astype(np.int16) + (ct.array > 500), modality="", units=""),
+         "label map"),
+        (lambda ct: ct.with_array(ct.array[:1]), "single 2-D image"),
+        (lambda ct: ct.array[0], "needs a CT volume"),
+        (lambda ct: ct.with_array(np.where(ct.array > 500, np.nan, ct.array)), "NaN"),
+    ],
+    ids=["pet-metadata", "pet-values", "label-map", "2d-volume", "2d-array", "nan"],
+)
+def test_bad_inputs_are_refused_with_clear_messages(oblique_ct, make, message):
+    fcn, gan = tiny_networks()
+    with pytest.raises(InputError, match=message) as caught:
+        predict_virtual_pet(make(oblique_ct), fcn, gan, device="cpu")
+    assert "\n" not in str(caught.value)
+
+
+def test_real_ct_gives_a_virtual_pet_on_its_grid_and_a_real_pet_is_refused():
+    from conftest import shared_data_path
+
+    from MedGANSynthLib.io.volume_io import read_volume
+
+    ct = read_volume(shared_data_path("ct-nifti", "example_ct_sm.nii.gz"))  # int16 HU, 30 x 101 x 122, 3 mm
+    fcn, gan = tiny_networks(in_channels=3)
+    result = predict_virtual_pet(ct, fcn, gan, VirtualPETConfig(slab_size=8, return_fcn=True), device="cpu")
+    assert result.blended.same_grid(ct) and np.array_equal(result.fcn.direction, ct.direction)
+    assert np.all(np.isfinite(result.blended.array))
+    brain_pet = read_volume(shared_data_path("brain-pet-template", "PET.nii"))  # 0..1, no modality tag
+    with pytest.raises(InputError, match="holds no air"):
+        predict_virtual_pet(brain_pet, fcn, gan, device="cpu")
+
+
+MEMORY_SCRIPT = textwrap.dedent("""
+    import json, resource, sys, time
+    import numpy as np, torch
+    from MedGANSynthLib.networks.fcn4s import FCN4s, FCN4sConfig
+    from MedGANSynthLib.networks.unet_pix2pix import UNetConfig, UNetGenerator
+    from MedGANSynthLib.virtual_pet.inference import VirtualPETConfig, predict_virtual_pet
+    from MedGANSynthLib.volume import Volume
+    torch.set_num_threads(2)
+    slices = int(sys.argv[1])
+    torch.manual_seed(0)
+    fcn = FCN4s(FCN4sConfig(width=0.0625, fc_channels=128, fc6_kernel=3)).eval()
+    gan = UNetGenerator(UNetConfig(depth=5, width=0.125)).eval()
+    predict_virtual_pet(Volume(np.full((2, 512, 512), -1000.0, np.float32) + np.eye(512)[None] * 1040),
+                        fcn, gan, device="cpu")  # warm up torch's allocator and kernels
+    ct = np.full((slices, 512, 512), -1000, np.int16)
+    ct[:, 100:400, 120:390] = 40
+    baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    result = predict_virtual_pet(Volume(ct, spacing=(0.8, 0.8, 2.0), modality="CT", units="HU"), fcn, gan,
+                                 VirtualPETConfig(slab_size=8), device="cpu")
+    seconds = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"baseline_mb": baseline_kb / 1024, "peak_mb": peak_kb / 1024, "seconds": seconds,
+                      "ct_mb": ct.nbytes / 2**20, "output_mb": result.blended.array.nbytes / 2**20}))
+""")
+
+
+@pytest.mark.slow
+def test_memory_stays_bounded_on_a_large_ct(tmp_path):
+    """120 x 512 x 512 int16 CT, blended output only: peak RSS = baseline + CT + output + one slab."""
+    script = tmp_path / "memory.py"
+    script.write_text(MEMORY_SCRIPT)
+    run = subprocess.run([sys.executable, str(script), "120"], capture_output=True, text=True, timeout=600,
+                         cwd=REPO_ROOT, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    assert run.returncode == 0, run.stderr[-2000:]
+    numbers = json.loads(run.stdout.strip().splitlines()[-1])
+    print(numbers)
+    # The baseline already holds the CT; inference may add the float32 output and one slab. 500 MB of slack
+    # (295 MB measured at 512 x 512, slab 8) for the networks' activations at 512 x 512 and the allocator.
+    slab_overhead = numbers["peak_mb"] - numbers["baseline_mb"] - numbers["output_mb"]
+    assert slab_overhead <= 500
+    # Extrapolated to 600 slices with a float32 CT (4 bytes x 600 slices vs 2 bytes x 120) and 5x the output.
+    without_ct = numbers["baseline_mb"] - numbers["ct_mb"]
+    projected = without_ct + 10 * numbers["ct_mb"] + 5 * numbers["output_mb"] + slab_overhead
+    assert projected <= 4096
