@@ -245,6 +245,25 @@ def _dataset(architecture: str, settings: dict[str, Any]):
     return CTSliceDataset(data, size, window_for_output(CT_GAN_WINDOW, (config.output_low, config.output_high)))
 
 
+def _training_data_summary(data: str, images: int, counts: dict) -> dict[str, Any]:
+    """Say plainly whether the images were phantoms: 'medgansynth dataset' leaves dataset.json beside train/."""
+    import json
+
+    from MedGANSynthLib.weights.model_card import phantom_training_data
+
+    counts = {str(k): int(v) for k, v in counts.items()}
+    for description_file in (Path(data) / "dataset.json", Path(data).parent / "dataset.json"):
+        if description_file.is_file():
+            built = json.loads(description_file.read_text())
+            if "phantom" in str(built.get("source", "")).lower():
+                summary = phantom_training_data(counts, f"{images} training images built by 'medgansynth dataset "
+                                                        f"{built.get('kind', '')}' (seed {built.get('seed')}).")
+                summary["dataset"] = built
+                return summary
+    return {"source": data, "patients": None, "counts": counts,
+            "description": f"{images} training images from {data} (user data; describe its origin here)."}
+
+
 def _weights_exporter(architecture: str, dataset, settings: dict[str, Any]):
     """The finish hook: safetensors + model card through MedGANSynthLib.weights."""
     from MedGANSynthLib.training.datasets import window_to_dict
@@ -265,9 +284,7 @@ def _weights_exporter(architecture: str, dataset, settings: dict[str, Any]):
             normalisation={"kind": kind, "low": window["low"], "high": window["high"],
                            "output_range": [window["out_low"], window["out_high"]], "window": window["name"]},
             class_names=class_names,
-            training_data={"source": settings["data"], "description":
-                           f"{len(dataset)} training images from {settings['data']} (user data).",
-                           "counts": {str(k): int(v) for k, v in counts.items()}},
+            training_data=_training_data_summary(settings["data"], len(dataset), counts),
             epochs=int(summary["epochs"]),
             metrics={"final_epoch": {k: v for k, v in summary.get("final_epoch_losses", {}).items()
                                      if isinstance(v, (int, float))},
