@@ -53,6 +53,9 @@ def register(subparsers) -> None:
     parser.add_argument("--resume", action="store_true", help="continue the run in --output from its checkpoint")
     parser.add_argument("--image-size", help="image size HxW (e.g. 160x96) or N for square images")
     parser.add_argument("--width", type=float, help="multiply every channel count of both networks (e.g. 0.25)")
+    parser.add_argument("--discriminator-norm", choices=("batch", "spectral", "none"), default=None,
+                        help="normalisation in the discriminator (default: the paper's; the bundled models use "
+                        "spectral, see the README)")
     parser.add_argument("--workers", type=int, default=0, help="data-loading worker processes (default 0)")
     parser.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
     parser.add_argument("--threads", type=int, help="CPU threads per process (default: torch's choice); 1 is "
@@ -146,14 +149,16 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         "loss": args.loss or "bce", "lr": args.lr, "n_critic": args.n_critic, "batch_size": args.batch_size,
         "seed": 0 if args.seed is None else args.seed,
         "checkpoint_every": args.checkpoint_every or 1, "epochs": args.epochs,
-        "network_config": _network_overrides(args.architecture, args.image_size, args.width),
+        "network_config": _network_overrides(args.architecture, args.image_size, args.width,
+                                             args.discriminator_norm),
     }
 
 
-def _network_overrides(architecture: str, image_size: str | None, width: float | None) -> dict[str, Any]:
+def _network_overrides(architecture: str, image_size: str | None, width: float | None,
+                       discriminator_norm: str | None = None) -> dict[str, Any]:
     from MedGANSynthLib.networks.registry import config_from_dict, config_to_dict
 
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {"discriminator_norm": discriminator_norm} if discriminator_norm else {}
     if image_size:
         height, width_px = _parse_size(image_size)
         if architecture == "brain_dcgan":

@@ -26,7 +26,11 @@ from MedGANSynthLib.networks.config_checks import (
 )
 from MedGANSynthLib.networks.gan_base import LATENT_DISTRIBUTIONS, GANDiscriminator, GANGenerator
 from MedGANSynthLib.networks.init import initialise_weights
-from MedGANSynthLib.networks.layers import same_transposed_conv
+from MedGANSynthLib.networks.layers import (
+    check_discriminator_norm,
+    same_transposed_conv,
+    spectrally_normalise,
+)
 
 LAYERS = 5  # five transposed convs in G, five strided convs in D (the paper)
 
@@ -45,6 +49,7 @@ class BrainDCGANConfig:
     leaky_slope: float = 0.2
     batchnorm_momentum: float = 0.1
     weight_init: str = "dcgan"
+    discriminator_norm: str = "batch"  # the paper; "spectral" for the bundled models (see layers.spectrally_normalise)
 
     def __post_init__(self) -> None:
         self.discriminator_channels = tuple(self.discriminator_channels)
@@ -55,6 +60,7 @@ class BrainDCGANConfig:
         if len(self.discriminator_channels) != LAYERS:
             raise InputError(f"The brain DCGAN discriminator has {LAYERS} conv layers; give {LAYERS} channel counts.")
         require_fraction("batchnorm_momentum", self.batchnorm_momentum, allow_zero=False)
+        check_discriminator_norm(self.discriminator_norm)
         if self.latent_distribution not in LATENT_DISTRIBUTIONS:
             raise InputError(f"latent_distribution must be one of {LATENT_DISTRIBUTIONS}, got '{self.latent_distribution}'.")
         if self.image_size % (1 << LAYERS):
@@ -119,13 +125,15 @@ class BrainDCGANDiscriminator(GANDiscriminator):
         channels = config.channels
         for index, out in enumerate(config.discriminator_channels):
             layers.append(nn.Conv2d(channels, out, kernel, stride=2, padding=(kernel - 1) // 2))
-            if index > 0 or config.discriminator_first_batchnorm:
+            if config.discriminator_norm == "batch" and (index > 0 or config.discriminator_first_batchnorm):
                 layers.append(nn.BatchNorm2d(out, momentum=config.batchnorm_momentum))
             layers.append(nn.LeakyReLU(config.leaky_slope))
             channels = out
         self.features = nn.Sequential(*layers)
         self.classify = nn.Linear(channels * config.base_size * config.base_size, 1)
         initialise_weights(self, config.weight_init)
+        if config.discriminator_norm == "spectral":
+            spectrally_normalise(self)
 
     def forward(self, images: Tensor, labels: Tensor | None = None) -> Tensor:
         self.check_images(images)

@@ -31,7 +31,12 @@ from MedGANSynthLib.networks.config_checks import (
 )
 from MedGANSynthLib.networks.gan_base import LATENT_DISTRIBUTIONS, GANDiscriminator, GANGenerator, draw_latent
 from MedGANSynthLib.networks.init import initialise_weights
-from MedGANSynthLib.networks.layers import same_conv, same_transposed_conv
+from MedGANSynthLib.networks.layers import (
+    check_discriminator_norm,
+    same_conv,
+    same_transposed_conv,
+    spectrally_normalise,
+)
 
 UPSAMPLING = 4  # two stride-2 transposed convs
 
@@ -53,6 +58,7 @@ class CTGANConfig:
     output_low: float = 0.0  # the paper scales CT intensities to [0, 2]; the output layer is linear
     output_high: float = 2.0
     weight_init: str = "dcgan"
+    discriminator_norm: str = "none"  # the paper has no normalisation in D; "spectral" is available
 
     def __post_init__(self) -> None:
         self.generator_channels = tuple(self.generator_channels)
@@ -63,6 +69,9 @@ class CTGANConfig:
         require_positive_ints("discriminator_channels", self.discriminator_channels, min_length=1)
         require_fraction("discriminator_dropout", self.discriminator_dropout)
         require_fraction("batchnorm_momentum", self.batchnorm_momentum, allow_zero=False)
+        check_discriminator_norm(self.discriminator_norm)
+        if self.discriminator_norm == "batch":
+            raise InputError("The CT GAN discriminator has no BatchNorm in the paper; use discriminator_norm none or spectral.")
         if self.latent_distribution not in LATENT_DISTRIBUTIONS:
             raise InputError(f"latent_distribution must be one of {LATENT_DISTRIBUTIONS}, got '{self.latent_distribution}'.")
         if self.image_height % UPSAMPLING or self.image_width % UPSAMPLING:
@@ -158,6 +167,8 @@ class CTGANDiscriminator(GANDiscriminator):
             nn.Linear(config.discriminator_dense, 1),
         )
         initialise_weights(self, config.weight_init)
+        if config.discriminator_norm == "spectral":
+            spectrally_normalise(self)
 
     def forward(self, images: Tensor, labels: Tensor | None = None) -> Tensor:
         self.check_images(images)

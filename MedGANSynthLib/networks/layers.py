@@ -36,3 +36,31 @@ def activation(name: str, negative_slope: float = 0.2) -> nn.Module:
     if name == "leaky_relu":
         return nn.LeakyReLU(negative_slope)
     raise InputError(f"Unknown activation '{name}'; choose relu or leaky_relu.")
+
+
+DISCRIMINATOR_NORMS = ("batch", "spectral", "none")
+
+
+def check_discriminator_norm(value: str) -> None:
+    if value not in DISCRIMINATOR_NORMS:
+        raise InputError(f"discriminator_norm must be one of {', '.join(DISCRIMINATOR_NORMS)}, got '{value}'.")
+
+
+def spectrally_normalise(discriminator: nn.Module, skip_prefix: str = "label_") -> None:
+    """Wrap every Conv2d / Linear of ``discriminator`` in spectral normalisation (Miyato et al. 2018), except the
+    label-embedding path (names starting with ``skip_prefix``), which conditions the input rather than judges it.
+
+    Why: a BatchNorm discriminator fed all-real or all-fake batches normalises away the batch-level differences
+    (overall brightness, sameness) the generator most needs to hear about. Measured on the brain phantoms at
+    64 x 64, the papers' BatchNorm discriminator reached a loss of 0.003 within 400 steps while the generator's
+    mean stayed near 0 (data: -0.67); with spectral normalisation instead, the two stayed balanced and the mean
+    moved towards the data. The papers' BatchNorm stays the default; the bundled models use this.
+    """
+    targets = [
+        name for name, module in discriminator.named_modules()
+        if isinstance(module, (nn.Conv2d, nn.Linear)) and not name.startswith(skip_prefix)
+    ]
+    for qualified in targets:
+        parent_name, _, child_name = qualified.rpartition(".")
+        parent = discriminator.get_submodule(parent_name) if parent_name else discriminator
+        setattr(parent, child_name, nn.utils.parametrizations.spectral_norm(getattr(parent, child_name)))

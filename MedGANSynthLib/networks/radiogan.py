@@ -40,7 +40,13 @@ from MedGANSynthLib.networks.config_checks import (
 )
 from MedGANSynthLib.networks.gan_base import LATENT_DISTRIBUTIONS, GANDiscriminator, GANGenerator
 from MedGANSynthLib.networks.init import initialise_weights
-from MedGANSynthLib.networks.layers import activation, same_conv, same_transposed_conv
+from MedGANSynthLib.networks.layers import (
+    activation,
+    check_discriminator_norm,
+    same_conv,
+    same_transposed_conv,
+    spectrally_normalise,
+)
 
 BASE_HEIGHT, BASE_WIDTH = 5, 3  # the paper's 5 x 3 generator base map
 
@@ -63,6 +69,7 @@ class RadioGANConfig:
     leaky_slope: float = 0.2
     batchnorm_momentum: float = 0.2  # PyTorch convention; Keras momentum 0.8
     weight_init: str = "keras"
+    discriminator_norm: str = "batch"  # the paper; "spectral" for the bundled model (see layers.spectrally_normalise)
 
     def __post_init__(self) -> None:
         self.discriminator_channels = tuple(self.discriminator_channels)
@@ -74,6 +81,7 @@ class RadioGANConfig:
         require_positive_ints("discriminator_channels", self.discriminator_channels, min_length=3)
         require_fraction("discriminator_dropout", self.discriminator_dropout)
         require_fraction("batchnorm_momentum", self.batchnorm_momentum, allow_zero=False)
+        check_discriminator_norm(self.discriminator_norm)
         if self.latent_distribution not in LATENT_DISTRIBUTIONS:
             raise InputError(f"latent_distribution must be one of {LATENT_DISTRIBUTIONS}, got '{self.latent_distribution}'.")
         if self.image_height * BASE_WIDTH != self.image_width * BASE_HEIGHT:
@@ -171,7 +179,7 @@ class RadioGANDiscriminator(GANDiscriminator):
         layers: list[nn.Module] = []
         for index, (out, stride) in enumerate(zip(widths, discriminator_strides(height, width, len(widths)), strict=True)):
             layers.append(same_conv(channels, out, 3, stride))
-            if 0 < index < len(widths) - 2:  # BatchNorm except on the first and the last two layers
+            if config.discriminator_norm == "batch" and 0 < index < len(widths) - 2:  # not first / last two
                 layers.append(nn.BatchNorm2d(out, momentum=config.batchnorm_momentum))
             layers += [nn.LeakyReLU(config.leaky_slope), nn.Dropout(config.discriminator_dropout)]
             channels = out
@@ -179,6 +187,8 @@ class RadioGANDiscriminator(GANDiscriminator):
         self.features = nn.Sequential(*layers)
         self.classify = nn.Linear(channels * height * width, 1)
         initialise_weights(self, config.weight_init)
+        if config.discriminator_norm == "spectral":
+            spectrally_normalise(self)
 
     def forward(self, images: Tensor, labels: Tensor | None = None) -> Tensor:
         self.check_images(images)

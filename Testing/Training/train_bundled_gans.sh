@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Reproduce the bundled GAN weights (discriminators use spectral normalisation instead of the papers' BatchNorm:
+# with BatchNorm they overpowered the generators within a few hundred steps here; see networks/layers.py)
+# Reproduce the bundled GAN weights in Resources/Models from scratch on a CPU (the exact commands used).
+#   bash Testing/Training/train_bundled_gans.sh [RUN_ROOT]     (default RUN_ROOT: ./runs)
+# Safe to interrupt: run it again and every finished step is skipped, every unfinished run resumes from its
+# last checkpoint (at most one epoch is lost). Two chains run side by side, one CPU thread each.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT="${1:-runs}"
+MGS=".venv/bin/medgansynth"
+mkdir -p "$ROOT"
+
+# Data: phantoms only (not patients). 'train' and 'heldout' never share a subject.
+[ -f "$ROOT/data/mip/dataset.json" ]   || $MGS dataset mip   --phantoms 60 --heldout 12 --seed 1 -o "$ROOT/data/mip"
+[ -f "$ROOT/data/brain/dataset.json" ] || $MGS dataset brain --phantoms 20 --heldout 5  --seed 2 -o "$ROOT/data/brain"
+[ -f "$ROOT/data/ct/dataset.json" ]    || $MGS dataset ct    --phantoms 40 --heldout 8  --seed 3 --slices 32 --size 64 -o "$ROOT/data/ct"
+
+train() {  # train RUN_NAME ARGS...: start, or resume when a checkpoint exists, or skip when weights exist
+  local run="$ROOT/$1"; shift
+  if ls "$run"/weights/*.safetensors >/dev/null 2>&1; then return 0; fi
+  if [ -f "$run/checkpoints/checkpoint_last.pt" ]; then
+    $MGS train -o "$run" --resume --threads 1 "$@" --progress-lines >> "$ROOT/$(basename "$run").log" 2>&1
+  else
+    $MGS train -o "$run" --threads 1 "$@" --progress-lines > "$ROOT/$(basename "$run").log" 2>&1
+  fi
+}
+
+(
+  train radiogan --architecture radiogan --data "$ROOT/data/mip/train" --epochs 200 --batch-size 32 \
+    --discriminator-norm spectral --checkpoint-every 5 --seed 11
+  train ct_gan --architecture ct_gan --data "$ROOT/data/ct/train" --epochs 40 --image-size 40 \
+    --discriminator-norm spectral --checkpoint-every 5 --seed 14
+) &
+(
+  for stage in NC MCI AD; do
+    train "brain_$stage" --architecture brain_dcgan --data "$ROOT/data/brain/train" --stage "$stage" --epochs 40 \
+      --discriminator-norm spectral --checkpoint-every 5 --seed 12
+  done
+) &
+wait
+echo "all GAN runs finished under $ROOT"
