@@ -1,0 +1,44 @@
+"""``medgansynth evaluate-gan``: per-class quality, diversity and memorisation of GANs against held-out images."""
+
+from __future__ import annotations
+
+import argparse
+
+from MedGANSynthLib.errors import InputError
+
+
+def register(subparsers) -> None:
+    from MedGANSynthLib.cli.main import add_common_options
+
+    parser = subparsers.add_parser(
+        "evaluate-gan", help="evaluate GANs: class accuracy, Fréchet distance, precision/recall, memorisation, TSTR",
+        description="Samples each model, compares with the real train/ and heldout/ images of a data set made by "
+        "'medgansynth dataset', and writes results.json, report.md and report.html with pictures.")
+    parser.add_argument("models", nargs="+", help="one conditional model, or one unconditional model per class "
+                        "(e.g. the three brain-PET stage models); bundled ids or .safetensors files")
+    parser.add_argument("--data", required=True, help="data set root with train/ and heldout/")
+    parser.add_argument("-o", "--output", required=True, help="report folder")
+    parser.add_argument("--count", type=int, default=200, help="generated images per class (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=10, help="epochs of the judge classifiers")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--write-card", action="store_true",
+                        help="store the results in each model's card (metrics.heldout_evaluation)")
+    add_common_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> dict:
+    from MedGANSynthLib.cli.progress_display import progress_display
+    from MedGANSynthLib.evaluation.gan_evaluation_run import evaluate_models
+
+    if not 4 <= args.count <= 5000:
+        raise InputError(f"--count must be between 4 and 5000, got {args.count}.")
+    with progress_display(args.progress_lines) as progress:
+        summary = evaluate_models(args.models, args.data, args.output, args.count, args.seed, args.epochs,
+                                  args.device, args.write_card, progress=progress)
+    if not args.json:
+        overall = summary["results"].get("overall", {})
+        print(f"Report written to {args.output} (overall: " + ", ".join(
+            f"{k}={v}" for k, v in overall.items() if isinstance(v, (int, float))) + ")")
+    return summary
