@@ -45,6 +45,8 @@ def register(subparsers) -> None:
     parser.add_argument("--epochs", type=int, help="epochs (paper: radiogan 300, brain_dcgan 500)")
     parser.add_argument("--batch-size", type=int, help="images per step (paper: brain_dcgan 64, ct_gan 16)")
     parser.add_argument("--lr", type=float, help="learning rate of both networks (default: the paper's)")
+    parser.add_argument("--lr-d", type=float, default=None,
+                        help="discriminator learning rate when it should differ from --lr (default: the paper's)")
     parser.add_argument("--loss", choices=LOSS_NAMES, default=None, help="adversarial loss (default bce)")
     parser.add_argument("--n-critic", type=int, help="discriminator steps per generator step (wgan-gp: 5)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
@@ -82,7 +84,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     run_dir = Path(args.output)
     settings = _run_settings(args, run_dir)
     architecture = settings["architecture"]
-    optimizer = paper_settings(architecture, lr=settings["lr"])
+    optimizer = paper_settings(architecture, lr=settings["lr"], lr_discriminator=settings.get("lr_d"))
     epochs = args.epochs if args.epochs is not None else settings.get("epochs") or optimizer.epochs
     batch_size = settings["batch_size"] or optimizer.batch_size
     settings.update(epochs=epochs, batch_size=batch_size)
@@ -141,12 +143,13 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise InputError(f"--{name.replace('_', '-')} must be at least 1 (got {value}).")
-    if args.lr is not None and not args.lr > 0:
-        raise InputError(f"--lr must be positive (got {args.lr}).")
+    for name, value in (("--lr", args.lr), ("--lr-d", args.lr_d)):
+        if value is not None and not value > 0:
+            raise InputError(f"{name} must be positive (got {value}).")
     return {
         "architecture": args.architecture, "data": str(Path(args.data).resolve()),
         "labels": str(Path(args.labels).resolve()) if args.labels else None, "stage": args.stage,
-        "loss": args.loss or "bce", "lr": args.lr, "n_critic": args.n_critic, "batch_size": args.batch_size,
+        "loss": args.loss or "bce", "lr": args.lr, "lr_d": args.lr_d, "n_critic": args.n_critic, "batch_size": args.batch_size,
         "seed": 0 if args.seed is None else args.seed,
         "checkpoint_every": args.checkpoint_every or 1, "epochs": args.epochs,
         "network_config": _network_overrides(args.architecture, args.image_size, args.width,
@@ -293,7 +296,8 @@ def _weights_exporter(architecture: str, dataset, settings: dict[str, Any]):
             epochs=int(summary["epochs"]),
             metrics={"final_epoch": {k: v for k, v in summary.get("final_epoch_losses", {}).items()
                                      if isinstance(v, (int, float))},
-                     "training": {k: settings[k] for k in ("loss", "lr", "batch_size", "seed")}},
+                     "training": {k: settings.get(k) for k in ("loss", "lr", "lr_d", "batch_size", "seed",
+                                                               "epochs")}},
         )
         folder = run_dir / "weights"
         folder.mkdir(parents=True, exist_ok=True)
