@@ -66,11 +66,8 @@ def test_brain_and_ct_slices(tmp_path):
 
 
 def _exit_code(argv) -> int:
-    """main() returns the code; argparse's own errors (e.g. a bad --kind choice) exit through SystemExit."""
-    try:
-        return main(argv)
-    except SystemExit as stop:
-        return int(stop.code)
+    """main() returns the exit code, argparse's own errors (e.g. a bad --kind choice) included."""
+    return main(argv)
 
 
 def test_bad_input_exits_2_with_one_line(tmp_path, capsys):

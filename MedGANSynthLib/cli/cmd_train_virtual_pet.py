@@ -1,0 +1,227 @@
+"""``medgansynth train-virtual-pet``: train the FCN-4s and the pix2pix of the virtual PET on paired CT/PET cases.
+
+    medgansynth train-virtual-pet --data CASES/ -o runs/vpet --epochs 30 --threads 1
+    medgansynth train-virtual-pet --data CASES/ -o runs/vpet --epochs 30 --resume     # continue a stopped run
+    torchrun --nproc_per_node=2 -m MedGANSynthLib train-virtual-pet --data CASES/ -o runs/vpet
+
+Both networks train in ONE run on the shared engine (MedGANSynthLib.training.engine): every batch updates the
+FCN-4s (SUV-weighted L2, Adam 1e-4) and then the pix2pix pair (PatchGAN BCE + 100 x SUV-weighted L2, Adam 2e-4,
+beta1 0.5), so one checkpoint, one --resume and one progress bar cover the whole model, and the sample pictures
+show CT | true PET | FCN | GAN | blended. --data takes a folder of case folders (ct.*, pet.*, optional lesions.*;
+'medgansynth phantoms --kind wholebody' writes exactly that), autoPET's <patient>/<study>/CTres.nii.gz + SUV.nii.gz
++ SEG.nii.gz, or a CSV manifest (ct,pet[,lesions]). At the end: weights/virtual_pet.safetensors + .json card.
+Batch size default 8 (pix2pix used 1; 8 keeps BatchNorm statistics meaningful and the CPU busy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from MedGANSynthLib.errors import InputError
+
+RUN_FILE = "run.json"
+DEFAULT_EPOCHS = 30
+DEFAULT_BATCH_SIZE = 8
+_RUN_KEYS = ("data", "epochs", "batch_size", "lr", "seed", "checkpoint_every", "networks", "dataset")
+
+
+def register(subparsers) -> None:
+    from MedGANSynthLib.cli.main import add_common_options
+
+    parser = subparsers.add_parser(
+        "train-virtual-pet", help="train the virtual-PET FCN-4s + pix2pix on paired CT/PET cases",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", help="folder of CT/PET case folders, autoPET folder, or CSV manifest (ct,pet)")
+    parser.add_argument("-o", "--output", required=True, help="run folder (checkpoints, pictures, weights)")
+    parser.add_argument("--epochs", type=int, help=f"epochs (default {DEFAULT_EPOCHS})")
+    parser.add_argument("--batch-size", type=int, help=f"slices per step (default {DEFAULT_BATCH_SIZE})")
+    parser.add_argument("--lr", type=float, help="learning rate of all networks (default FCN 1e-4, pix2pix 2e-4)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    parser.add_argument("--seed", type=int, help="random seed (default 0)")
+    parser.add_argument("--checkpoint-every", type=int, help="epochs between checkpoints (default 1)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --output from its checkpoint")
+    parser.add_argument("--threads", type=int, help="CPU threads per process (1 is often fastest on a busy CPU)")
+    parser.add_argument("--width-fcn", type=float, help="FCN-4s channel factor (default 0.125; paper 1)")
+    parser.add_argument("--width-gan", type=float, help="U-Net and PatchGAN channel factor (default 0.25; paper 1)")
+    parser.add_argument("--depth", type=int, help="U-Net down-samplings (default 7 for 128 px; paper 8 for 256 px)")
+    parser.add_argument("--context-slices", type=int, help="neighbouring CT slices per side as channels (default 1)")
+    parser.add_argument("--slice-size", type=int, help="resample slices in-plane to N x N (default 128)")
+    parser.add_argument("--lesion-repeats", type=int, help="times a lesion slice appears per epoch (default 3)")
+    parser.add_argument("--gan-l2-weight", type=float,
+                        help="lambda of the generator's SUV-weighted L2 term, in SUV^2 (default 100, pix2pix)")
+    parser.add_argument("--workers", type=int, default=0, help="data-loading worker processes (default 0)")
+    add_common_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    import torch
+
+    from MedGANSynthLib.cli.progress_display import progress_display
+    from MedGANSynthLib.training.distributed import context_from_env
+    from MedGANSynthLib.training.engine import Trainer, TrainerConfig, seed_everything
+    from MedGANSynthLib.virtual_pet.cases import discover_cases
+    from MedGANSynthLib.virtual_pet.losses import PIX2PIX_RECONSTRUCTION_WEIGHT
+    from MedGANSynthLib.virtual_pet.slice_dataset import SliceDatasetConfig, VirtualPETSliceDataset
+    from MedGANSynthLib.virtual_pet.training_task import (
+        FCN_LR,
+        PIX2PIX_LR,
+        FCNTask,
+        Pix2PixTask,
+        VirtualPETNetworkSettings,
+        VirtualPETTask,
+        build_networks,
+        sample_batch_from,
+    )
+
+    context = context_from_env()
+    if args.threads is not None:
+        if args.threads < 1:
+            raise InputError(f"--threads must be at least 1 (got {args.threads}).")
+        torch.set_num_threads(args.threads)
+    run_dir = Path(args.output)
+    settings = _run_settings(args, run_dir)
+    networks = VirtualPETNetworkSettings(**settings["networks"])
+    dataset_config = SliceDatasetConfig(**settings["dataset"])
+    networks.validate()
+    dataset_config.validate()
+    cases = discover_cases(settings["data"])
+    with progress_display(args.progress_lines) as show:
+        dataset = VirtualPETSliceDataset(cases, dataset_config, progress=show if context.is_main else None)
+        seed_everything(settings["seed"])  # same initial weights for the same seed
+        fcn, generator, discriminator = build_networks(networks)
+        sample = sample_batch_from(dataset)
+        lr = settings["lr"]
+        pix2pix = Pix2PixTask(generator, discriminator, lr or PIX2PIX_LR,
+                              reconstruction_weight=settings.get("gan_l2_weight", PIX2PIX_RECONSTRUCTION_WEIGHT),
+                              sample_batch=sample)
+        task = VirtualPETTask(FCNTask(fcn, lr or FCN_LR, sample), pix2pix, sample_batch=sample,
+                              export=_exporter(dataset, cases, settings))
+        if context.is_main:
+            _write_run_file(run_dir, settings)
+        trainer = Trainer(TrainerConfig(run_dir=run_dir, epochs=settings["epochs"], batch_size=settings["batch_size"],
+                                        seed=settings["seed"], device=args.device,
+                                        checkpoint_every=settings["checkpoint_every"], resume=args.resume,
+                                        num_workers=args.workers), context)
+        result = trainer.fit(task, dataset, progress=show)
+    if not context.is_main:
+        args.json = False
+    return {"run_dir": str(run_dir), "epochs": result.epochs_completed, "global_step": result.global_step,
+            "batch_size": settings["batch_size"], "world_size": context.world_size, "data": dataset.describe(),
+            "checkpoint": str(result.checkpoint), "weights": result.exported,
+            "images_per_second": result.images_per_second, "seconds_per_epoch": result.seconds_per_epoch,
+            "last_losses": result.last_losses, "files": result.files}
+
+
+def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
+    """From run.json when resuming (the networks must match the checkpoint), else from the command line."""
+    from MedGANSynthLib.training.checkpoint import checkpoint_path
+
+    if not args.resume and checkpoint_path(run_dir).exists():
+        raise InputError(f"'{run_dir}' already holds a training run; pass --resume to continue it or choose a new "
+                         "folder.")
+    if args.resume:
+        settings = _read_run_file(run_dir)
+        if args.epochs is not None:
+            settings["epochs"] = _at_least_one(args.epochs, "epochs")  # resuming may extend a finished run
+        return settings
+    if not args.data:
+        raise InputError("Pass --data with the paired CT/PET cases (only --resume may leave it out).")
+    for name in ("epochs", "batch_size", "checkpoint_every", "depth", "slice_size", "lesion_repeats"):
+        if getattr(args, name) is not None:
+            _at_least_one(getattr(args, name), name)
+    if args.lr is not None and not args.lr > 0:
+        raise InputError(f"--lr must be positive (got {args.lr}).")
+    if args.gan_l2_weight is not None and not args.gan_l2_weight >= 0:
+        raise InputError(f"--gan-l2-weight cannot be negative (got {args.gan_l2_weight}).")
+    context = 1 if args.context_slices is None else args.context_slices
+    if context < 0:
+        raise InputError(f"--context-slices must be 0 or more (got {context}).")
+    networks = {"in_channels": 2 * context + 1}
+    for option, key in (("width_fcn", "width_fcn"), ("width_gan", "width_gan"), ("depth", "depth")):
+        if getattr(args, option) is not None:
+            networks[key] = getattr(args, option)
+    dataset = {"context_slices": context, "slice_size": 128 if args.slice_size is None else args.slice_size,
+               "lesion_repeats": 3 if args.lesion_repeats is None else args.lesion_repeats}
+    return {"data": str(Path(args.data).resolve()), "epochs": args.epochs or DEFAULT_EPOCHS,
+            "batch_size": args.batch_size or DEFAULT_BATCH_SIZE, "lr": args.lr,
+            "seed": 0 if args.seed is None else args.seed, "checkpoint_every": args.checkpoint_every or 1,
+            "gan_l2_weight": 100.0 if args.gan_l2_weight is None else args.gan_l2_weight,
+            "networks": networks, "dataset": dataset}
+
+
+def _at_least_one(value: int, name: str) -> int:
+    if value < 1:
+        raise InputError(f"--{name.replace('_', '-')} must be at least 1 (got {value}).")
+    return value
+
+
+def _write_run_file(run_dir: Path, settings: dict[str, Any]) -> None:
+    from MedGANSynthLib.io.atomic import atomic_output
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_output(run_dir / RUN_FILE) as temp:
+        temp.write_text(json.dumps(settings, indent=2))
+
+
+def _read_run_file(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / RUN_FILE
+    if not path.is_file():
+        raise InputError(f"'{run_dir}' holds no virtual-PET run to resume ({RUN_FILE} is missing); start without "
+                         "--resume.")
+    try:
+        settings = json.loads(path.read_text())
+    except (OSError, ValueError):
+        raise InputError(f"'{path}' is damaged; start a new run in another folder.") from None
+    missing = [key for key in _RUN_KEYS if key not in settings]
+    if missing:
+        raise InputError(f"'{path}' is not a virtual-PET run file (lacks {', '.join(missing)}).")
+    return settings
+
+
+def training_data_summary(dataset, cases, data: str) -> dict[str, Any]:
+    """State plainly whether the cases were MedGANSynth phantoms (their manifest.json says so) or user data."""
+    from MedGANSynthLib.weights.model_card import phantom_training_data
+
+    description = dataset.describe()
+    counts = {"cases": description["cases"], "body_slices": description["body_slices"],
+              "lesion_slices": description["lesion_slices"]}
+    if all(_is_phantom_case(case.ct_path.parent) for case in cases):
+        summary = phantom_training_data(counts, f"{description['cases']} whole-body PET/CT phantom cases written by "
+                                                "'medgansynth phantoms --kind wholebody'.")
+    else:
+        summary = {"source": data, "patients": None, "counts": counts,
+                   "description": f"{description['cases']} paired CT/PET cases from {data} (user data; describe "
+                                  "their origin here)."}
+    summary["dataset"] = description
+    return summary
+
+
+def _is_phantom_case(folder: Path) -> bool:
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        return False
+    try:
+        return str(json.loads(manifest.read_text()).get("generator", "")).startswith("wholebody")
+    except (OSError, ValueError):
+        return False
+
+
+def _exporter(dataset, cases, settings: dict[str, Any]):
+    from MedGANSynthLib.virtual_pet.weights import save_virtual_pet
+
+    data_summary = training_data_summary(dataset, cases, settings["data"])
+
+    def export(fcn, generator, run_dir: Path, summary: dict[str, Any]) -> list[Path]:
+        metrics = {"final_epoch": {k: v for k, v in summary.get("final_epoch_losses", {}).items()
+                                   if isinstance(v, (int, float))},
+                   "training": {k: settings.get(k) for k in ("lr", "batch_size", "seed", "epochs", "gan_l2_weight")}}
+        folder = run_dir / "weights"
+        folder.mkdir(parents=True, exist_ok=True)
+        return list(save_virtual_pet(fcn, generator, folder, data_summary, working_pixel_mm=dataset.pixel_mm,
+                                     epochs=int(summary["epochs"]), metrics=metrics))
+
+    return export

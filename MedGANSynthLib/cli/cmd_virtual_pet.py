@@ -1,0 +1,63 @@
+"""``medgansynth virtual-pet CT -o OUTDIR``: virtual PET (SUV) of a CT on the CT's exact grid, with lesion candidates.
+
+    medgansynth virtual-pet ct.nii.gz -o out/                       # the bundled phantom-trained model
+    medgansynth virtual-pet CT_DICOM_FOLDER -o out/ --model runs/vpet/weights/virtual_pet.safetensors --uncertainty 8
+
+Writes virtual_pet.nrrd, fcn.nrrd, gan.nrrd, [uncertainty.nrrd], lesion_labels.nrrd, lesions.csv, lesions.json,
+summary.json and PNG pictures (see MedGANSynthLib.virtual_pet.pipeline). On an error nothing is left in OUTDIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from MedGANSynthLib.errors import InputError
+
+DEFAULT_UNCERTAINTY_PASSES = 8
+
+
+def register(subparsers) -> None:
+    from MedGANSynthLib.cli.main import add_common_options
+
+    parser = subparsers.add_parser(
+        "virtual-pet", help="predict a virtual PET (SUV) from a CT, with lesion candidates and pictures",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("ct", help="CT volume (.nii.gz, .nrrd, .mha) or DICOM folder, in HU")
+    parser.add_argument("-o", "--output", required=True, help="output folder (created)")
+    parser.add_argument("--model", default=None,
+                        help="catalogue id or .safetensors path (default: the bundled 'virtual-pet-phantom')")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    parser.add_argument("--threshold", type=float, default=2.5,
+                        help="SUV above which the FCN image is blended in and a lesion candidate starts (paper 2.5)")
+    parser.add_argument("--min-volume-ml", type=float, default=0.0,
+                        help="list only candidates of at least this volume (default 0: every component)")
+    parser.add_argument("--uncertainty", type=int, nargs="?", const=DEFAULT_UNCERTAINTY_PASSES, default=0,
+                        metavar="N", help=f"also write uncertainty.nrrd: SD of N Monte-Carlo-dropout GAN passes "
+                        f"(N defaults to {DEFAULT_UNCERTAINTY_PASSES})")
+    parser.add_argument("--slab-size", type=int, default=16, help="slices per network batch (bounds memory)")
+    parser.add_argument("--no-fcn-gan-outputs", action="store_true", help="do not write fcn.nrrd and gan.nrrd")
+    parser.add_argument("--no-pictures", action="store_true", help="do not write the PNG pictures")
+    parser.add_argument("--threads", type=int, help="CPU threads (default: torch's choice)")
+    add_common_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> dict:
+    from MedGANSynthLib.cli.progress_display import progress_display
+    from MedGANSynthLib.virtual_pet.pipeline import run_virtual_pet
+    from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID
+
+    if args.threads is not None:
+        if args.threads < 1:
+            raise InputError(f"--threads must be at least 1 (got {args.threads}).")
+        import torch
+
+        torch.set_num_threads(args.threads)
+    if args.slab_size < 1:
+        raise InputError(f"--slab-size must be at least 1 (got {args.slab_size}).")
+    with progress_display(args.progress_lines) as show:
+        return run_virtual_pet(args.ct, args.output, model=args.model or DEFAULT_MODEL_ID, device=args.device,
+                               threshold_suv=args.threshold, min_volume_ml=args.min_volume_ml,
+                               uncertainty_passes=args.uncertainty,
+                               slab_size=args.slab_size, write_fcn_gan=not args.no_fcn_gan_outputs,
+                               pictures=not args.no_pictures, progress=show)

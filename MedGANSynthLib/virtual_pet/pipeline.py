@@ -1,0 +1,150 @@
+"""``run_virtual_pet``: a CT in, a folder of virtual-PET results with stable names out (CLI, Slicer, scripts).
+
+Files (all on the CT's exact grid; NRRD keeps modality/units in its header):
+
+    virtual_pet.nrrd     blended FCN + GAN virtual PET, SUV (Ben-Cohen et al., seed 002)
+    fcn.nrrd, gan.nrrd   the two networks alone (unless ``write_fcn_gan=False``)
+    uncertainty.nrrd     SD of Monte-Carlo-dropout GAN passes, SUV (only with ``uncertainty_passes > 0``)
+    lesion_labels.nrrd   connected components of virtual PET > threshold (SUV 2.5) of >= min_volume_ml, ids 1..n
+    lesions.csv / .json  one row per candidate: centroid (LPS mm), SUVmax, SUVmean, volume (ml)
+    summary.json         model, settings, counts, timings, the file list and the caveats
+    virtual_pet_mip.png  coronal MIP of the virtual PET (inverted grey, SUV 0..10)
+    fusion_coronal.png, fusion_axial.png   CT + virtual PET through the hottest candidate
+
+All-or-nothing: everything is written into a hidden staging folder beside ``output_dir`` and moved in only when
+every file exists, so an error (bad CT, missing model, cancel) leaves nothing in ``output_dir``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.io.atomic import atomic_output
+from MedGANSynthLib.io.volume_io import read_volume, write_volume
+from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
+from MedGANSynthLib.pictures import save_fusion_png, save_mip_png
+from MedGANSynthLib.projection.mip import mip, projected_array_axis
+from MedGANSynthLib.virtual_pet.blending import PAPER_THRESHOLD_SUV
+from MedGANSynthLib.virtual_pet.inference import check_ct, predict_virtual_pet
+from MedGANSynthLib.virtual_pet.lesions import find_lesion_candidates, write_lesion_csv, write_lesion_json
+from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID, VirtualPETModel, load_virtual_pet
+from MedGANSynthLib.volume import Volume
+
+CAVEAT = ("Research software: a virtual PET is predicted from the CT alone and can miss or invent uptake "
+          "(GAN hallucination, seed 003); it is not a diagnosis.")
+
+
+def run_virtual_pet(
+    ct_path_or_volume: str | os.PathLike | Volume,
+    output_dir: str | os.PathLike,
+    model: str | os.PathLike | VirtualPETModel = DEFAULT_MODEL_ID,
+    device: str = "auto",
+    threshold_suv: float = PAPER_THRESHOLD_SUV,
+    min_volume_ml: float = 0.0,
+    uncertainty_passes: int = 0,
+    slab_size: int = 16,
+    write_fcn_gan: bool = True,
+    pictures: bool = True,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> dict[str, Any]:
+    """Predict the virtual PET of a CT (path, DICOM folder or Volume) and write the stable files; returns the summary."""
+    started = time.perf_counter()
+    if not threshold_suv > 0:
+        raise InputError(f"The lesion threshold must be a positive SUV (got {threshold_suv}).")
+    if min_volume_ml < 0:
+        raise InputError(f"The smallest lesion volume cannot be negative (got {min_volume_ml} ml).")
+    if uncertainty_passes < 0 or uncertainty_passes == 1:
+        raise InputError(f"Uncertainty needs at least 2 dropout passes (got {uncertainty_passes}).")
+    ct = ct_path_or_volume if isinstance(ct_path_or_volume, Volume) else read_volume(ct_path_or_volume)
+    check_ct(ct)
+    loaded = model if isinstance(model, VirtualPETModel) else load_virtual_pet(model, device="cpu")
+    config = loaded.inference_config(slab_size=slab_size, threshold_suv=threshold_suv, return_fcn=write_fcn_gan,
+                                     return_gan=write_fcn_gan, uncertainty_passes=uncertainty_passes)
+    result = predict_virtual_pet(ct, loaded.fcn, loaded.gan, config, device=device, progress=progress, cancel=cancel)
+    labels, candidates = find_lesion_candidates(result.blended, threshold_suv, min_volume_ml)
+    report(progress, cancel, "write", 0, 1, "writing files")
+
+    output = Path(output_dir)
+    with staged_folder(output) as stage:
+        files = {"virtual_pet": write_volume(result.blended, stage / "virtual_pet.nrrd")}
+        for name, volume in (("fcn", result.fcn), ("gan", result.gan), ("uncertainty", result.uncertainty)):
+            if volume is not None:
+                files[name] = write_volume(volume, stage / f"{name}.nrrd")
+        files["lesion_labels"] = write_volume(labels, stage / "lesion_labels.nrrd")
+        files["lesions_csv"] = write_lesion_csv(candidates, stage / "lesions.csv")
+        files["lesions_json"] = write_lesion_json(candidates, stage / "lesions.json")
+        if pictures:
+            files.update(_pictures(ct, result.blended, candidates, stage))
+        summary = {
+            "model": str(model) if not isinstance(model, VirtualPETModel) else "(in memory)",
+            "architecture": loaded.card.architecture,
+            "model_training_data": loaded.card.training_data.get("description", ""),
+            "threshold_suv": threshold_suv,
+            "min_volume_ml": min_volume_ml,
+            "uncertainty_passes": uncertainty_passes,
+            "working_pixel_mm": config.working_pixel_mm,
+            "ct": {"shape_kji": list(ct.array.shape), "spacing": list(ct.spacing), "origin": list(ct.origin),
+                   "direction": np.asarray(ct.direction).tolist(), "modality": ct.modality},
+            "lesions": len(candidates),
+            "hottest_suv_max": max((c["suv_max"] for c in candidates), default=None),
+            "virtual_pet_suv_max": float(result.blended.array.max()),
+            "seconds": round(time.perf_counter() - started, 2),
+            "caveat": CAVEAT,
+            "files": {name: str(output / Path(path).name) for name, path in files.items()},
+        }
+        summary["files"]["summary"] = str(output / "summary.json")
+        with atomic_output(stage / "summary.json") as temp:
+            temp.write_text(json.dumps(summary, indent=2) + "\n")
+    report(progress, cancel, "write", 1, 1, "done")
+    return summary
+
+
+@contextlib.contextmanager
+def staged_folder(output: Path):
+    """Yield a hidden staging folder beside ``output``; on success move its files into ``output``, else delete it."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{output.name}.staging.", dir=output.parent))
+    try:
+        yield stage
+        if output.exists() and not output.is_dir():
+            raise InputError(f"'{output}' exists and is a file; choose a folder for the outputs.")
+        output.mkdir(parents=True, exist_ok=True)
+        for path in sorted(stage.iterdir()):
+            os.replace(path, output / path.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _pictures(ct: Volume, virtual: Volume, candidates: list[dict], stage: Path) -> dict[str, Path]:
+    files = {}
+    projection = mip(virtual, "coronal")
+    if float(projection.array.max()) > float(projection.array.min()):
+        files["mip_png"] = save_mip_png(projection, stage / "virtual_pet_mip.png")
+    hottest = _hottest_index(virtual, candidates)
+    for plane in ("coronal", "axial"):
+        axis = projected_array_axis(ct, plane)
+        files[f"fusion_{plane}_png"] = save_fusion_png(ct, virtual, stage / f"fusion_{plane}.png", plane=plane,
+                                                       index=int(hottest[axis]))
+    return files
+
+
+def _hottest_index(virtual: Volume, candidates: list[dict]) -> np.ndarray:
+    """Array index (k, j, i) of the hottest candidate's centroid, else of the brightest voxel."""
+    if candidates:
+        best = max(candidates, key=lambda c: c["suv_max"])
+        i, j, k = np.rint(virtual.continuous_index(best["centroid_mm"])).astype(int)
+        index = np.array([k, j, i])
+    else:
+        index = np.array(np.unravel_index(int(np.argmax(virtual.array)), virtual.array.shape))
+    return np.clip(index, 0, np.array(virtual.array.shape) - 1)

@@ -1,0 +1,153 @@
+"""``medgansynth train-virtual-pet`` and ``medgansynth virtual-pet`` end to end on tiny phantoms and real CTs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+from conftest import REPO_ROOT, shared_data_path
+from scipy import ndimage
+
+from MedGANSynthLib.cli.main import main
+from MedGANSynthLib.io.volume_io import read_volume, write_volume
+from MedGANSynthLib.volume import Volume
+
+STABLE_FILES = ("virtual_pet.nrrd", "fcn.nrrd", "gan.nrrd", "lesion_labels.nrrd", "lesions.csv", "lesions.json",
+                "summary.json", "virtual_pet_mip.png", "fusion_coronal.png", "fusion_axial.png")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """Two 8 mm phantom cases and a tiny model trained on them for 2 epochs through the CLI."""
+    root = tmp_path_factory.mktemp("cli_vpet")
+    assert main(["phantoms", "--kind", "wholebody", "--count", "2", "--seed", "5", "--voxel-mm", "8",
+                 "--classes", "lymphoma,lung", "-o", str(root / "data")]) == 0
+    code = main(["train-virtual-pet", "--data", str(root / "data"), "-o", str(root / "run"), "--epochs", "2",
+                 "--batch-size", "16", "--threads", "1", "--width-fcn", "0.0625", "--width-gan", "0.0625",
+                 "--depth", "4", "--slice-size", "32", "--device", "cpu", "--progress-lines"])
+    assert code == 0
+    return root, root / "run" / "weights" / "virtual_pet.safetensors"
+
+
+def _run(capsys, *argv) -> tuple[int, str]:
+    capsys.readouterr()
+    code = main([str(a) for a in argv])
+    return code, capsys.readouterr().err
+
+
+def _assert_on_grid_of(path: Path, reference: sitk.Image) -> None:
+    image = sitk.ReadImage(str(path))
+    assert image.GetSize() == reference.GetSize()
+    np.testing.assert_allclose(image.GetSpacing(), reference.GetSpacing(), rtol=1e-6)
+    np.testing.assert_allclose(image.GetOrigin(), reference.GetOrigin(), atol=1e-4)
+    np.testing.assert_allclose(image.GetDirection(), reference.GetDirection(), atol=1e-6)
+
+
+def test_training_run_wrote_checkpoint_pictures_and_weights(trained):
+    root, weights = trained
+    run = root / "run"
+    assert weights.is_file() and weights.with_suffix(".json").is_file()
+    assert (run / "checkpoints" / "checkpoint_last.pt").is_file() and (run / "samples" / "epoch_0002.png").is_file()
+    card = json.loads(weights.with_suffix(".json").read_text())
+    assert card["epochs"] == 2 and card["training_data"]["source"] == "MedGANSynth phantoms"
+    settings = json.loads((run / "run.json").read_text())
+    assert settings["networks"]["in_channels"] == 3 and settings["dataset"]["slice_size"] == 32
+    # The same folder again without --resume is refused; with --resume and more epochs it continues.
+    code = main(["train-virtual-pet", "--data", str(root / "data"), "-o", str(run), "--epochs", "1"])
+    assert code == 2
+
+
+def test_virtual_pet_on_a_phantom_ct_writes_the_stable_files_on_the_ct_grid(trained, tmp_path, capsys):
+    root, weights = trained
+    ct_path = root / "data" / "wholebody_0000_lymphoma" / "ct.nrrd"
+    code, _ = _run(capsys, "virtual-pet", ct_path, "-o", tmp_path / "out", "--model", weights, "--device", "cpu",
+                   "--uncertainty", "2", "--threshold", "2.5")
+    assert code == 0
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == sorted((*STABLE_FILES, "uncertainty.nrrd"))
+    reference = sitk.ReadImage(str(ct_path))
+    for name in ("virtual_pet.nrrd", "fcn.nrrd", "gan.nrrd", "uncertainty.nrrd", "lesion_labels.nrrd"):
+        _assert_on_grid_of(out / name, reference)
+    virtual = sitk.GetArrayFromImage(sitk.ReadImage(str(out / "virtual_pet.nrrd")))
+    components = ndimage.label(virtual > 2.5, structure=np.ones((3, 3, 3)))[1]
+    with open(out / "lesions.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    with open(out / "lesions.csv", newline="") as handle:
+        header = next(csv.reader(handle))
+    assert header == ["id", "x_mm", "y_mm", "z_mm", "suv_max", "suv_mean", "volume_ml"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["lesions"] == len(rows) == components
+    assert len(json.loads((out / "lesions.json").read_text())["lesions"]) == components
+    assert summary["virtual_pet_suv_max"] == pytest.approx(float(virtual.max()), rel=1e-6)
+    assert "phantoms" in summary["model_training_data"]
+
+
+def test_virtual_pet_on_the_real_nifti_ct_and_dicom_folder(trained, tmp_path, capsys):
+    _, weights = trained
+    nifti = shared_data_path("ct-nifti", "example_ct_sm.nii.gz")
+    dicom = shared_data_path("ct-dicom-thorax")
+    code, _ = _run(capsys, "virtual-pet", nifti, "-o", tmp_path / "nifti", "--model", weights, "--device", "cpu",
+                   "--no-fcn-gan-outputs")
+    assert code == 0
+    assert not (tmp_path / "nifti" / "fcn.nrrd").exists()
+    _assert_on_grid_of(tmp_path / "nifti" / "virtual_pet.nrrd", sitk.ReadImage(str(nifti)))
+
+    code, _ = _run(capsys, "virtual-pet", dicom, "-o", tmp_path / "dicom", "--model", weights, "--device", "cpu")
+    assert code == 0
+    reader = sitk.ImageSeriesReader()
+    reference = sitk.ReadImage(reader.GetGDCMSeriesFileNames(str(dicom)))
+    _assert_on_grid_of(tmp_path / "dicom" / "virtual_pet.nrrd", reference)
+    assert (tmp_path / "dicom" / "summary.json").is_file()
+
+
+def _bad_inputs(root: Path, tmp_path: Path) -> dict[str, Path]:
+    case = root / "data" / "wholebody_0000_lymphoma"
+    ct = read_volume(case / "ct.nrrd")
+    flat = Volume(ct.array[40:41].copy(), ct.spacing, ct.origin, modality="CT", units="HU")
+    nan = ct.with_array(ct.array.astype(np.float32))
+    nan.array[10, 5, 5] = np.nan
+    return {"pet": case / "pet.nrrd", "labels": case / "lesions.nrrd",
+            "two_d": write_volume(flat, tmp_path / "flat.nrrd"), "nan": write_volume(nan, tmp_path / "nan.nrrd")}
+
+
+def test_bad_inputs_exit_2_with_one_line_and_leave_nothing(trained, tmp_path, capsys):
+    root, weights = trained
+    messages = {"pet": "PET", "labels": "label map", "two_d": "2-D", "nan": "NaN"}
+    for name, path in _bad_inputs(root, tmp_path).items():
+        out = tmp_path / f"out_{name}"
+        code, err = _run(capsys, "virtual-pet", path, "-o", out, "--model", weights, "--device", "cpu")
+        assert code == 2, name
+        assert len(err.strip().splitlines()) == 1 and messages[name] in err, (name, err)
+        assert not out.exists() or not any(out.iterdir()), name
+    out = tmp_path / "out_model"
+    code, err = _run(capsys, "virtual-pet", root / "data" / "wholebody_0000_lymphoma" / "ct.nrrd", "-o", out,
+                     "--model", tmp_path / "missing.safetensors")
+    assert code == 2 and "does not exist" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if ".staging." in p.name]
+
+
+def test_virtual_pet_subprocess_bad_input_is_one_line_without_traceback(trained, tmp_path):
+    root, weights = trained
+    result = subprocess.run([sys.executable, "-m", "MedGANSynthLib", "virtual-pet",
+                             str(root / "data" / "wholebody_0000_lymphoma" / "pet.nrrd"), "-o", str(tmp_path / "o"),
+                             "--model", str(weights), "--device", "cpu"],
+                            capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_train_virtual_pet_subprocess_without_cases_is_one_line(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = subprocess.run([sys.executable, "-m", "MedGANSynthLib", "train-virtual-pet", "--data",
+                             str(tmp_path / "empty"), "-o", str(tmp_path / "run")],
+                            capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
+    assert result.returncode == 2
+    assert "No CT + PET pairs" in result.stderr and len(result.stderr.strip().splitlines()) == 1

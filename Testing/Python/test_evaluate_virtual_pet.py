@@ -1,0 +1,99 @@
+"""``medgansynth evaluate-virtual-pet`` end to end on tiny phantom cases (counting itself: test_lesion_candidates)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+from conftest import REPO_ROOT
+
+from MedGANSynthLib.cli.main import main
+from MedGANSynthLib.training.engine import seed_everything
+from MedGANSynthLib.virtual_pet.training_task import VirtualPETNetworkSettings, build_networks
+from MedGANSynthLib.virtual_pet.weights import save_virtual_pet
+from MedGANSynthLib.weights.model_card import phantom_training_data
+
+METHODS = ("fcn", "gan", "blended")
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("eval_vpet")
+    assert main(["phantoms", "--kind", "wholebody", "--count", "2", "--seed", "9", "--voxel-mm", "8",
+                 "--classes", "lymphoma,lung", "-o", str(root / "data")]) == 0
+    seed_everything(0)
+    fcn, generator, _ = build_networks(VirtualPETNetworkSettings(width_fcn=0.0625, fc_channels=256, fc6_kernel=3,
+                                                                 width_gan=0.0625, depth=4))
+    tensor_path, _ = save_virtual_pet(fcn.eval(), generator.eval(), root / "model",
+                                      phantom_training_data({"cases": 0}, "untrained test model"),
+                                      working_pixel_mm=16.0)
+    return root, tensor_path
+
+
+def test_evaluation_writes_per_scan_and_overall_entries_for_fcn_gan_blended(setup, tmp_path):
+    root, model = setup
+    code = main(["evaluate-virtual-pet", "--data", str(root / "data"), "--model", str(model), "-o",
+                 str(tmp_path / "eval"), "--device", "cpu", "--threads", "1", "--write-card-metrics"])
+    assert code == 0
+    results = json.loads((tmp_path / "eval" / "results.json").read_text())
+    assert results["scans"] == 2 and len(results["per_scan"]) == 2
+    for scan in results["per_scan"]:
+        case = root / "data" / scan["case_id"]
+        true_ids = np.unique(sitk.GetArrayFromImage(sitk.ReadImage(str(case / "lesions.nrrd"))))
+        assert scan["true_lesions"] == int((true_ids > 0).sum())
+        for method in METHODS:
+            entry = scan[method]
+            assert {"tp", "fn", "fp", "ssim", "psnr_db", "mae_suv"} <= set(entry)
+            assert entry["tp"] + entry["fn"] == scan["true_lesions"]
+            assert -1.0 <= entry["ssim"] <= 1.0 and entry["mae_suv"] >= 0.0
+    for method in METHODS:
+        overall = results["overall"][method]
+        tp = sum(scan[method]["tp"] for scan in results["per_scan"])
+        fp = sum(scan[method]["fp"] for scan in results["per_scan"])
+        true = sum(scan["true_lesions"] for scan in results["per_scan"])
+        assert overall["tp"] == tp and overall["true_lesions"] == true
+        assert overall["tpr"] == pytest.approx(tp / true) and overall["fp_per_scan"] == pytest.approx(fp / 2)
+        assert overall["ssim"] == pytest.approx(np.mean([s[method]["ssim"] for s in results["per_scan"]]))
+    for name in ("report.md", "report.html"):
+        assert "blended" in (tmp_path / "eval" / name).read_text()
+    for picture in results["pictures"].values():
+        assert (tmp_path / "eval" / picture).stat().st_size > 0
+    card = json.loads(model.with_suffix(".json").read_text())
+    assert card["metrics"]["heldout"]["blended"]["tp"] == results["overall"]["blended"]["tp"]
+
+
+def test_evaluate_subprocess_with_a_missing_model_is_one_line(setup, tmp_path):
+    root, _ = setup
+    result = subprocess.run([sys.executable, "-m", "MedGANSynthLib", "evaluate-virtual-pet", "--data",
+                             str(root / "data"), "--model", str(tmp_path / "none.safetensors"), "-o",
+                             str(tmp_path / "eval")], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "eval").exists()
+
+
+def test_detection_scores_split_false_positives_on_a_hand_made_case():
+    from MedGANSynthLib.virtual_pet.evaluation import detection_scores
+    from MedGANSynthLib.volume import Volume
+
+    grid = dict(spacing=(10.0, 10.0, 10.0))  # 1 ml voxels
+    truth = np.zeros((10, 10, 10), np.int32)
+    truth[1:3, 1:3, 1:3] = 1          # lesion 1: found
+    truth[6:8, 1:3, 1:3] = 2          # lesion 2: missed
+    true_suv = np.ones((10, 10, 10), np.float32)
+    true_suv[1:3, 1:3, 1:3] = 8.0
+    true_suv[1:3, 6:9, 6:9] = 6.0     # real physiological uptake (e.g. a kidney)
+    predicted = np.ones((10, 10, 10), np.float32)
+    predicted[2, 2, 2] = 5.0          # one voxel on lesion 1: 1 ml, kept
+    predicted[1:3, 7:9, 7:9] = 4.0    # on the physiological uptake: not a false positive
+    predicted[7:9, 7:9, 7:9] = 4.0    # nothing there in truth: a false positive
+    predicted[5, 5, 0] = 9.0          # a speck of 1 ml, below the 1.5 ml size rule of this test
+    scores = detection_scores(Volume(truth, **grid), Volume(predicted, **grid), Volume(true_suv, **grid), 2.5, 1.5)
+    # The lesion-1 voxel is 1 ml, below 1.5 ml: not a candidate either -> nothing detected.
+    assert scores == {"tp": 0, "fn": 2, "fp": 1, "fp_physiological": 1, "n_true": 2, "tpr": 0.0}
+    scores = detection_scores(Volume(truth, **grid), Volume(predicted, **grid), Volume(true_suv, **grid), 2.5, 0.5)
+    assert scores == {"tp": 1, "fn": 1, "fp": 2, "fp_physiological": 1, "n_true": 2, "tpr": 0.5}
