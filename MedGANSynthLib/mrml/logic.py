@@ -1,0 +1,515 @@
+"""Everything the MedGANSynth panel can do, one method per button, usable without the panel.
+
+The Slicer module's Logic inherits this class; the same methods serve Slicer's Python console, headless batch
+scripts (``Slicer --no-main-window --python-script``) and plain Python with ``slicer-core`` from PyPI::
+
+    logic = MedGANSynthLogic()
+    suv = logic.computeSUV("/data/PET", weightKg=72)
+    mip = logic.computeMIP(suv, axis="coronal")
+    result = logic.predictVirtualPET(ctNode, modelId="virtual-pet-phantom")
+
+Names are camelCase like Slicer's own logic classes, so a script writer can guess them. No Qt here: long work
+runs as a child process (:mod:`MedGANSynthLib.jobs.runner`); ``wait=False`` returns a :class:`LogicJob` that the
+panel polls from a timer with :meth:`MedGANSynthLogic.processJob`, ``wait=True`` blocks (scripts and tests).
+Library parts are imported where they are used, so torch is loaded only by the actions that need it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from MedGANSynthLib.errors import Cancelled, InputError
+from MedGANSynthLib.jobs.progress import Progress
+from MedGANSynthLib.mrml.display import show_mip, show_overlay
+from MedGANSynthLib.mrml.plots import loss_plot, update_loss_plot
+from MedGANSynthLib.mrml.scene import inside_slicer_application, resolve_scene
+from MedGANSynthLib.mrml.segmentation import segmentation_from_labels, table_from_rows
+from MedGANSynthLib.mrml.sequences import frame_volume_node, sequence_from_volumes
+from MedGANSynthLib.mrml.volume_nodes import node_from_volume, volume_from_node
+from MedGANSynthLib.volume import Volume
+
+F18_HALF_LIFE_S = 6586.2
+"""F-18 half-life, 109.77 min (NNDC; the value scanners write in RadionuclideHalfLife), used when a non-DICOM PET
+gives no half-life: FDG is by far the most common PET tracer (PHANTOM_REFERENCE.md)."""
+
+VIRTUAL_PET_OUTPUTS = {  # result attribute -> (file written by ``medgansynth virtual-pet``, node name suffix)
+    "virtualPET": ("virtual_pet.nrrd", "virtual PET"),
+    "fcn": ("fcn.nrrd", "virtual PET (FCN)"),
+    "gan": ("gan.nrrd", "virtual PET (GAN)"),
+    "uncertainty": ("uncertainty.nrrd", "virtual PET uncertainty"),
+}
+SAMPLE_PIXEL_MM = 1.0
+"""Pixel size of GAN samples whose model card does not state one (the images are then shown in pixel units)."""
+ProgressHandler = Callable[[Progress], None]
+
+
+# --- background jobs ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LogicJob:
+    """A running CLI job plus what to do with its outputs; the panel polls it, scripts wait for it."""
+
+    name: str
+    runner: Any  # MedGANSynthLib.jobs.runner.JobRunner
+    finish: Callable[[], Any]
+    cleanup: Callable[[], None] = lambda: None
+    progress: ProgressHandler | None = None
+    on_event: Callable[[Progress], None] | None = None
+    events: queue.Queue = field(default_factory=queue.Queue)
+    latest: Progress | None = None
+    finished: bool = False
+    cancelled: bool = False
+    result: Any = None
+    chart: Any = None
+    """The live loss plot of a training job (created with the first losses)."""
+
+    @property
+    def fraction(self) -> float:
+        return self.latest.fraction if self.latest else 0.0
+
+    @property
+    def status(self) -> str:
+        if self.cancelled:
+            return f"{self.name}: cancelled"
+        if self.finished:
+            return f"{self.name}: done"
+        if self.latest is None:
+            return f"{self.name}: starting"
+        detail = self.latest.message or f"{self.latest.done}/{self.latest.total}"
+        return f"{self.name}: {self.latest.stage} {detail}"
+
+
+def child_python() -> str:
+    """The Python that runs CLI jobs: Slicer's ``PythonSlicer`` inside Slicer (its packages), else this one."""
+    if not inside_slicer_application():
+        return sys.executable
+    import slicer
+
+    names = ("PythonSlicer.exe", "PythonSlicer") if os.name == "nt" else ("PythonSlicer",)
+    folders = [Path(sys.executable).parent, Path(slicer.app.slicerHome) / "bin"]
+    for folder in folders:
+        for name in names:
+            if (folder / name).is_file():
+                return str(folder / name)
+    return shutil.which("PythonSlicer") or sys.executable
+
+
+# --- result objects ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PETNodes:
+    """Nodes made by :meth:`MedGANSynthLogic.computeSUVAndMIP` (None for steps that were not asked for)."""
+
+    suv: Any = None
+    resampled: Any = None
+    mip: Any = None
+    rotatingMIP: Any = None  # noqa: N815 -- the sequence browser node
+
+
+@dataclass
+class VirtualPETNodes:
+    """Nodes made by :meth:`MedGANSynthLogic.predictVirtualPET` (None for outputs that were not asked for)."""
+
+    virtualPET: Any = None  # noqa: N815 -- Slicer-style attribute names, as scripts use them
+    fcn: Any = None
+    gan: Any = None
+    uncertainty: Any = None
+    lesionSegmentation: Any = None  # noqa: N815
+    lesionTable: Any = None  # noqa: N815
+    lesions: list[dict] = field(default_factory=list)
+    summary: dict = field(default_factory=dict)
+
+
+# --- the logic ---------------------------------------------------------------------------------------------------
+
+
+class MedGANSynthLogic:
+    """Panel actions as methods, working in ``scene``.
+
+    Without a scene it uses ``slicer.mrmlScene``: Slicer's own inside the application, the one a script set, or
+    else (plain Python) a headless scene with the logic classes Slicer's volume and colour code need.
+    """
+
+    def __init__(self, scene=None) -> None:
+        self._scene = scene
+        self.currentJob: LogicJob | None = None
+
+    @property
+    def scene(self):
+        return resolve_scene(getattr(self, "_scene", None))
+
+    # --- PET -> SUV -> MIP -----------------------------------------------------------------------------------
+
+    def computeSUV(self, petNodeOrPath, weightKg: float | None = None, doseMBq: float | None = None,
+                   injectionTime=None, scanTime=None, halfLifeS: float | None = None):
+        """A new volume node in SUVbw from a PET node (Bq/ml) or a PET file/DICOM folder.
+
+        DICOM files (and, inside Slicer, nodes loaded from the DICOM database) take weight, dose, times and
+        half-life from their headers, each replaced by the argument when given. Other inputs need weight, dose and
+        both times; the half-life defaults to F-18.
+        """
+        from MedGANSynthLib.pet.suv import load_pet_as_suv
+
+        if isinstance(petNodeOrPath, (str, os.PathLike)):
+            path = Path(petNodeOrPath)
+            dicom = path.is_dir() or path.suffix.lower() == ".dcm"
+            volume = load_pet_as_suv(path, weightKg, doseMBq, injectionTime, scanTime,
+                                     halfLifeS if dicom or halfLifeS else F18_HALF_LIFE_S)
+            return node_from_volume(volume, self.scene, f"{_stem(path)} SUV")
+        volume = volume_from_node(petNodeOrPath)
+        suv = _node_as_suv(petNodeOrPath, volume, weightKg, doseMBq, injectionTime, scanTime, halfLifeS)
+        return node_from_volume(suv, self.scene, f"{petNodeOrPath.GetName()} SUV", reference_node=petNodeOrPath)
+
+    def resampleVolume(self, node, spacingMm: float = 2.0, interpolation: str = "nearest"):
+        """A copy of ``node`` on cubic voxels of ``spacingMm`` (same field of view and direction), beside it."""
+        from MedGANSynthLib.preprocessing.resample import resample_isotropic
+
+        volume = resample_isotropic(volume_from_node(node), float(spacingMm), interpolation)
+        return node_from_volume(volume, self.scene, f"{node.GetName()} {spacingMm:g} mm", reference_node=node)
+
+    def computeMIP(self, node, axis: str = "coronal"):
+        """Maximum-intensity projection along ``axis`` as a one-slice volume, shown in inverted grey."""
+        from MedGANSynthLib.projection.mip import mip
+
+        projection = node_from_volume(mip(volume_from_node(node), axis), self.scene,
+                                      f"{node.GetName()} {axis} MIP", reference_node=node)
+        show_mip(projection)
+        return projection
+
+    def computeRotatingMIP(self, node, angles: int = 36):
+        """Coronal MIPs turned about the S axis as a sequence (one frame per angle); returns its browser node."""
+        from MedGANSynthLib.projection.rotating_mip import rotating_mip
+
+        stack = rotating_mip(volume_from_node(node), int(angles))
+        frames = [stack.with_array(stack.array[n:n + 1]) for n in range(stack.array.shape[0])]
+        _, browser = sequence_from_volumes(frames, self.scene, f"{node.GetName()} rotating MIP", "angle",
+                                           stack.metadata["angles_deg"], "deg")
+        show_mip(frame_volume_node(browser), window=_value_range(stack))
+        return browser
+
+    def computeSUVAndMIP(self, petNodeOrPath, weightKg: float | None = None, doseMBq: float | None = None,
+                         injectionTime=None, scanTime=None, spacingMm: float | None = None,
+                         interpolation: str = "nearest", axis: str = "coronal",
+                         rotatingAngles: int | None = None) -> PETNodes:
+        """The panel's PET section in one call: SUV, optional resampling (``spacingMm``), then a MIP along ``axis``
+        or, with ``rotatingAngles``, a rotating MIP."""
+        nodes = PETNodes(suv=self.computeSUV(petNodeOrPath, weightKg, doseMBq, injectionTime, scanTime))
+        source = nodes.suv
+        if spacingMm:
+            source = nodes.resampled = self.resampleVolume(nodes.suv, spacingMm, interpolation)
+        if rotatingAngles:
+            nodes.rotatingMIP = self.computeRotatingMIP(source, rotatingAngles)
+        else:
+            nodes.mip = self.computeMIP(source, axis)
+        return nodes
+
+    # --- virtual PET -----------------------------------------------------------------------------------------
+
+    def predictVirtualPET(self, ctNode, modelId: str | None = None, device: str = "auto",
+                          threshold: float = 2.5, uncertainty: bool = False, wait: bool = True,
+                          progress: ProgressHandler | None = None):
+        """Virtual PET of a CT node, shown over the CT, with lesion candidates (segmentation + table).
+
+        Runs ``medgansynth virtual-pet`` in a child process on a temporary copy of the CT. ``modelId`` is a catalogue
+        id or a ``.safetensors`` path (default: the bundled model). ``wait=True`` returns :class:`VirtualPETNodes`;
+        ``wait=False`` returns a :class:`LogicJob` whose ``result`` holds them when done.
+        """
+        from MedGANSynthLib.io.volume_io import write_volume
+
+        ct = volume_from_node(ctNode)
+        work = Path(tempfile.mkdtemp(prefix="MedGANSynth-vpet-"))
+        try:
+            write_volume(ct, work / "ct.nrrd")
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        args = ["virtual-pet", str(work / "ct.nrrd"), "-o", str(work / "out"), "--device", device,
+                "--threshold", repr(float(threshold)), "--no-pictures"]  # Slicer shows the volumes themselves
+        if modelId:
+            args += ["--model", str(modelId)]
+        if uncertainty:
+            args.append("--uncertainty")
+        job = self._start("Virtual PET", args, lambda: self.loadVirtualPET(ctNode, work / "out", threshold),
+                          cleanup=lambda: shutil.rmtree(work, ignore_errors=True), progress=progress)
+        return self.waitForJob(job) if wait else job
+
+    def loadVirtualPET(self, ctNode, folder, threshold: float = 2.5) -> VirtualPETNodes:
+        """Nodes from the output folder of ``medgansynth virtual-pet`` (e.g. run on another machine), shown over the CT."""
+        from MedGANSynthLib.io.volume_io import read_volume
+
+        folder = Path(folder)
+        name = ctNode.GetName()
+        nodes = VirtualPETNodes()
+        for attribute, (file_name, suffix) in VIRTUAL_PET_OUTPUTS.items():
+            if (folder / file_name).is_file():
+                node = node_from_volume(read_volume(folder / file_name), self.scene, f"{name} {suffix}",
+                                        reference_node=ctNode)
+                setattr(nodes, attribute, node)
+        if nodes.virtualPET is None:
+            raise InputError("The virtual PET job ended without writing virtual_pet.nrrd; see the log for why.")
+        if (folder / "lesions.json").is_file():
+            nodes.lesions = _json_list(folder / "lesions.json")
+        if (folder / "lesion_labels.nrrd").is_file():
+            labels = read_volume(folder / "lesion_labels.nrrd")
+            labels = labels.with_array(labels.array, modality="SEG", units="label")
+            nodes.lesionSegmentation = segmentation_from_labels(
+                labels, self.scene, reference_node=ctNode, name=f"{name} lesion candidates (SUV > {threshold:g})")
+        nodes.lesionTable = table_from_rows(_flat_rows(nodes.lesions), self.scene, f"{name} lesions", ctNode)
+        if (folder / "summary.json").is_file():
+            nodes.summary = json.loads((folder / "summary.json").read_text())
+        show_overlay(ctNode, nodes.virtualPET)
+        return nodes
+
+    # --- synthesis ------------------------------------------------------------------------------------------
+
+    def sampleGAN(self, modelId: str, className: str | None = None, count: int = 8, seed: int = 0,
+                  device: str = "auto"):
+        """``count`` images of a GAN as a sequence (same seed, same images); returns the browser node."""
+        from MedGANSynthLib.synthesis.sampling import sample_images
+
+        generator, card = _load_generator(modelId, device)
+        images = sample_images(generator, _class_or_none(className), int(count), int(seed), device,
+                               class_names=card.class_names)
+        label = className or (card.class_names[0] if len(card.class_names) == 1 else card.architecture)
+        return self._image_sequence(images, card, f"{label} samples (seed {seed})", "frame")
+
+    def latentWalk(self, modelId: str, steps: int = 10, seedA: int = 0, seedB: int = 1,
+                   classA: str | None = None, classB: str | None = None, device: str = "auto"):
+        """Images along the latent line from (seedA, classA) to (seedB, classB) as a sequence; returns the browser."""
+        from MedGANSynthLib.synthesis.latent_walk import latent_walk
+
+        generator, card = _load_generator(modelId, device)
+        images = latent_walk(generator, int(steps), int(seedA), int(seedB), _class_or_none(classA),
+                             _class_or_none(classB), device=device, class_names=card.class_names)
+        return self._image_sequence(images, card, f"latent walk {seedA}->{seedB}", "step")
+
+    def _image_sequence(self, images, card, name: str, index_name: str):
+        from MedGANSynthLib.synthesis.outputs import centre_channel, display_settings
+        from MedGANSynthLib.synthesis.sampling import to_physical
+
+        physical = centre_channel(to_physical(images, card))  # brain models make slice triplets: keep the centre
+        volumes = [_image_volume(image, card) for image in physical]
+        _, browser = sequence_from_volumes(volumes, self.scene, name, index_name)
+        show_mip(frame_volume_node(browser), window=display_settings(card)["window"])
+        return browser
+
+    def modelCatalogue(self, task: str | None = None) -> list:
+        """Bundled models (catalogue entries with id, title, task, classes), optionally of one task."""
+        from MedGANSynthLib.weights.catalogue import load_catalogue
+
+        return [entry for entry in load_catalogue() if task is None or entry.task == task]
+
+    # --- training -------------------------------------------------------------------------------------------
+
+    def trainModel(self, architecture: str, dataFolder, outputFolder, epochs: int, batchSize: int,
+                   learningRate: float | None = None, resume: bool = False, wait: bool = False,
+                   progress: ProgressHandler | None = None, device: str = "auto", extraArgs: Sequence[str] = ()):
+        """Train a GAN in a child process with a live loss plot; returns the job (its ``chart`` is the plot).
+
+        ``extraArgs`` are passed on to ``medgansynth train`` (e.g. ``["--image-size", "64", "--loss", "wgan-gp"]``).
+        With ``wait=True`` it blocks and returns ``{"runFolder", "history", "chart"}``.
+        """
+        args = ["train", "--architecture", architecture, "-o", str(outputFolder), "--epochs", str(int(epochs)),
+                "--batch-size", str(int(batchSize)), "--device", device]
+        if dataFolder:
+            args += ["--data", str(dataFolder)]
+        if learningRate:
+            args += ["--lr", repr(float(learningRate))]
+        if resume:
+            args.append("--resume")
+        args += [str(a) for a in extraArgs]
+        history: list[dict] = []
+        chart = None
+
+        def add_losses(event: Progress) -> None:
+            nonlocal chart
+            losses = {k: v for k, v in event.values.items() if k != "epoch" and isinstance(v, (int, float))}
+            if event.stage != "train" or not losses:
+                return
+            history.append({"step": event.done, **losses})
+            if chart is None:
+                chart = job.chart = loss_plot(history, self.scene, f"{architecture} training loss")
+            else:
+                update_loss_plot(chart, history)
+
+        job = self._start(f"Training {architecture}", args, lambda: {"runFolder": str(outputFolder),
+                                                                       "history": history, "chart": chart},
+                          progress=progress, on_event=add_losses)
+        return self.waitForJob(job) if wait else job
+
+    # --- job control ----------------------------------------------------------------------------------------
+
+    def _start(self, name: str, args: list[str], finish, cleanup=lambda: None, progress=None, on_event=None):
+        from MedGANSynthLib.jobs.runner import run_job
+
+        if self.currentJob is not None and not self.currentJob.finished:
+            raise InputError(f"'{self.currentJob.name}' is still running; wait for it or cancel it first.")
+        events: queue.Queue = queue.Queue()
+        try:
+            runner = run_job(args, progress=events.put, wait=False, python=child_python())
+        except BaseException:
+            cleanup()
+            raise
+        self.currentJob = LogicJob(name, runner, finish, cleanup, progress, on_event, events)
+        return self.currentJob
+
+    def processJob(self, job: LogicJob | None = None) -> bool:
+        """Hand the job's new progress to the callbacks (on the caller's thread) and finish it once it ended.
+
+        Returns True when the job is over. Raises the job's error (InputError, JobFailed) when it failed.
+        """
+        job = job or self.currentJob
+        if job is None or job.finished:
+            return True
+        _deliver_events(job)
+        if job.runner.poll() is None:
+            return False
+        try:
+            try:
+                job.runner.wait()  # joins the output readers, so every progress line has arrived
+            finally:
+                _deliver_events(job)
+            job.result = job.finish()
+        except Cancelled:
+            job.cancelled = True
+        finally:
+            job.finished = True
+            job.cleanup()
+        return True
+
+    def waitForJob(self, job: LogicJob | None = None, pollSeconds: float = 0.1):
+        """Block until the job ends; returns its result (None when cancelled)."""
+        job = job or self.currentJob
+        while not self.processJob(job):
+            time.sleep(pollSeconds)
+        return job.result
+
+    def cancelJob(self) -> None:
+        """Stop the running job and every process it started; its temporary files are deleted."""
+        job = self.currentJob
+        if job is None or job.finished:
+            return
+        job.runner.cancel()
+        self.processJob(job)
+
+
+# --- helpers -----------------------------------------------------------------------------------------------------
+
+
+def _deliver_events(job: LogicJob) -> None:
+    """Hand queued progress events to the job's handlers, on the calling (main) thread."""
+    while not job.events.empty():
+        job.latest = job.events.get_nowait()
+        for handler in (job.on_event, job.progress):
+            if handler is not None:
+                handler(job.latest)
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for suffix in (".nii.gz", ".nrrd", ".nii", ".mha", ".dcm"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _node_as_suv(node, volume: Volume, weight_kg, dose_mbq, injection_time, scan_time, half_life_s) -> Volume:
+    """SUV of a PET node: already SUV, from its DICOM headers (inside Slicer), else from the given values."""
+    from MedGANSynthLib.pet.suv import SuvOverrides, SuvParameters, bqml_to_suv, suv_parameters_from_headers
+    from MedGANSynthLib.pet.timestamps import parse_user_time
+
+    given = (weight_kg, dose_mbq, injection_time, scan_time, half_life_s)
+    if volume.units == "SUV":
+        if any(value is not None for value in given):
+            raise InputError(f"Volume '{node.GetName()}' is already in SUV; use SUV from DICOM tags (no values).")
+        return volume
+    volume = volume.with_array(volume.array.astype("float32"), modality="PT", units="BQML")
+    headers = _dicom_headers_of(node)
+    if headers:
+        overrides = SuvOverrides(weight_kg, dose_mbq, injection_time, scan_time, half_life_s)
+        return bqml_to_suv(volume, suv_parameters_from_headers(headers, overrides))
+    missing = [name for name, value in zip(("weightKg", "doseMBq", "injectionTime", "scanTime"), given, strict=False)
+               if value is None]
+    if missing:
+        raise InputError(f"Volume '{node.GetName()}' has no DICOM headers to read SUV parameters from; "
+                         f"enter {', '.join(missing)}.")
+    parameters = SuvParameters(
+        weight_kg=float(weight_kg), dose_bq=float(dose_mbq) * 1e6, injection_time=parse_user_time(injection_time),
+        scan_time=parse_user_time(scan_time), half_life_s=float(half_life_s or F18_HALF_LIFE_S),
+        overrides=("weight_kg", "dose_mbq", "injection_time", "scan_time"))
+    return bqml_to_suv(volume, parameters)
+
+
+def _dicom_headers_of(node) -> list:
+    """pydicom headers of the files a node was loaded from (Slicer's DICOM database); [] outside Slicer."""
+    uids = (node.GetAttribute("DICOM.instanceUIDs") or "").split()
+    database = getattr(__import__("slicer"), "dicomDatabase", None) if uids else None
+    if database is None:
+        return []
+    import pydicom
+
+    files = [database.fileForInstance(uid) for uid in uids]
+    return [pydicom.dcmread(path, stop_before_pixels=True) for path in files if path]
+
+
+def _value_range(volume: Volume) -> tuple[float, float]:
+    low, high = float(volume.array.min()), float(volume.array.max())
+    return (low, high) if high > low else (low, low + 1.0)
+
+
+def _json_list(path: Path) -> list[dict]:
+    data = json.loads(path.read_text())
+    rows = data.get("lesions", data.get("candidates", [])) if isinstance(data, dict) else data
+    return [row for row in rows if isinstance(row, dict)]
+
+
+def _flat_rows(lesions: list[dict]) -> list[dict]:
+    """Table rows: the LPS centroid as three columns, as in lesions.csv."""
+    rows = []
+    for lesion in lesions:
+        row = {k: v for k, v in lesion.items() if not isinstance(v, (list, tuple, dict))}
+        centroid = lesion.get("centroid_mm")
+        if centroid is not None:
+            row.update(x_mm=centroid[0], y_mm=centroid[1], z_mm=centroid[2])
+        rows.append(row)
+    return rows
+
+
+def _class_or_none(name):
+    return None if name in (None, "") else name
+
+
+def _load_generator(model_id: str, device: str):
+    """(generator, card) of a catalogue id or a ``.safetensors`` path; thin so a library API change is one line."""
+    from MedGANSynthLib.weights.catalogue import resolve_model
+    from MedGANSynthLib.weights.safetensors_io import load_gan
+
+    generator, _, card = load_gan(resolve_model(model_id, "gan"), device, with_discriminator=False)
+    return generator, card
+
+
+def _image_volume(image, card) -> Volume:
+    """One 2-D sample as a one-slice volume: RadioGAN images are coronal MIPs, the others axial slices."""
+    import numpy as np
+
+    pixel = float(card.training_data.get("pixel_spacing_mm", SAMPLE_PIXEL_MM))
+    if card.architecture == "radiogan":
+        # rows run head to feet, columns toward patient left: the coronal MIP as physicians read it
+        direction = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+    else:
+        # rows run anterior to posterior, columns toward patient left: an axial slice seen from the feet
+        direction = np.eye(3)
+    return Volume(np.asarray(image, np.float32)[None], spacing=(pixel, pixel, pixel), direction=direction,
+                  modality="PT" if card.units == "SUV" else "CT" if card.units == "HU" else "", units=card.units)

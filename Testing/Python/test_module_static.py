@@ -1,0 +1,191 @@
+"""Static checks of the Slicer module against its .ui file and its Logic (no Slicer application needed).
+
+The module file imports ``qt`` and Slicer's scripted-module classes, which exist only inside Slicer, so it is read
+with ``ast``; the .ui with ``xml.etree``. What a typo would break only at run time inside Slicer is caught here:
+a widget name the code uses but the .ui lacks, a ``SlicerParameterName`` without a parameter (``connectGui``
+raises), a widget whose type Slicer cannot bind to the parameter's type, a Logic method that does not exist.
+"""
+
+from __future__ import annotations
+
+import ast
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+MODULE = REPO / "MedGANSynth" / "MedGANSynth.py"
+UI = REPO / "Resources" / "UI" / "MedGANSynth.ui"
+LIBRARY_LOGIC = REPO / "MedGANSynthLib" / "mrml" / "logic.py"
+INPUT_WIDGETS = {"QSpinBox", "QDoubleSpinBox", "QCheckBox", "QComboBox", "QLineEdit", "ctkPathLineEdit",
+                 "qMRMLNodeComboBox", "ctkSliderWidget"}
+# Widget classes Slicer's parameterNodeWrapper GUI connectors bind to each parameter type (guiConnectors.py).
+BINDABLE = {
+    "bool": {"QCheckBox", "QPushButton"},
+    "int": {"QSpinBox", "QSlider"},
+    "float": {"QDoubleSpinBox", "ctkSliderWidget"},
+    "str": {"QLineEdit", "QTextEdit"},
+    "choice": {"QComboBox"},
+    "path": {"ctkPathLineEdit", "ctkDirectoryButton"},
+    "node": {"qMRMLNodeComboBox"},
+}
+
+
+@pytest.fixture(scope="module")
+def tree() -> ast.Module:
+    return ast.parse(MODULE.read_text(), filename=str(MODULE))
+
+
+@pytest.fixture(scope="module")
+def ui_widgets() -> dict[str, ET.Element]:
+    return {widget.get("name"): widget for widget in ET.parse(UI).getroot().iter("widget")}
+
+
+def _class(tree: ast.Module, name: str) -> ast.ClassDef:
+    return next(node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == name)
+
+
+def _parameters(tree: ast.Module) -> list[ast.AnnAssign]:
+    return [s for s in _class(tree, "MedGANSynthParameterNode").body if isinstance(s, ast.AnnAssign)]
+
+
+def _split(annotation: ast.expr) -> tuple[str, list[ast.expr]]:
+    """(base type text, metadata expressions) of ``Annotated[base, *metadata]`` or of a plain annotation."""
+    if isinstance(annotation, ast.Subscript) and ast.unparse(annotation.value) == "Annotated":
+        base, *metadata = annotation.slice.elts
+        return ast.unparse(base), metadata
+    return ast.unparse(annotation), []
+
+
+def _parameter_kinds(tree: ast.Module) -> dict[str, str]:
+    """Parameter name -> kind ("bool", "int", "float", "str", "choice", "path", "node") from the annotations."""
+    kinds = {}
+    for statement in _parameters(tree):
+        base, metadata = _split(statement.annotation)
+        if any(ast.unparse(m).startswith("Choice(") for m in metadata):
+            kind = "choice"
+        elif base.startswith("vtkMRML"):
+            kind = "node"
+        elif base == "pathlib.Path":
+            kind = "path"
+        else:
+            kind = base
+        kinds[statement.target.id] = kind
+    return kinds
+
+
+def _parameter_name(widget: ET.Element) -> str | None:
+    for prop in widget.findall("property"):
+        if prop.get("name") == "SlicerParameterName":
+            return prop.findtext("string")
+    return None
+
+
+def _ui_attributes_used(tree: ast.Module) -> set[str]:
+    return {node.attr for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "ui" and isinstance(node.value.value, ast.Name) and node.value.value.id == "self"}
+
+
+def _logic_calls(node: ast.AST) -> list[str]:
+    return [call.func.attr for call in ast.walk(node)
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+            and isinstance(call.func.value, ast.Attribute) and call.func.value.attr == "logic"]
+
+
+def _methods(path: Path, class_name: str) -> set[str]:
+    module = ast.parse(path.read_text())
+    return {item.name for item in _class(module, class_name).body if isinstance(item, ast.FunctionDef)}
+
+
+def test_every_widget_the_code_uses_is_in_the_ui(tree, ui_widgets):
+    used = _ui_attributes_used(tree)
+    assert used, "the widget uses no self.ui.<name> at all?"
+    assert sorted(used - set(ui_widgets)) == []
+
+
+def test_every_parameter_name_in_the_ui_is_a_parameter_and_every_parameter_has_a_widget(tree, ui_widgets):
+    kinds = _parameter_kinds(tree)
+    bound = {_parameter_name(w): name for name, w in ui_widgets.items() if _parameter_name(w)}
+    assert sorted(set(bound) - set(kinds)) == []
+    assert sorted(set(kinds) - set(bound)) == []
+
+
+def test_each_bound_widget_has_a_type_slicer_can_connect_to_its_parameter(tree, ui_widgets):
+    kinds = _parameter_kinds(tree)
+    wrong = {name: (widget.get("class"), kinds[_parameter_name(widget)])
+             for name, widget in ui_widgets.items() if _parameter_name(widget)
+             and widget.get("class") not in BINDABLE[kinds[_parameter_name(widget)]]}
+    assert wrong == {}
+
+
+def test_every_input_widget_is_bound_to_the_parameter_node(ui_widgets):
+    unbound = [name for name, widget in ui_widgets.items()
+               if widget.get("class") in INPUT_WIDGETS and not _parameter_name(widget)]
+    assert unbound == []
+
+
+def test_every_logic_method_the_widget_calls_exists(tree):
+    widget = _class(tree, "MedGANSynthWidget")
+    called = set(_logic_calls(widget))
+    available = _methods(MODULE, "MedGANSynthLogic") | _methods(LIBRARY_LOGIC, "MedGANSynthLogic")
+    available |= {"getParameterNode"}  # ScriptedLoadableModuleLogic's own
+    assert {"computeSUVAndMIP", "predictVirtualPET", "sampleGAN", "latentWalk", "trainModel"} <= called
+    assert sorted(called - available) == []
+
+
+def test_each_button_runs_exactly_one_logic_action(tree):
+    """A button handler calls one Logic action (plus, for Cancel, cancelJob); dependencies are checked in _run."""
+    widget = _class(tree, "MedGANSynthWidget")
+    handlers = {item.name: item for item in widget.body if isinstance(item, ast.FunctionDef)}
+    connected = [call.args[1].attr for call in ast.walk(widget)
+                 if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "connect"
+                 and len(call.args) == 2 and "clicked" in ast.unparse(call.args[0])]
+    assert len(connected) == 5
+    for name in connected:
+        actions = [call for call in _logic_calls(handlers[name]) if call != "cancelJob"]
+        assert len(actions) == 1, f"{name} calls {actions}"
+
+
+def test_literal_choice_defaults_are_among_the_choices(tree):
+    checked = 0
+    for statement in _parameters(tree):
+        for item in _split(statement.annotation)[1]:
+            if isinstance(item, ast.Call) and ast.unparse(item.func) == "Choice" and isinstance(item.args[0], ast.List) \
+                    and all(isinstance(e, ast.Constant) for e in item.args[0].elts):
+                assert ast.literal_eval(statement.value) in ast.literal_eval(item.args[0]), statement.target.id
+                checked += 1
+    assert checked >= 4  # interpolation, MIP axis, device, architecture
+
+
+def test_node_selectors_follow_the_scene_and_the_ui_loads_as_xml(ui_widgets):
+    root = ET.parse(UI).getroot()
+    receivers = {c.findtext("receiver") for c in root.iter("connection") if c.findtext("slot").startswith("setMRMLScene")}
+    selectors = {name for name, w in ui_widgets.items() if w.get("class") == "qMRMLNodeComboBox"}
+    assert selectors and selectors <= receivers
+    titles = {w.find("property/string").text for w in ui_widgets.values() if w.get("class") == "ctkCollapsibleButton"}
+    assert titles == {"PET \u2192 SUV \u2192 MIP", "Virtual PET", "Synthesis", "Training"}
+    assert {"progressBar", "statusLabel"} <= set(ui_widgets)
+
+
+def test_module_follows_the_template_and_stays_small(tree):
+    classes = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+    assert {"MedGANSynth", "MedGANSynthParameterNode", "MedGANSynthWidget", "MedGANSynthLogic",
+            "MedGANSynthTest"} <= classes
+    assert len(MODULE.read_text().splitlines()) < 700
+    text = MODULE.read_text()
+    assert 'self.parent.categories = ["Nuclear Medicine"]' in text
+    assert "tryWithErrorDisplay" in text and "connectGui(self.ui)" in text
+    imports = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert "torch" not in imports  # torch is imported lazily, after the dependency check
+
+
+def test_library_logic_imports_no_qt():
+    imported = set()
+    for node in ast.walk(ast.parse(LIBRARY_LOGIC.read_text())):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    assert not imported & {"qt", "ctk", "PythonQt", "torch"}
