@@ -11,7 +11,6 @@ with one clear line before any weight is used. The discriminator is not saved: i
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import shutil
 from dataclasses import asdict, dataclass
@@ -28,7 +27,7 @@ from MedGANSynthLib.networks.fcn4s import FCN4s, FCN4sConfig
 from MedGANSynthLib.networks.unet_pix2pix import UNetConfig, UNetGenerator
 from MedGANSynthLib.virtual_pet.blending import DEFAULT_LEVELS, PAPER_THRESHOLD_SUV
 from MedGANSynthLib.virtual_pet.inference import CT_WINDOW_HU, SUV_RANGE, VirtualPETConfig
-from MedGANSynthLib.weights.catalogue import CATALOGUE_NAME, SCHEMA_VERSION, file_sha256, resolve_model
+from MedGANSynthLib.weights.catalogue import file_sha256, register_model, resolve_model
 from MedGANSynthLib.weights.model_card import ModelCard
 from MedGANSynthLib.weights.safetensors_io import _load_state, _read_tensors, weight_paths
 
@@ -133,16 +132,7 @@ def _networks_from_card(card: ModelCard, source: str) -> tuple[FCN4s, UNetGenera
 def add_to_catalogue(tensor_path: str | os.PathLike, model_id: str, title: str, description: str,
                      folder: str | os.PathLike) -> Path:
     """Add or replace a virtual-PET entry in ``folder/catalogue.json`` (with the tensor file's SHA-256)."""
-    folder = Path(folder)
-    path = folder / CATALOGUE_NAME
-    data = json.loads(path.read_text()) if path.is_file() else {"schema_version": SCHEMA_VERSION, "models": []}
-    entry = {"id": model_id, "task": "virtual_pet", "architecture": ARCHITECTURE,
-             "file": Path(tensor_path).name, "title": title, "description": description,
-             "sha256": file_sha256(tensor_path), "classes": []}
-    data["models"] = [m for m in data.get("models", []) if m.get("id") != model_id] + [entry]
-    with atomic_output(path) as temp:
-        temp.write_text(json.dumps(data, indent=2) + "\n")
-    return path
+    return register_model(tensor_path, model_id, "virtual_pet", ARCHITECTURE, title, description, (), folder)
 
 
 def install_virtual_pet(tensor_path: str | os.PathLike, folder: str | os.PathLike, model_id: str = DEFAULT_MODEL_ID,

@@ -102,3 +102,22 @@ def file_sha256(path: str | os.PathLike) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def register_model(tensor_path: str | os.PathLike, model_id: str, task: str, architecture: str, title: str,
+                   description: str, classes: list[str] | tuple[str, ...] = (),
+                   folder: str | os.PathLike | None = None) -> Path:
+    """Add (or replace) the entry of ``model_id`` in ``folder/catalogue.json`` with the file's SHA-256."""
+    from MedGANSynthLib.io.atomic import atomic_output
+
+    if task not in TASKS:
+        raise InputError(f"Unknown task '{task}'; choose {', '.join(TASKS)}.")
+    base = Path(folder) if folder else models_folder()
+    path = base / CATALOGUE_NAME
+    data = json.loads(path.read_text()) if path.is_file() else {"schema_version": SCHEMA_VERSION, "models": []}
+    entry = {"id": model_id, "task": task, "architecture": architecture, "file": Path(tensor_path).name,
+             "title": title, "description": description, "sha256": file_sha256(tensor_path), "classes": list(classes)}
+    data["models"] = [m for m in data.get("models", []) if m.get("id") != model_id] + [entry]
+    with atomic_output(path) as temp:
+        temp.write_text(json.dumps(data, indent=2) + "\n")
+    return path

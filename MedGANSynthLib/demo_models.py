@@ -1,0 +1,74 @@
+"""The demo's model steps: sample every bundled GAN with a latent walk, and predict virtual PETs from CTs.
+
+They run only for models listed in ``Resources/Models/catalogue.json``, so the demo still works (and says so)
+in a checkout without weights.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
+from MedGANSynthLib.synthesis.latent_walk import latent_walk
+from MedGANSynthLib.synthesis.outputs import write_generated
+from MedGANSynthLib.synthesis.sampling import sample_images
+from MedGANSynthLib.volume import Volume
+from MedGANSynthLib.weights.catalogue import load_catalogue, resolve_model
+from MedGANSynthLib.weights.safetensors_io import load_gan
+
+SAMPLES_PER_CLASS = 8
+WALK_STEPS = 10
+
+
+def sample_bundled_gans(folder: Path, seed: int, progress: ProgressCallback | None = None,
+                        cancel: CancelToken | None = None) -> dict:
+    """Per bundled GAN: a grid of samples per class and one latent-walk strip (RadioGAN: lung -> lymphoma)."""
+    entries = [entry for entry in load_catalogue() if entry.task == "gan"]
+    if not entries:
+        return {"skipped": "no bundled GAN weights in Resources/Models/catalogue.json"}
+    results = {}
+    for index, entry in enumerate(entries):
+        report(progress, cancel, "demo: GAN samples", index, len(entries), entry.id)
+        generator, _, card = load_gan(resolve_model(entry.id, task="gan"), with_discriminator=False)
+        target = folder / entry.id
+        files = {}
+        classes = card.class_names if generator.num_classes else [None]
+        for name in classes:
+            images = sample_images(generator, name, SAMPLES_PER_CLASS, seed, class_names=card.class_names)
+            label = name or (card.class_names[0] if card.class_names else "sample")
+            files[f"samples_{label}"] = write_generated(images, card, target, f"samples_{label}",
+                                                        [f"{label} #{i}" for i in range(len(images))])
+        class_a, class_b = _walk_classes(card.class_names) if generator.num_classes else (None, None)
+        walk = latent_walk(generator, WALK_STEPS, seed, seed + 1, class_a, class_b, class_names=card.class_names)
+        titles = [f"{class_a or 'seed'} {seed}"] + [""] * (WALK_STEPS - 2) + [f"{class_b or 'seed'} {seed + 1}"]
+        files["walk"] = write_generated(walk, card, target, "walk", titles, strip=True)
+        results[entry.id] = files
+    report(progress, cancel, "demo: GAN samples", len(entries), len(entries))
+    return results
+
+
+def _walk_classes(names: list[str]) -> tuple[str, str]:
+    """RadioGAN's Fig. 5 walks from lung cancer to lymphoma; fall back to the first and last class."""
+    if "lung" in names and "lymphoma" in names:
+        return "lung", "lymphoma"
+    return names[0], names[-1]
+
+
+def predict_virtual_pets(folder: Path, cts: dict[str, Volume | Path], progress: ProgressCallback | None = None,
+                         cancel: CancelToken | None = None) -> dict:
+    """Virtual PET of each CT with the bundled model: volumes, lesion table and pictures per CT."""
+    entries = [entry for entry in load_catalogue() if entry.task == "virtual_pet"]
+    if not entries:
+        return {"skipped": "no bundled virtual-PET weights in Resources/Models/catalogue.json"}
+    from MedGANSynthLib.virtual_pet.pipeline import run_virtual_pet
+    from MedGANSynthLib.virtual_pet.weights import load_virtual_pet
+
+    model = load_virtual_pet(resolve_model(entries[0].id, task="virtual_pet"), device="cpu")
+    results = {}
+    for index, (name, ct) in enumerate(cts.items()):
+        report(progress, cancel, "demo: virtual PET", index, len(cts), name)
+        summary = run_virtual_pet(ct, folder / name, model=model, device="auto", uncertainty_passes=4)
+        results[name] = {"output": str(folder / name), "lesion_candidates": summary["lesions"],
+                         "virtual_pet_suv_max": summary["virtual_pet_suv_max"], "seconds": summary["seconds"]}
+    report(progress, cancel, "demo: virtual PET", len(cts), len(cts))
+    return {"model": entries[0].id, "cases": results}

@@ -1,0 +1,59 @@
+"""The demo's model steps, with tiny models installed into a temporary catalogue."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tiny_models import save_tiny_gan, save_tiny_virtual_pet
+
+from MedGANSynthLib.demo_models import predict_virtual_pets, sample_bundled_gans
+from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.io import read_volume
+from MedGANSynthLib.virtual_pet.weights import install_virtual_pet
+from MedGANSynthLib.volume import Volume
+from MedGANSynthLib.weights.catalogue import file_sha256, load_catalogue, resolve_model
+from MedGANSynthLib.weights.install import install_gan
+
+
+@pytest.fixture
+def models_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    monkeypatch.setenv("MEDGANSYNTH_MODELS", str(folder))
+    return folder
+
+
+def test_without_models_the_steps_say_so(models_folder, tmp_path):
+    assert "no bundled GAN" in sample_bundled_gans(tmp_path / "g", seed=0)["skipped"]
+    assert "no bundled virtual-PET" in predict_virtual_pets(tmp_path / "v", {})["skipped"]
+
+
+def test_installed_gan_is_sampled_per_class_with_a_walk(models_folder, tmp_path):
+    card = install_gan(save_tiny_gan(tmp_path / "src"), models_folder, "tiny-radiogan", "Tiny")
+    (entry,) = load_catalogue()
+    assert entry.classes and resolve_model("tiny-radiogan") == card.with_suffix(".safetensors")
+    assert entry.sha256 == file_sha256(card.with_suffix(".safetensors"))
+    files = sample_bundled_gans(tmp_path / "out", seed=2)["tiny-radiogan"]
+    assert len(files) == len(entry.classes) + 1  # one grid per class + the walk
+    walk = read_volume(files["walk"]["nrrd"])
+    assert walk.array.shape[0] == 10 and walk.units == "SUV"
+
+
+def test_installing_a_damaged_model_is_refused(models_folder, tmp_path):
+    source = save_tiny_gan(tmp_path / "src")
+    source.write_bytes(source.read_bytes()[:100])
+    with pytest.raises(InputError):
+        install_gan(source, models_folder, "broken", "Broken")
+    assert load_catalogue() == []
+
+
+def test_virtual_pet_step_writes_outputs_on_the_ct_grid(models_folder, tmp_path):
+    install_virtual_pet(save_tiny_virtual_pet(tmp_path / "src"), models_folder, "virtual-pet-phantom")
+    rng = np.random.default_rng(0)
+    ct = np.full((6, 32, 32), -1000.0, np.float32)
+    ct[:, 6:26, 6:26] = 40.0 + rng.normal(0, 10, (6, 20, 20))
+    volume = Volume(ct, spacing=(4.0, 4.0, 5.0), origin=(-64.0, -64.0, 0.0), modality="CT", units="HU")
+    result = predict_virtual_pets(tmp_path / "vp", {"phantom_ct": volume})
+    out = read_volume(tmp_path / "vp" / "phantom_ct" / "virtual_pet.nrrd")
+    assert result["model"] == "virtual-pet-phantom" and out.same_grid(volume)
+    assert (tmp_path / "vp" / "phantom_ct" / "uncertainty.nrrd").exists()
