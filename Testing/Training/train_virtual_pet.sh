@@ -8,7 +8,8 @@
 # Time, measured on the 2-core build machine while other jobs loaded it (load 2.5-5), one thread, 128 px, batch 8:
 # 0.11 s (FCN) + 0.27 s (pix2pix) = 0.38 s per step; a 2-epoch trial on 5 such cases ran at 18-28 slices/s
 # (22 on average). 12 cases give ~3,400 slices per epoch with the lesion over-sampling x5 (~425 steps,
-# ~2.5-3 min), so 12 epochs take ~30-38 minutes; the held-out evaluation takes about a minute.
+# ~2.5-3 min), so 12 epochs would take ~30-38 minutes on a quiet core; the bundled model has 6 epochs because
+# three trainings shared the two cores (measured ~47 steps/min); the held-out evaluation takes about a minute.
 # Safe to interrupt: run it again and finished steps are skipped, an unfinished run resumes from its checkpoint.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,7 +23,7 @@ mkdir -p "$ROOT"
 [ -f "$ROOT/data/vpet_heldout/cases.csv" ] || \
   $MGS phantoms --kind wholebody --count 8 --seed 22 --voxel-mm 4 -o "$ROOT/data/vpet_heldout"
 
-ARGS=(--epochs 12 --batch-size 8 --seed 31 --threads 1 --checkpoint-every 1 --progress-lines)
+ARGS=(--epochs 6 --batch-size 8 --seed 31 --threads 1 --checkpoint-every 1 --progress-lines)
 if [ ! -f "$RUN/weights/virtual_pet.safetensors" ]; then
   if [ -f "$RUN/checkpoints/checkpoint_last.pt" ]; then
     $MGS train-virtual-pet -o "$RUN" --resume "${ARGS[@]}" >> "$ROOT/virtual_pet.log" 2>&1
