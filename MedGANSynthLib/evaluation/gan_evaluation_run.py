@@ -59,7 +59,7 @@ def evaluate_models(
         raise InputError("A conditional model is evaluated on its own; pass one RadioGAN model.")
     generated: dict[str, np.ndarray] = {}
     for step, (_, generator, _, card) in enumerate(loaded):
-        names = card.class_names if conditional else card.class_names[:1] or [f"model{step}"]
+        names = card.class_names if conditional else card.class_names[:1] or [card.architecture]
         for name in names:
             report(progress, cancel, "sampling", len(generated), len(names) * len(loaded), name)
             generated[name] = sample_images(generator, name if conditional else None, count, seed + step, device,
@@ -70,6 +70,9 @@ def evaluate_models(
     train = real_images_by_class(card, root / "train", classes)
     heldout = real_images_by_class(card, root / "heldout", classes)
     value_range = tuple(float(v) for v in card.normalisation["output_range"])
+    if len(classes) == 1:
+        return _evaluate_single_class(loaded, generated, train, heldout, value_range, Path(output), root, count,
+                                      write_cards)
     results = evaluate_gan(generated, train, heldout, value_range=value_range, epochs=epochs, seed=seed,
                            device=device, progress=progress, cancel=cancel)
     walk = _walk(loaded[0][1], loaded[0][3], classes, seed, device) if conditional else None
@@ -80,6 +83,42 @@ def evaluate_models(
             _write_metrics_into_card(path, model_card, results, root, count)
     return {"results": results, "files": {k: str(v) for k, v in (files or {}).items()} if isinstance(files, dict)
             else str(files)}
+
+
+def _evaluate_single_class(loaded, generated, train, heldout, value_range, output: Path, root: Path, count: int,
+                           write_cards: bool) -> dict:
+    """One class (the CT GAN): no classifier can judge it, so report what needs none — memorisation in pixels,
+    PSNR/SSIM to the nearest training image and mutual information, each beside its held-out floor."""
+    from MedGANSynthLib.evaluation.image_similarity import similarity_to_nearest_real
+    from MedGANSynthLib.evaluation.joint_histogram import joint_histogram, mutual_information
+    from MedGANSynthLib.evaluation.memorisation import memorisation_audit
+    from MedGANSynthLib.io.atomic import atomic_output
+
+    (name,) = generated
+    fake, real_train, real_heldout = generated[name], train[name], heldout[name]
+    data_range = value_range[1] - value_range[0]
+    audit = memorisation_audit(fake, real_train, real_heldout)
+    similarity = similarity_to_nearest_real(fake, real_train, data_range, audit.nearest_train_index)
+    floor = similarity_to_nearest_real(real_heldout, real_train, data_range)
+    counts_fake, _ = joint_histogram(real_train[audit.nearest_train_index], fake, value_range)
+    summary = audit.summary()
+    for key in ("nearest_train_index", "flagged_indices"):
+        summary.pop(key)
+    results = {
+        "classes": [name],
+        "note": "single-class model: class accuracy, Fréchet distance and TSTR need a classifier and are not reported",
+        "per_class": {name: {"memorisation": summary,
+                             "similarity_to_nearest_train": {"generated": similarity.summary(),
+                                                             "floor_heldout": floor.summary()},
+                             "mutual_information_bits": {"generated": mutual_information(counts_fake)}}},
+    }
+    output.mkdir(parents=True, exist_ok=True)
+    with atomic_output(output / "results.json") as temp:
+        temp.write_text(json.dumps(results, indent=2, default=str))
+    if write_cards:
+        for path, _, _, model_card in loaded:
+            _write_metrics_into_card(path, model_card, results, root, count)
+    return {"results": results, "files": {"results": str(output / "results.json")}}
 
 
 def _walk(generator, card: ModelCard, classes: list[str], seed: int, device: str) -> np.ndarray:

@@ -50,3 +50,18 @@ def test_missing_data_folder_is_refused(trained, tmp_path, capsys):
     assert main(["evaluate-gan", str(model), "--data", str(tmp_path / "none"), "-o", str(tmp_path / "r"),
                  "--count", "8"]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_single_class_ct_gan_gets_the_class_free_metrics(tmp_path):
+    assert main(["dataset", "ct", "--phantoms", "6", "--heldout", "3", "--slices", "8", "--size", "40",
+                 "-o", str(tmp_path / "data")]) == 0
+    assert main(["train", "--architecture", "ct_gan", "--data", str(tmp_path / "data" / "train"), "-o",
+                 str(tmp_path / "run"), "--epochs", "1", "--width", "0.125", "--threads", "1"]) == 0
+    assert main(["evaluate-gan", str(tmp_path / "run" / "weights" / "ct_gan.safetensors"), "--data",
+                 str(tmp_path / "data"), "-o", str(tmp_path / "report"), "--count", "8"]) == 0
+    results = json.loads((tmp_path / "report" / "results.json").read_text())
+    entry = results["per_class"]["ct_gan"]
+    audit = entry["memorisation"]
+    # The ratio is what it claims to be: the quotient of the two medians it reports.
+    assert audit["ratio_pixel"] == pytest.approx(audit["median_generated_to_train"] / audit["median_heldout_to_train"])
+    assert entry["similarity_to_nearest_train"]["floor_heldout"]["ssim_mean"] <= 1.0
