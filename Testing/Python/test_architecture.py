@@ -47,3 +47,13 @@ def test_no_pickle_loading_anywhere():
         if "import pickle" in text or "torch.load(" in text and "weights_only=True" not in text:
             offenders.append(str(path.relative_to(LIBRARY)))
     assert offenders == []
+
+
+def test_slicer_logic_imports_without_torch():
+    """The module must load in Slicer before torch is installed (it is installed on first use)."""
+    import subprocess
+    import sys
+
+    code = "import sys, MedGANSynthLib.mrml.logic; print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# After train_bundled_gans.sh: evaluate each GAN on its held-out phantoms, store the metrics in its model card and
+# install it into Resources/Models (listed in catalogue.json with its SHA-256).
+#   bash Testing/Training/bundle_gans.sh [RUN_ROOT]     (default RUN_ROOT: ./runs)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT="${1:-runs}"
+MGS=".venv/bin/medgansynth"
+
+$MGS evaluate-gan "$ROOT/radiogan/weights/radiogan.safetensors" --data "$ROOT/data/mip" -o "$ROOT/eval_radiogan" \
+  --count 100 --epochs 10 --write-card
+$MGS evaluate-gan "$ROOT"/brain_{NC,MCI,AD}/weights/brain_dcgan.safetensors --data "$ROOT/data/brain" \
+  -o "$ROOT/eval_brain" --count 100 --epochs 5 --write-card
+$MGS evaluate-gan "$ROOT/ct_gan/weights/ct_gan.safetensors" --data "$ROOT/data/ct" -o "$ROOT/eval_ct" \
+  --count 100 --write-card
+
+.venv/bin/python - "$ROOT" <<'PY'
+import sys
+from MedGANSynthLib.weights.install import install_gan
+
+root = sys.argv[1]
+models = [
+    ("radiogan/weights/radiogan", "radiogan-phantom", "RadioGAN: class-conditional coronal MIP PET (5 classes)"),
+    ("brain_NC/weights/brain_dcgan", "brain-pet-nc-phantom", "Brain FDG-PET DCGAN, normal cognition (NC)"),
+    ("brain_MCI/weights/brain_dcgan", "brain-pet-mci-phantom", "Brain FDG-PET DCGAN, mild cognitive impairment"),
+    ("brain_AD/weights/brain_dcgan", "brain-pet-ad-phantom", "Brain FDG-PET DCGAN, Alzheimer's disease (AD)"),
+    ("ct_gan/weights/ct_gan", "ct-gan-phantom", "CT GAN: axial chest-CT slices (40 x 40, also 64 x 64)"),
+]
+for stem, model_id, title in models:
+    print(install_gan(f"{root}/{stem}.safetensors", "Resources/Models", model_id, title))
+PY
