@@ -33,8 +33,8 @@ train() {  # train RUN_NAME ARGS...: start, or resume when a checkpoint exists, 
 (
   train radiogan --architecture radiogan --data "$ROOT/data/mip/train" --epochs 100 --batch-size 32 \
     --discriminator-norm none --lr 1e-3 --lr-d 2e-4 --checkpoint-every 5 --seed 11
-  train ct_gan --architecture ct_gan --data "$ROOT/data/ct/train" --epochs 30 --image-size 40 \
-    --discriminator-norm spectral --lr 1e-3 --lr-d 2e-4 --checkpoint-every 5 --seed 14
+  train ct_gan --architecture ct_gan --data "$ROOT/data/ct/train" --epochs 10 --image-size 40 \
+    --width 0.5 --discriminator-norm spectral --lr 1e-3 --lr-d 2e-4 --checkpoint-every 5 --seed 14
 ) &
 (
   for stage in NC MCI AD; do
