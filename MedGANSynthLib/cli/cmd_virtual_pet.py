@@ -34,7 +34,8 @@ def register(subparsers) -> None:
     parser.add_argument("--uncertainty", type=int, nargs="?", const=DEFAULT_UNCERTAINTY_PASSES, default=0,
                         metavar="N", help=f"also write uncertainty.nrrd: SD of N Monte-Carlo-dropout GAN passes "
                         f"(N defaults to {DEFAULT_UNCERTAINTY_PASSES})")
-    parser.add_argument("--slab-size", type=int, default=16, help="slices per network batch (bounds memory)")
+    parser.add_argument("--slab-size", type=int, default=None,
+                        help="slices per network batch (default: automatic, by image size; bounds memory)")
     parser.add_argument("--no-fcn-gan-outputs", action="store_true", help="do not write fcn.nrrd and gan.nrrd")
     parser.add_argument("--no-pictures", action="store_true", help="do not write the PNG pictures")
     parser.add_argument("--threads", type=int, help="CPU threads (default: torch's choice)")
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> dict:
         import torch
 
         torch.set_num_threads(args.threads)
-    if args.slab_size < 1:
+    if args.slab_size is not None and args.slab_size < 1:
         raise InputError(f"--slab-size must be at least 1 (got {args.slab_size}).")
     with progress_display(args.progress_lines) as show:
         return run_virtual_pet(args.ct, args.output, model=args.model or DEFAULT_MODEL_ID, device=args.device,

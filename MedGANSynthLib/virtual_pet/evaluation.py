@@ -60,7 +60,7 @@ def evaluate_virtual_pet(
     model: str | os.PathLike | VirtualPETModel = DEFAULT_MODEL_ID,
     device: str = "auto",
     threshold_suv: float = 2.5,
-    slab_size: int = 16,
+    slab_size: int | None = None,
     min_volume_ml: float = MIN_LESION_ML,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,

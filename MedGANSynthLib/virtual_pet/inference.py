@@ -51,8 +51,9 @@ PET_UNITS = {"SUV", "BQML", "CNTS", "GML", "CM2ML", "PROPCPS"}
 
 @dataclass
 class VirtualPETConfig:
-    slab_size: int = 16
-    """Slices per network batch; bounds memory (outputs + one slab)."""
+    slab_size: int | None = None
+    """Slices per network batch; bounds memory (outputs + one slab). None: as many as fit in
+    :data:`SLAB_PIXEL_BUDGET` (16 slices at 128², 1 slice at 512²)."""
     working_pixel_mm: float | None = None
     """In-plane pixel size the networks were trained at; None runs at the CT's native pixel size."""
     threshold_suv: float = PAPER_THRESHOLD_SUV
@@ -145,7 +146,7 @@ def predict_virtual_pet(
     """
     config = config or VirtualPETConfig()
     check_ct(ct)
-    if config.slab_size < 1:
+    if config.slab_size is not None and config.slab_size < 1:
         raise InputError(f"slab_size must be at least 1; got {config.slab_size}.")
     target = resolve_device(device)
     fcn = fcn.to(target).eval()
@@ -162,9 +163,10 @@ def predict_virtual_pet(
     views = {name: np.moveaxis(array, slice_axis, 0) for name, array in outputs.items()}
 
     total = ct_slices.shape[0]
+    slab_size = config.slab_size or slices_per_slab(ct_slices.shape[1:])
     report(progress, cancel, "virtual_pet", 0, total, "starting")
-    for start in range(0, total, config.slab_size):
-        stop = min(total, start + config.slab_size)
+    for start in range(0, total, slab_size):
+        stop = min(total, start + slab_size)
         slab = _slab_tensor(ct_slices, start, stop, context, config.ct_window_hu).to(target)
         predictions = _predict_slab(slab, fcn, gan, config, target, ct, slice_axis, seed=config.seed + start)
         for name, values in predictions.items():
@@ -185,6 +187,16 @@ def _context_slices(fcn: nn.Module, gan: nn.Module) -> int:
     if len(counts) != 1 or next(iter(counts)) % 2 == 0:
         raise InputError(f"The FCN and GAN must take the same odd number of CT slices as channels; got {counts}.")
     return next(iter(counts)) // 2
+
+
+SLAB_PIXEL_BUDGET = 16 * 128 * 128
+"""Pixels per network batch when the slab size is automatic. Measured (Testing/Benchmarks/bench_virtual_pet.py,
+one thread): at 512² a 16-slice slab ran 1.7x slower than single slices and used 9x the working set (846 vs
+94 MB), its >100 MB activations faulting pages at every layer; at 128² 16 slices are fine."""
+
+
+def slices_per_slab(slice_shape: tuple[int, ...]) -> int:
+    return max(1, SLAB_PIXEL_BUDGET // int(np.prod(slice_shape)))
 
 
 def _slab_tensor(slices: np.ndarray, start: int, stop: int, context: int,

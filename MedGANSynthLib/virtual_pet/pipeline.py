@@ -52,7 +52,7 @@ def run_virtual_pet(
     threshold_suv: float = PAPER_THRESHOLD_SUV,
     min_volume_ml: float = 0.0,
     uncertainty_passes: int = 0,
-    slab_size: int = 16,
+    slab_size: int | None = None,
     write_fcn_gan: bool = True,
     pictures: bool = True,
     progress: ProgressCallback | None = None,

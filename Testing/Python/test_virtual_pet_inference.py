@@ -212,3 +212,10 @@ def test_memory_stays_bounded_on_a_large_ct(tmp_path):
     without_ct = numbers["baseline_mb"] - numbers["ct_mb"]
     projected = without_ct + 10 * numbers["ct_mb"] + 5 * numbers["output_mb"] + slab_overhead
     assert projected <= 4096
+
+
+def test_automatic_slab_size_follows_the_pixel_budget():
+    from MedGANSynthLib.virtual_pet.inference import SLAB_PIXEL_BUDGET, slices_per_slab
+
+    assert SLAB_PIXEL_BUDGET == 16 * 128 * 128
+    assert [slices_per_slab(shape) for shape in ((128, 128), (256, 256), (512, 512), (1024, 1024))] == [16, 4, 1, 1]
