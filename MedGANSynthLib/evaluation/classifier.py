@@ -71,6 +71,11 @@ class ImageClassifier(nn.Module):
         self.body = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(4), nn.Flatten())
         self.embed = nn.Sequential(nn.Linear(channels * 16, embedding_size), nn.ReLU())
         self.head = nn.Linear(embedding_size, self.num_classes)
+        # Input standardisation, set from the training images by fit_classifier. Why: PET MIPs in a generator's
+        # range are nearly constant (body SUV ~1 is -0.93 on the [-1, 1] scale of SUV 0-30); unscaled, the judge
+        # stayed at chance on real held-out phantoms (0.20 for 5 classes) and its features collapsed to zero.
+        self.register_buffer("input_mean", torch.zeros(()))
+        self.register_buffer("input_scale", torch.ones(()))
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Penultimate embedding (N x embedding_size) of images N x C x H x W."""
@@ -79,7 +84,7 @@ class ImageClassifier(nn.Module):
                 f"The classifier was built for {self.in_channels} x {self.image_size[0]} x {self.image_size[1]} "
                 f"images; got {tuple(x.shape[1:])}."
             )
-        return self.embed(self.body(x))
+        return self.embed(self.body((x - self.input_mean) / self.input_scale))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
@@ -120,6 +125,8 @@ def fit_classifier(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = ImageClassifier(batch.shape[1], classes, batch.shape[2:], width)
+    model.input_mean.fill_(float(batch.mean()))
+    model.input_scale.fill_(float(batch.std()) + 1e-6)
     model.to(target_device).train()
     optimiser = torch.optim.Adam(model.parameters(), lr=learning_rate)
     loss_function = nn.CrossEntropyLoss()
