@@ -23,8 +23,16 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
     temp = Path(temp_name)
     try:
         yield temp
+        # mkstemp creates 0600 files; give outputs the mode an ordinary open() would (0666 minus the umask).
+        os.chmod(temp, 0o666 & ~_current_umask())
         os.replace(temp, final)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
         raise
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

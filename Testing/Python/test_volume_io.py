@@ -53,3 +53,16 @@ def test_missing_file_is_refused_clearly(tmp_path):
 def test_four_dimensional_array_is_refused():
     with pytest.raises(InputError, match="3 dimensions"):
         Volume(np.zeros((2, 3, 4, 5)))
+
+
+def test_outputs_get_the_ordinary_file_mode(tmp_path, oblique_volume):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        path = write_volume(oblique_volume, tmp_path / "ct.nrrd")
+        reference = tmp_path / "plain.txt"
+        reference.write_text("x")  # what open() gives under the same umask
+        assert path.stat().st_mode & 0o777 == reference.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(mask)
