@@ -7,6 +7,8 @@ A discriminator maps images (plus labels) to raw logits ``(N,)``: no sigmoid, be
 
 from __future__ import annotations
 
+import abc
+
 import torch
 from torch import Tensor, nn
 
@@ -39,7 +41,7 @@ def _uniform_minus_one_to_one(shape: tuple[int, ...], generator: torch.Generator
     return torch.rand(shape, generator=generator) * 2.0 - 1.0
 
 
-class GANGenerator(nn.Module):
+class GANGenerator(nn.Module, abc.ABC):
     """Base class: latent (and label) to image. Subclasses set the attributes below in ``__init__``."""
 
     latent_dim: int
@@ -75,15 +77,16 @@ class GANGenerator(nn.Module):
         """Label embedding vectors (conditional networks only); latent walks interpolate these between classes."""
         raise InputError(f"{type(self).__name__} has no label embedding (it is unconditional).")
 
+    @abc.abstractmethod
     def forward_embedded(self, z: Tensor, embedding: Tensor | None) -> Tensor:
         """Forward pass from an already computed (possibly interpolated) label embedding."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
-        raise NotImplementedError
+        """Images (N, C, H, W) in the output range from latents (and class labels when conditional)."""
 
 
-class GANDiscriminator(nn.Module):
+class GANDiscriminator(nn.Module, abc.ABC):
     """Base class: image (and label) to one raw real/fake logit per image."""
 
     num_classes: int
@@ -93,8 +96,9 @@ class GANDiscriminator(nn.Module):
     def conditional(self) -> bool:
         return self.num_classes > 0
 
+    @abc.abstractmethod
     def forward(self, images: Tensor, labels: Tensor | None = None) -> Tensor:
-        raise NotImplementedError
+        """One raw real/fake logit per image (N,); the losses apply the sigmoid."""
 
     def check_images(self, images: Tensor) -> None:
         """Refuse an image batch whose (C, H, W) is not the one this (size-specific) discriminator was built for."""

@@ -1,0 +1,49 @@
+"""Print the README's table of bundled models from their model cards (the numbers are the cards' own)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+MODELS = Path(__file__).resolve().parents[2] / "Resources" / "Models"
+
+
+def _fmt(value, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def gan_row(entry: dict, card: dict) -> str:
+    results = card["metrics"].get("heldout_evaluation", {}).get("results", {})
+    overall = results.get("overall", {})
+    accuracy = overall.get("class_accuracy")
+    memo = overall.get("memorisation", {}).get("ratio_pixel")
+    tstr = results.get("tstr", {})
+    return (f"| `{entry['id']}` | {card['architecture']} | {card['epochs']} | {', '.join(card['class_names'])} | "
+            f"class accuracy {_fmt(accuracy)} (judge on held-out real: "
+            f"{_fmt(results.get('judge', {}).get('heldout_real_accuracy'))}); memorisation ratio {_fmt(memo)}; "
+            f"TSTR real {_fmt(tstr.get('real_only'))} → real+synthetic {_fmt(tstr.get('real_plus_synthetic'))} |")
+
+
+def virtual_pet_row(entry: dict, card: dict) -> str:
+    held = card["metrics"].get("heldout", {})
+    cells = []
+    for method in ("fcn", "gan", "blended"):
+        m = held.get(method, {})
+        cells.append(f"{method}: TPR {_fmt(m.get('tpr'))}, FP/scan {_fmt(m.get('fp_per_scan'), 1)}, "
+                     f"SSIM {_fmt(m.get('ssim'))}")
+    return (f"| `{entry['id']}` | {card['architecture']} | {card['metrics'].get('training', {}).get('epochs')} | "
+            f"— | {held.get('scans')} held-out scans: {'; '.join(cells)} |")
+
+
+def main() -> None:
+    catalogue = json.loads((MODELS / "catalogue.json").read_text())
+    print("| id | architecture | epochs | classes | held-out phantom metrics |")
+    print("|---|---|---|---|---|")
+    for entry in catalogue["models"]:
+        card = json.loads((MODELS / entry["file"]).with_suffix(".json").read_text())
+        print(gan_row(entry, card) if entry["task"] == "gan" else virtual_pet_row(entry, card))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
