@@ -18,6 +18,7 @@ from MedGANSynthLib.weights.safetensors_io import load_gan
 
 SAMPLES_PER_CLASS = 8
 WALK_STEPS = 10
+MIN_CANDIDATE_ML = 0.5  # as in the held-out evaluation: a 1 cm sphere, the smallest phantom lesion
 
 
 def sample_bundled_gans(folder: Path, seed: int, progress: ProgressCallback | None = None,
@@ -67,7 +68,8 @@ def predict_virtual_pets(folder: Path, cts: dict[str, Volume | Path], progress: 
     results = {}
     for index, (name, ct) in enumerate(cts.items()):
         report(progress, cancel, "demo: virtual PET", index, len(cts), name)
-        summary = run_virtual_pet(ct, folder / name, model=model, device="auto", uncertainty_passes=4)
+        summary = run_virtual_pet(ct, folder / name, model=model, device="auto", uncertainty_passes=4,
+                                  min_volume_ml=MIN_CANDIDATE_ML)
         results[name] = {"output": str(folder / name), "lesion_candidates": summary["lesions"],
                          "virtual_pet_suv_max": summary["virtual_pet_suv_max"], "seconds": summary["seconds"]}
     report(progress, cancel, "demo: virtual PET", len(cts), len(cts))
