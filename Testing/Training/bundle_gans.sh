@@ -10,7 +10,8 @@ MGS=".venv/bin/medgansynth"
 
 $MGS evaluate-gan "$ROOT/radiogan/weights/radiogan.safetensors" --data "$ROOT/data/mip" -o "$ROOT/eval_radiogan" \
   --count 100 --epochs 40 --write-card
-$MGS evaluate-gan "$ROOT"/brain_{NC,MCI,AD}/weights/brain_dcgan.safetensors --data "$ROOT/data/brain" \
+$MGS evaluate-gan "$ROOT"/brain_NC/weights/brain_dcgan_NC.safetensors "$ROOT"/brain_MCI/weights/brain_dcgan_MCI.safetensors \
+  "$ROOT"/brain_AD/weights/brain_dcgan_AD.safetensors --data "$ROOT/data/brain" \
   -o "$ROOT/eval_brain" --count 100 --epochs 5 --write-card
 # The CT GAN is evaluated but not bundled: after the 10 epochs of train_bundled_gans.sh its samples are stripes,
 # not chest CT (memorisation ratio 3.6, SSIM to nearest 0.21 vs a held-out floor of 0.91).
@@ -24,9 +25,9 @@ from MedGANSynthLib.weights.install import install_gan
 root = sys.argv[1]
 models = [
     ("radiogan/weights/radiogan", "radiogan-phantom", "RadioGAN: class-conditional coronal MIP PET (5 classes)"),
-    ("brain_NC/weights/brain_dcgan", "brain-pet-nc-phantom", "Brain FDG-PET DCGAN, normal cognition (NC)"),
-    ("brain_MCI/weights/brain_dcgan", "brain-pet-mci-phantom", "Brain FDG-PET DCGAN, mild cognitive impairment"),
-    ("brain_AD/weights/brain_dcgan", "brain-pet-ad-phantom", "Brain FDG-PET DCGAN, Alzheimer's disease (AD)"),
+    ("brain_NC/weights/brain_dcgan_NC", "brain-pet-nc-phantom", "Brain FDG-PET DCGAN, normal cognition (NC)"),
+    ("brain_MCI/weights/brain_dcgan_MCI", "brain-pet-mci-phantom", "Brain FDG-PET DCGAN, mild cognitive impairment"),
+    ("brain_AD/weights/brain_dcgan_AD", "brain-pet-ad-phantom", "Brain FDG-PET DCGAN, Alzheimer's disease (AD)"),
 ]
 for stem, model_id, title in models:
     print(install_gan(f"{root}/{stem}.safetensors", "Resources/Models", model_id, title))
