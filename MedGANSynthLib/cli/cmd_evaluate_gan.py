@@ -22,6 +22,8 @@ def register(subparsers) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=10, help="epochs of the judge classifiers")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--no-tstr", action="store_true",
+                        help="skip train-on-synthetic-test-on-real (it trains three more classifiers)")
     parser.add_argument("--write-card", action="store_true",
                         help="store the results in each model's card (metrics.heldout_evaluation)")
     add_common_options(parser)
@@ -36,7 +38,8 @@ def run(args: argparse.Namespace) -> dict:
         raise InputError(f"--count must be between 4 and 5000, got {args.count}.")
     with progress_display(args.progress_lines) as progress:
         summary = evaluate_models(args.models, args.data, args.output, args.count, args.seed, args.epochs,
-                                  args.device, args.write_card, progress=progress)
+                                  args.device, args.write_card, run_tstr=not args.no_tstr,
+                                  progress=progress)
     if not args.json:
         overall = summary["results"].get("overall", {})
         print(f"Report written to {args.output} (overall: " + ", ".join(

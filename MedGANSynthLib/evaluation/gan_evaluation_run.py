@@ -47,7 +47,7 @@ def real_images_by_class(card: ModelCard, folder: Path, classes: list[str]) -> d
 
 def evaluate_models(
     models: list[str], data_root: str | Path, output: str | Path, count: int = 200, seed: int = 0,
-    epochs: int = 10, device: str = "cpu", write_cards: bool = False,
+    epochs: int = 10, device: str = "cpu", write_cards: bool = False, run_tstr: bool = True,
     progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
 ) -> dict:
     loaded = [(path, *load_gan(path, with_discriminator=False)) for path in (resolve_model(m, "gan") for m in models)]
@@ -74,7 +74,7 @@ def evaluate_models(
         return _evaluate_single_class(loaded, generated, train, heldout, value_range, Path(output), root, count,
                                       write_cards)
     results = evaluate_gan(generated, train, heldout, value_range=value_range, epochs=epochs, seed=seed,
-                           device=device, progress=progress, cancel=cancel)
+                           device=device, run_tstr=run_tstr, progress=progress, cancel=cancel)
     walk = _walk(loaded[0][1], loaded[0][3], classes, seed, device) if conditional else None
     pictures = render_gan_pictures(generated, train, results, Path(output) / "pictures", walk=walk)
     files = write_gan_report(results, {k: str(v) for k, v in pictures.items()}, output)
