@@ -154,7 +154,7 @@ def test_subprocess_bad_input_exits_2_without_traceback(tmp_path):
     assert "Unknown architecture 'nope'" in done.stderr
 
 
-def _signal_in_epoch_three(run: Path, data: Path, signal_number: int) -> subprocess.Popen:
+def _signal_in_epoch_three(run: Path, data: Path, signal_number: int) -> tuple[subprocess.Popen, str]:
     """Train epochs of 6 steps (12 slices, batch 2) in a child; send the signal once it reports step 13 (epoch 3).
 
     The child is asked for far more epochs than it can finish before the signal lands: on a loaded machine the
@@ -174,19 +174,19 @@ def _signal_in_epoch_three(run: Path, data: Path, signal_number: int) -> subproc
                 signalled = True
                 break
             assert time.monotonic() < deadline, "training did not reach epoch 3 in time"
-        process.wait(timeout=60)
+        # Keep draining both pipes: a child that ran ahead must be able to flush its output while it exits.
+        _, error = process.communicate(timeout=120)
     finally:
         if process.poll() is None:
             process.kill()
-            process.wait(timeout=30)
-    assert signalled, process.stderr.read()[-2000:]
-    return process
+            process.communicate(timeout=30)
+    assert signalled, error[-2000:]
+    return process, error
 
 
 def test_ctrl_c_stops_cleanly_and_keeps_the_last_checkpoint(tmp_path, ct_folder):
     run = tmp_path / "run"
-    process = _signal_in_epoch_three(run, ct_folder, signal.SIGINT)
-    error = process.stderr.read()
+    process, error = _signal_in_epoch_three(run, ct_folder, signal.SIGINT)
     assert process.returncode == 130 and "interrupted" in error and "Traceback" not in error
     state = load_checkpoint(checkpoint_path(run))
     assert 2 <= state["epoch"] < 500 and state["global_step"] == 6 * state["epoch"]
