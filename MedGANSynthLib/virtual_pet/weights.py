@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from MedGANSynthLib.networks.fcn4s import FCN4s, FCN4sConfig
 from MedGANSynthLib.networks.unet_pix2pix import UNetConfig, UNetGenerator
 from MedGANSynthLib.virtual_pet.blending import DEFAULT_LEVELS, PAPER_THRESHOLD_SUV
 from MedGANSynthLib.virtual_pet.inference import CT_WINDOW_HU, SUV_RANGE, VirtualPETConfig
-from MedGANSynthLib.weights.catalogue import file_sha256, register_model, resolve_model
+from MedGANSynthLib.weights.catalogue import file_sha256, resolve_model
 from MedGANSynthLib.weights.model_card import ModelCard
 from MedGANSynthLib.weights.safetensors_io import _load_state, _read_tensors, weight_paths
 
@@ -129,29 +128,9 @@ def _networks_from_card(card: ModelCard, source: str) -> tuple[FCN4s, UNetGenera
         raise InputError(f"{source} does not describe the two virtual-PET networks ({error}).") from None
 
 
-def add_to_catalogue(tensor_path: str | os.PathLike, model_id: str, title: str, description: str,
-                     folder: str | os.PathLike) -> Path:
-    """Add or replace a virtual-PET entry in ``folder/catalogue.json`` (with the tensor file's SHA-256)."""
-    return register_model(tensor_path, model_id, "virtual_pet", ARCHITECTURE, title, description, (), folder)
-
-
 def install_virtual_pet(tensor_path: str | os.PathLike, folder: str | os.PathLike, model_id: str = DEFAULT_MODEL_ID,
                         title: str = "Virtual PET (phantom-trained)", description: str = "") -> Path:
     """Copy a trained model into a models folder as ``<id with _>.safetensors/.json`` and list it in the catalogue."""
-    source_tensor, source_card = weight_paths(tensor_path)
-    load_virtual_pet(source_tensor)  # refuse a damaged or foreign model before installing it
-    stem = Path(folder) / model_id.replace("-", "_")
-    target_tensor, target_card = weight_paths(stem)
-    with atomic_output(target_tensor) as temp:
-        shutil.copyfile(source_tensor, temp)
-    card = dataclasses.replace(ModelCard.load(source_card), tensor_file=target_tensor.name)
-    card.save(target_card)
-    text = description or card.training_data.get("description", "")
-    return add_to_catalogue(target_tensor, model_id, title, text, folder)
+    from MedGANSynthLib.weights.install import install_model
 
-
-def update_card_metrics(card_path: str | os.PathLike, metrics: dict[str, Any]) -> Path:
-    """Store evaluation metrics in an existing card (the tensor file and its checksum are unchanged)."""
-    card = ModelCard.load(card_path)
-    card = dataclasses.replace(card, metrics={**card.metrics, **metrics})
-    return card.save(card_path)
+    return install_model(tensor_path, folder, model_id, title, "virtual_pet", load_virtual_pet, description)
