@@ -134,3 +134,10 @@ def install_virtual_pet(tensor_path: str | os.PathLike, folder: str | os.PathLik
     from MedGANSynthLib.weights.install import install_model
 
     return install_model(tensor_path, folder, model_id, title, "virtual_pet", load_virtual_pet, description)
+
+
+def update_card_metrics(card_path: str | os.PathLike, metrics: dict[str, Any]) -> Path:
+    """Store evaluation metrics in an existing card (the tensor file and its checksum are unchanged)."""
+    card = ModelCard.load(card_path)
+    card = dataclasses.replace(card, metrics={**card.metrics, **metrics})
+    return card.save(card_path)
