@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.training.run_file import read_run_file, write_run_file
 
 ARCHITECTURE_NAMES = ("radiogan", "brain_dcgan", "ct_gan")
 LOSS_NAMES = ("bce", "wgan-gp", "hinge")
-RUN_FILE = "run.json"
 # Settings --resume takes from run.json rather than from the command line (they define the networks and data).
 _RUN_KEYS = ("architecture", "data", "labels", "stage", "loss", "lr", "n_critic", "batch_size", "seed",
              "checkpoint_every", "network_config")
@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     generator, discriminator, config = build_gan(architecture, network_config)
     settings["network_config"] = config_to_dict(config)
     if context.is_main:
-        _write_run_file(run_dir, settings)
+        write_run_file(run_dir, settings)
 
     task = GANTask(generator, discriminator, optimizer,
                    GANTaskSettings(loss=settings["loss"], n_critic=settings["n_critic"]),
@@ -131,7 +131,7 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             f"'{run_dir}' already holds a training run; pass --resume to continue it or choose a new folder."
         )
     if args.resume:
-        saved = _read_run_file(run_dir)
+        saved = read_run_file(run_dir, _RUN_KEYS)
         if args.architecture != saved["architecture"]:
             raise InputError(f"The run in '{run_dir}' trains '{saved['architecture']}', not '{args.architecture}'.")
         return saved
@@ -204,28 +204,6 @@ def _image_shape(architecture: str, network_config: dict[str, Any]) -> tuple[int
     return tuple(config_from_dict(architecture, network_config).image_shape)
 
 
-def _write_run_file(run_dir: Path, settings: dict[str, Any]) -> None:
-    from MedGANSynthLib.io.atomic import atomic_output
-
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with atomic_output(run_dir / RUN_FILE) as temp:
-        temp.write_text(json.dumps(settings, indent=2))
-
-
-def _read_run_file(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / RUN_FILE
-    if not path.is_file():
-        raise InputError(f"'{run_dir}' holds no training run to resume ({RUN_FILE} is missing); start without --resume.")
-    try:
-        settings = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise InputError(f"'{path}' is damaged; start a new run in another folder.") from error
-    missing = [key for key in _RUN_KEYS if key not in settings]
-    if missing:
-        raise InputError(f"'{path}' lacks {', '.join(missing)}; start a new run in another folder.")
-    return settings
-
-
 # ---- data and weights --------------------------------------------------------------------------------------------
 def _dataset(architecture: str, settings: dict[str, Any]):
     from MedGANSynthLib.networks.registry import config_from_dict
@@ -255,7 +233,6 @@ def _dataset(architecture: str, settings: dict[str, Any]):
 
 def _training_data_summary(data: str, images: int, counts: dict) -> dict[str, Any]:
     """Say plainly whether the images were phantoms: 'medgansynth dataset' leaves dataset.json beside train/."""
-    import json
 
     from MedGANSynthLib.weights.model_card import phantom_training_data
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.training.run_file import read_run_file, write_run_file
 
-RUN_FILE = "run.json"
 DEFAULT_EPOCHS = 30
 DEFAULT_BATCH_SIZE = 8
 _RUN_KEYS = ("data", "epochs", "batch_size", "lr", "seed", "checkpoint_every", "networks", "dataset")
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         task = VirtualPETTask(FCNTask(fcn, lr or FCN_LR, sample), pix2pix, sample_batch=sample,
                               export=_exporter(dataset, cases, settings))
         if context.is_main:
-            _write_run_file(run_dir, settings)
+            write_run_file(run_dir, settings)
         trainer = Trainer(TrainerConfig(run_dir=run_dir, epochs=settings["epochs"], batch_size=settings["batch_size"],
                                         seed=settings["seed"], device=args.device,
                                         checkpoint_every=settings["checkpoint_every"], resume=args.resume,
@@ -124,7 +124,7 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         raise InputError(f"'{run_dir}' already holds a training run; pass --resume to continue it or choose a new "
                          "folder.")
     if args.resume:
-        settings = _read_run_file(run_dir)
+        settings = read_run_file(run_dir, _RUN_KEYS, "virtual-PET")
         if args.epochs is not None:
             settings["epochs"] = _at_least_one(args.epochs, "epochs")  # resuming may extend a finished run
         return settings
@@ -157,29 +157,6 @@ def _at_least_one(value: int, name: str) -> int:
     if value < 1:
         raise InputError(f"--{name.replace('_', '-')} must be at least 1 (got {value}).")
     return value
-
-
-def _write_run_file(run_dir: Path, settings: dict[str, Any]) -> None:
-    from MedGANSynthLib.io.atomic import atomic_output
-
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with atomic_output(run_dir / RUN_FILE) as temp:
-        temp.write_text(json.dumps(settings, indent=2))
-
-
-def _read_run_file(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / RUN_FILE
-    if not path.is_file():
-        raise InputError(f"'{run_dir}' holds no virtual-PET run to resume ({RUN_FILE} is missing); start without "
-                         "--resume.")
-    try:
-        settings = json.loads(path.read_text())
-    except (OSError, ValueError):
-        raise InputError(f"'{path}' is damaged; start a new run in another folder.") from None
-    missing = [key for key in _RUN_KEYS if key not in settings]
-    if missing:
-        raise InputError(f"'{path}' is not a virtual-PET run file (lacks {', '.join(missing)}).")
-    return settings
 
 
 def training_data_summary(dataset, cases, data: str) -> dict[str, Any]:

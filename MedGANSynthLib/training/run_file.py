@@ -1,0 +1,34 @@
+"""The ``run.json`` of a training folder: the settings a ``--resume`` rebuilds the run from."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.io.atomic import atomic_output
+
+RUN_FILE = "run.json"
+
+
+def write_run_file(run_dir: Path, settings: dict[str, Any]) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_output(run_dir / RUN_FILE) as temp:
+        temp.write_text(json.dumps(settings, indent=2))
+
+
+def read_run_file(run_dir: Path, required_keys: Iterable[str], kind: str = "training") -> dict[str, Any]:
+    """Settings of the run in ``run_dir``; one clear line when it is missing, damaged or of another kind."""
+    path = run_dir / RUN_FILE
+    if not path.is_file():
+        raise InputError(f"'{run_dir}' holds no {kind} run to resume ({RUN_FILE} is missing); start without --resume.")
+    try:
+        settings = json.loads(path.read_text())
+    except (OSError, ValueError):
+        raise InputError(f"'{path}' is damaged; start a new run in another folder.") from None
+    missing = [key for key in required_keys if key not in settings]
+    if missing:
+        raise InputError(f"'{path}' is not a {kind} run file (lacks {', '.join(missing)}); start a new run elsewhere.")
+    return settings
