@@ -58,6 +58,12 @@ def register(subparsers) -> None:
     parser.add_argument("--discriminator-norm", choices=("batch", "spectral", "none"), default=None,
                         help="normalisation in the discriminator (default: the paper's; the bundled models use "
                         "spectral, see the README)")
+    parser.add_argument("--auxiliary-classifier", type=float, metavar="WEIGHT",
+                        help="radiogan: add an AC-GAN class head to the discriminator, its cross-entropy weighted by "
+                             "WEIGHT (e.g. 1); not in the paper")
+    parser.add_argument("--minibatch-std", action="store_true",
+                        help="radiogan: let the discriminator see the batch's spread (fights mode collapse); "
+                             "not in the paper")
     parser.add_argument("--workers", type=int, default=0, help="data-loading worker processes (default 0)")
     parser.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
     parser.add_argument("--threads", type=int, help="CPU threads per process (default: torch's choice); 1 is "
@@ -103,7 +109,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         write_run_file(run_dir, settings)
 
     task = GANTask(generator, discriminator, optimizer,
-                   GANTaskSettings(loss=settings["loss"], n_critic=settings["n_critic"]),
+                   GANTaskSettings(loss=settings["loss"], n_critic=settings["n_critic"],
+                                   auxiliary_class_weight=settings.get("auxiliary_class_weight") or 0.0),
                    export=_weights_exporter(architecture, dataset, settings))
     trainer = Trainer(TrainerConfig(run_dir=run_dir, epochs=epochs, batch_size=batch_size, seed=settings["seed"],
                                     device=args.device, checkpoint_every=settings["checkpoint_every"],
@@ -143,25 +150,38 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise InputError(f"--{name.replace('_', '-')} must be at least 1 (got {value}).")
-    for name, value in (("--lr", args.lr), ("--lr-d", args.lr_d)):
+    for name, value in (("--lr", args.lr), ("--lr-d", args.lr_d), ("--auxiliary-classifier", args.auxiliary_classifier)):
         if value is not None and not value > 0:
             raise InputError(f"{name} must be positive (got {value}).")
+    if (args.auxiliary_classifier or args.minibatch_std) and args.architecture != "radiogan":
+        raise InputError("--auxiliary-classifier and --minibatch-std are RadioGAN options.")
     return {
         "architecture": args.architecture, "data": str(Path(args.data).resolve()),
         "labels": str(Path(args.labels).resolve()) if args.labels else None, "stage": args.stage,
         "loss": args.loss or "bce", "lr": args.lr, "lr_d": args.lr_d, "n_critic": args.n_critic, "batch_size": args.batch_size,
         "seed": 0 if args.seed is None else args.seed,
         "checkpoint_every": args.checkpoint_every or 1, "epochs": args.epochs,
+        "auxiliary_class_weight": args.auxiliary_classifier,
         "network_config": _network_overrides(args.architecture, args.image_size, args.width,
-                                             args.discriminator_norm),
+                                             args.discriminator_norm, _discriminator_options(args)),
     }
 
 
+def _discriminator_options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if args.auxiliary_classifier:
+        options["auxiliary_classifier"] = True
+    if args.minibatch_std:
+        options["minibatch_std"] = True
+    return options
+
+
 def _network_overrides(architecture: str, image_size: str | None, width: float | None,
-                       discriminator_norm: str | None = None) -> dict[str, Any]:
+                       discriminator_norm: str | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     from MedGANSynthLib.networks.registry import config_from_dict, config_to_dict
 
     values: dict[str, Any] = {"discriminator_norm": discriminator_norm} if discriminator_norm else {}
+    values.update(extra or {})
     if image_size:
         height, width_px = _parse_size(image_size)
         if architecture == "brain_dcgan":

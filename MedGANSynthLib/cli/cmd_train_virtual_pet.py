@@ -47,6 +47,8 @@ def register(subparsers) -> None:
     parser.add_argument("--width-fcn", type=float, help="FCN-4s channel factor (default 0.125; paper 1)")
     parser.add_argument("--width-gan", type=float, help="U-Net and PatchGAN channel factor (default 0.25; paper 1)")
     parser.add_argument("--depth", type=int, help="U-Net down-samplings (default 7 for 128 px; paper 8 for 256 px)")
+    parser.add_argument("--gan-upsampling", choices=("transposed", "resize"),
+                        help="U-Net decoder: paper's transposed convs (default) or resize + conv (no checkerboard)")
     parser.add_argument("--context-slices", type=int, help="neighbouring CT slices per side as channels (default 1)")
     parser.add_argument("--slice-size", type=int, help="resample slices in-plane to N x N (default 128)")
     parser.add_argument("--lesion-repeats", type=int, help="times a lesion slice appears per epoch (default 3)")
@@ -141,7 +143,8 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
     if context < 0:
         raise InputError(f"--context-slices must be 0 or more (got {context}).")
     networks = {"in_channels": 2 * context + 1}
-    for option, key in (("width_fcn", "width_fcn"), ("width_gan", "width_gan"), ("depth", "depth")):
+    for option, key in (("width_fcn", "width_fcn"), ("width_gan", "width_gan"), ("depth", "depth"),
+                        ("gan_upsampling", "gan_upsampling")):
         if getattr(args, option) is not None:
             networks[key] = getattr(args, option)
     dataset = {"context_slices": context, "slice_size": 128 if args.slice_size is None else args.slice_size,

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
+from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.training.engine import StepContext
 from MedGANSynthLib.training.losses import AdversarialLoss, adversarial_loss, gradient_penalty
 from MedGANSynthLib.training.optimizers import OptimizerSettings, gan_optimizers
@@ -32,6 +34,10 @@ class GANTaskSettings:
     n_critic: int | None = None  # None: 5 for wgan-gp, 1 otherwise
     grid_samples: int = 16
     grid_seed: int = 20240  # fixed latents, so the pictures of successive checkpoints are comparable
+    auxiliary_class_weight: float = 0.0
+    """AC-GAN (Odena et al. 2017), for discriminators with a class head: the discriminator also learns to name the
+    class of real images, the generator to make its images named as the class it was asked for; both terms are
+    cross-entropies added with this weight. 0 = the plain conditional GAN of the papers."""
 
     def critic_steps(self) -> int:
         if self.n_critic is not None:
@@ -54,6 +60,9 @@ class GANTask:
         self.discriminator = discriminator
         self.optimizer_settings = optimizer_settings
         self.settings = settings or GANTaskSettings()
+        if self.settings.auxiliary_class_weight > 0 and not getattr(discriminator, "auxiliary_classifier", False):
+            raise InputError("An auxiliary class loss needs a discriminator with a class head "
+                             "(RadioGAN with auxiliary_classifier on).")
         self.loss: AdversarialLoss = adversarial_loss(self.settings.loss)
         self.export_function = export
         self._optimizers: dict[str, torch.optim.Optimizer] | None = None
@@ -73,14 +82,23 @@ class GANTask:
         generator_net, critic = ctx.models["generator"], ctx.models["discriminator"]
         count = real.shape[0]
         losses: dict[str, float] = {}
+        auxiliary = self.settings.auxiliary_class_weight > 0 and labels is not None
         for _ in range(self.settings.critic_steps()):
             latent = self.generator.sample_latent(count, generator=ctx.generator, device=ctx.device)
             with torch.no_grad(), ctx.autocast():
                 fake = generator_net(latent, labels)
             with ctx.autocast():
-                real_logits = critic(real, labels).float()
+                if auxiliary:
+                    real_logits, real_classes = critic(real, labels, return_class_logits=True)
+                    real_logits = real_logits.float()
+                else:
+                    real_logits = critic(real, labels).float()
                 fake_logits = critic(fake, labels).float()
                 d_loss = self.loss.d_loss(real_logits, fake_logits)
+                if auxiliary:
+                    class_loss = F.cross_entropy(real_classes.float(), labels)
+                    d_loss = d_loss + self.settings.auxiliary_class_weight * class_loss
+                    losses["d_class"] = float(class_loss.detach())
             if self.loss.gradient_penalty_weight > 0:
                 # In fp32 outside autocast: the double backward of the penalty is sensitive to fp16 rounding.
                 penalty = gradient_penalty(critic, real.float(), fake.float(), labels, generator=ctx.generator)
@@ -94,7 +112,13 @@ class GANTask:
         latent = self.generator.sample_latent(count, generator=ctx.generator, device=ctx.device)
         with ctx.autocast():
             fake = generator_net(latent, labels)
-            g_loss = self.loss.g_loss(critic(fake, labels).float())
+            if auxiliary:
+                fooled_logits, fake_classes = critic(fake, labels, return_class_logits=True)
+                class_loss = F.cross_entropy(fake_classes.float(), labels)
+                g_loss = self.loss.g_loss(fooled_logits.float()) + self.settings.auxiliary_class_weight * class_loss
+                losses["g_class"] = float(class_loss.detach())
+            else:
+                g_loss = self.loss.g_loss(critic(fake, labels).float())
         ctx.optimize("generator", g_loss)
         losses["g_loss"] = float(g_loss.detach())
         return losses

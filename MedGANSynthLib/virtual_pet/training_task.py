@@ -73,6 +73,8 @@ class VirtualPETNetworkSettings:
     depth: int = 7
     gan_output: str = "none"
     """U-Net output: "none" = linear SUV / 20 (default, see the module text) or pix2pix's "tanh" on [-1, 1]."""
+    gan_upsampling: str = "transposed"
+    """U-Net decoder: the paper's "transposed" convolutions or "resize" + conv (no checkerboard; UNetConfig)."""
 
     def fcn_config(self) -> FCN4sConfig:
         return FCN4sConfig(in_channels=self.in_channels, width=self.width_fcn, fc_channels=self.fc_channels,
@@ -80,7 +82,7 @@ class VirtualPETNetworkSettings:
 
     def gan_config(self) -> UNetConfig:
         return UNetConfig(in_channels=self.in_channels, depth=self.depth, width=self.width_gan,
-                          output_activation=self.gan_output)
+                          output_activation=self.gan_output, upsampling=self.gan_upsampling)
 
     def discriminator_config(self) -> PatchGANConfig:
         return PatchGANConfig(ct_channels=self.in_channels, pet_channels=1, width=self.width_gan)

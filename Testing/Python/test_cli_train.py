@@ -93,6 +93,20 @@ def test_radiogan_with_free_form_labels(tmp_path, mip_folder, capsys):
     assert card.normalisation["high"] == 255.0  # PNG grey values
 
 
+def test_radiogan_with_class_head_and_minibatch_std_keeps_them_in_the_card(tmp_path, mip_folder, capsys):
+    run = tmp_path / "run"
+    code = main(["train", "--architecture", "radiogan", "--data", str(mip_folder), "-o", str(run),
+                 "--epochs", "1", "--batch-size", "3", "--image-size", "20x12", "--width", "0.125",
+                 "--device", "cpu", "--threads", "1", "--auxiliary-classifier", "0.5", "--minibatch-std", "--json"])
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads(capsys.readouterr().out)
+    assert {"d_class", "g_class"} <= set(summary["last_losses"])
+    _, discriminator, card = load_gan(run / "weights" / "radiogan.safetensors")
+    assert card.config["auxiliary_classifier"] and card.config["minibatch_std"]
+    assert discriminator.classify_class.out_features == 2
+    assert json.loads((run / "run.json").read_text())["auxiliary_class_weight"] == 0.5
+
+
 def test_batch_larger_than_the_data_set_is_one_short_batch(tmp_path, ct_folder, capsys):
     code = main(["train", *TINY_CT, "--data", str(ct_folder), "-o", str(tmp_path / "run"), "--epochs", "2",
                  "--batch-size", "64", "--json"])
@@ -107,6 +121,8 @@ def test_batch_larger_than_the_data_set_is_one_short_batch(tmp_path, ct_folder, 
         (["--architecture", "ct_gan", "--epochs", "0"], "--epochs must be at least 1"),
         (["--architecture", "ct_gan", "--image-size", "big"], "--image-size must look like"),
         (["--architecture", "ct_gan", "--resume"], "holds no training run to resume"),
+        (["--architecture", "ct_gan", "--minibatch-std"], "are RadioGAN options"),
+        (["--architecture", "radiogan", "--auxiliary-classifier", "0"], "--auxiliary-classifier must be positive"),
     ],
 )
 def test_bad_arguments_give_one_line(tmp_path, ct_folder, capsys, extra, message):

@@ -30,7 +30,8 @@ def trained(tmp_path_factory):
                  "--classes", "lymphoma,lung", "-o", str(root / "data")]) == 0
     code = main(["train-virtual-pet", "--data", str(root / "data"), "-o", str(root / "run"), "--epochs", "2",
                  "--batch-size", "16", "--threads", "1", "--width-fcn", "0.0625", "--width-gan", "0.0625",
-                 "--depth", "4", "--slice-size", "32", "--device", "cpu", "--progress-lines"])
+                 "--depth", "4", "--gan-upsampling", "resize", "--slice-size", "32", "--device", "cpu",
+                 "--progress-lines"])
     assert code == 0
     return root, root / "run" / "weights" / "virtual_pet.safetensors"
 
@@ -58,6 +59,7 @@ def test_training_run_wrote_checkpoint_pictures_and_weights(trained):
     assert card["epochs"] == 2 and card["training_data"]["source"] == "MedGANSynth phantoms"
     settings = json.loads((run / "run.json").read_text())
     assert settings["networks"]["in_channels"] == 3 and settings["dataset"]["slice_size"] == 32
+    assert card["config"]["gan"]["upsampling"] == "resize"
     # The same folder again without --resume is refused; with --resume and more epochs it continues.
     code = main(["train-virtual-pet", "--data", str(root / "data"), "-o", str(run), "--epochs", "1"])
     assert code == 2

@@ -32,6 +32,36 @@ def test_tiny_networks_keep_the_input_size(size, channels):
         assert float(unet(x).abs().max()) <= 1.0  # tanh output for normalised SUV in [-1, 1]
 
 
+@pytest.mark.parametrize("size", [(32, 32), (37, 45)])
+def test_resize_upsampling_keeps_sizes_and_has_no_transposed_convolutions(size):
+    torch.manual_seed(0)
+    unet = UNetGenerator(UNetConfig(in_channels=3, depth=4, width=0.125, upsampling="resize")).eval()
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in unet.modules())
+    with torch.no_grad():
+        assert unet(torch.rand(2, 3, *size)).shape == (2, 1, *size)
+    with pytest.raises(InputError, match="upsampling"):
+        UNetGenerator(UNetConfig(upsampling="pixelshuffle"))
+
+
+def test_resize_upsampling_of_a_constant_map_has_no_checkerboard():
+    """Odena et al.: a 4x4 stride-2 transposed conv gives the four pixels of each 2x2 cell different weight sums,
+    so a constant input comes out as a period-2 pattern; nearest resize + conv gives a constant interior."""
+    torch.manual_seed(0)
+    constant = torch.ones(1, 4, 8, 8)
+    transposed = torch.nn.ConvTranspose2d(4, 1, 4, stride=2, padding=1, bias=False)
+    resized = torch.nn.Sequential(torch.nn.Upsample(scale_factor=2), torch.nn.Conv2d(4, 1, 3, padding=1, bias=False))
+    from MedGANSynthLib.networks.unet_pix2pix import _upsample_conv
+
+    ours = _upsample_conv(4, 1, "resize", bias=False)
+    ours[1].weight.data.copy_(resized[1].weight.data)
+    with torch.no_grad():
+        interior_t = transposed(constant)[0, 0, 2:-2, 2:-2]
+        interior_r = ours(constant)[0, 0, 2:-2, 2:-2]
+    assert float(interior_t.max() - interior_t.min()) > 1e-3  # the checkerboard exists for the paper's layer
+    assert float(interior_r.max() - interior_r.min()) < 1e-6
+    assert torch.allclose(ours(constant), resized(constant))
+
+
 def test_paper_configurations_give_256_outputs_and_paper_sizes():
     # Meta tensors: shapes only, no memory or arithmetic, so the 134 M-parameter paper FCN costs nothing.
     with torch.device("meta"):

@@ -5,20 +5,24 @@
 # the data's mean intensity after the ~1,000 steps a CPU affords (measured; the papers trained 300-500 epochs).
 # RadioGAN's discriminator is deeper (9 layers): spectrally normalised it stayed at chance (loss 2 ln 2) for 600
 # steps at 2e-4 and at 1e-3 alike, so it is trained without normalisation (the paper's dropout kept).
+# RadioGAN also gets an AC-GAN class head and a minibatch-spread feature on its discriminator (not in the paper):
+# without them the first bundled model drew one identical body for every latent and class (judge accuracy 0.20).
 # Reproduce the bundled GAN weights in Resources/Models from scratch on a CPU (the exact commands used).
-#   bash Testing/Training/train_bundled_gans.sh [RUN_ROOT]     (default RUN_ROOT: ./runs)
+#   bash Testing/Training/train_bundled_gans.sh [RUN_ROOT] [MODELS]  (default RUN_ROOT ./runs, MODELS "radiogan ct brain")
 # Safe to interrupt: run it again and every finished step is skipped, every unfinished run resumes from its
 # last checkpoint (at most one epoch is lost). Two chains run side by side, one CPU thread each.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="${1:-runs}"
+MODELS="${2:-radiogan ct brain}"
 MGS=".venv/bin/medgansynth"
 mkdir -p "$ROOT"
+wanted() { [[ " $MODELS " == *" $1 "* ]]; }
 
 # Data: phantoms only (not patients). 'train' and 'heldout' never share a subject.
-[ -f "$ROOT/data/mip/dataset.json" ]   || $MGS dataset mip   --phantoms 60 --heldout 12 --seed 1 -o "$ROOT/data/mip"
-[ -f "$ROOT/data/brain/dataset.json" ] || $MGS dataset brain --phantoms 20 --heldout 5  --seed 2 -o "$ROOT/data/brain"
-[ -f "$ROOT/data/ct/dataset.json" ]    || $MGS dataset ct    --phantoms 40 --heldout 8  --seed 3 --slices 32 --size 64 -o "$ROOT/data/ct"
+wanted radiogan && { [ -f "$ROOT/data/mip/dataset.json" ] || $MGS dataset mip   --phantoms 140 --heldout 20 --seed 1 -o "$ROOT/data/mip"; }
+wanted brain && { [ -f "$ROOT/data/brain/dataset.json" ] || $MGS dataset brain --phantoms 20 --heldout 5  --seed 2 -o "$ROOT/data/brain"; }
+wanted ct && { [ -f "$ROOT/data/ct/dataset.json" ] || $MGS dataset ct    --phantoms 40 --heldout 8  --seed 3 --slices 32 --size 64 -o "$ROOT/data/ct"; }
 
 train() {  # train RUN_NAME ARGS...: start, or resume when a checkpoint exists, or skip when weights exist
   local run="$ROOT/$1"; shift
@@ -31,12 +35,17 @@ train() {  # train RUN_NAME ARGS...: start, or resume when a checkpoint exists, 
 }
 
 (
-  train radiogan --architecture radiogan --data "$ROOT/data/mip/train" --epochs 100 --batch-size 32 \
-    --discriminator-norm none --lr 1e-3 --lr-d 2e-4 --checkpoint-every 5 --seed 11
+  if wanted radiogan; then
+    train radiogan --architecture radiogan --data "$ROOT/data/mip/train" --epochs 200 --batch-size 32 \
+      --discriminator-norm none --auxiliary-classifier 1 --minibatch-std --lr 1e-3 --lr-d 2e-4 \
+      --checkpoint-every 10 --seed 11
+  fi
+  wanted ct || exit 0
   train ct_gan --architecture ct_gan --data "$ROOT/data/ct/train" --epochs 10 --image-size 40 \
     --width 0.5 --discriminator-norm spectral --lr 1e-3 --lr-d 2e-4 --checkpoint-every 5 --seed 14
 ) &
 (
+  wanted brain || exit 0
   for stage in NC MCI AD; do
     train "brain_$stage" --architecture brain_dcgan --data "$ROOT/data/brain/train" --stage "$stage" --epochs 30 \
       --discriminator-norm spectral --lr 1e-3 --lr-d 2e-4 --checkpoint-every 5 --seed 12

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce the bundled virtual-PET model (Resources/Models/virtual_pet_phantom.*) from scratch on ONE CPU thread.
 #   bash Testing/Training/train_virtual_pet.sh [RUN_ROOT]        (default RUN_ROOT: ./runs)
-# Data: MedGANSynth whole-body PET/CT phantoms only (never patients): 12 training cases (seed 21) and 8 held-out
+# Data: MedGANSynth whole-body PET/CT phantoms only (never patients): 24 training cases (seed 21) and 8 held-out
 # cases (seed 22, the paper's 8 test scans) that share no subject, 4 mm CT voxels.
 # Model: FCN-4s width 0.125 (fc 512) + U-Net width 0.25 depth 7 + PatchGAN width 0.25, 3 CT slices as channels,
 # slices resampled to 128 x 128, batch 8. Together ~4.7 M parameters, ~19 MB of float32 tensors.
@@ -19,7 +19,7 @@ RUN="$ROOT/virtual_pet"
 mkdir -p "$ROOT"
 
 [ -f "$ROOT/data/vpet_train/cases.csv" ] || \
-  $MGS phantoms --kind wholebody --count 12 --seed 21 --voxel-mm 4 -o "$ROOT/data/vpet_train"
+  $MGS phantoms --kind wholebody --count 24 --seed 21 --voxel-mm 4 -o "$ROOT/data/vpet_train"
 [ -f "$ROOT/data/vpet_heldout/cases.csv" ] || \
   $MGS phantoms --kind wholebody --count 8 --seed 22 --voxel-mm 4 -o "$ROOT/data/vpet_heldout"
 
@@ -29,7 +29,8 @@ if [ ! -f "$RUN/weights/virtual_pet.safetensors" ]; then
     $MGS train-virtual-pet -o "$RUN" --resume "${ARGS[@]}" >> "$ROOT/virtual_pet.log" 2>&1
   else
     $MGS train-virtual-pet --data "$ROOT/data/vpet_train" -o "$RUN" "${ARGS[@]}" \
-      --width-fcn 0.125 --width-gan 0.25 --depth 7 --context-slices 1 --slice-size 128 --lesion-repeats 5 \
+      --width-fcn 0.125 --width-gan 0.25 --depth 7 --gan-upsampling resize --context-slices 1 --slice-size 128 \
+      --lesion-repeats 5 \
       > "$ROOT/virtual_pet.log" 2>&1
   fi
 fi
