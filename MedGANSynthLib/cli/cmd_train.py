@@ -62,8 +62,7 @@ def register(subparsers) -> None:
                         help="radiogan: add an AC-GAN class head to the discriminator, its cross-entropy weighted by "
                              "WEIGHT (e.g. 1); not in the paper")
     parser.add_argument("--minibatch-std", action="store_true",
-                        help="radiogan: let the discriminator see the batch's spread (fights mode collapse); "
-                             "not in the paper")
+                        help="let the discriminator see the batch's spread (fights mode collapse); not in the papers")
     parser.add_argument("--workers", type=int, default=0, help="data-loading worker processes (default 0)")
     parser.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
     parser.add_argument("--threads", type=int, help="CPU threads per process (default: torch's choice); 1 is "
@@ -153,8 +152,8 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
     for name, value in (("--lr", args.lr), ("--lr-d", args.lr_d), ("--auxiliary-classifier", args.auxiliary_classifier)):
         if value is not None and not value > 0:
             raise InputError(f"{name} must be positive (got {value}).")
-    if (args.auxiliary_classifier or args.minibatch_std) and args.architecture != "radiogan":
-        raise InputError("--auxiliary-classifier and --minibatch-std are RadioGAN options.")
+    if args.auxiliary_classifier and args.architecture != "radiogan":
+        raise InputError("--auxiliary-classifier is a RadioGAN option (the only conditional GAN).")
     return {
         "architecture": args.architecture, "data": str(Path(args.data).resolve()),
         "labels": str(Path(args.labels).resolve()) if args.labels else None, "stage": args.stage,

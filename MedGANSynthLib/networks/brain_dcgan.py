@@ -27,6 +27,7 @@ from MedGANSynthLib.networks.config_checks import (
 from MedGANSynthLib.networks.gan_base import LATENT_DISTRIBUTIONS, GANDiscriminator, GANGenerator
 from MedGANSynthLib.networks.init import initialise_weights
 from MedGANSynthLib.networks.layers import (
+    append_minibatch_stddev,
     check_discriminator_norm,
     same_transposed_conv,
     spectrally_normalise,
@@ -50,6 +51,7 @@ class BrainDCGANConfig:
     batchnorm_momentum: float = 0.1
     weight_init: str = "dcgan"
     discriminator_norm: str = "batch"  # the paper; "spectral" for the bundled models (see layers.spectrally_normalise)
+    minibatch_std: bool = False  # not the paper: batch-spread feature before the Dense (layers.append_minibatch_stddev)
 
     def __post_init__(self) -> None:
         self.discriminator_channels = tuple(self.discriminator_channels)
@@ -130,7 +132,7 @@ class BrainDCGANDiscriminator(GANDiscriminator):
             layers.append(nn.LeakyReLU(config.leaky_slope))
             channels = out
         self.features = nn.Sequential(*layers)
-        self.classify = nn.Linear(channels * config.base_size * config.base_size, 1)
+        self.classify = nn.Linear(channels * config.base_size * config.base_size + int(config.minibatch_std), 1)
         initialise_weights(self, config.weight_init)
         if config.discriminator_norm == "spectral":
             spectrally_normalise(self)
@@ -139,4 +141,7 @@ class BrainDCGANDiscriminator(GANDiscriminator):
         self.check_images(images)
         if labels is not None:
             raise InputError("The brain DCGAN is unconditional (one model per stage): do not pass class labels.")
-        return self.classify(self.features(images).flatten(1)).squeeze(1)
+        features = self.features(images).flatten(1)
+        if self.config.minibatch_std:
+            features = append_minibatch_stddev(features)
+        return self.classify(features).squeeze(1)

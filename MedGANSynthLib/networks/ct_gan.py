@@ -32,6 +32,7 @@ from MedGANSynthLib.networks.config_checks import (
 from MedGANSynthLib.networks.gan_base import LATENT_DISTRIBUTIONS, GANDiscriminator, GANGenerator, draw_latent
 from MedGANSynthLib.networks.init import initialise_weights
 from MedGANSynthLib.networks.layers import (
+    append_minibatch_stddev,
     check_discriminator_norm,
     same_conv,
     same_transposed_conv,
@@ -59,6 +60,7 @@ class CTGANConfig:
     output_high: float = 2.0
     weight_init: str = "dcgan"
     discriminator_norm: str = "none"  # the paper has no normalisation in D; "spectral" is available
+    minibatch_std: bool = False  # not the paper: batch-spread feature before the Dense (layers.append_minibatch_stddev)
 
     def __post_init__(self) -> None:
         self.generator_channels = tuple(self.generator_channels)
@@ -163,7 +165,7 @@ class CTGANDiscriminator(GANDiscriminator):
         # The Dense input depends on the image size: this discriminator only takes its configured size.
         flat = channels * math.ceil(config.image_height / 2) * math.ceil(config.image_width / 2)
         self.classify = nn.Sequential(
-            nn.Linear(flat, config.discriminator_dense), nn.LeakyReLU(config.leaky_slope),
+            nn.Linear(flat + int(config.minibatch_std), config.discriminator_dense), nn.LeakyReLU(config.leaky_slope),
             nn.Linear(config.discriminator_dense, 1),
         )
         initialise_weights(self, config.weight_init)
@@ -174,4 +176,7 @@ class CTGANDiscriminator(GANDiscriminator):
         self.check_images(images)
         if labels is not None:
             raise InputError("The CT GAN is unconditional: do not pass class labels.")
-        return self.classify(self.features(images).flatten(1)).squeeze(1)
+        features = self.features(images).flatten(1)
+        if self.config.minibatch_std:
+            features = append_minibatch_stddev(features)
+        return self.classify(features).squeeze(1)

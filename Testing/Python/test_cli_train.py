@@ -121,7 +121,7 @@ def test_batch_larger_than_the_data_set_is_one_short_batch(tmp_path, ct_folder, 
         (["--architecture", "ct_gan", "--epochs", "0"], "--epochs must be at least 1"),
         (["--architecture", "ct_gan", "--image-size", "big"], "--image-size must look like"),
         (["--architecture", "ct_gan", "--resume"], "holds no training run to resume"),
-        (["--architecture", "ct_gan", "--minibatch-std"], "are RadioGAN options"),
+        (["--architecture", "ct_gan", "--auxiliary-classifier", "1"], "is a RadioGAN option"),
         (["--architecture", "radiogan", "--auxiliary-classifier", "0"], "--auxiliary-classifier must be positive"),
     ],
 )

@@ -28,12 +28,20 @@ def test_minibatch_stddev_matches_hand_arithmetic():
     assert torch.equal(append_minibatch_stddev(features[:1]), torch.tensor([[1.0, 2.0, 0.0]]))
 
 
-def test_minibatch_std_lets_the_discriminator_tell_identical_batches_from_varied_ones():
+SMALL = {
+    "radiogan": TINY,
+    "brain_dcgan": {"image_size": 64, "generator_base_channels": 32},
+    "ct_gan": {"generator_channels": [16, 8, 8, 8, 8], "discriminator_channels": [8, 8, 8, 8]},
+}
+
+
+@pytest.mark.parametrize("architecture", sorted(SMALL))
+def test_minibatch_std_lets_the_discriminator_tell_identical_batches_from_varied_ones(architecture):
     torch.manual_seed(0)
-    _, discriminator, _ = build_gan("radiogan", {**TINY, "minibatch_std": True})
+    generator, discriminator, _ = build_gan(architecture, {**SMALL[architecture], "minibatch_std": True})
     discriminator.eval()
-    labels = torch.tensor([0, 1, 2, 0])
-    varied = torch.rand(4, 1, 40, 24) * 2 - 1
+    labels = torch.tensor([0, 1, 2, 0]) if generator.num_classes else None
+    varied = torch.rand(4, *discriminator.image_shape) * 2 - 1
     alike = varied[:1].expand(4, -1, -1, -1).contiguous()
     with torch.no_grad():
         first_alone = discriminator(alike, labels)[0]
