@@ -36,12 +36,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conv_throughput import best_seconds, count_flops, measure_conv_gflops  # noqa: E402
 
 from MedGANSynthLib.virtual_pet.blending import DEFAULT_LEVELS, laplacian_blend, usable_levels  # noqa: E402
-from MedGANSynthLib.virtual_pet.inference import VirtualPETConfig, predict_virtual_pet  # noqa: E402
+from MedGANSynthLib.virtual_pet.inference import SLAB_PIXEL_BUDGET, VirtualPETConfig, predict_virtual_pet  # noqa: E402
 from MedGANSynthLib.virtual_pet.training_task import VirtualPETNetworkSettings, build_networks  # noqa: E402
 from MedGANSynthLib.volume import Volume  # noqa: E402
 
 BUNDLED_MODEL = Path(__file__).resolve().parents[2] / "Resources" / "Models" / "virtual_pet_phantom.safetensors"
-SLAB = VirtualPETConfig().slab_size
+SLAB = SLAB_PIXEL_BUDGET // (128 * 128)
+"""Slices per batch at 128² (the inference default picks its slab from this pixel budget)."""
 
 
 def load_networks(model: str | None) -> tuple[torch.nn.Module, torch.nn.Module, str]:
@@ -152,7 +153,7 @@ def bench_blending(size: int = 512, batch: int = SLAB, threshold: float = 2.5) -
     }
 
 
-def child_predict(slices: int, model: str | None, slab_size: int = SLAB) -> None:
+def child_predict(slices: int, model: str | None, slab_size: int | None = None) -> None:
     """Child-process body of the memory benchmark: build the CT, predict, print a JSON line."""
     fcn, gan, _ = load_networks(model)
     ct = synthetic_ct(slices)
@@ -163,8 +164,9 @@ def child_predict(slices: int, model: str | None, slab_size: int = SLAB) -> None
     print(json.dumps({"seconds": seconds, "rss_before_predict_kb": before, "blended_shape": result.blended.array.shape}))
 
 
-def bench_memory(slices: int, model: str | None, slab_size: int = SLAB) -> dict:
-    command = [sys.executable, __file__, "--child-predict", str(slices), "--slab-size", str(slab_size)]
+def bench_memory(slices: int, model: str | None, slab_size: int | None = None) -> dict:
+    command = [sys.executable, __file__, "--child-predict", str(slices)]
+    command += ["--slab-size", str(slab_size)] if slab_size else []
     command += ["--model", model] if model else []
     command += ["--threads", str(torch.get_num_threads())]  # the child runs with the parent's thread count
     completed = subprocess.run(command, capture_output=True, text=True, check=True)
@@ -192,7 +194,8 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="virtual-PET .safetensors (default: the bundled model)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's default)")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: speed, blend, memory")
-    parser.add_argument("--slab-size", type=int, default=SLAB, help="slices per network batch in the memory run")
+    parser.add_argument("--slab-size", type=int, default=None,
+                        help="slices per network batch in the memory run (default: the inference's pixel budget)")
     parser.add_argument("--child-predict", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.threads:
