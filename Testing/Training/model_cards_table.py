@@ -15,7 +15,9 @@ def _fmt(value, digits: int = 2) -> str:
 
 def gan_row(entry: dict, card: dict) -> str:
     results = card["metrics"].get("heldout_evaluation", {}).get("results", {})
-    overall = results.get("overall", {})
+    # A one-stage model (brain DCGAN) was judged with its sibling stages: show its own stage's numbers.
+    own = results.get("per_class", {}).get(card["class_names"][0]) if len(card["class_names"]) == 1 else None
+    overall = own or results.get("overall", {})
     accuracy = overall.get("class_accuracy")
     memo = overall.get("memorisation", {}).get("ratio_pixel")
     tstr = results.get("tstr", {})

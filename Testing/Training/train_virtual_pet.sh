@@ -3,13 +3,11 @@
 #   bash Testing/Training/train_virtual_pet.sh [RUN_ROOT]        (default RUN_ROOT: ./runs)
 # Data: MedGANSynth whole-body PET/CT phantoms only (never patients): 24 training cases (seed 21) and 8 held-out
 # cases (seed 22, the paper's 8 test scans) that share no subject, 4 mm CT voxels.
-# Model: FCN-4s width 0.125 (fc 512) + U-Net width 0.25 depth 7 + PatchGAN width 0.25, 3 CT slices as channels,
-# slices resampled to 128 x 128, batch 8. Together ~4.7 M parameters, ~19 MB of float32 tensors.
-# Time, measured on the 2-core build machine while other jobs loaded it (load 2.5-5), one thread, 128 px, batch 8:
-# 0.11 s (FCN) + 0.27 s (pix2pix) = 0.38 s per step; a 2-epoch trial on 5 such cases ran at 18-28 slices/s
-# (22 on average). 12 cases give ~3,400 slices per epoch with the lesion over-sampling x5 (~425 steps,
-# ~2.5-3 min), so 12 epochs would take ~30-38 minutes on a quiet core; the bundled model has 6 epochs because
-# three trainings shared the two cores (measured ~47 steps/min); the held-out evaluation takes about a minute.
+# Model: FCN-4s width 0.125 (fc 512) + U-Net width 0.25 depth 7 with resize-convolution up-sampling + PatchGAN
+# width 0.25, 3 CT slices as channels, slices resampled to 128 x 128, batch 8 (~16 MB of float32 tensors).
+# Time, measured on the 2-core build machine with 2-3 other trainings beside it, one thread: 899 steps per epoch,
+# 6-9 minutes per epoch (13-20 slices/s), about 75 minutes for 10 epochs; the held-out evaluation takes ~2 minutes.
+# The bundled model was trained as 6 epochs, then resumed to 10 (resume equals uninterrupted training).
 # Safe to interrupt: run it again and finished steps are skipped, an unfinished run resumes from its checkpoint.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,7 +21,7 @@ mkdir -p "$ROOT"
 [ -f "$ROOT/data/vpet_heldout/cases.csv" ] || \
   $MGS phantoms --kind wholebody --count 8 --seed 22 --voxel-mm 4 -o "$ROOT/data/vpet_heldout"
 
-ARGS=(--epochs 6 --batch-size 8 --seed 31 --threads 1 --checkpoint-every 1 --progress-lines)
+ARGS=(--epochs 10 --batch-size 8 --seed 31 --threads 1 --checkpoint-every 1 --progress-lines)
 if [ ! -f "$RUN/weights/virtual_pet.safetensors" ]; then
   if [ -f "$RUN/checkpoints/checkpoint_last.pt" ]; then
     $MGS train-virtual-pet -o "$RUN" --resume "${ARGS[@]}" >> "$ROOT/virtual_pet.log" 2>&1
