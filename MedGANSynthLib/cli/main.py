@@ -41,7 +41,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse exits with 2 on bad arguments already; keep its one-line message but drop the usage dump."""
 
     def error(self, message: str) -> None:  # noqa: D401
-        self.exit(EXIT_INPUT_ERROR, f"medgansynth: error: {message} (see 'medgansynth {self.prog.split()[-1]} -h')\n")
+        # Subcommand parsers are named "medgansynth <command>"; unknown options reach the top-level one.
+        self.exit(EXIT_INPUT_ERROR, f"medgansynth: error: {message} (see '{self.prog} -h')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

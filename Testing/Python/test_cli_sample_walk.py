@@ -81,3 +81,13 @@ def test_cli_process_prints_no_traceback(tmp_path):
     result = subprocess.run([sys.executable, "-m", "MedGANSynthLib", "sample", str(tmp_path / "x.safetensors"),
                              "-o", str(tmp_path / "o")], capture_output=True, text=True)
     assert result.returncode == 2 and "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(("argv", "hint"), [
+    (["sample", "model.safetensors"], "(see 'medgansynth sample -h')"),
+    (["sample", "model.safetensors", "-o", "out", "--bogus"], "(see 'medgansynth -h')"),
+])
+def test_argument_errors_point_to_the_right_help(capsys, argv, hint):
+    code = main(argv)
+    error = capsys.readouterr().err
+    assert code == 2 and error.count("\n") == 1 and error.rstrip().endswith(hint)
