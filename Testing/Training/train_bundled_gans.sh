@@ -12,6 +12,12 @@
 # RadioGAN is back at the paper's Adam 2e-4 for both networks: with the generator 5x faster (1e-3) its
 # discriminator sat at chance (loss 2 ln 2) for the whole first round, in both runs, while the generator painted
 # noise; at equal rates it separated real from fake within 40 steps (d_real +1, d_fake -1).
+# RESULT of this round: the brain DCGANs are bundled (brain-dcgan-*-phantom). RadioGAN still collapsed (its real/fake
+# head fell back to chance once the class head had learned; held-out class accuracy 0.20, memorisation ratio 3.57,
+# TSTR 0.95 -> 0.92), so the bundled radiogan-phantom stays the first round's model, reproduced by
+#   git show 24f6cda:Testing/Training/train_bundled_gans.sh > /tmp/round1.sh && bash /tmp/round1.sh runs_round1
+# The CT GAN was stopped after 5 epochs: its discriminator won outright (loss 0.003) and the samples were stripes;
+# it is not bundled (see the README).
 # Reproduce the bundled GAN weights in Resources/Models from scratch on a CPU (the exact commands used).
 #   bash Testing/Training/train_bundled_gans.sh [RUN_ROOT] [MODELS]  (default RUN_ROOT ./runs, MODELS "radiogan ct brain")
 # Safe to interrupt: run it again and every finished step is skipped, every unfinished run resumes from its
