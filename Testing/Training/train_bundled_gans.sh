@@ -15,7 +15,8 @@
 # RESULT of this round: the brain DCGANs are bundled (brain-dcgan-*-phantom). RadioGAN still collapsed (its real/fake
 # head fell back to chance once the class head had learned; held-out class accuracy 0.20, memorisation ratio 3.57,
 # TSTR 0.95 -> 0.92), so the bundled radiogan-phantom stays the first round's model, reproduced by
-#   git show 24f6cda:Testing/Training/train_bundled_gans.sh > /tmp/round1.sh && bash /tmp/round1.sh runs_round1
+#   git show 24f6cda:Testing/Training/train_bundled_gans.sh > Testing/Training/round1.sh
+#   bash Testing/Training/round1.sh runs_round1      (its radiogan run; it also trains the round-1 brain/CT models)
 # The CT GAN was stopped after 5 epochs: its discriminator won outright (loss 0.003) and the samples were stripes;
 # it is not bundled (see the README).
 # Reproduce the bundled GAN weights in Resources/Models from scratch on a CPU (the exact commands used).
