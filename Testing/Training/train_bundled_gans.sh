@@ -13,7 +13,8 @@
 # discriminator sat at chance (loss 2 ln 2) for the whole first round, in both runs, while the generator painted
 # noise; at equal rates it separated real from fake within 40 steps (d_real +1, d_fake -1).
 # RESULT of this round: the brain DCGANs are bundled (brain-dcgan-*-phantom). RadioGAN still collapsed (its real/fake
-# head fell back to chance once the class head had learned; held-out class accuracy 0.20, memorisation ratio 3.57,
+# output fell back to chance after ~600 steps, also in a probe with --auxiliary-classifier 0.1 whose class head had
+# not learned yet, so the class head is not the cause; held-out class accuracy 0.20, memorisation ratio 3.57,
 # TSTR 0.95 -> 0.92), so the bundled radiogan-phantom stays the first round's model, reproduced by
 #   git show 24f6cda:Testing/Training/train_bundled_gans.sh > Testing/Training/round1.sh
 #   bash Testing/Training/round1.sh runs_round1      (its radiogan run; it also trains the round-1 brain/CT models)
