@@ -170,11 +170,6 @@ def test_subprocess_bad_input_exits_2_without_traceback(tmp_path):
     assert "Unknown architecture 'nope'" in done.stderr
 
 
-EPOCHS_NEVER_REACHED = 100_000
-"""Far more epochs than a child can run before its signal: progress lines are few and small, so a child ahead of a
-slow parent does not block on the pipe, and with 500 epochs one finished (exit 0) before a loaded CI read step 13."""
-
-
 def _signal_in_epoch_three(run: Path, data: Path, signal_number: int) -> tuple[subprocess.Popen, str]:
     """Train epochs of 6 steps (12 slices, batch 2) in a child; send the signal once it reports step 13 (epoch 3).
 
@@ -182,7 +177,7 @@ def _signal_in_epoch_three(run: Path, data: Path, signal_number: int) -> tuple[s
     parent may read the step-13 line only after the child has run on for several more epochs.
     """
     command = [sys.executable, "-m", "MedGANSynthLib", "train", *TINY_CT, "--data", str(data), "-o", str(run),
-               "--epochs", str(EPOCHS_NEVER_REACHED), "--batch-size", "2", "--progress-lines"]
+               "--epochs", "500", "--batch-size", "2", "--progress-lines"]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=dict(os.environ, OMP_NUM_THREADS="1"))
     signalled = False
@@ -210,7 +205,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_last_checkpoint(tmp_path, ct_folder)
     process, error = _signal_in_epoch_three(run, ct_folder, signal.SIGINT)
     assert process.returncode == 130 and "interrupted" in error and "Traceback" not in error
     state = load_checkpoint(checkpoint_path(run))
-    assert 2 <= state["epoch"] < EPOCHS_NEVER_REACHED and state["global_step"] == 6 * state["epoch"]
+    assert 2 <= state["epoch"] < 500 and state["global_step"] == 6 * state["epoch"]
     assert not (run / "weights").exists()  # nothing exported for an unfinished run
     assert not [p for p in run.rglob(".*") if p.is_file()], "temporary files left behind"
 
@@ -219,7 +214,7 @@ def test_killed_mid_epoch_then_resumed_finishes(tmp_path, ct_folder, capsys):
     run = tmp_path / "run"
     _signal_in_epoch_three(run, ct_folder, signal.SIGKILL)
     state = load_checkpoint(checkpoint_path(run))
-    assert 2 <= state["epoch"] < EPOCHS_NEVER_REACHED and state["global_step"] == 6 * state["epoch"]
+    assert 2 <= state["epoch"] < 500 and state["global_step"] == 6 * state["epoch"]
     final = state["epoch"] + 2  # resume and finish two more epochs than the checkpoint holds
     code = main(["train", *TINY_CT, "-o", str(run), "--resume", "--epochs", str(final), "--json"])
     assert code == 0, capsys.readouterr().err
