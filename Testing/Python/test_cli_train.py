@@ -170,6 +170,13 @@ def test_subprocess_bad_input_exits_2_without_traceback(tmp_path):
     assert "Unknown architecture 'nope'" in done.stderr
 
 
+def _default_sigint() -> None:
+    """A job started with '&' by a non-interactive shell (a CI runner) ignores SIGINT, and so would every child
+    and Python's Ctrl-C handling with it: the child then finished all its epochs and exited 0. Restore the
+    default disposition in the child, as a terminal has it, before Python starts."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _signal_in_epoch_three(run: Path, data: Path, signal_number: int) -> tuple[subprocess.Popen, str]:
     """Train epochs of 6 steps (12 slices, batch 2) in a child; send the signal once it reports step 13 (epoch 3).
 
@@ -179,7 +186,7 @@ def _signal_in_epoch_three(run: Path, data: Path, signal_number: int) -> tuple[s
     command = [sys.executable, "-m", "MedGANSynthLib", "train", *TINY_CT, "--data", str(data), "-o", str(run),
                "--epochs", "500", "--batch-size", "2", "--progress-lines"]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=dict(os.environ, OMP_NUM_THREADS="1"))
+                               env=dict(os.environ, OMP_NUM_THREADS="1"), preexec_fn=_default_sigint)
     signalled = False
     deadline = time.monotonic() + 120
     try:
