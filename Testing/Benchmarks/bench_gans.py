@@ -17,13 +17,13 @@ A script, not a test:  .venv/bin/python Testing/Benchmarks/bench_gans.py [--json
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_report import print_results  # noqa: E402
 from conv_throughput import best_seconds, count_flops, measure_conv_gflops  # noqa: E402
 
 from MedGANSynthLib.networks.registry import build_gan  # noqa: E402
@@ -132,12 +132,9 @@ def main() -> None:
             measured = bench_case("radiogan", 32, {}, conv, args.repeats, **variant)
             for key in ("images_per_second", "gflops", "fraction_of_conv"):
                 results[f"threads{threads}_radiogan_{label}_{key}"] = measured[key]
-    for name, value in results.items():
-        print(f"{name}: {value:.4g}" if isinstance(value, float) else f"{name}: {value}")
     if args.profile:
         print(profile_radiogan())
-    if args.json:
-        print(json.dumps(results, indent=2))
+    print_results(results, args.json)
 
 
 if __name__ == "__main__":

@@ -10,10 +10,10 @@ A script, not a test:  .venv/bin/python Testing/Benchmarks/bench_pipeline.py [--
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import numpy as np
+from bench_report import print_results
 from scipy import ndimage
 
 from MedGANSynthLib.preprocessing.resample import resample_isotropic
@@ -93,10 +93,7 @@ def main() -> None:
     pet = whole_body_pet(rng)
     results.update(bench_resample(pet))
     results.update(bench_rotating_mip(pet))
-    for name, value in results.items():
-        print(f"{name}: {value:.4g}" if isinstance(value, float) else f"{name}: {value}")
-    if args.json:
-        print(json.dumps(results, indent=2))
+    print_results(results, args.json)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_report import print_results  # noqa: E402
 from conv_throughput import best_seconds, count_flops, measure_conv_gflops  # noqa: E402
 
 from MedGANSynthLib.virtual_pet.blending import DEFAULT_LEVELS, laplacian_blend, usable_levels  # noqa: E402
@@ -221,10 +222,7 @@ def main() -> None:
         results.update(bench_blending())
     if "memory" not in skip:
         results.update(bench_memory(args.slices, args.model, args.slab_size))
-    for name, value in results.items():
-        print(f"{name}: {value:.4g}" if isinstance(value, float) else f"{name}: {value}")
-    if args.json:
-        print(json.dumps(results, indent=2))
+    print_results(results, args.json)
 
 
 if __name__ == "__main__":
