@@ -197,13 +197,16 @@ class RadioGANDiscriminator(GANDiscriminator):
             height, width = math.ceil(height / stride[0]), math.ceil(width / stride[1])
         self.features = nn.Sequential(*layers)
         flat = channels * height * width
-        self.classify = nn.Linear(flat + (1 if config.minibatch_std else 0), 1)
-        self.auxiliary_classifier = config.auxiliary_classifier
+        self.classify = nn.Linear(flat + int(config.minibatch_std), 1)
         if config.auxiliary_classifier:
             self.classify_class = nn.Linear(flat, config.num_classes)
         initialise_weights(self, config.weight_init)
         if config.discriminator_norm == "spectral":
             spectrally_normalise(self)
+
+    @property
+    def auxiliary_classifier(self) -> bool:
+        return self.config.auxiliary_classifier
 
     def forward(self, images: Tensor, labels: Tensor | None = None,
                 return_class_logits: bool = False) -> Tensor | tuple[Tensor, Tensor]:

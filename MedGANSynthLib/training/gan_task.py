@@ -88,17 +88,12 @@ class GANTask:
             with torch.no_grad(), ctx.autocast():
                 fake = generator_net(latent, labels)
             with ctx.autocast():
-                if auxiliary:
-                    real_logits, real_classes = critic(real, labels, return_class_logits=True)
-                    real_logits = real_logits.float()
-                else:
-                    real_logits = critic(real, labels).float()
+                real_logits, real_class_loss = self._judge(critic, real, labels, auxiliary)
                 fake_logits = critic(fake, labels).float()
                 d_loss = self.loss.d_loss(real_logits, fake_logits)
                 if auxiliary:
-                    class_loss = F.cross_entropy(real_classes.float(), labels)
-                    d_loss = d_loss + self.settings.auxiliary_class_weight * class_loss
-                    losses["d_class"] = float(class_loss.detach())
+                    d_loss = d_loss + self.settings.auxiliary_class_weight * real_class_loss
+                    losses["d_class"] = float(real_class_loss.detach())
             if self.loss.gradient_penalty_weight > 0:
                 # In fp32 outside autocast: the double backward of the penalty is sensitive to fp16 rounding.
                 penalty = gradient_penalty(critic, real.float(), fake.float(), labels, generator=ctx.generator)
@@ -112,16 +107,23 @@ class GANTask:
         latent = self.generator.sample_latent(count, generator=ctx.generator, device=ctx.device)
         with ctx.autocast():
             fake = generator_net(latent, labels)
+            fooled_logits, fake_class_loss = self._judge(critic, fake, labels, auxiliary)
+            g_loss = self.loss.g_loss(fooled_logits)
             if auxiliary:
-                fooled_logits, fake_classes = critic(fake, labels, return_class_logits=True)
-                class_loss = F.cross_entropy(fake_classes.float(), labels)
-                g_loss = self.loss.g_loss(fooled_logits.float()) + self.settings.auxiliary_class_weight * class_loss
-                losses["g_class"] = float(class_loss.detach())
-            else:
-                g_loss = self.loss.g_loss(critic(fake, labels).float())
+                g_loss = g_loss + self.settings.auxiliary_class_weight * fake_class_loss
+                losses["g_class"] = float(fake_class_loss.detach())
         ctx.optimize("generator", g_loss)
         losses["g_loss"] = float(g_loss.detach())
         return losses
+
+    @staticmethod
+    def _judge(critic: nn.Module, images: torch.Tensor, labels: torch.Tensor | None,
+               with_classes: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Real/fake logits (fp32) and, with ``with_classes``, the class head's cross-entropy against ``labels``."""
+        if not with_classes:
+            return critic(images, labels).float(), None
+        logits, classes = critic(images, labels, return_class_logits=True)
+        return logits.float(), F.cross_entropy(classes.float(), labels)
 
     def sample_grid(self) -> torch.Tensor:
         """Fixed latents (and, when conditional, the classes in turn) mapped from the output range to [0, 1]."""
