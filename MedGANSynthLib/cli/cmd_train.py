@@ -61,8 +61,16 @@ def register(subparsers) -> None:
     parser.add_argument("--auxiliary-classifier", type=float, metavar="WEIGHT",
                         help="radiogan: add an AC-GAN class head to the discriminator, its cross-entropy weighted by "
                              "WEIGHT (e.g. 1); not in the paper")
+    parser.add_argument("--window", metavar="LOW,HIGH",
+                        help="intensity window mapped onto the generator's output range, in the data's units "
+                             "(default: radiogan SUV 0,30 as in the paper; brain_dcgan SUV 0,15; ct_gan HU "
+                             "-1000,1000); e.g. 0,10 gives whole-body MIPs, mostly below SUV 3, more contrast; write a "
+                             "negative LOW as --window=-160,240")
     parser.add_argument("--minibatch-std", action="store_true",
                         help="let the discriminator see the batch's spread (fights mode collapse); not in the papers")
+    parser.add_argument("--latent-coordinates", action="store_true",
+                        help="ct_gan: give the fully convolutional generator each latent cell's position, so it "
+                             "can lay out a whole slice rather than a texture; not in the paper")
     parser.add_argument("--workers", type=int, default=0, help="data-loading worker processes (default 0)")
     parser.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
     parser.add_argument("--threads", type=int, help="CPU threads per process (default: torch's choice); 1 is "
@@ -154,6 +162,8 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             raise InputError(f"{name} must be positive (got {value}).")
     if args.auxiliary_classifier and args.architecture != "radiogan":
         raise InputError("--auxiliary-classifier is a RadioGAN option (the only conditional GAN).")
+    if args.latent_coordinates and args.architecture != "ct_gan":
+        raise InputError("--latent-coordinates is a CT GAN option (the only fully convolutional generator).")
     return {
         "architecture": args.architecture, "data": str(Path(args.data).resolve()),
         "labels": str(Path(args.labels).resolve()) if args.labels else None, "stage": args.stage,
@@ -161,6 +171,7 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         "seed": 0 if args.seed is None else args.seed,
         "checkpoint_every": args.checkpoint_every or 1, "epochs": args.epochs,
         "auxiliary_class_weight": args.auxiliary_classifier,
+        "window": _parse_window(args.window) if args.window else None,
         "network_config": _network_overrides(args.architecture, args.image_size, args.width,
                                              args.discriminator_norm, _discriminator_options(args)),
     }
@@ -172,6 +183,8 @@ def _discriminator_options(args: argparse.Namespace) -> dict[str, Any]:
         options["auxiliary_classifier"] = True
     if args.minibatch_std:
         options["minibatch_std"] = True
+    if args.latent_coordinates:
+        options["latent_coordinates"] = True
     return options
 
 
@@ -217,6 +230,16 @@ def _parse_size(text: str) -> tuple[int, int]:
     return height, width
 
 
+def _parse_window(text: str) -> list[float]:
+    match = re.fullmatch(r"\s*(-?[\d.]+(?:e-?\d+)?)\s*,\s*(-?[\d.]+(?:e-?\d+)?)\s*", text)
+    if not match:
+        raise InputError(f"--window must look like LOW,HIGH (e.g. 0,10), got '{text}'.")
+    low, high = float(match.group(1)), float(match.group(2))
+    if not low < high:
+        raise InputError(f"--window needs LOW below HIGH, got '{text}'.")
+    return [low, high]
+
+
 def _image_shape(architecture: str, network_config: dict[str, Any]) -> tuple[int, int, int]:
     from MedGANSynthLib.networks.registry import config_from_dict
 
@@ -232,7 +255,6 @@ def _dataset(architecture: str, settings: dict[str, Any]):
         BrainSliceDataset,
         CTSliceDataset,
         ImageFolderDataset,
-        window_for_output,
     )
 
     config = config_from_dict(architecture, settings["network_config"])
@@ -240,14 +262,27 @@ def _dataset(architecture: str, settings: dict[str, Any]):
     data, labels = settings["data"], settings["labels"]
     if architecture == "radiogan":
         # tanh output (seed 000): SUV [0, 30] onto [-1, 1] (the paper's [0, 1] scaling, stretched to tanh's range)
-        return ImageFolderDataset(data, labels, size, window_for_output(RADIOGAN_SUV_WINDOW, (-1.0, 1.0)))
+        window = _chosen_window(RADIOGAN_SUV_WINDOW, settings.get("window"), (-1.0, 1.0))
+        return ImageFolderDataset(data, labels, size, window)
     if architecture == "brain_dcgan":
-        dataset = BrainSliceDataset(data, labels, settings["stage"], size,
-                                    window_for_output(BRAIN_PET_SUV_WINDOW, (-1.0, 1.0)))
+        window = _chosen_window(BRAIN_PET_SUV_WINDOW, settings.get("window"), (-1.0, 1.0))
+        dataset = BrainSliceDataset(data, labels, settings["stage"], size, window)
         if dataset.num_classes > 1:
             raise InputError("The brain DCGAN trains one model per stage (seed 001); pass --stage, e.g. --stage AD.")
         return dataset
-    return CTSliceDataset(data, size, window_for_output(CT_GAN_WINDOW, (config.output_low, config.output_high)))
+    window = _chosen_window(CT_GAN_WINDOW, settings.get("window"), (config.output_low, config.output_high))
+    return CTSliceDataset(data, size, window)
+
+
+def _chosen_window(default, low_high: list[float] | None, output_range: tuple[float, float]):
+    """The architecture's default window, or the user's --window bounds under the same name and units."""
+    from dataclasses import replace
+
+    from MedGANSynthLib.training.datasets import window_for_output
+
+    window = default if low_high is None else replace(default, name=f"{default.name} (user window)",
+                                                      low=float(low_high[0]), high=float(low_high[1]))
+    return window_for_output(window, output_range)
 
 
 def _training_data_summary(data: str, images: int, counts: dict) -> dict[str, Any]:

@@ -13,6 +13,12 @@ the same weights. ``forward`` takes either flat latents ``(N, latent_dim)`` for 
 ``(N, latent_channels, h, w)`` of any size. The discriminator ends in a Dense layer whose input is
 32 * (H / 2) * (W / 2), so it is size-specific: one discriminator per training size, while the generator is not.
 The paper's output has 3 channels (grey CT stored as RGB); CT is one channel here (``channels`` is configurable).
+
+Not in the paper, off by default: ``latent_coordinates`` appends two channels holding each latent cell's row and
+column position, scaled to [-1, 1] over the map, to the noise map (CoordConv, Liu et al. 2018). Each output pixel
+of this generator sees only about 5 x 5 of the 10 x 10 latent cells, so without positions it can only paint a
+stationary texture, while a chest slice needs a layout (body outline, two lungs, spine at the back). The positions
+span [-1, 1] at every map size, so a 64 x 64 image keeps the same layout on a finer grid.
 """
 
 from __future__ import annotations
@@ -61,6 +67,7 @@ class CTGANConfig:
     weight_init: str = "dcgan"
     discriminator_norm: str = "none"  # the paper has no normalisation in D; "spectral" is available
     minibatch_std: bool = False  # not the paper: batch-spread feature before the Dense (layers.append_minibatch_stddev)
+    latent_coordinates: bool = False  # not the paper: row/column position channels beside the noise (see above)
 
     def __post_init__(self) -> None:
         self.generator_channels = tuple(self.generator_channels)
@@ -102,7 +109,7 @@ class CTGANGenerator(GANGenerator):
         self.latent_distribution = config.latent_distribution
         self.output_range = (config.output_low, config.output_high)
         layers: list[nn.Module] = []
-        channels = config.latent_channels
+        channels = config.latent_channels + (2 if config.latent_coordinates else 0)
         for index, out in enumerate(config.generator_channels):
             stride = 2 if index < 2 else 1
             layers += [
@@ -137,11 +144,22 @@ class CTGANGenerator(GANGenerator):
             raise InputError(
                 f"CT latents must be (N, {self.latent_dim}) or (N, {self.config.latent_channels}, h, w); got {tuple(z.shape)}."
             )
+        if self.config.latent_coordinates:
+            z = torch.cat([z, _coordinate_channels(z)], dim=1)
         return self.layers(z)
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         self.check_labels(labels, z.shape[0])
         return self.forward_embedded(z, None)
+
+
+def _coordinate_channels(latent_map: Tensor) -> Tensor:
+    """(N, 2, h, w): each cell's row and column position, -1 at the first cell and +1 at the last."""
+    n, _, h, w = latent_map.shape
+    rows = torch.linspace(-1.0, 1.0, h, device=latent_map.device, dtype=latent_map.dtype)
+    cols = torch.linspace(-1.0, 1.0, w, device=latent_map.device, dtype=latent_map.dtype)
+    grid = torch.stack(torch.meshgrid(rows, cols, indexing="ij"))
+    return grid.unsqueeze(0).expand(n, -1, -1, -1)
 
 
 class CTGANDiscriminator(GANDiscriminator):

@@ -107,6 +107,21 @@ def test_radiogan_with_class_head_and_minibatch_std_keeps_them_in_the_card(tmp_p
     assert json.loads((run / "run.json").read_text())["auxiliary_class_weight"] == 0.5
 
 
+def test_user_window_reaches_the_training_images_and_the_card(tmp_path, ct_folder, capsys):
+    from MedGANSynthLib.cli.cmd_train import _dataset
+
+    run = tmp_path / "run"
+    code = main(["train", *TINY_CT, "--data", str(ct_folder), "-o", str(run), "--epochs", "1", "--batch-size", "6",
+                 "--window=-160,240", "--json"])
+    assert code == 0, capsys.readouterr().err
+    card = json.loads((run / "weights" / "ct_gan.json").read_text())
+    assert (card["normalisation"]["low"], card["normalisation"]["high"]) == (-160.0, 240.0)
+    assert card["normalisation"]["kind"] == "hu" and card["normalisation"]["output_range"] == [0.0, 2.0]
+    # the resumed run rebuilds the same data: 40 HU tissue -> (40 + 160) / 400 * 2 = 1.0, air clipped to 0
+    images = _dataset("ct_gan", json.loads((run / "run.json").read_text())).images
+    assert float(images.min()) == 0.0 and abs(float(images.max()) - 1.0) < 1e-6
+
+
 def test_batch_larger_than_the_data_set_is_one_short_batch(tmp_path, ct_folder, capsys):
     code = main(["train", *TINY_CT, "--data", str(ct_folder), "-o", str(tmp_path / "run"), "--epochs", "2",
                  "--batch-size", "64", "--json"])
@@ -123,6 +138,8 @@ def test_batch_larger_than_the_data_set_is_one_short_batch(tmp_path, ct_folder, 
         (["--architecture", "ct_gan", "--resume"], "holds no training run to resume"),
         (["--architecture", "ct_gan", "--auxiliary-classifier", "1"], "is a RadioGAN option"),
         (["--architecture", "radiogan", "--auxiliary-classifier", "0"], "--auxiliary-classifier must be positive"),
+        (["--architecture", "radiogan", "--window", "10,0"], "--window needs LOW below HIGH"),
+        (["--architecture", "radiogan", "--window", "ten"], "--window must look like LOW,HIGH"),
     ],
 )
 def test_bad_arguments_give_one_line(tmp_path, ct_folder, capsys, extra, message):

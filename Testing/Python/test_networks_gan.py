@@ -157,6 +157,27 @@ def test_ct_generator_makes_40_and_64_pixels_from_the_same_weights():
         discriminator(large)  # the discriminator's dense layer is size-specific
 
 
+def test_ct_generator_without_positions_repeats_itself_and_with_them_does_not():
+    # A constant latent map: a fully convolutional generator is translation-equivariant, and its two stride-2
+    # layers make the output repeat every 4 pixels; away from the zero-padded border, shifting the image by 4
+    # pixels must give the same image. With position channels it must not.
+    # (Training mode: BatchNorm rescales each layer, so the signal does not fade through the N(0, 0.02) weights.)
+    plain, _, _ = build_gan("ct_gan", {"generator_channels": [8, 8, 8, 8, 8]})
+    placed, _, _ = build_gan("ct_gan", {"generator_channels": [8, 8, 8, 8, 8], "latent_coordinates": True})
+    flat = torch.full((1, 1, 10, 10), 0.3)
+    with torch.no_grad():
+        out_plain, out_placed = plain(flat)[0, 0], placed(flat)[0, 0]
+    for image in (out_plain, out_placed):
+        assert float(image[12:28, 12:28].abs().mean()) > 1e-3
+    assert torch.allclose(out_plain[12:28, 12:28], out_plain[16:32, 16:32], atol=1e-5)
+    shift = (out_placed[12:28, 12:28] - out_placed[16:32, 16:32]).abs().mean()
+    assert float(shift) > 0.1 * float(out_placed[12:28, 12:28].abs().mean())
+    # two extra input channels of the first transposed conv, nothing else changes
+    first = _layers(placed, nn.ConvTranspose2d)[0]
+    assert first.in_channels == 3 and _count(placed) - _count(plain) == 2 * 8 * 9
+    assert placed(placed.sample_latent_map(1, 64, 64)).shape == (1, 1, 64, 64)
+
+
 def test_ct_gan_structure_matches_paper():
     generator, discriminator, _ = build_gan("ct_gan")
     transposed = _layers(generator, nn.ConvTranspose2d)
