@@ -68,6 +68,9 @@ def register(subparsers) -> None:
                              "negative LOW as --window=-160,240")
     parser.add_argument("--minibatch-std", action="store_true",
                         help="let the discriminator see the batch's spread (fights mode collapse); not in the papers")
+    parser.add_argument("--class-projection", action="store_true",
+                        help="radiogan: projection discriminator, which judges real-or-fake per class on its final "
+                             "features (Miyato & Koyama 2018); not in the paper")
     parser.add_argument("--latent-coordinates", action="store_true",
                         help="ct_gan: give the fully convolutional generator each latent cell's position, so it "
                              "can lay out a whole slice rather than a texture; not in the paper")
@@ -162,6 +165,8 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             raise InputError(f"{name} must be positive (got {value}).")
     if args.auxiliary_classifier and args.architecture != "radiogan":
         raise InputError("--auxiliary-classifier is a RadioGAN option (the only conditional GAN).")
+    if args.class_projection and args.architecture != "radiogan":
+        raise InputError("--class-projection is a RadioGAN option (the only conditional GAN).")
     if args.latent_coordinates and args.architecture != "ct_gan":
         raise InputError("--latent-coordinates is a CT GAN option (the only fully convolutional generator).")
     return {
@@ -185,6 +190,8 @@ def _discriminator_options(args: argparse.Namespace) -> dict[str, Any]:
         options["minibatch_std"] = True
     if args.latent_coordinates:
         options["latent_coordinates"] = True
+    if args.class_projection:
+        options["class_projection"] = True
     return options
 
 
@@ -263,7 +270,11 @@ def _dataset(architecture: str, settings: dict[str, Any]):
     if architecture == "radiogan":
         # tanh output (seed 000): SUV [0, 30] onto [-1, 1] (the paper's [0, 1] scaling, stretched to tanh's range)
         window = _chosen_window(RADIOGAN_SUV_WINDOW, settings.get("window"), (-1.0, 1.0))
-        return ImageFolderDataset(data, labels, size, window)
+        dataset = ImageFolderDataset(data, labels, size, window)
+        if settings.get("window") and dataset.window.units != window.units:
+            raise InputError("--window is in SUV, but these MIPs are PNG grey values; leave it out, or train on "
+                             "NRRD/NIfTI MIPs in SUV.")
+        return dataset
     if architecture == "brain_dcgan":
         window = _chosen_window(BRAIN_PET_SUV_WINDOW, settings.get("window"), (-1.0, 1.0))
         dataset = BrainSliceDataset(data, labels, settings["stage"], size, window)

@@ -97,12 +97,13 @@ def test_radiogan_with_class_head_and_minibatch_std_keeps_them_in_the_card(tmp_p
     run = tmp_path / "run"
     code = main(["train", "--architecture", "radiogan", "--data", str(mip_folder), "-o", str(run),
                  "--epochs", "1", "--batch-size", "3", "--image-size", "20x12", "--width", "0.125",
-                 "--device", "cpu", "--threads", "1", "--auxiliary-classifier", "0.5", "--minibatch-std", "--json"])
+                 "--device", "cpu", "--threads", "1", "--auxiliary-classifier", "0.5", "--minibatch-std", "--class-projection",
+                 "--json"])
     assert code == 0, capsys.readouterr().err
     summary = json.loads(capsys.readouterr().out)
     assert {"d_class", "g_class"} <= set(summary["last_losses"])
     _, discriminator, card = load_gan(run / "weights" / "radiogan.safetensors")
-    assert card.config["auxiliary_classifier"] and card.config["minibatch_std"]
+    assert card.config["auxiliary_classifier"] and card.config["minibatch_std"] and card.config["class_projection"]
     assert discriminator.classify_class.out_features == 2
     assert json.loads((run / "run.json").read_text())["auxiliary_class_weight"] == 0.5
 
@@ -122,6 +123,14 @@ def test_user_window_reaches_the_training_images_and_the_card(tmp_path, ct_folde
     assert float(images.min()) == 0.0 and abs(float(images.max()) - 1.0) < 1e-6
 
 
+def test_a_window_for_png_grey_values_is_refused(tmp_path, mip_folder, capsys):
+    code = main(["train", "--architecture", "radiogan", "--data", str(mip_folder), "-o", str(tmp_path / "run"),
+                 "--image-size", "20x12", "--window", "0,10"])
+    error = capsys.readouterr().err
+    assert code == 2 and "PNG" in error and error.count("\n") == 1
+    assert not (tmp_path / "run" / "checkpoints").exists()
+
+
 def test_batch_larger_than_the_data_set_is_one_short_batch(tmp_path, ct_folder, capsys):
     code = main(["train", *TINY_CT, "--data", str(ct_folder), "-o", str(tmp_path / "run"), "--epochs", "2",
                  "--batch-size", "64", "--json"])
@@ -139,6 +148,8 @@ def test_batch_larger_than_the_data_set_is_one_short_batch(tmp_path, ct_folder, 
         (["--architecture", "ct_gan", "--auxiliary-classifier", "1"], "is a RadioGAN option"),
         (["--architecture", "radiogan", "--auxiliary-classifier", "0"], "--auxiliary-classifier must be positive"),
         (["--architecture", "radiogan", "--window", "10,0"], "--window needs LOW below HIGH"),
+        (["--architecture", "ct_gan", "--class-projection"], "is a RadioGAN option"),
+        (["--architecture", "radiogan", "--latent-coordinates"], "is a CT GAN option"),
         (["--architecture", "radiogan", "--window", "ten"], "--window must look like LOW,HIGH"),
     ],
 )

@@ -127,6 +127,26 @@ def test_conditional_input_changes_radiogan_outputs():
         generator(z)
 
 
+def test_class_projection_adds_the_class_vector_times_the_features_to_the_logit():
+    settings = dict(TINY["radiogan"], num_classes=3, discriminator_dropout=0.0)
+    _, plain, _ = build_gan("radiogan", settings)
+    _, projecting, _ = build_gan("radiogan", dict(settings, class_projection=True))
+    missing, unexpected = projecting.load_state_dict(plain.state_dict(), strict=False)
+    assert missing == ["class_vectors.weight"] and unexpected == []
+    images = torch.rand(4, 1, 20, 12) * 2 - 1
+    labels = torch.tensor([0, 1, 2, 1])
+    plain.eval()
+    projecting.eval()
+    with torch.no_grad():
+        label_map = plain.label_to_image(plain.label_embedding(labels)).view(4, 1, 20, 12)
+        features = plain.features(torch.cat([images, label_map], dim=1)).flatten(1)
+        vectors = projecting.class_vectors.weight[labels]
+        expected = plain(images, labels) + torch.einsum("nf,nf->n", vectors, features)
+        assert torch.allclose(projecting(images, labels), expected, atol=1e-5)
+    with pytest.raises(InputError, match="at least two classes"):
+        build_gan("radiogan", dict(settings, num_classes=0, class_projection=True))
+
+
 def test_brain_dcgan_structure_and_init_match_paper():
     generator, discriminator, _ = build_gan("brain_dcgan")
     assert len(_layers(generator, nn.ConvTranspose2d)) == 5
