@@ -54,6 +54,9 @@ def register(subparsers) -> None:
     parser.add_argument("--lesion-repeats", type=int, help="times a lesion slice appears per epoch (default 3)")
     parser.add_argument("--gan-l2-weight", type=float,
                         help="lambda of the generator's SUV-weighted L2 term, in SUV^2 (default 100, pix2pix)")
+    parser.add_argument("--suv-weight-power", type=float,
+                        help="raise the L2 loss weight (1 + SUV) to this power so lesions count more (default 1, "
+                             "the paper's linear weight; 2 = a pixel of SUV 8 counts 81x air); not in the paper")
     parser.add_argument("--workers", type=int, default=0, help="data-loading worker processes (default 0)")
     add_common_options(parser)
     parser.set_defaults(handler=run)
@@ -99,8 +102,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         lr = settings["lr"]
         pix2pix = Pix2PixTask(generator, discriminator, lr or PIX2PIX_LR,
                               reconstruction_weight=settings.get("gan_l2_weight", PIX2PIX_RECONSTRUCTION_WEIGHT),
-                              sample_batch=sample)
-        task = VirtualPETTask(FCNTask(fcn, lr or FCN_LR, sample), pix2pix, sample_batch=sample,
+                              sample_batch=sample, suv_weight_power=settings.get("suv_weight_power", 1.0))
+        fcn_task = FCNTask(fcn, lr or FCN_LR, sample, suv_weight_power=settings.get("suv_weight_power", 1.0))
+        task = VirtualPETTask(fcn_task, pix2pix, sample_batch=sample,
                               export=_exporter(dataset, cases, settings))
         if context.is_main:
             write_run_file(run_dir, settings)
@@ -139,6 +143,8 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         raise InputError(f"--lr must be positive (got {args.lr}).")
     if args.gan_l2_weight is not None and not args.gan_l2_weight >= 0:
         raise InputError(f"--gan-l2-weight cannot be negative (got {args.gan_l2_weight}).")
+    if args.suv_weight_power is not None and not 0 < args.suv_weight_power <= 4:
+        raise InputError(f"--suv-weight-power must be above 0 and at most 4 (got {args.suv_weight_power}).")
     context = 1 if args.context_slices is None else args.context_slices
     if context < 0:
         raise InputError(f"--context-slices must be 0 or more (got {context}).")
@@ -153,6 +159,7 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             "batch_size": args.batch_size or DEFAULT_BATCH_SIZE, "lr": args.lr,
             "seed": 0 if args.seed is None else args.seed, "checkpoint_every": args.checkpoint_every or 1,
             "gan_l2_weight": 100.0 if args.gan_l2_weight is None else args.gan_l2_weight,
+            "suv_weight_power": 1.0 if args.suv_weight_power is None else args.suv_weight_power,
             "networks": networks, "dataset": dataset}
 
 
@@ -198,7 +205,8 @@ def _exporter(dataset, cases, settings: dict[str, Any]):
     def export(fcn, generator, run_dir: Path, summary: dict[str, Any]) -> list[Path]:
         metrics = {"final_epoch": {k: v for k, v in summary.get("final_epoch_losses", {}).items()
                                    if isinstance(v, (int, float))},
-                   "training": {k: settings.get(k) for k in ("lr", "batch_size", "seed", "epochs", "gan_l2_weight")}}
+                   "training": {k: settings.get(k) for k in ("lr", "batch_size", "seed", "epochs", "gan_l2_weight",
+                                                                 "suv_weight_power")}}
         folder = run_dir / "weights"
         folder.mkdir(parents=True, exist_ok=True)
         return list(save_virtual_pet(fcn, generator, folder, data_summary, working_pixel_mm=dataset.pixel_mm,

@@ -117,9 +117,11 @@ def _output_range(model: nn.Module) -> tuple[float, float]:
 class FCNTask:
     """FCN-4s with the SUV-weighted L2 loss (a TrainingTask)."""
 
-    def __init__(self, fcn: FCN4s, lr: float = FCN_LR, sample_batch: dict[str, torch.Tensor] | None = None) -> None:
+    def __init__(self, fcn: FCN4s, lr: float = FCN_LR, sample_batch: dict[str, torch.Tensor] | None = None,
+                 suv_weight_power: float = 1.0) -> None:
         self.fcn = fcn
         self.lr = lr
+        self.suv_weight_power = suv_weight_power
         self.sample_batch = sample_batch
         self._optimizers: dict[str, torch.optim.Optimizer] | None = None
 
@@ -137,7 +139,7 @@ class FCNTask:
         with ctx.autocast():
             prediction = fcn(ct).float()
         target = suv_to_network_range(suv, _output_range(fcn))
-        loss = suv_weighted_l2(prediction, target, suv)
+        loss = suv_weighted_l2(prediction, target, suv, weight_power=self.suv_weight_power)
         ctx.optimize("fcn", loss)
         return {"fcn_l2": float(loss.detach())}
 
@@ -154,8 +156,9 @@ class Pix2PixTask:
 
     def __init__(self, generator: UNetGenerator, discriminator: PatchGANDiscriminator, lr: float = PIX2PIX_LR,
                  reconstruction_weight: float = PIX2PIX_RECONSTRUCTION_WEIGHT, reconstruction_in_suv: bool = True,
-                 sample_batch: dict[str, torch.Tensor] | None = None) -> None:
+                 sample_batch: dict[str, torch.Tensor] | None = None, suv_weight_power: float = 1.0) -> None:
         self.generator = generator
+        self.suv_weight_power = suv_weight_power
         self.reconstruction_in_suv = reconstruction_in_suv
         self.discriminator = discriminator
         self.lr = lr
@@ -189,8 +192,8 @@ class Pix2PixTask:
         # The reconstruction term is measured in SUV (see the module text): the generator's output mapped to SUV.
         fake_suv = self.to_reconstruction_units(fake.float(), _output_range(generator))
         truth = self.to_reconstruction_units(target, _output_range(generator))
-        reconstruction = suv_weighted_l2(fake_suv, truth, suv)
-        g_loss = generator_loss(fooled_logits, fake_suv, truth, suv, self.reconstruction_weight)
+        reconstruction = suv_weighted_l2(fake_suv, truth, suv, weight_power=self.suv_weight_power)
+        g_loss = generator_loss(fooled_logits, fake_suv, truth, suv, self.reconstruction_weight, self.suv_weight_power)
         ctx.optimize("generator", g_loss)
         return {"d_loss": float(d_loss.detach()), "g_loss": float(g_loss.detach()),
                 "gan_l2": float(reconstruction.detach())}

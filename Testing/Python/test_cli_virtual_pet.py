@@ -31,7 +31,7 @@ def trained(tmp_path_factory):
     code = main(["train-virtual-pet", "--data", str(root / "data"), "-o", str(root / "run"), "--epochs", "2",
                  "--batch-size", "16", "--threads", "1", "--width-fcn", "0.0625", "--width-gan", "0.0625",
                  "--depth", "4", "--gan-upsampling", "resize", "--slice-size", "32", "--device", "cpu",
-                 "--progress-lines"])
+                 "--suv-weight-power", "2", "--progress-lines"])
     assert code == 0
     return root, root / "run" / "weights" / "virtual_pet.safetensors"
 
@@ -60,6 +60,7 @@ def test_training_run_wrote_checkpoint_pictures_and_weights(trained):
     settings = json.loads((run / "run.json").read_text())
     assert settings["networks"]["in_channels"] == 3 and settings["dataset"]["slice_size"] == 32
     assert card["config"]["gan"]["upsampling"] == "resize"
+    assert card["metrics"]["training"]["suv_weight_power"] == 2.0 and settings["suv_weight_power"] == 2.0
     # The same folder again without --resume is refused; with --resume and more epochs it continues.
     code = main(["train-virtual-pet", "--data", str(root / "data"), "-o", str(run), "--epochs", "1"])
     assert code == 2
@@ -153,3 +154,14 @@ def test_train_virtual_pet_subprocess_without_cases_is_one_line(tmp_path):
                             capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
     assert result.returncode == 2
     assert "No CT + PET pairs" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--suv-weight-power", "0", "--suv-weight-power must be above 0"),
+    ("--gan-l2-weight", "-1", "--gan-l2-weight cannot be negative"),
+])
+def test_bad_loss_settings_are_one_line(tmp_path, capsys, option, value, message):
+    (tmp_path / "data").mkdir()
+    code, err = _run(capsys, "train-virtual-pet", "--data", tmp_path / "data", "-o", tmp_path / "run", option, value)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()

@@ -182,6 +182,16 @@ def test_suv_weighted_l2_matches_hand_arithmetic():
     assert math.isclose(float(suv_weighted_l2(pred, target, true_suv)), expected, rel_tol=1e-6)
 
 
+def test_suv_weight_power_squares_the_weights_by_hand():
+    pred = torch.tensor([[0.10, 0.50], [0.00, 0.30]])
+    target = torch.tensor([[0.00, 0.40], [0.10, 0.30]])
+    true_suv = torch.tensor([[0.0, 8.0], [30.0, 2.0]])
+    # w = (1 + clip(SUV, 0, 20))^2 = 1, 81, 441, 9; squared errors 0.01, 0.01, 0.01, 0.
+    expected = (1 * 0.01 + 81 * 0.01 + 441 * 0.01 + 9 * 0.0) / (1 + 81 + 441 + 9)
+    got = suv_weighted_l2(pred, target, true_suv, weight_power=2.0)
+    assert math.isclose(float(got), expected, rel_tol=1e-6)
+
+
 def test_adversarial_bce_matches_hand_arithmetic():
     logits = torch.tensor([0.0, 2.0])
     # -log(sigmoid(x)) = log(1 + e^-x); -log(1 - sigmoid(x)) = log(1 + e^x)
