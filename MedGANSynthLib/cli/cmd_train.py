@@ -74,6 +74,9 @@ def register(subparsers) -> None:
     parser.add_argument("--latent-coordinates", action="store_true",
                         help="ct_gan: give the fully convolutional generator each latent cell's position, so it "
                              "can lay out a whole slice rather than a texture; not in the paper")
+    parser.add_argument("--global-latent", type=int, metavar="N",
+                        help="ct_gan: N latent numbers shared by the whole latent map, for what the whole slice must "
+                             "agree on (body size); not in the paper")
     parser.add_argument("--workers", type=int, default=0, help="data-loading worker processes (default 0)")
     parser.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
     parser.add_argument("--threads", type=int, help="CPU threads per process (default: torch's choice); 1 is "
@@ -167,8 +170,11 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         raise InputError("--auxiliary-classifier is a RadioGAN option (the only conditional GAN).")
     if args.class_projection and args.architecture != "radiogan":
         raise InputError("--class-projection is a RadioGAN option (the only conditional GAN).")
-    if args.latent_coordinates and args.architecture != "ct_gan":
-        raise InputError("--latent-coordinates is a CT GAN option (the only fully convolutional generator).")
+    for option, value in (("--latent-coordinates", args.latent_coordinates), ("--global-latent", args.global_latent)):
+        if value and args.architecture != "ct_gan":
+            raise InputError(f"{option} is a CT GAN option (the only fully convolutional generator).")
+    if args.global_latent is not None and args.global_latent < 0:
+        raise InputError(f"--global-latent must be 0 or more (got {args.global_latent}).")
     return {
         "architecture": args.architecture, "data": str(Path(args.data).resolve()),
         "labels": str(Path(args.labels).resolve()) if args.labels else None, "stage": args.stage,
@@ -192,6 +198,8 @@ def _discriminator_options(args: argparse.Namespace) -> dict[str, Any]:
         options["latent_coordinates"] = True
     if args.class_projection:
         options["class_projection"] = True
+    if args.global_latent:
+        options["global_latent_channels"] = args.global_latent
     return options
 
 
@@ -223,7 +231,8 @@ def _network_overrides(architecture: str, image_size: str | None, width: float |
 
 def _is_width_setting(key: str) -> bool:
     """Channel counts of hidden layers (not the image's channels nor the latent's)."""
-    return (key.endswith("_channels") and key not in ("latent_channels",)) or key == "discriminator_dense"
+    return (key.endswith("_channels") and key not in ("latent_channels", "global_latent_channels")) or \
+        key == "discriminator_dense"
 
 
 def _parse_size(text: str) -> tuple[int, int]:

@@ -19,6 +19,9 @@ column position, scaled to [-1, 1] over the map, to the noise map (CoordConv, Li
 of this generator sees only about 5 x 5 of the 10 x 10 latent cells, so without positions it can only paint a
 stationary texture, while a chest slice needs a layout (body outline, two lungs, spine at the back). The positions
 span [-1, 1] at every map size, so a 64 x 64 image keeps the same layout on a finer grid.
+``global_latent_channels`` (also off by default) adds latent numbers that are the same in every cell of the map, so
+what must agree across the whole image (body size, how much air around it) has a source every pixel sees. Both keep
+the generator fully convolutional: flat latents are the map's numbers followed by the global ones.
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ class CTGANConfig:
     discriminator_norm: str = "none"  # the paper has no normalisation in D; "spectral" is available
     minibatch_std: bool = False  # not the paper: batch-spread feature before the Dense (layers.append_minibatch_stddev)
     latent_coordinates: bool = False  # not the paper: row/column position channels beside the noise (see above)
+    global_latent_channels: int = 0  # not the paper: latent numbers shared by every cell of the map (see above)
 
     def __post_init__(self) -> None:
         self.generator_channels = tuple(self.generator_channels)
@@ -76,6 +80,8 @@ class CTGANConfig:
             require_positive_int(name, getattr(self, name))
         require_positive_ints("generator_channels", self.generator_channels, min_length=2)
         require_positive_ints("discriminator_channels", self.discriminator_channels, min_length=1)
+        if not isinstance(self.global_latent_channels, int) or self.global_latent_channels < 0:
+            raise InputError(f"global_latent_channels must be 0 or more, got {self.global_latent_channels!r}.")
         require_fraction("discriminator_dropout", self.discriminator_dropout)
         require_fraction("batchnorm_momentum", self.batchnorm_momentum, allow_zero=False)
         check_discriminator_norm(self.discriminator_norm)
@@ -90,7 +96,13 @@ class CTGANConfig:
 
     @property
     def latent_dim(self) -> int:
-        return self.latent_channels * (self.image_height // UPSAMPLING) * (self.image_width // UPSAMPLING)
+        cells = (self.image_height // UPSAMPLING) * (self.image_width // UPSAMPLING)
+        return self.latent_channels * cells + self.global_latent_channels
+
+    @property
+    def map_channels(self) -> int:
+        """Channels of a latent map: the per-cell noise, then the global numbers repeated in every cell."""
+        return self.latent_channels + self.global_latent_channels
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -109,7 +121,7 @@ class CTGANGenerator(GANGenerator):
         self.latent_distribution = config.latent_distribution
         self.output_range = (config.output_low, config.output_high)
         layers: list[nn.Module] = []
-        channels = config.latent_channels + (2 if config.latent_coordinates else 0)
+        channels = config.map_channels + (2 if config.latent_coordinates else 0)
         for index, out in enumerate(config.generator_channels):
             stride = 2 if index < 2 else 1
             layers += [
@@ -126,23 +138,33 @@ class CTGANGenerator(GANGenerator):
         """Latent map shape that yields a ``height`` x ``width`` image (both multiples of 4)."""
         if height % UPSAMPLING or width % UPSAMPLING or height <= 0 or width <= 0:
             raise InputError(f"The CT generator makes sizes that are multiples of 4, not {height} x {width}.")
-        return (self.config.latent_channels, height // UPSAMPLING, width // UPSAMPLING)
+        return (self.config.map_channels, height // UPSAMPLING, width // UPSAMPLING)
 
     def sample_latent_map(
         self, n: int, height: int, width: int, generator: torch.Generator | None = None, device=None
     ) -> Tensor:
         """Latent maps ``(n, c, height/4, width/4)`` for images of any size, from the same distribution."""
-        return draw_latent((int(n), *self.latent_map_shape(height, width)), self.latent_distribution, generator, device)
+        _, h, w = self.latent_map_shape(height, width)
+        flat = draw_latent((int(n), self.config.latent_channels * h * w + self.config.global_latent_channels),
+                           self.latent_distribution, generator, device)
+        return self._as_map(flat, h, w)
+
+    def _as_map(self, flat: Tensor, h: int, w: int) -> Tensor:
+        """Flat latents (per-cell numbers, then global ones) -> (N, map_channels, h, w)."""
+        per_cell = self.config.latent_channels * h * w
+        cells = flat[:, :per_cell].reshape(flat.shape[0], self.config.latent_channels, h, w)
+        shared = flat[:, per_cell:, None, None].expand(-1, -1, h, w)
+        return torch.cat([cells, shared], dim=1)
 
     def forward_embedded(self, z: Tensor, embedding: Tensor | None) -> Tensor:
         if z.dim() == 2:
             if z.shape[1] != self.latent_dim:
                 raise InputError(f"Flat CT latents must have {self.latent_dim} numbers, got {z.shape[1]}.")
-            c, h, w = self.latent_map_shape(self.config.image_height, self.config.image_width)
-            z = z.view(z.shape[0], c, h, w)
-        elif z.dim() != 4 or z.shape[1] != self.config.latent_channels:
+            _, h, w = self.latent_map_shape(self.config.image_height, self.config.image_width)
+            z = self._as_map(z, h, w)
+        elif z.dim() != 4 or z.shape[1] != self.config.map_channels:
             raise InputError(
-                f"CT latents must be (N, {self.latent_dim}) or (N, {self.config.latent_channels}, h, w); got {tuple(z.shape)}."
+                f"CT latents must be (N, {self.latent_dim}) or (N, {self.config.map_channels}, h, w); got {tuple(z.shape)}."
             )
         if self.config.latent_coordinates:
             z = torch.cat([z, _coordinate_channels(z)], dim=1)

@@ -72,6 +72,7 @@ def test_ct_gan_run_writes_checkpoint_tables_and_weights(tmp_path, ct_folder, ca
     assert card["normalisation"]["output_range"] == [0.0, 2.0]
     assert card["epochs"] == 2 and card["config"]["image_height"] == 16
     generator, discriminator, _ = load_gan(run / "weights" / "ct_gan.safetensors")
+    assert generator.latent_dim == 4 * 4  # --width scales channels, never the latent
     state = load_checkpoint(checkpoint_path(run))
     for key, value in generator.state_dict().items():
         assert torch.equal(value, state["modules"]["generator"][key])
@@ -113,11 +114,13 @@ def test_user_window_reaches_the_training_images_and_the_card(tmp_path, ct_folde
 
     run = tmp_path / "run"
     code = main(["train", *TINY_CT, "--data", str(ct_folder), "-o", str(run), "--epochs", "1", "--batch-size", "6",
-                 "--window=-160,240", "--json"])
+                 "--window=-160,240", "--latent-coordinates", "--global-latent", "3", "--json"])
     assert code == 0, capsys.readouterr().err
     card = json.loads((run / "weights" / "ct_gan.json").read_text())
     assert (card["normalisation"]["low"], card["normalisation"]["high"]) == (-160.0, 240.0)
     assert card["normalisation"]["kind"] == "hu" and card["normalisation"]["output_range"] == [0.0, 2.0]
+    generator, _, _ = load_gan(run / "weights" / "ct_gan.safetensors")
+    assert generator.config.latent_coordinates and generator.latent_dim == 16 + 3
     # the resumed run rebuilds the same data: 40 HU tissue -> (40 + 160) / 400 * 2 = 1.0, air clipped to 0
     images = _dataset("ct_gan", json.loads((run / "run.json").read_text())).images
     assert float(images.min()) == 0.0 and abs(float(images.max()) - 1.0) < 1e-6
@@ -150,6 +153,8 @@ def test_batch_larger_than_the_data_set_is_one_short_batch(tmp_path, ct_folder, 
         (["--architecture", "radiogan", "--window", "10,0"], "--window needs LOW below HIGH"),
         (["--architecture", "ct_gan", "--class-projection"], "is a RadioGAN option"),
         (["--architecture", "radiogan", "--latent-coordinates"], "is a CT GAN option"),
+        (["--architecture", "brain_dcgan", "--global-latent", "8"], "is a CT GAN option"),
+        (["--architecture", "ct_gan", "--global-latent", "-1"], "--global-latent must be 0 or more"),
         (["--architecture", "radiogan", "--window", "ten"], "--window must look like LOW,HIGH"),
     ],
 )

@@ -198,6 +198,28 @@ def test_ct_generator_without_positions_repeats_itself_and_with_them_does_not():
     assert placed(placed.sample_latent_map(1, 64, 64)).shape == (1, 1, 64, 64)
 
 
+def test_ct_global_latents_reach_every_pixel_and_cell_noise_stays_local():
+    generator, _, config = build_gan("ct_gan", {"generator_channels": [8, 8, 8, 8, 8], "global_latent_channels": 4})
+    assert config.latent_dim == 100 + 4
+    maps = generator.sample_latent_map(2, 64, 64, torch.Generator().manual_seed(1))
+    assert maps.shape == (2, 5, 16, 16)
+    assert torch.equal(maps[:, 1:], maps[:, 1:, :1, :1].expand(-1, -1, 16, 16))  # shared by every cell
+    flat = generator.sample_latent(2, torch.Generator().manual_seed(2))
+    by_hand = torch.cat([flat[:, :100].reshape(2, 1, 10, 10), flat[:, 100:, None, None].expand(-1, -1, 10, 10)], 1)
+    generator.eval()
+    with torch.no_grad():
+        assert torch.equal(generator(flat), generator(by_hand))
+        base = generator(flat[:1])
+        one_cell = flat[:1].clone()
+        one_cell[0, 0] += 1.0  # the top-left cell's noise
+        shared = flat[:1].clone()
+        shared[0, 100] += 1.0  # a global number
+        local_change = (generator(one_cell) - base).abs()[0, 0]
+        global_change = (generator(shared) - base).abs()[0, 0]
+    assert float(local_change[20:, 20:].max()) == 0.0 and float(local_change[:4, :4].max()) > 0.0
+    assert float(global_change[20:, 20:].min()) > 0.0 and float(global_change[:4, :4].min()) > 0.0
+
+
 def test_ct_gan_structure_matches_paper():
     generator, discriminator, _ = build_gan("ct_gan")
     transposed = _layers(generator, nn.ConvTranspose2d)
