@@ -66,6 +66,9 @@ def register(subparsers) -> None:
                              "(default: radiogan SUV 0,30 as in the paper; brain_dcgan SUV 0,15; ct_gan HU "
                              "-1000,1000); e.g. 0,10 gives whole-body MIPs, mostly below SUV 3, more contrast; write a "
                              "negative LOW as --window=-160,240")
+    parser.add_argument("--discriminator-dropout", type=float, metavar="P",
+                        help="radiogan, ct_gan: dropout rate of the discriminator (paper: 0.25 and 0.6); "
+                             "--minibatch-std needs 0")
     parser.add_argument("--minibatch-std", action="store_true",
                         help="let the discriminator see the batch's spread (fights mode collapse); not in the papers")
     parser.add_argument("--class-projection", action="store_true",
@@ -173,6 +176,8 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
     for option, value in (("--latent-coordinates", args.latent_coordinates), ("--global-latent", args.global_latent)):
         if value and args.architecture != "ct_gan":
             raise InputError(f"{option} is a CT GAN option (the only fully convolutional generator).")
+    if args.discriminator_dropout is not None and args.architecture == "brain_dcgan":
+        raise InputError("--discriminator-dropout is for radiogan and ct_gan; the brain DCGAN has no dropout.")
     if args.global_latent is not None and args.global_latent < 0:
         raise InputError(f"--global-latent must be 0 or more (got {args.global_latent}).")
     return {
@@ -194,6 +199,8 @@ def _discriminator_options(args: argparse.Namespace) -> dict[str, Any]:
         options["auxiliary_classifier"] = True
     if args.minibatch_std:
         options["minibatch_std"] = True
+    if args.discriminator_dropout is not None:
+        options["discriminator_dropout"] = args.discriminator_dropout
     if args.latent_coordinates:
         options["latent_coordinates"] = True
     if args.class_projection:

@@ -88,6 +88,10 @@ class RadioGANConfig:
         check_discriminator_norm(self.discriminator_norm)
         if self.auxiliary_classifier and self.num_classes < 2:
             raise InputError("An auxiliary class head needs a conditional RadioGAN with at least two classes.")
+        if self.minibatch_std and self.discriminator_dropout > 0:
+            raise InputError("minibatch_std needs discriminator_dropout 0 (--discriminator-dropout 0): dropout's random "
+                             "masks give even identical images a spread across the batch, hiding the collapse the "
+                             "spread is there to show.")
         if self.class_projection and self.num_classes < 2:
             raise InputError("A class projection needs a conditional RadioGAN with at least two classes.")
         if self.latent_distribution not in LATENT_DISTRIBUTIONS:

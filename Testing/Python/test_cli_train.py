@@ -99,6 +99,7 @@ def test_radiogan_with_class_head_and_minibatch_std_keeps_them_in_the_card(tmp_p
     code = main(["train", "--architecture", "radiogan", "--data", str(mip_folder), "-o", str(run),
                  "--epochs", "1", "--batch-size", "3", "--image-size", "20x12", "--width", "0.125",
                  "--device", "cpu", "--threads", "1", "--auxiliary-classifier", "0.5", "--minibatch-std", "--class-projection",
+                 "--discriminator-dropout", "0",
                  "--json"])
     assert code == 0, capsys.readouterr().err
     summary = json.loads(capsys.readouterr().out)
@@ -155,6 +156,8 @@ def test_batch_larger_than_the_data_set_is_one_short_batch(tmp_path, ct_folder, 
         (["--architecture", "radiogan", "--latent-coordinates"], "is a CT GAN option"),
         (["--architecture", "brain_dcgan", "--global-latent", "8"], "is a CT GAN option"),
         (["--architecture", "ct_gan", "--global-latent", "-1"], "--global-latent must be 0 or more"),
+        (["--architecture", "ct_gan", "--minibatch-std"], "needs discriminator_dropout 0"),
+        (["--architecture", "brain_dcgan", "--discriminator-dropout", "0"], "the brain DCGAN has no dropout"),
         (["--architecture", "radiogan", "--window", "ten"], "--window must look like LOW,HIGH"),
     ],
 )

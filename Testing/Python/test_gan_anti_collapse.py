@@ -17,7 +17,7 @@ from MedGANSynthLib.training.gan_task import GANTask, GANTaskSettings
 from MedGANSynthLib.training.optimizers import paper_settings
 
 TINY = {"image_height": 40, "image_width": 24, "generator_base_channels": 16, "num_classes": 3,
-        "discriminator_norm": "none"}
+        "discriminator_norm": "none", "discriminator_dropout": 0.0}
 
 
 def test_minibatch_stddev_matches_hand_arithmetic():
@@ -31,8 +31,26 @@ def test_minibatch_stddev_matches_hand_arithmetic():
 SMALL = {
     "radiogan": TINY,
     "brain_dcgan": {"image_size": 64, "generator_base_channels": 32},
-    "ct_gan": {"generator_channels": [16, 8, 8, 8, 8], "discriminator_channels": [8, 8, 8, 8]},
+    "ct_gan": {"generator_channels": [16, 8, 8, 8, 8], "discriminator_channels": [8, 8, 8, 8],
+               "discriminator_dropout": 0.0},
 }
+
+
+@pytest.mark.parametrize("architecture", ["radiogan", "ct_gan"])
+def test_minibatch_std_behind_dropout_is_refused_because_dropout_fakes_the_spread(architecture):
+    settings = {**SMALL[architecture], "discriminator_dropout": 0.25}
+    _, discriminator, _ = build_gan(architecture, settings)
+    discriminator.train()
+    image = torch.rand(1, *discriminator.image_shape) * 2 - 1
+    alike = image.expand(8, -1, -1, -1)
+    labels = torch.zeros(8, dtype=torch.long) if architecture == "radiogan" else None
+    inputs = alike if labels is None else torch.cat(
+        [alike, discriminator.label_to_image(discriminator.label_embedding(labels)).view(8, 1, 40, 24)], dim=1)
+    with torch.no_grad():
+        spread = discriminator.features(inputs).flatten(1).std(dim=0).mean()
+    assert float(spread) > 0  # eight copies of one image, yet a spread: the dropout masks differ
+    with pytest.raises(InputError, match="needs discriminator_dropout 0"):
+        build_gan(architecture, {**settings, "minibatch_std": True})
 
 
 @pytest.mark.parametrize("architecture", sorted(SMALL))
