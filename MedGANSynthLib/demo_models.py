@@ -64,7 +64,7 @@ def predict_virtual_pets(folder: Path, cts: dict[str, Volume | Path], progress: 
     from MedGANSynthLib.virtual_pet.pipeline import run_virtual_pet
     from MedGANSynthLib.virtual_pet.weights import load_virtual_pet
 
-    model = load_virtual_pet(resolve_model(entries[0].id, task="virtual_pet"), device="cpu")
+    model = load_virtual_pet(resolve_model(entries[0].id, task="virtual_pet"), device="auto")
     results = {}
     for index, (name, ct) in enumerate(cts.items()):
         report(progress, cancel, "demo: virtual PET", index, len(cts), name)

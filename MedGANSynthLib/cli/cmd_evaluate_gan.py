@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> dict:
                                   args.device, args.write_card, run_tstr=not args.no_tstr,
                                   progress=progress)
     if not args.json:
-        overall = summary["results"].get("overall", {})
-        print(f"Report written to {args.output} (overall: " + ", ".join(
-            f"{k}={v}" for k, v in overall.items() if isinstance(v, (int, float))) + ")")
+        overall = summary["results"].get("overall") or {}
+        numbers = ", ".join(f"{k}={v}" for k, v in overall.items() if isinstance(v, (int, float)))
+        print(f"Report written to {args.output}" + (f" (overall: {numbers})" if numbers else ""))
     return summary

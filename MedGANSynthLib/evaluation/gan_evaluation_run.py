@@ -87,38 +87,45 @@ def evaluate_models(
 
 def _evaluate_single_class(loaded, generated, train, heldout, value_range, output: Path, root: Path, count: int,
                            write_cards: bool) -> dict:
-    """One class (the CT GAN): no classifier can judge it, so report what needs none — memorisation in pixels,
-    PSNR/SSIM to the nearest training image and mutual information, each beside its held-out floor."""
+    """One class (the CT GAN): no classifier can judge it, so report what needs none -- memorisation in pixels,
+    PSNR/SSIM to the nearest training image and mutual information, each beside its held-out floor -- with the
+    same pictures and report files as the multi-class evaluation."""
+    from MedGANSynthLib.evaluation.gan_report import SINGLE_CLASS_NOTE
     from MedGANSynthLib.evaluation.image_similarity import similarity_to_nearest_real
-    from MedGANSynthLib.evaluation.joint_histogram import joint_histogram, mutual_information
-    from MedGANSynthLib.evaluation.memorisation import memorisation_audit
-    from MedGANSynthLib.io.atomic import atomic_output
+    from MedGANSynthLib.evaluation.joint_histogram import DEFAULT_BINS, joint_histogram, mutual_information
+    from MedGANSynthLib.evaluation.memorisation import memorisation_audit, nearest_image_neighbours
 
     (name,) = generated
     fake, real_train, real_heldout = generated[name], train[name], heldout[name]
     data_range = value_range[1] - value_range[0]
     audit = memorisation_audit(fake, real_train, real_heldout)
+    heldout_nearest = nearest_image_neighbours(real_heldout, real_train)[1]
     similarity = similarity_to_nearest_real(fake, real_train, data_range, audit.nearest_train_index)
-    floor = similarity_to_nearest_real(real_heldout, real_train, data_range)
-    counts_fake, _ = joint_histogram(real_train[audit.nearest_train_index], fake, value_range)
-    summary = audit.summary()
-    for key in ("nearest_train_index", "flagged_indices"):
-        summary.pop(key)
+    floor = similarity_to_nearest_real(real_heldout, real_train, data_range, heldout_nearest)
+    counts_fake, _ = joint_histogram(real_train[audit.nearest_train_index], fake, value_range, DEFAULT_BINS)
+    counts_floor, _ = joint_histogram(real_train[heldout_nearest], real_heldout, value_range, DEFAULT_BINS)
+    entry = {
+        "counts": {"generated": len(fake), "train": len(real_train), "heldout": len(real_heldout)},
+        "memorisation": audit.summary(),
+        "similarity_to_nearest_train": {"generated": similarity.summary(), "floor_heldout": floor.summary()},
+        "mutual_information_bits": {"generated": mutual_information(counts_fake),
+                                    "floor_heldout": mutual_information(counts_floor)},
+    }
     results = {
         "classes": [name],
-        "note": "single-class model: class accuracy, Fréchet distance and TSTR need a classifier and are not reported",
-        "per_class": {name: {"memorisation": summary,
-                             "similarity_to_nearest_train": {"generated": similarity.summary(),
-                                                             "floor_heldout": floor.summary()},
-                             "mutual_information_bits": {"generated": mutual_information(counts_fake)}}},
+        "note": SINGLE_CLASS_NOTE,
+        "settings": {"value_range": [float(v) for v in value_range], "data_range": data_range, "bins": DEFAULT_BINS,
+                     "image_shape": list(np.asarray(real_train).shape[1:])},
+        "judge": None,
+        "per_class": {name: entry},
+        "tstr": None,
     }
-    output.mkdir(parents=True, exist_ok=True)
-    with atomic_output(output / "results.json") as temp:
-        temp.write_text(json.dumps(results, indent=2, default=str))
+    pictures = render_gan_pictures(generated, train, results, output / "pictures")
+    files = write_gan_report(results, {k: str(v) for k, v in pictures.items()}, output)
     if write_cards:
         for path, _, _, model_card in loaded:
             _write_metrics_into_card(path, model_card, results, root, count)
-    return {"results": results, "files": {"results": str(output / "results.json")}}
+    return {"results": results, "files": {k: str(v) for k, v in files.items()}}
 
 
 def _walk(generator, card: ModelCard, classes: list[str], seed: int, device: str) -> np.ndarray:

@@ -43,6 +43,7 @@ from MedGANSynthLib.evaluation.image_similarity import (
     similarity_to_nearest_real,
 )
 from MedGANSynthLib.evaluation.joint_histogram import (
+    DEFAULT_BINS,
     joint_histogram,
     mutual_information,
     save_joint_histogram_png,
@@ -65,7 +66,7 @@ def evaluate_gan(
     seed: int = 0,
     device: str | torch.device = "cpu",
     k: int = 3,
-    bins: int = 64,
+    bins: int = DEFAULT_BINS,
     run_tstr: bool = True,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
@@ -299,6 +300,9 @@ _ROWS = (
      ("mutual_information_bits", "floor_heldout")),
 )
 
+SINGLE_CLASS_NOTE = ("single-class model: no judge classifier can be trained on one class, so class accuracy, the "
+                     "feature-space Fréchet distance, precision/recall and TSTR are not reported")
+
 _EXPLANATION = (
     "Each number for generated images stands beside its floor: the same measure for held-out real images against "
     "the training images, i.e. what a generator indistinguishable from new real data would score here. Fréchet "
@@ -313,8 +317,10 @@ def _table_rows(results: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]
     columns = ["Measure"]
     for name in results["classes"]:
         columns += [f"{name}: generated", f"{name}: floor"]
-    columns += ["all: generated", "all: floor"]
-    sections = [results["per_class"][n] for n in results["classes"]] + [results["overall"]]
+    sections = [results["per_class"][n] for n in results["classes"]]
+    if results.get("overall"):  # a single-class evaluation has none: it would repeat the one class
+        columns += ["all: generated", "all: floor"]
+        sections.append(results["overall"])
     rows = []
     for label, generated_key, floor_key in _ROWS:
         row = [label]
@@ -328,7 +334,8 @@ def _summary_lines(results: Mapping[str, Any]) -> list[str]:
     judge = results["judge"]
     lines = [
         f"Judge classifier accuracy on held-out real images: {_format(judge['heldout_real_accuracy'])} "
-        f"(on its training images: {_format(judge['train_real_accuracy'])}).",
+        f"(on its training images: {_format(judge['train_real_accuracy'])})." if judge else
+        f"No judge: {results.get('note', SINGLE_CLASS_NOTE)}.",
     ]
     tstr = results.get("tstr")
     if tstr:

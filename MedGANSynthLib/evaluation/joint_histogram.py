@@ -22,9 +22,11 @@ from MedGANSynthLib.errors import InputError  # noqa: E402
 from MedGANSynthLib.evaluation.image_batches import as_image_batch, require_same_image_shape  # noqa: E402
 from MedGANSynthLib.io.atomic import atomic_output  # noqa: E402
 
+DEFAULT_BINS = 64
+"""Bins per axis of the joint histograms (intensities in the model's normalised range)."""
 
 def joint_histogram(
-    real, generated, value_range: tuple[float, float], bins: int = 64
+    real, generated, value_range: tuple[float, float], bins: int = DEFAULT_BINS
 ) -> tuple[np.ndarray, np.ndarray]:
     """Counts[bins, bins] of (real, generated) pixel pairs (rows: real, columns: generated), and the bin edges.
 

@@ -65,3 +65,9 @@ def test_single_class_ct_gan_gets_the_class_free_metrics(tmp_path):
     # The ratio is what it claims to be: the quotient of the two medians it reports.
     assert audit["ratio_pixel"] == pytest.approx(audit["median_generated_to_train"] / audit["median_heldout_to_train"])
     assert entry["similarity_to_nearest_train"]["floor_heldout"]["ssim_mean"] <= 1.0
+    assert results["judge"] is None and "Fréchet" in results["note"]
+    # the same report and pictures as a multi-class evaluation, every picture linked from the report
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "No judge" in report and (tmp_path / "report" / "report.html").is_file()
+    for picture in ("samples_ct_gan.png", "nearest_ct_gan.png", "joint_histogram_ct_gan.png"):
+        assert (tmp_path / "report" / "pictures" / picture).is_file() and f"pictures/{picture}" in report

@@ -49,13 +49,14 @@ train() {  # train RUN_NAME ARGS...: start, or resume when a checkpoint exists, 
 
 (
   if wanted radiogan; then
-    train radiogan --architecture radiogan --data "$ROOT/data/mip/train" --epochs 200 --batch-size 32 \
-      --discriminator-norm none --auxiliary-classifier 1 --minibatch-std --lr 2e-4 --lr-d 2e-4 \
-      --checkpoint-every 10 --seed 11
+    train radiogan --architecture radiogan --data "$ROOT/data/mip/train" --epochs 150 --batch-size 32 \
+      --discriminator-norm spectral --discriminator-dropout 0 --loss hinge --class-projection --minibatch-std \
+      --window 0,10 --lr 2e-4 --lr-d 2e-4 --checkpoint-every 5 --seed 11
   fi
   wanted ct || exit 0
   train ct_gan --architecture ct_gan --data "$ROOT/data/ct/train" --epochs 40 --image-size 40 \
-    --width 0.5 --discriminator-norm spectral --minibatch-std --lr 5e-4 --lr-d 2e-4 --checkpoint-every 5 --seed 14
+    --width 0.5 --discriminator-norm spectral --discriminator-dropout 0 --minibatch-std --latent-coordinates \
+    --global-latent 16 --lr 5e-4 --lr-d 2e-4 --checkpoint-every 5 --seed 14
 ) &
 (
   wanted brain || exit 0
