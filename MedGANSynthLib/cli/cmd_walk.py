@@ -22,7 +22,7 @@ def register(subparsers) -> None:
     parser.add_argument("-o", "--output", required=True, help="output folder")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--seed-a", type=int, default=0)
-    parser.add_argument("--seed-b", type=int, default=None, help="default: the same as --seed-a")
+    parser.add_argument("--seed-b", type=int, default=None, help="default: --seed-a when the classes differ, else --seed-a + 1")
     parser.add_argument("--class-a", default=None)
     parser.add_argument("--class-b", default=None, help="default: the same as --class-a")
     parser.add_argument("--mode", choices=("linear", "slerp"), default="linear")
@@ -44,7 +44,10 @@ def run(args: argparse.Namespace) -> dict:
     class_b = _class_argument(args.class_b) if args.class_b is not None else class_a
     if generator.num_classes and class_a is None:
         raise InputError(f"This model is conditional; pass --class-a (and --class-b) from: {', '.join(card.class_names)}.")
-    seed_b = args.seed_b if args.seed_b is not None else args.seed_a
+    if args.seed_b is not None:
+        seed_b = args.seed_b
+    else:  # a walk between classes keeps the latent; otherwise it goes to the next seed
+        seed_b = args.seed_a if class_a != class_b else args.seed_a + 1
     if seed_b == args.seed_a and class_a == class_b:
         raise InputError("A walk needs two different end points: change --seed-b or --class-b.")
     images = latent_walk(generator, args.steps, args.seed_a, seed_b, class_a, class_b, mode=args.mode,

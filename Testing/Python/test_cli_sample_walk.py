@@ -61,12 +61,21 @@ def test_walk_endpoints_equal_direct_samples(tiny_model, tmp_path):
                                    atol=1e-5)
 
 
+def test_walk_within_one_class_goes_to_the_next_seed_by_default(tiny_model, tmp_path):
+    assert main(["walk", str(tiny_model), "-o", str(tmp_path / "w"), "--steps", "3", "--seed-a", "4",
+                 "--class-a", "lymphoma", "--device", "cpu"]) == 0
+    assert main(["sample", str(tiny_model), "-o", str(tmp_path / "s"), "--class", "lymphoma", "--count", "1",
+                 "--seed", "5", "--device", "cpu"]) == 0
+    np.testing.assert_allclose(read_volume(tmp_path / "w" / "walk.nrrd").array[-1],
+                               read_volume(tmp_path / "s" / "samples.nrrd").array[0], atol=1e-5)
+
+
 @pytest.mark.parametrize("argv, message", [
     (["sample", "{model}", "--count", "2"], "pass --class"),
     (["sample", "{model}", "--class", "melanoma"], "melanoma"),
     (["sample", "{model}", "--class", "normal", "--count", "0"], "--count"),
     (["walk", "{model}", "--class-a", "normal", "--steps", "1"], "--steps"),
-    (["walk", "{model}", "--class-a", "normal"], "two different end points"),
+    (["walk", "{model}", "--class-a", "normal", "--seed-b", "0"], "two different end points"),
     (["sample", "no-such-model", "--class", "normal"], "Unknown model"),
 ])
 def test_bad_requests_exit_2_with_one_line(tiny_model, tmp_path, capsys, argv, message):
