@@ -74,6 +74,9 @@ def register(subparsers) -> None:
     parser.add_argument("--class-projection", action="store_true",
                         help="radiogan: projection discriminator, which judges real-or-fake per class on its final "
                              "features (Miyato & Koyama 2018); not in the paper")
+    parser.add_argument("--generator-upsampling", choices=("transposed", "resize"),
+                        help="radiogan: the paper's transposed convolutions (default) or nearest resize + 3x3 conv, "
+                             "which cannot paint a checkerboard; not in the paper")
     parser.add_argument("--latent-coordinates", action="store_true",
                         help="ct_gan: give the fully convolutional generator each latent cell's position, so it "
                              "can lay out a whole slice rather than a texture; not in the paper")
@@ -171,8 +174,10 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             raise InputError(f"{name} must be positive (got {value}).")
     if args.auxiliary_classifier and args.architecture != "radiogan":
         raise InputError("--auxiliary-classifier is a RadioGAN option (the only conditional GAN).")
-    if args.class_projection and args.architecture != "radiogan":
-        raise InputError("--class-projection is a RadioGAN option (the only conditional GAN).")
+    for option, value in (("--class-projection", args.class_projection),
+                          ("--generator-upsampling", args.generator_upsampling)):
+        if value and args.architecture != "radiogan":
+            raise InputError(f"{option} is a RadioGAN option.")
     for option, value in (("--latent-coordinates", args.latent_coordinates), ("--global-latent", args.global_latent)):
         if value and args.architecture != "ct_gan":
             raise InputError(f"{option} is a CT GAN option (the only fully convolutional generator).")
@@ -205,6 +210,8 @@ def _discriminator_options(args: argparse.Namespace) -> dict[str, Any]:
         options["latent_coordinates"] = True
     if args.class_projection:
         options["class_projection"] = True
+    if args.generator_upsampling:
+        options["generator_upsampling"] = args.generator_upsampling
     if args.global_latent:
         options["global_latent_channels"] = args.global_latent
     return options

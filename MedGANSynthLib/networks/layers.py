@@ -23,6 +23,22 @@ def same_transposed_conv(in_channels: int, out_channels: int, kernel_size: int, 
     )
 
 
+UPSAMPLINGS = ("transposed", "resize")
+"""x2 up-sampling in generators: the papers' transposed convolutions, or nearest resize + 3x3 conv (Odena et al.
+2016, "Deconvolution and checkerboard artifacts"), which cannot paint the checkerboard a transposed conv can."""
+
+
+def resize_conv(in_channels: int, out_channels: int, bias: bool = True) -> nn.Sequential:
+    """x2 nearest-neighbour resize, then a 3 x 3 "same" convolution."""
+    return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"),
+                         nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=bias))
+
+
+def check_upsampling(mode: str, what: str) -> None:
+    if mode not in UPSAMPLINGS:
+        raise InputError(f"Unknown {what} upsampling '{mode}'; use one of {UPSAMPLINGS}.")
+
+
 def same_conv(in_channels: int, out_channels: int, kernel_size: int, stride: int | tuple[int, int] = 1) -> nn.Conv2d:
     """Keras ``Conv2D(padding="same")`` for odd kernels: output size ``ceil(n / stride)``."""
     if kernel_size % 2 != 1:

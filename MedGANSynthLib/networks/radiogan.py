@@ -44,6 +44,8 @@ from MedGANSynthLib.networks.layers import (
     activation,
     append_minibatch_stddev,
     check_discriminator_norm,
+    check_upsampling,
+    resize_conv,
     same_conv,
     same_transposed_conv,
     spectrally_normalise,
@@ -74,6 +76,7 @@ class RadioGANConfig:
     auxiliary_classifier: bool = False  # not the paper: an AC-GAN class head on the discriminator (Odena et al. 2017)
     minibatch_std: bool = False  # not the paper: batch-spread feature before the final Dense (layers.append_minibatch_stddev)
     class_projection: bool = False  # not the paper: projection discriminator (Miyato & Koyama 2018), see below
+    generator_upsampling: str = "transposed"  # the paper; "resize" = nearest x2 + 3x3 conv (layers.UPSAMPLINGS)
 
     def __post_init__(self) -> None:
         self.discriminator_channels = tuple(self.discriminator_channels)
@@ -86,6 +89,7 @@ class RadioGANConfig:
         require_fraction("discriminator_dropout", self.discriminator_dropout)
         require_fraction("batchnorm_momentum", self.batchnorm_momentum, allow_zero=False)
         check_discriminator_norm(self.discriminator_norm)
+        check_upsampling(self.generator_upsampling, "RadioGAN generator")
         if self.auxiliary_classifier and self.num_classes < 2:
             raise InputError("An auxiliary class head needs a conditional RadioGAN with at least two classes.")
         if self.minibatch_std and self.discriminator_dropout > 0:
@@ -133,8 +137,10 @@ class RadioGANGenerator(GANGenerator):
         channels = base + (1 if self.conditional else 0)
         for step in range(config.upsamplings):
             out = max(base >> (step + 1), config.generator_min_channels)
+            upsample = resize_conv(channels, out) if config.generator_upsampling == "resize" else \
+                same_transposed_conv(channels, out, config.generator_kernel_size, stride=2)
             blocks += [
-                same_transposed_conv(channels, out, config.generator_kernel_size, stride=2),
+                upsample,
                 nn.BatchNorm2d(out, momentum=config.batchnorm_momentum),
                 activation(config.generator_activation, config.leaky_slope),
             ]

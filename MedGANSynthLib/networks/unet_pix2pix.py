@@ -26,10 +26,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.networks.layers import check_upsampling, resize_conv
 
 PAPER_ENCODER = (64, 128, 256, 512, 512, 512, 512, 512)
 OUTPUT_ACTIVATIONS = ("tanh", "sigmoid", "none")
-UPSAMPLINGS = ("transposed", "resize")
 
 
 @dataclass
@@ -62,8 +62,7 @@ class UNetConfig:
             raise InputError("The U-Net needs depth >= 1, width > 0 and at least one input and output channel.")
         if self.output_activation not in OUTPUT_ACTIVATIONS:
             raise InputError(f"Unknown output activation '{self.output_activation}'; use one of {OUTPUT_ACTIVATIONS}.")
-        if self.upsampling not in UPSAMPLINGS:
-            raise InputError(f"Unknown U-Net upsampling '{self.upsampling}'; use one of {UPSAMPLINGS}.")
+        check_upsampling(self.upsampling, "U-Net")
 
     @property
     def output_range(self) -> tuple[float, float]:
@@ -82,8 +81,7 @@ def _down(in_channels: int, out_channels: int, batch_norm: bool) -> nn.Sequentia
 def _upsample_conv(in_channels: int, out_channels: int, mode: str, bias: bool) -> nn.Module:
     """x2 up-sampling: the paper's transposed conv, or nearest resize + 3x3 conv (see UNetConfig.upsampling)."""
     if mode == "resize":
-        return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"),
-                             nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=bias))
+        return resize_conv(in_channels, out_channels, bias)
     return nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1, bias=bias)
 
 

@@ -15,6 +15,8 @@ def _fmt(value, digits: int = 2) -> str:
 
 def gan_row(entry: dict, card: dict) -> str:
     results = card["metrics"].get("heldout_evaluation", {}).get("results", {})
+    if results.get("judge") is None:  # one class (the CT GAN): no judge, so no class accuracy nor TSTR
+        return single_class_gan_row(entry, card, results)
     # A one-stage model (brain DCGAN) was judged with its sibling stages: show its own stage's numbers.
     own = results.get("per_class", {}).get(card["class_names"][0]) if len(card["class_names"]) == 1 else None
     overall = own or results.get("overall", {})
@@ -23,8 +25,17 @@ def gan_row(entry: dict, card: dict) -> str:
     tstr = results.get("tstr", {})
     return (f"| `{entry['id']}` | {card['architecture']} | {card['epochs']} | {', '.join(card['class_names'])} | "
             f"class accuracy {_fmt(accuracy)} (judge on held-out real: "
-            f"{_fmt(results.get('judge', {}).get('heldout_real_accuracy'))}); memorisation ratio {_fmt(memo)}; "
+            f"{_fmt(results['judge'].get('heldout_real_accuracy'))}); memorisation ratio {_fmt(memo)}; "
             f"TSTR real {_fmt(tstr.get('real_only'))} → real+synthetic {_fmt(tstr.get('real_plus_synthetic'))} |")
+
+
+def single_class_gan_row(entry: dict, card: dict, results: dict) -> str:
+    (section,) = results.get("per_class", {}).values()
+    similarity = section["similarity_to_nearest_train"]
+    return (f"| `{entry['id']}` | {card['architecture']} | {card['epochs']} | — | "
+            f"memorisation ratio {_fmt(section['memorisation']['ratio_pixel'])}; SSIM to nearest training slice "
+            f"{_fmt(similarity['generated']['ssim_mean'])} (held-out real: "
+            f"{_fmt(similarity['floor_heldout']['ssim_mean'])}); no class, so no judge or TSTR |")
 
 
 def virtual_pet_row(entry: dict, card: dict) -> str:
