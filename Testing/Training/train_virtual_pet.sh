@@ -10,6 +10,9 @@
 # Why 6 epochs: resumed to 10 (medgansynth train-virtual-pet -o RUN --resume --epochs 10) the images got closer
 # (held-out SSIM blended 0.79 -> 0.84, MAE 0.41 -> 0.33 SUV) but detection got worse (TPR 0.21 -> 0.13, false
 # positives 7.8 -> 10.0 per scan); the bundled model is the 6-epoch one, which detects better.
+# Tried in session 3, not bundled: the same run with --suv-weight-power 2 (lesion pixels weigh (1 + SUV)^2) found
+# more lesions but drew more false ones and a worse image: held-out blended TPR 0.21 -> 0.38 (FCN alone 0.21 ->
+# 0.58), false positives 7.8 -> 19.8 per scan, blended SSIM 0.79 -> 0.66.
 # Safe to interrupt: run it again and finished steps are skipped, an unfinished run resumes from its checkpoint.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
