@@ -4,7 +4,8 @@ One step is exactly what the training engine runs (``GANTask.train_step``: a dis
 generated batch, then a generator update; BCE-with-logits losses; each architecture's paper optimiser from
 ``training.optimizers.PAPER_DEFAULTS``: Adam for RadioGAN and the brain DCGAN, RMSprop for the CT GAN). Batch sizes
 are the papers' / project's: RadioGAN 32, brain DCGAN 64, CT GAN 16, at the default paper image sizes. Each GAN runs
-with its paper discriminator and with the bundled models' spectral-norm discriminator.
+with its paper discriminator and with the bundled models' spectral-norm discriminator; RadioGAN also with all the
+bundled model's settings (``radiogan_bundled``).
 
 Reported per torch thread count (2 and 1 by default): images/s, FLOPs per step (torch's FlopCounterMode), GFLOP/s
 and that divided by ``measure_conv_gflops(train=True)`` measured just before, in the same process. Target of the
@@ -35,6 +36,10 @@ from MedGANSynthLib.training.optimizers import paper_settings  # noqa: E402
 CASES = [
     ("radiogan", "radiogan", 32, {}),
     ("radiogan_spectral", "radiogan", 32, {"discriminator_norm": "spectral"}),
+    # the bundled radiogan-phantom's networks (Testing/Training/train_bundled_gans.sh)
+    ("radiogan_bundled", "radiogan", 32, {"discriminator_norm": "spectral", "discriminator_dropout": 0.0,
+                                          "minibatch_std": True, "class_projection": True,
+                                          "generator_upsampling": "resize"}),
     ("brain_dcgan", "brain_dcgan", 64, {}),
     ("brain_dcgan_spectral", "brain_dcgan", 64, {"discriminator_norm": "spectral"}),
     ("ct_gan", "ct_gan", 16, {}),
