@@ -14,7 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from MedGANSynthLib.errors import InputError
-from MedGANSynthLib.evaluation.gan_report import evaluate_gan, render_gan_pictures, write_gan_report
+from MedGANSynthLib.evaluation.gan_report import (
+    evaluate_gan,
+    evaluate_single_class_gan,
+    render_gan_pictures,
+    write_gan_report,
+)
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
 from MedGANSynthLib.synthesis.latent_walk import latent_walk
 from MedGANSynthLib.synthesis.sampling import sample_images
@@ -70,57 +75,13 @@ def evaluate_models(
     train = real_images_by_class(card, root / "train", classes)
     heldout = real_images_by_class(card, root / "heldout", classes)
     value_range = tuple(float(v) for v in card.normalisation["output_range"])
-    if len(classes) == 1:
-        return _evaluate_single_class(loaded, generated, train, heldout, value_range, Path(output), root, count,
-                                      write_cards)
-    results = evaluate_gan(generated, train, heldout, value_range=value_range, epochs=epochs, seed=seed,
-                           device=device, run_tstr=run_tstr, progress=progress, cancel=cancel)
+    if len(classes) == 1:  # no judge classifier for one class (the CT GAN)
+        results = evaluate_single_class_gan(generated, train, heldout, value_range)
+    else:
+        results = evaluate_gan(generated, train, heldout, value_range=value_range, epochs=epochs, seed=seed,
+                               device=device, run_tstr=run_tstr, progress=progress, cancel=cancel)
     walk = _walk(loaded[0][1], loaded[0][3], classes, seed, device) if conditional else None
     pictures = render_gan_pictures(generated, train, results, Path(output) / "pictures", walk=walk)
-    files = write_gan_report(results, {k: str(v) for k, v in pictures.items()}, output)
-    if write_cards:
-        for path, _, _, model_card in loaded:
-            _write_metrics_into_card(path, model_card, results, root, count)
-    return {"results": results, "files": {k: str(v) for k, v in (files or {}).items()} if isinstance(files, dict)
-            else str(files)}
-
-
-def _evaluate_single_class(loaded, generated, train, heldout, value_range, output: Path, root: Path, count: int,
-                           write_cards: bool) -> dict:
-    """One class (the CT GAN): no classifier can judge it, so report what needs none -- memorisation in pixels,
-    PSNR/SSIM to the nearest training image and mutual information, each beside its held-out floor -- with the
-    same pictures and report files as the multi-class evaluation."""
-    from MedGANSynthLib.evaluation.gan_report import SINGLE_CLASS_NOTE
-    from MedGANSynthLib.evaluation.image_similarity import similarity_to_nearest_real
-    from MedGANSynthLib.evaluation.joint_histogram import DEFAULT_BINS, joint_histogram, mutual_information
-    from MedGANSynthLib.evaluation.memorisation import memorisation_audit, nearest_image_neighbours
-
-    (name,) = generated
-    fake, real_train, real_heldout = generated[name], train[name], heldout[name]
-    data_range = value_range[1] - value_range[0]
-    audit = memorisation_audit(fake, real_train, real_heldout)
-    heldout_nearest = nearest_image_neighbours(real_heldout, real_train)[1]
-    similarity = similarity_to_nearest_real(fake, real_train, data_range, audit.nearest_train_index)
-    floor = similarity_to_nearest_real(real_heldout, real_train, data_range, heldout_nearest)
-    counts_fake, _ = joint_histogram(real_train[audit.nearest_train_index], fake, value_range, DEFAULT_BINS)
-    counts_floor, _ = joint_histogram(real_train[heldout_nearest], real_heldout, value_range, DEFAULT_BINS)
-    entry = {
-        "counts": {"generated": len(fake), "train": len(real_train), "heldout": len(real_heldout)},
-        "memorisation": audit.summary(),
-        "similarity_to_nearest_train": {"generated": similarity.summary(), "floor_heldout": floor.summary()},
-        "mutual_information_bits": {"generated": mutual_information(counts_fake),
-                                    "floor_heldout": mutual_information(counts_floor)},
-    }
-    results = {
-        "classes": [name],
-        "note": SINGLE_CLASS_NOTE,
-        "settings": {"value_range": [float(v) for v in value_range], "data_range": data_range, "bins": DEFAULT_BINS,
-                     "image_shape": list(np.asarray(real_train).shape[1:])},
-        "judge": None,
-        "per_class": {name: entry},
-        "tstr": None,
-    }
-    pictures = render_gan_pictures(generated, train, results, output / "pictures")
     files = write_gan_report(results, {k: str(v) for k, v in pictures.items()}, output)
     if write_cards:
         for path, _, _, model_card in loaded:

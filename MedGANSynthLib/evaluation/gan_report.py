@@ -172,31 +172,51 @@ def evaluate_gan(
     return results
 
 
+def evaluate_single_class_gan(
+    generated_by_class: Mapping[str, np.ndarray],
+    train_by_class: Mapping[str, np.ndarray],
+    heldout_by_class: Mapping[str, np.ndarray],
+    value_range: tuple[float, float],
+    bins: int = DEFAULT_BINS,
+) -> dict[str, Any]:
+    """One class (the CT GAN): no judge classifier can be trained, so only the metrics that need none --
+    memorisation in pixels, PSNR/SSIM to the nearest training image, joint histograms -- each beside its floor.
+    The result has the layout of :func:`evaluate_gan`'s, so the same pictures and report follow."""
+    (name,) = generated_by_class
+    generated = as_image_batch(generated_by_class[name], f"The generated '{name}' images")
+    train = as_image_batch(train_by_class[name], f"The training '{name}' images")
+    heldout = as_image_batch(heldout_by_class[name], f"The held-out '{name}' images")
+    data_range = float(value_range[1]) - float(value_range[0])
+    entry = _set_metrics(generated, train, heldout, None, data_range, value_range, None, bins)
+    entry.pop("_similarity")
+    return {
+        "classes": [name],
+        "note": SINGLE_CLASS_NOTE,
+        "settings": {"value_range": [float(v) for v in value_range], "data_range": data_range, "bins": bins,
+                     "image_shape": list(train.shape[1:])},
+        "judge": None,
+        "per_class": {name: entry},
+        "tstr": None,
+    }
+
+
 def _set_metrics(
     generated, train, heldout, features, data_range, value_range, k, bins, similarity=None
 ) -> dict[str, Any]:
-    """Metrics of one set of generated images against its real train/held-out sets, with held-out floors."""
-    audit = memorisation_audit(
-        generated, train, heldout, features["generated"], features["train"], features["heldout"]
-    )
+    """Metrics of one set of generated images against its real train/held-out sets, with held-out floors.
+
+    ``features`` None (no judge classifier): the feature-space measures -- Fréchet distance, precision/recall and
+    the feature memorisation ratio -- are left out."""
+    feature_sets = () if features is None else (features["generated"], features["train"], features["heldout"])
+    audit = memorisation_audit(generated, train, heldout, *feature_sets)
     if similarity is None:
         similarity = similarity_to_nearest_real(generated, train, data_range, audit.nearest_train_index)
     heldout_nearest = nearest_image_neighbours(heldout, train)[1]
     floor_similarity = similarity_to_nearest_real(heldout, train, data_range, heldout_nearest)
     counts, _ = joint_histogram(train[audit.nearest_train_index], generated, value_range, bins)
     floor_counts, _ = joint_histogram(train[heldout_nearest], heldout, value_range, bins)
-    generated_pr = precision_recall(features["train"], features["generated"], k)
-    floor_pr = precision_recall(features["train"], features["heldout"], k)
-    return {
+    metrics = {
         "counts": {"generated": len(generated), "train": len(train), "heldout": len(heldout)},
-        "frechet_distance": {
-            "generated_vs_train": frechet_distance(features["generated"], features["train"]),
-            "floor_heldout_vs_train": frechet_distance(features["heldout"], features["train"]),
-        },
-        "precision_recall": {
-            "generated": {"precision": generated_pr.precision, "recall": generated_pr.recall},
-            "floor_heldout": {"precision": floor_pr.precision, "recall": floor_pr.recall},
-        },
         "memorisation": audit.summary(),
         "similarity_to_nearest_train": {"generated": similarity.summary(), "floor_heldout": floor_similarity.summary()},
         "mutual_information_bits": {
@@ -204,6 +224,18 @@ def _set_metrics(
         },
         "_similarity": similarity,
     }
+    if features is not None:
+        generated_pr = precision_recall(features["train"], features["generated"], k)
+        floor_pr = precision_recall(features["train"], features["heldout"], k)
+        metrics["frechet_distance"] = {
+            "generated_vs_train": frechet_distance(features["generated"], features["train"]),
+            "floor_heldout_vs_train": frechet_distance(features["heldout"], features["train"]),
+        }
+        metrics["precision_recall"] = {
+            "generated": {"precision": generated_pr.precision, "recall": generated_pr.recall},
+            "floor_heldout": {"precision": floor_pr.precision, "recall": floor_pr.recall},
+        }
+    return metrics
 
 
 def render_gan_pictures(

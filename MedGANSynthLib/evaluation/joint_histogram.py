@@ -25,6 +25,7 @@ from MedGANSynthLib.io.atomic import atomic_output  # noqa: E402
 DEFAULT_BINS = 64
 """Bins per axis of the joint histograms (intensities in the model's normalised range)."""
 
+
 def joint_histogram(
     real, generated, value_range: tuple[float, float], bins: int = DEFAULT_BINS
 ) -> tuple[np.ndarray, np.ndarray]:
