@@ -245,8 +245,7 @@ def _network_overrides(architecture: str, image_size: str | None, width: float |
 
 def _is_width_setting(key: str) -> bool:
     """Channel counts of hidden layers (not the image's channels nor the latent's)."""
-    return (key.endswith("_channels") and key not in ("latent_channels", "global_latent_channels")) or \
-        key == "discriminator_dense"
+    return (key.endswith("_channels") and "latent" not in key) or key == "discriminator_dense"
 
 
 def _parse_size(text: str) -> tuple[int, int]:

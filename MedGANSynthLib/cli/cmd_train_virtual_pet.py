@@ -100,10 +100,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         fcn, generator, discriminator = build_networks(networks)
         sample = sample_batch_from(dataset)
         lr = settings["lr"]
+        suv_weight_power = settings.get("suv_weight_power", 1.0)  # runs from before the option have none
         pix2pix = Pix2PixTask(generator, discriminator, lr or PIX2PIX_LR,
                               reconstruction_weight=settings.get("gan_l2_weight", PIX2PIX_RECONSTRUCTION_WEIGHT),
-                              sample_batch=sample, suv_weight_power=settings.get("suv_weight_power", 1.0))
-        fcn_task = FCNTask(fcn, lr or FCN_LR, sample, suv_weight_power=settings.get("suv_weight_power", 1.0))
+                              sample_batch=sample, suv_weight_power=suv_weight_power)
+        fcn_task = FCNTask(fcn, lr or FCN_LR, sample, suv_weight_power=suv_weight_power)
         task = VirtualPETTask(fcn_task, pix2pix, sample_batch=sample,
                               export=_exporter(dataset, cases, settings))
         if context.is_main:

@@ -43,6 +43,7 @@ from MedGANSynthLib.networks.init import initialise_weights
 from MedGANSynthLib.networks.layers import (
     append_minibatch_stddev,
     check_discriminator_norm,
+    check_minibatch_std,
     same_conv,
     same_transposed_conv,
     spectrally_normalise,
@@ -82,10 +83,7 @@ class CTGANConfig:
         require_positive_ints("discriminator_channels", self.discriminator_channels, min_length=1)
         if not isinstance(self.global_latent_channels, int) or self.global_latent_channels < 0:
             raise InputError(f"global_latent_channels must be 0 or more, got {self.global_latent_channels!r}.")
-        if self.minibatch_std and self.discriminator_dropout > 0:
-            raise InputError("minibatch_std needs discriminator_dropout 0 (--discriminator-dropout 0): dropout's random "
-                             "masks give even identical images a spread across the batch, hiding the collapse the "
-                             "spread is there to show.")
+        check_minibatch_std(self.minibatch_std, self.discriminator_dropout)
         require_fraction("discriminator_dropout", self.discriminator_dropout)
         require_fraction("batchnorm_momentum", self.batchnorm_momentum, allow_zero=False)
         check_discriminator_norm(self.discriminator_norm)

@@ -34,6 +34,14 @@ def resize_conv(in_channels: int, out_channels: int, bias: bool = True) -> nn.Se
                          nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=bias))
 
 
+def check_minibatch_std(minibatch_std: bool, discriminator_dropout: float) -> None:
+    """Refuse the batch spread behind dropout (see :func:`append_minibatch_stddev`)."""
+    if minibatch_std and discriminator_dropout > 0:
+        raise InputError("minibatch_std needs discriminator_dropout 0 (--discriminator-dropout 0): dropout's random "
+                         "masks give even identical images a spread across the batch, hiding the collapse the "
+                         "spread is there to show.")
+
+
 def check_upsampling(mode: str, what: str) -> None:
     if mode not in UPSAMPLINGS:
         raise InputError(f"Unknown {what} upsampling '{mode}'; use one of {UPSAMPLINGS}.")

@@ -44,6 +44,7 @@ from MedGANSynthLib.networks.layers import (
     activation,
     append_minibatch_stddev,
     check_discriminator_norm,
+    check_minibatch_std,
     check_upsampling,
     resize_conv,
     same_conv,
@@ -90,14 +91,11 @@ class RadioGANConfig:
         require_fraction("batchnorm_momentum", self.batchnorm_momentum, allow_zero=False)
         check_discriminator_norm(self.discriminator_norm)
         check_upsampling(self.generator_upsampling, "RadioGAN generator")
-        if self.auxiliary_classifier and self.num_classes < 2:
-            raise InputError("An auxiliary class head needs a conditional RadioGAN with at least two classes.")
-        if self.minibatch_std and self.discriminator_dropout > 0:
-            raise InputError("minibatch_std needs discriminator_dropout 0 (--discriminator-dropout 0): dropout's random "
-                             "masks give even identical images a spread across the batch, hiding the collapse the "
-                             "spread is there to show.")
-        if self.class_projection and self.num_classes < 2:
-            raise InputError("A class projection needs a conditional RadioGAN with at least two classes.")
+        for option, wanted in (("An auxiliary class head", self.auxiliary_classifier),
+                               ("A class projection", self.class_projection)):
+            if wanted and self.num_classes < 2:
+                raise InputError(f"{option} needs a conditional RadioGAN with at least two classes.")
+        check_minibatch_std(self.minibatch_std, self.discriminator_dropout)
         if self.latent_distribution not in LATENT_DISTRIBUTIONS:
             raise InputError(f"latent_distribution must be one of {LATENT_DISTRIBUTIONS}, got '{self.latent_distribution}'.")
         if self.image_height * BASE_WIDTH != self.image_width * BASE_HEIGHT:
@@ -187,8 +185,9 @@ class RadioGANDiscriminator(GANDiscriminator):
     Dense layer; ``auxiliary_classifier`` adds a second Dense head predicting the class (AC-GAN), returned when
     ``forward(..., return_class_logits=True)``; ``class_projection`` adds the inner product of a learned class
     vector with the final features to the logit (projection discriminator, Miyato & Koyama 2018), so "is this a
-    real image *of this class*" is asked of the features that decide real or fake, not only through an input channel. The paper's label channel alone let the generator ignore the class:
-    the bundled model of the first session drew the same image for all five classes (judge accuracy 0.20).
+    real image *of this class*" is asked of the features that decide real or fake, not only through an input
+    channel. The paper's label channel alone let the generator ignore the class: the bundled model of the first
+    session drew the same image for all five classes (judge accuracy 0.20).
     """
 
     def __init__(self, config: RadioGANConfig) -> None:

@@ -31,8 +31,7 @@ PIX2PIX_RECONSTRUCTION_WEIGHT = 100.0
 
 def suv_weights(true_suv: torch.Tensor, weight_offset: float = 1.0, max_suv: float = SUV_RANGE_MAX,
                 weight_power: float = 1.0) -> torch.Tensor:
-    weights = weight_offset + true_suv.clamp(0.0, max_suv)
-    return weights if weight_power == 1.0 else weights**weight_power
+    return (weight_offset + true_suv.clamp(0.0, max_suv)) ** weight_power
 
 
 def suv_weighted_l2(
