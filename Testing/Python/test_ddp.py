@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -37,14 +39,29 @@ RANK_SCRIPT = textwrap.dedent("""
     params = {{f"{{m}}.{{k}}": v.detach().clone() for m, net in task.modules().items()
               for k, v in net.named_parameters()}}
     torch.save(params, os.path.join(sys.argv[1], f"rank{{rank}}_params.pt"))
-    print("STEPS", rank, result.global_step, flush=True)
+    with open(os.path.join(sys.argv[1], f"rank{{rank}}_steps.txt"), "w") as steps:  # not stdout: ranks interleave
+        steps.write(str(result.global_step))
 """)
 
 
-def _torchrun(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+GLOO_ABORT = "terminate called without an active exception"
+
+
+def _torchrun(*args: str, cwd: Path, run: Path) -> subprocess.CompletedProcess:
+    """Two CPU ranks under torchrun; one fresh retry when a rank died in a C++ abort inside torch.
+
+    Why the retry: once in many CI runs (2026-11-22) rank 1 aborted with GLOO_ABORT, with no Python error before
+    it; about 30 runs here, most under load, did not repeat it. Any other failure, or the abort twice, still fails the test,
+    and the retry is reported as a warning.
+    """
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", *args]
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=240)
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=240)
+    if done.returncode != 0 and GLOO_ABORT in done.stderr:
+        warnings.warn(f"torchrun: a rank aborted inside torch ({GLOO_ABORT!r}); retried once", stacklevel=2)
+        shutil.rmtree(run, ignore_errors=True)
+        done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=240)
+    return done
 
 
 @pytest.mark.parametrize("loss", ["bce", "wgan-gp"])
@@ -52,11 +69,10 @@ def test_two_ranks_end_with_identical_parameters(tmp_path, loss):
     script = tmp_path / "rank_script.py"
     script.write_text(RANK_SCRIPT.format(tests=str(TESTS)))
     run = tmp_path / "run"
-    done = _torchrun(str(script), str(run), loss, cwd=tmp_path)
+    done = _torchrun(str(script), str(run), loss, cwd=tmp_path, run=run)
     assert done.returncode == 0, done.stderr[-3000:]
     # 20 images over 2 ranks = 10 per rank, batch 4 -> 3 steps per epoch (4, 4, 2), 2 epochs
-    assert sorted(line for line in done.stdout.splitlines() if line.startswith("STEPS")) == \
-        ["STEPS 0 6", "STEPS 1 6"]
+    assert [(run / f"rank{rank}_steps.txt").read_text() for rank in (0, 1)] == ["6", "6"]
     first = torch.load(run / "rank0_params.pt", weights_only=True)
     second = torch.load(run / "rank1_params.pt", weights_only=True)
     assert first.keys() == second.keys()
@@ -83,7 +99,7 @@ def test_cli_under_torchrun(tmp_path):
     run = tmp_path / "run"
     done = _torchrun("-m", "MedGANSynthLib", "train", "--architecture", "ct_gan", "--data", str(data),
                      "-o", str(run), "--epochs", "2", "--batch-size", "2", "--image-size", "16", "--width", "0.0625",
-                     "--device", "cpu", "--progress-lines", "--json", cwd=tmp_path)
+                     "--device", "cpu", "--progress-lines", "--json", cwd=tmp_path, run=run)
     assert done.returncode == 0, done.stderr[-3000:]
     events = [Progress.from_line(line) for line in done.stdout.splitlines()]
     events = [event for event in events if event is not None]
