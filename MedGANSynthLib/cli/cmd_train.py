@@ -74,6 +74,9 @@ def register(subparsers) -> None:
     parser.add_argument("--class-projection", action="store_true",
                         help="radiogan: projection discriminator, which judges real-or-fake per class on its final "
                              "features (Miyato & Koyama 2018); not in the paper")
+    parser.add_argument("--class-batchnorm", action="store_true",
+                        help="radiogan: class-conditional BatchNorm after every generator up-sampling, so the class "
+                             "reaches every resolution (de Vries et al. 2017); not in the paper")
     parser.add_argument("--generator-upsampling", choices=("transposed", "resize"),
                         help="radiogan: the paper's transposed convolutions (default) or nearest resize + 3x3 conv, "
                              "which cannot paint a checkerboard; not in the paper")
@@ -174,7 +177,7 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             raise InputError(f"{name} must be positive (got {value}).")
     if args.auxiliary_classifier and args.architecture != "radiogan":
         raise InputError("--auxiliary-classifier is a RadioGAN option (the only conditional GAN).")
-    for option, value in (("--class-projection", args.class_projection),
+    for option, value in (("--class-projection", args.class_projection), ("--class-batchnorm", args.class_batchnorm),
                           ("--generator-upsampling", args.generator_upsampling)):
         if value and args.architecture != "radiogan":
             raise InputError(f"{option} is a RadioGAN option.")
@@ -194,11 +197,11 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         "auxiliary_class_weight": args.auxiliary_classifier,
         "window": _parse_window(args.window) if args.window else None,
         "network_config": _network_overrides(args.architecture, args.image_size, args.width,
-                                             args.discriminator_norm, _discriminator_options(args)),
+                                             args.discriminator_norm, _network_options(args)),
     }
 
 
-def _discriminator_options(args: argparse.Namespace) -> dict[str, Any]:
+def _network_options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if args.auxiliary_classifier:
         options["auxiliary_classifier"] = True
@@ -210,6 +213,8 @@ def _discriminator_options(args: argparse.Namespace) -> dict[str, Any]:
         options["latent_coordinates"] = True
     if args.class_projection:
         options["class_projection"] = True
+    if args.class_batchnorm:
+        options["generator_class_norm"] = True
     if args.generator_upsampling:
         options["generator_upsampling"] = args.generator_upsampling
     if args.global_latent:

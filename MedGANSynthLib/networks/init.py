@@ -23,7 +23,7 @@ def dcgan_init(module: nn.Module) -> None:
             nn.init.normal_(layer.weight, 0.0, 0.02)
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
-        elif isinstance(layer, nn.BatchNorm2d | nn.BatchNorm1d):
+        elif isinstance(layer, nn.BatchNorm2d | nn.BatchNorm1d) and layer.affine:
             nn.init.normal_(layer.weight, 1.0, 0.02)
             nn.init.zeros_(layer.bias)
 
@@ -34,7 +34,7 @@ def keras_default_init(module: nn.Module) -> None:
             nn.init.xavier_uniform_(layer.weight)
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
-        elif isinstance(layer, nn.BatchNorm2d | nn.BatchNorm1d):
+        elif isinstance(layer, nn.BatchNorm2d | nn.BatchNorm1d) and layer.affine:
             nn.init.ones_(layer.weight)
             nn.init.zeros_(layer.bias)
         elif isinstance(layer, nn.Embedding):

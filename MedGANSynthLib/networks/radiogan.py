@@ -32,6 +32,7 @@ import torch
 from torch import Tensor, nn
 
 from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.networks.class_batchnorm import ClassBatchNorm2d
 from MedGANSynthLib.networks.config_checks import (
     power_of_two_exponent,
     require_fraction,
@@ -78,6 +79,7 @@ class RadioGANConfig:
     minibatch_std: bool = False  # not the paper: batch-spread feature before the final Dense (layers.append_minibatch_stddev)
     class_projection: bool = False  # not the paper: projection discriminator (Miyato & Koyama 2018), see below
     generator_upsampling: str = "transposed"  # the paper; "resize" = nearest x2 + 3x3 conv (layers.UPSAMPLINGS)
+    generator_class_norm: bool = False  # not the paper: class-conditional BatchNorm after every up-sampling
 
     def __post_init__(self) -> None:
         self.discriminator_channels = tuple(self.discriminator_channels)
@@ -92,7 +94,8 @@ class RadioGANConfig:
         check_discriminator_norm(self.discriminator_norm)
         check_upsampling(self.generator_upsampling, "RadioGAN generator")
         for option, wanted in (("An auxiliary class head", self.auxiliary_classifier),
-                               ("A class projection", self.class_projection)):
+                               ("A class projection", self.class_projection),
+                               ("Class-conditional generator BatchNorm", self.generator_class_norm)):
             if wanted and self.num_classes < 2:
                 raise InputError(f"{option} needs a conditional RadioGAN with at least two classes.")
         check_minibatch_std(self.minibatch_std, self.discriminator_dropout)
@@ -114,7 +117,12 @@ class RadioGANConfig:
 
 
 class RadioGANGenerator(GANGenerator):
-    """z (100) -> Dense -> 5 x 3 map (+ label channel) -> transposed convs -> conv + tanh, (C, H, W)."""
+    """z (100) -> Dense -> 5 x 3 map (+ label channel) -> transposed convs -> conv + tanh, (C, H, W).
+
+    With ``generator_class_norm`` every up-sampling block's BatchNorm takes its scale and shift from the class
+    (:class:`ClassBatchNorm2d`). Why: with the paper's single label channel at 5 x 3 and a projection discriminator,
+    the session-3 model drew the same kinds of body for every class (judge accuracy 0.20, chance).
+    """
 
     def __init__(self, config: RadioGANConfig) -> None:
         super().__init__()
@@ -137,15 +145,16 @@ class RadioGANGenerator(GANGenerator):
             out = max(base >> (step + 1), config.generator_min_channels)
             upsample = resize_conv(channels, out) if config.generator_upsampling == "resize" else \
                 same_transposed_conv(channels, out, config.generator_kernel_size, stride=2)
-            blocks += [
-                upsample,
-                nn.BatchNorm2d(out, momentum=config.batchnorm_momentum),
-                activation(config.generator_activation, config.leaky_slope),
-            ]
+            norm = ClassBatchNorm2d(out, config.embedding_dim, config.batchnorm_momentum) \
+                if config.generator_class_norm else nn.BatchNorm2d(out, momentum=config.batchnorm_momentum)
+            blocks += [upsample, norm, activation(config.generator_activation, config.leaky_slope)]
             channels = out
         self.upsample = nn.Sequential(*blocks)
         self.to_image = nn.Sequential(same_conv(channels, config.channels, 3), nn.Tanh())
         initialise_weights(self, config.weight_init)
+        for module in self.modules():
+            if isinstance(module, ClassBatchNorm2d):
+                module.reset_class_parameters()  # the scheme above re-initialised its Linear layers
 
     def embed_labels(self, labels: Tensor) -> Tensor:
         if not self.conditional:
@@ -161,7 +170,9 @@ class RadioGANGenerator(GANGenerator):
                 raise InputError("RadioGAN is conditional: a class label (or label embedding) is required.")
             label_map = self.label_to_map(embedding).view(z.shape[0], 1, BASE_HEIGHT, BASE_WIDTH)
             x = torch.cat([x, label_map], dim=1)
-        return self.to_image(self.upsample(x))
+        for layer in self.upsample:
+            x = layer(x, embedding) if isinstance(layer, ClassBatchNorm2d) else layer(x)
+        return self.to_image(x)
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         self.check_labels(labels, z.shape[0])
