@@ -15,6 +15,7 @@ from MedGANSynthLib.errors import InputError
 
 
 def register(subparsers) -> None:
+    from MedGANSynthLib.cli.cmd_virtual_pet import add_blend_options
     from MedGANSynthLib.cli.main import add_common_options
 
     parser = subparsers.add_parser(
@@ -30,7 +31,9 @@ def register(subparsers) -> None:
     parser.add_argument("--slab-size", type=int, default=16, help="slices per network batch")
     parser.add_argument("--threads", type=int, help="CPU threads (default: torch's choice)")
     parser.add_argument("--write-card-metrics", action="store_true",
-                        help="store the overall metrics in the model's JSON card (as 'heldout')")
+                        help="store the overall metrics in the model's JSON card (as 'heldout'), and the "
+                             "blending they were measured with")
+    add_blend_options(parser)
     add_common_options(parser)
     parser.set_defaults(handler=run)
 
@@ -38,6 +41,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> dict:
     from pathlib import Path
 
+    from MedGANSynthLib.cli.cmd_virtual_pet import check_blend_options
     from MedGANSynthLib.cli.progress_display import progress_display
     from MedGANSynthLib.virtual_pet.evaluation import evaluate_virtual_pet
     from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID, update_card_metrics
@@ -53,6 +57,7 @@ def run(args: argparse.Namespace) -> dict:
         raise InputError(f"--min-volume-ml cannot be negative (got {args.min_volume_ml}).")
     if not args.threshold > 0:
         raise InputError(f"--threshold must be a positive SUV (got {args.threshold}).")
+    check_blend_options(args)
     model = args.model or DEFAULT_MODEL_ID
     card_path = None
     if args.write_card_metrics:
@@ -62,12 +67,14 @@ def run(args: argparse.Namespace) -> dict:
     with progress_display(args.progress_lines) as show:
         results = evaluate_virtual_pet(args.data, args.output, model=model, device=args.device,
                                        threshold_suv=args.threshold, slab_size=args.slab_size,
-                                       min_volume_ml=args.min_volume_ml, progress=show)
+                                       min_volume_ml=args.min_volume_ml, blend_levels=args.blend_levels,
+                                       blend_dilation_mm=args.blend_dilation, progress=show)
     if card_path is not None:
+        blending = {key: results[key] for key in ("blend_levels", "blend_dilation_mm")}
         update_card_metrics(card_path, {"heldout": {"data": results["data"], "scans": results["scans"],
                                                     "threshold_suv": results["threshold_suv"],
-                                                    "min_volume_ml": results["min_volume_ml"],
-                                                    **results["overall"]}})
+                                                    "min_volume_ml": results["min_volume_ml"], **blending,
+                                                    **results["overall"]}}, blending)
         results["card_updated"] = str(card_path)
     return {key: results[key] for key in ("model", "scans", "overall", "files", "seconds")} | (
         {"card_updated": results["card_updated"]} if card_path else {})

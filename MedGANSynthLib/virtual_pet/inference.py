@@ -58,6 +58,8 @@ class VirtualPETConfig:
     """In-plane pixel size the networks were trained at; None runs at the CT's native pixel size."""
     threshold_suv: float = PAPER_THRESHOLD_SUV
     blend_levels: int = DEFAULT_LEVELS
+    blend_dilation_mm: float = 0.0
+    """Grow the blending mask by this many millimetres in-plane (blending.hot_mask; the paper: 0)."""
     return_fcn: bool = False
     return_gan: bool = False
     uncertainty_passes: int = 0
@@ -148,6 +150,9 @@ def predict_virtual_pet(
     check_ct(ct)
     if config.slab_size is not None and config.slab_size < 1:
         raise InputError(f"slab_size must be at least 1; got {config.slab_size}.")
+    if config.blend_levels < 0 or config.blend_dilation_mm < 0:
+        raise InputError(f"Blending needs 0 or more pyramid levels and a mask growth of 0 mm or more; got "
+                         f"{config.blend_levels} levels and {config.blend_dilation_mm} mm.")
     target = resolve_device(device)
     fcn = fcn.to(target).eval()
     gan = gan.to(target).eval()
@@ -217,6 +222,14 @@ def _working_size(ct: Volume, slice_axis: int, shape: tuple[int, int], pixel_mm:
     return tuple(max(1, round(n * s / pixel_mm)) for n, s in zip(shape, spacing, strict=True))
 
 
+def _dilation_px(config: VirtualPETConfig, ct: Volume, slice_axis: int) -> int:
+    """The blending mask's growth in the pixels the networks work in (the working size, or the CT's own)."""
+    if config.blend_dilation_mm <= 0:
+        return 0
+    in_plane = [ct.spacing[2 - axis] for axis in (0, 1, 2) if axis != slice_axis]
+    return round(config.blend_dilation_mm / (config.working_pixel_mm or min(in_plane)))
+
+
 def _predict_slab(slab: torch.Tensor, fcn: nn.Module, gan: nn.Module, config: VirtualPETConfig,
                   device: torch.device, ct: Volume, slice_axis: int, seed: int) -> dict[str, np.ndarray]:
     native = tuple(slab.shape[-2:])
@@ -232,7 +245,8 @@ def _predict_slab(slab: torch.Tensor, fcn: nn.Module, gan: nn.Module, config: Vi
     with torch.inference_mode(), _autocast(device):
         fcn_suv = network_output_to_suv(fcn(slab).float(), fcn.config.output_range, config.suv_range)
         gan_suv = network_output_to_suv(gan(slab).float(), gan.config.output_range, config.suv_range)
-        blended = laplacian_blend(fcn_suv, gan_suv, threshold_suv=config.threshold_suv, levels=config.blend_levels)
+        blended = laplacian_blend(fcn_suv, gan_suv, threshold_suv=config.threshold_suv, levels=config.blend_levels,
+                                  dilation_px=_dilation_px(config, ct, slice_axis))
         results = {"blended": blended, "fcn": fcn_suv, "gan": gan_suv}
         if config.uncertainty_passes > 0:
             results["uncertainty"] = _mc_dropout_std(slab, gan, config, seed)

@@ -58,6 +58,7 @@ class VirtualPETModel:
         values = {"working_pixel_mm": self.working_pixel_mm,
                   "threshold_suv": float(config.get("threshold_suv", PAPER_THRESHOLD_SUV)),
                   "blend_levels": int(config.get("blend_levels", DEFAULT_LEVELS)),
+                  "blend_dilation_mm": float(config.get("blend_dilation_mm", 0.0)),
                   "ct_window_hu": tuple(config.get("ct_window_hu", CT_WINDOW_HU)),
                   "suv_range": tuple(config.get("suv_range", SUV_RANGE))}
         values.update({key: value for key, value in overrides.items() if value is not None})
@@ -136,8 +137,13 @@ def install_virtual_pet(tensor_path: str | os.PathLike, folder: str | os.PathLik
     return install_model(tensor_path, folder, model_id, title, "virtual_pet", load_virtual_pet, description)
 
 
-def update_card_metrics(card_path: str | os.PathLike, metrics: dict[str, Any]) -> Path:
-    """Store evaluation metrics in an existing card (the tensor file and its checksum are unchanged)."""
+def update_card_metrics(card_path: str | os.PathLike, metrics: dict[str, Any],
+                        blending: dict[str, Any] | None = None) -> Path:
+    """Store evaluation metrics in an existing card (the tensor file and its checksum are unchanged).
+
+    ``blending`` (``blend_levels``, ``blend_dilation_mm``) is written into the card's config with them, so the
+    metrics always describe the blending the card runs with.
+    """
     card = ModelCard.load(card_path)
-    card = dataclasses.replace(card, metrics={**card.metrics, **metrics})
+    card = dataclasses.replace(card, metrics={**card.metrics, **metrics}, config={**card.config, **(blending or {})})
     return card.save(card_path)

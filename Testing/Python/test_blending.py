@@ -8,7 +8,13 @@ import pytest
 import torch
 
 from MedGANSynthLib.errors import InputError
-from MedGANSynthLib.virtual_pet.blending import laplacian_blend, pyramid_expand, pyramid_reduce, usable_levels
+from MedGANSynthLib.virtual_pet.blending import (
+    hot_mask,
+    laplacian_blend,
+    pyramid_expand,
+    pyramid_reduce,
+    usable_levels,
+)
 
 
 def _images(rng, n=1, shape=(37, 45)):
@@ -67,6 +73,38 @@ def test_blend_equals_opencv_reference(rng, levels):
     # float32 on the same data agrees to float32 precision
     blended32 = laplacian_blend(fcn.float(), gan.float(), threshold_suv=2.5, levels=levels)
     np.testing.assert_allclose(blended32[0, 0].numpy(), expected, atol=2e-5)
+
+
+@pytest.mark.parametrize("dilation", [1, 3])
+def test_grown_mask_blend_equals_opencv_with_cv2_dilate(rng, dilation):
+    fcn, gan = _images(rng)
+    mask = (fcn[0, 0].numpy() > 4.5).astype(np.float64)
+    grown = cv2.dilate(mask, np.ones((2 * dilation + 1, 2 * dilation + 1), np.uint8))
+    assert grown.sum() > mask.sum()
+    expected = _cv_blend(fcn[0, 0].numpy(), gan[0, 0].numpy(), grown, levels=3)
+    blended = laplacian_blend(fcn, gan, threshold_suv=4.5, levels=3, dilation_px=dilation)
+    np.testing.assert_allclose(blended[0, 0].numpy(), expected, atol=1e-10)
+
+
+def test_hot_mask_grows_one_hot_pixel_into_a_square():
+    fcn = torch.zeros(1, 1, 12, 12)
+    fcn[0, 0, 5, 6] = 3.0
+    expected = np.zeros((12, 12))
+    expected[3:8, 4:9] = 1.0  # 5 x 5 around (5, 6)
+    np.testing.assert_array_equal(hot_mask(fcn, 2.5, dilation_px=2)[0, 0].numpy(), expected)
+    assert float(hot_mask(fcn, 2.5)[0, 0].sum()) == 1.0
+    with pytest.raises(InputError, match="negative number of pixels"):
+        hot_mask(fcn, 2.5, dilation_px=-1)
+
+
+def test_a_grown_mask_keeps_a_small_lesions_peak():
+    """Why the option exists: the paper's mask lets the GAN's background dilute a small FCN hot spot."""
+    gan = torch.full((1, 1, 64, 64), 1.0)
+    fcn = gan.clone()
+    fcn[0, 0, 30:33, 30:33] = 4.0  # a 3 x 3 lesion at SUV 4 where the GAN saw none
+    paper = float(laplacian_blend(fcn, gan, levels=4).max())
+    grown = float(laplacian_blend(fcn, gan, levels=4, dilation_px=8).max())
+    assert paper < 3.5 < grown <= 4.0 + 1e-6
 
 
 def test_identical_images_blend_to_themselves(rng):

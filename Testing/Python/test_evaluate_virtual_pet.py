@@ -66,6 +66,27 @@ def test_evaluation_writes_per_scan_and_overall_entries_for_fcn_gan_blended(setu
     assert card["metrics"]["heldout"]["blended"]["tp"] == results["overall"]["blended"]["tp"]
 
 
+def test_card_metrics_carry_the_blending_they_were_measured_with(setup, tmp_path):
+    from MedGANSynthLib.virtual_pet.weights import load_virtual_pet
+
+    root, model = setup
+    copy = tmp_path / "model"
+    copy.mkdir()
+    for path in (model, model.with_suffix(".json")):
+        (copy / path.name).write_bytes(path.read_bytes())
+    code = main(["evaluate-virtual-pet", "--data", str(root / "data"), "--model", str(copy / model.name), "-o",
+                 str(tmp_path / "eval"), "--device", "cpu", "--threads", "1", "--write-card-metrics",
+                 "--blend-levels", "2", "--blend-dilation", "32"])
+    assert code == 0
+    results = json.loads((tmp_path / "eval" / "results.json").read_text())
+    assert (results["blend_levels"], results["blend_dilation_mm"]) == (2, 32.0)
+    loaded = load_virtual_pet(copy / model.name)
+    assert loaded.card.metrics["heldout"]["blend_dilation_mm"] == 32.0
+    config = loaded.inference_config()
+    assert (config.blend_levels, config.blend_dilation_mm) == (2, 32.0)  # later runs blend as measured
+    assert load_virtual_pet(model).inference_config().blend_dilation_mm == 0.0  # the paper's, when a card is silent
+
+
 def test_evaluate_subprocess_with_a_missing_model_is_one_line(setup, tmp_path):
     root, _ = setup
     result = subprocess.run([sys.executable, "-m", "MedGANSynthLib", "evaluate-virtual-pet", "--data",

@@ -83,6 +83,23 @@ def test_blended_volume_is_the_pyramid_blend_of_the_fcn_and_gan_volumes(oblique_
     assert not np.allclose(result.blended.array, result.gan.array, atol=1e-3)
 
 
+def test_blend_dilation_is_converted_from_millimetres_to_in_plane_pixels(oblique_ct):
+    from MedGANSynthLib.virtual_pet.blending import laplacian_blend
+
+    fcn, gan = tiny_networks()
+    plain = predict_virtual_pet(oblique_ct, fcn, gan, VirtualPETConfig(return_fcn=True, return_gan=True),
+                                device="cpu")
+    threshold = float(np.quantile(plain.fcn.array, 0.9))
+    # in-plane spacing 0.8 x 1.3 mm: 2.4 mm is 3 pixels of the finer axis
+    config = VirtualPETConfig(return_fcn=True, return_gan=True, threshold_suv=threshold, blend_dilation_mm=2.4)
+    result = predict_virtual_pet(oblique_ct, fcn, gan, config, device="cpu")
+    expected = laplacian_blend(torch.from_numpy(result.fcn.array)[:, None], torch.from_numpy(result.gan.array)[:, None],
+                               threshold_suv=threshold, dilation_px=3)[:, 0]
+    np.testing.assert_allclose(result.blended.array, expected.numpy(), atol=1e-5)
+    with pytest.raises(InputError, match="mask growth of 0 mm or more"):
+        predict_virtual_pet(oblique_ct, fcn, gan, VirtualPETConfig(blend_dilation_mm=-1.0), device="cpu")
+
+
 @pytest.mark.parametrize("in_channels", [1, 3])
 def test_slab_inference_equals_whole_volume_inference(oblique_ct, in_channels):
     fcn, gan = tiny_networks(in_channels)
