@@ -74,6 +74,10 @@ def register(subparsers) -> None:
     parser.add_argument("--class-projection", action="store_true",
                         help="radiogan: projection discriminator, which judges real-or-fake per class on its final "
                              "features (Miyato & Koyama 2018); not in the paper")
+    parser.add_argument("--mismatched-labels", action="store_true",
+                        help="radiogan: also show the discriminator real images with a wrong class as fakes "
+                             "(matching-aware discriminator, Reed et al. 2016), so it must check the class; not in "
+                             "the paper")
     parser.add_argument("--class-batchnorm", action="store_true",
                         help="radiogan: class-conditional BatchNorm after every generator up-sampling, so the class "
                              "reaches every resolution (de Vries et al. 2017); not in the paper")
@@ -132,7 +136,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     task = GANTask(generator, discriminator, optimizer,
                    GANTaskSettings(loss=settings["loss"], n_critic=settings["n_critic"],
-                                   auxiliary_class_weight=settings.get("auxiliary_class_weight") or 0.0),
+                                   auxiliary_class_weight=settings.get("auxiliary_class_weight") or 0.0,
+                                   mismatched_labels=bool(settings.get("mismatched_labels"))),
                    export=_weights_exporter(architecture, dataset, settings))
     trainer = Trainer(TrainerConfig(run_dir=run_dir, epochs=epochs, batch_size=batch_size, seed=settings["seed"],
                                     device=args.device, checkpoint_every=settings["checkpoint_every"],
@@ -178,6 +183,7 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
     if args.auxiliary_classifier and args.architecture != "radiogan":
         raise InputError("--auxiliary-classifier is a RadioGAN option (the only conditional GAN).")
     for option, value in (("--class-projection", args.class_projection), ("--class-batchnorm", args.class_batchnorm),
+                          ("--mismatched-labels", args.mismatched_labels),
                           ("--generator-upsampling", args.generator_upsampling)):
         if value and args.architecture != "radiogan":
             raise InputError(f"{option} is a RadioGAN option.")
@@ -194,7 +200,7 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         "loss": args.loss or "bce", "lr": args.lr, "lr_d": args.lr_d, "n_critic": args.n_critic, "batch_size": args.batch_size,
         "seed": 0 if args.seed is None else args.seed,
         "checkpoint_every": args.checkpoint_every or 1, "epochs": args.epochs,
-        "auxiliary_class_weight": args.auxiliary_classifier,
+        "auxiliary_class_weight": args.auxiliary_classifier, "mismatched_labels": args.mismatched_labels,
         "window": _parse_window(args.window) if args.window else None,
         "network_config": _network_overrides(args.architecture, args.image_size, args.width,
                                              args.discriminator_norm, _network_options(args)),
@@ -366,7 +372,8 @@ def _weights_exporter(architecture: str, dataset, settings: dict[str, Any]):
             metrics={"final_epoch": {k: v for k, v in summary.get("final_epoch_losses", {}).items()
                                      if isinstance(v, (int, float))},
                      "training": {k: settings.get(k) for k in ("loss", "lr", "lr_d", "batch_size", "seed",
-                                                               "epochs")}},
+                                                               "epochs", "auxiliary_class_weight",
+                                                               "mismatched_labels")}},
         )
         folder = run_dir / "weights"
         folder.mkdir(parents=True, exist_ok=True)

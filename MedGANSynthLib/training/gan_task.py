@@ -38,6 +38,12 @@ class GANTaskSettings:
     """AC-GAN (Odena et al. 2017), for discriminators with a class head: the discriminator also learns to name the
     class of real images, the generator to make its images named as the class it was asked for; both terms are
     cross-entropies added with this weight. 0 = the plain conditional GAN of the papers."""
+    mismatched_labels: bool = False
+    """Matching-aware discriminator (GAN-CLS, Reed et al. 2016): real images shown with a wrong label count as
+    fakes, beside the generated ones (the fake term averages over both). A conditional discriminator otherwise
+    never sees a real image with the wrong class, so it can judge realism alone and let the generator ignore
+    the class; the bundled RadioGAN's discriminator scored real MIPs within 0.03 across labels against a
+    spread of 0.44 across images. Needs a conditional GAN."""
 
     def critic_steps(self) -> int:
         if self.n_critic is not None:
@@ -60,6 +66,8 @@ class GANTask:
         self.discriminator = discriminator
         self.optimizer_settings = optimizer_settings
         self.settings = settings or GANTaskSettings()
+        if self.settings.mismatched_labels and generator.num_classes < 2:
+            raise InputError("Mismatched labels need a conditional GAN with at least two classes (RadioGAN).")
         if self.settings.auxiliary_class_weight > 0 and not getattr(discriminator, "auxiliary_classifier", False):
             raise InputError("An auxiliary class loss needs a discriminator with a class head "
                              "(RadioGAN with auxiliary_classifier on).")
@@ -90,7 +98,12 @@ class GANTask:
             with ctx.autocast():
                 real_logits, real_class_loss = self._judge(critic, real, labels, auxiliary)
                 fake_logits = critic(fake, labels).float()
-                d_loss = self.loss.d_loss(real_logits, fake_logits)
+                if self.settings.mismatched_labels and labels is not None:
+                    mismatched_logits = critic(real, self._wrong_labels(labels, ctx)).float()
+                    losses["d_mismatch"] = float(mismatched_logits.detach().mean())
+                    d_loss = self.loss.d_loss(real_logits, torch.cat([fake_logits, mismatched_logits]))
+                else:
+                    d_loss = self.loss.d_loss(real_logits, fake_logits)
                 if auxiliary:
                     d_loss = d_loss + self.settings.auxiliary_class_weight * real_class_loss
                     losses["d_class"] = float(real_class_loss.detach())
@@ -115,6 +128,12 @@ class GANTask:
         ctx.optimize("generator", g_loss)
         losses["g_loss"] = float(g_loss.detach())
         return losses
+
+    def _wrong_labels(self, labels: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        """Each label moved by 1..K-1 classes (uniformly among the wrong ones), from the step's noise generator."""
+        classes = self.generator.num_classes
+        shift = torch.randint(1, classes, labels.shape, generator=ctx.generator).to(labels.device)
+        return (labels + shift) % classes
 
     @staticmethod
     def _judge(critic: nn.Module, images: torch.Tensor, labels: torch.Tensor | None,

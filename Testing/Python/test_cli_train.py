@@ -100,15 +100,16 @@ def test_radiogan_with_class_head_and_minibatch_std_keeps_them_in_the_card(tmp_p
                  "--epochs", "1", "--batch-size", "3", "--image-size", "20x12", "--width", "0.125",
                  "--device", "cpu", "--threads", "1", "--auxiliary-classifier", "0.5", "--minibatch-std", "--class-projection",
                  "--discriminator-dropout", "0", "--generator-upsampling", "resize", "--class-batchnorm",
-                 "--json"])
+                 "--mismatched-labels", "--json"])
     assert code == 0, capsys.readouterr().err
     summary = json.loads(capsys.readouterr().out)
-    assert {"d_class", "g_class"} <= set(summary["last_losses"])
+    assert {"d_class", "g_class", "d_mismatch"} <= set(summary["last_losses"])
     _, discriminator, card = load_gan(run / "weights" / "radiogan.safetensors")
     assert card.config["auxiliary_classifier"] and card.config["minibatch_std"] and card.config["class_projection"]
     assert card.config["generator_upsampling"] == "resize" and card.config["generator_class_norm"]
     assert discriminator.classify_class.out_features == 2
     assert json.loads((run / "run.json").read_text())["auxiliary_class_weight"] == 0.5
+    assert card.metrics["training"]["mismatched_labels"] is True
 
 
 def test_user_window_reaches_the_training_images_and_the_card(tmp_path, ct_folder, capsys):
@@ -155,6 +156,7 @@ def test_batch_larger_than_the_data_set_is_one_short_batch(tmp_path, ct_folder, 
         (["--architecture", "radiogan", "--window", "10,0"], "--window needs LOW below HIGH"),
         (["--architecture", "ct_gan", "--class-projection"], "is a RadioGAN option"),
         (["--architecture", "brain_dcgan", "--class-batchnorm"], "is a RadioGAN option"),
+        (["--architecture", "ct_gan", "--mismatched-labels"], "is a RadioGAN option"),
         (["--architecture", "brain_dcgan", "--generator-upsampling", "resize"], "is a RadioGAN option"),
         (["--architecture", "radiogan", "--latent-coordinates"], "is a CT GAN option"),
         (["--architecture", "brain_dcgan", "--global-latent", "8"], "is a CT GAN option"),

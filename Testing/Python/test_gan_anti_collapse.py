@@ -122,3 +122,35 @@ def test_auxiliary_loss_teaches_the_class_head_to_name_real_classes(tmp_path):
     assert F.cross_entropy(before, data.labels).item() > 0.5 * math.log(3)
     assert F.cross_entropy(after, data.labels).item() < 0.25 * math.log(3)
     assert (after.argmax(1) == data.labels).float().mean().item() == 1.0
+
+
+def _label_accuracy(discriminator, data) -> float:
+    """How often the discriminator scores a real image highest under its own class (chance: 1 / classes)."""
+    discriminator.eval()
+    with torch.no_grad():
+        scores = torch.stack([discriminator(data.images, torch.full_like(data.labels, k)) for k in range(3)], 1)
+    return float((scores.argmax(1) == data.labels).float().mean())
+
+
+def test_mismatched_labels_teach_the_discriminator_to_check_the_class(tmp_path):
+    data = ClassSquares()
+    accuracies = {}
+    for mismatched in (False, True):
+        seed_everything(3)
+        generator, discriminator, _ = build_gan("radiogan", TINY)
+        # A frozen generator (lr ~0) draws no class, so wrong-label reals are the only class lesson on offer.
+        task = GANTask(generator, discriminator,
+                       paper_settings("radiogan", lr_generator=1e-12, lr_discriminator=1e-3),
+                       GANTaskSettings(loss="hinge", mismatched_labels=mismatched))
+        result = Trainer(TrainerConfig(run_dir=tmp_path / str(mismatched), epochs=20, batch_size=8, seed=3,
+                                       device="cpu")).fit(task, data)
+        assert ("d_mismatch" in result.last_losses) == mismatched
+        accuracies[mismatched] = _label_accuracy(discriminator, data)
+    # Without wrong-label negatives nothing asks the discriminator to check the class; with them it must.
+    assert accuracies[True] == 1.0 and accuracies[False] < 1.0, accuracies
+
+
+def test_mismatched_labels_need_a_conditional_gan():
+    generator, discriminator, _ = build_gan("radiogan", {**TINY, "num_classes": 0})
+    with pytest.raises(InputError, match="at least two classes"):
+        GANTask(generator, discriminator, paper_settings("radiogan"), GANTaskSettings(mismatched_labels=True))
