@@ -180,9 +180,8 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
     for name, value in (("--lr", args.lr), ("--lr-d", args.lr_d), ("--auxiliary-classifier", args.auxiliary_classifier)):
         if value is not None and not value > 0:
             raise InputError(f"{name} must be positive (got {value}).")
-    if args.auxiliary_classifier and args.architecture != "radiogan":
-        raise InputError("--auxiliary-classifier is a RadioGAN option (the only conditional GAN).")
-    for option, value in (("--class-projection", args.class_projection), ("--class-batchnorm", args.class_batchnorm),
+    for option, value in (("--auxiliary-classifier", args.auxiliary_classifier),
+                          ("--class-projection", args.class_projection), ("--class-batchnorm", args.class_batchnorm),
                           ("--mismatched-labels", args.mismatched_labels),
                           ("--generator-upsampling", args.generator_upsampling)):
         if value and args.architecture != "radiogan":
