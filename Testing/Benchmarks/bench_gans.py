@@ -1,7 +1,8 @@
 """Training speed of the three GANs, as a fraction of the machine's 3x3-conv training throughput in the same run.
 
 One step is exactly what the training engine runs (``GANTask.train_step``: a discriminator update on a real and a
-generated batch, then a generator update; BCE-with-logits losses; each architecture's paper optimiser from
+generated batch, then a generator update; BCE-with-logits losses, the bundled RadioGAN's hinge loss and
+mismatched labels (a third discriminator pass); each architecture's paper optimiser from
 ``training.optimizers.PAPER_DEFAULTS``: Adam for RadioGAN and the brain DCGAN, RMSprop for the CT GAN). Batch sizes
 are the papers' / project's: RadioGAN 32, brain DCGAN 64, CT GAN 16, at the default paper image sizes. Each GAN runs
 with its paper discriminator and with the bundled models' spectral-norm discriminator; RadioGAN also with all the
@@ -29,7 +30,7 @@ from conv_throughput import best_seconds, count_flops, measure_conv_gflops  # no
 
 from MedGANSynthLib.networks.registry import build_gan  # noqa: E402
 from MedGANSynthLib.training.engine import StepContext  # noqa: E402
-from MedGANSynthLib.training.gan_task import GANTask  # noqa: E402
+from MedGANSynthLib.training.gan_task import GANTask, GANTaskSettings  # noqa: E402
 from MedGANSynthLib.training.optimizers import paper_settings  # noqa: E402
 
 # (name, architecture, batch size, config overrides)
@@ -39,7 +40,8 @@ CASES = [
     # the bundled radiogan-phantom's networks (Testing/Training/train_bundled_gans.sh)
     ("radiogan_bundled", "radiogan", 32, {"discriminator_norm": "spectral", "discriminator_dropout": 0.0,
                                           "minibatch_std": True, "class_projection": True,
-                                          "generator_upsampling": "resize"}),
+                                          "generator_upsampling": "resize", "generator_class_norm": True,
+                                          "task": {"loss": "hinge", "mismatched_labels": True}}),
     ("brain_dcgan", "brain_dcgan", 64, {}),
     ("brain_dcgan_spectral", "brain_dcgan", 64, {"discriminator_norm": "spectral"}),
     ("ct_gan", "ct_gan", 16, {}),
@@ -55,13 +57,15 @@ def make_step(architecture: str, batch: int, overrides: dict, seed: int = 0, cha
     (experiments: the training engine does neither).
     """
     torch.manual_seed(seed)
-    generator, discriminator, _ = build_gan(architecture, dict(overrides))
+    network = dict(overrides)
+    task_settings = GANTaskSettings(**network.pop("task", {}))
+    generator, discriminator, _ = build_gan(architecture, network)
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     generator.to(memory_format=memory_format)
     discriminator.to(memory_format=memory_format)
     generator.train()
     discriminator.train()
-    task = GANTask(generator, discriminator, paper_settings(architecture))
+    task = GANTask(generator, discriminator, paper_settings(architecture), task_settings)
     models = task.modules()
     if compile_models:
         models = {name: torch.compile(model) for name, model in models.items()}
