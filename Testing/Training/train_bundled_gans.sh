@@ -19,8 +19,9 @@
 #   Tried and not bundled: the same RadioGAN plus --auxiliary-classifier 1 (class accuracy 0.20 again, the judge saw
 #   lymphoma in 98 % of all samples; memorisation ratio 1.84 against the bundled model's 1.16).
 # Round 4 (session 4, this file's RadioGAN command): round 3's RadioGAN ignored its class (accuracy 0.20) because
-#   its discriminator was class-blind: real MIPs scored within 0.03 across the five labels against a spread of
-#   0.44 across images. Now --mismatched-labels (real images with a wrong label count as fakes, so the
+#   its discriminator was class-blind: one real MIP's scores under the five labels had a standard deviation of
+#   0.05, the scores of different MIPs one of 1.49 (Testing/Training/discriminator_class_probe.py RUN; round 4's
+#   discriminator: 0.91 across labels, 0.39 across images, own label highest for 89 % of real MIPs). Now --mismatched-labels (real images with a wrong label count as fakes, so the
 #   discriminator must check the class) and --class-batchnorm (the class sets every generator BatchNorm's scale and
 #   shift, so the generator can answer at every resolution). Held-out: class accuracy 0.20 -> 0.69 (head & neck
 #   0.94, lymphoma 1.00, lung 0.41, normal 0.56, oesophagus 0.52), memorisation ratio 1.19, TSTR 0.96 -> 0.92.
