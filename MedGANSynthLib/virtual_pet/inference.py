@@ -216,18 +216,21 @@ def _slab_tensor(slices: np.ndarray, start: int, stop: int, context: int,
 def _working_size(ct: Volume, slice_axis: int, shape: tuple[int, int], pixel_mm: float | None) -> tuple[int, int]:
     if pixel_mm is None:
         return shape
-    # Array axes 1, 2 of the slab are the remaining array axes; spacing is (i, j, k) = array axes (2, 1, 0).
-    in_plane = [axis for axis in (0, 1, 2) if axis != slice_axis]
-    spacing = [ct.spacing[2 - axis] for axis in in_plane]
+    spacing = _in_plane_spacing(ct, slice_axis)
     return tuple(max(1, round(n * s / pixel_mm)) for n, s in zip(shape, spacing, strict=True))
+
+
+def _in_plane_spacing(ct: Volume, slice_axis: int) -> list[float]:
+    """Spacing (mm) along the slab's rows and columns: the array axes other than ``slice_axis``, in array order
+    (``spacing`` is given as (i, j, k) = array axes (2, 1, 0))."""
+    return [ct.spacing[2 - axis] for axis in (0, 1, 2) if axis != slice_axis]
 
 
 def _dilation_px(config: VirtualPETConfig, ct: Volume, slice_axis: int) -> int:
     """The blending mask's growth in the pixels the networks work in (the working size, or the CT's own)."""
     if config.blend_dilation_mm <= 0:
         return 0
-    in_plane = [ct.spacing[2 - axis] for axis in (0, 1, 2) if axis != slice_axis]
-    return round(config.blend_dilation_mm / (config.working_pixel_mm or min(in_plane)))
+    return round(config.blend_dilation_mm / (config.working_pixel_mm or min(_in_plane_spacing(ct, slice_axis))))
 
 
 def _predict_slab(slab: torch.Tensor, fcn: nn.Module, gan: nn.Module, config: VirtualPETConfig,
