@@ -36,7 +36,7 @@ def register(subparsers) -> None:
         "setting can be overridden. Checkpoints every --checkpoint-every epochs; --resume continues the same "
         "run exactly. Runs on several processes with torchrun (DDP).",
     )
-    parser.add_argument("--architecture", required=True, help=f"one of {', '.join(ARCHITECTURE_NAMES)}")
+    parser.add_argument("--architecture", help=f"one of {', '.join(ARCHITECTURE_NAMES)} (--resume reads it from the run)")
     parser.add_argument("--data", help="data folder: MIP PNG/NRRD images (radiogan), PET volumes (brain_dcgan) "
                         "or CT volumes / DICOM folders (ct_gan); optional labels.csv (file,label)")
     parser.add_argument("-o", "--output", required=True, help="run folder (created; holds checkpoints and weights)")
@@ -166,9 +166,11 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         )
     if args.resume:
         saved = read_run_file(run_dir, _RUN_KEYS)
-        if args.architecture != saved["architecture"]:
+        if args.architecture not in (None, saved["architecture"]):
             raise InputError(f"The run in '{run_dir}' trains '{saved['architecture']}', not '{args.architecture}'.")
         return saved
+    if args.architecture is None:
+        raise InputError(f"Pass --architecture ({', '.join(ARCHITECTURE_NAMES)}); only --resume may leave it out.")
     if args.architecture not in ARCHITECTURE_NAMES:
         raise InputError(f"Unknown architecture '{args.architecture}'; choose one of {', '.join(ARCHITECTURE_NAMES)}.")
     if not args.data:

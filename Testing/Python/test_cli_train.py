@@ -148,6 +148,7 @@ def test_batch_larger_than_the_data_set_is_one_short_batch(tmp_path, ct_folder, 
     ("extra", "message"),
     [
         (["--architecture", "stylegan"], "Unknown architecture 'stylegan'"),
+        ([], "Pass --architecture"),
         (["--architecture", "ct_gan", "--epochs", "0"], "--epochs must be at least 1"),
         (["--architecture", "ct_gan", "--image-size", "big"], "--image-size must look like"),
         (["--architecture", "ct_gan", "--resume"], "holds no training run to resume"),
@@ -196,6 +197,8 @@ def test_resume_without_checkpoint_and_refusing_to_overwrite(tmp_path, ct_folder
     assert "No training checkpoint" in capsys.readouterr().err
     assert main(["train", *TINY_CT, "--data", str(ct_folder), "-o", str(run), "--epochs", "1"]) == 0
     capsys.readouterr()
+    assert main(["train", "--architecture", "radiogan", "-o", str(run), "--resume"]) == 2
+    assert "trains 'ct_gan', not 'radiogan'" in capsys.readouterr().err
     settings = (run / "run.json").read_text()
     assert main(["train", *TINY_CT, "--data", str(ct_folder), "-o", str(run), "--epochs", "3", "--seed", "4"]) == 2
     assert "pass --resume" in capsys.readouterr().err
@@ -264,7 +267,9 @@ def test_killed_mid_epoch_then_resumed_finishes(tmp_path, ct_folder, capsys):
     state = load_checkpoint(checkpoint_path(run))
     assert 2 <= state["epoch"] < 500 and state["global_step"] == 6 * state["epoch"]
     final = state["epoch"] + 2  # resume and finish two more epochs than the checkpoint holds
-    code = main(["train", *TINY_CT, "-o", str(run), "--resume", "--epochs", str(final), "--json"])
+    # a resume needs only the run folder: architecture, data and networks come from run.json
+    code = main(["train", "-o", str(run), "--resume", "--epochs", str(final), "--device", "cpu", "--threads", "1",
+                 "--json"])
     assert code == 0, capsys.readouterr().err
     summary = json.loads(capsys.readouterr().out)
     assert summary["epochs"] == final and summary["global_step"] == 6 * final
