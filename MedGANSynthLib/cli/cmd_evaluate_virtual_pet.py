@@ -68,9 +68,10 @@ def run(args: argparse.Namespace) -> dict:
         results = evaluate_virtual_pet(args.data, args.output, model=model, device=args.device,
                                        threshold_suv=args.threshold, slab_size=args.slab_size,
                                        min_volume_ml=args.min_volume_ml, blend_levels=args.blend_levels,
-                                       blend_dilation_mm=args.blend_dilation, progress=show)
+                                       blend_dilation_mm=args.blend_dilation,
+                                       slice_smoothing_mm=args.slice_smoothing, progress=show)
     if card_path is not None:
-        blending = {key: results[key] for key in ("blend_levels", "blend_dilation_mm")}
+        blending = {key: results[key] for key in ("blend_levels", "blend_dilation_mm", "slice_smoothing_mm")}
         update_card_metrics(card_path, {"heldout": {"data": results["data"], "scans": results["scans"],
                                                     "threshold_suv": results["threshold_suv"],
                                                     "min_volume_ml": results["min_volume_ml"], **blending,

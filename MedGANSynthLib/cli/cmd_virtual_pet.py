@@ -50,6 +50,9 @@ def add_blend_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--blend-dilation", type=float, metavar="MM",
                         help="grow the blend's hot mask (FCN SUV > threshold) by MM millimetres in-plane, so small "
                              "lesions keep the FCN's peak (default: the model card's; paper 0)")
+    parser.add_argument("--slice-smoothing", type=float, metavar="MM",
+                        help="average the outputs over MM millimetres across slices, which removes slice-to-slice "
+                             "streaks the 2-D networks draw (default: the model card's; paper 0)")
 
 
 def check_blend_options(args: argparse.Namespace) -> None:
@@ -57,6 +60,8 @@ def check_blend_options(args: argparse.Namespace) -> None:
         raise InputError(f"--blend-levels must be 0 or more (got {args.blend_levels}).")
     if args.blend_dilation is not None and args.blend_dilation < 0:
         raise InputError(f"--blend-dilation must be 0 mm or more (got {args.blend_dilation}).")
+    if args.slice_smoothing is not None and args.slice_smoothing < 0:
+        raise InputError(f"--slice-smoothing must be 0 mm or more (got {args.slice_smoothing}).")
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -79,4 +84,5 @@ def run(args: argparse.Namespace) -> dict:
                                uncertainty_passes=args.uncertainty,
                                slab_size=args.slab_size, write_fcn_gan=not args.no_fcn_gan_outputs,
                                pictures=not args.no_pictures, blend_levels=args.blend_levels,
-                               blend_dilation_mm=args.blend_dilation, progress=show)
+                               blend_dilation_mm=args.blend_dilation, slice_smoothing_mm=args.slice_smoothing,
+                               progress=show)

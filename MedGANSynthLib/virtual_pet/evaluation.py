@@ -66,16 +66,18 @@ def evaluate_virtual_pet(
     cancel: CancelToken | None = None,
     blend_levels: int | None = None,
     blend_dilation_mm: float | None = None,
+    slice_smoothing_mm: float | None = None,
 ) -> dict[str, Any]:
     """Predict every case, score FCN/GAN/blended against the true PET and lesions, write results + report.
 
-    ``blend_levels`` / ``blend_dilation_mm`` override the model card's blending (None: the card's).
+    ``blend_levels`` / ``blend_dilation_mm`` / ``slice_smoothing_mm`` override the model card's (None: the card's).
     """
     started = time.perf_counter()
     cases = discover_cases(data)
     loaded = model if isinstance(model, VirtualPETModel) else load_virtual_pet(model, device="cpu")
     config = loaded.inference_config(slab_size=slab_size, threshold_suv=threshold_suv, return_fcn=True,
-                                     return_gan=True, blend_levels=blend_levels, blend_dilation_mm=blend_dilation_mm)
+                                     return_gan=True, blend_levels=blend_levels, blend_dilation_mm=blend_dilation_mm,
+                                     slice_smoothing_mm=slice_smoothing_mm)
     per_scan, pictures = [], {}
     output = Path(output_dir)
     with staged_folder(output) as stage:
@@ -94,6 +96,7 @@ def evaluate_virtual_pet(
             "model_training_data": loaded.card.training_data.get("description", ""),
             "data": str(data), "threshold_suv": threshold_suv, "min_volume_ml": min_volume_ml,
             "blend_levels": config.blend_levels, "blend_dilation_mm": config.blend_dilation_mm,
+            "slice_smoothing_mm": config.slice_smoothing_mm,
             "scans": len(per_scan),
             "paper": PAPER, "overall": overall_metrics(per_scan), "per_scan": per_scan, "pictures": pictures,
             "seconds": round(time.perf_counter() - started, 2),

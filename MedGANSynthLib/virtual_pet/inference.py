@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy import ndimage
 from torch import nn
 
 from MedGANSynthLib.device import autocast_dtype, resolve_device
@@ -60,6 +61,9 @@ class VirtualPETConfig:
     blend_levels: int = DEFAULT_LEVELS
     blend_dilation_mm: float = 0.0
     """Grow the blending mask by this many millimetres in-plane (blending.hot_mask; the paper: 0)."""
+    slice_smoothing_mm: float = 0.0
+    """Average every output over the slices within +-mm/2 of each slice (a moving average across slices; the
+    paper: 0, plain 2-D). Evens out the slice-to-slice streaks of the 2-D networks that become false lesions."""
     return_fcn: bool = False
     return_gan: bool = False
     uncertainty_passes: int = 0
@@ -153,6 +157,8 @@ def predict_virtual_pet(
     if config.blend_levels < 0 or config.blend_dilation_mm < 0:
         raise InputError(f"Blending needs 0 or more pyramid levels and a mask growth of 0 mm or more; got "
                          f"{config.blend_levels} levels and {config.blend_dilation_mm} mm.")
+    if config.slice_smoothing_mm < 0:
+        raise InputError(f"The smoothing across slices must be 0 mm or more; got {config.slice_smoothing_mm} mm.")
     target = resolve_device(device)
     fcn = fcn.to(target).eval()
     gan = gan.to(target).eval()
@@ -178,6 +184,10 @@ def predict_virtual_pet(
             if name in views:
                 views[name][start:stop] = values
         report(progress, cancel, "virtual_pet", stop, total, f"slices {start + 1}-{stop} of {total}")
+    width = _smoothing_slices(config.slice_smoothing_mm, ct, slice_axis)
+    for name in ("blended", "fcn", "gan"):
+        if width > 1 and name in views:
+            _average_across_slices(views[name], width)
 
     def as_volume(array: np.ndarray, kind: str) -> Volume:
         volume = ct.with_array(array, modality="PT", units="SUV")
@@ -231,6 +241,21 @@ def _dilation_px(config: VirtualPETConfig, ct: Volume, slice_axis: int) -> int:
     if config.blend_dilation_mm <= 0:
         return 0
     return round(config.blend_dilation_mm / (config.working_pixel_mm or min(_in_plane_spacing(ct, slice_axis))))
+
+
+def _smoothing_slices(length_mm: float, ct: Volume, slice_axis: int) -> int:
+    """Slices whose centres lie within +-length_mm/2 of a slice, itself included (always odd, so unshifted)."""
+    half = int(np.floor(length_mm / 2.0 / ct.spacing[2 - slice_axis] + 1e-6))
+    return 2 * half + 1
+
+
+def _average_across_slices(slices: np.ndarray, width: int, block_bytes: int = 32 * 2**20) -> None:
+    """In place: moving average of ``width`` slices along axis 0 (edge slices repeat, as for the context
+    channels), a block of rows at a time so the extra memory stays at ``block_bytes``, not a volume copy."""
+    rows = max(1, block_bytes // (slices.shape[0] * slices.shape[2] * slices.itemsize))
+    for start in range(0, slices.shape[1], rows):
+        block = slices[:, start : start + rows]
+        block[...] = ndimage.uniform_filter1d(block, width, axis=0, mode="nearest")
 
 
 def _predict_slab(slab: torch.Tensor, fcn: nn.Module, gan: nn.Module, config: VirtualPETConfig,

@@ -57,6 +57,7 @@ def run_virtual_pet(
     pictures: bool = True,
     blend_levels: int | None = None,
     blend_dilation_mm: float | None = None,
+    slice_smoothing_mm: float | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> dict[str, Any]:
@@ -73,7 +74,8 @@ def run_virtual_pet(
     loaded = model if isinstance(model, VirtualPETModel) else load_virtual_pet(model, device="cpu")
     config = loaded.inference_config(slab_size=slab_size, threshold_suv=threshold_suv, return_fcn=write_fcn_gan,
                                      return_gan=write_fcn_gan, uncertainty_passes=uncertainty_passes,
-                                     blend_levels=blend_levels, blend_dilation_mm=blend_dilation_mm)
+                                     blend_levels=blend_levels, blend_dilation_mm=blend_dilation_mm,
+                                     slice_smoothing_mm=slice_smoothing_mm)
     result = predict_virtual_pet(ct, loaded.fcn, loaded.gan, config, device=device, progress=progress, cancel=cancel)
     labels, candidates = find_lesion_candidates(result.blended, threshold_suv, min_volume_ml)
     report(progress, cancel, "write", 0, 1, "writing files")
@@ -99,6 +101,7 @@ def run_virtual_pet(
             "working_pixel_mm": config.working_pixel_mm,
             "blend_levels": config.blend_levels,
             "blend_dilation_mm": config.blend_dilation_mm,
+            "slice_smoothing_mm": config.slice_smoothing_mm,
             "ct": {"shape_kji": list(ct.array.shape), "spacing": list(ct.spacing), "origin": list(ct.origin),
                    "direction": np.asarray(ct.direction).tolist(), "modality": ct.modality},
             "lesions": len(candidates),

@@ -59,6 +59,7 @@ class VirtualPETModel:
                   "threshold_suv": float(config.get("threshold_suv", PAPER_THRESHOLD_SUV)),
                   "blend_levels": int(config.get("blend_levels", DEFAULT_LEVELS)),
                   "blend_dilation_mm": float(config.get("blend_dilation_mm", 0.0)),
+                  "slice_smoothing_mm": float(config.get("slice_smoothing_mm", 0.0)),
                   "ct_window_hu": tuple(config.get("ct_window_hu", CT_WINDOW_HU)),
                   "suv_range": tuple(config.get("suv_range", SUV_RANGE))}
         values.update({key: value for key, value in overrides.items() if value is not None})
@@ -141,7 +142,7 @@ def update_card_metrics(card_path: str | os.PathLike, metrics: dict[str, Any],
                         blending: dict[str, Any] | None = None) -> Path:
     """Store evaluation metrics in an existing card (the tensor file and its checksum are unchanged).
 
-    ``blending`` (``blend_levels``, ``blend_dilation_mm``) is written into the card's config with them, so the
+    ``blending`` (``blend_levels``, ``blend_dilation_mm``, ``slice_smoothing_mm``) is written into the card's config with them, so the
     metrics always describe the blending the card runs with.
     """
     card = ModelCard.load(card_path)

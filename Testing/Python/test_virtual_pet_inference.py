@@ -100,6 +100,39 @@ def test_blend_dilation_is_converted_from_millimetres_to_in_plane_pixels(oblique
         predict_virtual_pet(oblique_ct, fcn, gan, VirtualPETConfig(blend_dilation_mm=-1.0), device="cpu")
 
 
+def _three_slice_mean(array: np.ndarray) -> np.ndarray:
+    """By hand: each slice averaged with its neighbours along axis 0, the edge slices repeated."""
+    a = array.astype(np.float64)
+    padded = np.concatenate([a[:1], a, a[-1:]])
+    return (padded[:-2] + padded[1:-1] + padded[2:]) / 3.0
+
+
+def test_slice_smoothing_averages_the_slices_within_the_length(oblique_ct):
+    fcn, gan = tiny_networks(3)
+    outputs = {"return_fcn": True, "return_gan": True}
+    plain = predict_virtual_pet(oblique_ct, fcn, gan, VirtualPETConfig(**outputs), device="cpu")
+    # the slices (k) are 2.5 mm apart: 5 mm reaches one neighbour on each side, 4.9 mm none
+    for slab_size in (1, 9):
+        smoothed = predict_virtual_pet(oblique_ct, fcn, gan, VirtualPETConfig(slab_size=slab_size,
+                                       slice_smoothing_mm=5.0, **outputs), device="cpu")
+        for name in ("blended", "fcn", "gan"):
+            np.testing.assert_allclose(getattr(smoothed, name).array, _three_slice_mean(getattr(plain, name).array),
+                                       atol=1e-5)
+    narrow = predict_virtual_pet(oblique_ct, fcn, gan, VirtualPETConfig(slice_smoothing_mm=4.9), device="cpu")
+    np.testing.assert_array_equal(narrow.blended.array, plain.blended.array)
+    with pytest.raises(InputError, match="across slices must be 0 mm or more"):
+        predict_virtual_pet(oblique_ct, fcn, gan, VirtualPETConfig(slice_smoothing_mm=-1.0), device="cpu")
+
+
+def test_slice_smoothing_in_row_blocks_equals_the_whole_volume_average(rng):
+    from MedGANSynthLib.virtual_pet.inference import _average_across_slices
+
+    volume = rng.normal(size=(4, 5, 6)).astype(np.float32)  # slices along the last array axis
+    expected = np.moveaxis(_three_slice_mean(np.moveaxis(volume, 2, 0)), 0, 2)
+    _average_across_slices(np.moveaxis(volume, 2, 0), 3, block_bytes=1)  # writes through the view, a row per block
+    np.testing.assert_allclose(volume, expected, atol=1e-6)
+
+
 @pytest.mark.parametrize("in_channels", [1, 3])
 def test_slab_inference_equals_whole_volume_inference(oblique_ct, in_channels):
     fcn, gan = tiny_networks(in_channels)
