@@ -28,6 +28,16 @@
 #   recall 0.27, TSTR 0.96 -> 0.94. The run was trained to 150 epochs (class accuracy 0.69, recall 0.07) and resumed
 #   to 300 (train -o RUN --architecture radiogan --resume --epochs 300), which equals 300 epochs in one go (resume is
 #   exact, Testing/Python/test_training_engine.py).
+#   Session 5 resumed that run once more, to 500 epochs (train -o RUN --resume --epochs 500), and bundled it:
+#   class accuracy 0.82 -> 0.85 (head & neck 0.95, lung 0.66, lymphoma 1.00, normal 0.69, oesophagus 0.95),
+#   Frechet distance in the judge's features 895 -> 505 (held-out real vs train: 559), memorisation ratio 1.05, no
+#   copies, recall 0.27 -> 0.21, TSTR 0.96 -> 0.96. The 200 extra epochs took ~45 min on one thread.
+#   Tried and not bundled, at sampling time on the 300-epoch model (200 samples per class, scripts not kept):
+#   - truncated latents (|z| > t redrawn; t = 2, 1.5, 1, 0.5), scored by a 10-epoch judge: lung accuracy fell as t
+#     shrank (0.26 -> 0.04) while normal and lymphoma rose.
+#   - best of K candidates by the model's own discriminator, scored by a 40-epoch judge: by its own-label score,
+#     worse (mean 0.79 -> 0.66 at K = 12); by its margin over the best other label, mean 0.81 -> 0.86 (K = 4) and
+#     0.79 -> 0.86 (K = 12), with normal still at 0.67-0.70, so not worth a sampler option.
 #   Tried and not bundled (one run each, 150 epochs, same seed):
 #   - --class-batchnorm alone: at epoch 55 the five classes still drew identical images (stopped).
 #   - --mismatched-labels alone: at epoch 80 the discriminator was still class-blind (it named the class of 34 % of
@@ -64,7 +74,7 @@ train() {  # train RUN_NAME ARGS...: start, or resume when a checkpoint exists, 
 
 (
   if wanted radiogan; then
-    train radiogan --architecture radiogan --data "$ROOT/data/mip/train" --epochs 300 --batch-size 32 \
+    train radiogan --architecture radiogan --data "$ROOT/data/mip/train" --epochs 500 --batch-size 32 \
       --discriminator-norm spectral --discriminator-dropout 0 --loss hinge --class-projection --minibatch-std \
       --generator-upsampling resize --class-batchnorm --mismatched-labels --window 0,10 --lr 2e-4 --lr-d 2e-4 \
       --checkpoint-every 5 --seed 11
