@@ -118,6 +118,28 @@ def test_detection_scores_split_false_positives_on_a_hand_made_case():
     predicted[5, 5, 0] = 9.0          # a speck of 1 ml, below the 1.5 ml size rule of this test
     scores = detection_scores(Volume(truth, **grid), Volume(predicted, **grid), Volume(true_suv, **grid), 2.5, 1.5)
     # The lesion-1 voxel is 1 ml, below 1.5 ml: not a candidate either -> nothing detected.
-    assert scores == {"tp": 0, "fn": 2, "fp": 1, "fp_physiological": 1, "n_true": 2, "tpr": 0.0}
+    assert scores == {"tp": 0, "fn": 2, "fp": 1, "fp_physiological": 1, "n_true": 2, "tpr": 0.0, "tp_focal": 0,
+                      "tpr_focal": 0.0}
     scores = detection_scores(Volume(truth, **grid), Volume(predicted, **grid), Volume(true_suv, **grid), 2.5, 0.5)
-    assert scores == {"tp": 1, "fn": 1, "fp": 2, "fp_physiological": 1, "n_true": 2, "tpr": 0.5}
+    assert scores == {"tp": 1, "fn": 1, "fp": 2, "fp_physiological": 1, "n_true": 2, "tpr": 0.5, "tp_focal": 1,
+                      "tpr_focal": 0.5}
+
+
+def test_a_lesion_inside_an_organ_sized_hot_region_is_found_but_not_focally():
+    from MedGANSynthLib.virtual_pet.evaluation import detection_scores
+    from MedGANSynthLib.volume import Volume
+
+    grid = dict(spacing=(10.0, 10.0, 10.0))  # 1 ml voxels
+    truth = np.zeros((10, 10, 10), np.int32)
+    truth[1:3, 1:3, 1:3] = 1          # lesion 1: 8 ml
+    truth[6:8, 6:8, 6:8] = 2          # lesion 2: 8 ml
+    true_suv = np.where(truth > 0, 8.0, 1.0).astype(np.float32)
+    predicted = np.ones((10, 10, 10), np.float32)
+    predicted[0:4, 0:4, 0:2] = 5.0    # 32 ml = 4 lesion volumes over lesion 1: focal (the limit is inclusive)
+    predicted[5:10, 5:10, 5:10] = 5.0  # 125 ml around lesion 2: overlaps it, but organ-sized
+    scores = detection_scores(Volume(truth, **grid), Volume(predicted, **grid), Volume(true_suv, **grid), 2.5, 0.5)
+    assert (scores["tp"], scores["tpr"]) == (2, 1.0)  # the paper's overlap rule credits both
+    assert (scores["tp_focal"], scores["tpr_focal"]) == (1, 0.5)
+    predicted[0:4, 0:4, 2] = 5.0      # 48 ml: 6 lesion volumes, no longer focal
+    scores = detection_scores(Volume(truth, **grid), Volume(predicted, **grid), Volume(true_suv, **grid), 2.5, 0.5)
+    assert (scores["tp"], scores["tp_focal"]) == (2, 0)

@@ -43,7 +43,8 @@ def virtual_pet_row(entry: dict, card: dict) -> str:
     cells = []
     for method in ("fcn", "gan", "blended"):
         m = held.get(method, {})
-        cells.append(f"{method}: TPR {_fmt(m.get('tpr'))}, FP/scan {_fmt(m.get('fp_per_scan'), 1)}, "
+        cells.append(f"{method}: TPR {_fmt(m.get('tpr'))} (focal {_fmt(m.get('tpr_focal'))}), "
+                     f"FP/scan {_fmt(m.get('fp_per_scan'), 1)}, "
                      f"SSIM {_fmt(m.get('ssim'))}")
     return (f"| `{entry['id']}` | {card['architecture']} | {card['metrics'].get('training', {}).get('epochs')} | "
             f"— | {held.get('scans')} held-out scans: {'; '.join(cells)} |")

@@ -13,6 +13,11 @@
 # Tried in session 3, not bundled: the same run with --suv-weight-power 2 (lesion pixels weigh (1 + SUV)^2) found
 # more lesions but drew more false ones and a worse image: held-out blended TPR 0.21 -> 0.38 (FCN alone 0.21 ->
 # 0.58), false positives 7.8 -> 19.8 per scan, blended SSIM 0.79 -> 0.66.
+# Tried in session 5, not bundled: 72 training phantoms (phantoms --count 72 --seed 21, whose first 24 are this
+# script's), --suv-weight-power 2 --context-slices 2 --epochs 3 (the other options as below; 8,127 steps, 55 min):
+# held-out blended TPR 0.21 -> 0.71 but focal TPR 0.12 -> 0.08 (evaluation.py: the overlapping candidate must be at
+# most 4 lesion volumes), FP 7.8 -> 23.5 per scan (14.1 with --slice-smoothing 12), SSIM 0.79 -> 0.67. Its "finds"
+# were organ-sized components (0.1-2.8 l) touching the lesions, not hot spots on them.
 # Safe to interrupt: run it again and finished steps are skipped, an unfinished run resumes from its checkpoint.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
