@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> dict:
     from MedGANSynthLib.cli.cmd_virtual_pet import check_blend_options
     from MedGANSynthLib.cli.progress_display import progress_display
     from MedGANSynthLib.virtual_pet.evaluation import evaluate_virtual_pet
+    from MedGANSynthLib.virtual_pet.inference import POSTPROCESSING_KEYS
     from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID, update_card_metrics
     from MedGANSynthLib.weights.safetensors_io import weight_paths
 
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> dict:
                                        blend_dilation_mm=args.blend_dilation,
                                        slice_smoothing_mm=args.slice_smoothing, progress=show)
     if card_path is not None:
-        blending = {key: results[key] for key in ("blend_levels", "blend_dilation_mm", "slice_smoothing_mm")}
+        blending = {key: results[key] for key in POSTPROCESSING_KEYS}
         update_card_metrics(card_path, {"heldout": {"data": results["data"], "scans": results["scans"],
                                                     "threshold_suv": results["threshold_suv"],
                                                     "min_volume_ml": results["min_volume_ml"], **blending,

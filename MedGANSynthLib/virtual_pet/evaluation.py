@@ -43,8 +43,8 @@ from MedGANSynthLib.pictures import display_plane, square_pixels, windowed
 from MedGANSynthLib.projection.mip import mip
 from MedGANSynthLib.virtual_pet.cases import discover_cases, load_case
 from MedGANSynthLib.virtual_pet.detection_metrics import body_mask_from_ct, image_metrics, lesion_detection
-from MedGANSynthLib.virtual_pet.inference import predict_virtual_pet
-from MedGANSynthLib.virtual_pet.lesions import find_lesion_candidates
+from MedGANSynthLib.virtual_pet.inference import POSTPROCESSING_KEYS, predict_virtual_pet
+from MedGANSynthLib.virtual_pet.lesions import find_lesion_candidates, voxel_volume_ml
 from MedGANSynthLib.virtual_pet.pipeline import staged_folder
 from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID, VirtualPETModel, load_virtual_pet
 from MedGANSynthLib.volume import Volume
@@ -101,8 +101,7 @@ def evaluate_virtual_pet(
             "model": str(model) if not isinstance(model, VirtualPETModel) else "(in memory)",
             "model_training_data": loaded.card.training_data.get("description", ""),
             "data": str(data), "threshold_suv": threshold_suv, "min_volume_ml": min_volume_ml,
-            "blend_levels": config.blend_levels, "blend_dilation_mm": config.blend_dilation_mm,
-            "slice_smoothing_mm": config.slice_smoothing_mm,
+            **{key: getattr(config, key) for key in POSTPROCESSING_KEYS},
             "scans": len(per_scan),
             "paper": PAPER, "overall": overall_metrics(per_scan), "per_scan": per_scan, "pictures": pictures,
             "seconds": round(time.perf_counter() - started, 2),
@@ -137,31 +136,28 @@ def score_case(case_id: str, ct: Volume, true_suv: Volume, lesions: Volume | Non
 def detection_scores(lesions: Volume, predicted: Volume, true_suv: Volume, threshold_suv: float,
                      min_volume_ml: float) -> dict[str, Any]:
     """TP/FN/FP of candidates >= min_volume_ml; unmatched candidates on real uptake count as physiological."""
-    components = find_lesion_candidates(predicted, threshold_suv, min_volume_ml)[0].array
-    truth = lesions.array
+    label_volume, candidates = find_lesion_candidates(predicted, threshold_suv, min_volume_ml)
+    components, truth = label_volume.array, lesions.array
     true_ids = np.unique(truth[truth > 0])
     on_lesion = (truth > 0) & (components > 0)
-    detected = np.unique(truth[on_lesion])
-    matched = np.unique(components[on_lesion])
-    unmatched = np.setdiff1d(np.unique(components[components > 0]), matched)
+    overlaps = np.unique(np.stack([truth[on_lesion], components[on_lesion]]), axis=1)  # (lesion id, candidate id)
+    detected, matched = np.unique(overlaps[0]), np.unique(overlaps[1])
+    unmatched = np.setdiff1d(np.arange(1, len(candidates) + 1), matched)  # candidate ids run 1..n
     on_uptake = np.unique(components[(true_suv.array > threshold_suv) & (components > 0)])
     physiological = np.intersect1d(unmatched, on_uptake)
     tp = int(detected.size)
-    tp_focal = _focal_finds(truth, components, on_lesion)
+    tp_focal = _focal_finds(overlaps, truth, candidates, voxel_volume_ml(predicted))
     return {"tp": tp, "fn": int(true_ids.size - tp), "fp": int(unmatched.size - physiological.size),
             "fp_physiological": int(physiological.size), "n_true": int(true_ids.size),
             "tpr": tp / true_ids.size if true_ids.size else None, "tp_focal": tp_focal,
             "tpr_focal": tp_focal / true_ids.size if true_ids.size else None}
 
 
-def _focal_finds(truth: np.ndarray, components: np.ndarray, on_lesion: np.ndarray) -> int:
-    """True lesions overlapped by a candidate no larger than FOCAL_VOLUME_FACTOR times the lesion."""
-    if not on_lesion.any():
-        return 0
-    pairs = np.unique(np.stack([truth[on_lesion], components[on_lesion]]), axis=1)
-    lesion_voxels = np.bincount(np.maximum(truth, 0).ravel())[pairs[0]]
-    component_voxels = np.bincount(components.ravel())[pairs[1]]
-    return int(np.unique(pairs[0][component_voxels <= FOCAL_VOLUME_FACTOR * lesion_voxels]).size)
+def _focal_finds(overlaps: np.ndarray, truth: np.ndarray, candidates: list[dict], voxel_ml: float) -> int:
+    """True lesions overlapped by a candidate no larger than FOCAL_VOLUME_FACTOR times the lesion (in voxels)."""
+    lesion_voxels = np.bincount(truth[truth > 0])[overlaps[0]]
+    candidate_voxels = np.rint([candidates[i - 1]["volume_ml"] / voxel_ml for i in overlaps[1]])
+    return int(np.unique(overlaps[0][candidate_voxels <= FOCAL_VOLUME_FACTOR * lesion_voxels]).size)
 
 
 def overall_metrics(per_scan: list[dict[str, Any]]) -> dict[str, Any]:

@@ -74,6 +74,11 @@ class VirtualPETConfig:
     suv_range: tuple[float, float] = SUV_RANGE
 
 
+POSTPROCESSING_KEYS = ("blend_levels", "blend_dilation_mm", "slice_smoothing_mm")
+"""The VirtualPETConfig fields that shape the outputs after the networks; reports and model cards carry them with
+the metrics they produced."""
+
+
 @dataclass
 class VirtualPETResult:
     blended: Volume
@@ -185,9 +190,10 @@ def predict_virtual_pet(
                 views[name][start:stop] = values
         report(progress, cancel, "virtual_pet", stop, total, f"slices {start + 1}-{stop} of {total}")
     width = _smoothing_slices(config.slice_smoothing_mm, ct, slice_axis)
-    for name in ("blended", "fcn", "gan"):
-        if width > 1 and name in views:
-            _average_across_slices(views[name], width)
+    if width > 1:
+        for name in ("blended", "fcn", "gan"):
+            if name in views:
+                _average_across_slices(views[name], width)
 
     def as_volume(array: np.ndarray, kind: str) -> Volume:
         volume = ct.with_array(array, modality="PT", units="SUV")

@@ -35,7 +35,7 @@ from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
 from MedGANSynthLib.pictures import save_fusion_png, save_mip_png
 from MedGANSynthLib.projection.mip import mip, projected_array_axis
 from MedGANSynthLib.virtual_pet.blending import PAPER_THRESHOLD_SUV
-from MedGANSynthLib.virtual_pet.inference import check_ct, predict_virtual_pet
+from MedGANSynthLib.virtual_pet.inference import POSTPROCESSING_KEYS, check_ct, predict_virtual_pet
 from MedGANSynthLib.virtual_pet.lesions import find_lesion_candidates, write_lesion_csv, write_lesion_json
 from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID, VirtualPETModel, load_virtual_pet
 from MedGANSynthLib.volume import Volume
@@ -99,9 +99,7 @@ def run_virtual_pet(
             "min_volume_ml": min_volume_ml,
             "uncertainty_passes": uncertainty_passes,
             "working_pixel_mm": config.working_pixel_mm,
-            "blend_levels": config.blend_levels,
-            "blend_dilation_mm": config.blend_dilation_mm,
-            "slice_smoothing_mm": config.slice_smoothing_mm,
+            **{key: getattr(config, key) for key in POSTPROCESSING_KEYS},
             "ct": {"shape_kji": list(ct.array.shape), "spacing": list(ct.spacing), "origin": list(ct.origin),
                    "direction": np.asarray(ct.direction).tolist(), "modality": ct.modality},
             "lesions": len(candidates),
