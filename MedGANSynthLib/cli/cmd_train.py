@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     batch_size = settings["batch_size"] or optimizer.batch_size
     settings.update(epochs=epochs, batch_size=batch_size)
 
-    dataset = _dataset(architecture, settings)
+    dataset = dataset_for_run(architecture, settings)
     network_config = dict(settings["network_config"])
     if architecture == "radiogan":
         network_config["num_classes"] = dataset.num_classes
@@ -288,7 +288,8 @@ def _image_shape(architecture: str, network_config: dict[str, Any]) -> tuple[int
 
 
 # ---- data and weights --------------------------------------------------------------------------------------------
-def _dataset(architecture: str, settings: dict[str, Any]):
+def dataset_for_run(architecture: str, settings: dict[str, Any]):
+    """The training data set of a run's settings (run.json), prepared exactly as training sees it."""
     from MedGANSynthLib.networks.registry import config_from_dict
     from MedGANSynthLib.preprocessing.windows import CT_GAN_WINDOW, RADIOGAN_SUV_WINDOW
     from MedGANSynthLib.training.datasets import (

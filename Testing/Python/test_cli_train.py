@@ -113,7 +113,7 @@ def test_radiogan_with_class_head_and_minibatch_std_keeps_them_in_the_card(tmp_p
 
 
 def test_user_window_reaches_the_training_images_and_the_card(tmp_path, ct_folder, capsys):
-    from MedGANSynthLib.cli.cmd_train import _dataset
+    from MedGANSynthLib.cli.cmd_train import dataset_for_run
 
     run = tmp_path / "run"
     code = main(["train", *TINY_CT, "--data", str(ct_folder), "-o", str(run), "--epochs", "1", "--batch-size", "6",
@@ -125,7 +125,7 @@ def test_user_window_reaches_the_training_images_and_the_card(tmp_path, ct_folde
     generator, _, _ = load_gan(run / "weights" / "ct_gan.safetensors")
     assert generator.config.latent_coordinates and generator.latent_dim == 16 + 3
     # the resumed run rebuilds the same data: 40 HU tissue -> (40 + 160) / 400 * 2 = 1.0, air clipped to 0
-    images = _dataset("ct_gan", json.loads((run / "run.json").read_text())).images
+    images = dataset_for_run("ct_gan", json.loads((run / "run.json").read_text())).images
     assert float(images.min()) == 0.0 and abs(float(images.max()) - 1.0) < 1e-6
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from MedGANSynthLib.cli.cmd_train import _dataset
+from MedGANSynthLib.cli.cmd_train import dataset_for_run
 from MedGANSynthLib.networks.registry import build_gan
 from MedGANSynthLib.training.checkpoint import checkpoint_path, load_checkpoint
 
@@ -30,7 +30,7 @@ def main(run: Path) -> None:
     state = load_checkpoint(checkpoint_path(run))
     discriminator.load_state_dict(state["modules"]["discriminator"])
     discriminator.eval()
-    dataset = _dataset("radiogan", settings)
+    dataset = dataset_for_run("radiogan", settings)
     chosen = np.random.default_rng(0).choice(len(dataset), min(IMAGES, len(dataset)), replace=False)
     items = [dataset[int(index)] for index in chosen]
     images = torch.stack([item["image"] for item in items])

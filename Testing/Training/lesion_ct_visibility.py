@@ -5,9 +5,9 @@
 For each labelled lesion: the mean HU inside it against a shell 1-2 voxels outside it, and Rose's criterion for an
 ideal observer, k = |mean inside - mean of shell| / noise SD * sqrt(voxels inside) >= 5 (Rose 1948). The noise SD
 is taken inside the lesion (uniform soft tissue plus scanner noise and texture); the shell's own SD would also
-measure the tissues it straddles. A lesion
-that fails it is indistinguishable from its surroundings in the CT, whatever the network; the phantoms draw
-lesions as soft tissue (~40 HU), so nodes and primaries inside soft tissue carry almost no CT contrast.
+measure the tissues it straddles. A lesion that fails it is indistinguishable from its surroundings in the CT,
+whatever the network; the phantoms draw lesions as soft tissue (~40 HU), so nodes and primaries inside soft
+tissue carry almost no CT contrast.
 """
 
 from __future__ import annotations
