@@ -131,11 +131,12 @@ def _networks_from_card(card: ModelCard, source: str) -> tuple[FCN4s, UNetGenera
 
 
 def install_virtual_pet(tensor_path: str | os.PathLike, folder: str | os.PathLike, model_id: str = DEFAULT_MODEL_ID,
-                        title: str = "Virtual PET (phantom-trained)", description: str = "") -> Path:
+                        title: str = "Virtual PET (phantom-trained)", description: str = "",
+                        float16: bool = False) -> Path:
     """Copy a trained model into a models folder as ``<id with _>.safetensors/.json`` and list it in the catalogue."""
     from MedGANSynthLib.weights.install import install_model
 
-    return install_model(tensor_path, folder, model_id, title, "virtual_pet", load_virtual_pet, description)
+    return install_model(tensor_path, folder, model_id, title, "virtual_pet", load_virtual_pet, description, float16)
 
 
 def update_card_metrics(card_path: str | os.PathLike, metrics: dict[str, Any],

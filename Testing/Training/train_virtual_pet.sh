@@ -43,13 +43,15 @@ if [ ! -f "$RUN/weights/virtual_pet.safetensors" ]; then
   fi
 fi
 
-# Held-out metrics go into the model card (TPR, FP per scan, SSIM/PSNR/MAE for FCN, GAN and blended).
-$MGS evaluate-virtual-pet --data "$ROOT/data/vpet_heldout" --model "$RUN/weights/virtual_pet.safetensors" \
-  -o "$ROOT/virtual_pet_eval" --device cpu --threads 1 --write-card-metrics --json > "$ROOT/virtual_pet_eval.json"
-
-# Bundle: Resources/Models/virtual_pet_phantom.safetensors + .json, listed as 'virtual-pet-phantom' in catalogue.json.
+# Bundle at half precision: Resources/Models/virtual_pet_phantom.safetensors (8 MB, float16) + .json, listed as
+# 'virtual-pet-phantom' in catalogue.json.
 .venv/bin/python -c "
 from MedGANSynthLib.virtual_pet.weights import install_virtual_pet
 print(install_virtual_pet('$RUN/weights/virtual_pet.safetensors', 'Resources/Models', 'virtual-pet-phantom',
-                          'Virtual PET from CT (FCN-4s + pix2pix, phantom-trained)'))"
+                          'Virtual PET from CT (FCN-4s + pix2pix, phantom-trained)', float16=True))"
+
+# Held-out metrics of the installed (float16) weights go into its card (TPR, FP per scan, SSIM/PSNR/MAE for FCN, GAN
+# and blended).
+$MGS evaluate-virtual-pet --data "$ROOT/data/vpet_heldout" --model Resources/Models/virtual_pet_phantom.safetensors \
+  -o "$ROOT/virtual_pet_eval" --device cpu --threads 1 --write-card-metrics --json > "$ROOT/virtual_pet_eval.json"
 cat "$ROOT/virtual_pet_eval/report.md"
