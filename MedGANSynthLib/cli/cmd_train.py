@@ -82,8 +82,8 @@ def register(subparsers) -> None:
                         help="radiogan: class-conditional BatchNorm after every generator up-sampling, so the class "
                              "reaches every resolution (de Vries et al. 2017); not in the paper")
     parser.add_argument("--generator-upsampling", choices=("transposed", "resize"),
-                        help="radiogan: the paper's transposed convolutions (default) or nearest resize + 3x3 conv, "
-                             "which cannot paint a checkerboard; not in the paper")
+                        help="radiogan, brain_dcgan: the papers' transposed convolutions (default) or nearest "
+                             "resize + 3x3 conv, which cannot paint a checkerboard; not in the papers")
     parser.add_argument("--latent-coordinates", action="store_true",
                         help="ct_gan: give the fully convolutional generator each latent cell's position, so it "
                              "can lay out a whole slice rather than a texture; not in the paper")
@@ -184,10 +184,11 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             raise InputError(f"{name} must be positive (got {value}).")
     for option, value in (("--auxiliary-classifier", args.auxiliary_classifier),
                           ("--class-projection", args.class_projection), ("--class-batchnorm", args.class_batchnorm),
-                          ("--mismatched-labels", args.mismatched_labels),
-                          ("--generator-upsampling", args.generator_upsampling)):
+                          ("--mismatched-labels", args.mismatched_labels)):
         if value and args.architecture != "radiogan":
             raise InputError(f"{option} is a RadioGAN option.")
+    if args.generator_upsampling and args.architecture == "ct_gan":
+        raise InputError("--generator-upsampling is a RadioGAN and brain DCGAN option.")
     for option, value in (("--latent-coordinates", args.latent_coordinates), ("--global-latent", args.global_latent)):
         if value and args.architecture != "ct_gan":
             raise InputError(f"{option} is a CT GAN option (the only fully convolutional generator).")

@@ -29,6 +29,8 @@ from MedGANSynthLib.networks.init import initialise_weights
 from MedGANSynthLib.networks.layers import (
     append_minibatch_stddev,
     check_discriminator_norm,
+    check_upsampling,
+    resize_conv,
     same_transposed_conv,
     spectrally_normalise,
 )
@@ -52,6 +54,7 @@ class BrainDCGANConfig:
     weight_init: str = "dcgan"
     discriminator_norm: str = "batch"  # the paper; "spectral" for the bundled models (see layers.spectrally_normalise)
     minibatch_std: bool = False  # not the paper: batch-spread feature before the Dense (layers.append_minibatch_stddev)
+    generator_upsampling: str = "transposed"  # the paper; "resize" = nearest x2 + 3x3 conv (layers.UPSAMPLINGS)
 
     def __post_init__(self) -> None:
         self.discriminator_channels = tuple(self.discriminator_channels)
@@ -63,6 +66,7 @@ class BrainDCGANConfig:
             raise InputError(f"The brain DCGAN discriminator has {LAYERS} conv layers; give {LAYERS} channel counts.")
         require_fraction("batchnorm_momentum", self.batchnorm_momentum, allow_zero=False)
         check_discriminator_norm(self.discriminator_norm)
+        check_upsampling(self.generator_upsampling, "brain DCGAN generator")
         if self.latent_distribution not in LATENT_DISTRIBUTIONS:
             raise InputError(f"latent_distribution must be one of {LATENT_DISTRIBUTIONS}, got '{self.latent_distribution}'.")
         if self.image_size % (1 << LAYERS):
@@ -98,7 +102,8 @@ class BrainDCGANGenerator(GANGenerator):
         for step in range(LAYERS):
             last = step == LAYERS - 1
             out = config.channels if last else base >> (step + 1)
-            blocks.append(same_transposed_conv(channels, out, config.generator_kernel_size, stride=2))
+            blocks.append(resize_conv(channels, out) if config.generator_upsampling == "resize" else
+                          same_transposed_conv(channels, out, config.generator_kernel_size, stride=2))
             blocks += [nn.Tanh()] if last else [nn.BatchNorm2d(out, momentum=config.batchnorm_momentum), nn.ReLU()]
             channels = out
         self.upsample = nn.Sequential(*blocks)

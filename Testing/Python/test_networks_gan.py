@@ -127,15 +127,19 @@ def test_conditional_input_changes_radiogan_outputs():
         generator(z)
 
 
-def test_radiogan_resize_upsampling_has_no_transposed_conv_and_keeps_the_shapes():
-    generator, _, config = build_gan("radiogan", {**TINY["radiogan"], "generator_upsampling": "resize"})
+@pytest.mark.parametrize(("name", "labels", "shape", "upsamplings", "what"), [
+    ("radiogan", torch.tensor([0, 1]), (2, 1, 20, 12), 2, "RadioGAN"),
+    ("brain_dcgan", None, (2, 3, 32, 32), 5, "brain DCGAN"),
+])
+def test_resize_upsampling_has_no_transposed_conv_and_keeps_the_shapes(name, labels, shape, upsamplings, what):
+    generator, _, _ = build_gan(name, {**TINY[name], "generator_upsampling": "resize"})
     assert not _layers(generator, nn.ConvTranspose2d)
-    assert len(_layers(generator, nn.Upsample)) == config.upsamplings
+    assert len(_layers(generator, nn.Upsample)) == upsamplings
     with torch.no_grad():
-        images = generator(generator.sample_latent(2), torch.tensor([0, 1]))
-    assert images.shape == (2, 1, 20, 12) and float(images.abs().max()) <= 1.0
-    with pytest.raises(InputError, match="Unknown RadioGAN generator upsampling 'bilinear'"):
-        build_gan("radiogan", {**TINY["radiogan"], "generator_upsampling": "bilinear"})
+        images = generator(generator.sample_latent(2), labels)
+    assert images.shape == shape and float(images.abs().max()) <= 1.0
+    with pytest.raises(InputError, match=f"Unknown {what} generator upsampling 'bilinear'"):
+        build_gan(name, {**TINY[name], "generator_upsampling": "bilinear"})
 
 
 def test_class_projection_adds_the_class_vector_times_the_features_to_the_logit():
