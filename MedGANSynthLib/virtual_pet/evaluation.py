@@ -16,6 +16,9 @@ Per scan and overall, for each of ``fcn``, ``gan`` and ``blended``:
   inside a 2.6-litre component covering brain, neck and shoulders. ``tp_focal`` counts a lesion only when a
   candidate overlapping it is at most :data:`FOCAL_VOLUME_FACTOR` times the lesion's volume: a hot spot of about
   the lesion's size, as a reader would see one.
+* the ceiling of those rules on the data: the true PET itself, scored as if it were a prediction (``true_pet``).
+  A lesion whose true SUVmax stays at or below the threshold after the scanner's blur, or that merges with a hot
+  neighbour, is missed even by a perfect virtual PET; no model can beat this TPR on the same cases.
 * SSIM, PSNR and MAE in SUV inside the body (CT > -500 HU), over SUV [0, 20] (:func:`.detection_metrics.image_metrics`);
   overall values are means over scans.
 
@@ -130,6 +133,8 @@ def score_case(case_id: str, ct: Volume, true_suv: Volume, lesions: Volume | Non
             scores.update(raw_tp=raw["tp"], raw_fp=raw["fp"])
             entry["true_lesions"] = scores["n_true"]
         entry[method] = scores
+    if lesions is not None:
+        entry["true_pet"] = detection_scores(lesions, true_suv, true_suv, threshold_suv, min_volume_ml)
     return entry
 
 
@@ -165,6 +170,8 @@ def overall_metrics(per_scan: list[dict[str, Any]]) -> dict[str, Any]:
     overall = {}
     for method in METHODS:
         rows = [scan[method] for scan in per_scan if method in scan]
+        if not rows:
+            continue
         labelled = [row for row in rows if "tp" in row]
         tp = sum(row["tp"] for row in labelled)
         tp_focal = sum(row["tp_focal"] for row in labelled)
@@ -182,6 +189,12 @@ def overall_metrics(per_scan: list[dict[str, Any]]) -> dict[str, Any]:
             "raw_fp_per_scan": raw_fp / len(labelled) if labelled else None, "labelled_scans": len(labelled),
             **{key: float(np.mean([row[key] for row in rows])) for key in ("ssim", "psnr_db", "mae_suv")},
         }
+    references = [scan["true_pet"] for scan in per_scan if "true_pet" in scan]
+    if references:
+        true = sum(row["n_true"] for row in references)
+        tp, tp_focal = (sum(row[key] for row in references) for key in ("tp", "tp_focal"))
+        overall["true_pet"] = {"tpr": tp / true if true else None, "tp": tp, "true_lesions": true,
+                               "tpr_focal": tp_focal / true if true else None, "tp_focal": tp_focal}
     return overall
 
 
@@ -233,6 +246,14 @@ HEADER = ["method", "TPR", "detected", "focal TPR", "FP / scan", "physiological 
           "PSNR (dB)", "MAE (SUV)"]
 
 
+def _ceiling_sentence(results: dict[str, Any]) -> str:
+    ceiling = results["overall"]["true_pet"]
+    return (f"Ceiling on these cases: the true PET itself, scored by the same rules, reaches TPR "
+            f"{_fmt(ceiling['tpr'])} ({ceiling['tp']}/{ceiling['true_lesions']}) and focal TPR "
+            f"{_fmt(ceiling['tpr_focal'])}; a lesion it misses is too faint after the scanner's blur or merges with "
+            "hot tissue beside it, so no virtual PET can find it either.")
+
+
 def markdown_report(results: dict[str, Any]) -> str:
     lines = [f"# Virtual PET evaluation ({results['scans']} scans)", "",
              f"Model: `{results['model']}`. {results['model_training_data']}", "",
@@ -245,6 +266,7 @@ def markdown_report(results: dict[str, Any]) -> str:
              "the body.", "",
              "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     lines += ["| " + " | ".join(row) + " |" for row in _table_rows(results)]
+    lines += ["", _ceiling_sentence(results)] if "true_pet" in results["overall"] else []
     lines += ["", "## Per scan", "", "| case | lesions | " + " | ".join(
         f"{m} TP/FP/SSIM" for m in METHODS) + " |", "|---|---|" + "---|" * len(METHODS)]
     for scan in results["per_scan"]:
@@ -275,6 +297,7 @@ def html_report(results: dict[str, Any]) -> str:
             f"are physiological; 'raw' counts every component (paper: TPR {PAPER['tpr']}, "
             f"{PAPER['fp_per_scan']} FP per scan).</p>"
             + table(HEADER, _table_rows(results))
+            + (f"<p>{html.escape(_ceiling_sentence(results))}</p>" if "true_pet" in results["overall"] else "")
             + "<h2>Per scan (TP/FP/SSIM)</h2>" + table(["case", "lesions", *METHODS], scans)
             + "<h2>Coronal MIPs</h2>" + pictures + "</body></html>\n")
 

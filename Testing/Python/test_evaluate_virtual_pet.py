@@ -58,8 +58,11 @@ def test_evaluation_writes_per_scan_and_overall_entries_for_fcn_gan_blended(setu
         assert overall["tp"] == tp and overall["true_lesions"] == true
         assert overall["tpr"] == pytest.approx(tp / true) and overall["fp_per_scan"] == pytest.approx(fp / 2)
         assert overall["ssim"] == pytest.approx(np.mean([s[method]["ssim"] for s in results["per_scan"]]))
+    ceiling = results["overall"]["true_pet"]
+    assert ceiling["true_lesions"] == true and ceiling["tpr"] == pytest.approx(ceiling["tp"] / true)
     for name in ("report.md", "report.html"):
-        assert "blended" in (tmp_path / "eval" / name).read_text()
+        text = (tmp_path / "eval" / name).read_text()
+        assert "blended" in text and f"reaches TPR {ceiling['tpr']:.3f} ({ceiling['tp']}/{true})" in text
     for picture in results["pictures"].values():
         assert (tmp_path / "eval" / picture).stat().st_size > 0
     card = json.loads(model.with_suffix(".json").read_text())
@@ -143,3 +146,25 @@ def test_a_lesion_inside_an_organ_sized_hot_region_is_found_but_not_focally():
     predicted[0:4, 0:4, 2] = 5.0      # 48 ml: 6 lesion volumes, no longer focal
     scores = detection_scores(Volume(truth, **grid), Volume(predicted, **grid), Volume(true_suv, **grid), 2.5, 0.5)
     assert (scores["tp"], scores["tp_focal"]) == (2, 0)
+
+
+def test_the_true_pet_sets_the_ceiling_faint_and_merged_lesions_are_missed_even_by_it():
+    from MedGANSynthLib.virtual_pet.evaluation import overall_metrics, score_case
+    from MedGANSynthLib.volume import Volume
+
+    grid = dict(spacing=(10.0, 10.0, 10.0))  # 1 ml voxels
+    truth = np.zeros((10, 10, 10), np.int32)
+    truth[1:3, 1:3, 1:3] = 1          # 8 ml, SUV 8: found, focally
+    truth[6:8, 1:3, 1:3] = 2          # 8 ml, SUV 2.2 after blur: below 2.5, missed even by the truth
+    truth[6:8, 6:8, 6:8] = 3          # 8 ml beside a 100 ml hot organ: found, but not focally
+    true_suv = np.ones((10, 10, 10), np.float32)
+    true_suv[1:3, 1:3, 1:3] = 8.0
+    true_suv[6:8, 1:3, 1:3] = 2.2
+    true_suv[5:10, 5:10, 5:10] = 4.0  # the organ, which holds lesion 3
+    true_suv[6:8, 6:8, 6:8] = 9.0
+    ct = Volume(np.zeros((10, 10, 10), np.float32), **grid)
+    scans = [score_case(f"case{i}", ct, Volume(true_suv, **grid), Volume(truth, **grid), {}, 2.5) for i in (1, 2)]
+    assert scans[0]["true_pet"] == {"tp": 2, "fn": 1, "fp": 0, "fp_physiological": 0, "n_true": 3, "tpr": 2 / 3,
+                                    "tp_focal": 1, "tpr_focal": 1 / 3}
+    ceiling = overall_metrics(scans)["true_pet"]
+    assert ceiling == {"tpr": 4 / 6, "tp": 4, "true_lesions": 6, "tpr_focal": 2 / 6, "tp_focal": 2}

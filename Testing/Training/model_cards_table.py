@@ -46,6 +46,9 @@ def virtual_pet_row(entry: dict, card: dict) -> str:
         cells.append(f"{method}: TPR {_fmt(m.get('tpr'))} (focal {_fmt(m.get('tpr_focal'))}), "
                      f"FP/scan {_fmt(m.get('fp_per_scan'), 1)}, "
                      f"SSIM {_fmt(m.get('ssim'))}")
+    if "true_pet" in held:  # what a perfect prediction would score on the same scans
+        ceiling = held["true_pet"]
+        cells.append(f"the true PET itself: TPR {_fmt(ceiling['tpr'])} (focal {_fmt(ceiling['tpr_focal'])})")
     return (f"| `{entry['id']}` | {card['architecture']} | {card['metrics'].get('training', {}).get('epochs')} | "
             f"— | {held.get('scans')} held-out scans: {'; '.join(cells)} |")
 
