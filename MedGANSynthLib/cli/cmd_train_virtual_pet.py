@@ -57,6 +57,10 @@ def register(subparsers) -> None:
     parser.add_argument("--suv-weight-power", type=float,
                         help="raise the L2 loss weight (1 + SUV) to this power so lesions count more (default 1, "
                              "the paper's linear weight; 2 = a pixel of SUV 8 counts 81x air); not in the paper")
+    parser.add_argument("--symmetric-suv-weight", action="store_true",
+                        help="weigh each pixel by the larger of its true and predicted SUV, so a hot spot drawn on "
+                             "cold tissue costs as much as a missed lesion; not in the paper (its weight is the "
+                             "true SUV alone)")
     parser.add_argument("--workers", type=int, default=0, help="data-loading worker processes (default 0)")
     add_common_options(parser)
     parser.set_defaults(handler=run)
@@ -100,11 +104,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         fcn, generator, discriminator = build_networks(networks)
         sample = sample_batch_from(dataset)
         lr = settings["lr"]
-        suv_weight_power = settings.get("suv_weight_power", 1.0)  # runs from before the option have none
+        weighting = {"suv_weight_power": settings.get("suv_weight_power", 1.0),  # runs from before the options
+                     "symmetric_suv_weight": settings.get("symmetric_suv_weight", False)}  # have neither
         pix2pix = Pix2PixTask(generator, discriminator, lr or PIX2PIX_LR,
                               reconstruction_weight=settings.get("gan_l2_weight", PIX2PIX_RECONSTRUCTION_WEIGHT),
-                              sample_batch=sample, suv_weight_power=suv_weight_power)
-        fcn_task = FCNTask(fcn, lr or FCN_LR, sample, suv_weight_power=suv_weight_power)
+                              sample_batch=sample, **weighting)
+        fcn_task = FCNTask(fcn, lr or FCN_LR, sample, **weighting)
         task = VirtualPETTask(fcn_task, pix2pix, sample_batch=sample,
                               export=_exporter(dataset, cases, settings))
         if context.is_main:
@@ -161,6 +166,7 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             "seed": 0 if args.seed is None else args.seed, "checkpoint_every": args.checkpoint_every or 1,
             "gan_l2_weight": 100.0 if args.gan_l2_weight is None else args.gan_l2_weight,
             "suv_weight_power": 1.0 if args.suv_weight_power is None else args.suv_weight_power,
+            "symmetric_suv_weight": args.symmetric_suv_weight,
             "networks": networks, "dataset": dataset}
 
 
@@ -207,7 +213,7 @@ def _exporter(dataset, cases, settings: dict[str, Any]):
         metrics = {"final_epoch": {k: v for k, v in summary.get("final_epoch_losses", {}).items()
                                    if isinstance(v, (int, float))},
                    "training": {k: settings.get(k) for k in ("lr", "batch_size", "seed", "epochs", "gan_l2_weight",
-                                                                 "suv_weight_power")}}
+                                                                 "suv_weight_power", "symmetric_suv_weight")}}
         folder = run_dir / "weights"
         folder.mkdir(parents=True, exist_ok=True)
         return list(save_virtual_pet(fcn, generator, folder, data_summary, working_pixel_mm=dataset.pixel_mm,

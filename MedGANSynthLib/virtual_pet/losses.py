@@ -14,6 +14,12 @@ the scale of a mean squared error whatever the uptake in the batch.
 Not in the paper, 1 by default: ``weight_power`` raises the weight to a power, w = (offset + SUV)^p. Lesions cover a
 few hundred of a scan's millions of voxels, so with p = 1 they carry well under 1 % of the loss and our phantom
 models learned organs but not lesions; p = 2 makes a pixel of SUV 8 count 81 times as much as air, not 9 times.
+
+Not in the paper, off by default: ``predicted_suv`` makes the weight symmetric, w = (offset + max(true, predicted))^p.
+The paper's weight comes from the truth alone, so a hot spot drawn where the truth is cold costs the weight of cold
+tissue while a missed lesion costs the weight of the lesion; minimising that favours wide hot halos around anything
+that might be hot (our power-2 models drew organ-sized hot regions and many false lesions). With the larger of the
+two, a false hot spot costs as much as a missed one of the same SUV.
 """
 
 from __future__ import annotations
@@ -41,13 +47,16 @@ def suv_weighted_l2(
     weight_offset: float = 1.0,
     max_suv: float = SUV_RANGE_MAX,
     weight_power: float = 1.0,
+    predicted_suv: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Squared error weighted by ``(weight_offset + clip(true_suv, 0, max_suv))^weight_power``, over the sum of weights.
 
     ``pred`` and ``target_suv_normalised`` are in the network's normalised units; ``true_suv`` is the same target in
     SUV (the weight must come from the true uptake, not the normalised value). All three have the same shape.
+    ``predicted_suv`` (the prediction in SUV, same shape): weigh by the larger of the true and predicted SUV.
     """
-    weights = suv_weights(true_suv.detach(), weight_offset, max_suv, weight_power)
+    weighting_suv = true_suv if predicted_suv is None else torch.maximum(true_suv, predicted_suv)
+    weights = suv_weights(weighting_suv.detach(), weight_offset, max_suv, weight_power)
     return (weights * (pred - target_suv_normalised) ** 2).sum() / weights.sum()
 
 
@@ -64,9 +73,11 @@ def generator_loss(
     true_suv: torch.Tensor,
     reconstruction_weight: float = PIX2PIX_RECONSTRUCTION_WEIGHT,
     weight_power: float = 1.0,
+    predicted_suv: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Fool the discriminator and stay close to the real PET in the SUV-weighted L2 sense (paper 2.3)."""
-    reconstruction = suv_weighted_l2(pred, target_suv_normalised, true_suv, weight_power=weight_power)
+    reconstruction = suv_weighted_l2(pred, target_suv_normalised, true_suv, weight_power=weight_power,
+                                     predicted_suv=predicted_suv)
     return bce_g_loss(fake_logits) + reconstruction_weight * reconstruction
 
 

@@ -114,14 +114,20 @@ def _output_range(model: nn.Module) -> tuple[float, float]:
     return getattr(model, "module", model).config.output_range
 
 
+def _weighting_prediction(output: torch.Tensor, model: nn.Module, symmetric: bool) -> torch.Tensor | None:
+    """The prediction in SUV for a symmetric loss weight (losses.suv_weighted_l2), or None for the paper's."""
+    return network_output_to_suv(output.detach().float(), _output_range(model)) if symmetric else None
+
+
 class FCNTask:
     """FCN-4s with the SUV-weighted L2 loss (a TrainingTask)."""
 
     def __init__(self, fcn: FCN4s, lr: float = FCN_LR, sample_batch: dict[str, torch.Tensor] | None = None,
-                 suv_weight_power: float = 1.0) -> None:
+                 suv_weight_power: float = 1.0, symmetric_suv_weight: bool = False) -> None:
         self.fcn = fcn
         self.lr = lr
         self.suv_weight_power = suv_weight_power
+        self.symmetric_suv_weight = symmetric_suv_weight
         self.sample_batch = sample_batch
         self._optimizers: dict[str, torch.optim.Optimizer] | None = None
 
@@ -139,7 +145,8 @@ class FCNTask:
         with ctx.autocast():
             prediction = fcn(ct).float()
         target = suv_to_network_range(suv, _output_range(fcn))
-        loss = suv_weighted_l2(prediction, target, suv, weight_power=self.suv_weight_power)
+        predicted_suv = _weighting_prediction(prediction, fcn, self.symmetric_suv_weight)
+        loss = suv_weighted_l2(prediction, target, suv, weight_power=self.suv_weight_power, predicted_suv=predicted_suv)
         ctx.optimize("fcn", loss)
         return {"fcn_l2": float(loss.detach())}
 
@@ -156,9 +163,11 @@ class Pix2PixTask:
 
     def __init__(self, generator: UNetGenerator, discriminator: PatchGANDiscriminator, lr: float = PIX2PIX_LR,
                  reconstruction_weight: float = PIX2PIX_RECONSTRUCTION_WEIGHT, reconstruction_in_suv: bool = True,
-                 sample_batch: dict[str, torch.Tensor] | None = None, suv_weight_power: float = 1.0) -> None:
+                 sample_batch: dict[str, torch.Tensor] | None = None, suv_weight_power: float = 1.0,
+                 symmetric_suv_weight: bool = False) -> None:
         self.generator = generator
         self.suv_weight_power = suv_weight_power
+        self.symmetric_suv_weight = symmetric_suv_weight
         self.reconstruction_in_suv = reconstruction_in_suv
         self.discriminator = discriminator
         self.lr = lr
@@ -192,8 +201,11 @@ class Pix2PixTask:
         # The reconstruction term is measured in SUV (see the module text): the generator's output mapped to SUV.
         fake_suv = self.to_reconstruction_units(fake.float(), _output_range(generator))
         truth = self.to_reconstruction_units(target, _output_range(generator))
-        reconstruction = suv_weighted_l2(fake_suv, truth, suv, weight_power=self.suv_weight_power)
-        g_loss = generator_loss(fooled_logits, fake_suv, truth, suv, self.reconstruction_weight, self.suv_weight_power)
+        predicted_suv = _weighting_prediction(fake, generator, self.symmetric_suv_weight)
+        reconstruction = suv_weighted_l2(fake_suv, truth, suv, weight_power=self.suv_weight_power,
+                                         predicted_suv=predicted_suv)
+        g_loss = generator_loss(fooled_logits, fake_suv, truth, suv, self.reconstruction_weight, self.suv_weight_power,
+                                predicted_suv)
         ctx.optimize("generator", g_loss)
         return {"d_loss": float(d_loss.detach()), "g_loss": float(g_loss.detach()),
                 "gan_l2": float(reconstruction.detach())}

@@ -31,7 +31,7 @@ def trained(tmp_path_factory):
     code = main(["train-virtual-pet", "--data", str(root / "data"), "-o", str(root / "run"), "--epochs", "2",
                  "--batch-size", "16", "--threads", "1", "--width-fcn", "0.0625", "--width-gan", "0.0625",
                  "--depth", "4", "--gan-upsampling", "resize", "--slice-size", "32", "--device", "cpu",
-                 "--suv-weight-power", "2", "--progress-lines"])
+                 "--suv-weight-power", "2", "--symmetric-suv-weight", "--progress-lines"])
     assert code == 0
     return root, root / "run" / "weights" / "virtual_pet.safetensors"
 
@@ -61,6 +61,7 @@ def test_training_run_wrote_checkpoint_pictures_and_weights(trained):
     assert settings["networks"]["in_channels"] == 3 and settings["dataset"]["slice_size"] == 32
     assert card["config"]["gan"]["upsampling"] == "resize"
     assert card["metrics"]["training"]["suv_weight_power"] == 2.0 and settings["suv_weight_power"] == 2.0
+    assert card["metrics"]["training"]["symmetric_suv_weight"] is True and settings["symmetric_suv_weight"] is True
     # The same folder again without --resume is refused; with --resume and more epochs it continues.
     code = main(["train-virtual-pet", "--data", str(root / "data"), "-o", str(run), "--epochs", "1"])
     assert code == 2

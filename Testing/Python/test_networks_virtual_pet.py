@@ -192,6 +192,19 @@ def test_suv_weight_power_squares_the_weights_by_hand():
     assert math.isclose(float(got), expected, rel_tol=1e-6)
 
 
+def test_symmetric_weight_takes_the_hotter_of_truth_and_prediction_by_hand():
+    pred = torch.tensor([0.10, 0.50, 0.30])
+    target = torch.tensor([0.00, 0.40, 0.30])
+    true_suv = torch.tensor([0.5, 8.0, 2.0])
+    predicted_suv = torch.tensor([6.0, 3.0, 25.0])  # a hot spot on cold tissue, an under-call, an over-call
+    # w = 1 + clip(max(true, predicted), 0, 20) = 7, 9, 21; squared errors 0.01, 0.01, 0.
+    expected = (7 * 0.01 + 9 * 0.01 + 21 * 0.0) / (7 + 9 + 21)
+    got = suv_weighted_l2(pred, target, true_suv, predicted_suv=predicted_suv)
+    assert math.isclose(float(got), expected, rel_tol=1e-6)
+    paper = (1.5 * 0.01 + 9 * 0.01) / (1.5 + 9 + 3)  # the paper's weight ignores the false hot spot
+    assert math.isclose(float(suv_weighted_l2(pred, target, true_suv)), paper, rel_tol=1e-6)
+
+
 def test_adversarial_bce_matches_hand_arithmetic():
     logits = torch.tensor([0.0, 2.0])
     # -log(sigmoid(x)) = log(1 + e^-x); -log(1 - sigmoid(x)) = log(1 + e^x)
