@@ -36,6 +36,11 @@
 #   count changes float rounding, so a rerun matches closely but not bit for bit), bundled: class accuracy 0.91 (head & neck
 #   0.99, lung 0.93, lymphoma 1.00, normal 0.78, oesophagus 0.83), recall 0.21 -> 0.42, precision 0.89, Frechet
 #   distance 684, memorisation ratio 1.04, no copies, TSTR 0.96 -> 0.94.
+#   Session 6 resumed a copy of the 700-epoch run to 900 (--resume --epochs 800 on two threads, then --epochs 900 on
+#   one, ~40 min beside two other jobs) and evaluated it the same way: worse everywhere, not bundled: class accuracy
+#   0.85 (head & neck 0.94, lung 0.88, lymphoma 1.00, normal 0.70, oesophagus 0.71), precision / recall 0.67 / 0.34,
+#   Frechet distance 2929 (held-out floor 414 with that run's judge), memorisation ratio 1.04, TSTR 0.93 -> 0.92.
+#   The bundled model stays the 700-epoch one; more epochs of this recipe no longer help.
 #   Tried and not bundled, at sampling time on the 300-epoch model (200 samples per class, scripts not kept):
 #   - truncated latents (|z| > t redrawn; t = 2, 1.5, 1, 0.5), scored by a 10-epoch judge: lung accuracy fell as t
 #     shrank (0.26 -> 0.04) while normal and lymphoma rose.
