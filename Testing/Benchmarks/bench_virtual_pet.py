@@ -9,10 +9,11 @@
 * Memory: peak RSS of a child process running a whole-volume ``predict_virtual_pet`` on a synthetic
   ``--slices`` x 512 x 512 int16 CT (default 600), next to the bytes of the CT plus the float32 output it must hold.
 
-Networks: the bundled ``Resources/Models/virtual_pet_phantom.safetensors`` when it exists (or ``--model``), else
-the same CPU-sized architecture with random weights (``VirtualPETNetworkSettings`` defaults: FCN-4s width 0.125,
-U-Net width 0.25 depth 7, 3 CT slices as channels, as Testing/Training/train_virtual_pet.sh trains it); speed and
-memory do not depend on the weight values.
+Networks: the bundled ``Resources/Models/virtual_pet_phantom.safetensors`` when it exists (or ``--model``), with
+its card's blending and slice smoothing, else the CPU-sized architecture with random weights
+(``VirtualPETNetworkSettings`` defaults: FCN-4s width 0.125, U-Net width 0.25 depth 7, 3 CT slices as channels) and
+the paper's post-processing; speed and memory do not depend on the weight values. End to end and memory run at the
+CT's native pixels (no resampling to the model's working pixel size): the heaviest case.
 
 A script, not a test:  .venv/bin/python Testing/Benchmarks/bench_virtual_pet.py [--json] [--slices 600]
 (speed and blending take 1-2 minutes; the 600-slice memory run 2-3 minutes on 2 quiet cores, ~15 on a busy one).
@@ -37,7 +38,12 @@ from bench_report import print_results  # noqa: E402
 from conv_throughput import best_seconds, count_flops, measure_conv_gflops  # noqa: E402
 
 from MedGANSynthLib.virtual_pet.blending import DEFAULT_LEVELS, laplacian_blend, usable_levels  # noqa: E402
-from MedGANSynthLib.virtual_pet.inference import SLAB_PIXEL_BUDGET, VirtualPETConfig, predict_virtual_pet  # noqa: E402
+from MedGANSynthLib.virtual_pet.inference import (  # noqa: E402
+    POSTPROCESSING_KEYS,
+    SLAB_PIXEL_BUDGET,
+    VirtualPETConfig,
+    predict_virtual_pet,
+)
 from MedGANSynthLib.virtual_pet.training_task import VirtualPETNetworkSettings, build_networks  # noqa: E402
 from MedGANSynthLib.volume import Volume  # noqa: E402
 
@@ -46,17 +52,19 @@ SLAB = SLAB_PIXEL_BUDGET // (128 * 128)
 """Slices per batch at 128² (the inference default picks its slab from this pixel budget)."""
 
 
-def load_networks(model: str | None) -> tuple[torch.nn.Module, torch.nn.Module, str]:
-    """(fcn, gan, description): the given or bundled model when present, else the CPU-sized random networks."""
+def load_networks(model: str | None) -> tuple[torch.nn.Module, torch.nn.Module, str, dict]:
+    """(fcn, gan, description, post-processing): the given or bundled model when present, with its card's blending
+    and slice smoothing (what ``medgansynth virtual-pet`` applies), else the CPU-sized random networks and the paper's."""
     path = Path(model) if model else BUNDLED_MODEL
     if path.is_file():
         from MedGANSynthLib.virtual_pet.weights import load_virtual_pet
 
         loaded = load_virtual_pet(path, device="cpu")
-        return loaded.fcn, loaded.gan, str(path)
+        config = loaded.inference_config()
+        return loaded.fcn, loaded.gan, str(path), {key: getattr(config, key) for key in POSTPROCESSING_KEYS}
     torch.manual_seed(0)
     fcn, gan, _ = build_networks(VirtualPETNetworkSettings())
-    return fcn.eval(), gan.eval(), "random weights, VirtualPETNetworkSettings() defaults"
+    return fcn.eval(), gan.eval(), "random weights, VirtualPETNetworkSettings() defaults", {}
 
 
 def synthetic_ct(slices: int, size: int = 512, seed: int = 0) -> Volume:
@@ -93,9 +101,10 @@ def bench_networks(fcn, gan, size: int, conv_gflops: float, batch: int = SLAB, e
     return results
 
 
-def bench_end_to_end(fcn, gan, size: int, slab_size: int = SLAB, slices: int = 2 * SLAB) -> dict:
+def bench_end_to_end(fcn, gan, size: int, postprocessing: dict, slab_size: int = SLAB,
+                     slices: int = 2 * SLAB) -> dict:
     ct = synthetic_ct(slices, size)
-    config = VirtualPETConfig(slab_size=slab_size)
+    config = VirtualPETConfig(slab_size=slab_size, **postprocessing)
     predict = lambda: predict_virtual_pet(ct, fcn, gan, config, device="cpu")  # noqa: E731
     seconds = best_seconds(predict, repeats=2, warmup=1)
     suffix = "" if slab_size == SLAB else f"_slab{slab_size}"
@@ -156,11 +165,12 @@ def bench_blending(size: int = 512, batch: int = SLAB, threshold: float = 2.5) -
 
 def child_predict(slices: int, model: str | None, slab_size: int | None = None) -> None:
     """Child-process body of the memory benchmark: build the CT, predict, print a JSON line."""
-    fcn, gan, _ = load_networks(model)
+    fcn, gan, _, postprocessing = load_networks(model)
     ct = synthetic_ct(slices)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    result = predict_virtual_pet(ct, fcn, gan, VirtualPETConfig(slab_size=slab_size), device="cpu")
+    config = VirtualPETConfig(slab_size=slab_size, **postprocessing)
+    result = predict_virtual_pet(ct, fcn, gan, config, device="cpu")
     seconds = time.perf_counter() - started
     print(json.dumps({"seconds": seconds, "rss_before_predict_kb": before, "blended_shape": result.blended.array.shape}))
 
@@ -206,18 +216,18 @@ def main() -> None:
         child_predict(args.child_predict, args.model, args.slab_size)
         return
     skip = set(filter(None, args.skip.split(",")))
-    fcn, gan, source = load_networks(args.model)
-    results: dict = {"threads": torch.get_num_threads(), "model": source}
+    fcn, gan, source, postprocessing = load_networks(args.model)
+    results: dict = {"threads": torch.get_num_threads(), "model": source, **postprocessing}
     if "speed" not in skip:
         conv = measure_conv_gflops(train=False)
         results["conv3x3_inference_gflops"] = conv
         for size in (128, 512):
             results.update(bench_networks(fcn, gan, size, conv))
-            results.update(bench_end_to_end(fcn, gan, size))
+            results.update(bench_end_to_end(fcn, gan, size, postprocessing))
         # A 16-slice slab at 512 x 512 makes 100+ MB activations: each is a fresh mmap, page-faulted on every
         # forward (cache and page-fault bound). One slice per batch shows what a smaller slab would gain.
         results.update(bench_networks(fcn, gan, 512, conv, batch=1, each=False))
-        results.update(bench_end_to_end(fcn, gan, 512, slab_size=1))
+        results.update(bench_end_to_end(fcn, gan, 512, postprocessing, slab_size=1))
     if "blend" not in skip:
         results.update(bench_blending())
     if "memory" not in skip:
