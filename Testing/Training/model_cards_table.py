@@ -23,10 +23,14 @@ def gan_row(entry: dict, card: dict) -> str:
     accuracy = overall.get("class_accuracy")
     memo = overall.get("memorisation", {}).get("ratio_pixel")
     tstr = results.get("tstr", {})
+    seeds = card["metrics"].get("tstr_over_seeds")  # the same comparison repeated over classifier seeds
+    over_seeds = (f" (mean of {len(seeds['seeds'])} seeds: {_fmt(seeds['mean_real_only'])} → "
+                  f"{_fmt(seeds['mean_real_plus_synthetic'])}, gain sd {_fmt(seeds['sd_gain'])})" if seeds else "")
     return (f"| `{entry['id']}` | {card['architecture']} | {card['epochs']} | {', '.join(card['class_names'])} | "
             f"class accuracy {_fmt(accuracy)} (judge on held-out real: "
             f"{_fmt(results['judge'].get('heldout_real_accuracy'))}); memorisation ratio {_fmt(memo)}; "
-            f"TSTR real {_fmt(tstr.get('real_only'))} → real+synthetic {_fmt(tstr.get('real_plus_synthetic'))} |")
+            f"TSTR real {_fmt(tstr.get('real_only'))} → real+synthetic {_fmt(tstr.get('real_plus_synthetic'))}"
+            f"{over_seeds} |")
 
 
 def single_class_gan_row(entry: dict, card: dict, results: dict) -> str:

@@ -41,6 +41,12 @@
 #   0.85 (head & neck 0.94, lung 0.88, lymphoma 1.00, normal 0.70, oesophagus 0.71), precision / recall 0.67 / 0.34,
 #   Frechet distance 2929 (held-out floor 414 with that run's judge), memorisation ratio 1.04, TSTR 0.93 -> 0.92.
 #   The bundled model stays the 700-epoch one; more epochs of this recipe no longer help.
+# Session 6, brain DCGANs, tried and not bundled: this file's brain command plus --generator-upsampling resize
+#   (nearest x2 + 3x3 conv; the bundled generators paint a checkerboard) and --epochs 150. The checkerboard went,
+#   but the NC model's samples sat 2.5 times closer to their nearest training slice than held-out real slices do
+#   (memorisation ratio 0.41; MCI 0.76, AD 0.92; target >= 0.9; no exact copies). Over six classifier seeds
+#   (Testing/Training/brain_tstr_seeds.py) TSTR was real-only 0.477 -> 0.455 with them and 0.477 -> 0.489 with the
+#   bundled models; the gain's standard deviation over seeds is 0.13, so one seed's TSTR says little.
 #   Tried and not bundled, at sampling time on the 300-epoch model (200 samples per class, scripts not kept):
 #   - truncated latents (|z| > t redrawn; t = 2, 1.5, 1, 0.5), scored by a 10-epoch judge: lung accuracy fell as t
 #     shrank (0.26 -> 0.04) while normal and lymphoma rose.
