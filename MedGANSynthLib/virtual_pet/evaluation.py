@@ -151,7 +151,7 @@ def detection_scores(lesions: Volume, predicted: Volume, true_suv: Volume, thres
     on_uptake = np.unique(components[(true_suv.array > threshold_suv) & (components > 0)])
     physiological = np.intersect1d(unmatched, on_uptake)
     tp = int(detected.size)
-    tp_focal = _focal_finds(overlaps, truth, candidates, voxel_volume_ml(predicted))
+    tp_focal = _focal_finds(overlaps, truth, candidates, voxel_volume_ml(lesions))
     return {"tp": tp, "fn": int(true_ids.size - tp), "fp": int(unmatched.size - physiological.size),
             "fp_physiological": int(physiological.size), "n_true": int(true_ids.size),
             "tpr": tp / true_ids.size if true_ids.size else None, "tp_focal": tp_focal,
@@ -159,10 +159,10 @@ def detection_scores(lesions: Volume, predicted: Volume, true_suv: Volume, thres
 
 
 def _focal_finds(overlaps: np.ndarray, truth: np.ndarray, candidates: list[dict], voxel_ml: float) -> int:
-    """True lesions overlapped by a candidate no larger than FOCAL_VOLUME_FACTOR times the lesion (in voxels)."""
-    lesion_voxels = np.bincount(truth[truth > 0])[overlaps[0]]
-    candidate_voxels = np.rint([candidates[i - 1]["volume_ml"] / voxel_ml for i in overlaps[1]])
-    return int(np.unique(overlaps[0][candidate_voxels <= FOCAL_VOLUME_FACTOR * lesion_voxels]).size)
+    """True lesions overlapped by a candidate no larger than FOCAL_VOLUME_FACTOR times the lesion."""
+    lesion_ml = np.bincount(truth[truth > 0])[overlaps[0]] * voxel_ml
+    candidate_ml = np.array([candidates[i - 1]["volume_ml"] for i in overlaps[1]])
+    return int(np.unique(overlaps[0][candidate_ml <= FOCAL_VOLUME_FACTOR * lesion_ml]).size)
 
 
 def overall_metrics(per_scan: list[dict[str, Any]]) -> dict[str, Any]:
@@ -173,15 +173,12 @@ def overall_metrics(per_scan: list[dict[str, Any]]) -> dict[str, Any]:
         if not rows:
             continue
         labelled = [row for row in rows if "tp" in row]
-        tp = sum(row["tp"] for row in labelled)
-        tp_focal = sum(row["tp_focal"] for row in labelled)
         true = sum(row["n_true"] for row in labelled)
         fp = sum(row["fp"] for row in labelled)
         raw_tp = sum(row["raw_tp"] for row in labelled)
         raw_fp = sum(row["raw_fp"] for row in labelled)
         overall[method] = {
-            "tpr": tp / true if true else None, "tp": tp, "true_lesions": true, "fp": fp,
-            "tpr_focal": tp_focal / true if true else None, "tp_focal": tp_focal,
+            **_pooled_detection(labelled), "fp": fp,
             "fp_per_scan": fp / len(labelled) if labelled else None,
             "fp_physiological_per_scan": (sum(row["fp_physiological"] for row in labelled) / len(labelled)
                                           if labelled else None),
@@ -191,11 +188,16 @@ def overall_metrics(per_scan: list[dict[str, Any]]) -> dict[str, Any]:
         }
     references = [scan["true_pet"] for scan in per_scan if "true_pet" in scan]
     if references:
-        true = sum(row["n_true"] for row in references)
-        tp, tp_focal = (sum(row[key] for row in references) for key in ("tp", "tp_focal"))
-        overall["true_pet"] = {"tpr": tp / true if true else None, "tp": tp, "true_lesions": true,
-                               "tpr_focal": tp_focal / true if true else None, "tp_focal": tp_focal}
+        overall["true_pet"] = _pooled_detection(references)
     return overall
+
+
+def _pooled_detection(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """TPR and focal TPR pooled over scans (all found / all true lesions, as the paper's 24/26)."""
+    true = sum(row["n_true"] for row in rows)
+    tp, tp_focal = (sum(row[key] for row in rows) for key in ("tp", "tp_focal"))
+    return {"tpr": tp / true if true else None, "tp": tp, "true_lesions": true,
+            "tpr_focal": tp_focal / true if true else None, "tp_focal": tp_focal}
 
 
 def save_comparison_png(ct: Volume, true_suv: Volume, virtual: Volume, path: Path, title: str) -> Path:
