@@ -84,6 +84,11 @@ def register(subparsers) -> None:
     parser.add_argument("--generator-upsampling", choices=("transposed", "resize"),
                         help="radiogan, brain_dcgan: the papers' transposed convolutions (default) or nearest "
                              "resize + 3x3 conv, which cannot paint a checkerboard; not in the papers")
+    parser.add_argument("--generator-ema", type=float, metavar="DECAY",
+                        help="keep an exponential moving average of the generator's weights with this decay per "
+                             "step (e.g. 0.999) and export it instead of the last weights; may be switched on when "
+                             "resuming (the average then starts from the resumed weights); 0 = off; not in the "
+                             "papers")
     parser.add_argument("--latent-coordinates", action="store_true",
                         help="ct_gan: give the fully convolutional generator each latent cell's position, so it "
                              "can lay out a whole slice rather than a texture; not in the paper")
@@ -137,7 +142,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     task = GANTask(generator, discriminator, optimizer,
                    GANTaskSettings(loss=settings["loss"], n_critic=settings["n_critic"],
                                    auxiliary_class_weight=settings.get("auxiliary_class_weight") or 0.0,
-                                   mismatched_labels=bool(settings.get("mismatched_labels"))),
+                                   mismatched_labels=bool(settings.get("mismatched_labels")),
+                                   generator_ema=settings.get("generator_ema") or 0.0),
                    export=_weights_exporter(architecture, dataset, settings))
     trainer = Trainer(TrainerConfig(run_dir=run_dir, epochs=epochs, batch_size=batch_size, seed=settings["seed"],
                                     device=args.device, checkpoint_every=settings["checkpoint_every"],
@@ -164,10 +170,13 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         raise InputError(
             f"'{run_dir}' already holds a training run; pass --resume to continue it or choose a new folder."
         )
+    _check_generator_ema(args.generator_ema)
     if args.resume:
         saved = read_run_file(run_dir, _RUN_KEYS)
         if args.architecture not in (None, saved["architecture"]):
             raise InputError(f"The run in '{run_dir}' trains '{saved['architecture']}', not '{args.architecture}'.")
+        if args.generator_ema is not None:  # the one setting a resumed run may change: it does not touch the networks
+            saved["generator_ema"] = args.generator_ema
         return saved
     if args.architecture is None:
         raise InputError(f"Pass --architecture ({', '.join(ARCHITECTURE_NAMES)}); only --resume may leave it out.")
@@ -203,10 +212,16 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         "seed": 0 if args.seed is None else args.seed,
         "checkpoint_every": args.checkpoint_every or 1, "epochs": args.epochs,
         "auxiliary_class_weight": args.auxiliary_classifier, "mismatched_labels": args.mismatched_labels,
+        "generator_ema": args.generator_ema,
         "window": _parse_window(args.window) if args.window else None,
         "network_config": _network_overrides(args.architecture, args.image_size, args.width,
                                              args.discriminator_norm, _network_options(args)),
     }
+
+
+def _check_generator_ema(decay: float | None) -> None:
+    if decay is not None and not 0.0 <= decay < 1.0:
+        raise InputError(f"--generator-ema is a decay per step in [0, 1), e.g. 0.999 (got {decay}).")
 
 
 def _network_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -376,7 +391,7 @@ def _weights_exporter(architecture: str, dataset, settings: dict[str, Any]):
                                      if isinstance(v, (int, float))},
                      "training": {k: settings.get(k) for k in ("loss", "lr", "lr_d", "batch_size", "seed",
                                                                "epochs", "auxiliary_class_weight",
-                                                               "mismatched_labels")}},
+                                                               "mismatched_labels", "generator_ema")}},
         )
         folder = run_dir / "weights"
         folder.mkdir(parents=True, exist_ok=True)

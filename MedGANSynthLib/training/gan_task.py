@@ -9,6 +9,7 @@ The real images of a step are reused for every critic update of that step (the d
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,12 @@ class GANTaskSettings:
     never sees a real image with the wrong class, so it can judge realism alone and let the generator ignore
     the class. The session-3 RadioGAN's discriminator did: one real MIP's scores under the five labels had a
     standard deviation of 0.05, the scores of different MIPs one of 1.49. Needs a conditional GAN."""
+    generator_ema: float = 0.0
+    """Decay of an exponential moving average of the generator's weights (Yazıcı et al. 2019; Karras et al. 2018),
+    updated after every generator step; the average draws the checkpoint pictures and is the exported generator.
+    It smooths the to-and-fro of the adversarial game that a single late snapshot catches at a random point. It
+    starts from the weights after the first step it sees, so it can be switched on when resuming a run. Buffers
+    (BatchNorm statistics) are copied from the live generator. 0 = off (the papers)."""
 
     def critic_steps(self) -> int:
         if self.n_critic is not None:
@@ -72,8 +79,11 @@ class GANTask:
             raise InputError("An auxiliary class loss needs a discriminator with a class head "
                              "(RadioGAN with auxiliary_classifier on).")
         self.loss: AdversarialLoss = adversarial_loss(self.settings.loss)
+        if not 0.0 <= self.settings.generator_ema < 1.0:
+            raise InputError(f"The generator average's decay must be in [0, 1) (got {self.settings.generator_ema}).")
         self.export_function = export
         self._optimizers: dict[str, torch.optim.Optimizer] | None = None
+        self.average_generator: nn.Module | None = None  # created at the first generator step when the EMA is on
 
     # ---- TrainingTask --------------------------------------------------------------------------------------
     def modules(self) -> dict[str, nn.Module]:
@@ -127,7 +137,38 @@ class GANTask:
                 losses["g_class"] = float(fake_class_loss.detach())
         ctx.optimize("generator", g_loss)
         losses["g_loss"] = float(g_loss.detach())
+        if self.settings.generator_ema > 0:
+            self._update_average()
         return losses
+
+    @torch.no_grad()
+    def _update_average(self) -> None:
+        if self.average_generator is None:
+            self.average_generator = self._copy_of_generator()
+            return
+        weight = 1.0 - self.settings.generator_ema
+        for average, live in zip(self.average_generator.parameters(), self.generator.parameters(), strict=True):
+            average.lerp_(live, weight)
+        for average, live in zip(self.average_generator.buffers(), self.generator.buffers(), strict=True):
+            average.copy_(live)
+
+    def _copy_of_generator(self) -> nn.Module:
+        return copy.deepcopy(self.generator).requires_grad_(False).eval()
+
+    def published_generator(self) -> nn.Module:
+        """The generator that draws pictures and is exported: the average when there is one, else the live one."""
+        return self.average_generator if self.average_generator is not None else self.generator
+
+    def extra_state(self) -> dict[str, Any]:
+        if self.average_generator is None:
+            return {}
+        return {"average_generator": self.average_generator.state_dict()}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        saved = state.get("average_generator")
+        if self.settings.generator_ema > 0 and saved is not None:
+            self.average_generator = self._copy_of_generator()
+            self.average_generator.load_state_dict(saved)
 
     def _wrong_labels(self, labels: torch.Tensor, ctx: StepContext) -> torch.Tensor:
         """Each label moved by 1..K-1 classes (uniformly among the wrong ones), from the step's noise generator."""
@@ -147,18 +188,19 @@ class GANTask:
     def sample_grid(self) -> torch.Tensor:
         """Fixed latents (and, when conditional, the classes in turn) mapped from the output range to [0, 1]."""
         count = self.settings.grid_samples
-        device = next(self.generator.parameters()).device
-        latent = self.generator.sample_latent(
+        generator = self.published_generator()
+        device = next(generator.parameters()).device
+        latent = generator.sample_latent(
             count, generator=torch.Generator().manual_seed(self.settings.grid_seed), device=device
         )
         labels = None
-        if self.generator.num_classes > 0:
-            labels = torch.arange(count, device=device) % self.generator.num_classes
-        images = self.generator(latent, labels).float()
-        low, high = getattr(self.generator, "output_range", (-1.0, 1.0))
+        if generator.num_classes > 0:
+            labels = torch.arange(count, device=device) % generator.num_classes
+        images = generator(latent, labels).float()
+        low, high = getattr(generator, "output_range", (-1.0, 1.0))
         return ((images - low) / (high - low)).clamp(0.0, 1.0)
 
     def export(self, run_dir: Path, summary: dict[str, Any]) -> list[Path]:
         if self.export_function is None:
             return []
-        return self.export_function(self.generator, self.discriminator, Path(run_dir), summary)
+        return self.export_function(self.published_generator(), self.discriminator, Path(run_dir), summary)

@@ -112,6 +112,23 @@ def test_radiogan_with_class_head_and_minibatch_std_keeps_them_in_the_card(tmp_p
     assert card.metrics["training"]["mismatched_labels"] is True
 
 
+def test_generator_average_switched_on_when_resuming_is_what_gets_exported(tmp_path, mip_folder, capsys):
+    run = tmp_path / "run"
+    tiny = ["--batch-size", "3", "--image-size", "20x12", "--width", "0.125", "--device", "cpu", "--threads", "1"]
+    assert main(["train", "--architecture", "radiogan", "--data", str(mip_folder), "-o", str(run), "--epochs", "1",
+                 *tiny]) == 0
+    assert main(["train", "-o", str(run), "--resume", "--epochs", "3", "--generator-ema", "0.5", "--threads", "1"]) == 0
+    capsys.readouterr()
+    assert json.loads((run / "run.json").read_text())["generator_ema"] == 0.5
+    state = load_checkpoint(checkpoint_path(run))
+    average, live = state["task"]["average_generator"], state["modules"]["generator"]
+    generator, _, card = load_gan(run / "weights" / "radiogan.safetensors")
+    exported = generator.state_dict()
+    assert all(torch.equal(exported[key], average[key]) for key in average)
+    assert any(not torch.equal(average[key], live[key]) for key in average if average[key].is_floating_point())
+    assert card.metrics["training"]["generator_ema"] == 0.5
+
+
 def test_user_window_reaches_the_training_images_and_the_card(tmp_path, ct_folder, capsys):
     from MedGANSynthLib.cli.cmd_train import dataset_for_run
 
@@ -165,6 +182,7 @@ def test_batch_larger_than_the_data_set_is_one_short_batch(tmp_path, ct_folder, 
         (["--architecture", "ct_gan", "--minibatch-std"], "needs discriminator_dropout 0"),
         (["--architecture", "brain_dcgan", "--discriminator-dropout", "0"], "the brain DCGAN has no dropout"),
         (["--architecture", "radiogan", "--window", "ten"], "--window must look like LOW,HIGH"),
+        (["--architecture", "radiogan", "--generator-ema", "1"], "--generator-ema is a decay per step in [0, 1)"),
     ],
 )
 def test_bad_arguments_give_one_line(tmp_path, ct_folder, capsys, extra, message):

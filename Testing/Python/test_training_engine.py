@@ -20,12 +20,13 @@ from MedGANSynthLib.training.optimizers import paper_settings
 _one_thread = pytest.fixture(autouse=True)(single_thread)
 
 
-def _task(seed: int = 0, num_classes: int = 0, loss: str = "bce", lr: float = 2e-3) -> GANTask:
+def _task(seed: int = 0, num_classes: int = 0, loss: str = "bce", lr: float = 2e-3,
+          generator_ema: float = 0.0) -> GANTask:
     seed_everything(seed)
     generator = TinyGenerator(num_classes=num_classes)
     discriminator = TinyDiscriminator(num_classes=num_classes)
     return GANTask(generator, discriminator, paper_settings("radiogan", lr=lr),
-                   GANTaskSettings(loss=loss, grid_samples=4))
+                   GANTaskSettings(loss=loss, grid_samples=4, generator_ema=generator_ema))
 
 
 def _train(run_dir: Path, epochs: int, seed: int = 0, resume: bool = False, task: GANTask | None = None,
@@ -88,6 +89,44 @@ def test_resume_equals_uninterrupted_training_bit_for_bit(tmp_path):
     history = json.loads((tmp_path / "split" / "losses.json").read_text())
     reference = json.loads((tmp_path / "straight" / "losses.json").read_text())
     assert [row["g_loss"] for row in history["steps"]] == [row["g_loss"] for row in reference["steps"]]
+
+
+def test_generator_average_is_the_running_mean_of_the_live_weights(tmp_path):
+    decay = 0.6
+    task = _task(seed=2, num_classes=2, generator_ema=decay)
+    after_each_step = []
+    step = task.train_step
+
+    def recording_step(batch, ctx):
+        losses = step(batch, ctx)
+        after_each_step.append({key: value.double().clone() for key, value in task.generator.state_dict().items()})
+        return losses
+
+    task.train_step = recording_step
+    exported = []
+    task.export_function = lambda generator, discriminator, run_dir, summary: exported.append(generator) or []
+    _train(tmp_path / "run", epochs=2, seed=2, num_classes=2, task=task)
+    assert len(after_each_step) == 6
+    parameters = {name for name, _ in task.generator.named_parameters()}
+    expected = dict(after_each_step[0])  # the average starts from the weights after the first step
+    for weights in after_each_step[1:]:
+        expected = {key: decay * expected[key] + (1 - decay) * weights[key] if key in parameters else weights[key]
+                    for key in weights}
+    average = task.average_generator.state_dict()
+    for key, value in expected.items():
+        torch.testing.assert_close(average[key].double(), value, rtol=0, atol=1e-6)
+    assert not torch.allclose(average["body.0.weight"], task.generator.state_dict()["body.0.weight"])
+    assert exported == [task.average_generator]  # the weights a user gets are the average
+
+
+def test_resume_keeps_the_generator_average_exactly(tmp_path):
+    straight, _ = _train(tmp_path / "straight", epochs=4, seed=5, num_classes=2,
+                         task=_task(seed=5, num_classes=2, generator_ema=0.9))
+    _train(tmp_path / "split", epochs=2, seed=5, num_classes=2, task=_task(seed=5, num_classes=2, generator_ema=0.9))
+    resumed, _ = _train(tmp_path / "split", epochs=4, seed=5, num_classes=2, resume=True,
+                        task=_task(seed=999, num_classes=2, generator_ema=0.9))
+    _assert_identical(straight.average_generator.state_dict(), resumed.average_generator.state_dict())
+    _assert_identical(_state(straight), _state(resumed))
 
 
 def test_history_files_match_steps_and_epochs(tmp_path):
