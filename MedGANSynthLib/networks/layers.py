@@ -103,3 +103,20 @@ def append_minibatch_stddev(features: torch.Tensor) -> torch.Tensor:
     """
     spread = features.float().std(dim=0, unbiased=False).mean() if features.shape[0] > 1 else features.new_zeros(())
     return torch.cat([features, spread.to(features.dtype).expand(features.shape[0], 1)], dim=1)
+
+
+class Dropout(nn.Dropout):
+    """``nn.Dropout`` with the same masks, drawn about twice as fast on the CPU and independent of memory format.
+
+    torch's CPU ``bernoulli_(q)`` keeps an element when a float64 uniform of the default generator is below ``q``,
+    one draw per element in memory order. Drawing those uniforms with ``torch.rand`` (a faster kernel) in the
+    logical NCHW order gives the same masks, and the same masks for channels-last activations, where torch's own
+    dropout would draw in NHWC order. Scaling and the product follow ``F.dropout`` (mask / q, then input * mask).
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or not 0.0 < self.p < 1.0 or x.device.type != "cpu" or self.inplace:
+            return super().forward(x)
+        keep = 1.0 - self.p
+        noise = (torch.rand(x.shape, dtype=torch.float64) < keep).to(x.dtype).div_(keep)
+        return x * noise

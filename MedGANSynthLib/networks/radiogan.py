@@ -42,6 +42,7 @@ from MedGANSynthLib.networks.config_checks import (
 from MedGANSynthLib.networks.gan_base import LATENT_DISTRIBUTIONS, GANDiscriminator, GANGenerator
 from MedGANSynthLib.networks.init import initialise_weights
 from MedGANSynthLib.networks.layers import (
+    Dropout,
     activation,
     append_minibatch_stddev,
     check_discriminator_norm,
@@ -217,7 +218,7 @@ class RadioGANDiscriminator(GANDiscriminator):
             layers.append(same_conv(channels, out, 3, stride))
             if config.discriminator_norm == "batch" and 0 < index < len(widths) - 2:  # not first / last two
                 layers.append(nn.BatchNorm2d(out, momentum=config.batchnorm_momentum))
-            layers += [nn.LeakyReLU(config.leaky_slope), nn.Dropout(config.discriminator_dropout)]
+            layers += [nn.LeakyReLU(config.leaky_slope), Dropout(config.discriminator_dropout)]
             channels = out
             height, width = math.ceil(height / stride[0]), math.ceil(width / stride[1])
         self.features = nn.Sequential(*layers)
