@@ -55,6 +55,9 @@ from MedGANSynthLib.networks.layers import (
 )
 
 BASE_HEIGHT, BASE_WIDTH = 5, 3  # the paper's 5 x 3 generator base map
+# Both networks run their convolutions on NHWC activations (weights stay NCHW): oneDNN's kernels for the few-channel,
+# large maps here (8 channels at 160 x 96, 2 -> 16 channels in the discriminator) are several times faster on them.
+ACTIVATION_FORMAT = torch.channels_last
 
 
 @dataclass
@@ -125,6 +128,8 @@ class RadioGANGenerator(GANGenerator):
     the session-3 model drew the same kinds of body for every class (judge accuracy 0.20, chance).
     """
 
+    memory_format = ACTIVATION_FORMAT
+
     def __init__(self, config: RadioGANConfig) -> None:
         super().__init__()
         self.config = config
@@ -171,9 +176,10 @@ class RadioGANGenerator(GANGenerator):
                 raise InputError("RadioGAN is conditional: a class label (or label embedding) is required.")
             label_map = self.label_to_map(embedding).view(z.shape[0], 1, BASE_HEIGHT, BASE_WIDTH)
             x = torch.cat([x, label_map], dim=1)
+        x = x.contiguous(memory_format=self.memory_format)
         for layer in self.upsample:
             x = layer(x, embedding) if isinstance(layer, ClassBatchNorm2d) else layer(x)
-        return self.to_image(x)
+        return self.to_image(x).contiguous()
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         self.check_labels(labels, z.shape[0])
@@ -201,6 +207,8 @@ class RadioGANDiscriminator(GANDiscriminator):
     channel. The paper's label channel alone let the generator ignore the class: the bundled model of the first
     session drew the same image for all five classes (judge accuracy 0.20).
     """
+
+    memory_format = ACTIVATION_FORMAT
 
     def __init__(self, config: RadioGANConfig) -> None:
         super().__init__()
@@ -246,7 +254,7 @@ class RadioGANDiscriminator(GANDiscriminator):
             images = torch.cat([images, label_map.view(images.shape[0], 1, *images.shape[2:])], dim=1)
         elif labels is not None:
             raise InputError("This discriminator is unconditional: do not pass class labels.")
-        features = self.features(images).flatten(1)
+        features = self.features(images.contiguous(memory_format=self.memory_format)).flatten(1)
         judged = append_minibatch_stddev(features) if self.config.minibatch_std else features
         logits = self.classify(judged).squeeze(1)
         if self.config.class_projection:

@@ -127,6 +127,32 @@ def test_conditional_input_changes_radiogan_outputs():
         generator(z)
 
 
+def _training_pass(network: nn.Module, inputs: tuple, memory_format: torch.memory_format) -> list[torch.Tensor]:
+    """Output and parameter gradients of one training-mode pass (dropout on) with activations in ``memory_format``."""
+    network.memory_format = memory_format
+    network.train().zero_grad()
+    torch.manual_seed(5)
+    output = network(*inputs)
+    output.square().sum().backward()
+    return [output.detach()] + [parameter.grad.clone() for parameter in network.parameters()]
+
+
+@pytest.mark.parametrize("part", ["generator", "discriminator"])
+def test_radiogan_nhwc_activations_compute_what_nchw_ones_do(part):
+    # The networks run NHWC for speed; the same seed must give the same dropout masks and, up to float rounding,
+    # the same outputs and gradients as plain NCHW.
+    torch.manual_seed(0)
+    generator, discriminator, _ = build_gan("radiogan", {**TINY["radiogan"], "discriminator_channels": [8] * 8})
+    labels = torch.tensor([0, 1, 2, 3])
+    network = generator if part == "generator" else discriminator
+    inputs = (torch.randn(4, generator.latent_dim) if part == "generator" else torch.randn(4, 1, 20, 12), labels)
+    nchw = _training_pass(network, inputs, torch.contiguous_format)
+    nhwc = _training_pass(network, inputs, torch.channels_last)
+    scale = max(float(tensor.abs().max()) for tensor in nchw)  # the gradients of biases before a BatchNorm are ~0
+    for expected, actual in zip(nchw, nhwc, strict=True):
+        assert float((actual - expected).abs().max()) <= 1e-5 * scale
+
+
 @pytest.mark.parametrize(("name", "labels", "shape", "upsamplings", "what"), [
     ("radiogan", torch.tensor([0, 1]), (2, 1, 20, 12), 2, "RadioGAN"),
     ("brain_dcgan", None, (2, 3, 32, 32), 5, "brain DCGAN"),
