@@ -15,7 +15,7 @@ from MedGANSynthLib.jobs.progress import CancelToken
 from MedGANSynthLib.training.checkpoint import checkpoint_path, load_checkpoint
 from MedGANSynthLib.training.engine import Trainer, TrainerConfig, seed_everything
 from MedGANSynthLib.training.gan_task import GANTask, GANTaskSettings
-from MedGANSynthLib.training.optimizers import paper_settings
+from MedGANSynthLib.training.optimizers import make_optimizer, paper_settings
 
 _one_thread = pytest.fixture(autouse=True)(single_thread)
 
@@ -254,3 +254,27 @@ def test_resume_removes_temporaries_a_killed_run_left(tmp_path):
     _train(run, epochs=2, resume=True)
     assert not any(path.exists() for path in leftovers)
     assert unrelated.read_text() == "keep me"
+
+
+def test_fused_adam_updates_like_the_textbook_rule():
+    # make_optimizer uses torch's fused Adam on the CPU; the weights must follow Adam's update, written out here.
+    torch.manual_seed(0)
+    module = torch.nn.Linear(6, 4)
+    settings = paper_settings("radiogan")
+    optimizer = make_optimizer(module, settings, 1e-2)
+    assert optimizer.defaults["fused"]
+    (beta1, beta2), eps = settings.betas, 1e-8
+    weights = [parameter.detach().double().clone() for parameter in module.parameters()]
+    first = [torch.zeros_like(weight) for weight in weights]
+    second = [torch.zeros_like(weight) for weight in weights]
+    for step in range(1, 6):
+        gradients = [torch.randn(parameter.shape) for parameter in module.parameters()]
+        for parameter, gradient in zip(module.parameters(), gradients, strict=True):
+            parameter.grad = gradient.clone()
+        optimizer.step()
+        for weight, m, v, gradient in zip(weights, first, second, gradients, strict=True):
+            m.mul_(beta1).add_((1 - beta1) * gradient.double())
+            v.mul_(beta2).add_((1 - beta2) * gradient.double() ** 2)
+            weight -= 1e-2 * (m / (1 - beta1**step)) / ((v / (1 - beta2**step)).sqrt() + eps)
+    for parameter, weight in zip(module.parameters(), weights, strict=True):
+        assert torch.allclose(parameter.detach().double(), weight, atol=1e-6)
