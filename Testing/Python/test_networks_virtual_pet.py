@@ -226,3 +226,32 @@ def test_pix2pix_losses_combine_the_terms_by_hand():
     d_real = (math.log(1 + math.exp(-1.0)) + math.log(1 + math.exp(1.0))) / 2
     d_fake = (math.log(2.0) + math.log(1 + math.exp(2.0))) / 2
     assert math.isclose(float(discriminator_loss(real, fake)), 0.5 * (d_real + d_fake), rel_tol=1e-6)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("size", [(1, 1), (5, 8)])
+def test_subpixel_conv_equals_nearest_resize_then_conv(bias, size):
+    from MedGANSynthLib.networks.layers import resize_conv
+    from MedGANSynthLib.networks.subpixel import SubpixelConv, is_resize_conv
+
+    torch.manual_seed(0)
+    resize = resize_conv(3, 4, bias=bias)
+    x = torch.randn(2, 3, *size)
+    assert is_resize_conv(resize)
+    with torch.no_grad():
+        expected = resize(x)
+        got = SubpixelConv(resize[1])(x)
+    assert got.shape == expected.shape == (2, 4, 2 * size[0], 2 * size[1])
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_only_exact_resize_convolutions_are_recognised():
+    from MedGANSynthLib.networks.subpixel import is_resize_conv
+
+    nearest, bilinear = torch.nn.Upsample(scale_factor=2), torch.nn.Upsample(scale_factor=2, mode="bilinear")
+    conv3 = torch.nn.Conv2d(2, 2, 3, padding=1)
+    assert is_resize_conv(torch.nn.Sequential(nearest, conv3))
+    assert not is_resize_conv(torch.nn.Sequential(bilinear, conv3))
+    assert not is_resize_conv(torch.nn.Sequential(torch.nn.Upsample(scale_factor=3), conv3))
+    assert not is_resize_conv(torch.nn.Sequential(nearest, torch.nn.Conv2d(2, 2, 3, padding=1, stride=2)))
+    assert not is_resize_conv(torch.nn.Sequential(nearest, torch.nn.Conv2d(2, 2, 5, padding=2)))
