@@ -38,6 +38,7 @@ from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
 from MedGANSynthLib.networks.unet_pix2pix import enable_mc_dropout
 from MedGANSynthLib.preprocessing.windows import VIRTUAL_PET_CT_WINDOW, IntensityWindow
 from MedGANSynthLib.virtual_pet.blending import DEFAULT_LEVELS, PAPER_THRESHOLD_SUV, laplacian_blend
+from MedGANSynthLib.virtual_pet.inference_networks import inference_copy
 from MedGANSynthLib.volume import Volume
 
 CT_WINDOW_HU = (VIRTUAL_PET_CT_WINDOW.low, VIRTUAL_PET_CT_WINDOW.high)
@@ -168,6 +169,7 @@ def predict_virtual_pet(
     fcn = fcn.to(target).eval()
     gan = gan.to(target).eval()
     context = _context_slices(fcn, gan)
+    networks = (inference_copy(fcn), inference_copy(gan), gan)
 
     slice_axis = ct.axis_along(2)
     ct_slices = np.moveaxis(ct.array, slice_axis, 0)        # a view: no copy of the CT
@@ -184,7 +186,7 @@ def predict_virtual_pet(
     for start in range(0, total, slab_size):
         stop = min(total, start + slab_size)
         slab = _slab_tensor(ct_slices, start, stop, context, config.ct_window_hu).to(target)
-        predictions = _predict_slab(slab, fcn, gan, config, target, ct, slice_axis, seed=config.seed + start)
+        predictions = _predict_slab(slab, networks, config, target, ct, slice_axis, seed=config.seed + start)
         for name, values in predictions.items():
             if name in views:
                 views[name][start:stop] = values
@@ -264,12 +266,16 @@ def _average_across_slices(slices: np.ndarray, width: int, block_bytes: int = 32
         block[...] = ndimage.uniform_filter1d(block, width, axis=0, mode="nearest")
 
 
-def _predict_slab(slab: torch.Tensor, fcn: nn.Module, gan: nn.Module, config: VirtualPETConfig,
+def _predict_slab(slab: torch.Tensor, networks: tuple[nn.Module, nn.Module, nn.Module], config: VirtualPETConfig,
                   device: torch.device, ct: Volume, slice_axis: int, seed: int) -> dict[str, np.ndarray]:
+    """``networks``: the fast inference copies of the FCN and GAN, and the plain GAN for the dropout passes (its
+    NCHW activations draw the same seeded dropout masks as before; channels_last ones would draw others)."""
+    fcn, gan, sampling_gan = networks
     native = tuple(slab.shape[-2:])
     working = _working_size(ct, slice_axis, native, config.working_pixel_mm)
     if working != native:
         slab = F.interpolate(slab, size=working, mode="bilinear", align_corners=False)
+    fast_slab = slab.contiguous(memory_format=torch.channels_last)  # once for both inference copies
 
     def to_native(image: torch.Tensor) -> torch.Tensor:
         if working == native:
@@ -277,13 +283,13 @@ def _predict_slab(slab: torch.Tensor, fcn: nn.Module, gan: nn.Module, config: Vi
         return F.interpolate(image, size=native, mode="bilinear", align_corners=False)
 
     with torch.inference_mode(), _autocast(device):
-        fcn_suv = network_output_to_suv(fcn(slab).float(), fcn.config.output_range, config.suv_range)
-        gan_suv = network_output_to_suv(gan(slab).float(), gan.config.output_range, config.suv_range)
+        fcn_suv = network_output_to_suv(fcn(fast_slab).float(), fcn.config.output_range, config.suv_range)
+        gan_suv = network_output_to_suv(gan(fast_slab).float(), gan.config.output_range, config.suv_range)
         blended = laplacian_blend(fcn_suv, gan_suv, threshold_suv=config.threshold_suv, levels=config.blend_levels,
                                   dilation_px=_dilation_px(config, ct, slice_axis))
         results = {"blended": blended, "fcn": fcn_suv, "gan": gan_suv}
         if config.uncertainty_passes > 0:
-            results["uncertainty"] = _mc_dropout_std(slab, gan, config, seed)
+            results["uncertainty"] = _mc_dropout_std(slab, sampling_gan, config, seed)
     return {name: to_native(image.float())[:, 0].cpu().numpy() for name, image in results.items()}
 
 

@@ -269,3 +269,62 @@ def test_automatic_slab_size_follows_the_pixel_budget():
 
     assert SLAB_PIXEL_BUDGET == 16 * 128 * 128
     assert [slices_per_slab(shape) for shape in ((128, 128), (256, 256), (512, 512), (1024, 1024))] == [16, 4, 1, 1]
+
+
+def _randomise_batch_norms(model: torch.nn.Module, seed: int = 1) -> None:
+    """Running statistics and affine parameters far from the identity, so folding them really changes weights."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                for tensor, low, high in ((module.running_mean, -0.5, 0.5), (module.running_var, 0.2, 3.0),
+                                          (module.weight, 0.5, 1.5), (module.bias, -0.3, 0.3)):
+                    tensor.copy_(low + (high - low) * torch.rand(tensor.shape, generator=generator))
+
+
+@pytest.mark.parametrize("upsampling", ["transposed", "resize"])
+@pytest.mark.parametrize("size", [(32, 32), (37, 45)])
+def test_inference_copies_give_the_plain_eval_networks_outputs(upsampling, size):
+    from MedGANSynthLib.virtual_pet.inference_networks import inference_copy
+
+    torch.manual_seed(0)
+    fcn = FCN4s(FCN4sConfig(in_channels=3, width=0.0625, fc_channels=64, fc6_kernel=3))
+    gan = UNetGenerator(UNetConfig(in_channels=3, depth=4, width=0.125, upsampling=upsampling,
+                                   output_activation="none"))
+    _randomise_batch_norms(gan)
+    before = {name: tensor.clone() for name, tensor in gan.state_dict().items()}
+    x = torch.rand(3, 3, *size)
+    for model in (fcn, gan):
+        model.train()  # the copy must run in eval mode whatever the caller left the model in
+        fast = inference_copy(model)
+        assert model.training  # ... and leave the caller's model as it was
+        with torch.no_grad():
+            expected = model.eval()(x)
+        with torch.inference_mode():
+            got = fast(x)
+        torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)
+        assert fast.config == model.config
+    assert all(torch.equal(gan.state_dict()[name], tensor) for name, tensor in before.items())
+    # The copy really is the optimised one: no BatchNorm or resize left, channels_last weights.
+    kinds = {type(module) for module in inference_copy(gan).modules()}
+    assert torch.nn.BatchNorm2d not in kinds and torch.nn.Upsample not in kinds
+    assert all(p.is_contiguous(memory_format=torch.channels_last) for p in inference_copy(fcn).parameters()
+               if p.dim() == 4)
+
+
+def test_uncertainty_passes_draw_the_plain_networks_dropout_masks(oblique_ct):
+    """The dropout passes run on the plain GAN: the same seeded samples as the GAN itself in MC-dropout mode."""
+    from MedGANSynthLib.networks.unet_pix2pix import enable_mc_dropout
+    from MedGANSynthLib.virtual_pet.inference import _slab_tensor, network_output_to_suv
+
+    fcn, gan = tiny_networks()
+    result = predict_virtual_pet(oblique_ct, fcn, gan, VirtualPETConfig(uncertainty_passes=3, seed=5), device="cpu")
+    slices = np.moveaxis(oblique_ct.array, oblique_ct.axis_along(2), 0)
+    slab = _slab_tensor(slices, 0, slices.shape[0], 0, (-160.0, 240.0))
+    enable_mc_dropout(gan)
+    torch.manual_seed(5)
+    with torch.no_grad():
+        samples = torch.stack([network_output_to_suv(gan(slab), gan.config.output_range) for _ in range(3)])
+    expected = samples.std(dim=0, unbiased=False)[:, 0].numpy()
+    got = np.moveaxis(result.uncertainty.array, oblique_ct.axis_along(2), 0)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
