@@ -154,7 +154,8 @@ def predict_virtual_pet(
     """Virtual PET (SUV) of ``ct`` from the FCN-4s, the pix2pix generator and their Laplacian blend.
 
     Both networks take ``in_channels`` CT slices (odd: the target slice and its neighbours) and must expose
-    ``config.output_range`` (FCN4s and UNetGenerator do). Models are put in eval mode and moved to ``device``.
+    ``config.output_range`` (FCN4s and UNetGenerator do). Models are put in eval mode and moved to ``device``;
+    the forward passes run on faster eval-only copies of them (inference_networks.inference_copy).
     """
     config = config or VirtualPETConfig()
     check_ct(ct)
@@ -215,7 +216,10 @@ def _context_slices(fcn: nn.Module, gan: nn.Module) -> int:
 SLAB_PIXEL_BUDGET = 16 * 128 * 128
 """Pixels per network batch when the slab size is automatic. Measured (Testing/Benchmarks/bench_virtual_pet.py,
 one thread): at 512² a 16-slice slab ran 1.7x slower than single slices and used 9x the working set (846 vs
-94 MB), its >100 MB activations faulting pages at every layer; at 128² 16 slices are fine."""
+94 MB), its >100 MB activations faulting pages at every layer; at 128² 16 slices are fine. Re-measured with the
+inference copies (inference_networks.py), 48 slices of 512²: 16-slice slabs 5.6 slices/s and 838 MB working set,
+single slices 8.6 slices/s and 120 MB; at 128² 32-slice slabs were barely faster than 16 (173 vs 169 slices/s,
+within the load noise) for twice the memory."""
 
 
 def slices_per_slab(slice_shape: tuple[int, ...]) -> int:
