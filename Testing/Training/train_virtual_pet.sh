@@ -24,6 +24,14 @@
 #   --slice-smoothing 12), SSIM 0.67. Its "finds" were organ-sized components (0.1-2.8 l) touching the lesions.
 #   The paper's weight comes from the truth alone, so a hot halo on cold tissue costs little; the symmetric weight
 #   (session 6) took focal TPR 0.08 -> 0.25 and FP 23.5 -> 15.9 at the same seed and data.
+# Session 7, not bundled: the bundled run resumed to 5 epochs (train-virtual-pet -o RUN --resume --epochs 5, ~50 min
+#   on one thread beside two other jobs), float16, --slice-smoothing 12: blended TPR 0.54 -> 0.75 but focal TPR
+#   0.25 -> 0.12 and FP 9.8 -> 16.8 per scan, SSIM 0.73; GAN alone 0.71 / 0.17 / 17.3 / 0.755; FCN alone 0.46 / 0.21
+#   / 14.3 / 0.58. More epochs trade focal finds for hot halos again.
+# Session 7, blend masks screened on the bundled model's held-out predictions (script not kept): FCN > 3, 4 or 6
+#   SUV; FCN components of at most 2-30 ml; FCN > 2.5 where the GAN is also > 1 or > 2. None beat the GAN alone on
+#   SSIM (best 0.752 vs 0.752) and none found more lesions than the paper's mask (13/24); the FCN is the weak
+#   network here (SSIM 0.60), so the blend cannot rise above the GAN until the FCN improves.
 # Safe to interrupt: run it again and finished steps are skipped, an unfinished run resumes from its checkpoint.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
