@@ -40,7 +40,19 @@
 #   one, ~40 min beside two other jobs) and evaluated it the same way: worse everywhere, not bundled: class accuracy
 #   0.85 (head & neck 0.94, lung 0.88, lymphoma 1.00, normal 0.70, oesophagus 0.71), precision / recall 0.67 / 0.34,
 #   Frechet distance 2929 (held-out floor 414 with that run's judge), memorisation ratio 1.04, TSTR 0.93 -> 0.92.
-#   The bundled model stays the 700-epoch one; more epochs of this recipe no longer help.
+#   The bundled model stayed the 700-epoch one.
+#   Session 7 resumed a copy of the 700-epoch run to 800 with a moving average of the generator's weights
+#   (train -o RUN --resume --epochs 800 --generator-ema 0.999, one thread, ~18 min), and BUNDLED it (the exported
+#   generator is the average). All four models below were judged by one classifier (evaluate-gan --count 100
+#   --epochs 40, OMP_NUM_THREADS=1; judge on held-out real 0.93, a little below the 0.96 of earlier cards):
+#   700 epochs (bundled until now): class accuracy 0.89 (head & neck 0.97, lung 0.93, lymphoma 1.00, normal 0.68,
+#     oesophagus 0.85), Frechet distance 767 (held-out real 414), precision / recall 0.87 / 0.25;
+#   800, no average: 0.91 (0.83, 0.98, 1.00, 0.91, 0.84), Frechet distance 1877, 0.84 / 0.29;
+#   800, average (bundled): 0.95 (1.00, 0.84, 1.00, 0.93, 0.96), Frechet distance 1773, 0.88 / 0.22, memorisation
+#     ratio 0.96, no copies, TSTR 0.93 -> 0.93;
+#   900, average (resumed on to 900): 0.84 (1.00, 0.78, 1.00, 0.58, 0.85), Frechet distance 1648, recall 0.13.
+#   So epochs after 700 move the images away from the real ones (Frechet distance) with or without the average;
+#   the average over 701-800 is what lifts the weak classes.
 # Session 6, brain DCGANs, tried and not bundled: this file's brain command plus --generator-upsampling resize
 #   (nearest x2 + 3x3 conv; the bundled generators paint a checkerboard) and --epochs 150. The checkerboard went,
 #   but the NC model's samples sat 2.5 times closer to their nearest training slice than held-out real slices do
@@ -93,6 +105,11 @@ train() {  # train RUN_NAME ARGS...: start, or resume when a checkpoint exists, 
       --discriminator-norm spectral --discriminator-dropout 0 --loss hinge --class-projection --minibatch-std \
       --generator-upsampling resize --class-batchnorm --mismatched-labels --window 0,10 --lr 2e-4 --lr-d 2e-4 \
       --checkpoint-every 5 --seed 11
+    # Session 7: 100 more epochs with a moving average of the generator, which is what gets exported.
+    if ! grep -q '"epochs": 800' "$ROOT/radiogan/weights/radiogan.json"; then
+      $MGS train -o "$ROOT/radiogan" --resume --epochs 800 --generator-ema 0.999 --threads 1 --progress-lines \
+        >> "$ROOT/radiogan.log" 2>&1
+    fi
   fi
   wanted ct || exit 0
   train ct_gan --architecture ct_gan --data "$ROOT/data/ct/train" --epochs 40 --image-size 40 \
