@@ -35,12 +35,14 @@ def stacked(by_class: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def synthetic_set(models: list[str], count: int, seed: int) -> dict[str, np.ndarray]:
-    images = {}
-    for step, (stage, model) in enumerate(zip(STAGES, models, strict=True)):
-        generator, _, _ = load_gan(resolve_model(model, "gan"), with_discriminator=False)
-        images[stage] = sample_images(generator, None, count, seed + step, "cpu")
-    return images
+def load_generators(models: list[str]) -> list:
+    """The NC, MCI and AD generators of one model set, loaded once for all seeds."""
+    return [load_gan(resolve_model(model, "gan"), with_discriminator=False)[0] for model in models]
+
+
+def synthetic_set(generators: list, count: int, seed: int) -> dict[str, np.ndarray]:
+    return {stage: sample_images(generator, None, count, seed + step, "cpu")
+            for step, (stage, generator) in enumerate(zip(STAGES, generators, strict=True))}
 
 
 def main() -> None:
@@ -53,14 +55,15 @@ def main() -> None:
     args = parser.parse_args()
     sets = [text.split(",") for text in args.model_sets]
     _, _, card = load_gan(resolve_model(sets[0][0], "gan"), with_discriminator=False)
+    generator_sets = [load_generators(models) for models in sets]
     real, real_labels = stacked(real_images_by_class(card, args.data / "train", list(STAGES)))
     test, test_labels = stacked(real_images_by_class(card, args.data / "heldout", list(STAGES)))
     rows = []
     for seed in args.seeds:
         judge = fit_classifier(real, real_labels, epochs=args.epochs, seed=seed, num_classes=3)
         row = {"seed": seed, "real_only": accuracy(judge, test, test_labels)}
-        for number, models in enumerate(sets):
-            synthetic, synthetic_labels = stacked(synthetic_set(models, args.count, seed))
+        for number, generators in enumerate(generator_sets):
+            synthetic, synthetic_labels = stacked(synthetic_set(generators, args.count, seed))
             named = predict_labels(judge, synthetic) == synthetic_labels
             row[f"set{number}_class_accuracy"] = [float(named[synthetic_labels == k].mean()) for k in range(3)]
             mixed = fit_classifier(np.concatenate([real, synthetic]), np.concatenate([real_labels, synthetic_labels]),
