@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from MedGANSynthLib.errors import InputError
-from MedGANSynthLib.training.run_file import read_run_file, write_run_file
+from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change, write_run_file
 
 ARCHITECTURE_NAMES = ("radiogan", "brain_dcgan", "ct_gan")
 LOSS_NAMES = ("bce", "wgan-gp", "hinge")
@@ -44,9 +44,11 @@ def register(subparsers) -> None:
     parser.add_argument("--stage", help="brain_dcgan: train on the volumes of this stage only (e.g. NC, MCI, AD)")
     parser.add_argument("--epochs", type=int, help="epochs (paper: radiogan 300, brain_dcgan 500)")
     parser.add_argument("--batch-size", type=int, help="images per step (paper: brain_dcgan 64, ct_gan 16)")
-    parser.add_argument("--lr", type=float, help="learning rate of both networks (default: the paper's)")
+    parser.add_argument("--lr", type=float, help="learning rate of both networks (default: the paper's); with "
+                        "--resume, the run continues at this rate (e.g. a lower one to fine-tune)")
     parser.add_argument("--lr-d", type=float, default=None,
-                        help="discriminator learning rate when it should differ from --lr (default: the paper's)")
+                        help="discriminator learning rate when it should differ from --lr (default: the paper's); "
+                             "with --resume, like --lr")
     parser.add_argument("--loss", choices=LOSS_NAMES, default=None, help="adversarial loss (default bce)")
     parser.add_argument("--n-critic", type=int, help="discriminator steps per generator step (wgan-gp: 5)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
@@ -171,12 +173,16 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             f"'{run_dir}' already holds a training run; pass --resume to continue it or choose a new folder."
         )
     _check_generator_ema(args.generator_ema)
+    _check_learning_rates(args.lr, args.lr_d)
     if args.resume:
         saved = read_run_file(run_dir, _RUN_KEYS)
         if args.architecture not in (None, saved["architecture"]):
             raise InputError(f"The run in '{run_dir}' trains '{saved['architecture']}', not '{args.architecture}'.")
-        if args.generator_ema is not None:  # the one setting a resumed run may change: it does not touch the networks
+        # Settings a resumed run may change, as they do not touch the networks: the weight average and the rates.
+        if args.generator_ema is not None:
             saved["generator_ema"] = args.generator_ema
+        if args.lr is not None or args.lr_d is not None:
+            _change_learning_rates(saved, args.lr, args.lr_d, run_dir)
         return saved
     if args.architecture is None:
         raise InputError(f"Pass --architecture ({', '.join(ARCHITECTURE_NAMES)}); only --resume may leave it out.")
@@ -188,9 +194,8 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise InputError(f"--{name.replace('_', '-')} must be at least 1 (got {value}).")
-    for name, value in (("--lr", args.lr), ("--lr-d", args.lr_d), ("--auxiliary-classifier", args.auxiliary_classifier)):
-        if value is not None and not value > 0:
-            raise InputError(f"{name} must be positive (got {value}).")
+    if args.auxiliary_classifier is not None and not args.auxiliary_classifier > 0:
+        raise InputError(f"--auxiliary-classifier must be positive (got {args.auxiliary_classifier}).")
     for option, value in (("--auxiliary-classifier", args.auxiliary_classifier),
                           ("--class-projection", args.class_projection), ("--class-batchnorm", args.class_batchnorm),
                           ("--mismatched-labels", args.mismatched_labels)):
@@ -217,6 +222,27 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         "network_config": _network_overrides(args.architecture, args.image_size, args.width,
                                              args.discriminator_norm, _network_options(args)),
     }
+
+
+def _check_learning_rates(lr: float | None, lr_d: float | None) -> None:
+    for name, value in (("--lr", lr), ("--lr-d", lr_d)):
+        if value is not None and not value > 0:
+            raise InputError(f"{name} must be positive (got {value}).")
+
+
+def _change_learning_rates(saved: dict[str, Any], lr: float | None, lr_d: float | None, run_dir: Path) -> None:
+    """Continue a run at new learning rates (e.g. lower ones to fine-tune), with the same meaning as at the start:
+    --lr sets both networks unless --lr-d is given, --lr-d alone the discriminator only. run.json keeps each change
+    with the epoch it took effect after."""
+    from MedGANSynthLib.training.optimizers import paper_settings
+
+    if lr is not None:
+        saved["lr"], saved["lr_d"] = lr, lr_d
+    else:
+        saved["lr_d"] = lr_d
+    rates = paper_settings(saved["architecture"], lr=saved["lr"], lr_discriminator=saved.get("lr_d"))
+    record_learning_rate_change(saved, run_dir, lr_generator=rates.lr_generator,
+                                lr_discriminator=rates.lr_discriminator)
 
 
 def _check_generator_ema(decay: float | None) -> None:
@@ -391,7 +417,8 @@ def _weights_exporter(architecture: str, dataset, settings: dict[str, Any]):
                                      if isinstance(v, (int, float))},
                      "training": {k: settings.get(k) for k in ("loss", "lr", "lr_d", "batch_size", "seed",
                                                                "epochs", "auxiliary_class_weight",
-                                                               "mismatched_labels", "generator_ema")}},
+                                                               "mismatched_labels", "generator_ema",
+                                                               "learning_rate_changes")}},
         )
         folder = run_dir / "weights"
         folder.mkdir(parents=True, exist_ok=True)

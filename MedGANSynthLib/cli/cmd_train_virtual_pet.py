@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from MedGANSynthLib.errors import InputError
-from MedGANSynthLib.training.run_file import read_run_file, write_run_file
+from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change, write_run_file
 
 DEFAULT_EPOCHS = 30
 DEFAULT_BATCH_SIZE = 8
@@ -38,7 +38,8 @@ def register(subparsers) -> None:
     parser.add_argument("-o", "--output", required=True, help="run folder (checkpoints, pictures, weights)")
     parser.add_argument("--epochs", type=int, help=f"epochs (default {DEFAULT_EPOCHS})")
     parser.add_argument("--batch-size", type=int, help=f"slices per step (default {DEFAULT_BATCH_SIZE})")
-    parser.add_argument("--lr", type=float, help="learning rate of all networks (default FCN 1e-4, pix2pix 2e-4)")
+    parser.add_argument("--lr", type=float, help="learning rate of all networks (default FCN 1e-4, pix2pix 2e-4); "
+                        "with --resume, the run continues at this rate")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     parser.add_argument("--seed", type=int, help="random seed (default 0)")
     parser.add_argument("--checkpoint-every", type=int, help="epochs between checkpoints (default 1)")
@@ -139,14 +140,17 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         settings = read_run_file(run_dir, _RUN_KEYS, "virtual-PET")
         if args.epochs is not None:
             settings["epochs"] = _at_least_one(args.epochs, "epochs")  # resuming may extend a finished run
+        if args.lr is not None:  # ... or continue at another rate (e.g. a lower one to fine-tune)
+            settings["lr"] = _positive_lr(args.lr)
+            record_learning_rate_change(settings, run_dir, lr=args.lr)
         return settings
     if not args.data:
         raise InputError("Pass --data with the paired CT/PET cases (only --resume may leave it out).")
     for name in ("epochs", "batch_size", "checkpoint_every", "depth", "slice_size", "lesion_repeats"):
         if getattr(args, name) is not None:
             _at_least_one(getattr(args, name), name)
-    if args.lr is not None and not args.lr > 0:
-        raise InputError(f"--lr must be positive (got {args.lr}).")
+    if args.lr is not None:
+        _positive_lr(args.lr)
     if args.gan_l2_weight is not None and not args.gan_l2_weight >= 0:
         raise InputError(f"--gan-l2-weight cannot be negative (got {args.gan_l2_weight}).")
     if args.suv_weight_power is not None and not 0 < args.suv_weight_power <= 4:
@@ -168,6 +172,12 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             "suv_weight_power": 1.0 if args.suv_weight_power is None else args.suv_weight_power,
             "symmetric_suv_weight": args.symmetric_suv_weight,
             "networks": networks, "dataset": dataset}
+
+
+def _positive_lr(lr: float) -> float:
+    if not lr > 0:
+        raise InputError(f"--lr must be positive (got {lr}).")
+    return lr
 
 
 def _at_least_one(value: int, name: str) -> int:
@@ -213,7 +223,8 @@ def _exporter(dataset, cases, settings: dict[str, Any]):
         metrics = {"final_epoch": {k: v for k, v in summary.get("final_epoch_losses", {}).items()
                                    if isinstance(v, (int, float))},
                    "training": {k: settings.get(k) for k in ("lr", "batch_size", "seed", "epochs", "gan_l2_weight",
-                                                                 "suv_weight_power", "symmetric_suv_weight")}}
+                                                                 "suv_weight_power", "symmetric_suv_weight",
+                                                                 "learning_rate_changes")}}
         folder = run_dir / "weights"
         folder.mkdir(parents=True, exist_ok=True)
         return list(save_virtual_pet(fcn, generator, folder, data_summary, working_pixel_mm=dataset.pixel_mm,

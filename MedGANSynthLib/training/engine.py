@@ -202,7 +202,7 @@ class Trainer:
         start_epoch, global_step = 0, 0
         if state is not None:
             for name, optimizer in optimizers.items():
-                optimizer.load_state_dict(state["optimizers"][name])
+                _load_optimizer_keeping_learning_rates(optimizer, state["optimizers"][name])
             for name, scaler in scalers.items():
                 if name in state["scalers"]:
                     scaler.load_state_dict(state["scalers"][name])
@@ -343,6 +343,16 @@ def remove_stale_temporaries(run_dir: Path) -> list[Path]:
                 path.unlink(missing_ok=True)
                 removed.append(path)
     return removed
+
+
+def _load_optimizer_keeping_learning_rates(optimizer: torch.optim.Optimizer, saved: dict) -> None:
+    """Restore the optimiser's moments and step counts but keep the learning rates it was built with: they come
+    from the run's settings, which a resumed run may change (a lower rate to fine-tune). Unchanged settings give
+    the saved rates back, so an ordinary resume stays exact."""
+    rates = [group["lr"] for group in optimizer.param_groups]
+    optimizer.load_state_dict(saved)
+    for group, rate in zip(optimizer.param_groups, rates, strict=True):
+        group["lr"] = rate
 
 
 def _load_modules(modules: dict[str, nn.Module], states: dict[str, Any]) -> None:

@@ -32,3 +32,12 @@ def read_run_file(run_dir: Path, required_keys: Iterable[str], kind: str = "trai
     if missing:
         raise InputError(f"'{path}' is not a {kind} run file (lacks {', '.join(missing)}); start a new run elsewhere.")
     return settings
+
+
+def record_learning_rate_change(settings: dict[str, Any], run_dir: Path, **rates: float) -> None:
+    """Append to ``settings["learning_rate_changes"]`` the rates a resumed run continues at, with the epoch of the
+    checkpoint they take effect after, so run.json and the model card tell the whole schedule."""
+    from MedGANSynthLib.training.checkpoint import checkpoint_path, load_checkpoint
+
+    epoch = int(load_checkpoint(checkpoint_path(run_dir))["epoch"])
+    settings["learning_rate_changes"] = [*settings.get("learning_rate_changes", []), {"after_epoch": epoch, **rates}]

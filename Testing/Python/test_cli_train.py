@@ -129,6 +129,41 @@ def test_generator_average_switched_on_when_resuming_is_what_gets_exported(tmp_p
     assert card.metrics["training"]["generator_ema"] == 0.5
 
 
+def test_resuming_at_a_new_learning_rate_trains_at_that_rate_and_records_it(tmp_path, ct_folder, capsys):
+    import shutil
+
+    run = tmp_path / "run"
+    assert main(["train", *TINY_CT, "--data", str(ct_folder), "-o", str(run), "--epochs", "1",
+                 "--batch-size", "4"]) == 0
+    unchanged = tmp_path / "unchanged"
+    shutil.copytree(run, unchanged)
+    before = load_checkpoint(checkpoint_path(run))["modules"]
+    # A rate of 1e-12 (both networks) barely moves a weight in an epoch; the saved rates move them by ~1e-4.
+    assert main(["train", "-o", str(run), "--resume", "--epochs", "2", "--lr", "1e-12", "--threads", "1"]) == 0
+    assert main(["train", "-o", str(unchanged), "--resume", "--epochs", "2", "--threads", "1"]) == 0
+    capsys.readouterr()
+
+    def largest_step(folder: Path) -> float:
+        after = load_checkpoint(checkpoint_path(folder))["modules"]
+        return max(float((after[net][key] - before[net][key]).abs().max())
+                   for net in ("generator", "discriminator") for key in before[net] if key.endswith("weight"))
+
+    assert largest_step(run) < 1e-9 < 1e-6 < largest_step(unchanged)
+    change = {"after_epoch": 1, "lr_generator": 1e-12, "lr_discriminator": 1e-12}
+    assert json.loads((run / "run.json").read_text())["learning_rate_changes"] == [change]
+    _, _, card = load_gan(run / "weights" / "ct_gan.safetensors")
+    assert card.metrics["training"]["learning_rate_changes"] == [change]
+    # --lr-d alone changes the discriminator only; the CT GAN's paper rates are G 2e-4, D 1e-4.
+    assert main(["train", "-o", str(unchanged), "--resume", "--epochs", "3", "--lr-d", "3e-5", "--threads", "1"]) == 0
+    assert json.loads((unchanged / "run.json").read_text())["learning_rate_changes"] == [
+        {"after_epoch": 2, "lr_generator": 2e-4, "lr_discriminator": 3e-5}]
+    rates = {name: state["param_groups"][0]["lr"]
+             for name, state in load_checkpoint(checkpoint_path(unchanged))["optimizers"].items()}
+    assert rates == {"generator": 2e-4, "discriminator": 3e-5}
+    assert main(["train", "-o", str(unchanged), "--resume", "--epochs", "4", "--lr", "-1"]) == 2
+    assert "--lr must be positive (got -1.0)" in capsys.readouterr().err
+
+
 def test_user_window_reaches_the_training_images_and_the_card(tmp_path, ct_folder, capsys):
     from MedGANSynthLib.cli.cmd_train import dataset_for_run
 

@@ -67,6 +67,31 @@ def test_training_run_wrote_checkpoint_pictures_and_weights(trained):
     assert code == 2
 
 
+def test_resumed_at_a_new_learning_rate_trains_one_more_epoch_at_that_rate(trained, tmp_path, capsys):
+    import shutil
+
+    from MedGANSynthLib.training.checkpoint import checkpoint_path, load_checkpoint
+
+    run = tmp_path / "run"
+    shutil.copytree(trained[0] / "run", run)
+    before = load_checkpoint(checkpoint_path(run))["modules"]
+    code, _ = _run(capsys, "train-virtual-pet", "-o", run, "--resume", "--epochs", "3", "--lr", "1e-12",
+                   "--threads", "1")
+    assert code == 0
+    state = load_checkpoint(checkpoint_path(run))
+    assert state["epoch"] == 3
+    # At 1e-12 an epoch of Adam steps moves no weight by more than ~1e-11 (the default rates move them ~1e-4).
+    moved = max(float((state["modules"][net][key] - before[net][key]).abs().max())
+                for net in before for key in before[net] if key.endswith("weight"))
+    assert moved < 1e-9
+    change = [{"after_epoch": 2, "lr": 1e-12}]
+    assert json.loads((run / "run.json").read_text())["learning_rate_changes"] == change
+    card = json.loads((run / "weights" / "virtual_pet.json").read_text())
+    assert card["epochs"] == 3 and card["metrics"]["training"]["learning_rate_changes"] == change
+    code, error = _run(capsys, "train-virtual-pet", "-o", run, "--resume", "--epochs", "4", "--lr", "0")
+    assert code == 2 and "--lr must be positive (got 0.0)" in error
+
+
 def test_virtual_pet_on_a_phantom_ct_writes_the_stable_files_on_the_ct_grid(trained, tmp_path, capsys):
     root, weights = trained
     ct_path = root / "data" / "wholebody_0000_lymphoma" / "ct.nrrd"
