@@ -13,8 +13,9 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "dataset",
         help="build a training folder for a GAN from phantoms or from your own PET/CT volumes",
-        description="Writes OUTPUT/train and OUTPUT/heldout with images and labels.csv. 'mip': coronal MIPs of "
-        "whole-body PET (RadioGAN); 'brain': brain FDG-PET volumes by stage; 'ct': axial chest-CT slices.",
+        description="Writes OUTPUT/train and OUTPUT/heldout (and OUTPUT/selection with --selection) with images "
+        "and labels.csv. 'mip': coronal MIPs of whole-body PET (RadioGAN); 'brain': brain FDG-PET volumes by stage; "
+        "'ct': axial chest-CT slices.",
     )
     parser.add_argument("kind", choices=("mip", "brain", "ct"))
     parser.add_argument("-o", "--output", required=True, help="output folder")
@@ -25,6 +26,11 @@ def register(subparsers) -> None:
                         help="(mip) CSV 'file,label' listing your PET volumes in SUV, one per row")
     parser.add_argument("--heldout", type=int, default=None,
                         help="phantom cases per class kept out of training for evaluation (default: 20%%)")
+    parser.add_argument("--selection", type=int, default=0, metavar="N",
+                        help="(phantoms) N more cases per class/stage (CT: subjects) in OUTPUT/selection, for choosing "
+                             "between models or checkpoints ('evaluate-gan --against selection') so that the "
+                             "held-out figures stay unbiased; train and held-out cases are the same with or "
+                             "without it (default 0)")
     parser.add_argument("--heldout-fraction", type=float, default=0.2, help="(--labels) share held out")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--classes", default=None, help="(mip) comma-separated lesion classes of the phantoms")
@@ -47,17 +53,23 @@ def run(args: argparse.Namespace) -> dict:
         if args.labels:
             if args.kind != "mip":
                 raise InputError("--labels builds MIP data sets; for brain or CT data point 'train' at your folder.")
+            if args.selection:
+                raise InputError("--selection adds phantom cases; with --labels, list a third group of your volumes "
+                                 "in a data set of its own.")
             summary = builders.build_mip_dataset_from_volumes(args.output, args.labels, args.heldout_fraction,
                                                               args.seed, progress=progress)
         elif args.kind == "mip":
             summary = builders.build_mip_dataset_from_phantoms(args.output, args.phantoms, heldout, args.seed,
-                                                               classes, args.voxel_mm, progress=progress)
+                                                               classes, args.voxel_mm, progress=progress,
+                                                               selection_per_class=args.selection)
         elif args.kind == "brain":
             summary = builders.build_brain_dataset_from_phantoms(args.output, args.phantoms, heldout, args.seed,
-                                                                 classes, progress=progress)
+                                                                 classes, progress=progress,
+                                                                 selection_per_stage=args.selection)
         else:
             summary = builders.build_ct_dataset_from_phantoms(args.output, args.phantoms, heldout, args.slices,
-                                                              args.size, args.seed, progress=progress)
+                                                              args.size, args.seed, progress=progress,
+                                                              selection_cases=args.selection)
     if not args.json:
         print(f"Data set written to {args.output}: {summary['counts']}")
     return summary

@@ -24,6 +24,10 @@ def register(subparsers) -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--no-tstr", action="store_true",
                         help="skip train-on-synthetic-test-on-real (it trains three more classifiers)")
+    parser.add_argument("--against", choices=("heldout", "selection"), default="heldout",
+                        help="real images to compare with: DATA/heldout (default; the figures a card reports) or "
+                             "DATA/selection ('dataset --selection'), for choosing between models without biasing "
+                             "the held-out figures")
     parser.add_argument("--write-card", action="store_true",
                         help="store the results in each model's card (metrics.heldout_evaluation)")
     add_common_options(parser)
@@ -39,7 +43,7 @@ def run(args: argparse.Namespace) -> dict:
     with progress_display(args.progress_lines) as progress:
         summary = evaluate_models(args.models, args.data, args.output, args.count, args.seed, args.epochs,
                                   args.device, args.write_card, run_tstr=not args.no_tstr,
-                                  progress=progress)
+                                  progress=progress, against=args.against)
     if not args.json:
         overall = summary["results"].get("overall") or {}
         numbers = ", ".join(f"{k}={v}" for k, v in overall.items() if isinstance(v, (int, float)))

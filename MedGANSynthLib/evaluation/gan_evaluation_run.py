@@ -27,6 +27,8 @@ from MedGANSynthLib.weights.catalogue import resolve_model
 from MedGANSynthLib.weights.model_card import ModelCard
 from MedGANSynthLib.weights.safetensors_io import load_gan
 
+COMPARISON_SPLITS = ("heldout", "selection")
+
 
 def real_images_by_class(card: ModelCard, folder: Path, classes: list[str]) -> dict[str, np.ndarray]:
     """Images of ``folder`` per class, prepared exactly as training prepared them (window, size, channels)."""
@@ -53,8 +55,15 @@ def real_images_by_class(card: ModelCard, folder: Path, classes: list[str]) -> d
 def evaluate_models(
     models: list[str], data_root: str | Path, output: str | Path, count: int = 200, seed: int = 0,
     epochs: int = 10, device: str = "cpu", write_cards: bool = False, run_tstr: bool = True,
-    progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+    progress: ProgressCallback | None = None, cancel: CancelToken | None = None, against: str = "heldout",
 ) -> dict:
+    """``against`` names the split of real images the samples are compared with: "heldout" (the figures a card
+    reports) or "selection" (phantoms kept for choosing between models, so that picking the best one does not bias
+    the held-out figures)."""
+    if against not in COMPARISON_SPLITS:
+        raise InputError(f"Compare against one of {', '.join(COMPARISON_SPLITS)}, not '{against}'.")
+    if write_cards and against != "heldout":
+        raise InputError("A model card keeps held-out figures; evaluate against the held-out split to write it.")
     loaded = [(path, *load_gan(path, with_discriminator=False)) for path in (resolve_model(m, "gan") for m in models)]
     architectures = {card.architecture for _, _, _, card in loaded}
     if len(architectures) != 1:
@@ -73,13 +82,14 @@ def evaluate_models(
     card = loaded[0][3]
     root = Path(data_root)
     train = real_images_by_class(card, root / "train", classes)
-    heldout = real_images_by_class(card, root / "heldout", classes)
+    heldout = real_images_by_class(card, root / against, classes)
     value_range = tuple(float(v) for v in card.normalisation["output_range"])
     if len(classes) == 1:  # no judge classifier for one class (the CT GAN)
         results = evaluate_single_class_gan(generated, train, heldout, value_range)
     else:
         results = evaluate_gan(generated, train, heldout, value_range=value_range, epochs=epochs, seed=seed,
                                device=device, run_tstr=run_tstr, progress=progress, cancel=cancel)
+    results["compared_with"] = against
     walk = _walk(loaded[0][1], loaded[0][3], classes, seed, device) if conditional else None
     pictures = render_gan_pictures(generated, train, results, Path(output) / "pictures", walk=walk)
     files = write_gan_report(results, {k: str(v) for k, v in pictures.items()}, output)

@@ -369,6 +369,9 @@ def _summary_lines(results: Mapping[str, Any]) -> list[str]:
         f"(on its training images: {_format(judge['train_real_accuracy'])})." if judge else
         f"No judge: {results.get('note', SINGLE_CLASS_NOTE)}.",
     ]
+    if results.get("compared_with") == "selection":
+        lines.insert(0, "Compared with the selection split, not the held-out one: these figures are for choosing "
+                        "between models, and every 'held-out' below means the selection images.")
     tstr = results.get("tstr")
     if tstr:
         lines.append(

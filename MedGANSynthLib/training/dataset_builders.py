@@ -30,7 +30,7 @@ from MedGANSynthLib.volume import Volume
 
 RADIOGAN_ASPECT = (5, 3)  # height : width of the generator's 5 x 3 base map
 MIP_SPACING_MM = 2.0  # RadioGAN resamples PET to 2 mm isotropic with nearest-neighbour interpolation
-SPLITS = ("train", "heldout")
+SPLITS = ("train", "heldout", "selection")
 
 
 def training_mip(pet_suv: Volume, aspect: tuple[int, int] = RADIOGAN_ASPECT) -> Volume:
@@ -50,28 +50,41 @@ def training_mip(pet_suv: Volume, aspect: tuple[int, int] = RADIOGAN_ASPECT) -> 
     return coronal.with_array(padded.astype(np.float32), origin=tuple(origin))
 
 
-def split_counts(total: int, heldout: int) -> dict[str, int]:
+def split_counts(total: int, heldout: int, selection: int = 0) -> dict[str, int]:
+    """Cases per split: ``total`` includes the held-out ones; the selection cases come on top, numbered after them,
+    so adding a selection split leaves the train and held-out cases of a seed exactly as they were."""
     if total < 1 or heldout < 0 or heldout >= total:
         raise InputError(f"Need at least one training case: {total} cases with {heldout} held out.")
-    return {"train": total - heldout, "heldout": heldout}
+    if selection < 0:
+        raise InputError(f"--selection cannot be negative (got {selection}).")
+    return {"train": total - heldout, "heldout": heldout, "selection": selection}
+
+
+def split_of(case: int, counts: dict[str, int]) -> str:
+    """The split of case number ``case`` (0-based): train cases first, then held-out, then selection."""
+    if case < counts["train"]:
+        return "train"
+    return "heldout" if case < counts["train"] + counts["heldout"] else "selection"
 
 
 def build_mip_dataset_from_phantoms(
     output: str | os.PathLike, per_class: int, heldout_per_class: int, seed: int = 0,
     classes: Sequence[str] | None = None, voxel_mm: float = 4.0,
-    progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+    progress: ProgressCallback | None = None, cancel: CancelToken | None = None, selection_per_class: int = 0,
 ) -> dict:
-    """Whole-body phantoms of each lesion class -> MIP training folder (``per_class`` includes the held-out)."""
+    """Whole-body phantoms of each lesion class -> MIP training folder (``per_class`` includes the held-out; the
+    ``selection_per_class`` cases for choosing between models come on top)."""
     from MedGANSynthLib.phantoms import LESION_CLASSES, WholeBodyConfig, make_wholebody_case
 
     classes = list(classes or LESION_CLASSES)
-    counts = split_counts(per_class, heldout_per_class)
+    counts = split_counts(per_class, heldout_per_class, selection_per_class)
     config = WholeBodyConfig().with_voxel_mm(voxel_mm)
     rows: dict[str, list[tuple[str, str]]] = {split: [] for split in SPLITS}
-    total, done = per_class * len(classes), 0
+    cases = sum(counts.values())
+    total, done = cases * len(classes), 0
     for class_index, name in enumerate(classes):
-        for case in range(per_class):
-            split = "train" if case < counts["train"] else "heldout"
+        for case in range(cases):
+            split = split_of(case, counts)
             case_seed = seed * 100_003 + class_index * 10_007 + case  # distinct, reproducible per (class, case)
             phantom = make_wholebody_case(case_seed, name, config)
             file = f"{name}_{case:04d}.nrrd"
@@ -81,7 +94,8 @@ def build_mip_dataset_from_phantoms(
             report(progress, cancel, "building MIP data set", done, total, file)
     return _finish(output, rows, {"kind": "mip", "source": "MedGANSynth whole-body phantoms (not patient data)",
                                   "seed": seed, "voxel_mm": voxel_mm, "classes": classes, "per_class": per_class,
-                                  "heldout_per_class": heldout_per_class})
+                                  "heldout_per_class": heldout_per_class,
+                                  "selection_per_class": selection_per_class})
 
 
 def build_mip_dataset_from_volumes(
@@ -108,19 +122,20 @@ def build_mip_dataset_from_volumes(
 def build_brain_dataset_from_phantoms(
     output: str | os.PathLike, per_stage: int, heldout_per_stage: int, seed: int = 0,
     stages: Sequence[str] | None = None,
-    progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+    progress: ProgressCallback | None = None, cancel: CancelToken | None = None, selection_per_stage: int = 0,
 ) -> dict:
     """Brain FDG-PET phantoms per stage -> volumes + ``labels.csv`` (stage per volume)."""
     from MedGANSynthLib.phantoms import STAGES, make_brain_case
 
     stages = list(stages or STAGES)
-    counts = split_counts(per_stage, heldout_per_stage)
+    counts = split_counts(per_stage, heldout_per_stage, selection_per_stage)
     rows: dict[str, list[tuple[str, str]]] = {split: [] for split in SPLITS}
-    total, done = per_stage * len(stages), 0
+    cases = sum(counts.values())
+    total, done = cases * len(stages), 0
     template = None
     for stage_index, stage in enumerate(stages):
-        for case in range(per_stage):
-            split = "train" if case < counts["train"] else "heldout"
+        for case in range(cases):
+            split = split_of(case, counts)
             brain = make_brain_case(seed * 100_003 + stage_index * 10_007 + case, stage)
             template = brain.manifest["anatomy_source"]
             file = f"{stage}_{case:04d}.nrrd"
@@ -130,27 +145,30 @@ def build_brain_dataset_from_phantoms(
             report(progress, cancel, "building brain data set", done, total, file)
     return _finish(output, rows, {"kind": "brain", "source": "MedGANSynth brain FDG-PET phantoms (not patient data)",
                                   "seed": seed, "stages": stages, "per_stage": per_stage,
-                                  "heldout_per_stage": heldout_per_stage, "base_brain": template})
+                                  "heldout_per_stage": heldout_per_stage, "selection_per_stage": selection_per_stage,
+                                  "base_brain": template})
 
 
 def build_ct_dataset_from_phantoms(
     output: str | os.PathLike, cases: int, heldout_cases: int, slices_per_case: int = 32, size: int = 64,
     seed: int = 0, progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+    selection_cases: int = 0,
 ) -> dict:
     """Chest-CT slice phantoms -> stacks of axial slices in HU (one NRRD per simulated subject)."""
     from MedGANSynthLib.phantoms import make_chest_ct_slices
 
-    counts = split_counts(cases, heldout_cases)
+    counts = split_counts(cases, heldout_cases, selection_cases)
     rows: dict[str, list[tuple[str, str]]] = {split: [] for split in SPLITS}
-    for case in range(cases):
-        split = "train" if case < counts["train"] else "heldout"
+    for case in range(cases + selection_cases):
+        split = split_of(case, counts)
         stack = make_chest_ct_slices(seed * 100_003 + case, slices_per_case, size=size)
         file = f"chest_{case:04d}.nrrd"
         write_volume(stack.ct, Path(output) / split / file)
         rows[split].append((file, "chest"))
-        report(progress, cancel, "building CT data set", case + 1, cases, file)
+        report(progress, cancel, "building CT data set", case + 1, cases + selection_cases, file)
     return _finish(output, rows, {"kind": "ct", "source": "MedGANSynth chest-CT slice phantoms (not patient data)",
                                   "seed": seed, "cases": cases, "heldout_cases": heldout_cases,
+                                  "selection_cases": selection_cases,
                                   "slices_per_case": slices_per_case, "size": size})
 
 
@@ -163,6 +181,7 @@ def _finish(output: str | os.PathLike, rows: dict[str, list[tuple[str, str]]], d
             writer = csv.writer(handle)
             writer.writerow(["file", "label"])
             writer.writerows(entries)
+    rows = {split: entries for split, entries in rows.items() if entries or split != "selection"}
     description = {**description, "counts": {split: len(entries) for split, entries in rows.items()},
                    "folders": {split: str(root / split) for split in rows if rows[split]}}
     with atomic_output(root / "dataset.json") as temp:

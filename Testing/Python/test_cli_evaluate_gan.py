@@ -14,8 +14,8 @@ from MedGANSynthLib.weights.safetensors_io import load_gan
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("evaluate")
-    assert main(["dataset", "mip", "--phantoms", "9", "--heldout", "4", "--classes", "normal,lymphoma",
-                 "--voxel-mm", "10", "-o", str(root / "data")]) == 0
+    assert main(["dataset", "mip", "--phantoms", "9", "--heldout", "4", "--selection", "5",
+                 "--classes", "normal,lymphoma", "--voxel-mm", "10", "-o", str(root / "data")]) == 0
     assert main(["train", "--architecture", "radiogan", "--data", str(root / "data" / "train"), "-o",
                  str(root / "run"), "--epochs", "1", "--batch-size", "4", "--image-size", "40x24", "--width", "0.25",
                  "--device", "cpu", "--threads", "1"]) == 0
@@ -35,6 +35,24 @@ def test_report_and_card(trained, tmp_path):
     assert file_sha256(model) == checksum == card.tensor_sha256
     stored = card.metrics["heldout_evaluation"]["results"]["per_class"]
     assert stored.keys() == results["per_class"].keys()
+    assert results["compared_with"] == "heldout" and results["per_class"]["normal"]["counts"]["heldout"] == 4
+
+
+def test_choosing_between_models_on_the_selection_split(trained, tmp_path, capsys):
+    root, model = trained
+    card_before = model.with_suffix(".json").read_text()
+    assert main(["evaluate-gan", str(model), "--data", str(root / "data"), "-o", str(tmp_path / "report"),
+                 "--count", "8", "--epochs", "2", "--no-tstr", "--against", "selection"]) == 0
+    results = json.loads((tmp_path / "report" / "results.json").read_text())
+    # the 5 selection phantoms per class stood in for the 4 held-out ones
+    assert results["compared_with"] == "selection"
+    assert [results["per_class"][name]["counts"]["heldout"] for name in ("normal", "lymphoma")] == [5, 5]
+    assert "Compared with the selection split" in (tmp_path / "report" / "report.md").read_text()
+    # a card keeps held-out figures only
+    assert main(["evaluate-gan", str(model), "--data", str(root / "data"), "-o", str(tmp_path / "r2"),
+                 "--count", "8", "--against", "selection", "--write-card"]) == 2
+    assert "evaluate against the held-out split" in capsys.readouterr().err
+    assert model.with_suffix(".json").read_text() == card_before and not (tmp_path / "r2").exists()
 
 
 def test_bad_count_is_refused(trained, tmp_path, capsys):

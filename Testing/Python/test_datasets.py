@@ -120,3 +120,29 @@ def test_ct_slices_scaled_to_zero_two(tmp_path):
     np.testing.assert_allclose(data[1]["image"].numpy(), 2.0, atol=1e-6)
     small = CTSliceDataset(tmp_path, image_size=(4, 4))
     assert small.image_shape == (1, 4, 4)
+
+
+def test_a_selection_split_adds_new_cases_and_leaves_train_and_heldout_as_they_were(tmp_path, capsys):
+    from MedGANSynthLib.cli.main import main
+    from MedGANSynthLib.io.volume_io import read_volume
+
+    common = ["dataset", "ct", "--phantoms", "3", "--heldout", "1", "--slices", "4", "--size", "24", "--seed", "7"]
+    assert main([*common, "-o", str(tmp_path / "plain")]) == 0
+    assert main([*common, "--selection", "2", "-o", str(tmp_path / "with")]) == 0
+    assert main([*common, "--selection", "-1", "-o", str(tmp_path / "bad")]) == 2
+    assert "--selection cannot be negative" in capsys.readouterr().err
+
+    def voxels(root, split):
+        return {path.name: read_volume(path).array for path in sorted((root / split).glob("*.nrrd"))}
+
+    for split in ("train", "heldout"):
+        plain, with_selection = voxels(tmp_path / "plain", split), voxels(tmp_path / "with", split)
+        assert plain.keys() == with_selection.keys()
+        assert all(np.array_equal(plain[name], with_selection[name]) for name in plain)
+    selection = voxels(tmp_path / "with", "selection")
+    assert sorted(selection) == ["chest_0003.nrrd", "chest_0004.nrrd"]
+    others = [*voxels(tmp_path / "plain", "train").values(), *voxels(tmp_path / "plain", "heldout").values()]
+    assert not any(np.array_equal(new, old) for new in selection.values() for old in others)
+    assert (tmp_path / "with" / "selection" / "labels.csv").read_text().splitlines()[1:] == [
+        "chest_0003.nrrd,chest", "chest_0004.nrrd,chest"]
+    assert not (tmp_path / "plain" / "selection").exists()
