@@ -68,16 +68,11 @@ def adversarial_bce(logits: torch.Tensor, real: bool) -> torch.Tensor:
 
 def generator_loss(
     fake_logits: torch.Tensor,
-    pred: torch.Tensor,
-    target_suv_normalised: torch.Tensor,
-    true_suv: torch.Tensor,
+    reconstruction: torch.Tensor,
     reconstruction_weight: float = PIX2PIX_RECONSTRUCTION_WEIGHT,
-    weight_power: float = 1.0,
-    predicted_suv: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Fool the discriminator and stay close to the real PET in the SUV-weighted L2 sense (paper 2.3)."""
-    reconstruction = suv_weighted_l2(pred, target_suv_normalised, true_suv, weight_power=weight_power,
-                                     predicted_suv=predicted_suv)
+    """Fool the discriminator and stay close to the real PET: ``reconstruction`` is the SUV-weighted L2 of
+    :func:`suv_weighted_l2` (paper 2.3), passed in so the training step computes it once for the loss and its log."""
     return bce_g_loss(fake_logits) + reconstruction_weight * reconstruction
 
 

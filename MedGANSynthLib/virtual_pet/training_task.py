@@ -204,8 +204,7 @@ class Pix2PixTask:
         predicted_suv = _weighting_prediction(fake, generator, self.symmetric_suv_weight)
         reconstruction = suv_weighted_l2(fake_suv, truth, suv, weight_power=self.suv_weight_power,
                                          predicted_suv=predicted_suv)
-        g_loss = generator_loss(fooled_logits, fake_suv, truth, suv, self.reconstruction_weight, self.suv_weight_power,
-                                predicted_suv)
+        g_loss = generator_loss(fooled_logits, reconstruction, self.reconstruction_weight)
         ctx.optimize("generator", g_loss)
         return {"d_loss": float(d_loss.detach()), "g_loss": float(g_loss.detach()),
                 "gan_l2": float(reconstruction.detach())}

@@ -221,7 +221,7 @@ def test_pix2pix_losses_combine_the_terms_by_hand():
     pred, target, suv = torch.tensor([0.2, 0.4]), torch.tensor([0.0, 0.4]), torch.tensor([4.0, 0.0])
     # G: -mean(log sigmoid(fake)) + 100 * (5 * 0.04 + 1 * 0) / (5 + 1)
     g = (math.log(2.0) + math.log(1 + math.exp(-2.0))) / 2 + 100 * (5 * 0.04) / 6
-    assert math.isclose(float(generator_loss(fake, pred, target, suv)), g, rel_tol=1e-5)
+    assert math.isclose(float(generator_loss(fake, suv_weighted_l2(pred, target, suv))), g, rel_tol=1e-5)
     # D: half of [-mean(log sigmoid(real)) - mean(log(1 - sigmoid(fake)))]
     d_real = (math.log(1 + math.exp(-1.0)) + math.log(1 + math.exp(1.0))) / 2
     d_fake = (math.log(2.0) + math.log(1 + math.exp(2.0))) / 2
