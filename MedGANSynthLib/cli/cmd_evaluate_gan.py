@@ -27,7 +27,8 @@ def register(subparsers) -> None:
     parser.add_argument("--against", choices=("heldout", "selection"), default="heldout",
                         help="real images to compare with: DATA/heldout (default; the figures a card reports) or "
                              "DATA/selection ('dataset --selection'), for choosing between models without biasing "
-                             "the held-out figures")
+                             "the held-out figures (it also draws other samples and trains another judge than the "
+                             "held-out run with the same --seed)")
     parser.add_argument("--write-card", action="store_true",
                         help="store the results in each model's card (metrics.heldout_evaluation)")
     add_common_options(parser)

@@ -28,6 +28,9 @@ from MedGANSynthLib.weights.model_card import ModelCard
 from MedGANSynthLib.weights.safetensors_io import load_gan
 
 COMPARISON_SPLITS = ("heldout", "selection")
+# Choosing on the selection split must not reuse the held-out run's samples or judge either: class accuracy depends
+# on those alone (not on the held-out images), so the same seed would pick the model on the very numbers it reports.
+SELECTION_SEED_OFFSET = 1_000_003
 
 
 def real_images_by_class(card: ModelCard, folder: Path, classes: list[str]) -> dict[str, np.ndarray]:
@@ -59,11 +62,13 @@ def evaluate_models(
 ) -> dict:
     """``against`` names the split of real images the samples are compared with: "heldout" (the figures a card
     reports) or "selection" (phantoms kept for choosing between models, so that picking the best one does not bias
-    the held-out figures)."""
+    the held-out figures; its samples and judge come from ``seed + SELECTION_SEED_OFFSET``)."""
     if against not in COMPARISON_SPLITS:
         raise InputError(f"Compare against one of {', '.join(COMPARISON_SPLITS)}, not '{against}'.")
     if write_cards and against != "heldout":
         raise InputError("A model card keeps held-out figures; evaluate against the held-out split to write it.")
+    if against == "selection":
+        seed += SELECTION_SEED_OFFSET
     loaded = [(path, *load_gan(path, with_discriminator=False)) for path in (resolve_model(m, "gan") for m in models)]
     architectures = {card.architecture for _, _, _, card in loaded}
     if len(architectures) != 1:

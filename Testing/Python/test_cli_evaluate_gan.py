@@ -46,6 +46,14 @@ def test_choosing_between_models_on_the_selection_split(trained, tmp_path, capsy
     results = json.loads((tmp_path / "report" / "results.json").read_text())
     # the 5 selection phantoms per class stood in for the 4 held-out ones
     assert results["compared_with"] == "selection"
+    # ... and other samples: their distances to the training images differ from those of a held-out run, same --seed
+    assert main(["evaluate-gan", str(model), "--data", str(root / "data"), "-o", str(tmp_path / "heldout"),
+                 "--count", "8", "--epochs", "2", "--no-tstr"]) == 0
+    heldout = json.loads((tmp_path / "heldout" / "results.json").read_text())
+    median = ("memorisation", "median_generated_to_train")
+    assert all(results["per_class"][c][median[0]][median[1]] != heldout["per_class"][c][median[0]][median[1]]
+               for c in ("normal", "lymphoma"))
+    assert results["settings"]["seed"] != heldout["settings"]["seed"] == 0
     assert [results["per_class"][name]["counts"]["heldout"] for name in ("normal", "lymphoma")] == [5, 5]
     assert "Compared with the selection split" in (tmp_path / "report" / "report.md").read_text()
     # a card keeps held-out figures only
