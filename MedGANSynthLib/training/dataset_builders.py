@@ -30,7 +30,7 @@ from MedGANSynthLib.volume import Volume
 
 RADIOGAN_ASPECT = (5, 3)  # height : width of the generator's 5 x 3 base map
 MIP_SPACING_MM = 2.0  # RadioGAN resamples PET to 2 mm isotropic with nearest-neighbour interpolation
-SPLITS = ("train", "heldout", "selection")
+SPLITS = ("train", "heldout")
 
 
 def training_mip(pet_suv: Volume, aspect: tuple[int, int] = RADIOGAN_ASPECT) -> Volume:
@@ -57,14 +57,13 @@ def split_counts(total: int, heldout: int, selection: int = 0) -> dict[str, int]
         raise InputError(f"Need at least one training case: {total} cases with {heldout} held out.")
     if selection < 0:
         raise InputError(f"--selection cannot be negative (got {selection}).")
-    return {"train": total - heldout, "heldout": heldout, "selection": selection}
+    counts = {"train": total - heldout, "heldout": heldout}
+    return {**counts, "selection": selection} if selection else counts
 
 
-def split_of(case: int, counts: dict[str, int]) -> str:
-    """The split of case number ``case`` (0-based): train cases first, then held-out, then selection."""
-    if case < counts["train"]:
-        return "train"
-    return "heldout" if case < counts["train"] + counts["heldout"] else "selection"
+def case_splits(counts: dict[str, int]) -> list[str]:
+    """The split of each case number, in order: train cases first, then held-out, then selection."""
+    return [split for split, count in counts.items() for _ in range(count)]
 
 
 def build_mip_dataset_from_phantoms(
@@ -79,12 +78,11 @@ def build_mip_dataset_from_phantoms(
     classes = list(classes or LESION_CLASSES)
     counts = split_counts(per_class, heldout_per_class, selection_per_class)
     config = WholeBodyConfig().with_voxel_mm(voxel_mm)
-    rows: dict[str, list[tuple[str, str]]] = {split: [] for split in SPLITS}
-    cases = sum(counts.values())
-    total, done = cases * len(classes), 0
+    rows: dict[str, list[tuple[str, str]]] = {split: [] for split in counts}
+    splits = case_splits(counts)
+    total, done = len(splits) * len(classes), 0
     for class_index, name in enumerate(classes):
-        for case in range(cases):
-            split = split_of(case, counts)
+        for case, split in enumerate(splits):
             case_seed = seed * 100_003 + class_index * 10_007 + case  # distinct, reproducible per (class, case)
             phantom = make_wholebody_case(case_seed, name, config)
             file = f"{name}_{case:04d}.nrrd"
@@ -129,13 +127,12 @@ def build_brain_dataset_from_phantoms(
 
     stages = list(stages or STAGES)
     counts = split_counts(per_stage, heldout_per_stage, selection_per_stage)
-    rows: dict[str, list[tuple[str, str]]] = {split: [] for split in SPLITS}
-    cases = sum(counts.values())
-    total, done = cases * len(stages), 0
+    rows: dict[str, list[tuple[str, str]]] = {split: [] for split in counts}
+    splits = case_splits(counts)
+    total, done = len(splits) * len(stages), 0
     template = None
     for stage_index, stage in enumerate(stages):
-        for case in range(cases):
-            split = split_of(case, counts)
+        for case, split in enumerate(splits):
             brain = make_brain_case(seed * 100_003 + stage_index * 10_007 + case, stage)
             template = brain.manifest["anatomy_source"]
             file = f"{stage}_{case:04d}.nrrd"
@@ -158,14 +155,14 @@ def build_ct_dataset_from_phantoms(
     from MedGANSynthLib.phantoms import make_chest_ct_slices
 
     counts = split_counts(cases, heldout_cases, selection_cases)
-    rows: dict[str, list[tuple[str, str]]] = {split: [] for split in SPLITS}
-    for case in range(cases + selection_cases):
-        split = split_of(case, counts)
+    rows: dict[str, list[tuple[str, str]]] = {split: [] for split in counts}
+    splits = case_splits(counts)
+    for case, split in enumerate(splits):
         stack = make_chest_ct_slices(seed * 100_003 + case, slices_per_case, size=size)
         file = f"chest_{case:04d}.nrrd"
         write_volume(stack.ct, Path(output) / split / file)
         rows[split].append((file, "chest"))
-        report(progress, cancel, "building CT data set", case + 1, cases + selection_cases, file)
+        report(progress, cancel, "building CT data set", case + 1, len(splits), file)
     return _finish(output, rows, {"kind": "ct", "source": "MedGANSynth chest-CT slice phantoms (not patient data)",
                                   "seed": seed, "cases": cases, "heldout_cases": heldout_cases,
                                   "selection_cases": selection_cases,
@@ -181,7 +178,6 @@ def _finish(output: str | os.PathLike, rows: dict[str, list[tuple[str, str]]], d
             writer = csv.writer(handle)
             writer.writerow(["file", "label"])
             writer.writerows(entries)
-    rows = {split: entries for split, entries in rows.items() if entries or split != "selection"}
     description = {**description, "counts": {split: len(entries) for split, entries in rows.items()},
                    "folders": {split: str(root / split) for split in rows if rows[split]}}
     with atomic_output(root / "dataset.json") as temp:
