@@ -237,9 +237,8 @@ def _change_learning_rates(saved: dict[str, Any], lr: float | None, lr_d: float 
     from MedGANSynthLib.training.optimizers import paper_settings
 
     if lr is not None:
-        saved["lr"], saved["lr_d"] = lr, lr_d
-    else:
-        saved["lr_d"] = lr_d
+        saved["lr"] = lr
+    saved["lr_d"] = lr_d  # with --lr alone, None: the discriminator follows --lr, as at the start
     rates = paper_settings(saved["architecture"], lr=saved["lr"], lr_discriminator=saved.get("lr_d"))
     record_learning_rate_change(saved, run_dir, lr_generator=rates.lr_generator,
                                 lr_discriminator=rates.lr_discriminator)
