@@ -11,9 +11,9 @@ MODELS="${2:-radiogan ct brain}"
 MGS=".venv/bin/medgansynth"
 wanted() { [[ " $MODELS " == *" $1 "* ]]; }
 
-# RadioGAN: --seed 8 (session 8). Class accuracy depends only on the samples and the judge, and those of seed 0 were
-# what session 7 chose its model on; since session 8 candidates are compared on the selection split (see
-# train_bundled_gans.sh), and the card's figures come from a draw that no choice has seen.
+# RadioGAN: --seed 8 (session 8). Class accuracy depends only on the samples and the judge, and session 7 chose its
+# model on those of seed 0. Since session 8, candidates are compared on the selection split (train_bundled_gans.sh),
+# and the card's figures come from a draw that no choice has used.
 if wanted radiogan; then
   $MGS evaluate-gan "$ROOT/radiogan/weights/radiogan.safetensors" --data "$ROOT/data/mip" -o "$ROOT/eval_radiogan" \
     --count 100 --epochs 40 --seed 8 --write-card
