@@ -21,6 +21,9 @@ def register(subparsers) -> None:
     parser.add_argument("--count", type=int, default=200, help="generated images per class (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=10, help="epochs of the judge classifiers")
+    parser.add_argument("--judges", type=int, default=1,
+                        help="judge classifiers trained from different seeds; class accuracy is their mean "
+                             "(default %(default)s; one judge alone moves a class by about 0.1 between seeds)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--no-tstr", action="store_true",
                         help="skip train-on-synthetic-test-on-real (it trains three more classifiers)")
@@ -41,10 +44,12 @@ def run(args: argparse.Namespace) -> dict:
 
     if not 4 <= args.count <= 5000:
         raise InputError(f"--count must be between 4 and 5000, got {args.count}.")
+    if not 1 <= args.judges <= 20:
+        raise InputError(f"--judges must be between 1 and 20, got {args.judges}.")
     with progress_display(args.progress_lines) as progress:
         summary = evaluate_models(args.models, args.data, args.output, args.count, args.seed, args.epochs,
                                   args.device, args.write_card, run_tstr=not args.no_tstr,
-                                  progress=progress, against=args.against)
+                                  progress=progress, against=args.against, judges=args.judges)
     if not args.json:
         overall = summary["results"].get("overall") or {}
         numbers = ", ".join(f"{k}={v}" for k, v in overall.items() if isinstance(v, (int, float)))

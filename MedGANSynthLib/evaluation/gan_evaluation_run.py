@@ -59,10 +59,12 @@ def evaluate_models(
     models: list[str], data_root: str | Path, output: str | Path, count: int = 200, seed: int = 0,
     epochs: int = 10, device: str = "cpu", write_cards: bool = False, run_tstr: bool = True,
     progress: ProgressCallback | None = None, cancel: CancelToken | None = None, against: str = "heldout",
+    judges: int = 1,
 ) -> dict:
     """``against`` names the split of real images the samples are compared with: "heldout" (the figures a card
     reports) or "selection" (phantoms kept for choosing between models, so that picking the best one does not bias
-    the held-out figures; its samples and judge come from ``seed + SELECTION_SEED_OFFSET``)."""
+    the held-out figures; its samples and judge come from ``seed + SELECTION_SEED_OFFSET``). ``judges`` > 1 reports
+    class accuracy as the mean over that many judge classifiers (see :func:`evaluate_gan`)."""
     if against not in COMPARISON_SPLITS:
         raise InputError(f"Compare against one of {', '.join(COMPARISON_SPLITS)}, not '{against}'.")
     if write_cards and against != "heldout":
@@ -93,7 +95,7 @@ def evaluate_models(
         results = evaluate_single_class_gan(generated, train, heldout, value_range)
     else:
         results = evaluate_gan(generated, train, heldout, value_range=value_range, epochs=epochs, seed=seed,
-                               device=device, run_tstr=run_tstr, progress=progress, cancel=cancel)
+                               device=device, run_tstr=run_tstr, progress=progress, cancel=cancel, judges=judges)
     results["compared_with"] = against
     walk = _walk(loaded[0][1], loaded[0][3], classes, seed, device) if conditional else None
     pictures = render_gan_pictures(generated, train, results, Path(output) / "pictures", walk=walk)

@@ -42,8 +42,10 @@ def test_choosing_between_models_on_the_selection_split(trained, tmp_path, capsy
     root, model = trained
     card_before = model.with_suffix(".json").read_text()
     assert main(["evaluate-gan", str(model), "--data", str(root / "data"), "-o", str(tmp_path / "report"),
-                 "--count", "8", "--epochs", "2", "--no-tstr", "--against", "selection"]) == 0
+                 "--count", "8", "--epochs", "2", "--no-tstr", "--against", "selection", "--judges", "2"]) == 0
     results = json.loads((tmp_path / "report" / "results.json").read_text())
+    assert len(results["per_class"]["normal"]["class_accuracy_by_judge"]) == 2
+    assert "means over 2 judges" in (tmp_path / "report" / "report.md").read_text()
     # the 5 selection phantoms per class stood in for the 4 held-out ones
     assert results["compared_with"] == "selection"
     # ... and other samples: their distances to the training images differ from those of a held-out run, same --seed
@@ -68,6 +70,14 @@ def test_bad_count_is_refused(trained, tmp_path, capsys):
     assert main(["evaluate-gan", str(model), "--data", str(root / "data"), "-o", str(tmp_path / "r"),
                  "--count", "2"]) == 2
     assert "--count" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+def test_bad_judge_count_is_refused(trained, tmp_path, capsys):
+    root, model = trained
+    assert main(["evaluate-gan", str(model), "--data", str(root / "data"), "-o", str(tmp_path / "r"),
+                 "--judges", "0"]) == 2
+    assert "--judges must be between 1 and 20, got 0" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
 
 

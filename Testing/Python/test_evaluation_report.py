@@ -11,7 +11,13 @@ import pytest
 import torch
 
 from MedGANSynthLib.errors import Cancelled, InputError
-from MedGANSynthLib.evaluation.gan_report import evaluate_gan, render_gan_pictures, write_gan_report
+from MedGANSynthLib.evaluation.classifier import fit_classifier, predict_labels
+from MedGANSynthLib.evaluation.gan_report import (
+    JUDGE_SEED_STRIDE,
+    evaluate_gan,
+    render_gan_pictures,
+    write_gan_report,
+)
 from MedGANSynthLib.jobs.progress import CancelToken
 
 FAST = {"epochs": 6, "batch_size": 16, "width": 8}
@@ -180,3 +186,38 @@ def test_progress_is_reported_and_cancel_stops_the_work(toy):
     token.cancel()
     with pytest.raises(Cancelled):
         evaluate_gan(good, train, heldout, cancel=token, **FAST)
+
+
+def test_a_panel_of_judges_reports_the_mean_of_judges_trained_by_hand(toy):
+    """Three judges: each class accuracy is the plain mean of three classifiers trained here from the seeds the
+    panel documents (seed, seed + stride, seed + 2 stride); the first judge is the one-judge run's own."""
+    train, heldout, _ = toy
+    rng = np.random.default_rng(9)
+    # half-bright images the judges must guess on: their verdicts differ, so a mean of equal numbers cannot pass
+    ambiguous = {name: (0.2 + 0.25 * rng.random((8, 16, 16))).astype(np.float32) for name in ("top", "bottom")}
+    panel = evaluate_gan(ambiguous, train, heldout, seed=3, run_tstr=False, judges=3, **FAST)
+    single = evaluate_gan(ambiguous, train, heldout, seed=3, run_tstr=False, **FAST)
+
+    images = np.concatenate([train["top"], train["bottom"]])
+    labels = np.repeat([0, 1], [len(train["top"]), len(train["bottom"])])
+    by_hand = {name: [] for name in ("top", "bottom")}
+    for seed in (3, 3 + JUDGE_SEED_STRIDE, 3 + 2 * JUDGE_SEED_STRIDE):
+        judge = fit_classifier(images, labels, seed=seed, **FAST)
+        for index, name in enumerate(("top", "bottom")):
+            by_hand[name].append(float(np.mean(predict_labels(judge, ambiguous[name]) == index)))
+    for name, scores in by_hand.items():
+        entry = panel["per_class"][name]
+        assert entry["class_accuracy_by_judge"] == pytest.approx(scores)
+        assert entry["class_accuracy"] == pytest.approx(sum(scores) / 3)
+        assert single["per_class"][name]["class_accuracy"] == pytest.approx(scores[0])
+        assert "class_accuracy_by_judge" not in single["per_class"][name]
+    assert len({tuple(s) for s in zip(*by_hand.values())}) > 1, "the judges should disagree on ambiguous images"
+    assert panel["judge"]["count"] == 3 and panel["settings"]["judge_seeds"] == [3, 10010, 20017]
+    assert panel["overall"]["class_accuracy"] == pytest.approx(
+        (sum(by_hand["top"]) + sum(by_hand["bottom"])) / 6)
+
+
+def test_a_panel_needs_at_least_one_judge(toy):
+    train, heldout, good = toy
+    with pytest.raises(InputError, match="at least 1"):
+        evaluate_gan(good, train, heldout, judges=0, **FAST)
