@@ -173,7 +173,7 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             f"'{run_dir}' already holds a training run; pass --resume to continue it or choose a new folder."
         )
     _check_generator_ema(args.generator_ema)
-    _check_learning_rates(args.lr, args.lr_d)
+    check_positive(("--lr", args.lr), ("--lr-d", args.lr_d), ("--auxiliary-classifier", args.auxiliary_classifier))
     if args.resume:
         saved = read_run_file(run_dir, _RUN_KEYS)
         if args.architecture not in (None, saved["architecture"]):
@@ -194,8 +194,6 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise InputError(f"--{name.replace('_', '-')} must be at least 1 (got {value}).")
-    if args.auxiliary_classifier is not None and not args.auxiliary_classifier > 0:
-        raise InputError(f"--auxiliary-classifier must be positive (got {args.auxiliary_classifier}).")
     for option, value in (("--auxiliary-classifier", args.auxiliary_classifier),
                           ("--class-projection", args.class_projection), ("--class-batchnorm", args.class_batchnorm),
                           ("--mismatched-labels", args.mismatched_labels)):
@@ -224,8 +222,9 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
     }
 
 
-def _check_learning_rates(lr: float | None, lr_d: float | None) -> None:
-    for name, value in (("--lr", lr), ("--lr-d", lr_d)):
+def check_positive(*options: tuple[str, float | None]) -> None:
+    """Refuse each (option, value) whose value was given and is not above 0 (NaN included)."""
+    for name, value in options:
         if value is not None and not value > 0:
             raise InputError(f"{name} must be positive (got {value}).")
 

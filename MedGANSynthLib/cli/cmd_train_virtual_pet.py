@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from MedGANSynthLib.cli.cmd_train import check_positive
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change, write_run_file
 
@@ -141,7 +142,8 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         if args.epochs is not None:
             settings["epochs"] = _at_least_one(args.epochs, "epochs")  # resuming may extend a finished run
         if args.lr is not None:  # ... or continue at another rate (e.g. a lower one to fine-tune)
-            settings["lr"] = _positive_lr(args.lr)
+            check_positive(("--lr", args.lr))
+            settings["lr"] = args.lr
             record_learning_rate_change(settings, run_dir, lr=args.lr)
         return settings
     if not args.data:
@@ -149,8 +151,7 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
     for name in ("epochs", "batch_size", "checkpoint_every", "depth", "slice_size", "lesion_repeats"):
         if getattr(args, name) is not None:
             _at_least_one(getattr(args, name), name)
-    if args.lr is not None:
-        _positive_lr(args.lr)
+    check_positive(("--lr", args.lr))
     if args.gan_l2_weight is not None and not args.gan_l2_weight >= 0:
         raise InputError(f"--gan-l2-weight cannot be negative (got {args.gan_l2_weight}).")
     if args.suv_weight_power is not None and not 0 < args.suv_weight_power <= 4:
@@ -172,12 +173,6 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             "suv_weight_power": 1.0 if args.suv_weight_power is None else args.suv_weight_power,
             "symmetric_suv_weight": args.symmetric_suv_weight,
             "networks": networks, "dataset": dataset}
-
-
-def _positive_lr(lr: float) -> float:
-    if not lr > 0:
-        raise InputError(f"--lr must be positive (got {lr}).")
-    return lr
 
 
 def _at_least_one(value: int, name: str) -> int:
