@@ -26,8 +26,13 @@ def gan_row(entry: dict, card: dict) -> str:
     seeds = card["metrics"].get("tstr_over_seeds")  # the same comparison repeated over classifier seeds
     over_seeds = (f" (mean of {len(seeds['seeds'])} seeds: {_fmt(seeds['mean_real_only'])} → "
                   f"{_fmt(seeds['mean_real_plus_synthetic'])}, gain sd {_fmt(seeds['sd_gain'])})" if seeds else "")
+    judges = results["judge"].get("count", 1)
+    panel = f"mean of {judges} judges; " if judges > 1 else ""
+    per_class = results.get("per_class", {})
+    worst = min(per_class, key=lambda name: per_class[name]["class_accuracy"]) if own is None and per_class else None
+    worst_text = f", worst class {worst} {_fmt(per_class[worst]['class_accuracy'])}" if worst else ""
     return (f"| `{entry['id']}` | {card['architecture']} | {card['epochs']} | {', '.join(card['class_names'])} | "
-            f"class accuracy {_fmt(accuracy)} (judge on held-out real: "
+            f"class accuracy {_fmt(accuracy)}{worst_text} ({panel}judge on held-out real: "
             f"{_fmt(results['judge'].get('heldout_real_accuracy'))}); memorisation ratio {_fmt(memo)}; "
             f"TSTR real {_fmt(tstr.get('real_only'))} → real+synthetic {_fmt(tstr.get('real_plus_synthetic'))}"
             f"{over_seeds} |")
