@@ -157,6 +157,8 @@ def evaluate_gan(
         "paper_reference": {"psnr_db": PAPER_PSNR_DB, "ssim": PAPER_SSIM, "tstr_gain": PAPER_TSTR_GAIN},
         "per_class": {},
     }
+    results["judge"]["at_chance"] = judges_at_chance(
+        results["judge"].get("train_real_accuracy_by_judge", [results["judge"]["train_real_accuracy"]]), len(names))
     similarities: dict[str, SimilarityToNearest] = {}
     for step, (index, name) in enumerate(enumerate(names), start=judges + 1):
         report(progress, cancel, "evaluate", step, stages, f"class '{name}'")
@@ -192,6 +194,13 @@ def evaluate_gan(
         ).summary()
     report(progress, cancel, "evaluate", stages, stages, "done")
     return results
+
+
+def judges_at_chance(train_accuracies: list[float], classes: int, margin: float = 0.1) -> list[int]:
+    """Judges (numbered from 1) that label their own training images at most ``margin`` better than chance: such a
+    judge did not learn the classes (it happens to the brain-slice judges at some seeds), so its verdicts on
+    generated images mean nothing."""
+    return [number for number, value in enumerate(train_accuracies, start=1) if value < 1.0 / classes + margin]
 
 
 def _panel_accuracy(panel: list, images: np.ndarray, labels, key: str) -> dict[str, Any]:
@@ -417,6 +426,9 @@ def _judge_line(judge: Mapping[str, Any]) -> str:
     if by_judge:
         line += (f" Class accuracies are means over {len(by_judge)} judges trained from different seeds (held-out "
                  f"accuracy of each: {', '.join(_format(v) for v in by_judge)}).")
+    if judge.get("at_chance"):
+        line += (f" Judge(s) {', '.join(map(str, judge['at_chance']))} label their own training images hardly better "
+                 "than chance: they did not learn the classes, so read the class accuracies with care.")
     return line
 
 

@@ -221,3 +221,18 @@ def test_a_panel_needs_at_least_one_judge(toy):
     train, heldout, good = toy
     with pytest.raises(InputError, match="at least 1"):
         evaluate_gan(good, train, heldout, judges=0, **FAST)
+
+
+def test_a_judge_that_learned_nothing_is_named_in_results_and_report(toy, tmp_path):
+    """A judge trained at learning rate 0 keeps its random weights: on two classes it labels its own training
+    images about half right, and the results and the report must say it cannot be trusted."""
+    train, heldout, good = toy
+    frozen = dict(FAST, learning_rate=0.0)
+    results = evaluate_gan(good, train, heldout, seed=1, run_tstr=False, **frozen)
+    assert results["judge"]["train_real_accuracy"] < 0.6 and results["judge"]["at_chance"] == [1]
+    trained = evaluate_gan(good, train, heldout, seed=1, run_tstr=False, **FAST)
+    assert trained["judge"]["at_chance"] == []
+    pictures = render_gan_pictures(good, train, results, tmp_path / "pictures")
+    write_gan_report(results, {k: str(v) for k, v in pictures.items()}, tmp_path / "report")
+    assert "Judge(s) 1 label their own training images hardly better than chance" in (
+        tmp_path / "report" / "report.md").read_text()
