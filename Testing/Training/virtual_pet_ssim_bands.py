@@ -1,9 +1,10 @@
 """Where does a virtual-PET model lose SSIM, and would a finer FCN output help?
 
-    .venv/bin/python Testing/Training/virtual_pet_ssim_bands.py DATA [MODEL] [--cases N]
+    .venv/bin/python Testing/Training/virtual_pet_ssim_bands.py DATA [MODEL] [--cases N] [--slice-smoothing MM]
 
 DATA: paired cases (e.g. `medgansynth phantoms --kind wholebody --count 24 --seed 23 --voxel-mm 4 -o DATA`);
-MODEL: a virtual-PET id or .safetensors (default: the bundled one, with the inference settings its card stores).
+MODEL: a virtual-PET id or .safetensors (default: the bundled one), run with the inference settings its card stores;
+--slice-smoothing overrides the card's (give 12 for a run's own weights to match the bundled model's post-processing).
 
 Prints two tables, SSIM computed exactly as `evaluate-virtual-pet` does (skimage's local SSIM map, SUV [0, 20],
 averaged over the body):
@@ -54,10 +55,11 @@ def main() -> None:
     parser.add_argument("data")
     parser.add_argument("model", nargs="?", default=DEFAULT_MODEL_ID)
     parser.add_argument("--cases", type=int, default=8, help="first N cases of DATA (default 8)")
+    parser.add_argument("--slice-smoothing", type=float, default=None, help="mm averaged across slices")
     args = parser.parse_args()
     torch.set_num_threads(1)
     model = load_virtual_pet(args.model)
-    config = model.inference_config(return_fcn=True, return_gan=True)
+    config = model.inference_config(return_fcn=True, return_gan=True, slice_smoothing_mm=args.slice_smoothing)
     ceiling = {k: [] for k in FACTORS}
     ssim = {(o, b): [] for o in OUTPUTS for b in BANDS}
     error = {(o, b): [] for o in OUTPUTS for b in BANDS}
