@@ -211,7 +211,7 @@ def test_a_panel_of_judges_reports_the_mean_of_judges_trained_by_hand(toy):
         assert entry["class_accuracy"] == pytest.approx(sum(scores) / 3)
         assert single["per_class"][name]["class_accuracy"] == pytest.approx(scores[0])
         assert "class_accuracy_by_judge" not in single["per_class"][name]
-    assert len({tuple(s) for s in zip(*by_hand.values())}) > 1, "the judges should disagree on ambiguous images"
+    assert len({tuple(s) for s in zip(*by_hand.values(), strict=True)}) > 1, "the judges should disagree on ambiguous images"
     assert panel["judge"]["count"] == 3 and panel["settings"]["judge_seeds"] == [3, 10010, 20017]
     assert panel["overall"]["class_accuracy"] == pytest.approx(
         (sum(by_hand["top"]) + sum(by_hand["bottom"])) / 6)
