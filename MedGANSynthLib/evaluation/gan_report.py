@@ -120,8 +120,8 @@ def evaluate_gan(
     train_all, train_labels = _pooled(train, names), np.concatenate([labels[n] for n in names])
     heldout_all = _pooled(heldout, names)
     heldout_labels = np.concatenate([np.full(len(heldout[n]), i) for i, n in enumerate(names)])
-    panel = []
-    for number, judge_seed in enumerate(judge_seeds(seed, judges)):
+    panel, seeds = [], judge_seeds(seed, judges)
+    for number, judge_seed in enumerate(seeds):
         report(progress, cancel, "evaluate", number, stages,
                f"training judge classifier {number + 1} of {judges} on real training images")
         panel.append(fit_classifier(
@@ -130,6 +130,7 @@ def evaluate_gan(
         ))
     judge = panel[0]
     report(progress, cancel, "evaluate", judges, stages, "computing features")
+    train_accuracies = _judge_accuracies(panel, train_all, train_labels)
     features = {
         part: {n: embed_images(judge, batches[n]) for n in names}
         for part, batches in (("generated", generated), ("train", train), ("heldout", heldout))
@@ -142,7 +143,7 @@ def evaluate_gan(
             "k": k,
             "epochs": epochs,
             "seed": seed,
-            "judge_seeds": judge_seeds(seed, judges),
+            "judge_seeds": seeds,
             "bins": bins,
             "classifier_options": dict(classifier_options),
             "image_shape": list(reference.shape[1:]),
@@ -150,15 +151,14 @@ def evaluate_gan(
             "images (not ImageNet Inception: distances are not comparable to published FIDs)",
         },
         "judge": {
-            **_panel_accuracy(panel, heldout_all, heldout_labels, "heldout_real_accuracy"),
-            **_panel_accuracy(panel, train_all, train_labels, "train_real_accuracy"),
+            **_averaged("heldout_real_accuracy", _judge_accuracies(panel, heldout_all, heldout_labels)),
+            **_averaged("train_real_accuracy", train_accuracies),
             "count": judges,
+            "at_chance": judges_at_chance(train_accuracies, len(names)),
         },
         "paper_reference": {"psnr_db": PAPER_PSNR_DB, "ssim": PAPER_SSIM, "tstr_gain": PAPER_TSTR_GAIN},
         "per_class": {},
     }
-    results["judge"]["at_chance"] = judges_at_chance(
-        results["judge"].get("train_real_accuracy_by_judge", [results["judge"]["train_real_accuracy"]]), len(names))
     similarities: dict[str, SimilarityToNearest] = {}
     for step, (index, name) in enumerate(enumerate(names), start=judges + 1):
         report(progress, cancel, "evaluate", step, stages, f"class '{name}'")
@@ -166,8 +166,8 @@ def evaluate_gan(
             generated[name], train[name], heldout[name],
             {part: features[part][name] for part in features}, data_range, value_range, k, bins,
         )
-        entry.update(_panel_accuracy(panel, generated[name], index, "class_accuracy"))
-        entry.update(_panel_accuracy(panel, heldout[name], index, "heldout_class_accuracy"))
+        entry.update(_averaged("class_accuracy", _judge_accuracies(panel, generated[name], index)))
+        entry.update(_averaged("heldout_class_accuracy", _judge_accuracies(panel, heldout[name], index)))
         similarities[name] = entry.pop("_similarity")
         results["per_class"][name] = entry
 
@@ -203,10 +203,14 @@ def judges_at_chance(train_accuracies: list[float], classes: int, margin: float 
     return [number for number, value in enumerate(train_accuracies, start=1) if value < 1.0 / classes + margin]
 
 
-def _panel_accuracy(panel: list, images: np.ndarray, labels, key: str) -> dict[str, Any]:
-    """``{key: mean accuracy over the judges}``, plus ``{key}_by_judge`` when there is more than one judge."""
-    scores = [float(np.mean(predict_labels(judge, images) == np.asarray(labels))) for judge in panel]
-    return {key: float(np.mean(scores)), **({f"{key}_by_judge": scores} if len(panel) > 1 else {})}
+def _judge_accuracies(panel: list, images: np.ndarray, labels) -> list[float]:
+    """Each judge's fraction of ``images`` labelled ``labels`` (one class index, or one per image)."""
+    return [float(np.mean(predict_labels(judge, images) == np.asarray(labels))) for judge in panel]
+
+
+def _averaged(key: str, scores: list[float]) -> dict[str, Any]:
+    """``{key: mean of scores}``, plus ``{key}_by_judge`` when there is more than one judge."""
+    return {key: float(np.mean(scores)), **({f"{key}_by_judge": scores} if len(scores) > 1 else {})}
 
 
 def evaluate_single_class_gan(
