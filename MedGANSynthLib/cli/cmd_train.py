@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from MedGANSynthLib.cli.main import check_positive
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change, write_run_file
 
@@ -220,13 +221,6 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         "network_config": _network_overrides(args.architecture, args.image_size, args.width,
                                              args.discriminator_norm, _network_options(args)),
     }
-
-
-def check_positive(*options: tuple[str, float | None]) -> None:
-    """Refuse each (option, value) whose value was given and is not above 0 (NaN included)."""
-    for name, value in options:
-        if value is not None and not value > 0:
-            raise InputError(f"{name} must be positive (got {value}).")
 
 
 def _change_learning_rates(saved: dict[str, Any], lr: float | None, lr_d: float | None, run_dir: Path) -> None:

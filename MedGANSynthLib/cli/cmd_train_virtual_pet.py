@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from MedGANSynthLib.cli.cmd_train import check_positive
+from MedGANSynthLib.cli.main import check_positive
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change, write_run_file
 

@@ -73,6 +73,13 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def check_positive(*options: tuple[str, float | None]) -> None:
+    """Refuse each (option, value) whose value was given and is not above 0 (NaN included)."""
+    for name, value in options:
+        if value is not None and not value > 0:
+            raise InputError(f"{name} must be positive (got {value}).")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
