@@ -65,19 +65,15 @@ def test_choosing_between_models_on_the_selection_split(trained, tmp_path, capsy
     assert model.with_suffix(".json").read_text() == card_before and not (tmp_path / "r2").exists()
 
 
-def test_bad_count_is_refused(trained, tmp_path, capsys):
+@pytest.mark.parametrize("option, value, message", [
+    ("--count", "2", "--count"),
+    ("--judges", "0", "--judges must be between 1 and 20, got 0"),
+])
+def test_bad_counts_are_refused(trained, tmp_path, capsys, option, value, message):
     root, model = trained
     assert main(["evaluate-gan", str(model), "--data", str(root / "data"), "-o", str(tmp_path / "r"),
-                 "--count", "2"]) == 2
-    assert "--count" in capsys.readouterr().err
-    assert not (tmp_path / "r").exists()
-
-
-def test_bad_judge_count_is_refused(trained, tmp_path, capsys):
-    root, model = trained
-    assert main(["evaluate-gan", str(model), "--data", str(root / "data"), "-o", str(tmp_path / "r"),
-                 "--judges", "0"]) == 2
-    assert "--judges must be between 1 and 20, got 0" in capsys.readouterr().err
+                 option, value]) == 2
+    assert message in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
 
 
