@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 
+from MedGANSynthLib.cli.main import add_common_options, apply_thread_count
 from MedGANSynthLib.errors import InputError
 
 
 def register(subparsers) -> None:
     from MedGANSynthLib.cli.cmd_virtual_pet import add_blend_options
-    from MedGANSynthLib.cli.main import add_common_options
 
     parser = subparsers.add_parser(
         "evaluate-virtual-pet", help="score a virtual-PET model on paired CT/PET cases (paper's detection rule)",
@@ -48,12 +48,7 @@ def run(args: argparse.Namespace) -> dict:
     from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID, update_card_metrics
     from MedGANSynthLib.weights.safetensors_io import weight_paths
 
-    if args.threads is not None:
-        if args.threads < 1:
-            raise InputError(f"--threads must be at least 1 (got {args.threads}).")
-        import torch
-
-        torch.set_num_threads(args.threads)
+    apply_thread_count(args.threads)
     if args.min_volume_ml < 0:
         raise InputError(f"--min-volume-ml cannot be negative (got {args.min_volume_ml}).")
     if not args.threshold > 0:

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from MedGANSynthLib.cli.main import check_positive
+from MedGANSynthLib.cli.main import apply_thread_count, check_at_least_one, check_positive
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change, write_run_file
 
@@ -115,12 +115,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from MedGANSynthLib.training.optimizers import paper_settings
 
     context = context_from_env()
-    if args.threads is not None:
-        if args.threads < 1:
-            raise InputError(f"--threads must be at least 1 (got {args.threads}).")
-        import torch
-
-        torch.set_num_threads(args.threads)
+    apply_thread_count(args.threads)
     run_dir = Path(args.output)
     settings = _run_settings(args, run_dir)
     architecture = settings["architecture"]
@@ -191,10 +186,8 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         raise InputError(f"Unknown architecture '{args.architecture}'; choose one of {', '.join(ARCHITECTURE_NAMES)}.")
     if not args.data:
         raise InputError("Pass --data with the training images (only --resume may leave it out).")
-    for name in ("epochs", "batch_size", "checkpoint_every", "n_critic"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise InputError(f"--{name.replace('_', '-')} must be at least 1 (got {value}).")
+    check_at_least_one(*((f"--{name.replace('_', '-')}", getattr(args, name))
+                         for name in ("epochs", "batch_size", "checkpoint_every", "n_critic")))
     for option, value in (("--auxiliary-classifier", args.auxiliary_classifier),
                           ("--class-projection", args.class_projection), ("--class-batchnorm", args.class_batchnorm),
                           ("--mismatched-labels", args.mismatched_labels)):

@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from MedGANSynthLib.cli.main import check_positive
+from MedGANSynthLib.cli.main import apply_thread_count, check_at_least_one, check_positive
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change, write_run_file
 
@@ -69,7 +69,6 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    import torch
 
     from MedGANSynthLib.cli.progress_display import progress_display
     from MedGANSynthLib.training.distributed import context_from_env
@@ -89,10 +88,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
 
     context = context_from_env()
-    if args.threads is not None:
-        if args.threads < 1:
-            raise InputError(f"--threads must be at least 1 (got {args.threads}).")
-        torch.set_num_threads(args.threads)
+    apply_thread_count(args.threads)
     run_dir = Path(args.output)
     settings = _run_settings(args, run_dir)
     networks = VirtualPETNetworkSettings(**settings["networks"])
@@ -140,7 +136,8 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
     if args.resume:
         settings = read_run_file(run_dir, _RUN_KEYS, "virtual-PET")
         if args.epochs is not None:
-            settings["epochs"] = _at_least_one(args.epochs, "epochs")  # resuming may extend a finished run
+            check_at_least_one(("--epochs", args.epochs))
+            settings["epochs"] = args.epochs  # resuming may extend a finished run
         if args.lr is not None:  # ... or continue at another rate (e.g. a lower one to fine-tune)
             check_positive(("--lr", args.lr))
             settings["lr"] = args.lr
@@ -148,9 +145,8 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         return settings
     if not args.data:
         raise InputError("Pass --data with the paired CT/PET cases (only --resume may leave it out).")
-    for name in ("epochs", "batch_size", "checkpoint_every", "depth", "slice_size", "lesion_repeats"):
-        if getattr(args, name) is not None:
-            _at_least_one(getattr(args, name), name)
+    check_at_least_one(*((f"--{name.replace('_', '-')}", getattr(args, name))
+                         for name in ("epochs", "batch_size", "checkpoint_every", "depth", "slice_size", "lesion_repeats")))
     check_positive(("--lr", args.lr))
     if args.gan_l2_weight is not None and not args.gan_l2_weight >= 0:
         raise InputError(f"--gan-l2-weight cannot be negative (got {args.gan_l2_weight}).")
@@ -173,12 +169,6 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             "suv_weight_power": 1.0 if args.suv_weight_power is None else args.suv_weight_power,
             "symmetric_suv_weight": args.symmetric_suv_weight,
             "networks": networks, "dataset": dataset}
-
-
-def _at_least_one(value: int, name: str) -> int:
-    if value < 1:
-        raise InputError(f"--{name.replace('_', '-')} must be at least 1 (got {value}).")
-    return value
 
 
 def training_data_summary(dataset, cases, data: str) -> dict[str, Any]:

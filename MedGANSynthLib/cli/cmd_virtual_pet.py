@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import argparse
 
+from MedGANSynthLib.cli.main import add_common_options, apply_thread_count, check_at_least_one
 from MedGANSynthLib.errors import InputError
 
 DEFAULT_UNCERTAINTY_PASSES = 8
 
 
 def register(subparsers) -> None:
-    from MedGANSynthLib.cli.main import add_common_options
 
     parser = subparsers.add_parser(
         "virtual-pet", help="predict a virtual PET (SUV) from a CT, with lesion candidates and pictures",
@@ -69,14 +69,8 @@ def run(args: argparse.Namespace) -> dict:
     from MedGANSynthLib.virtual_pet.pipeline import run_virtual_pet
     from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID
 
-    if args.threads is not None:
-        if args.threads < 1:
-            raise InputError(f"--threads must be at least 1 (got {args.threads}).")
-        import torch
-
-        torch.set_num_threads(args.threads)
-    if args.slab_size is not None and args.slab_size < 1:
-        raise InputError(f"--slab-size must be at least 1 (got {args.slab_size}).")
+    apply_thread_count(args.threads)
+    check_at_least_one(("--slab-size", args.slab_size))
     check_blend_options(args)
     with progress_display(args.progress_lines) as show:
         return run_virtual_pet(args.ct, args.output, model=args.model or DEFAULT_MODEL_ID, device=args.device,

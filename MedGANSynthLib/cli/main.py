@@ -80,6 +80,23 @@ def check_positive(*options: tuple[str, float | None]) -> None:
             raise InputError(f"{name} must be positive (got {value}).")
 
 
+def check_at_least_one(*options: tuple[str, int | None]) -> None:
+    """Refuse each (option, value) whose value was given and is below 1 (counts, sizes, thread numbers)."""
+    for name, value in options:
+        if value is not None and value < 1:
+            raise InputError(f"{name} must be at least 1 (got {value}).")
+
+
+def apply_thread_count(threads: int | None) -> None:
+    """--threads: refuse a number below 1, else set torch's intra-op thread count (None leaves torch's default)."""
+    if threads is None:
+        return
+    check_at_least_one(("--threads", threads))
+    import torch
+
+    torch.set_num_threads(threads)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
