@@ -38,7 +38,7 @@ class ImageClassifier(nn.Module):
     No batch normalisation on purpose: an image's features must not depend on which other images share its batch,
     and BatchNorm's running statistics are unreliable after the few hundred steps a small evaluation set gives.
 
-    ``features(x)`` is the 128-D penultimate embedding (after ReLU), ``forward(x)`` the class logits. Adaptive
+    ``features(x)`` is the 128-D penultimate embedding (after a leaky ReLU), ``forward(x)`` the class logits. Adaptive
     pooling makes any ``image_size`` of at least 8 pixels work; the size is kept to reject mismatched inputs.
     """
 
@@ -69,7 +69,7 @@ class ImageClassifier(nn.Module):
             ]
             channels = out
         self.body = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(4), nn.Flatten())
-        self.embed = nn.Sequential(nn.Linear(channels * 16, embedding_size), nn.ReLU())
+        self.embed = nn.Sequential(nn.Linear(channels * 16, embedding_size), nn.LeakyReLU(0.2))
         self.head = nn.Linear(embedding_size, self.num_classes)
         # Input standardisation, set from the training images by fit_classifier. Why: PET MIPs in a generator's
         # range are nearly constant (body SUV ~1 is -0.93 on the [-1, 1] scale of SUV 0-30); unscaled, the judge
