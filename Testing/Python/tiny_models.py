@@ -45,7 +45,7 @@ def save_tiny_gan(folder: Path, architecture: str = "radiogan", seed: int = 3) -
     return tensors
 
 
-def save_tiny_virtual_pet(folder: Path, seed: int = 0) -> Path:
+def save_tiny_virtual_pet(folder: Path, seed: int = 0, working_pixel_mm: float | None = None) -> Path:
     """A small FCN-4s + pix2pix generator pair as a virtual-PET model; returns the .safetensors."""
     from MedGANSynthLib.networks.fcn4s import FCN4s, FCN4sConfig
     from MedGANSynthLib.networks.unet_pix2pix import UNetConfig, UNetGenerator
@@ -57,5 +57,5 @@ def save_tiny_virtual_pet(folder: Path, seed: int = 0) -> Path:
                             output_activation="sigmoid"))
     gan = UNetGenerator(UNetConfig(in_channels=1, depth=4, width=0.125))
     tensors, _ = save_virtual_pet(fcn, gan, Path(folder) / "virtual_pet", phantom_training_data({"cases": 1}),
-                                  working_pixel_mm=None)
+                                  working_pixel_mm=working_pixel_mm)
     return tensors
