@@ -49,8 +49,10 @@ def combine_virtual_pet(fcn_model: str | os.PathLike, gan_model: str | os.PathLi
 
 
 def _source(path: str | os.PathLike, card: ModelCard) -> dict:
+    """What identifies a source model and how it was trained (its evaluation metrics do not carry over)."""
     return {"model": Path(path).name, "tensor_sha256": card.tensor_sha256, "epochs": card.epochs,
-            "created": card.created}
+            "created": card.created, "training": card.metrics.get("training"),
+            "final_epoch": card.metrics.get("final_epoch")}
 
 
 def _carry_blend_settings(card_path: Path, config: dict) -> None:

@@ -21,7 +21,7 @@ def _tensors(path, prefix):
 def test_combined_model_holds_the_fcn_of_one_and_the_generator_of_the_other(tmp_path):
     first = save_tiny_virtual_pet(tmp_path / "a", seed=1)
     second = save_tiny_virtual_pet(tmp_path / "b", seed=2)
-    update_card_metrics(first.with_suffix(".json"), {}, blending={"slice_smoothing_mm": 12.0})
+    update_card_metrics(first.with_suffix(".json"), {"training": {"seed": 1}}, blending={"slice_smoothing_mm": 12.0})
     tensors, card_path = combine_virtual_pet(first, second, tmp_path / "combined")
 
     combined = load_file(str(tensors))
@@ -36,7 +36,10 @@ def test_combined_model_holds_the_fcn_of_one_and_the_generator_of_the_other(tmp_
     card = json.loads(card_path.read_text())
     sources = card["training_data"]["combined_from"]
     for role, source in (("fcn", first), ("gan", second)):
-        assert sources[role]["tensor_sha256"] == json.loads(source.with_suffix(".json").read_text())["tensor_sha256"]
+        source_card = json.loads(source.with_suffix(".json").read_text())
+        assert sources[role]["tensor_sha256"] == source_card["tensor_sha256"]
+        assert sources[role]["training"] == source_card["metrics"].get("training")
+    assert sources["fcn"]["training"] == {"seed": 1}
     assert card["config"]["slice_smoothing_mm"] == 12.0, "blend settings follow the FCN's model"
     load_virtual_pet(tensors)  # the checksum and shapes of the written pair are valid
 

@@ -58,7 +58,7 @@ def virtual_pet_row(entry: dict, card: dict) -> str:
     if "true_pet" in held:  # what a perfect prediction would score on the same scans
         ceiling = held["true_pet"]
         cells.append(f"the true PET itself: TPR {_fmt(ceiling['tpr'])} (focal {_fmt(ceiling['tpr_focal'])})")
-    return (f"| `{entry['id']}` | {card['architecture']} | {card['metrics'].get('training', {}).get('epochs')} | "
+    return (f"| `{entry['id']}` | {card['architecture']} | {card['epochs']} | "
             f"— | {held.get('scans')} held-out scans: {'; '.join(cells)} |")
 
 
