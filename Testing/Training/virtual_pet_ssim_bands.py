@@ -10,8 +10,8 @@ Prints two tables, SSIM computed exactly as `evaluate-virtual-pet` does (skimage
 averaged over the body):
 
 1. The resolution ceiling: the true PET itself, area-averaged over k x k in-plane pixels and bilinearly enlarged
-   again, for k = 1, 2, 4. An FCN-4s predicts at 1/4 of its input resolution; if the true PET at k = 4 kept a high
-   SSIM, that coarse grid is not what holds the FCN's SSIM down.
+   again, for k = 1, 2, 4, over the body and in each band of true SUV. An FCN-4s predicts at 1/4 of its input
+   resolution; where the true PET at k = 4 keeps a high SSIM, that coarse grid is not what holds the FCN down.
 2. The model's FCN, GAN and blended outputs: mean SSIM-map value and mean error (SUV) inside bands of the true SUV,
    with each band's share of the body. The blend takes the FCN inside its hot mask, so the bands above 2.5 SUV say
    whether the FCN earns that trust.
@@ -60,29 +60,34 @@ def main() -> None:
     torch.set_num_threads(1)
     model = load_virtual_pet(args.model)
     config = model.inference_config(return_fcn=True, return_gan=True, slice_smoothing_mm=args.slice_smoothing)
-    ceiling = {k: [] for k in FACTORS}
+    ceiling = {(k, b): [] for k in FACTORS for b in (None, *BANDS)}
     ssim = {(o, b): [] for o in OUTPUTS for b in BANDS}
     error = {(o, b): [] for o in OUTPUTS for b in BANDS}
     share = {b: [] for b in BANDS}
     for case in discover_cases(args.data)[:args.cases]:
         loaded = load_case(case)
         body, truth = body_mask_from_ct(loaded.ct), loaded.suv.array
+        bands = {None: body, **{b: body & (truth >= b[0]) & (truth < b[1]) for b in BANDS}}
         for k in FACTORS:
-            ceiling[k].append(ssim_map(truth, coarse(truth, k, loaded.ct.axis_along(2)))[body].mean())
+            local = ssim_map(truth, coarse(truth, k, loaded.ct.axis_along(2)))
+            for band, inside in bands.items():
+                ceiling[k, band].append(local[inside].mean() if inside.any() else np.nan)
         result = predict_virtual_pet(loaded.ct, model.fcn, model.gan, config, device="cpu")
         for output in OUTPUTS:
             predicted = getattr(result, output).array
             local = ssim_map(truth, predicted)
             for band in BANDS:
-                inside = body & (truth >= band[0]) & (truth < band[1])
+                inside = bands[band]
                 ssim[output, band].append(local[inside].mean() if inside.any() else np.nan)
                 error[output, band].append((predicted[inside] - truth[inside]).mean() if inside.any() else np.nan)
         for band in BANDS:
-            share[band].append(float((body & (truth >= band[0]) & (truth < band[1])).sum() / body.sum()))
+            share[band].append(float(bands[band].sum() / body.sum()))
         print(f"scored {case.case_id}", flush=True)
-    print("\nTrue PET at 1/k in-plane resolution, enlarged back: SSIM over the body")
-    for k in FACTORS:
-        print(f"  k = {k}: {np.mean(ceiling[k]):.3f}")
+    print("\nTrue PET at 1/k in-plane resolution, enlarged back: SSIM over the body and per band of true SUV")
+    print(f"{'':>14} " + " ".join(f"{f'k = {k}':>8}" for k in FACTORS))
+    for band in (None, *BANDS):
+        name = "body" if band is None else f"{band[0]:g}-{band[1]:g}"
+        print(f"{name:>14} " + " ".join(f"{np.nanmean(ceiling[k, band]):8.3f}" for k in FACTORS))
     print(f"\n{'true SUV band':>14} {'share':>6} " + " ".join(f"{o + ' SSIM':>13} {o + ' error':>14}" for o in OUTPUTS))
     for band in BANDS:
         cells = " ".join(f"{np.nanmean(ssim[o, band]):13.3f} {np.nanmean(error[o, band]):+14.2f}" for o in OUTPUTS)
