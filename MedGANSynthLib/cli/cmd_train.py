@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from MedGANSynthLib.cli.main import apply_thread_count, check_at_least_one, check_positive
+from MedGANSynthLib.cli.main import apply_thread_count, check_at_least_one, check_not_negative, check_positive
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change, write_run_file
 
@@ -55,6 +55,9 @@ def register(subparsers) -> None:
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     parser.add_argument("--checkpoint-every", type=int, default=None, help="epochs between checkpoints (default 1)")
+    parser.add_argument("--checkpoint-steps", type=int, default=0,
+                        help="also checkpoint every N steps inside an epoch, so a killed run loses at most N steps (default 0: "
+                        "at epoch ends only); may be given or changed with --resume")
     parser.add_argument("--resume", action="store_true", help="continue the run in --output from its checkpoint")
     parser.add_argument("--image-size", help="image size HxW (e.g. 160x96) or N for square images")
     parser.add_argument("--width", type=float, help="multiply every channel count of both networks (e.g. 0.25)")
@@ -116,6 +119,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     context = context_from_env()
     apply_thread_count(args.threads)
+    check_not_negative(("--checkpoint-steps", args.checkpoint_steps))
     run_dir = Path(args.output)
     settings = _run_settings(args, run_dir)
     architecture = settings["architecture"]
@@ -145,6 +149,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                    export=_weights_exporter(architecture, dataset, settings))
     trainer = Trainer(TrainerConfig(run_dir=run_dir, epochs=epochs, batch_size=batch_size, seed=settings["seed"],
                                     device=args.device, checkpoint_every=settings["checkpoint_every"],
+                                    checkpoint_steps=args.checkpoint_steps,
                                     resume=args.resume, amp=not args.no_amp, num_workers=args.workers), context)
     with progress_display(args.progress_lines) as show:
         result = trainer.fit(task, dataset, progress=show)
@@ -200,8 +205,7 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             raise InputError(f"{option} is a CT GAN option (the only fully convolutional generator).")
     if args.discriminator_dropout is not None and args.architecture == "brain_dcgan":
         raise InputError("--discriminator-dropout is for radiogan and ct_gan; the brain DCGAN has no dropout.")
-    if args.global_latent is not None and args.global_latent < 0:
-        raise InputError(f"--global-latent must be 0 or more (got {args.global_latent}).")
+    check_not_negative(("--global-latent", args.global_latent))
     return {
         "architecture": args.architecture, "data": str(Path(args.data).resolve()),
         "labels": str(Path(args.labels).resolve()) if args.labels else None, "stage": args.stage,

@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from MedGANSynthLib.cli.main import apply_thread_count, check_at_least_one, check_positive
+from MedGANSynthLib.cli.main import apply_thread_count, check_at_least_one, check_not_negative, check_positive
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change, write_run_file
 
@@ -44,6 +44,9 @@ def register(subparsers) -> None:
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     parser.add_argument("--seed", type=int, help="random seed (default 0)")
     parser.add_argument("--checkpoint-every", type=int, help="epochs between checkpoints (default 1)")
+    parser.add_argument("--checkpoint-steps", type=int, default=0,
+                        help="also checkpoint every N steps inside an epoch, so a killed run loses at most N steps (default 0: "
+                        "at epoch ends only); may be given or changed with --resume")
     parser.add_argument("--resume", action="store_true", help="continue the run in --output from its checkpoint")
     parser.add_argument("--threads", type=int, help="CPU threads per process (1 is often fastest on a busy CPU)")
     parser.add_argument("--width-fcn", type=float, help="FCN-4s channel factor (default 0.125; paper 1)")
@@ -89,6 +92,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     context = context_from_env()
     apply_thread_count(args.threads)
+    check_not_negative(("--checkpoint-steps", args.checkpoint_steps))
     run_dir = Path(args.output)
     settings = _run_settings(args, run_dir)
     networks = VirtualPETNetworkSettings(**settings["networks"])
@@ -114,7 +118,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             write_run_file(run_dir, settings)
         trainer = Trainer(TrainerConfig(run_dir=run_dir, epochs=settings["epochs"], batch_size=settings["batch_size"],
                                         seed=settings["seed"], device=args.device,
-                                        checkpoint_every=settings["checkpoint_every"], resume=args.resume,
+                                        checkpoint_every=settings["checkpoint_every"],
+                                        checkpoint_steps=args.checkpoint_steps, resume=args.resume,
                                         num_workers=args.workers), context)
         result = trainer.fit(task, dataset, progress=show)
     if not context.is_main:
@@ -152,9 +157,8 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         raise InputError(f"--gan-l2-weight cannot be negative (got {args.gan_l2_weight}).")
     if args.suv_weight_power is not None and not 0 < args.suv_weight_power <= 4:
         raise InputError(f"--suv-weight-power must be above 0 and at most 4 (got {args.suv_weight_power}).")
+    check_not_negative(("--context-slices", args.context_slices))
     context = 1 if args.context_slices is None else args.context_slices
-    if context < 0:
-        raise InputError(f"--context-slices must be 0 or more (got {context}).")
     networks = {"in_channels": 2 * context + 1}
     for option, key in (("width_fcn", "width_fcn"), ("width_gan", "width_gan"), ("depth", "depth"),
                         ("gan_upsampling", "gan_upsampling")):

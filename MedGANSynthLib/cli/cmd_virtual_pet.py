@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import argparse
 
-from MedGANSynthLib.cli.main import add_common_options, apply_thread_count, check_at_least_one
+from MedGANSynthLib.cli.main import (
+    add_common_options,
+    apply_thread_count,
+    check_at_least_one,
+    check_not_negative,
+)
 from MedGANSynthLib.errors import InputError
 
 DEFAULT_UNCERTAINTY_PASSES = 8
@@ -56,8 +61,7 @@ def add_blend_options(parser: argparse.ArgumentParser) -> None:
 
 
 def check_blend_options(args: argparse.Namespace) -> None:
-    if args.blend_levels is not None and args.blend_levels < 0:
-        raise InputError(f"--blend-levels must be 0 or more (got {args.blend_levels}).")
+    check_not_negative(("--blend-levels", args.blend_levels))
     if args.blend_dilation is not None and args.blend_dilation < 0:
         raise InputError(f"--blend-dilation must be 0 mm or more (got {args.blend_dilation}).")
     if args.slice_smoothing is not None and args.slice_smoothing < 0:

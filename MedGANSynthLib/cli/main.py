@@ -87,6 +87,13 @@ def check_at_least_one(*options: tuple[str, int | None]) -> None:
             raise InputError(f"{name} must be at least 1 (got {value}).")
 
 
+def check_not_negative(*options: tuple[str, float | None]) -> None:
+    """Refuse each (option, value) whose value was given and is below 0 (NaN included)."""
+    for name, value in options:
+        if value is not None and not value >= 0:
+            raise InputError(f"{name} must be 0 or more (got {value}).")
+
+
 def apply_thread_count(threads: int | None) -> None:
     """--threads: refuse a number below 1, else set torch's intra-op thread count (None leaves torch's default)."""
     if threads is None:

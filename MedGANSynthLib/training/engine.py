@@ -1,4 +1,4 @@
-"""The one training loop every model of the project uses (GANs now; FCN-4s and pix2pix later).
+"""The one training loop every model of the project uses (the three GANs and the two virtual-PET networks).
 
 A :class:`TrainingTask` owns the networks, optimisers and what one step does; the :class:`Trainer` owns
 everything around it: device, seeded data order, mixed precision, DDP, progress and cancel, checkpoints that
@@ -12,6 +12,12 @@ Files in the run folder (all written atomically, by rank 0 only)::
     losses.json                      both tables
     loss_curve.png                   step losses and epoch means
     samples/epoch_NNNN.png           the task's sample grid at each checkpoint
+    samples/epoch_NNNN_step_SSSSSSS.png   ... and at each checkpoint inside an epoch (``checkpoint_steps``)
+
+Inside an epoch, ``checkpoint_steps`` N also writes a checkpoint every N optimisation steps, holding how far the
+epoch got (batches, loss sums, images, seconds and the latent-noise generator). Resuming from it skips the batches
+already done in that epoch's seeded order, so a run killed at any point loses at most N steps and still ends with the
+same weights as an uninterrupted one (with ``num_workers`` 0; workers re-seed their own random streams).
 """
 
 from __future__ import annotations
@@ -54,7 +60,8 @@ class TrainerConfig:
     batch_size: int
     seed: int = 0
     device: str = "auto"
-    checkpoint_every: int = 1  # epochs; a killed run loses at most this many epochs
+    checkpoint_every: int = 1  # epochs; a killed run loses at most this many epochs...
+    checkpoint_steps: int = 0  # ... or, when set, at most this many steps (checkpoints inside epochs too)
     resume: bool = False
     amp: bool = True  # mixed precision, used only on CUDA
     num_workers: int = 0
@@ -66,6 +73,8 @@ class TrainerConfig:
             raise InputError(f"--batch-size must be at least 1 (got {self.batch_size}).")
         if self.checkpoint_every < 1:
             raise InputError(f"--checkpoint-every must be at least 1 epoch (got {self.checkpoint_every}).")
+        if self.checkpoint_steps < 0:
+            raise InputError(f"--checkpoint-steps must be 0 or more (got {self.checkpoint_steps}).")
         if self.num_workers < 0:
             raise InputError(f"The number of data-loading workers cannot be negative (got {self.num_workers}).")
 
@@ -127,6 +136,33 @@ class TrainingResult:
     images_per_second: float = 0.0
     seconds_per_epoch: float = 0.0
     last_losses: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class _EpochProgress:
+    """How far an epoch got: batches done, loss sums, images and seconds (a checkpoint inside it stores these)."""
+
+    batches: int = 0
+    sums: dict[str, float] = field(default_factory=dict)
+    images: int = 0
+    seconds: float = 0.0
+
+    def to_state(self, noise: torch.Generator) -> dict[str, Any]:
+        return {"batches": self.batches, "sums": dict(self.sums), "images": self.images, "seconds": self.seconds,
+                "noise": noise.get_state()}
+
+    @classmethod
+    def resumed(cls, state: dict | None, noise: torch.Generator, other_rank_seed: int, is_main: bool) -> _EpochProgress:
+        """The stored progress (the noise generator put back where it was), or a fresh epoch when ``state`` is None.
+
+        Other DDP ranks get a seed of their own for the rest of the epoch: the checkpoint holds rank 0's noise."""
+        if state is None:
+            return cls()
+        if is_main:
+            noise.set_state(state["noise"])
+        else:
+            noise.manual_seed(other_rank_seed)
+        return cls(int(state["batches"]), dict(state["sums"]), int(state["images"]), float(state["seconds"]))
 
 
 def derive_seed(seed: int, *parts: int) -> int:
@@ -199,7 +235,7 @@ class Trainer:
         scalers = {name: torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
                    for name in optimizers}
         history = {"steps": [], "epochs": []}
-        start_epoch, global_step = 0, 0
+        start_epoch, global_step, partial = 0, 0, None
         if state is not None:
             for name, optimizer in optimizers.items():
                 _load_optimizer_keeping_learning_rates(optimizer, state["optimizers"][name])
@@ -210,6 +246,7 @@ class Trainer:
                 task.load_extra_state(state.get("task", {}))
             history = {"steps": list(state["history"]["steps"]), "epochs": list(state["history"]["epochs"])}
             start_epoch, global_step = int(state["epoch"]), int(state["global_step"])
+            partial = state.get("partial_epoch")  # set when the checkpoint was written inside an epoch
             if context.is_main:
                 restore_rng_states(state["rng"], device)
             else:  # the checkpoint holds rank 0's RNG; other ranks continue from a derived seed
@@ -237,14 +274,20 @@ class Trainer:
         for epoch in range(start_epoch, config.epochs):
             sampler.set_epoch(epoch)
             noise.manual_seed(derive_seed(config.seed, context.rank, epoch))
+            done = _EpochProgress.resumed(partial, noise, derive_seed(config.seed, context.rank, epoch, 2),
+                                          context.is_main)
+            partial = None
+            # The epoch's seeded order, less the batches a checkpoint inside it had already done. Skipping whole
+            # batches keeps the remainder's length modulo the batch size, so drop_last drops the same last image.
+            order = list(sampler)[done.batches * config.batch_size:]
             loader = DataLoader(
-                dataset, batch_size=config.batch_size, sampler=sampler, drop_last=drop_last,
+                dataset, batch_size=config.batch_size, sampler=order, drop_last=drop_last,
                 num_workers=config.num_workers, worker_init_fn=_seed_worker, pin_memory=device.type == "cuda",
                 generator=torch.Generator().manual_seed(derive_seed(config.seed, epoch, 1)),
             )
             ctx.epoch = epoch
-            sums: dict[str, float] = {}
-            images, started = 0, time.perf_counter()
+            sums, images = done.sums, done.images
+            started = time.perf_counter() - done.seconds
             for batch in loader:
                 report(None, cancel, "train", global_step, total_steps)  # stop between steps when cancelled
                 ctx.step = global_step
@@ -257,6 +300,15 @@ class Trainer:
                 last_losses = dict(losses)
                 report(progress, None, "train", global_step, total_steps, f"epoch {epoch + 1}/{config.epochs}",
                        epoch=epoch + 1, **{k: round(float(v), 5) for k, v in losses.items()})
+                done.batches += 1
+                if config.checkpoint_steps and global_step % config.checkpoint_steps == 0 \
+                        and done.batches < steps_per_epoch:
+                    if context.is_main:
+                        partial_state = _EpochProgress(done.batches, sums, images, time.perf_counter() - started)
+                        checkpoint_written = self._write_checkpoint(
+                            task, raw_modules, optimizers, scalers, history, epoch, global_step, device,
+                            partial_epoch=partial_state.to_state(noise))
+                    distributed.barrier(context)
             seconds = time.perf_counter() - started
             means = {key: distributed.all_ranks_mean(value / steps_per_epoch, device, context)
                      for key, value in sorted(sums.items())}
@@ -303,10 +355,12 @@ class Trainer:
         }
 
     def _write_checkpoint(self, task, raw_modules, optimizers, scalers, history, epoch, global_step,
-                          device) -> Path:
+                          device, partial_epoch: dict | None = None) -> Path:
+        """``epoch`` = epochs completed; ``partial_epoch`` = how far the next one got (a checkpoint inside it)."""
         # RNG states first: nothing below may change what the next epoch draws.
         state = {
             "epoch": epoch,
+            "partial_epoch": partial_epoch,
             "global_step": global_step,
             "modules": {name: module.state_dict() for name, module in raw_modules.items()},
             "optimizers": {name: optimizer.state_dict() for name, optimizer in optimizers.items()},
@@ -322,7 +376,8 @@ class Trainer:
         write_loss_curve(history, self.run_dir / "loss_curve.png")
         with torch.random.fork_rng(devices=[]), _evaluation_mode(raw_modules), torch.no_grad():
             grid = task.sample_grid()
-        write_image_grid(grid, self.run_dir / "samples" / f"epoch_{epoch:04d}.png")
+        name = f"epoch_{epoch:04d}.png" if partial_epoch is None else f"epoch_{epoch + 1:04d}_step_{global_step:07d}.png"
+        write_image_grid(grid, self.run_dir / "samples" / name)
         # The checkpoint goes last, so a checkpoint on disk always has its tables and pictures beside it.
         return save_checkpoint(state, checkpoint_path(self.run_dir))
 

@@ -189,6 +189,17 @@ def test_a_window_for_png_grey_values_is_refused(tmp_path, mip_folder, capsys):
     assert not (tmp_path / "run" / "checkpoints").exists()
 
 
+def test_checkpoint_steps_writes_checkpoints_inside_the_epoch(tmp_path, ct_folder, capsys):
+    run = tmp_path / "run"
+    code = main(["train", *TINY_CT, "--data", str(ct_folder), "-o", str(run), "--epochs", "1", "--batch-size", "4",
+                 "--checkpoint-steps", "1", "--json"])
+    steps = json.loads(capsys.readouterr().out)["global_step"]
+    assert code == 0 and steps >= 2
+    inside = sorted(path.name for path in (run / "samples").glob("epoch_0001_step_*.png"))
+    assert inside == [f"epoch_0001_step_{step:07d}.png" for step in range(1, steps)]  # the last step ends the epoch
+    assert (run / "samples" / "epoch_0001.png").is_file()
+
+
 def test_batch_larger_than_the_data_set_is_one_short_batch(tmp_path, ct_folder, capsys):
     code = main(["train", *TINY_CT, "--data", str(ct_folder), "-o", str(tmp_path / "run"), "--epochs", "2",
                  "--batch-size", "64", "--json"])
@@ -214,6 +225,7 @@ def test_batch_larger_than_the_data_set_is_one_short_batch(tmp_path, ct_folder, 
         (["--architecture", "radiogan", "--latent-coordinates"], "is a CT GAN option"),
         (["--architecture", "brain_dcgan", "--global-latent", "8"], "is a CT GAN option"),
         (["--architecture", "ct_gan", "--global-latent", "-1"], "--global-latent must be 0 or more"),
+        (["--architecture", "ct_gan", "--checkpoint-steps", "-1"], "--checkpoint-steps must be 0 or more"),
         (["--architecture", "ct_gan", "--minibatch-std"], "needs discriminator_dropout 0"),
         (["--architecture", "brain_dcgan", "--discriminator-dropout", "0"], "the brain DCGAN has no dropout"),
         (["--architecture", "radiogan", "--window", "ten"], "--window must look like LOW,HIGH"),

@@ -31,10 +31,10 @@ def _task(seed: int = 0, num_classes: int = 0, loss: str = "bce", lr: float = 2e
 
 def _train(run_dir: Path, epochs: int, seed: int = 0, resume: bool = False, task: GANTask | None = None,
            num_classes: int = 0, loss: str = "bce", cancel=None, progress=None, batch_size: int = 8,
-           checkpoint_every: int = 1):
+           checkpoint_every: int = 1, checkpoint_steps: int = 0):
     task = task or _task(seed, num_classes, loss)
     config = TrainerConfig(run_dir=run_dir, epochs=epochs, batch_size=batch_size, seed=seed, device="cpu",
-                           resume=resume, checkpoint_every=checkpoint_every)
+                           resume=resume, checkpoint_every=checkpoint_every, checkpoint_steps=checkpoint_steps)
     result = Trainer(config).fit(task, BlobDataset(num_classes=num_classes), progress=progress, cancel=cancel)
     return task, result
 
@@ -89,6 +89,30 @@ def test_resume_equals_uninterrupted_training_bit_for_bit(tmp_path):
     history = json.loads((tmp_path / "split" / "losses.json").read_text())
     reference = json.loads((tmp_path / "straight" / "losses.json").read_text())
     assert [row["g_loss"] for row in history["steps"]] == [row["g_loss"] for row in reference["steps"]]
+
+
+def test_a_run_killed_inside_an_epoch_resumes_from_its_step_checkpoint_bit_for_bit(tmp_path):
+    straight, _ = _train(tmp_path / "straight", epochs=4, seed=5, num_classes=2)
+    token = CancelToken()
+
+    def stop_after_step_eight(event):  # 3 steps per epoch: step 8 is the second of epoch 3, checkpointed
+        if event.done >= 8:
+            token.cancel()
+
+    run = tmp_path / "split"
+    with pytest.raises(Cancelled):
+        _train(run, epochs=4, seed=5, num_classes=2, checkpoint_steps=2, cancel=token, progress=stop_after_step_eight)
+    state = load_checkpoint(checkpoint_path(run))
+    assert (state["epoch"], state["global_step"], state["partial_epoch"]["batches"]) == (2, 8, 2)
+    assert (run / "samples" / "epoch_0003_step_0000008.png").is_file()
+    resumed, result = _train(run, epochs=4, seed=5, num_classes=2, resume=True, checkpoint_steps=2,
+                             task=_task(seed=999, num_classes=2))
+    _assert_identical(_state(straight), _state(resumed))
+    assert result.global_step == 12
+    history = json.loads((run / "losses.json").read_text())
+    reference = json.loads((tmp_path / "straight" / "losses.json").read_text())
+    assert [row["g_loss"] for row in history["steps"]] == [row["g_loss"] for row in reference["steps"]]
+    assert [row["d_loss"] for row in history["epochs"]] == [row["d_loss"] for row in reference["epochs"]]
 
 
 def test_generator_average_is_the_running_mean_of_the_live_weights(tmp_path):
