@@ -81,6 +81,11 @@
 #   (0.873); 1000 at 2e-5 0.939 / 0.81 and 0.919 / 0.79 (0.803). Normal and oesophagus trade places: at 2e-5
 #   oesophagus rose to 0.94-0.96 while normal fell to 0.79-0.81. The 1e-5 run's 0.005 lead is a seventh of the
 #   spread between one model's two draws, so the bundled model stayed.
+#   Session 10, the same three re-scored with the repaired judges (leaky-ReLU embedding) under a rule written first:
+#   switch only for a lead of more than 0.04 in the mean worst class (one model's draw-to-draw spread). Selection
+#   draws 0 and 1, overall / worst class: bundled 0.941 / 0.85 and 0.929 / 0.82 (mean worst 0.832); 1000 at 1e-5
+#   0.946 / 0.83 and 0.949 / 0.89 (0.863); 1000 at 2e-5 0.894 / 0.66 and 0.927 / 0.83 (0.745). The 1e-5 run leads
+#   by 0.031 and was ahead overall on both draws; inside the rule's margin, so the bundled model stayed again.
 # Session 6, brain DCGANs, tried and not bundled: this file's brain command plus --generator-upsampling resize
 #   (nearest x2 + 3x3 conv; the bundled generators paint a checkerboard) and --epochs 150. The checkerboard went,
 #   but the NC model's samples sat 2.5 times closer to their nearest training slice than held-out real slices do
