@@ -168,6 +168,7 @@ def evaluate_gan(
         )
         entry.update(_averaged("class_accuracy", _judge_accuracies(panel, generated[name], index)))
         entry.update(_averaged("heldout_class_accuracy", _judge_accuracies(panel, heldout[name], index)))
+        entry["judged_as"] = _judged_as(panel, generated[name], names)
         similarities[name] = entry.pop("_similarity")
         results["per_class"][name] = entry
 
@@ -206,6 +207,12 @@ def judges_at_chance(train_accuracies: list[float], classes: int, margin: float 
 def _judge_accuracies(panel: list, images: np.ndarray, labels) -> list[float]:
     """Each judge's fraction of ``images`` labelled ``labels`` (one class index, or one per image)."""
     return [float(np.mean(predict_labels(judge, images) == np.asarray(labels))) for judge in panel]
+
+
+def _judged_as(panel: list, images: np.ndarray, names: list[str]) -> dict[str, float]:
+    """The share of ``images`` the judges give each class, averaged over the panel: where a class's misses go."""
+    counts = sum(np.bincount(predict_labels(judge, images), minlength=len(names)) for judge in panel)
+    return {name: float(count / (len(panel) * len(images))) for name, count in zip(names, counts, strict=True)}
 
 
 def _averaged(key: str, scores: list[float]) -> dict[str, Any]:
@@ -417,10 +424,21 @@ def _summary_lines(results: Mapping[str, Any]) -> list[str]:
             f"gain {_format(tstr['gain'])} (brain-PET DCGAN paper: +{PAPER_TSTR_GAIN:.2f})."
         )
     for name in results["classes"]:
+        misses = _largest_misses(results["per_class"][name].get("judged_as", {}), name)
+        if misses:
+            lines.append(f"Generated '{name}' images the judges gave another class: {misses}.")
+    for name in results["classes"]:
         flagged = results["per_class"][name]["memorisation"]["flagged_indices"]
         if flagged:
             lines.append(f"Class '{name}': generated images {flagged[:20]} are near-copies of training images.")
     return lines
+
+
+def _largest_misses(judged_as: Mapping[str, float], own: str, count: int = 2, floor: float = 0.02) -> str:
+    """The (at most ``count``) other classes that took at least ``floor`` of a class's images, largest first."""
+    others = sorted(((share, other) for other, share in judged_as.items() if other != own and share >= floor),
+                    reverse=True)[:count]
+    return ", ".join(f"{other} {_format(share)}" for share, other in others)
 
 
 def _judge_line(judge: Mapping[str, Any]) -> str:

@@ -236,3 +236,19 @@ def test_a_judge_that_learned_nothing_is_named_in_results_and_report(toy, tmp_pa
     write_gan_report(results, {k: str(v) for k, v in pictures.items()}, tmp_path / "report")
     assert "Judge(s) 1 label their own training images hardly better than chance" in (
         tmp_path / "report" / "report.md").read_text()
+
+
+def test_judged_as_shows_which_class_took_a_class_s_images(toy, good_results, tmp_path):
+    """A generator asked for 'top' that draws bright-bottom images: the judges give those images to 'bottom', and
+    the report says so; a faithful generator's images stay with their own class."""
+    train, heldout, good = toy
+    swapped = {"top": good["bottom"], "bottom": good["bottom"]}
+    results = evaluate_gan(swapped, train, heldout, seed=1, run_tstr=False, judges=2, **FAST)
+    shares = results["per_class"]["top"]["judged_as"]
+    assert shares["bottom"] >= 0.9 and sum(shares.values()) == pytest.approx(1.0)
+    assert shares["top"] == pytest.approx(results["per_class"]["top"]["class_accuracy"])
+    assert good_results["per_class"]["top"]["judged_as"]["bottom"] <= 0.1
+    pictures = render_gan_pictures(swapped, train, results, tmp_path / "pictures")
+    write_gan_report(results, {k: str(v) for k, v in pictures.items()}, tmp_path / "report")
+    assert "Generated 'top' images the judges gave another class: bottom" in (
+        tmp_path / "report" / "report.md").read_text()
