@@ -37,9 +37,10 @@ def combine_virtual_pet(fcn_model: str | os.PathLike, gan_model: str | os.PathLi
         if mine != theirs:
             raise InputError(f"The two models were trained on different inputs ({key}: {mine} vs {theirs}); only "
                              "models that feed their networks alike can be combined.")
-    training_data = {**fcn_source.card.training_data,
-                     "combined_from": {"fcn": _source(fcn_model, fcn_source.card),
-                                       "gan": _source(gan_model, gan_source.card)}}
+    sources = {"fcn": _source(fcn_model, fcn_source.card), "gan": _source(gan_model, gan_source.card)}
+    if gan_source.card.training_data != fcn_source.card.training_data:  # the card's summary is the FCN's data
+        sources["gan"]["training_data"] = gan_source.card.training_data
+    training_data = {**fcn_source.card.training_data, "combined_from": sources}
     tensors, card_path = save_virtual_pet(
         fcn_source.fcn, gan_source.gan, output, training_data, fcn_source.working_pixel_mm,
         epochs=max(fcn_source.card.epochs, gan_source.card.epochs),
