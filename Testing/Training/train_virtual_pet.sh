@@ -52,7 +52,8 @@
 #   model's 0.59 (0.32), 12.9, 0.719. On the 24 held-out phantoms against the session-6 model: blended TPR 0.48 for
 #   both, focal 0.23 -> 0.25, FP 13.6 -> 15.0, SSIM 0.721 -> 0.727; FCN alone TPR 0.42 -> 0.48, SSIM 0.60 -> 0.64.
 #   The file grows from 8 to 21 MB and one-thread inference slows from 120 to 83 slices per second.
-# Safe to interrupt: run it again and finished steps are skipped, an unfinished run resumes from its checkpoint.
+# Safe to interrupt: run it again and finished steps are skipped, an unfinished run resumes from its last checkpoint
+# (at most 1,000 steps old; --checkpoint-steps does not change the result).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="${1:-runs}"
@@ -62,7 +63,7 @@ mkdir -p "$ROOT"
 [ -f "$ROOT/data/vpet_train72/cases.csv" ] || \
   $MGS phantoms --kind wholebody --count 72 --seed 21 --voxel-mm 4 -o "$ROOT/data/vpet_train72"
 
-ARGS=(--epochs 3 --batch-size 8 --seed 31 --threads 1 --checkpoint-every 1 --progress-lines)
+ARGS=(--epochs 3 --batch-size 8 --seed 31 --threads 1 --checkpoint-every 1 --checkpoint-steps 1000 --progress-lines)
 # train RUN FCN_WIDTH: one 3-epoch run of the bundled recipe; only the FCN's width differs between the two runs.
 train() {
   local run="$ROOT/$1" log="$ROOT/$1.log"
