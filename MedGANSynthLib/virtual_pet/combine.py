@@ -4,7 +4,8 @@ The two networks of a virtual-PET model never see each other during training (th
 separate losses and optimisers; they share only the batches and the random stream), so the FCN of one run and the
 generator of another form a model as valid as either run. That matters because training is noisy: a run can end
 with the better FCN and the worse generator. Session 10 found one: a run with a twice-wider FCN, whose generator,
-started from other random weights, drew more false lesions than the bundled run's. The combined card names both sources, so the model stays reproducible.
+started from other random weights, drew more false lesions than the bundled run's. The combined card names both
+sources, so the model stays reproducible.
 
 Both models must feed their networks the same way (CT slices as channels, working pixel size, CT window and SUV
 range); otherwise the combination is refused. Blending settings come from the FCN's model, whose output makes the
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.virtual_pet.blending import PAPER_THRESHOLD_SUV
-from MedGANSynthLib.virtual_pet.weights import load_virtual_pet, save_virtual_pet, update_card_metrics
+from MedGANSynthLib.virtual_pet.weights import load_virtual_pet, save_virtual_pet
 from MedGANSynthLib.weights.model_card import ModelCard
 
 # Card settings that change what the networks see; two models disagreeing on any of them cannot be combined.
@@ -41,12 +42,12 @@ def combine_virtual_pet(fcn_model: str | os.PathLike, gan_model: str | os.PathLi
     if gan_source.card.training_data != fcn_source.card.training_data:  # the card's summary is the FCN's data
         sources["gan"]["training_data"] = gan_source.card.training_data
     training_data = {**fcn_source.card.training_data, "combined_from": sources}
-    tensors, card_path = save_virtual_pet(
+    config = fcn_source.card.config
+    return save_virtual_pet(
         fcn_source.fcn, gan_source.gan, output, training_data, fcn_source.working_pixel_mm,
         epochs=max(fcn_source.card.epochs, gan_source.card.epochs),
-        threshold_suv=float(fcn_source.card.config.get("threshold_suv", PAPER_THRESHOLD_SUV)))
-    _carry_blend_settings(card_path, fcn_source.card.config)
-    return tensors, card_path
+        threshold_suv=float(config.get("threshold_suv", PAPER_THRESHOLD_SUV)),
+        blending={key: config[key] for key in BLEND_SETTINGS if key in config})
 
 
 def _source(path: str | os.PathLike, card: ModelCard) -> dict:
@@ -55,8 +56,3 @@ def _source(path: str | os.PathLike, card: ModelCard) -> dict:
             "created": card.created, "training": card.metrics.get("training"),
             "final_epoch": card.metrics.get("final_epoch")}
 
-
-def _carry_blend_settings(card_path: Path, config: dict) -> None:
-    carried = {key: config[key] for key in BLEND_SETTINGS if key in config}
-    if carried:
-        update_card_metrics(card_path, {}, blending=carried)

@@ -78,11 +78,15 @@ def model_config(fcn: FCN4s, gan: UNetGenerator, working_pixel_mm: float | None,
 
 def save_virtual_pet(fcn: FCN4s, gan: UNetGenerator, folder_or_stem: str | os.PathLike, training_data: dict[str, Any],
                      working_pixel_mm: float | None, epochs: int = 0, metrics: dict[str, Any] | None = None,
-                     threshold_suv: float = PAPER_THRESHOLD_SUV) -> tuple[Path, Path]:
-    """Write ``<stem>.safetensors`` + ``<stem>.json`` atomically (a folder gets ``virtual_pet.*``)."""
+                     threshold_suv: float = PAPER_THRESHOLD_SUV,
+                     blending: dict[str, Any] | None = None) -> tuple[Path, Path]:
+    """Write ``<stem>.safetensors`` + ``<stem>.json`` atomically (a folder gets ``virtual_pet.*``).
+
+    ``blending`` (``blend_levels``, ``blend_dilation_mm``, ``slice_smoothing_mm``) goes into the card's config, as
+    :func:`update_card_metrics` would put it."""
     card = ModelCard(
         architecture=ARCHITECTURE,
-        config=model_config(fcn, gan, working_pixel_mm, threshold_suv),
+        config={**model_config(fcn, gan, working_pixel_mm, threshold_suv), **(blending or {})},
         normalisation={"kind": "suv", "low": SUV_RANGE[0], "high": SUV_RANGE[1], "output_range": [-1.0, 1.0],
                        "ct_window_hu": list(CT_WINDOW_HU),
                        "note": "CT [-160, 240] HU -> [0, 1]; FCN output [0, 1] and GAN output [-1, 1] -> SUV [0, 20]"},
