@@ -166,9 +166,10 @@ def evaluate_gan(
             generated[name], train[name], heldout[name],
             {part: features[part][name] for part in features}, data_range, value_range, k, bins,
         )
-        entry.update(_averaged("class_accuracy", _judge_accuracies(panel, generated[name], index)))
+        verdicts = [predict_labels(judge, generated[name]) for judge in panel]
+        entry.update(_averaged("class_accuracy", [float(np.mean(labels == index)) for labels in verdicts]))
         entry.update(_averaged("heldout_class_accuracy", _judge_accuracies(panel, heldout[name], index)))
-        entry["judged_as"] = _judged_as(panel, generated[name], names)
+        entry["judged_as"] = _judged_as(verdicts, names)
         similarities[name] = entry.pop("_similarity")
         results["per_class"][name] = entry
 
@@ -209,10 +210,12 @@ def _judge_accuracies(panel: list, images: np.ndarray, labels) -> list[float]:
     return [float(np.mean(predict_labels(judge, images) == np.asarray(labels))) for judge in panel]
 
 
-def _judged_as(panel: list, images: np.ndarray, names: list[str]) -> dict[str, float]:
-    """The share of ``images`` the judges give each class, averaged over the panel: where a class's misses go."""
-    counts = sum(np.bincount(predict_labels(judge, images), minlength=len(names)) for judge in panel)
-    return {name: float(count / (len(panel) * len(images))) for name, count in zip(names, counts, strict=True)}
+def _judged_as(verdicts: list[np.ndarray], names: list[str]) -> dict[str, float]:
+    """The share of images each judge's ``verdicts`` (class indices) give each class, averaged over the judges:
+    where a class's misses go."""
+    counts = sum(np.bincount(labels, minlength=len(names)) for labels in verdicts)
+    total = sum(len(labels) for labels in verdicts)
+    return {name: float(count / total) for name, count in zip(names, counts, strict=True)}
 
 
 def _averaged(key: str, scores: list[float]) -> dict[str, Any]:
