@@ -73,25 +73,27 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def check_positive(*options: tuple[str, float | None]) -> None:
-    """Refuse each (option, value) whose value was given and is not above 0 (NaN included)."""
+def _refuse_unless(options: tuple[tuple[str, float | None], ...], lowest: float, inclusive: bool, rule: str) -> None:
+    """Refuse the first (option, value) whose value was given and is not above ``lowest`` (or at it, when
+    ``inclusive``); NaN is never accepted. ``rule`` completes "OPTION must ..." in the one-line message."""
     for name, value in options:
-        if value is not None and not value > 0:
-            raise InputError(f"{name} must be positive (got {value}).")
+        if value is not None and not (value >= lowest if inclusive else value > lowest):
+            raise InputError(f"{name} must {rule} (got {value}).")
+
+
+def check_positive(*options: tuple[str, float | None]) -> None:
+    """Refuse a given value that is not above 0 (NaN included)."""
+    _refuse_unless(options, 0, False, "be positive")
 
 
 def check_at_least_one(*options: tuple[str, int | None]) -> None:
-    """Refuse each (option, value) whose value was given and is below 1 (counts, sizes, thread numbers)."""
-    for name, value in options:
-        if value is not None and value < 1:
-            raise InputError(f"{name} must be at least 1 (got {value}).")
+    """Refuse a given count, size or thread number below 1."""
+    _refuse_unless(options, 1, True, "be at least 1")
 
 
 def check_not_negative(*options: tuple[str, float | None]) -> None:
-    """Refuse each (option, value) whose value was given and is below 0 (NaN included)."""
-    for name, value in options:
-        if value is not None and not value >= 0:
-            raise InputError(f"{name} must be 0 or more (got {value}).")
+    """Refuse a given value below 0 (NaN included)."""
+    _refuse_unless(options, 0, True, "be 0 or more")
 
 
 def apply_thread_count(threads: int | None) -> None:
