@@ -286,17 +286,16 @@ class Trainer:
                 generator=torch.Generator().manual_seed(derive_seed(config.seed, epoch, 1)),
             )
             ctx.epoch = epoch
-            sums, images = done.sums, done.images
             started = time.perf_counter() - done.seconds
             for batch in loader:
                 report(None, cancel, "train", global_step, total_steps)  # stop between steps when cancelled
                 ctx.step = global_step
                 losses = task.train_step(_to_device(batch, device), ctx)
                 global_step += 1
-                images += _batch_size(batch)
+                done.images += _batch_size(batch)
                 history["steps"].append({"epoch": epoch + 1, "step": global_step, **losses})
                 for key, value in losses.items():
-                    sums[key] = sums.get(key, 0.0) + float(value)
+                    done.sums[key] = done.sums.get(key, 0.0) + float(value)
                 last_losses = dict(losses)
                 report(progress, None, "train", global_step, total_steps, f"epoch {epoch + 1}/{config.epochs}",
                        epoch=epoch + 1, **{k: round(float(v), 5) for k, v in losses.items()})
@@ -304,15 +303,15 @@ class Trainer:
                 if config.checkpoint_steps and global_step % config.checkpoint_steps == 0 \
                         and done.batches < steps_per_epoch:
                     if context.is_main:
-                        partial_state = _EpochProgress(done.batches, sums, images, time.perf_counter() - started)
+                        done.seconds = time.perf_counter() - started
                         checkpoint_written = self._write_checkpoint(
                             task, raw_modules, optimizers, scalers, history, epoch, global_step, device,
-                            partial_epoch=partial_state.to_state(noise))
+                            partial_epoch=done.to_state(noise))
                     distributed.barrier(context)
             seconds = time.perf_counter() - started
             means = {key: distributed.all_ranks_mean(value / steps_per_epoch, device, context)
-                     for key, value in sorted(sums.items())}
-            all_images = images * context.world_size
+                     for key, value in sorted(done.sums.items())}
+            all_images = done.images * context.world_size
             history["epochs"].append({"epoch": epoch + 1, "step": global_step, **means, "seconds": round(seconds, 4),
                                       "images_per_second": round(all_images / max(seconds, 1e-9), 2)})
             session_images += all_images
