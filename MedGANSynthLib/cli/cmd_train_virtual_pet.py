@@ -57,6 +57,11 @@ def register(subparsers) -> None:
     parser.add_argument("--context-slices", type=int, help="neighbouring CT slices per side as channels (default 1)")
     parser.add_argument("--slice-size", type=int, help="resample slices in-plane to N x N (default 128)")
     parser.add_argument("--lesion-repeats", type=int, help="times a lesion slice appears per epoch (default 3)")
+    parser.add_argument("--crop-size", type=int,
+                        help="train on random N x N windows of the slices (a lesion slice's window holds a lesion), "
+                             "e.g. --slice-size 256 --crop-size 128 learns at 256-pixel detail for the cost of 128; "
+                             "keep N >= 2**(depth + 1) so the U-Net's innermost layer sees 2 x 2 pixels as it will "
+                             "on whole slices; not in the paper (default: whole slices)")
     parser.add_argument("--gan-l2-weight", type=float,
                         help="lambda of the generator's SUV-weighted L2 term, in SUV^2 (default 100, pix2pix)")
     parser.add_argument("--suv-weight-power", type=float,
@@ -96,7 +101,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     run_dir = Path(args.output)
     settings = _run_settings(args, run_dir)
     networks = VirtualPETNetworkSettings(**settings["networks"])
-    dataset_config = SliceDatasetConfig(**settings["dataset"])
+    dataset_config = SliceDatasetConfig(**settings["dataset"], crop_seed=settings["seed"])
     networks.validate()
     dataset_config.validate()
     cases = discover_cases(settings["data"])
@@ -151,7 +156,8 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
     if not args.data:
         raise InputError("Pass --data with the paired CT/PET cases (only --resume may leave it out).")
     check_at_least_one(*((f"--{name.replace('_', '-')}", getattr(args, name))
-                         for name in ("epochs", "batch_size", "checkpoint_every", "depth", "slice_size", "lesion_repeats")))
+                         for name in ("epochs", "batch_size", "checkpoint_every", "depth", "slice_size", "lesion_repeats",
+                                      "crop_size")))
     check_positive(("--lr", args.lr))
     if args.gan_l2_weight is not None and not args.gan_l2_weight >= 0:
         raise InputError(f"--gan-l2-weight cannot be negative (got {args.gan_l2_weight}).")
@@ -166,6 +172,8 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
             networks[key] = getattr(args, option)
     dataset = {"context_slices": context, "slice_size": 128 if args.slice_size is None else args.slice_size,
                "lesion_repeats": 3 if args.lesion_repeats is None else args.lesion_repeats}
+    if args.crop_size is not None:
+        dataset["crop_size"] = args.crop_size
     return {"data": str(Path(args.data).resolve()), "epochs": args.epochs or DEFAULT_EPOCHS,
             "batch_size": args.batch_size or DEFAULT_BATCH_SIZE, "lr": args.lr,
             "seed": 0 if args.seed is None else args.seed, "checkpoint_every": args.checkpoint_every or 1,

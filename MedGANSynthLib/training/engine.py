@@ -273,6 +273,8 @@ class Trainer:
         last_losses: dict[str, float] = {}
         for epoch in range(start_epoch, config.epochs):
             sampler.set_epoch(epoch)
+            if hasattr(dataset, "set_epoch"):  # data sets that draw per-epoch variations (random crops)
+                dataset.set_epoch(epoch)
             noise.manual_seed(derive_seed(config.seed, context.rank, epoch))
             done = _EpochProgress.resumed(partial, noise, derive_seed(config.seed, context.rank, epoch, 2),
                                           context.is_main)

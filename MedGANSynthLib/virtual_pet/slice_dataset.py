@@ -17,6 +17,13 @@ epoch would show the networks almost no disease): every body slice appears once 
 contains a labelled lesion appears ``lesion_repeats`` times (default 3). Cases without lesion labels get no
 over-sampling: thresholding the true SUV at 2.5 would mostly pick physiological uptake (brain, heart, bladder)
 rather than disease. The repetition is in the index list, so the engine's seeded shuffle (and DDP sharding, and exact resume) work unchanged.
+
+Crops (``crop_size=N``, not in the paper): each item is an N x N window of its slice, so the networks can learn at
+a fine pixel size (e.g. 256-pixel slices) for the cost of N-pixel ones; both networks are fully convolutional and
+run on whole slices afterwards. A lesion slice's window always holds one of its labelled lesion pixels (chosen at
+random), so the over-sampled disease stays in view; other windows lie anywhere in the slice. The window of an item
+is drawn from (``crop_seed``, epoch, item) alone: the engine calls :meth:`set_epoch`, so windows change between
+epochs and repeat exactly after a resume, in DDP and in loader workers.
 """
 
 from __future__ import annotations
@@ -46,6 +53,9 @@ class SliceDatasetConfig:
     """Resample every slice in-plane to this many pixels per side; None keeps the native size."""
     lesion_repeats: int = 3
     """How many times a slice holding a labelled lesion appears per epoch (1 = no over-sampling)."""
+    crop_size: int | None = None
+    """Train on random crop_size x crop_size windows of the slices (see the module text); None = whole slices."""
+    crop_seed: int = 0
     min_body_fraction: float = 0.02
     ct_window_hu: tuple[float, float] = CT_WINDOW_HU
     suv_range: tuple[float, float] = SUV_RANGE
@@ -61,6 +71,8 @@ class SliceDatasetConfig:
             raise InputError(f"--slice-size must be between 16 and 1024 pixels (got {self.slice_size}).")
         if self.lesion_repeats < 1:
             raise InputError(f"lesion_repeats must be at least 1 (got {self.lesion_repeats}).")
+        if self.crop_size is not None and not 16 <= self.crop_size <= (self.slice_size or self.crop_size):
+            raise InputError(f"--crop-size must be 16 pixels or more and at most --slice-size (got {self.crop_size}).")
 
 
 @dataclass
@@ -71,6 +83,7 @@ class _CaseSlices:
     body: np.ndarray        # (S,) bool: the slice holds body
     lesion: np.ndarray      # (S,) bool: the slice holds a labelled lesion
     pixel_mm: tuple[float, float]
+    lesion_pixels: dict[int, np.ndarray]  # slice -> (N, 2) row/column of its lesion pixels (only when cropping)
 
 
 class VirtualPETSliceDataset(Dataset):
@@ -98,6 +111,9 @@ class VirtualPETSliceDataset(Dataset):
                 self.index.extend([(case_number, int(slice_number))] * repeats)
         if not self.index:
             raise InputError("None of the cases has a slice with body in it (CT above -500 HU); are they CTs?")
+        if self.config.crop_size is not None and self.config.crop_size > min(sizes.pop()):
+            raise InputError(f"--crop-size {self.config.crop_size} is larger than the slices; pass a smaller one.")
+        self.epoch = 0
 
     # ---- building ------------------------------------------------------------------------------------------
     def _slices_of(self, case: LoadedCase) -> _CaseSlices:
@@ -114,11 +130,17 @@ class VirtualPETSliceDataset(Dataset):
             lesion = np.zeros(hu.shape[0], dtype=bool)
         ct = window_ct(hu, cfg.ct_window_hu)
         suv = np.clip(suv.astype(np.float32), *cfg.suv_range)
+        lesion_pixels = {}
+        if cfg.crop_size is not None and lesion.any():
+            labels = (np.moveaxis(case.lesions.array, axis, 0)[lesion] > 0).astype(np.float32)
+            if cfg.slice_size is not None:  # lesion pixels on the resampled grid: any overlap with a label counts
+                labels = _resize_stack(labels, cfg.slice_size)
+            lesion_pixels = {int(s): np.argwhere(mask > 0) for s, mask in zip(np.flatnonzero(lesion), labels, strict=True)}
         if cfg.slice_size is not None:
             native = ct.shape[1:]
             ct, suv = _resize_stack(ct, cfg.slice_size), _resize_stack(suv, cfg.slice_size)
             pixel_mm = tuple(p * n / cfg.slice_size for p, n in zip(pixel_mm, native, strict=True))
-        return _CaseSlices(case.case_id, ct, suv, body, lesion, pixel_mm)
+        return _CaseSlices(case.case_id, ct, suv, body, lesion, pixel_mm, lesion_pixels)
 
     # ---- Dataset -------------------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -126,7 +148,29 @@ class VirtualPETSliceDataset(Dataset):
 
     def __getitem__(self, item: int) -> dict[str, torch.Tensor]:
         case_number, slice_number = self.index[item]
-        return self.slice_pair(case_number, slice_number)
+        pair = self.slice_pair(case_number, slice_number)
+        if self.config.crop_size is None:
+            return pair
+        top, left = self.crop_origin(item)
+        size = self.config.crop_size
+        return {key: value[:, top : top + size, left : left + size] for key, value in pair.items()}
+
+    def set_epoch(self, epoch: int) -> None:
+        """Called by the engine before each epoch: crop windows depend on it."""
+        self.epoch = epoch
+
+    def crop_origin(self, item: int) -> tuple[int, int]:
+        """Top-left pixel of item's window this epoch: around a random lesion pixel of a lesion slice, else anywhere."""
+        case_number, slice_number = self.index[item]
+        case, size = self.cases[case_number], self.config.crop_size
+        height, width = case.ct.shape[1:]
+        rng = np.random.default_rng([self.config.crop_seed, self.epoch, item])
+        lesion_pixels = case.lesion_pixels.get(slice_number)
+        if lesion_pixels is None or len(lesion_pixels) == 0:
+            return int(rng.integers(0, height - size + 1)), int(rng.integers(0, width - size + 1))
+        row, column = lesion_pixels[rng.integers(len(lesion_pixels))]
+        return (int(rng.integers(max(0, row - size + 1), min(height - size, row) + 1)),
+                int(rng.integers(max(0, column - size + 1), min(width - size, column) + 1)))
 
     def slice_pair(self, case_number: int, slice_number: int) -> dict[str, torch.Tensor]:
         case = self.cases[case_number]
@@ -150,6 +194,7 @@ class VirtualPETSliceDataset(Dataset):
         return {"cases": len(self.cases), "case_ids": [case.case_id for case in self.cases],
                 "body_slices": body, "lesion_slices": lesion, "items_per_epoch": len(self.index),
                 "lesion_repeats": self.config.lesion_repeats, "slice_size": self.config.slice_size,
+                "crop_size": self.config.crop_size,
                 "context_slices": self.config.context_slices, "pixel_mm": round(self.pixel_mm, 4),
                 "memory_mb": round(sum(c.ct.nbytes + c.suv.nbytes for c in self.cases) / 1e6, 1)}
 

@@ -67,6 +67,22 @@ def test_training_run_wrote_checkpoint_pictures_and_weights(trained):
     assert code == 2
 
 
+def test_training_on_crops_records_them_and_the_model_runs_on_whole_ct(trained, tmp_path):
+    root, _ = trained
+    run = tmp_path / "crops"
+    assert main(["train-virtual-pet", "--data", str(root / "data"), "-o", str(run), "--epochs", "1",
+                 "--batch-size", "16", "--threads", "1", "--width-fcn", "0.0625", "--width-gan", "0.0625",
+                 "--depth", "3", "--slice-size", "64", "--crop-size", "32", "--device", "cpu"]) == 0
+    assert json.loads((run / "run.json").read_text())["dataset"]["crop_size"] == 32
+    card = json.loads((run / "weights" / "virtual_pet.json").read_text())
+    assert card["training_data"]["dataset"]["crop_size"] == 32
+    assert card["config"]["working_pixel_mm"] == pytest.approx(500.0 / 64, rel=1e-3)  # the slices' pixels, not the crop's
+    ct_path = next((root / "data").glob("*/ct.nrrd"))
+    assert main(["virtual-pet", str(ct_path), "-o", str(tmp_path / "out"), "--model",
+                 str(run / "weights" / "virtual_pet.safetensors"), "--device", "cpu"]) == 0
+    _assert_on_grid_of(tmp_path / "out" / "virtual_pet.nrrd", sitk.ReadImage(str(ct_path)))
+
+
 def test_resumed_at_a_new_learning_rate_trains_one_more_epoch_at_that_rate(trained, tmp_path, capsys):
     import shutil
 
@@ -193,6 +209,8 @@ def test_train_virtual_pet_subprocess_without_cases_is_one_line(tmp_path):
 @pytest.mark.parametrize(("option", "value", "message"), [
     ("--suv-weight-power", "0", "--suv-weight-power must be above 0"),
     ("--gan-l2-weight", "-1", "--gan-l2-weight cannot be negative"),
+    ("--crop-size", "200", "--crop-size must be 16 pixels or more and at most --slice-size"),
+    ("--crop-size", "0", "--crop-size must be at least 1"),
 ])
 def test_bad_loss_settings_are_one_line(tmp_path, capsys, option, value, message):
     (tmp_path / "data").mkdir()

@@ -71,6 +71,69 @@ def test_only_body_slices_and_lesion_slices_repeated(cases, dataset):
     assert dataset.pixel_mm == pytest.approx(500.0 / 32, rel=1e-3)  # 62 px x 8.06 mm field of view over 32 px
 
 
+CROP = 24
+
+
+@pytest.fixture(scope="module")
+def cropped(cases):
+    """Native 62 x 62 slices (8 mm phantoms) cut to 24 x 24 windows."""
+    return VirtualPETSliceDataset(cases, SliceDatasetConfig(context_slices=1, slice_size=None, crop_size=CROP,
+                                                            crop_seed=5))
+
+
+def test_crops_are_windows_of_the_windowed_slice_and_lesion_windows_hold_a_lesion(cases, cropped):
+    lesion_items = 0
+    for item in range(0, len(cropped), 7):
+        case_number, slice_number = cropped.index[item]
+        top, left = cropped.crop_origin(item)
+        window = np.s_[top : top + CROP, left : left + CROP]
+        hu = cases[case_number].ct.array
+        neighbours = np.clip([slice_number - 1, slice_number, slice_number + 1], 0, hu.shape[0] - 1)
+        expected_ct = np.clip((hu[neighbours] + 160.0) / 400.0, 0.0, 1.0)[(slice(None), *window)]
+        pair = cropped[item]
+        assert pair["ct"].shape == (3, CROP, CROP) and pair["suv"].shape == (1, CROP, CROP)
+        np.testing.assert_allclose(pair["ct"].numpy(), expected_ct, atol=1e-6)
+        labels = cases[case_number].lesions.array[slice_number]
+        if labels.any():
+            lesion_items += 1
+            assert labels[window].any(), (item, top, left)
+    assert lesion_items > 5
+
+
+def test_crop_windows_depend_on_seed_epoch_and_item_only(cases, cropped):
+    again = VirtualPETSliceDataset(cases, SliceDatasetConfig(context_slices=1, slice_size=None, crop_size=CROP,
+                                                             crop_seed=5))
+    other_seed = VirtualPETSliceDataset(cases, SliceDatasetConfig(context_slices=1, slice_size=None,
+                                                                  crop_size=CROP, crop_seed=6))
+    items = range(len(cropped))
+    first = [cropped.crop_origin(i) for i in items]
+    assert first == [again.crop_origin(i) for i in items]
+    assert sum(a != b for a, b in zip(first, [other_seed.crop_origin(i) for i in items], strict=True)) > 0.8 * len(first)
+    again.set_epoch(1)
+    assert sum(a != b for a, b in zip(first, [again.crop_origin(i) for i in items], strict=True)) > 0.8 * len(first)
+    assert {top for top, _ in first} == set(range(62 - CROP + 1))  # windows reach every row of the slice
+
+
+def test_crop_larger_than_the_slices_is_refused(cases):
+    with pytest.raises(InputError, match="--crop-size 64 is larger than the slices"):
+        VirtualPETSliceDataset(cases, SliceDatasetConfig(slice_size=None, crop_size=64))
+    with pytest.raises(InputError, match="at most --slice-size"):
+        SliceDatasetConfig(slice_size=32, crop_size=48).validate()
+
+
+def test_engine_moves_crops_on_each_epoch_and_resume_repeats_them(cropped, tmp_path):
+    straight = _fcn_task(cropped)
+    _train(straight, cropped, tmp_path / "straight", epochs=2)
+    assert cropped.epoch == 1  # the engine told the data set which epoch it was in
+    split = _fcn_task(cropped)
+    _train(split, cropped, tmp_path / "split", epochs=1)
+    cropped.set_epoch(0)  # a fresh process: the data set starts at epoch 0 and must be moved on by the engine
+    resumed = _fcn_task(cropped, seed=99)
+    _train(resumed, cropped, tmp_path / "split", epochs=2, resume=True)
+    for key, value in straight.fcn.state_dict().items():
+        assert torch.equal(value, resumed.fcn.state_dict()[key]), key
+
+
 def _train(task, dataset, run_dir: Path, epochs: int, resume: bool = False):
     trainer = Trainer(TrainerConfig(run_dir=run_dir, epochs=epochs, batch_size=8, seed=3, device="cpu",
                                     resume=resume))
