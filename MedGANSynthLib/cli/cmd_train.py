@@ -16,7 +16,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from MedGANSynthLib.cli.main import apply_thread_count, check_at_least_one, check_not_negative, check_positive
+from MedGANSynthLib.cli.main import (
+    apply_training_run_options,
+    check_at_least_one,
+    check_not_negative,
+    check_positive,
+)
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change, write_run_file
 
@@ -28,7 +33,7 @@ _RUN_KEYS = ("architecture", "data", "labels", "stage", "loss", "lr", "n_critic"
 
 
 def register(subparsers) -> None:
-    from MedGANSynthLib.cli.main import add_common_options
+    from MedGANSynthLib.cli.main import add_common_options, add_training_run_options
 
     parser = subparsers.add_parser(
         "train",
@@ -52,13 +57,6 @@ def register(subparsers) -> None:
                              "with --resume, like --lr")
     parser.add_argument("--loss", choices=LOSS_NAMES, default=None, help="adversarial loss (default bce)")
     parser.add_argument("--n-critic", type=int, help="discriminator steps per generator step (wgan-gp: 5)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
-    parser.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
-    parser.add_argument("--checkpoint-every", type=int, default=None, help="epochs between checkpoints (default 1)")
-    parser.add_argument("--checkpoint-steps", type=int, default=0,
-                        help="also checkpoint every N steps inside an epoch, so a killed run loses at most N steps (default 0: "
-                        "at epoch ends only); may be given or changed with --resume")
-    parser.add_argument("--resume", action="store_true", help="continue the run in --output from its checkpoint")
     parser.add_argument("--image-size", help="image size HxW (e.g. 160x96) or N for square images")
     parser.add_argument("--width", type=float, help="multiply every channel count of both networks (e.g. 0.25)")
     parser.add_argument("--discriminator-norm", choices=("batch", "spectral", "none"), default=None,
@@ -101,10 +99,8 @@ def register(subparsers) -> None:
     parser.add_argument("--global-latent", type=int, metavar="N",
                         help="ct_gan: N latent numbers shared by the whole latent map, for what the whole slice must "
                              "agree on (body size); not in the paper")
-    parser.add_argument("--workers", type=int, default=0, help="data-loading worker processes (default 0)")
     parser.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
-    parser.add_argument("--threads", type=int, help="CPU threads per process (default: torch's choice); 1 is "
-                        "often fastest for small models on a busy machine")
+    add_training_run_options(parser)
     add_common_options(parser)
     parser.set_defaults(handler=run)
 
@@ -118,8 +114,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from MedGANSynthLib.training.optimizers import paper_settings
 
     context = context_from_env()
-    apply_thread_count(args.threads)
-    check_not_negative(("--checkpoint-steps", args.checkpoint_steps))
+    apply_training_run_options(args)
     run_dir = Path(args.output)
     settings = _run_settings(args, run_dir)
     architecture = settings["architecture"]

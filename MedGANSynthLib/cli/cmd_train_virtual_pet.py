@@ -20,7 +20,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from MedGANSynthLib.cli.main import apply_thread_count, check_at_least_one, check_not_negative, check_positive
+from MedGANSynthLib.cli.main import (
+    apply_training_run_options,
+    check_at_least_one,
+    check_not_negative,
+    check_positive,
+)
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change, write_run_file
 
@@ -30,7 +35,7 @@ _RUN_KEYS = ("data", "epochs", "batch_size", "lr", "seed", "checkpoint_every", "
 
 
 def register(subparsers) -> None:
-    from MedGANSynthLib.cli.main import add_common_options
+    from MedGANSynthLib.cli.main import add_common_options, add_training_run_options
 
     parser = subparsers.add_parser(
         "train-virtual-pet", help="train the virtual-PET FCN-4s + pix2pix on paired CT/PET cases",
@@ -41,14 +46,6 @@ def register(subparsers) -> None:
     parser.add_argument("--batch-size", type=int, help=f"slices per step (default {DEFAULT_BATCH_SIZE})")
     parser.add_argument("--lr", type=float, help="learning rate of all networks (default FCN 1e-4, pix2pix 2e-4); "
                         "with --resume, the run continues at this rate")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
-    parser.add_argument("--seed", type=int, help="random seed (default 0)")
-    parser.add_argument("--checkpoint-every", type=int, help="epochs between checkpoints (default 1)")
-    parser.add_argument("--checkpoint-steps", type=int, default=0,
-                        help="also checkpoint every N steps inside an epoch, so a killed run loses at most N steps (default 0: "
-                        "at epoch ends only); may be given or changed with --resume")
-    parser.add_argument("--resume", action="store_true", help="continue the run in --output from its checkpoint")
-    parser.add_argument("--threads", type=int, help="CPU threads per process (1 is often fastest on a busy CPU)")
     parser.add_argument("--width-fcn", type=float, help="FCN-4s channel factor (default 0.125; paper 1)")
     parser.add_argument("--width-gan", type=float, help="U-Net and PatchGAN channel factor (default 0.25; paper 1)")
     parser.add_argument("--depth", type=int, help="U-Net down-samplings (default 7 for 128 px; paper 8 for 256 px)")
@@ -71,7 +68,7 @@ def register(subparsers) -> None:
                         help="weigh each pixel by the larger of its true and predicted SUV, so a hot spot drawn on "
                              "cold tissue costs as much as a missed lesion; not in the paper (its weight is the "
                              "true SUV alone)")
-    parser.add_argument("--workers", type=int, default=0, help="data-loading worker processes (default 0)")
+    add_training_run_options(parser)
     add_common_options(parser)
     parser.set_defaults(handler=run)
 
@@ -96,8 +93,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
 
     context = context_from_env()
-    apply_thread_count(args.threads)
-    check_not_negative(("--checkpoint-steps", args.checkpoint_steps))
+    apply_training_run_options(args)
     run_dir = Path(args.output)
     settings = _run_settings(args, run_dir)
     networks = VirtualPETNetworkSettings(**settings["networks"])

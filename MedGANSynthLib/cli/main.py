@@ -73,6 +73,26 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_training_run_options(parser: argparse.ArgumentParser) -> None:
+    """The run-keeping options both training commands share (device, seed, checkpoints, resume, threads)."""
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    parser.add_argument("--seed", type=int, help="random seed (default 0)")
+    parser.add_argument("--checkpoint-every", type=int, help="epochs between checkpoints (default 1)")
+    parser.add_argument("--checkpoint-steps", type=int, default=0,
+                        help="also checkpoint every N steps inside an epoch, so a killed run loses at most N steps "
+                             "(default 0: at epoch ends only); may be given or changed with --resume")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --output from its checkpoint")
+    parser.add_argument("--threads", type=int, help="CPU threads per process (default: torch's choice); 1 is often "
+                        "fastest for small models on a busy machine")
+    parser.add_argument("--workers", type=int, default=0, help="data-loading worker processes (default 0)")
+
+
+def apply_training_run_options(args: argparse.Namespace) -> None:
+    """Check the shared run options that are used before the settings are read, and set the thread count."""
+    apply_thread_count(args.threads)
+    check_not_negative(("--checkpoint-steps", args.checkpoint_steps), ("--workers", args.workers))
+
+
 def _refuse_unless(options: tuple[tuple[str, float | None], ...], lowest: float, inclusive: bool, rule: str) -> None:
     """Refuse the first (option, value) whose value was given and is not above ``lowest`` (or at it, when
     ``inclusive``); NaN is never accepted. ``rule`` completes "OPTION must ..." in the one-line message."""

@@ -211,6 +211,8 @@ def test_train_virtual_pet_subprocess_without_cases_is_one_line(tmp_path):
     ("--gan-l2-weight", "-1", "--gan-l2-weight cannot be negative"),
     ("--crop-size", "200", "--crop-size must be 16 pixels or more and at most --slice-size"),
     ("--crop-size", "0", "--crop-size must be at least 1"),
+    ("--workers", "-1", "--workers must be 0 or more"),
+    ("--checkpoint-steps", "-5", "--checkpoint-steps must be 0 or more"),
 ])
 def test_bad_loss_settings_are_one_line(tmp_path, capsys, option, value, message):
     (tmp_path / "data").mkdir()
