@@ -52,6 +52,13 @@
 #   model's 0.59 (0.32), 12.9, 0.719. On the 24 held-out phantoms against the session-6 model: blended TPR 0.48 for
 #   both, focal 0.23 -> 0.25, FP 13.6 -> 15.0, SSIM 0.721 -> 0.727; FCN alone TPR 0.42 -> 0.48, SSIM 0.60 -> 0.64.
 #   The file grows from 8 to 21 MB and one-thread inference slows from 120 to 83 slices per second.
+# Session 11, not bundled: the width-0.25 run's command with --slice-size 256 --crop-size 128 --depth 6 and --threads 2
+#   (random 128-pixel windows of 256-pixel slices, each lesion slice's window holding a lesion; 3 epochs, 8,127
+#   steps, ~95 min). Rule written before scoring: the session-9 rule plus file <= 25 MB and <= 60 s per phantom CT,
+#   on 16 new phantoms (phantoms --kind wholebody --count 16 --seed 25 --voxel-mm 4, 37 lesions). Blended TPR 0.43
+#   -> 0.59 (focal 0.27 -> 0.32), FP 14.1 -> 18.4, SSIM 0.735 -> 0.737: failed on false positives. Held-out 24: TPR
+#   0.48 -> 0.58 (focal 0.25 -> 0.23), FP 15.0 -> 19.3, SSIM 0.727 -> 0.736. Its FCN gained above 4 SUV (SSIM 0.53
+#   -> 0.64) but its generator lost there (0.81 -> 0.71). 19 MB; 34 s instead of 8 s per phantom CT.
 # Safe to interrupt: run it again and finished steps are skipped, an unfinished run resumes from its last checkpoint
 # (at most 1,000 steps old; --checkpoint-steps does not change the result).
 set -euo pipefail
