@@ -56,6 +56,7 @@ class SliceDatasetConfig:
     crop_size: int | None = None
     """Train on random crop_size x crop_size windows of the slices (see the module text); None = whole slices."""
     crop_seed: int = 0
+    """Seed of the windows (train-virtual-pet passes the run's --seed)."""
     min_body_fraction: float = 0.02
     ct_window_hu: tuple[float, float] = CT_WINDOW_HU
     suv_range: tuple[float, float] = SUV_RANGE
