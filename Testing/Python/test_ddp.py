@@ -44,6 +44,39 @@ RANK_SCRIPT = textwrap.dedent("""
 """)
 
 
+STEP_RESUME_SCRIPT = textwrap.dedent("""
+    import os, sys
+    sys.path.insert(0, {tests!r})
+    import torch
+    from tiny_gan import BlobDataset, TinyDiscriminator, TinyGenerator
+    from MedGANSynthLib.training.engine import Trainer, TrainerConfig, seed_everything
+    from MedGANSynthLib.training.gan_task import GANTask, GANTaskSettings
+    from MedGANSynthLib.training.optimizers import paper_settings
+
+    rank, run, stop_after = int(os.environ["RANK"]), sys.argv[1], int(sys.argv[2])
+    seed_everything(100 + rank)
+    task = GANTask(TinyGenerator(num_classes=2), TinyDiscriminator(num_classes=2),
+                   paper_settings("radiogan", lr=2e-3), GANTaskSettings(grid_samples=4))
+    steps_done, train_step = [0], task.train_step
+
+    def train_step_then_die(batch, ctx):  # every rank exits where a killed job would, before the next step
+        if stop_after and steps_done[0] == stop_after:
+            os._exit(0)
+        steps_done[0] += 1
+        return train_step(batch, ctx)
+
+    task.train_step = train_step_then_die
+    config = TrainerConfig(run_dir=run, epochs=2, batch_size=4, seed=7, device="cpu", checkpoint_steps=2,
+                           resume=not stop_after)
+    result = Trainer(config).fit(task, BlobDataset(count=20, num_classes=2))
+    params = {{f"{{m}}.{{k}}": v.detach().clone() for m, net in task.modules().items()
+              for k, v in net.named_parameters()}}
+    torch.save(params, os.path.join(run, f"rank{{rank}}_params.pt"))
+    with open(os.path.join(run, f"rank{{rank}}_steps.txt"), "w") as steps:
+        steps.write(str(result.global_step))
+""")
+
+
 GLOO_ABORT = "terminate called without an active exception"
 
 
@@ -111,3 +144,25 @@ def test_cli_under_torchrun(tmp_path):
     assert summary["world_size"] == 2 and summary["global_step"] == 4
     assert (run / "weights" / "ct_gan.safetensors").is_file()
     assert load_checkpoint(checkpoint_path(run))["epoch"] == 2
+
+
+def test_two_ranks_resume_from_a_checkpoint_inside_an_epoch(tmp_path):
+    script = tmp_path / "step_resume.py"
+    script.write_text(STEP_RESUME_SCRIPT.format(tests=str(TESTS)))
+    run = tmp_path / "run"
+    # 10 images per rank, batch 4 -> 3 steps per epoch; stopped after step 5, the step-4 checkpoint is the
+    # first step of epoch 2
+    stopped = _torchrun(str(script), str(run), "5", cwd=tmp_path, run=run)
+    assert stopped.returncode == 0, stopped.stderr[-3000:]
+    state = load_checkpoint(checkpoint_path(run))
+    assert (state["epoch"], state["global_step"], state["partial_epoch"]["batches"]) == (1, 4, 1)
+    resumed = _torchrun(str(script), str(run), "0", cwd=tmp_path, run=run)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    # both ranks skip the epoch's finished batch and finish the run together, with identical weights
+    assert [(run / f"rank{rank}_steps.txt").read_text() for rank in (0, 1)] == ["6", "6"]
+    first = torch.load(run / "rank0_params.pt", weights_only=True)
+    second = torch.load(run / "rank1_params.pt", weights_only=True)
+    assert all(torch.equal(first[key], second[key]) for key in first)
+    final = load_checkpoint(checkpoint_path(run))
+    assert final["epoch"] == 2 and final["global_step"] == 6 and not final.get("partial_epoch")
+    assert [row["step"] for row in final["history"]["steps"]] == [1, 2, 3, 4, 5, 6]
