@@ -112,7 +112,7 @@ class VirtualPETSliceDataset(Dataset):
                 self.index.extend([(case_number, int(slice_number))] * repeats)
         if not self.index:
             raise InputError("None of the cases has a slice with body in it (CT above -500 HU); are they CTs?")
-        if self.config.crop_size is not None and self.config.crop_size > min(sizes.pop()):
+        if self.config.crop_size is not None and self.config.crop_size > min(self.cases[0].ct.shape[1:]):
             raise InputError(f"--crop-size {self.config.crop_size} is larger than the slices; pass a smaller one.")
         self.epoch = 0
 
@@ -125,18 +125,16 @@ class VirtualPETSliceDataset(Dataset):
         kept = [a for a in (0, 1, 2) if a != axis]
         pixel_mm = tuple(float(case.ct.spacing[2 - a]) for a in kept)
         body = (hu > BODY_HU).mean(axis=(1, 2)) >= cfg.min_body_fraction
-        if case.lesions is not None:
-            lesion = np.moveaxis(case.lesions.array, axis, 0).reshape(hu.shape[0], -1).max(axis=1) > 0
-        else:
-            lesion = np.zeros(hu.shape[0], dtype=bool)
+        labels = None if case.lesions is None else np.moveaxis(case.lesions.array, axis, 0)
+        lesion = np.zeros(hu.shape[0], dtype=bool) if labels is None else labels.reshape(hu.shape[0], -1).max(axis=1) > 0
         ct = window_ct(hu, cfg.ct_window_hu)
         suv = np.clip(suv.astype(np.float32), *cfg.suv_range)
         lesion_pixels = {}
         if cfg.crop_size is not None and lesion.any():
-            labels = (np.moveaxis(case.lesions.array, axis, 0)[lesion] > 0).astype(np.float32)
+            masks = (labels[lesion] > 0).astype(np.float32)
             if cfg.slice_size is not None:  # lesion pixels on the resampled grid: any overlap with a label counts
-                labels = _resize_stack(labels, cfg.slice_size)
-            lesion_pixels = {int(s): np.argwhere(mask > 0) for s, mask in zip(np.flatnonzero(lesion), labels, strict=True)}
+                masks = _resize_stack(masks, cfg.slice_size)
+            lesion_pixels = {int(s): np.argwhere(mask > 0) for s, mask in zip(np.flatnonzero(lesion), masks, strict=True)}
         if cfg.slice_size is not None:
             native = ct.shape[1:]
             ct, suv = _resize_stack(ct, cfg.slice_size), _resize_stack(suv, cfg.slice_size)
