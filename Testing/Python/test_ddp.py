@@ -22,6 +22,7 @@ TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parents[1]
 
 RANK_SCRIPT = textwrap.dedent("""
+    # argv: RUN LOSS CHECKPOINT_STEPS STOP_AFTER (0: run to the end) fresh|resume
     import os, sys
     sys.path.insert(0, {tests!r})
     import torch
@@ -30,49 +31,27 @@ RANK_SCRIPT = textwrap.dedent("""
     from MedGANSynthLib.training.gan_task import GANTask, GANTaskSettings
     from MedGANSynthLib.training.optimizers import paper_settings
 
-    rank = int(os.environ["RANK"])
+    rank, run, loss = int(os.environ["RANK"]), sys.argv[1], sys.argv[2]
+    checkpoint_steps, stop_after, resume = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "resume"
     seed_everything(100 + rank)  # different initial weights per rank: the trainer must broadcast rank 0's
     task = GANTask(TinyGenerator(num_classes=2), TinyDiscriminator(num_classes=2),
-                   paper_settings("radiogan", lr=2e-3), GANTaskSettings(loss=sys.argv[2], grid_samples=4))
-    config = TrainerConfig(run_dir=sys.argv[1], epochs=2, batch_size=4, seed=7, device="cpu")
-    result = Trainer(config).fit(task, BlobDataset(count=20, num_classes=2))
-    params = {{f"{{m}}.{{k}}": v.detach().clone() for m, net in task.modules().items()
-              for k, v in net.named_parameters()}}
-    torch.save(params, os.path.join(sys.argv[1], f"rank{{rank}}_params.pt"))
-    with open(os.path.join(sys.argv[1], f"rank{{rank}}_steps.txt"), "w") as steps:  # not stdout: ranks interleave
-        steps.write(str(result.global_step))
-""")
-
-
-STEP_RESUME_SCRIPT = textwrap.dedent("""
-    import os, sys
-    sys.path.insert(0, {tests!r})
-    import torch
-    from tiny_gan import BlobDataset, TinyDiscriminator, TinyGenerator
-    from MedGANSynthLib.training.engine import Trainer, TrainerConfig, seed_everything
-    from MedGANSynthLib.training.gan_task import GANTask, GANTaskSettings
-    from MedGANSynthLib.training.optimizers import paper_settings
-
-    rank, run, stop_after = int(os.environ["RANK"]), sys.argv[1], int(sys.argv[2])
-    seed_everything(100 + rank)
-    task = GANTask(TinyGenerator(num_classes=2), TinyDiscriminator(num_classes=2),
-                   paper_settings("radiogan", lr=2e-3), GANTaskSettings(grid_samples=4))
+                   paper_settings("radiogan", lr=2e-3), GANTaskSettings(loss=loss, grid_samples=4))
     steps_done, train_step = [0], task.train_step
 
-    def train_step_then_die(batch, ctx):  # every rank exits where a killed job would, before the next step
+    def train_step_or_die(batch, ctx):  # with STOP_AFTER every rank exits where a killed job would
         if stop_after and steps_done[0] == stop_after:
             os._exit(0)
         steps_done[0] += 1
         return train_step(batch, ctx)
 
-    task.train_step = train_step_then_die
-    config = TrainerConfig(run_dir=run, epochs=2, batch_size=4, seed=7, device="cpu", checkpoint_steps=2,
-                           resume=not stop_after)
+    task.train_step = train_step_or_die
+    config = TrainerConfig(run_dir=run, epochs=2, batch_size=4, seed=7, device="cpu",
+                           checkpoint_steps=checkpoint_steps, resume=resume)
     result = Trainer(config).fit(task, BlobDataset(count=20, num_classes=2))
     params = {{f"{{m}}.{{k}}": v.detach().clone() for m, net in task.modules().items()
               for k, v in net.named_parameters()}}
     torch.save(params, os.path.join(run, f"rank{{rank}}_params.pt"))
-    with open(os.path.join(run, f"rank{{rank}}_steps.txt"), "w") as steps:
+    with open(os.path.join(run, f"rank{{rank}}_steps.txt"), "w") as steps:  # not stdout: ranks interleave
         steps.write(str(result.global_step))
 """)
 
@@ -102,7 +81,7 @@ def test_two_ranks_end_with_identical_parameters(tmp_path, loss):
     script = tmp_path / "rank_script.py"
     script.write_text(RANK_SCRIPT.format(tests=str(TESTS)))
     run = tmp_path / "run"
-    done = _torchrun(str(script), str(run), loss, cwd=tmp_path, run=run)
+    done = _torchrun(str(script), str(run), loss, "0", "0", "fresh", cwd=tmp_path, run=run)
     assert done.returncode == 0, done.stderr[-3000:]
     # 20 images over 2 ranks = 10 per rank, batch 4 -> 3 steps per epoch (4, 4, 2), 2 epochs
     assert [(run / f"rank{rank}_steps.txt").read_text() for rank in (0, 1)] == ["6", "6"]
@@ -147,16 +126,16 @@ def test_cli_under_torchrun(tmp_path):
 
 
 def test_two_ranks_resume_from_a_checkpoint_inside_an_epoch(tmp_path):
-    script = tmp_path / "step_resume.py"
-    script.write_text(STEP_RESUME_SCRIPT.format(tests=str(TESTS)))
+    script = tmp_path / "rank_script.py"
+    script.write_text(RANK_SCRIPT.format(tests=str(TESTS)))
     run = tmp_path / "run"
     # 10 images per rank, batch 4 -> 3 steps per epoch; stopped after step 5, the step-4 checkpoint is the
     # first step of epoch 2
-    stopped = _torchrun(str(script), str(run), "5", cwd=tmp_path, run=run)
+    stopped = _torchrun(str(script), str(run), "bce", "2", "5", "fresh", cwd=tmp_path, run=run)
     assert stopped.returncode == 0, stopped.stderr[-3000:]
     state = load_checkpoint(checkpoint_path(run))
     assert (state["epoch"], state["global_step"], state["partial_epoch"]["batches"]) == (1, 4, 1)
-    resumed = _torchrun(str(script), str(run), "0", cwd=tmp_path, run=run)
+    resumed = _torchrun(str(script), str(run), "bce", "2", "0", "resume", cwd=tmp_path, run=run)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     # both ranks skip the epoch's finished batch and finish the run together, with identical weights
     assert [(run / f"rank{rank}_steps.txt").read_text() for rank in (0, 1)] == ["6", "6"]
