@@ -82,6 +82,10 @@ def register(subparsers) -> None:
                         help="radiogan: also show the discriminator real images with a wrong class as fakes "
                              "(matching-aware discriminator, Reed et al. 2016), so it must check the class; not in "
                              "the paper")
+    parser.add_argument("--hardest-mismatch", action="store_true",
+                        help="radiogan, with --mismatched-labels: show each real image with the wrong class the "
+                             "discriminator currently finds most believable rather than a random one (hard "
+                             "negatives; one extra discriminator pass per class); not in the paper")
     parser.add_argument("--class-batchnorm", action="store_true",
                         help="radiogan: class-conditional BatchNorm after every generator up-sampling, so the class "
                              "reaches every resolution (de Vries et al. 2017); not in the paper")
@@ -99,6 +103,11 @@ def register(subparsers) -> None:
     parser.add_argument("--global-latent", type=int, metavar="N",
                         help="ct_gan: N latent numbers shared by the whole latent map, for what the whole slice must "
                              "agree on (body size); not in the paper")
+    parser.add_argument("--init-weights", metavar="MODEL",
+                        help="start from saved weights (a bundled model id such as radiogan-phantom, or a "
+                             ".safetensors file with its card) and fine-tune them on --data: the networks and the "
+                             "window come from the model card, the data must have the same classes; a lower --lr "
+                             "suits a fine-tune")
     parser.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
     add_training_run_options(parser)
     add_common_options(parser)
@@ -133,6 +142,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     seed_everything(settings["seed"])  # same initial weights for the same seed (DDP also broadcasts rank 0's)
     generator, discriminator, config = build_gan(architecture, network_config)
     settings["network_config"] = config_to_dict(config)
+    if settings.get("init_weights") and not args.resume:  # a resumed run takes its weights from the checkpoint
+        _warm_start(settings, dataset, generator, discriminator)
     if context.is_main:
         write_run_file(run_dir, settings)
 
@@ -140,6 +151,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                    GANTaskSettings(loss=settings["loss"], n_critic=settings["n_critic"],
                                    auxiliary_class_weight=settings.get("auxiliary_class_weight") or 0.0,
                                    mismatched_labels=bool(settings.get("mismatched_labels")),
+                                   hardest_mismatch=bool(settings.get("hardest_mismatch")),
                                    generator_ema=settings.get("generator_ema") or 0.0),
                    export=_weights_exporter(architecture, dataset, settings))
     trainer = Trainer(TrainerConfig(run_dir=run_dir, epochs=epochs, batch_size=batch_size, seed=settings["seed"],
@@ -171,6 +183,9 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
     _check_generator_ema(args.generator_ema)
     check_positive(("--lr", args.lr), ("--lr-d", args.lr_d), ("--auxiliary-classifier", args.auxiliary_classifier))
     if args.resume:
+        if args.init_weights:
+            raise InputError("--init-weights starts a new run from saved weights; --resume continues a run from its "
+                             "checkpoint. Pass one of them.")
         saved = read_run_file(run_dir, _RUN_KEYS)
         if args.architecture not in (None, saved["architecture"]):
             raise InputError(f"The run in '{run_dir}' trains '{saved['architecture']}', not '{args.architecture}'.")
@@ -180,8 +195,11 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         if args.lr is not None or args.lr_d is not None:
             _change_learning_rates(saved, args.lr, args.lr_d, run_dir)
         return saved
+    if args.init_weights:
+        _apply_warm_start_settings(args)
     if args.architecture is None:
-        raise InputError(f"Pass --architecture ({', '.join(ARCHITECTURE_NAMES)}); only --resume may leave it out.")
+        raise InputError(f"Pass --architecture ({', '.join(ARCHITECTURE_NAMES)}); only --resume and "
+                         "--init-weights may leave it out.")
     if args.architecture not in ARCHITECTURE_NAMES:
         raise InputError(f"Unknown architecture '{args.architecture}'; choose one of {', '.join(ARCHITECTURE_NAMES)}.")
     if not args.data:
@@ -190,7 +208,8 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
                          for name in ("epochs", "batch_size", "checkpoint_every", "n_critic")))
     for option, value in (("--auxiliary-classifier", args.auxiliary_classifier),
                           ("--class-projection", args.class_projection), ("--class-batchnorm", args.class_batchnorm),
-                          ("--mismatched-labels", args.mismatched_labels)):
+                          ("--mismatched-labels", args.mismatched_labels),
+                          ("--hardest-mismatch", args.hardest_mismatch)):
         if value and args.architecture != "radiogan":
             raise InputError(f"{option} is a RadioGAN option.")
     if args.generator_upsampling and args.architecture == "ct_gan":
@@ -201,6 +220,9 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
     if args.discriminator_dropout is not None and args.architecture == "brain_dcgan":
         raise InputError("--discriminator-dropout is for radiogan and ct_gan; the brain DCGAN has no dropout.")
     check_not_negative(("--global-latent", args.global_latent))
+    network_config = (args.warm_start.network_config if args.init_weights else
+                      _network_overrides(args.architecture, args.image_size, args.width, args.discriminator_norm,
+                                         _network_options(args)))
     return {
         "architecture": args.architecture, "data": str(Path(args.data).resolve()),
         "labels": str(Path(args.labels).resolve()) if args.labels else None, "stage": args.stage,
@@ -208,11 +230,47 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         "seed": 0 if args.seed is None else args.seed,
         "checkpoint_every": args.checkpoint_every or 1, "epochs": args.epochs,
         "auxiliary_class_weight": args.auxiliary_classifier, "mismatched_labels": args.mismatched_labels,
+        "hardest_mismatch": args.hardest_mismatch,
         "generator_ema": args.generator_ema,
         "window": _parse_window(args.window) if args.window else None,
-        "network_config": _network_overrides(args.architecture, args.image_size, args.width,
-                                             args.discriminator_norm, _network_options(args)),
+        "network_config": network_config,
+        "init_weights": args.warm_start.record() if args.init_weights else None,
     }
+
+
+def _apply_warm_start_settings(args: argparse.Namespace) -> None:
+    """--init-weights: the architecture, networks and window come from the model card; options that would build
+    other networks are refused rather than silently ignored."""
+    from MedGANSynthLib.training.warm_start import read_warm_start
+
+    shaping = [option for option, value in (("--image-size", args.image_size), ("--width", args.width),
+                                            ("--discriminator-norm", args.discriminator_norm))
+               if value is not None]
+    if shaping or _network_options(args):
+        names = shaping + [f"--{key.replace('_', '-')}" for key in _network_options(args)]
+        raise InputError(f"--init-weights takes the networks from the model card; leave out {', '.join(names)}.")
+    start = read_warm_start(args.init_weights)
+    if args.architecture not in (None, start.architecture):
+        raise InputError(f"{Path(start.path).name} is a '{start.architecture}' model, not '{args.architecture}'.")
+    args.architecture = start.architecture
+    if args.stage is None and start.architecture == "brain_dcgan":
+        args.stage = start.class_names[0]
+    if args.window is None and start.window_units:  # a physical window (grey-value PNGs have their own)
+        args.window = ",".join(f"{v:g}" for v in start.window)
+    args.warm_start = start
+
+
+def _warm_start(settings: dict[str, Any], dataset, generator, discriminator) -> None:
+    from MedGANSynthLib.training.warm_start import (
+        check_data_matches,
+        load_warm_start_weights,
+        read_warm_start,
+    )
+
+    start = read_warm_start(settings["init_weights"]["path"])
+    check_data_matches(start, dataset.class_names, (dataset.window.low, dataset.window.high),
+                       conditional=generator.num_classes > 0)
+    settings["init_weights"]["discriminator"] = load_warm_start_weights(start, generator, discriminator)
 
 
 def _change_learning_rates(saved: dict[str, Any], lr: float | None, lr_d: float | None, run_dir: Path) -> None:
@@ -401,8 +459,9 @@ def _weights_exporter(architecture: str, dataset, settings: dict[str, Any]):
                                      if isinstance(v, (int, float))},
                      "training": {k: settings.get(k) for k in ("loss", "lr", "lr_d", "batch_size", "seed",
                                                                "epochs", "auxiliary_class_weight",
-                                                               "mismatched_labels", "generator_ema",
-                                                               "learning_rate_changes")}},
+                                                               "mismatched_labels", "hardest_mismatch",
+                                                               "generator_ema",
+                                                               "learning_rate_changes", "init_weights")}},
         )
         folder = run_dir / "weights"
         folder.mkdir(parents=True, exist_ok=True)

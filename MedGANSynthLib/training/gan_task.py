@@ -45,6 +45,12 @@ class GANTaskSettings:
     never sees a real image with the wrong class, so it can judge realism alone and let the generator ignore
     the class. The session-3 RadioGAN's discriminator did: one real MIP's scores under the five labels had a
     standard deviation of 0.05, the scores of different MIPs one of 1.49. Needs a conditional GAN."""
+    hardest_mismatch: bool = False
+    """With ``mismatched_labels``: give each real image the wrong class the discriminator currently finds most
+    believable (scored without gradients, one pass per other class) instead of a random one. Hard-negative mining:
+    once the discriminator rejects the easy wrong classes, random ones mostly fall outside the hinge margin and teach
+    nothing, while the pairs it still confuses (the bundled RadioGAN's judges saw oesophagus and lung MIPs as
+    lymphoma) are where the generator is let off drawing its class. Not in the papers."""
     generator_ema: float = 0.0
     """Decay of an exponential moving average of the generator's weights (Yazıcı et al. 2019; Karras et al. 2018),
     updated after every generator step; the average draws the checkpoint pictures and is the exported generator.
@@ -75,6 +81,8 @@ class GANTask:
         self.settings = settings or GANTaskSettings()
         if self.settings.mismatched_labels and generator.num_classes < 2:
             raise InputError("Mismatched labels need a conditional GAN with at least two classes (RadioGAN).")
+        if self.settings.hardest_mismatch and not self.settings.mismatched_labels:
+            raise InputError("The hardest mismatch chooses among mismatched labels; switch mismatched labels on too.")
         if self.settings.auxiliary_class_weight > 0 and not getattr(discriminator, "auxiliary_classifier", False):
             raise InputError("An auxiliary class loss needs a discriminator with a class head "
                              "(RadioGAN with auxiliary_classifier on).")
@@ -109,7 +117,7 @@ class GANTask:
                 real_logits, real_class_loss = self._judge(critic, real, labels, auxiliary)
                 fake_logits = critic(fake, labels).float()
                 if self.settings.mismatched_labels and labels is not None:
-                    mismatched_logits = critic(real, self._wrong_labels(labels, ctx)).float()
+                    mismatched_logits = critic(real, self._wrong_labels(labels, ctx, critic, real)).float()
                     losses["d_mismatch"] = float(mismatched_logits.detach().mean())
                     d_loss = self.loss.d_loss(real_logits, torch.cat([fake_logits, mismatched_logits]))
                 else:
@@ -170,11 +178,18 @@ class GANTask:
             self.average_generator = self._copy_of_generator()
             self.average_generator.load_state_dict(saved)
 
-    def _wrong_labels(self, labels: torch.Tensor, ctx: StepContext) -> torch.Tensor:
-        """Each label moved by 1..K-1 classes (uniformly among the wrong ones), from the step's noise generator."""
+    def _wrong_labels(self, labels: torch.Tensor, ctx: StepContext, critic: nn.Module,
+                      real: torch.Tensor) -> torch.Tensor:
+        """Each label moved by 1..K-1 classes: uniformly among the wrong ones, from the step's noise generator, or
+        with ``hardest_mismatch`` to the wrong class the critic scores highest for that image."""
         classes = self.generator.num_classes
-        shift = torch.randint(1, classes, labels.shape, generator=ctx.generator).to(labels.device)
-        return (labels + shift) % classes
+        if not self.settings.hardest_mismatch:
+            shift = torch.randint(1, classes, labels.shape, generator=ctx.generator).to(labels.device)
+            return (labels + shift) % classes
+        shifts = torch.arange(1, classes, device=labels.device)
+        with torch.no_grad(), ctx.autocast():
+            scores = torch.stack([critic(real, (labels + shift) % classes).float() for shift in shifts])
+        return (labels + shifts[scores.argmax(dim=0)]) % classes
 
     @staticmethod
     def _judge(critic: nn.Module, images: torch.Tensor, labels: torch.Tensor | None,

@@ -12,7 +12,7 @@ from torch.utils.data import Dataset
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.networks import build_gan
 from MedGANSynthLib.networks.layers import append_minibatch_stddev
-from MedGANSynthLib.training.engine import Trainer, TrainerConfig, seed_everything
+from MedGANSynthLib.training.engine import StepContext, Trainer, TrainerConfig, seed_everything
 from MedGANSynthLib.training.gan_task import GANTask, GANTaskSettings
 from MedGANSynthLib.training.optimizers import paper_settings
 
@@ -154,3 +154,37 @@ def test_mismatched_labels_need_a_conditional_gan():
     generator, discriminator, _ = build_gan("radiogan", {**TINY, "num_classes": 0})
     with pytest.raises(InputError, match="at least two classes"):
         GANTask(generator, discriminator, paper_settings("radiogan"), GANTaskSettings(mismatched_labels=True))
+
+
+class _ScoreTableCritic(torch.nn.Module):
+    """A critic whose score for (image i, label k) is TABLE[i, k]; image i carries i in its pixels."""
+
+    def __init__(self, table: torch.Tensor) -> None:
+        super().__init__()
+        self.table = table
+
+    def forward(self, images, labels):
+        index = images[:, 0, 0, 0].round().long()
+        return self.table[index, labels]
+
+
+def test_hardest_mismatch_picks_the_wrong_class_the_critic_believes_most():
+    generator, discriminator, _ = build_gan("radiogan", {**TINY, "num_classes": 4})
+    task = GANTask(generator, discriminator, paper_settings("radiogan"),
+                   GANTaskSettings(mismatched_labels=True, hardest_mismatch=True))
+    table = torch.tensor([[9.0, 1.0, 3.0, 2.0],    # own class 0 scored highest: the best wrong one is 2
+                          [0.0, -5.0, -1.0, 4.0],  # own class 1: 3
+                          [7.0, 8.0, 0.0, 6.0],    # own class 3 (below): 1
+                          [1.0, 1.5, 9.0, -2.0]])  # own class 2 is the only believable one: next best is 1
+    labels = torch.tensor([0, 1, 3, 2])
+    images = torch.arange(4.0).view(4, 1, 1, 1).expand(4, 1, 2, 2)
+    context = StepContext(device=torch.device("cpu"), models={}, optimizers={}, scalers={},
+                          generator=torch.Generator().manual_seed(0), amp_dtype=None)
+    chosen = task._wrong_labels(labels, context, _ScoreTableCritic(table), images)
+    assert chosen.tolist() == [2, 3, 1, 1]
+
+
+def test_hardest_mismatch_needs_mismatched_labels():
+    generator, discriminator, _ = build_gan("radiogan", TINY)
+    with pytest.raises(InputError, match="switch mismatched labels on"):
+        GANTask(generator, discriminator, paper_settings("radiogan"), GANTaskSettings(hardest_mismatch=True))
