@@ -135,6 +135,7 @@ class MedGANSynthParameterNode:
     learningRate: Annotated[float, WithinRange(0.0, 1.0)] = 0.0
     outputFolder: pathlib.Path = pathlib.Path()
     resume: bool = False
+    startFrom: Annotated[str, Choice(["", *bundledModelIds("gan")])] = ""
 
 
 def requirementCheck(text: str):
@@ -304,7 +305,8 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         p = self._parameterNode
         self._run("Failed to start training.", lambda: self._startJob(self.ui.trainButton, self.logic.trainModel(
             p.architecture, pathOrNone(p.dataFolder), pathOrNone(p.outputFolder), epochs=p.epochs,
-            batchSize=p.batchSize, learningRate=p.learningRate or None, resume=p.resume, wait=False, device=p.device)))
+            batchSize=p.batchSize, learningRate=p.learningRate or None, resume=p.resume, wait=False, device=p.device,
+            initWeights=p.startFrom or None)))
 
     # --- background jobs: Apply becomes Cancel, a timer drives the progress bar ---------------------------------
 

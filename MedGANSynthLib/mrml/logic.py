@@ -315,11 +315,13 @@ class MedGANSynthLogic:
 
     def trainModel(self, architecture: str, dataFolder, outputFolder, epochs: int, batchSize: int,
                    learningRate: float | None = None, resume: bool = False, wait: bool = False,
-                   progress: ProgressHandler | None = None, device: str = "auto", extraArgs: Sequence[str] = ()):
+                   progress: ProgressHandler | None = None, device: str = "auto", extraArgs: Sequence[str] = (),
+                   initWeights: str | None = None):
         """Train a GAN in a child process with a live loss plot; returns the job (its ``chart`` is the plot).
 
         ``extraArgs`` are passed on to ``medgansynth train`` (e.g. ``["--image-size", "64", "--loss", "wgan-gp"]``).
-        With ``wait=True`` it blocks and returns ``{"runFolder", "history", "chart"}``.
+        ``initWeights`` (a bundled model id or a .safetensors file) fine-tunes those weights instead of starting
+        from random ones. With ``wait=True`` it blocks and returns ``{"runFolder", "history", "chart"}``.
         """
         args = ["train", "--architecture", architecture, "-o", str(outputFolder), "--epochs", str(int(epochs)),
                 "--batch-size", str(int(batchSize)), "--device", device]
@@ -329,6 +331,8 @@ class MedGANSynthLogic:
             args += ["--lr", repr(float(learningRate))]
         if resume:
             args.append("--resume")
+        if initWeights:
+            args += ["--init-weights", str(initWeights)]
         args += [str(a) for a in extraArgs]
         history: list[dict] = []
         chart = None

@@ -361,3 +361,25 @@ def test_a_failed_virtual_pet_job_raises_one_line_and_leaves_no_temporary_files(
     assert "\n" not in str(error.value).strip()
     assert list(tmp_path.iterdir()) == []
     assert logic.currentJob.finished
+
+
+def test_a_training_job_can_fine_tune_saved_weights(logic, tmp_path):
+    """The panel's 'Start from' reaches 'train --init-weights': the second run records the first run's weights."""
+    import json
+
+    from MedGANSynthLib.io.volume_io import write_volume
+    from MedGANSynthLib.weights.safetensors_io import file_sha256
+
+    data = tmp_path / "ct"
+    data.mkdir()
+    hu = np.full((4, 32, 32), -1000.0, np.float32)
+    hu[:, 8:24, 8:24] = 40.0
+    write_volume(Volume(hu, spacing=(0.8, 0.8, 2.5), modality="CT", units="HU"), data / "ct.nrrd")
+    tiny = ["--image-size", "16", "--width", "0.0625", "--threads", "1"]
+    logic.trainModel("ct_gan", data, tmp_path / "first", epochs=1, batchSize=4, device="cpu", wait=True,
+                     extraArgs=tiny)
+    weights = tmp_path / "first" / "weights" / "ct_gan.safetensors"
+    logic.trainModel("ct_gan", data, tmp_path / "second", epochs=1, batchSize=4, device="cpu", wait=True,
+                     extraArgs=["--threads", "1"], initWeights=str(weights))
+    started_from = json.loads((tmp_path / "second" / "run.json").read_text())["init_weights"]
+    assert started_from["sha256"] == file_sha256(weights) and started_from["epochs"] == 1
