@@ -86,6 +86,12 @@
 #   draws 0 and 1, overall / worst class: bundled 0.941 / 0.85 and 0.929 / 0.82 (mean worst 0.832); 1000 at 1e-5
 #   0.946 / 0.83 and 0.949 / 0.89 (0.863); 1000 at 2e-5 0.894 / 0.66 and 0.927 / 0.83 (0.745). The 1e-5 run leads
 #   by 0.031 and was ahead overall on both draws; inside the rule's margin, so the bundled model stayed again.
+#   Session 12, not bundled yet: the bundled weights fine-tuned 100 epochs (train --init-weights
+#   Resources/Models/radiogan_phantom.safetensors --data ROOT/data/mip/train -o RUN --epochs 100 --lr 2e-5 --loss
+#   hinge --mismatched-labels [--hardest-mismatch] --checkpoint-every 5 --seed 11 --threads 1, ~25 min each).
+#   Selection draws 0 and 1, overall / worst: bundled 0.951 / 0.84 and 0.963 / 0.91 (mean worst 0.877); random
+#   wrong labels 0.965 / 0.89 and 0.972 / 0.92 (0.907); hardest mismatch 0.958 / 0.92 and 0.963 / 0.93 (0.923,
+#   every class >= 0.92, passes the rule). Its held-out evaluation (bundle_gans.sh on that run) is still to do.
 # Session 6, brain DCGANs, tried and not bundled: this file's brain command plus --generator-upsampling resize
 #   (nearest x2 + 3x3 conv; the bundled generators paint a checkerboard) and --epochs 150. The checkerboard went,
 #   but the NC model's samples sat 2.5 times closer to their nearest training slice than held-out real slices do
