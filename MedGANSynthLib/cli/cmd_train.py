@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     generator, discriminator, config = build_gan(architecture, network_config)
     settings["network_config"] = config_to_dict(config)
     if settings.get("init_weights") and not args.resume:  # a resumed run takes its weights from the checkpoint
-        _warm_start(settings, dataset, generator, discriminator)
+        _warm_start(args.warm_start, settings, dataset, generator, discriminator)
     if context.is_main:
         write_run_file(run_dir, settings)
 
@@ -260,14 +260,13 @@ def _apply_warm_start_settings(args: argparse.Namespace) -> None:
     args.warm_start = start
 
 
-def _warm_start(settings: dict[str, Any], dataset, generator, discriminator) -> None:
+def _warm_start(start, settings: dict[str, Any], dataset, generator, discriminator) -> None:
+    """Check the data against the card read by _apply_warm_start_settings and load its weights."""
     from MedGANSynthLib.training.warm_start import (
         check_data_matches,
         load_warm_start_weights,
-        read_warm_start,
     )
 
-    start = read_warm_start(settings["init_weights"]["path"])
     check_data_matches(start, dataset.class_names, (dataset.window.low, dataset.window.high),
                        conditional=generator.num_classes > 0)
     settings["init_weights"]["discriminator"] = load_warm_start_weights(start, generator, discriminator)

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import SimpleITK as sitk
 import torch
-from tiny_gan import single_thread
+from tiny_gan import single_thread, write_mip_folder
 
 from MedGANSynthLib.cli.main import main
 from MedGANSynthLib.io.volume_io import write_volume
@@ -46,16 +45,7 @@ def ct_folder(tmp_path) -> Path:
 @pytest.fixture
 def mip_folder(tmp_path) -> Path:
     """Six 20 x 12 grey PNG 'MIPs' in two free-form classes."""
-    folder = tmp_path / "mips"
-    folder.mkdir()
-    rows = []
-    for index in range(6):
-        picture = np.zeros((20, 12), dtype=np.uint8)
-        picture[2 + index: 8 + index, 3:9] = 200
-        sitk.WriteImage(sitk.GetImageFromArray(picture), str(folder / f"m{index}.png"))
-        rows.append(f"m{index}.png,{'lung cancer' if index % 2 else 'normal'}\n")
-    (folder / "labels.csv").write_text("file,label\n" + "".join(rows))
-    return folder
+    return write_mip_folder(tmp_path / "mips", ("normal", "lung cancer"))
 
 
 def test_ct_gan_run_writes_checkpoint_tables_and_weights(tmp_path, ct_folder, capsys):

@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-import SimpleITK as sitk
 import torch
-from tiny_gan import single_thread
+from tiny_gan import single_thread, write_mip_folder
 
 from MedGANSynthLib.cli.main import main
 from MedGANSynthLib.training.checkpoint import checkpoint_path, load_checkpoint
@@ -21,24 +19,11 @@ RUN_ONLY = ["--batch-size", "3", "--device", "cpu", "--threads", "1"]
 _one_thread = pytest.fixture(autouse=True)(single_thread)
 
 
-def _mip_folder(folder: Path, classes: tuple[str, str]) -> Path:
-    """Six 20 x 12 grey PNG 'MIPs' alternating between two classes."""
-    folder.mkdir()
-    rows = []
-    for index in range(6):
-        picture = np.zeros((20, 12), dtype=np.uint8)
-        picture[2 + index: 8 + index, 3:9] = 200
-        sitk.WriteImage(sitk.GetImageFromArray(picture), str(folder / f"m{index}.png"))
-        rows.append(f"m{index}.png,{classes[index % 2]}\n")
-    (folder / "labels.csv").write_text("file,label\n" + "".join(rows))
-    return folder
-
-
 @pytest.fixture
 def trained(tmp_path) -> tuple[Path, Path]:
     """(data folder, weights) of a tiny RadioGAN trained for two epochs, at a high rate so its weights move far
     from their initial values."""
-    data = _mip_folder(tmp_path / "mips", ("lung", "normal"))
+    data = write_mip_folder(tmp_path / "mips", ("lung", "normal"))
     run = tmp_path / "first"
     assert main(["train", "--architecture", "radiogan", "--data", str(data), "-o", str(run), "--epochs", "2",
                  "--lr", "2e-2", "--class-projection", "--discriminator-dropout", "0", *TINY]) == 0
@@ -105,7 +90,7 @@ def test_options_that_contradict_the_saved_weights_are_refused(tmp_path, trained
 
 def test_data_with_other_classes_are_refused_before_anything_is_written(tmp_path, trained, capsys):
     _, weights = trained
-    other = _mip_folder(tmp_path / "other", ("lung", "lymphoma"))
+    other = write_mip_folder(tmp_path / "other", ("lung", "lymphoma"))
     code = main(["train", "--init-weights", str(weights), "--data", str(other), "-o", str(tmp_path / "x"),
                  "--epochs", "1", *RUN_ONLY])
     error = capsys.readouterr().err
@@ -114,7 +99,7 @@ def test_data_with_other_classes_are_refused_before_anything_is_written(tmp_path
 
 
 def test_a_bundled_model_needs_data_in_its_window_and_classes(tmp_path, capsys):
-    data = _mip_folder(tmp_path / "mips", ("lung", "normal"))
+    data = write_mip_folder(tmp_path / "mips", ("lung", "normal"))
     code = main(["train", "--init-weights", "radiogan-phantom", "--data", str(data), "-o", str(tmp_path / "x"),
                  "--epochs", "1", *RUN_ONLY])
     error = capsys.readouterr().err

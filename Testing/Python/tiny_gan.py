@@ -75,3 +75,19 @@ def single_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def write_mip_folder(folder, classes: tuple[str, str]):
+    """Six 20 x 12 grey PNG 'MIPs' alternating between two classes, with labels.csv; returns the folder."""
+    import numpy as np
+    import SimpleITK as sitk
+
+    folder.mkdir()
+    rows = []
+    for index in range(6):
+        picture = np.zeros((20, 12), dtype=np.uint8)
+        picture[2 + index: 8 + index, 3:9] = 200
+        sitk.WriteImage(sitk.GetImageFromArray(picture), str(folder / f"m{index}.png"))
+        rows.append(f"m{index}.png,{classes[index % 2]}\n")
+    (folder / "labels.csv").write_text("file,label\n" + "".join(rows))
+    return folder
