@@ -11,6 +11,7 @@ import pytest
 from conftest import shared_data_path
 from mrml_support import ijk_to_ras_of, new_mrml_context, slicer
 from scipy import ndimage
+from tiny_gan import write_ct_folder
 from tiny_models import RADIOGAN_CLASSES, save_tiny_gan, save_tiny_virtual_pet
 
 from MedGANSynthLib.errors import InputError
@@ -266,13 +267,7 @@ def test_training_job_fills_the_live_loss_plot_with_the_runs_losses(logic, tmp_p
     """A real (tiny) CT GAN run: every logged step reaches the plot, with the losses the run writes to losses.json."""
     import json
 
-    from MedGANSynthLib.io.volume_io import write_volume
-
-    data = tmp_path / "ct"
-    data.mkdir()
-    hu = np.full((8, 32, 32), -1000.0, np.float32)
-    hu[:, 8:24, 8:24] = 40.0
-    write_volume(Volume(hu, spacing=(0.8, 0.8, 2.5), modality="CT", units="HU"), data / "ct.nrrd")
+    data = write_ct_folder(tmp_path / "ct", slices=8)
     seen = []
     result = logic.trainModel("ct_gan", data, tmp_path / "run", epochs=2, batchSize=4, device="cpu", wait=True,
                               progress=seen.append, extraArgs=["--image-size", "16", "--width", "0.0625",
@@ -367,14 +362,9 @@ def test_a_training_job_can_fine_tune_saved_weights(logic, tmp_path):
     """The panel's 'Start from' reaches 'train --init-weights': the second run records the first run's weights."""
     import json
 
-    from MedGANSynthLib.io.volume_io import write_volume
     from MedGANSynthLib.weights.safetensors_io import file_sha256
 
-    data = tmp_path / "ct"
-    data.mkdir()
-    hu = np.full((4, 32, 32), -1000.0, np.float32)
-    hu[:, 8:24, 8:24] = 40.0
-    write_volume(Volume(hu, spacing=(0.8, 0.8, 2.5), modality="CT", units="HU"), data / "ct.nrrd")
+    data = write_ct_folder(tmp_path / "ct", slices=4)
     tiny = ["--image-size", "16", "--width", "0.0625", "--threads", "1"]
     logic.trainModel("ct_gan", data, tmp_path / "first", epochs=1, batchSize=4, device="cpu", wait=True,
                      extraArgs=tiny)

@@ -91,3 +91,17 @@ def write_mip_folder(folder, classes: tuple[str, str]):
         rows.append(f"m{index}.png,{classes[index % 2]}\n")
     (folder / "labels.csv").write_text("file,label\n" + "".join(rows))
     return folder
+
+
+def write_ct_folder(folder, slices: int):
+    """One 32 x 32 CT volume of `slices` axial slices (air around a soft-tissue square) as ct.nrrd; returns the folder."""
+    import numpy as np
+
+    from MedGANSynthLib.io.volume_io import write_volume
+    from MedGANSynthLib.volume import Volume
+
+    folder.mkdir()
+    hu = np.full((slices, 32, 32), -1000.0, np.float32)
+    hu[:, 8:24, 8:24] = 40.0
+    write_volume(Volume(hu, spacing=(0.8, 0.8, 2.5), modality="CT", units="HU"), folder / "ct.nrrd")
+    return folder
