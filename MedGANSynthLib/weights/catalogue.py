@@ -107,7 +107,8 @@ def file_sha256(path: str | os.PathLike) -> str:
 def register_model(tensor_path: str | os.PathLike, model_id: str, task: str, architecture: str, title: str,
                    description: str, classes: list[str] | tuple[str, ...] = (),
                    folder: str | os.PathLike | None = None) -> Path:
-    """Add (or replace) the entry of ``model_id`` in ``folder/catalogue.json`` with the file's SHA-256."""
+    """Add the entry of ``model_id`` to ``folder/catalogue.json`` with the file's SHA-256, or replace it in place
+    (a re-trained model keeps its place in every listing)."""
     from MedGANSynthLib.io.atomic import atomic_output
 
     if task not in TASKS:
@@ -117,7 +118,13 @@ def register_model(tensor_path: str | os.PathLike, model_id: str, task: str, arc
     data = json.loads(path.read_text()) if path.is_file() else {"schema_version": SCHEMA_VERSION, "models": []}
     entry = {"id": model_id, "task": task, "architecture": architecture, "file": Path(tensor_path).name,
              "title": title, "description": description, "sha256": file_sha256(tensor_path), "classes": list(classes)}
-    data["models"] = [m for m in data.get("models", []) if m.get("id") != model_id] + [entry]
+    models = data.get("models", [])
+    ids = [m.get("id") for m in models]
+    if model_id in ids:
+        models[ids.index(model_id)] = entry
+    else:
+        models.append(entry)
+    data["models"] = models
     with atomic_output(path) as temp:
         temp.write_text(json.dumps(data, indent=2) + "\n")
     return path

@@ -40,6 +40,16 @@ def test_installed_gan_is_sampled_per_class_with_a_walk(models_folder, tmp_path)
     assert walk.array.shape[0] == 10 and walk.units == "SUV"
 
 
+def test_reinstalling_a_model_replaces_its_entry_in_place(models_folder, tmp_path):
+    install_gan(save_tiny_gan(tmp_path / "a", seed=3), models_folder, "first", "First")
+    install_gan(save_tiny_gan(tmp_path / "b", seed=3), models_folder, "second", "Second")
+    retrained = save_tiny_gan(tmp_path / "c", seed=4)
+    card = install_gan(retrained, models_folder, "first", "First, retrained")
+    entries = load_catalogue()
+    assert [entry.id for entry in entries] == ["first", "second"]
+    assert entries[0].sha256 == file_sha256(retrained) == file_sha256(card.with_suffix(".safetensors"))
+
+
 def test_installing_a_damaged_model_is_refused(models_folder, tmp_path):
     source = save_tiny_gan(tmp_path / "src")
     source.write_bytes(source.read_bytes()[:100])
