@@ -18,11 +18,13 @@ wanted() { [[ " $MODELS " == *" $1 "* ]]; }
 # Brain: --seed 9 and three judges as well (session 10). Session 9's panel at this seed was not stored: one judge
 # never learned the stages (train accuracy 0.33, chance 0.33) because every unit of its ReLU embedding had died; the
 # judges now use a leaky ReLU there and all three learn (held-out real 0.56 / 0.52 / 0.53).
+# RadioGAN since session 13: the fine-tuned run (radiogan_finetune, see train_bundled_gans.sh), chosen on the
+# selection split in session 12 and scored here on the held-out phantoms with the same seed 9 as the model it replaced.
 # CT: the card keeps its first figures (seed 0; no judge). Session 9 re-scored it at --seed 9 and it agreed
 # (memorisation ratio 1.69 vs 1.68, SSIM to the nearest training slice 0.81 vs 0.79).
 if wanted radiogan; then
-  $MGS evaluate-gan "$ROOT/radiogan/weights/radiogan.safetensors" --data "$ROOT/data/mip" -o "$ROOT/eval_radiogan" \
-    --count 100 --epochs 40 --seed 9 --judges 3 --write-card
+  $MGS evaluate-gan "$ROOT/radiogan_finetune/weights/radiogan.safetensors" --data "$ROOT/data/mip" \
+    -o "$ROOT/eval_radiogan" --count 100 --epochs 40 --seed 9 --judges 3 --write-card
 fi
 if wanted brain; then
   $MGS evaluate-gan "$ROOT"/brain_NC/weights/brain_dcgan_NC.safetensors \
@@ -40,7 +42,7 @@ from MedGANSynthLib.weights.install import install_gan
 
 root, wanted = sys.argv[1], sys.argv[2].split()
 models = {
-    "radiogan": [("radiogan/weights/radiogan", "radiogan-phantom",
+    "radiogan": [("radiogan_finetune/weights/radiogan", "radiogan-phantom",
                   "RadioGAN: class-conditional coronal MIP PET (5 classes)")],
     "brain": [(f"brain_{stage}/weights/brain_dcgan_{stage}", f"brain-dcgan-{stage.lower()}-phantom",
                f"Brain FDG-PET DCGAN, stage {stage} (3 adjacent axial slices)") for stage in ("NC", "MCI", "AD")],

@@ -13,6 +13,12 @@ def _fmt(value, digits: int = 2) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
+def _epochs(card: dict) -> str:
+    """A fine-tuned model's epochs as 'source + own' (its card counts only the fine-tune's own)."""
+    source = card["metrics"].get("training", {}).get("init_weights")
+    return f"{source['epochs']} + {card['epochs']}" if source else str(card["epochs"])
+
+
 def gan_row(entry: dict, card: dict) -> str:
     results = card["metrics"].get("heldout_evaluation", {}).get("results", {})
     if results.get("judge") is None:  # one class (the CT GAN): no judge, so no class accuracy nor TSTR
@@ -31,7 +37,7 @@ def gan_row(entry: dict, card: dict) -> str:
     per_class = results.get("per_class", {})
     worst = min(per_class, key=lambda name: per_class[name]["class_accuracy"]) if own is None and per_class else None
     worst_text = f", worst class {worst} {_fmt(per_class[worst]['class_accuracy'])}" if worst else ""
-    return (f"| `{entry['id']}` | {card['architecture']} | {card['epochs']} | {', '.join(card['class_names'])} | "
+    return (f"| `{entry['id']}` | {card['architecture']} | {_epochs(card)} | {', '.join(card['class_names'])} | "
             f"class accuracy {_fmt(accuracy)}{worst_text} ({panel}judge on held-out real: "
             f"{_fmt(results['judge'].get('heldout_real_accuracy'))}); memorisation ratio {_fmt(memo)}; "
             f"TSTR real {_fmt(tstr.get('real_only'))} → real+synthetic {_fmt(tstr.get('real_plus_synthetic'))}"
