@@ -138,8 +138,8 @@ wanted ct && { [ -f "$ROOT/data/ct/dataset.json" ] || $MGS dataset ct    --phant
 train() {  # train RUN_NAME ARGS...: start, or resume when a checkpoint exists, or skip when weights exist
   local run="$ROOT/$1"; shift
   if ls "$run"/weights/*.safetensors >/dev/null 2>&1; then return 0; fi
-  if [ -f "$run/checkpoints/checkpoint_last.pt" ]; then
-    $MGS train -o "$run" --resume --threads 1 "$@" --progress-lines >> "$ROOT/$(basename "$run").log" 2>&1
+  if [ -f "$run/checkpoints/checkpoint_last.pt" ]; then  # run.json holds every setting; --init-weights is refused here
+    $MGS train -o "$run" --resume --threads 1 --progress-lines >> "$ROOT/$(basename "$run").log" 2>&1
   else
     $MGS train -o "$run" --threads 1 "$@" --progress-lines > "$ROOT/$(basename "$run").log" 2>&1
   fi
@@ -161,17 +161,9 @@ train() {  # train RUN_NAME ARGS...: start, or resume when a checkpoint exists, 
         >> "$ROOT/radiogan.log" 2>&1
     fi
     # Session 13: the 900-epoch weights fine-tuned 100 epochs, each real MIP also shown with the wrong class the
-    # discriminator scores highest (history above). A new run, so a resume needs only --resume (run.json has the rest).
-    finetune="$ROOT/radiogan_finetune"
-    if ! ls "$finetune"/weights/*.safetensors >/dev/null 2>&1; then
-      if [ -f "$finetune/checkpoints/checkpoint_last.pt" ]; then
-        $MGS train -o "$finetune" --resume --threads 1 --progress-lines >> "$ROOT/radiogan_finetune.log" 2>&1
-      else
-        $MGS train -o "$finetune" --init-weights "$ROOT/radiogan/weights/radiogan.safetensors" \
-          --data "$ROOT/data/mip/train" --epochs 100 --lr 2e-5 --loss hinge --mismatched-labels --hardest-mismatch \
-          --checkpoint-every 5 --seed 11 --threads 1 --progress-lines > "$ROOT/radiogan_finetune.log" 2>&1
-      fi
-    fi
+    # discriminator scores highest (history above).
+    train radiogan_finetune --init-weights "$ROOT/radiogan/weights/radiogan.safetensors" --data "$ROOT/data/mip/train" \
+      --epochs 100 --lr 2e-5 --loss hinge --mismatched-labels --hardest-mismatch --checkpoint-every 5 --seed 11
   fi
   wanted ct || exit 0
   train ct_gan --architecture ct_gan --data "$ROOT/data/ct/train" --epochs 40 --image-size 40 \
