@@ -125,6 +125,22 @@ class StepContext:
         scaler.update()
 
 
+@contextlib.contextmanager
+def frozen(module: nn.Module) -> Iterator[nn.Module]:
+    """``module`` (unwrapped, not its DDP wrapper) with no parameter asking for a gradient, then as it was.
+
+    For the generator's update of a GAN: it back-propagates through the discriminator to the images only. Pass the
+    plain module: a DDP wrapper whose parameters get no gradient would wait for them at its next reduction.
+    """
+    wanted = [parameter.requires_grad for parameter in module.parameters()]
+    module.requires_grad_(False)
+    try:
+        yield module
+    finally:
+        for parameter, flag in zip(module.parameters(), wanted, strict=True):
+            parameter.requires_grad_(flag)
+
+
 @dataclass
 class TrainingResult:
     run_dir: Path

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from MedGANSynthLib.errors import InputError
-from MedGANSynthLib.training.engine import StepContext
+from MedGANSynthLib.training.engine import StepContext, frozen
 from MedGANSynthLib.training.losses import AdversarialLoss, adversarial_loss, gradient_penalty
 from MedGANSynthLib.training.optimizers import OptimizerSettings, gan_optimizers
 
@@ -136,9 +136,12 @@ class GANTask:
         losses["d_fake"] = float(fake_logits.detach().mean())
 
         latent = self.generator.sample_latent(count, generator=ctx.generator, device=ctx.device)
-        with ctx.autocast():
+        # The generator's update needs the critic's input gradient only: its weight gradients would be computed,
+        # all-reduced under DDP and then discarded. So the critic is frozen and run unwrapped (a DDP module whose
+        # parameters get no gradient would wait for them forever); its outputs are the same either way.
+        with ctx.autocast(), frozen(self.discriminator) as still_critic:
             fake = generator_net(latent, labels)
-            fooled_logits, fake_class_loss = self._judge(critic, fake, labels, auxiliary)
+            fooled_logits, fake_class_loss = self._judge(still_critic, fake, labels, auxiliary)
             g_loss = self.loss.g_loss(fooled_logits)
             if auxiliary:
                 g_loss = g_loss + self.settings.auxiliary_class_weight * fake_class_loss

@@ -40,7 +40,7 @@ from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.networks.fcn4s import FCN4s, FCN4sConfig
 from MedGANSynthLib.networks.patchgan import PatchGANConfig, PatchGANDiscriminator
 from MedGANSynthLib.networks.unet_pix2pix import UNetConfig, UNetGenerator
-from MedGANSynthLib.training.engine import StepContext
+from MedGANSynthLib.training.engine import StepContext, frozen
 from MedGANSynthLib.virtual_pet.blending import PAPER_THRESHOLD_SUV, laplacian_blend
 from MedGANSynthLib.virtual_pet.inference import SUV_RANGE, network_output_to_suv
 from MedGANSynthLib.virtual_pet.losses import (
@@ -196,8 +196,8 @@ class Pix2PixTask:
             fake_logits = critic(ct, fake.detach()).float()
             d_loss = discriminator_loss(real_logits, fake_logits)
         ctx.optimize("discriminator", d_loss)
-        with ctx.autocast():
-            fooled_logits = critic(ct, fake).float()
+        with ctx.autocast(), frozen(self.discriminator) as still_critic:  # input gradient only: see engine.frozen
+            fooled_logits = still_critic(ct, fake).float()
         # The reconstruction term is measured in SUV (see the module text): the generator's output mapped to SUV.
         fake_suv = self.to_reconstruction_units(fake.float(), _output_range(generator))
         truth = self.to_reconstruction_units(target, _output_range(generator))

@@ -302,3 +302,19 @@ def test_fused_adam_updates_like_the_textbook_rule():
             weight -= 1e-2 * (m / (1 - beta1**step)) / ((v / (1 - beta2**step)).sqrt() + eps)
     for parameter, weight in zip(module.parameters(), weights, strict=True):
         assert torch.allclose(parameter.detach().double(), weight, atol=1e-6)
+
+
+def test_the_generator_update_computes_no_discriminator_gradients():
+    """The generator's step back-propagates through a frozen discriminator: the discriminator's gradients stay those
+    of its own update (before, the generator's step added its weight gradients, computed for nothing)."""
+    from tiny_gan import assert_generator_update_leaves_discriminator_gradients_alone
+
+    from MedGANSynthLib.networks import build_gan
+
+    torch.manual_seed(0)
+    generator, discriminator, _ = build_gan("radiogan", {
+        "image_height": 20, "image_width": 12, "generator_base_channels": 16, "discriminator_channels": [4] * 8,
+        "embedding_dim": 6, "discriminator_norm": "spectral", "discriminator_dropout": 0.0})
+    task = GANTask(generator, discriminator, paper_settings("radiogan"), GANTaskSettings(mismatched_labels=True))
+    batch = {"image": torch.rand(6, 1, 20, 12) * 2 - 1, "label": torch.arange(6) % 5}
+    assert_generator_update_leaves_discriminator_gradients_alone(task, batch)

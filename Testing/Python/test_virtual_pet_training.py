@@ -285,3 +285,14 @@ def test_symmetric_fcn_step_weighs_each_pixel_by_the_hotter_of_truth_and_predict
     torch.manual_seed(5)
     losses = task.train_step({"ct": ct, "suv": suv}, context)
     assert losses["fcn_l2"] == pytest.approx(expected, rel=1e-4)
+
+
+def test_the_pix2pix_generator_update_computes_no_patchgan_gradients(dataset):
+    from tiny_gan import assert_generator_update_leaves_discriminator_gradients_alone
+
+    seed_everything(0)
+    _, generator, discriminator = build_networks(TINY)
+    task = Pix2PixTask(generator, discriminator, sample_batch=sample_batch_from(dataset, count=2))
+    items = [dataset[i] for i in range(4)]
+    batch = {"ct": torch.stack([item["ct"] for item in items]), "suv": torch.stack([item["suv"] for item in items])}
+    assert_generator_update_leaves_discriminator_gradients_alone(task, batch)

@@ -105,3 +105,34 @@ def write_ct_folder(folder, slices: int):
     hu[:, 8:24, 8:24] = 40.0
     write_volume(Volume(hu, spacing=(0.8, 0.8, 2.5), modality="CT", units="HU"), folder / "ct.nrrd")
     return folder
+
+
+def recording_step_context(task, record: dict):
+    """A real StepContext on the CPU for ``task`` whose ``optimize`` also stores, in ``record[name]``, a copy of every
+    module's gradients right after that optimiser's update: what each update left behind."""
+    from MedGANSynthLib.training.engine import StepContext
+
+    class _Recording(StepContext):
+        def optimize(self, name, loss):
+            super().optimize(name, loss)
+            record[name] = {f"{module_name}.{key}": None if value.grad is None else value.grad.clone()
+                            for module_name, module in self.models.items()
+                            for key, value in module.named_parameters()}
+
+    models = task.modules()
+    return _Recording(torch.device("cpu"), models, task.optimizers(),
+                      {name: torch.amp.GradScaler("cpu", enabled=False) for name in models},
+                      torch.Generator().manual_seed(0), amp_dtype=None)
+
+
+def assert_generator_update_leaves_discriminator_gradients_alone(task, batch):
+    """After one GAN step the discriminator's gradients are exactly those of its own update (the generator's update
+    computed none), and every parameter asks for a gradient again."""
+    record: dict = {}
+    task.train_step(batch, recording_step_context(task, record))
+    after_discriminator, after_generator = record["discriminator"], record["generator"]
+    checked = [key for key in after_discriminator if key.startswith("discriminator.")]
+    assert checked and all(after_discriminator[key] is not None for key in checked)
+    for key in checked:
+        assert torch.equal(after_generator[key], after_discriminator[key]), key
+    assert all(parameter.requires_grad for module in task.modules().values() for parameter in module.parameters())
