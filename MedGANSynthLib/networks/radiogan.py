@@ -244,17 +244,39 @@ class RadioGANDiscriminator(GANDiscriminator):
     def auxiliary_classifier(self) -> bool:
         return self.config.auxiliary_classifier
 
+    def _first_layer_with_labels(self, images: Tensor, labels: Tensor) -> Tensor:
+        """The paper's first convolution of the stacked (image, label map) channels, with a cheaper backward pass.
+
+        The label map depends on the class alone. The stacked convolution runs on a detached copy of it, so its
+        backward pass computes the weight gradient only (no input gradient when the images need none, as in every
+        discriminator update). The gradient that the label path needs reaches it through a term that is exactly zero
+        in the forward pass, ``c - c.detach()`` with ``c`` the label channel's convolution of each class map: one
+        map per class instead of one per image. Values and gradients are those of the stacked convolution (to float
+        rounding of the per-class sums); oneDNN's input gradient of this stride-2 layer is the slow part it avoids.
+        """
+        conv = self.features[0]
+        weight = conv.weight  # read once: under spectral normalisation each read is one power iteration
+        class_maps = self.label_to_image(self.label_embedding.weight).view(self.num_classes, 1, *images.shape[2:])
+        stacked = torch.cat([images, class_maps.detach()[labels]], dim=1).contiguous(memory_format=self.memory_format)
+        first = nn.functional.conv2d(stacked, weight, conv.bias, conv.stride, conv.padding)
+        if not class_maps.requires_grad:  # label path frozen or no autograd: nothing to route
+            return first
+        per_class = nn.functional.conv2d(class_maps, weight[:, images.shape[1]:].detach(), None, conv.stride,
+                                         conv.padding)
+        return first + (per_class - per_class.detach())[labels]
+
     def forward(self, images: Tensor, labels: Tensor | None = None,
                 return_class_logits: bool = False) -> Tensor | tuple[Tensor, Tensor]:
         self.check_images(images)
         if self.conditional:
             if labels is None:
                 raise InputError("RadioGAN's discriminator is conditional: pass the class labels of the images.")
-            label_map = self.label_to_image(self.label_embedding(labels))
-            images = torch.cat([images, label_map.view(images.shape[0], 1, *images.shape[2:])], dim=1)
+            first = self._first_layer_with_labels(images.contiguous(memory_format=self.memory_format), labels)
+            features = self.features[1:](first).flatten(1)
         elif labels is not None:
             raise InputError("This discriminator is unconditional: do not pass class labels.")
-        features = self.features(images.contiguous(memory_format=self.memory_format)).flatten(1)
+        else:
+            features = self.features(images.contiguous(memory_format=self.memory_format)).flatten(1)
         judged = append_minibatch_stddev(features) if self.config.minibatch_std else features
         logits = self.classify(judged).squeeze(1)
         if self.config.class_projection:

@@ -299,3 +299,32 @@ def test_registry_errors_and_config_round_trip():
     for name in ARCHITECTURES:
         config = build_gan(name, TINY[name])[2]
         assert config_from_dict(name, config_to_dict(config)) == config
+
+
+@pytest.mark.parametrize("norm", ["batch", "spectral"])
+def test_radiogan_first_layer_equals_the_papers_stacked_convolution_in_values_and_gradients(norm):
+    """The discriminator convolves the label channel once per class (a faster backward pass); its logits and every
+    gradient must be those of the paper's convolution of the stacked (image, label map) input, written out here."""
+    config = dict(TINY["radiogan"], discriminator_norm=norm, discriminator_dropout=0.0)
+    torch.manual_seed(3)
+    _, discriminator, _ = build_gan("radiogan", config)
+    discriminator.eval()  # fixed BatchNorm statistics and spectral-norm vectors: both passes see the same weights
+    images = (torch.rand(7, 1, 20, 12) * 2 - 1).requires_grad_(True)
+    labels = torch.tensor([0, 1, 2, 3, 4, 2, 0])
+
+    logits = discriminator(images, labels)
+    grads = torch.autograd.grad(logits.square().sum(), [images, *discriminator.parameters()])
+
+    first = discriminator.features[0]
+    label_map = discriminator.label_to_image(discriminator.label_embedding(labels)).view(7, 1, 20, 12)
+    stacked = torch.nn.functional.conv2d(torch.cat([images, label_map], dim=1), first.weight, first.bias,
+                                         first.stride, first.padding)
+    features = discriminator.features[1:](stacked).flatten(1)
+    expected = discriminator.classify(features).squeeze(1)
+    expected_grads = torch.autograd.grad(expected.square().sum(), [images, *discriminator.parameters()],
+                                         allow_unused=True)
+
+    torch.testing.assert_close(logits, expected, rtol=1e-5, atol=1e-7)
+    assert grads[1].abs().sum() > 0  # the label path does get a gradient
+    for got, want in zip(grads, expected_grads, strict=True):
+        torch.testing.assert_close(got, want if want is not None else torch.zeros_like(got), rtol=1e-4, atol=1e-7)
