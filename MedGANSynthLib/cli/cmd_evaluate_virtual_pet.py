@@ -30,9 +30,13 @@ def register(subparsers) -> None:
                         help="smallest candidate counted (default 0.5 ml, a 1 cm sphere; 0 = the raw rule)")
     parser.add_argument("--slab-size", type=int, default=16, help="slices per network batch")
     parser.add_argument("--threads", type=int, help="CPU threads (default: torch's choice)")
+    parser.add_argument("--region", default=None, metavar="NAME",
+                        help="score inside one region only, e.g. 'liver' as the paper did; each case needs a NAME "
+                             "mask (NAME.nii.gz in its folder or segmentations/, a NAME_mask CSV column, or a "
+                             "phantom's organs.nrrd)")
     parser.add_argument("--write-card-metrics", action="store_true",
-                        help="store the overall metrics in the model's JSON card (as 'heldout'), and the "
-                             "blending they were measured with")
+                        help="store the overall metrics in the model's JSON card (as 'heldout', or "
+                             "'heldout_NAME' with --region), and the blending they were measured with")
     add_blend_options(parser)
     add_common_options(parser)
     parser.set_defaults(handler=run)
@@ -51,6 +55,8 @@ def run(args: argparse.Namespace) -> dict:
     apply_thread_count(args.threads)
     if args.min_volume_ml < 0:
         raise InputError(f"--min-volume-ml cannot be negative (got {args.min_volume_ml}).")
+    if args.region is not None and not args.region.strip():
+        raise InputError("--region needs a region name such as 'liver'.")
     if not args.threshold > 0:
         raise InputError(f"--threshold must be a positive SUV (got {args.threshold}).")
     check_blend_options(args)
@@ -65,13 +71,17 @@ def run(args: argparse.Namespace) -> dict:
                                        threshold_suv=args.threshold, slab_size=args.slab_size,
                                        min_volume_ml=args.min_volume_ml, blend_levels=args.blend_levels,
                                        blend_dilation_mm=args.blend_dilation,
-                                       slice_smoothing_mm=args.slice_smoothing, progress=show)
+                                       slice_smoothing_mm=args.slice_smoothing, region=args.region,
+                                       progress=show)
     if card_path is not None:
         blending = {key: results[key] for key in POSTPROCESSING_KEYS}
-        update_card_metrics(card_path, {"heldout": {"data": results["data"], "scans": results["scans"],
-                                                    "threshold_suv": results["threshold_suv"],
-                                                    "min_volume_ml": results["min_volume_ml"], **blending,
-                                                    **results["overall"]}}, blending)
+        region = results["region"]  # normalised: lower case
+        key = f"heldout_{region}" if region else "heldout"
+        scope = {"region": region} if region else {}
+        update_card_metrics(card_path, {key: {"data": results["data"], "scans": results["scans"], **scope,
+                                              "threshold_suv": results["threshold_suv"],
+                                              "min_volume_ml": results["min_volume_ml"], **blending,
+                                              **results["overall"]}}, blending)
         results["card_updated"] = str(card_path)
     return {key: results[key] for key in ("model", "scans", "overall", "files", "seconds")} | (
         {"card_updated": results["card_updated"]} if card_path else {})

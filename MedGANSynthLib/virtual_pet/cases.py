@@ -8,7 +8,8 @@ Where cases come from (``discover_cases``):
   itself holds ``ct.*`` and ``pet.*`` is one case;
 * the public autoPET layout, as is: ``<patient>/<study>/CTres.nii.gz``, ``SUV.nii.gz``, ``SEG.nii.gz`` (SEG is
   the lesion ground truth); when a study also holds autoPET's ``CT.nii.gz``/``PET.nii.gz`` the SUV pair wins;
-* a CSV manifest with columns ``ct,pet`` and optional ``lesions``, ``case_id`` and the SUV parameters
+* a CSV manifest with columns ``ct,pet`` and optional ``lesions``, ``case_id``, region masks (``liver_mask``, see
+  :mod:`.regions`) and the SUV parameters
   ``weight_kg, dose_mbq, injection_time, scan_time, half_life_s`` for PET files stored in Bq/ml; relative paths
   are relative to the CSV file.
 
@@ -36,6 +37,8 @@ PET_NAMES = ("pet", "suv")
 LESION_NAMES = ("lesions", "seg", "lesion_labels")
 AUTOPET_FILES = ("ctres.nii.gz", "suv.nii.gz", "seg.nii.gz")
 SUV_COLUMNS = ("weight_kg", "dose_mbq", "injection_time", "scan_time", "half_life_s")
+MASK_COLUMN_SUFFIX = "_mask"
+"""A manifest column ``liver_mask`` gives the case's liver mask (evaluation with --region liver)."""
 MAX_SEARCH_DEPTH = 3
 """autoPET nests cases two folders deep (<patient>/<study>); one more level tolerates a wrapping folder."""
 
@@ -49,6 +52,10 @@ class PairedCase:
     pet_path: Path
     lesions_path: Path | None = None
     suv_parameters: dict[str, str] = field(default_factory=dict)
+    folder: Path | None = None
+    """The case's own folder (None for a CSV row), where :mod:`.regions` looks for organ masks."""
+    region_masks: dict[str, Path] = field(default_factory=dict)
+    """Region name -> mask file, from a CSV manifest's ``<region>_mask`` columns."""
 
 
 @dataclass
@@ -108,7 +115,7 @@ def _case_in(folder: Path, root: Path) -> PairedCase | None:
     case_id = folder.relative_to(root).as_posix() if folder != root else folder.name
     case_id = case_id.replace("/", "_") or folder.name
     if "ctres" in entries and "suv" in entries:  # autoPET: CT resampled to the PET grid + SUV + lesion SEG
-        return PairedCase(case_id, entries["ctres"], entries["suv"], entries.get("seg"))
+        return PairedCase(case_id, entries["ctres"], entries["suv"], entries.get("seg"), folder=folder)
     ct, pet = _pick(entries, CT_NAMES), _pick(entries, PET_NAMES)
     if ct is None and pet is None:
         return None
@@ -116,7 +123,7 @@ def _case_in(folder: Path, root: Path) -> PairedCase | None:
         have, missing = ("CT", "PET (pet.nii.gz, pet.nrrd or a 'pet' DICOM folder)") if pet is None else \
             ("PET", "CT (ct.nii.gz, ct.nrrd or a 'ct' DICOM folder)")
         raise InputError(f"Case folder '{folder}' has a {have} but no {missing}; add it or remove the folder.")
-    return PairedCase(case_id, ct, pet, _pick(entries, LESION_NAMES))
+    return PairedCase(case_id, ct, pet, _pick(entries, LESION_NAMES), folder=folder)
 
 
 def _cases_in_folder(folder: Path, root: Path, depth: int) -> list[PairedCase]:
@@ -146,7 +153,7 @@ def _cases_from_csv(manifest: Path) -> list[PairedCase]:
         if not row["ct"] or not row["pet"]:
             raise InputError(f"'{manifest.name}' line {number} lacks a CT or a PET path; every row needs both.")
         paths = {}
-        for column in ("ct", "pet", "lesions"):
+        for column in ("ct", "pet", "lesions", *(key for key in row if key.endswith(MASK_COLUMN_SUFFIX))):
             if row.get(column):
                 path = Path(row[column])
                 path = path if path.is_absolute() else manifest.parent / path
@@ -155,7 +162,10 @@ def _cases_from_csv(manifest: Path) -> list[PairedCase]:
                 paths[column] = path
         case_id = row.get("case_id") or f"case_{number - 1:04d}"
         parameters = {key: row[key] for key in SUV_COLUMNS if row.get(key)}
-        cases.append(PairedCase(case_id, paths["ct"], paths["pet"], paths.get("lesions"), parameters))
+        masks = {column.removesuffix(MASK_COLUMN_SUFFIX): path for column, path in paths.items()
+                 if column.endswith(MASK_COLUMN_SUFFIX)}
+        cases.append(PairedCase(case_id, paths["ct"], paths["pet"], paths.get("lesions"), parameters,
+                                region_masks=masks))
     return cases
 
 

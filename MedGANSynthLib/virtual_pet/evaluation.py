@@ -49,6 +49,12 @@ from MedGANSynthLib.virtual_pet.detection_metrics import body_mask_from_ct, imag
 from MedGANSynthLib.virtual_pet.inference import POSTPROCESSING_KEYS, predict_virtual_pet
 from MedGANSynthLib.virtual_pet.lesions import find_lesion_candidates, voxel_volume_ml
 from MedGANSynthLib.virtual_pet.pipeline import staged_folder
+from MedGANSynthLib.virtual_pet.regions import (
+    RegionCase,
+    load_region_mask,
+    region_mask_source,
+    restrict_to_region,
+)
 from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID, VirtualPETModel, load_virtual_pet
 from MedGANSynthLib.volume import Volume
 
@@ -76,13 +82,18 @@ def evaluate_virtual_pet(
     blend_levels: int | None = None,
     blend_dilation_mm: float | None = None,
     slice_smoothing_mm: float | None = None,
+    region: str | None = None,
 ) -> dict[str, Any]:
     """Predict every case, score FCN/GAN/blended against the true PET and lesions, write results + report.
 
     ``blend_levels`` / ``blend_dilation_mm`` / ``slice_smoothing_mm`` override the model card's (None: the card's).
+    ``region`` (e.g. ``"liver"``, the paper's) scores inside that region only (:mod:`.regions`); every case needs
+    its mask, which is checked before any prediction runs.
     """
     started = time.perf_counter()
     cases = discover_cases(data)
+    region = region.strip().lower() if region else None
+    mask_sources = [region_mask_source(case, region) for case in cases] if region else [None] * len(cases)
     loaded = model if isinstance(model, VirtualPETModel) else load_virtual_pet(model, device="cpu")
     config = loaded.inference_config(slab_size=slab_size, threshold_suv=threshold_suv, return_fcn=True,
                                      return_gan=True, blend_levels=blend_levels, blend_dilation_mm=blend_dilation_mm,
@@ -90,12 +101,13 @@ def evaluate_virtual_pet(
     per_scan, pictures = [], {}
     output = Path(output_dir)
     with staged_folder(output) as stage:
-        for number, case in enumerate(cases):
+        for number, (case, mask_source) in enumerate(zip(cases, mask_sources, strict=True)):
             pair = load_case(case)
+            region_mask = None if mask_source is None else load_region_mask(mask_source, pair.ct, pair.case_id)
             result = predict_virtual_pet(pair.ct, loaded.fcn, loaded.gan, config, device=device, cancel=cancel)
             predictions = {"fcn": result.fcn, "gan": result.gan, "blended": result.blended}
             per_scan.append(score_case(pair.case_id, pair.ct, pair.suv, pair.lesions, predictions, threshold_suv,
-                                       min_volume_ml))
+                                       min_volume_ml, region_mask))
             picture = stage / "pictures" / f"{_safe(pair.case_id)}.png"
             save_comparison_png(pair.ct, pair.suv, result.blended, picture, pair.case_id)
             pictures[pair.case_id] = f"pictures/{picture.name}"
@@ -103,7 +115,7 @@ def evaluate_virtual_pet(
         results = {
             "model": str(model) if not isinstance(model, VirtualPETModel) else "(in memory)",
             "model_training_data": loaded.card.training_data.get("description", ""),
-            "data": str(data), "threshold_suv": threshold_suv, "min_volume_ml": min_volume_ml,
+            "data": str(data), "region": region, "threshold_suv": threshold_suv, "min_volume_ml": min_volume_ml,
             **{key: getattr(config, key) for key in POSTPROCESSING_KEYS},
             "scans": len(per_scan),
             "paper": PAPER, "overall": overall_metrics(per_scan), "per_scan": per_scan, "pictures": pictures,
@@ -122,19 +134,31 @@ def evaluate_virtual_pet(
 
 def score_case(case_id: str, ct: Volume, true_suv: Volume, lesions: Volume | None,
                predictions: dict[str, Volume], threshold_suv: float,
-               min_volume_ml: float = MIN_LESION_ML) -> dict[str, Any]:
+               min_volume_ml: float = MIN_LESION_ML, region_mask: np.ndarray | None = None) -> dict[str, Any]:
+    """Image metrics in the body (and region) and detection scores of every prediction of one case.
+
+    With ``region_mask`` detection sees only the region's lesions and the in-region SUV (:func:`.restrict_to_region`);
+    the image metrics still compare the unmasked images, over the region's body voxels.
+    """
     body = body_mask_from_ct(ct)
+    seen = RegionCase(lesions, true_suv, predictions, body)
+    if region_mask is not None:
+        seen = restrict_to_region(region_mask, lesions, true_suv, predictions)
+        body = body & region_mask
+        if not body.any():
+            raise InputError(f"Case {case_id}: its region mask holds no body voxel (CT > -500 HU); check the mask.")
     entry: dict[str, Any] = {"case_id": case_id, "true_lesions": None}
     for method, predicted in predictions.items():
         scores = image_metrics(predicted, true_suv, body)
-        if lesions is not None:
-            scores.update(detection_scores(lesions, predicted, true_suv, threshold_suv, min_volume_ml))
-            raw = lesion_detection(lesions, predicted, threshold_suv)
+        if seen.lesions is not None:
+            scores.update(detection_scores(seen.lesions, seen.predictions[method], seen.true_suv, threshold_suv,
+                                           min_volume_ml))
+            raw = lesion_detection(seen.lesions, seen.predictions[method], threshold_suv)
             scores.update(raw_tp=raw["tp"], raw_fp=raw["fp"])
             entry["true_lesions"] = scores["n_true"]
         entry[method] = scores
-    if lesions is not None:
-        entry["true_pet"] = detection_scores(lesions, true_suv, true_suv, threshold_suv, min_volume_ml)
+    if seen.lesions is not None:
+        entry["true_pet"] = detection_scores(seen.lesions, seen.true_suv, seen.true_suv, threshold_suv, min_volume_ml)
     return entry
 
 
@@ -256,16 +280,28 @@ def _ceiling_sentence(results: dict[str, Any]) -> str:
             "hot tissue beside it, so no virtual PET can find it either.")
 
 
+def _region_title(results: dict[str, Any]) -> str:
+    return f", {results['region']} only" if results.get("region") else ""
+
+
+def _scope_sentence(results: dict[str, Any]) -> str:
+    region = results.get("region")
+    if not region:
+        return "SSIM/PSNR/MAE in SUV inside the body; lesions and candidates anywhere in the scan."
+    return (f"Scored inside the {region} only, like the paper: lesions with most of their voxels in the {region}, "
+            f"candidates found on the SUV inside the {region}, SSIM/PSNR/MAE over the {region}'s voxels.")
+
+
 def markdown_report(results: dict[str, Any]) -> str:
-    lines = [f"# Virtual PET evaluation ({results['scans']} scans)", "",
+    lines = [f"# Virtual PET evaluation ({results['scans']} scans{_region_title(results)})", "",
              f"Model: `{results['model']}`. {results['model_training_data']}", "",
              f"Detection rule (Ben-Cohen et al.): a true lesion counts as detected when a predicted component with "
              f"SUVmax > {results['threshold_suv']} overlaps it; candidates of at least {results['min_volume_ml']} ml; "
              "an unmatched candidate on real uptake in the true PET is 'physiological', otherwise a false positive. "
              "'raw' = every component, no size limit. 'focal' counts a lesion only when a candidate overlapping it is at "
              f"most {FOCAL_VOLUME_FACTOR:g} times its volume (not an organ-sized region that merely touches it). "
-             f"Paper: TPR {PAPER['tpr']}, {PAPER['fp_per_scan']} false positives per scan. SSIM/PSNR/MAE in SUV inside "
-             "the body.", "",
+             f"Paper: TPR {PAPER['tpr']}, {PAPER['fp_per_scan']} false positives per scan (liver only). "
+             f"{_scope_sentence(results)}", "",
              "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     lines += ["| " + " | ".join(row) + " |" for row in _table_rows(results)]
     lines += ["", _ceiling_sentence(results)] if "true_pet" in results["overall"] else []
@@ -291,13 +327,13 @@ def html_report(results: dict[str, Any]) -> str:
     pictures = "".join(f"<p><img src='{html.escape(path)}' alt='{html.escape(case)}'></p>"
                        for case, path in results["pictures"].items())
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Virtual PET evaluation</title></head><body>"
-            f"<h1>Virtual PET evaluation ({results['scans']} scans)</h1>"
+            f"<h1>Virtual PET evaluation ({results['scans']} scans{html.escape(_region_title(results))})</h1>"
             f"<p>Model: <code>{html.escape(results['model'])}</code>. "
             f"{html.escape(results['model_training_data'])}</p>"
             f"<p>A true lesion is detected when a predicted component with SUVmax &gt; {results['threshold_suv']} "
             f"overlaps it; candidates of at least {results['min_volume_ml']} ml; unmatched candidates on real uptake "
             f"are physiological; 'raw' counts every component (paper: TPR {PAPER['tpr']}, "
-            f"{PAPER['fp_per_scan']} FP per scan).</p>"
+            f"{PAPER['fp_per_scan']} FP per scan, liver only). {html.escape(_scope_sentence(results))}</p>"
             + table(HEADER, _table_rows(results))
             + (f"<p>{html.escape(_ceiling_sentence(results))}</p>" if "true_pet" in results["overall"] else "")
             + "<h2>Per scan (TP/FP/SSIM)</h2>" + table(["case", "lesions", *METHODS], scans)
