@@ -53,8 +53,7 @@ def single_class_gan_row(entry: dict, card: dict, results: dict) -> str:
             f"{_fmt(similarity['floor_heldout']['ssim_mean'])}); no class, so no judge or TSTR |")
 
 
-def virtual_pet_row(entry: dict, card: dict) -> str:
-    held = card["metrics"].get("heldout", {})
+def virtual_pet_cells(held: dict) -> list[str]:
     cells = []
     for method in ("fcn", "gan", "blended"):
         m = held.get(method, {})
@@ -64,8 +63,19 @@ def virtual_pet_row(entry: dict, card: dict) -> str:
     if "true_pet" in held:  # what a perfect prediction would score on the same scans
         ceiling = held["true_pet"]
         cells.append(f"the true PET itself: TPR {_fmt(ceiling['tpr'])} (focal {_fmt(ceiling['tpr_focal'])})")
-    return (f"| `{entry['id']}` | {card['architecture']} | {card['epochs']} | "
-            f"— | {held.get('scans')} held-out scans: {'; '.join(cells)} |")
+    return cells
+
+
+def virtual_pet_row(entry: dict, card: dict) -> str:
+    held = card["metrics"].get("heldout", {})
+    parts = [f"{held.get('scans')} held-out scans: {'; '.join(virtual_pet_cells(held))}"]
+    for key, region_scores in sorted(card["metrics"].items()):
+        if key.startswith("heldout_") and "region" in region_scores:  # written by evaluate-virtual-pet --region
+            lesions = region_scores.get("blended", {}).get("true_lesions")
+            parts.append(f"{region_scores['region']} only, {region_scores.get('scans')} other held-out scans with "
+                         f"{lesions} {region_scores['region']} lesions: "
+                         f"{'; '.join(virtual_pet_cells(region_scores))}")
+    return (f"| `{entry['id']}` | {card['architecture']} | {card['epochs']} | — | {'. '.join(parts)} |")
 
 
 def main() -> None:
