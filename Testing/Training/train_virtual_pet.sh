@@ -13,6 +13,9 @@
 # Held-out (24 phantoms, seed 23, 60 lesions): blended TPR 0.48 (focal 0.25), 15.0 false positives per scan, SSIM
 # 0.727; GAN alone TPR 0.43 (focal 0.28), FP 14.5, SSIM 0.746; FCN alone TPR 0.48 (focal 0.15), FP 12.6, SSIM 0.645.
 # The true PET itself scores TPR 0.87 (focal 0.75) by the same rules.
+# Liver only (160 phantoms, seed 26, oesophagus and lung, 31 liver lesions; --region liver): blended TPR 0.29
+# (focal 0.13), 3.4 false positives per scan, SSIM 0.811 (GAN 0.811, FCN 0.780); only 18 of the 31 are visible
+# in the CT by Rose's criterion (lesion_ct_visibility.py), a CT-only ceiling of 0.58.
 # History (none of the options above is in the paper; the paper's settings stay the library defaults):
 # Sessions 2-5 bundled a 6-epoch model on 24 training phantoms (the first 24 of today's 72), 3 CT slices, the
 #   paper's linear weight, no smoothing: blended TPR 0.21 (focal 0.12), FP 7.6 per scan, SSIM 0.79. Resumed to 10
