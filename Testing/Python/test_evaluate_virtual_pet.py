@@ -10,28 +10,16 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 from conftest import REPO_ROOT
+from tiny_models import phantoms_with_untrained_virtual_pet
 
 from MedGANSynthLib.cli.main import main
-from MedGANSynthLib.training.engine import seed_everything
-from MedGANSynthLib.virtual_pet.training_task import VirtualPETNetworkSettings, build_networks
-from MedGANSynthLib.virtual_pet.weights import save_virtual_pet
-from MedGANSynthLib.weights.model_card import phantom_training_data
 
 METHODS = ("fcn", "gan", "blended")
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    root = tmp_path_factory.mktemp("eval_vpet")
-    assert main(["phantoms", "--kind", "wholebody", "--count", "2", "--seed", "9", "--voxel-mm", "8",
-                 "--classes", "lymphoma,lung", "-o", str(root / "data")]) == 0
-    seed_everything(0)
-    fcn, generator, _ = build_networks(VirtualPETNetworkSettings(width_fcn=0.0625, fc_channels=256, fc6_kernel=3,
-                                                                 width_gan=0.0625, depth=4))
-    tensor_path, _ = save_virtual_pet(fcn.eval(), generator.eval(), root / "model",
-                                      phantom_training_data({"cases": 0}, "untrained test model"),
-                                      working_pixel_mm=16.0)
-    return root, tensor_path
+    return phantoms_with_untrained_virtual_pet(tmp_path_factory.mktemp("eval_vpet"))
 
 
 def test_evaluation_writes_per_scan_and_overall_entries_for_fcn_gan_blended(setup, tmp_path):

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import SimpleITK as sitk
+from tiny_models import phantoms_with_untrained_virtual_pet
 
 from MedGANSynthLib.cli.main import main
 from MedGANSynthLib.errors import InputError
@@ -88,20 +89,7 @@ def test_region_masks_are_found_by_name_in_the_folder_its_segmentations_a_csv_co
 
 @pytest.fixture(scope="module")
 def phantoms_and_model(tmp_path_factory):
-    from MedGANSynthLib.training.engine import seed_everything
-    from MedGANSynthLib.virtual_pet.training_task import VirtualPETNetworkSettings, build_networks
-    from MedGANSynthLib.virtual_pet.weights import save_virtual_pet
-    from MedGANSynthLib.weights.model_card import phantom_training_data
-
-    root = tmp_path_factory.mktemp("region_eval")
-    assert main(["phantoms", "--kind", "wholebody", "--count", "2", "--seed", "9", "--voxel-mm", "8",
-                 "--classes", "lymphoma,lung", "-o", str(root / "data")]) == 0
-    seed_everything(0)
-    fcn, generator, _ = build_networks(VirtualPETNetworkSettings(width_fcn=0.0625, fc_channels=256, fc6_kernel=3,
-                                                                 width_gan=0.0625, depth=4))
-    model, _ = save_virtual_pet(fcn.eval(), generator.eval(), root / "model",
-                                phantom_training_data({"cases": 0}, "untrained test model"), working_pixel_mm=16.0)
-    return root, model
+    return phantoms_with_untrained_virtual_pet(tmp_path_factory.mktemp("region_eval"))
 
 
 def test_cli_region_liver_scores_the_phantoms_liver_lesions_and_stores_them_apart_in_the_card(phantoms_and_model,

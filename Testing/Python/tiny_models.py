@@ -59,3 +59,22 @@ def save_tiny_virtual_pet(folder: Path, seed: int = 0, working_pixel_mm: float |
     tensors, _ = save_virtual_pet(fcn, gan, Path(folder) / "virtual_pet", phantom_training_data({"cases": 1}),
                                   working_pixel_mm=working_pixel_mm)
     return tensors
+
+
+def phantoms_with_untrained_virtual_pet(root: Path) -> tuple[Path, Path]:
+    """Two 8 mm whole-body phantoms (lymphoma, lung; seed 9) in root/data and an untrained model built the way
+    ``train-virtual-pet`` builds its networks; returns the root and the model's .safetensors."""
+    from MedGANSynthLib.cli.main import main
+    from MedGANSynthLib.training.engine import seed_everything
+    from MedGANSynthLib.virtual_pet.training_task import VirtualPETNetworkSettings, build_networks
+    from MedGANSynthLib.virtual_pet.weights import save_virtual_pet
+    from MedGANSynthLib.weights.model_card import phantom_training_data
+
+    assert main(["phantoms", "--kind", "wholebody", "--count", "2", "--seed", "9", "--voxel-mm", "8",
+                 "--classes", "lymphoma,lung", "-o", str(root / "data")]) == 0
+    seed_everything(0)
+    fcn, generator, _ = build_networks(VirtualPETNetworkSettings(width_fcn=0.0625, fc_channels=256, fc6_kernel=3,
+                                                                 width_gan=0.0625, depth=4))
+    model, _ = save_virtual_pet(fcn.eval(), generator.eval(), root / "model",
+                                phantom_training_data({"cases": 0}, "untrained test model"), working_pixel_mm=16.0)
+    return root, model
