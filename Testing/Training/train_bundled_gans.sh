@@ -97,6 +97,14 @@
 #   judges): 900 epochs 0.903 (lung 0.84, normal 0.87, oesophagus 0.81), fine-tune 0.937 (head & neck 0.93, normal
 #   0.89, oesophagus 0.92); Frechet distance 138 -> 492 (held-out real 185), driven by lymphoma 1078 -> 3039.
 #   BUNDLED under the rule (class accuracy and memorisation): the radiogan_finetune step below.
+#   Session 18, tried and not bundled (rule written before scoring: worst class up by > 0.04, no class down by
+#   more, memorisation >= 0.9): the bundled weights fine-tuned 40 more epochs (train --init-weights radiogan-phantom
+#   --data D/train -o RUN --epochs 40 --lr 1e-5 | 2e-5 --loss hinge --mismatched-labels --hardest-mismatch
+#   --checkpoint-every 5 --seed 12 --threads 1, 6 min each), scored with evaluate-gan --against selection --count 100
+#   --epochs 40 --no-tstr --seed 0 --judges 3 on one thread (the same judges for all three). Overall / normal:
+#   bundled 0.923 / 0.80, 1e-5 0.929 / 0.74, 2e-5 0.934 / 0.74. Every other class rose to 0.92-1.00 (lung 0.93 ->
+#   0.99-1.00) while more normal samples were read as lung (0.13 -> 0.21-0.22): more hard-negative training does
+#   not lift normal; both fail the rule.
 # Session 6, brain DCGANs, tried and not bundled: this file's brain command plus --generator-upsampling resize
 #   (nearest x2 + 3x3 conv; the bundled generators paint a checkerboard) and --epochs 150. The checkerboard went,
 #   but the NC model's samples sat 2.5 times closer to their nearest training slice than held-out real slices do
