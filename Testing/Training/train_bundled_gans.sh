@@ -105,6 +105,11 @@
 #   bundled 0.923 / 0.80, 1e-5 0.929 / 0.74, 2e-5 0.934 / 0.74. Every other class rose to 0.92-1.00 (lung 0.93 ->
 #   0.99-1.00) while more normal samples were read as lung (0.13 -> 0.21-0.22): more hard-negative training does
 #   not lift normal; both fail the rule.
+#   Which normals are misread (the weakest judge retrained as in that run, 100 new bundled-model normals, script
+#   not kept): 47 read as another class (24 lung, 17 head & neck). Their median peak SUV in the chest band (22-42 %
+#   of the image height) is 2.62, against 2.12 for those read right and 2.00 for real normals; their mean image has
+#   a brighter heart and bladder. A hot heart is what the misreading goes with, which points at the generator's
+#   myocardial uptake in normals.
 # Session 6, brain DCGANs, tried and not bundled: this file's brain command plus --generator-upsampling resize
 #   (nearest x2 + 3x3 conv; the bundled generators paint a checkerboard) and --epochs 150. The checkerboard went,
 #   but the NC model's samples sat 2.5 times closer to their nearest training slice than held-out real slices do
