@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pydicom
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import (
@@ -40,6 +41,8 @@ from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
 from MedGANSynthLib.pet.suv import SuvParameters, suv_to_bqml
 from MedGANSynthLib.volume import Volume
 
+PYDICOM_3 = int(pydicom.__version__.split(".")[0]) >= 3
+"""pydicom 3 renamed ``save_as``'s file-format switch; Slicer 5.10 ships pydicom 2.4.4, Slicer 5.11+ pydicom 3."""
 CT_INTERCEPT = -1024.0
 INT16_MAX = 32767
 
@@ -80,7 +83,7 @@ def write_dicom_series(
             dataset = _slice_dataset(shared, volume, k)
             builder(dataset, k)
             _finish_meta(dataset)
-            dataset.save_as(temp / f"IM{k + 1:05d}.dcm", enforce_file_format=True)
+            _save_part10(dataset, temp / f"IM{k + 1:05d}.dcm")
         report(progress, cancel, "write DICOM", count, count)
         if target.exists():
             target.rmdir()
@@ -90,6 +93,16 @@ def write_dicom_series(
             shutil.rmtree(temp)
         raise
     return target
+
+
+def _save_part10(dataset: FileDataset, path: Path) -> None:
+    """Write a DICOM Part 10 file (preamble, file meta) in the transfer syntax of its file meta, on pydicom 2 or 3."""
+    if PYDICOM_3:
+        dataset.save_as(path, enforce_file_format=True)
+    else:
+        # pydicom 2 encodes by these flags, which must match the file meta's explicit VR little endian
+        dataset.is_little_endian, dataset.is_implicit_VR = True, False
+        dataset.save_as(path, write_like_original=False)
 
 
 def _require_orthonormal(direction: np.ndarray) -> None:
