@@ -14,13 +14,22 @@ import logging
 import pathlib
 import re
 import sys
+import typing
 from typing import Annotated
 
+import ctk
 import qt
 import slicer
 import vtk
 from slicer import vtkMRMLScalarVolumeNode
-from slicer.parameterNodeWrapper import Choice, WithinRange, parameterNodeWrapper
+from slicer.parameterNodeWrapper import (
+    Choice,
+    GuiConnector,
+    WithinRange,
+    parameterNodeGuiConnector,
+    parameterNodeWrapper,
+    unannotatedType,
+)
 from slicer.ScriptedLoadableModule import (
     ScriptedLoadableModule,
     ScriptedLoadableModuleLogic,
@@ -112,13 +121,13 @@ class MedGANSynthParameterNode:
     # Virtual PET
     ctVolume: vtkMRMLScalarVolumeNode
     virtualPetModel: Annotated[str, Choice(bundledModelIds("virtual_pet"))] = bundledModelIds("virtual_pet")[0]
-    virtualPetModelFile: pathlib.Path = pathlib.Path()
+    virtualPetModelFile: str = ""
     device: Annotated[str, Choice(["auto", "cpu", "cuda", "mps"])] = "auto"
     threshold: Annotated[float, WithinRange(0.5, 30.0)] = 2.5
     uncertainty: bool = False
     # Synthesis
     ganModel: Annotated[str, Choice(bundledModelIds("gan"))] = bundledModelIds("gan")[0]
-    ganModelFile: pathlib.Path = pathlib.Path()
+    ganModelFile: str = ""
     className: Annotated[str, Choice(["", *LESION_CLASSES, *DEMENTIA_STAGES])] = ""
     sampleCount: Annotated[int, WithinRange(1, 256)] = 8
     seed: Annotated[int, WithinRange(0, 2147483647)] = 0
@@ -128,14 +137,72 @@ class MedGANSynthParameterNode:
     classA: Annotated[str, Choice(["", *LESION_CLASSES, *DEMENTIA_STAGES])] = ""
     classB: Annotated[str, Choice(["", *LESION_CLASSES, *DEMENTIA_STAGES])] = ""
     # Training
-    dataFolder: pathlib.Path = pathlib.Path()
+    dataFolder: str = ""
     architecture: Annotated[str, Choice(["radiogan", "brain_dcgan", "ct_gan"])] = "radiogan"
     epochs: Annotated[int, WithinRange(1, 100000)] = 300
     batchSize: Annotated[int, WithinRange(1, 4096)] = 16
     learningRate: Annotated[float, WithinRange(0.0, 1.0)] = 0.0
-    outputFolder: pathlib.Path = pathlib.Path()
+    outputFolder: str = ""
     resume: bool = False
     startFrom: Annotated[str, Choice(["", *bundledModelIds("gan")])] = ""
+
+
+@parameterNodeGuiConnector
+class PathLineEditToTextConnector(GuiConnector):
+    """A ctkPathLineEdit bound to a ``str`` parameter, so an empty field stays empty.
+
+    Slicer's own connector binds ``pathlib.Path``, and ``Path("")`` is ``Path(".")``: the field would show "." when
+    the panel opens and snap back to "." when cleared.
+    """
+
+    @staticmethod
+    def canRepresent(widget, datatype) -> bool:
+        return type(widget) is ctk.ctkPathLineEdit and unannotatedType(datatype) is str
+
+    @staticmethod
+    def create(widget, datatype):
+        return PathLineEditToTextConnector(widget) if PathLineEditToTextConnector.canRepresent(widget, datatype) else None
+
+    def __init__(self, widget) -> None:
+        super().__init__()
+        self._widget = widget
+
+    def _connect(self) -> None:
+        self._widget.currentPathChanged.connect(self.changed)
+
+    def _disconnect(self) -> None:
+        self._widget.currentPathChanged.disconnect(self.changed)
+
+    def widget(self):
+        return self._widget
+
+    def read(self) -> str:
+        return self._widget.currentPath
+
+    def write(self, value: str) -> None:
+        if value != self._widget.currentPath:
+            self._widget.currentPath = value
+
+
+def choiceParameters() -> dict[str, list]:
+    """Parameter name -> its choices, for the parameters annotated with ``Choice``."""
+    choices = {}
+    for name in MedGANSynthParameterNode.allParameters:
+        for annotation in typing.get_args(MedGANSynthParameterNode.dataType(name))[1:]:
+            if isinstance(annotation, Choice):
+                choices[name] = list(annotation.choices)
+    return choices
+
+
+def replaceValuesNotOffered(parameterNode) -> None:
+    """A scene saved with another catalogue can hold a model id (or class) this one lacks; connectGui would raise
+    on it and leave the panel unbound, so such a value falls back to the first choice (the default)."""
+    for name, choices in choiceParameters().items():
+        value = parameterNode.getValue(name)
+        if value not in choices:
+            logging.warning(f"MedGANSynth: the scene's {name} '{value}' is not offered by the installed models; "
+                            f"using '{choices[0]}' instead.")
+            parameterNode.setValue(name, choices[0])
 
 
 def requirementCheck(text: str):
@@ -149,8 +216,8 @@ def requirementCheck(text: str):
 
 
 def pathOrNone(path) -> str | None:
-    """A path parameter as text, None when empty (an empty ctkPathLineEdit reads as '.')."""
-    text = str(path) if path is not None else ""
+    """A path parameter as text, None when empty ("." is what scenes saved by earlier versions hold for empty)."""
+    text = str(path).strip() if path is not None else ""
     return None if text in ("", ".") else text
 
 
@@ -224,18 +291,29 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     @staticmethod
     def _firstVolume(modality: str):
-        """A loaded volume of that modality (DICOM or MedGANSynth attribute), to preselect the obvious input."""
+        """A loaded volume of that modality, to preselect the obvious input.
+
+        Slicer's DICOM module keeps the modality on the volume's subject hierarchy item (DICOM.Modality);
+        volumes made by MedGANSynth carry it as a node attribute.
+        """
+        shNode = slicer.mrmlScene.GetSubjectHierarchyNode()
+        attribute = slicer.vtkMRMLSubjectHierarchyConstants.GetDICOMSeriesModalityAttributeName()
         for node in slicer.util.getNodesByClass("vtkMRMLScalarVolumeNode"):
-            if modality in (node.GetAttribute("DICOM.Modality"), node.GetAttribute("MedGANSynth.Modality")):
+            item = shNode.GetItemByDataNode(node) if shNode else 0
+            seriesModality = shNode.GetItemAttribute(item, attribute) if item else ""
+            if modality in (seriesModality, node.GetAttribute(attribute), node.GetAttribute("MedGANSynth.Modality")):
                 return node
         return None
 
     def setParameterNode(self, inputParameterNode) -> None:
         if self._parameterNode:
             self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
-            self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._updateButtons)
+            # exit() already removed the observer when the panel was left (re-entry comes through here)
+            if self.hasObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._updateButtons):
+                self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._updateButtons)
         self._parameterNode = inputParameterNode
         if self._parameterNode:
+            replaceValuesNotOffered(self._parameterNode)
             self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
             self.addObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._updateButtons)
             self._updateButtons()
@@ -322,12 +400,16 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def onJobTimer(self) -> None:
         job = self._job
-        failed = True
-        with slicer.util.tryWithErrorDisplay(f"{job.name} failed.", waitCursor=False):
+        if job is None:  # a tick queued before the job ended (e.g. while its error dialog was open)
+            return
+        try:
             finished = self.logic.processJob(job)  # raises the job's one-line error when it failed
-            failed = False
-        if failed:
-            self._endJob(f"{job.name} failed")
+        except Exception as error:
+            # The panel is reset before the dialog opens: the dialog's event loop keeps delivering ticks.
+            # (slicer.util.tryWithErrorDisplay would re-raise out of this slot and leave the job half-ended.)
+            self._endJob(f"{job.name} failed: {error}")
+            logging.exception(f"{job.name} failed")
+            slicer.util.errorDisplay(f"{job.name} failed.\n\n{error}")
             return
         self.ui.progressBar.value = int(100 * job.fraction)
         self.ui.statusLabel.text = job.status
@@ -339,6 +421,8 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def _endJob(self, status: str) -> None:
         self._timer.stop()
+        if self._jobButton is None:
+            return
         self._jobButton.text = self._jobButtonText
         self._job, self._jobButton = None, None
         self.ui.progressBar.visible = False
@@ -409,18 +493,20 @@ class MedGANSynthLogic(ScriptedLoadableModuleLogic, LibraryLogic):
 
     @staticmethod
     def _pipInstall(requirements: list[str]) -> None:
-        for moduleName in ("slicer.pydeps", "slicer.packaging"):
-            try:
-                helpers = importlib.import_module(moduleName)
-            except ImportError:
-                continue
-            if hasattr(helpers, "pip_ensure"):
-                from packaging.requirements import Requirement
+        """``slicer.packaging.pip_ensure`` where Slicer has it (>= 5.12), else ``slicer.util.pip_install``.
 
-                helpers.pip_ensure([Requirement(r) for r in requirements], skip_packages=list(SLICER_SHIPPED),
-                                   requester="MedGANSynth")
-                return
-        slicer.util.pip_install(" ".join(requirements))
+        The user confirmed once already (ensureDependencies), so pip_ensure must not ask again; in testing mode it
+        would install nothing, and the self-test needs the packages.
+        """
+        try:
+            packaging = importlib.import_module("slicer.packaging")
+        except ImportError:
+            packaging = None
+        if packaging is not None and hasattr(packaging, "pip_ensure"):
+            packaging.pip_ensure(list(requirements), skip_packages=list(SLICER_SHIPPED), prompt_install=False,
+                                 skip_in_testing=False, requester="MedGANSynth")
+            return
+        slicer.util.pip_install(list(requirements))
 
 
 #
@@ -442,6 +528,13 @@ class MedGANSynthTest(ScriptedLoadableModuleTest):
         self.setUp()
         self.test_SampleAndWalk()
 
+    def _logicWithDependencies(self):
+        """Each test ensures its own packages: ctest runs the test_ methods one at a time, in name order."""
+        logic = MedGANSynthLogic()
+        if not logic.ensureDependencies():
+            self.skipTest("MedGANSynth's Python packages are not installed (the installation was declined)")
+        return logic
+
     def _phantom(self):
         from MedGANSynthLib.mrml.volume_nodes import node_from_volume
         from MedGANSynthLib.phantoms import WholeBodyConfig, make_wholebody_case
@@ -453,8 +546,7 @@ class MedGANSynthTest(ScriptedLoadableModuleTest):
         self.delayDisplay("SUV and MIP of a phantom PET")
         import numpy as np
 
-        logic = MedGANSynthLogic()
-        self.assertTrue(logic.ensureDependencies())
+        logic = self._logicWithDependencies()
         _, _, pet = self._phantom()
         nodes = logic.computeSUVAndMIP(pet, spacingMm=6.0, axis="coronal")
         mip = slicer.util.arrayFromVolume(nodes.mip)
@@ -466,10 +558,9 @@ class MedGANSynthTest(ScriptedLoadableModuleTest):
         self.delayDisplay("Test passed")
 
     def test_VirtualPet(self) -> None:
-        logic = MedGANSynthLogic()
+        logic = self._logicWithDependencies()
         if not logic.modelCatalogue("virtual_pet"):
-            logging.warning("MedGANSynthTest: no bundled virtual-PET model; virtual PET test skipped")
-            return
+            self.skipTest("no bundled virtual-PET model")
         self.delayDisplay("Virtual PET of a phantom CT")
         _, ct, _ = self._phantom()
         from MedGANSynthLib.mrml.display import slice_composite_nodes
@@ -482,11 +573,10 @@ class MedGANSynthTest(ScriptedLoadableModuleTest):
         self.delayDisplay("Test passed")
 
     def test_SampleAndWalk(self) -> None:
-        logic = MedGANSynthLogic()
+        logic = self._logicWithDependencies()
         models = logic.modelCatalogue("gan")
         if not models:
-            logging.warning("MedGANSynthTest: no bundled GAN; sampling test skipped")
-            return
+            self.skipTest("no bundled GAN")
         self.delayDisplay("Sample a GAN and walk its latent space")
         model = models[0]
         className = model.classes[0] if len(model.classes) > 1 else None
