@@ -398,6 +398,13 @@ class SlicerEnvironment:
         for name, cls in QMRML_WIDGETS.items():
             setattr(slicer, name, cls)
         app_logic = self.context.app_logic
+        # Slicer's module manager registers every module logic with the application logic; trame-slicer's
+        # headless app has no Sequences logic, which the MIP cine and GAN sample sequences need
+        if app_logic.GetModuleLogic("Sequences") is None:
+            self._sequences = slicer.vtkSlicerSequencesLogic()
+            self._sequences.SetMRMLScene(self.context.scene)
+            self._sequences.SetMRMLApplicationLogic(app_logic)
+            app_logic.SetModuleLogic("Sequences", self._sequences)
         slicer.modules.volumes = _ModuleLogic(self.context.volumes_logic)
         slicer.modules.plots = _ModuleLogic(app_logic.GetModuleLogic("Plots") or slicer.vtkSlicerPlotsLogic())
         for name in ("util", "i18n", "parameterNodeWrapper", "ScriptedLoadableModule"):
