@@ -81,7 +81,7 @@ class MedGANSynth(ScriptedLoadableModule):
         self.parent.title = "MedGANSynth"
         self.parent.categories = ["Nuclear Medicine"]
         self.parent.dependencies = []
-        self.parent.contributors = ["MedGANSynth developers"]
+        self.parent.contributors = ["MedGANSynth developers (MedGANSynth project)"]
         self.parent.helpText = """
 PET/CT image synthesis with generative adversarial networks: turn a PET into SUV and maximum-intensity projections,
 predict a <b>virtual PET</b> from a CT with its lesion candidates, sample GANs and play latent walks, train GANs.
