@@ -22,6 +22,8 @@ import qt
 import slicer
 import vtk
 from slicer import vtkMRMLScalarVolumeNode
+from slicer.i18n import tr as _
+from slicer.i18n import translate
 from slicer.parameterNodeWrapper import (
     Choice,
     GuiConnector,
@@ -78,22 +80,27 @@ def bundledModelIds(task: str) -> list[str]:
 class MedGANSynth(ScriptedLoadableModule):
     def __init__(self, parent):
         ScriptedLoadableModule.__init__(self, parent)
-        self.parent.title = "MedGANSynth"
-        self.parent.categories = ["Nuclear Medicine"]
+        self.parent.title = _("MedGANSynth")
+        self.parent.categories = [translate("qSlicerAbstractCoreModule", "Nuclear Medicine")]
         self.parent.dependencies = []
         self.parent.contributors = ["MedGANSynth developers (MedGANSynth project)"]
-        self.parent.helpText = """
+        self.parent.helpText = _("""
 PET/CT image synthesis with generative adversarial networks: turn a PET into SUV and maximum-intensity projections,
 predict a <b>virtual PET</b> from a CT with its lesion candidates, sample GANs and play latent walks, train GANs.
 Every button is one call of <code>MedGANSynthLogic</code>, usable from the Python console and batch scripts.
 See the <a href="https://github.com/medgansynth/MedGANSynth#readme">documentation</a> and the
 <a href="https://github.com/medgansynth/MedGANSynth/blob/main/Testing/Scripts">batch examples</a>.
 Bundled models are trained on software phantoms, not on patients: research use only.
-"""
-        self.parent.acknowledgementText = """
+""")
+        # The base class looks for the icon beside this file (installed layout); the source tree keeps it in
+        # the top-level Resources/ with the library's other resources.
+        icon = resourceFile("Icons/MedGANSynth.png")
+        if icon.is_file():
+            self.parent.icon = qt.QIcon(str(icon))
+        self.parent.acknowledgementText = _("""
 Built on 3D Slicer and PyTorch. Methods follow RadioGAN (class-conditional MIP PET synthesis), the brain-PET DCGAN
 study, and the CT-to-virtual-PET work combining an FCN with a pix2pix GAN (see the README for references).
-"""
+""")
 
 
 #
@@ -342,7 +349,7 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def onPetApply(self) -> None:
         p = self._parameterNode
         manual = not p.suvFromDicomTags
-        self._run("Failed to compute the SUV and MIP.", lambda: self.logic.computeSUVAndMIP(
+        self._run(_("Failed to compute the SUV and MIP."), lambda: self.logic.computeSUVAndMIP(
             p.petVolume,
             weightKg=p.weightKg if manual else None,
             doseMBq=p.doseMBq if manual else None,
@@ -360,19 +367,19 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             return
         p = self._parameterNode
         model = pathOrNone(p.virtualPetModelFile) or p.virtualPetModel
-        self._run("Failed to start the virtual PET.", lambda: self._startJob(self.ui.vpetApplyButton, self.logic.predictVirtualPET(
+        self._run(_("Failed to start the virtual PET."), lambda: self._startJob(self.ui.vpetApplyButton, self.logic.predictVirtualPET(
             p.ctVolume, modelId=model, device=p.device, threshold=p.threshold, uncertainty=p.uncertainty, wait=False)))
 
     def onSample(self) -> None:
         p = self._parameterNode
         model = pathOrNone(p.ganModelFile) or p.ganModel
-        self._run("Failed to sample the GAN.", lambda: self.logic.sampleGAN(
+        self._run(_("Failed to sample the GAN."), lambda: self.logic.sampleGAN(
             model, className=p.className or None, count=p.sampleCount, seed=p.seed, device=p.device))
 
     def onWalk(self) -> None:
         p = self._parameterNode
         model = pathOrNone(p.ganModelFile) or p.ganModel
-        self._run("Failed to compute the latent walk.", lambda: self.logic.latentWalk(
+        self._run(_("Failed to compute the latent walk."), lambda: self.logic.latentWalk(
             model, steps=p.walkSteps, seedA=p.seedA, seedB=p.seedB, classA=p.classA or None, classB=p.classB or None,
             device=p.device))
 
@@ -381,7 +388,7 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             self.logic.cancelJob()
             return
         p = self._parameterNode
-        self._run("Failed to start training.", lambda: self._startJob(self.ui.trainButton, self.logic.trainModel(
+        self._run(_("Failed to start training."), lambda: self._startJob(self.ui.trainButton, self.logic.trainModel(
             p.architecture, pathOrNone(p.dataFolder), pathOrNone(p.outputFolder), epochs=p.epochs,
             batchSize=p.batchSize, learningRate=p.learningRate or None, resume=p.resume, wait=False, device=p.device,
             initWeights=p.startFrom or None)))
@@ -391,7 +398,7 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def _startJob(self, button, job) -> None:
         self._job, self._jobButton, self._jobButtonText = job, button, button.text
         self._chartShown = False
-        button.text = "Cancel"
+        button.text = _("Cancel")
         self.ui.progressBar.visible = True
         self.ui.progressBar.value = 0
         self.ui.statusLabel.text = job.status
@@ -407,9 +414,9 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         except Exception as error:
             # The panel is reset before the dialog opens: the dialog's event loop keeps delivering ticks.
             # (slicer.util.tryWithErrorDisplay would re-raise out of this slot and leave the job half-ended.)
-            self._endJob(f"{job.name} failed: {error}")
+            self._endJob(_("{job} failed: {error}").format(job=job.name, error=error))
             logging.exception(f"{job.name} failed")
-            slicer.util.errorDisplay(f"{job.name} failed.\n\n{error}")
+            slicer.util.errorDisplay(_("{job} failed.").format(job=job.name) + f"\n\n{error}")
             return
         self.ui.progressBar.value = int(100 * job.fraction)
         self.ui.statusLabel.text = job.status
@@ -474,9 +481,9 @@ class MedGANSynthLogic(ScriptedLoadableModuleLogic, LibraryLogic):
         missing = self.missingRequirements()
         if not needTorch and not missing:
             return True
-        listing = (["torch (through the PyTorch extension)"] if needTorch else []) + missing
+        listing = ([_("torch (through the PyTorch extension)")] if needTorch else []) + missing
         if confirm and not slicer.app.testingEnabled():
-            question = "MedGANSynth needs these Python packages, which will be downloaded and installed now:\n\n"
+            question = _("MedGANSynth needs these Python packages, which will be downloaded and installed now:") + "\n\n"
             if not slicer.util.confirmOkCancelDisplay(question + "\n".join(f"  - {item}" for item in listing)):
                 return False
         if needTorch:
@@ -484,7 +491,7 @@ class MedGANSynthLogic(ScriptedLoadableModuleLogic, LibraryLogic):
                 import PyTorchUtils
             except ImportError:
                 raise RuntimeError(
-                    "MedGANSynth needs the PyTorch extension: install it from the Extensions Manager.") from None
+                    _("MedGANSynth needs the PyTorch extension: install it from the Extensions Manager.")) from None
             if PyTorchUtils.PyTorchUtilsLogic().installTorch(askConfirmation=False) is None:
                 return False
         if missing:
@@ -547,7 +554,7 @@ class MedGANSynthTest(ScriptedLoadableModuleTest):
         import numpy as np
 
         logic = self._logicWithDependencies()
-        _, _, pet = self._phantom()
+        pet = self._phantom()[2]
         nodes = logic.computeSUVAndMIP(pet, spacingMm=6.0, axis="coronal")
         mip = slicer.util.arrayFromVolume(nodes.mip)
         resampled = slicer.util.arrayFromVolume(nodes.resampled)  # axis-aligned phantom: array axis 1 is A-P
@@ -562,7 +569,7 @@ class MedGANSynthTest(ScriptedLoadableModuleTest):
         if not logic.modelCatalogue("virtual_pet"):
             self.skipTest("no bundled virtual-PET model")
         self.delayDisplay("Virtual PET of a phantom CT")
-        _, ct, _ = self._phantom()
+        ct = self._phantom()[1]
         from MedGANSynthLib.mrml.display import slice_composite_nodes
 
         result = logic.predictVirtualPET(ct, modelId=logic.modelCatalogue("virtual_pet")[0].id, device="cpu")

@@ -157,7 +157,7 @@ def test_module_follows_the_template_and_stays_small(tree):
             "MedGANSynthTest"} <= classes
     assert len(MODULE.read_text().splitlines()) < 700
     text = MODULE.read_text()
-    assert 'self.parent.categories = ["Nuclear Medicine"]' in text
+    assert 'self.parent.categories = [translate("qSlicerAbstractCoreModule", "Nuclear Medicine")]' in text
     assert "connectGui(self.ui)" in text
     assert "slicer.pydeps" not in text  # no Slicer version has it; slicer.packaging is the real module
     imports = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}

@@ -192,3 +192,12 @@ def test_volume_arrays_round_trip_through_slicer_util(slicer_env, scene):
     values = np.arange(64, dtype=np.float32).reshape(4, 4, 4)
     slicer_env.slicer.util.updateVolumeFromArray(node, values)
     np.testing.assert_array_equal(slicer_env.slicer.util.arrayFromVolume(node), values)
+
+
+def test_module_metadata_as_slicer_reads_it(slicer_env):
+    """Title and category go through Slicer's translation functions; the icon is found from the source tree."""
+    parent = slicer_env.moduleParent
+    assert parent.title == "MedGANSynth" and parent.categories == ["Nuclear Medicine"]
+    assert "virtual PET" in parent.helpText and "research use only" in parent.helpText
+    assert parent.icon is not None and not parent.icon.isNull()
+    assert all(" (" in name and name.endswith(")") for name in parent.contributors)
