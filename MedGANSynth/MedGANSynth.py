@@ -191,6 +191,17 @@ class PathLineEditToTextConnector(GuiConnector):
             self._widget.currentPath = value
 
 
+def ganClasses(modelId: str, modelFile: str | None) -> list[str]:
+    """Class names of a GAN from its model card (the .json beside a .safetensors file) or the catalogue entry."""
+    try:
+        if modelFile:
+            return list(json.loads(pathlib.Path(modelFile).with_suffix(".json").read_text()).get("class_names", []))
+        models = json.loads(resourceFile("Models/catalogue.json").read_text())["models"]
+    except (OSError, ValueError, KeyError, AttributeError):
+        return []
+    return next((list(m.get("classes", [])) for m in models if m.get("id") == modelId), [])
+
+
 def choiceParameters() -> dict[str, list]:
     """Parameter name -> its choices, for the parameters annotated with ``Choice``."""
     choices = {}
@@ -280,7 +291,7 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if self._parameterNode:
             self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
             self._parameterNodeGuiTag = None
-            self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._updateButtons)
+            self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._onParameterNodeModified)
 
     def onSceneStartClose(self, caller, event) -> None:
         self.setParameterNode(None)
@@ -316,14 +327,35 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if self._parameterNode:
             self._parameterNode.disconnectGui(self._parameterNodeGuiTag)
             # exit() already removed the observer when the panel was left (re-entry comes through here)
-            if self.hasObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._updateButtons):
-                self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._updateButtons)
+            if self.hasObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._onParameterNodeModified):
+                self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._onParameterNodeModified)
         self._parameterNode = inputParameterNode
         if self._parameterNode:
             replaceValuesNotOffered(self._parameterNode)
             self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
-            self.addObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._updateButtons)
-            self._updateButtons()
+            self.addObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._onParameterNodeModified)
+            self._onParameterNodeModified()
+
+    def _onParameterNodeModified(self, caller=None, event=None) -> None:
+        self._updateClassChoices()
+        self._updateButtons()
+
+    def _updateClassChoices(self) -> None:
+        """Offer only the classes (or dementia stages) of the chosen GAN, from its model card; a class the new
+        model lacks is cleared. Items are hidden, not removed: Slicer's combo-box binding maps indices to choices."""
+        p = self._parameterNode
+        if not p:
+            return
+        offered = {""} | set(ganClasses(p.ganModel, pathOrNone(p.ganModelFile)))
+        for name, combo in (("className", self.ui.classComboBox), ("classA", self.ui.classAComboBox),
+                            ("classB", self.ui.classBComboBox)):
+            items = combo.model()
+            for index in range(combo.count):
+                hidden = combo.itemText(index) not in offered
+                combo.view().setRowHidden(index, hidden)
+                items.item(index).setEnabled(not hidden)
+            if p.getValue(name) not in offered:
+                p.setValue(name, "")
 
     def _updateButtons(self, caller=None, event=None) -> None:
         """Enable each action when its inputs are there; a running job keeps only its Cancel button enabled."""

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
-from slicer_module_support import panel, scene, slicer_env, slot_errors  # noqa: F401 -- fixtures
+from slicer_module_support import REPO_ROOT, panel, scene, slicer_env, slot_errors  # noqa: F401 -- fixtures
 
 pytestmark = [pytest.mark.slicer_module, pytest.mark.mrml]
 PATH_PARAMETERS = ("virtualPetModelFile", "ganModelFile", "dataFolder", "outputFolder")
@@ -45,7 +45,8 @@ def _other_value(widget, kind: str, scene, tmp_path):
         middle = round((widget.minimum + widget.maximum) / 3, widget.decimals)
         return middle if abs(middle - widget.value) > 1e-9 else widget.minimum
     if kind == "QComboBox":
-        return widget.itemText((widget.currentIndex + 1) % widget.count)
+        offered = _offered(widget)
+        return offered[(offered.index(widget.currentText) + 1) % len(offered)]
     if kind == "QLineEdit":
         return "10:30:00" if widget.text != "10:30:00" else "11:45:00"
     if kind == "ctkPathLineEdit":
@@ -53,6 +54,11 @@ def _other_value(widget, kind: str, scene, tmp_path):
     if kind == "qMRMLNodeComboBox":
         return _volume(scene, f"volume for {widget.name}")
     raise AssertionError(f"no test value for a {kind}")
+
+
+def _offered(combo) -> list[str]:
+    """The items a user can pick (the panel hides the classes the chosen model lacks)."""
+    return [combo.itemText(i) for i in range(combo.count) if not combo.view().isRowHidden(i)]
 
 
 def _set_in_gui(widget, kind: str, value) -> None:
@@ -201,3 +207,28 @@ def test_module_metadata_as_slicer_reads_it(slicer_env):
     assert "virtual PET" in parent.helpText and "research use only" in parent.helpText
     assert parent.icon is not None and not parent.icon.isNull()
     assert all(" (" in name and name.endswith(")") for name in parent.contributors)
+
+
+def test_class_choices_follow_the_chosen_models_card(panel, tmp_path):
+    """RadioGAN offers its five lesion classes, a brain DCGAN its one stage, the CT GAN none; a class the newly
+    chosen model lacks is cleared. Expected classes are read from the catalogue file, not from the module."""
+    import json
+
+    catalogue = json.loads((REPO_ROOT / "Resources/Models/catalogue.json").read_text())["models"]
+    classes = {m["id"]: m["classes"] for m in catalogue if m["task"] == "gan"}
+    ui, parameters = panel.ui, panel._parameterNode
+    for model, expected in classes.items():
+        ui.ganModelComboBox.currentIndex = ui.ganModelComboBox.findText(model)
+        for combo in (ui.classComboBox, ui.classAComboBox, ui.classBComboBox):
+            assert sorted(_offered(combo)) == sorted(["", *expected]), model
+    radiogan = next(m for m, c in classes.items() if len(c) > 1)
+    single = next(m for m, c in classes.items() if len(c) == 1)
+    ui.ganModelComboBox.currentIndex = ui.ganModelComboBox.findText(radiogan)
+    ui.classComboBox.currentIndex = ui.classComboBox.findText(classes[radiogan][1])
+    assert parameters.className == classes[radiogan][1]
+    ui.ganModelComboBox.currentIndex = ui.ganModelComboBox.findText(single)
+    assert parameters.className == "" and ui.classComboBox.currentText == ""
+    card = tmp_path / "mine.json"  # a user's own model: its card beside the .safetensors names its classes
+    card.write_text(json.dumps({"class_names": ["lung", "lymphoma"]}))
+    ui.ganModelPathLineEdit.currentPath = str(card.with_suffix(".safetensors"))
+    assert sorted(_offered(ui.classComboBox)) == ["", "lung", "lymphoma"]
