@@ -28,8 +28,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-QtCore = pytest.importorskip("PyQt5.QtCore", reason="PyQt5 (real Qt 5 widgets for the module tier) is not installed")
-from PyQt5 import QtGui, QtWidgets, sip, uic  # noqa: E402
+QtWidgets = pytest.importorskip("PyQt5.QtWidgets", reason="PyQt5 (Qt 5 widgets for the module tier) is not installed "
+                                "or its Qt libraries cannot load")
+from PyQt5 import QtCore, QtGui, sip, uic  # noqa: E402
 from PyQt5.uic.Loader.loader import DynamicUILoader  # noqa: E402
 from PyQt5.uic.Loader.qobjectcreator import LoaderCreatorPolicy  # noqa: E402
 
