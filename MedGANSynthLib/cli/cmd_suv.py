@@ -22,7 +22,9 @@ def register(subparsers) -> None:
         description=(
             "Convert a PET to SUVbw. DICOM PET takes weight, dose, times and half-life from its headers; each "
             "option below overrides its tag. NIfTI/NRRD/MHA in Bq/ml need all five options. Times are HHMMSS[.ffffff], "
-            "HH:MM:SS or an ISO date-time (2024-03-01T14:17:00)."
+            "HH:MM:SS or an ISO date-time (2024-03-01T14:17:00). DICOM Units BQML, CNTS (Philips scale factors) and "
+            "GML, DecayCorrection START, ADMIN and NONE are handled; an unusual dose, uptake time, weight or SUVmax "
+            "is converted and reported as a warning line."
         ),
     )
     parser.add_argument("input", metavar="INPUT", help="PET DICOM folder or .dcm file, or a NIfTI/NRRD/MHA file")

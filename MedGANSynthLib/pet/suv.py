@@ -145,7 +145,7 @@ class SuvParameters:
 
     def slice_scales(self, count: int) -> np.ndarray:
         """SUV per Bq/ml of each of ``count`` slices: one value, or per frame for DecayCorrection NONE."""
-        if not self.frame_offsets_s:
+        if not self.frame_offsets_s or self.decay_correction != "NONE":
             return np.full(count, self.scale)
         if len(self.frame_offsets_s) != count:
             raise InputError(
@@ -157,7 +157,8 @@ class SuvParameters:
 
     def plausibility_warnings(self) -> list[str]:
         """Notes from the tags, then the weight / F-18 dose / uptake-time bands (see suv_plausibility)."""
-        uptake = self.uptake_s + (min(self.frame_offsets_s) if self.frame_offsets_s else 0.0)
+        uptake = self.uptake_s + (min(self.frame_offsets_s) if self.decay_correction == "NONE" and
+                                  self.frame_offsets_s else 0.0)
         return list(self.notes) + parameter_warnings(
             self.weight_kg, self.dose_bq / 1e6, uptake, is_f18_half_life(self.half_life_s)
         )
@@ -418,7 +419,7 @@ def _philips_counts_to_suv(volume: Volume, headers: list[Dataset], overrides: Su
                 "The PET is in Philips counts with only an SUV scale factor (7053,1000), which already holds the "
                 f"scanner's weight, dose and times, so {flags} cannot be applied; leave them out."
             )
-        suv = (volume.array * np.asarray(suv_factors)[:, None, None]).astype(np.float32)
+        suv = (volume.array * _per_slice(suv_factors, volume, "(7053,1000)")).astype(np.float32)
         result = volume.with_array(suv, units="SUV")
         result.metadata["suv"] = {
             "units": "CNTS",
@@ -427,7 +428,7 @@ def _philips_counts_to_suv(volume: Volume, headers: list[Dataset], overrides: Su
         }
         return result
     if activity_factors is not None:
-        activity = (volume.array * np.asarray(activity_factors)[:, None, None]).astype(np.float32)
+        activity = (volume.array * _per_slice(activity_factors, volume, "(7053,1009)")).astype(np.float32)
         result = bqml_to_suv(volume.with_array(activity, units="BQML"), suv_parameters_from_headers(headers, overrides))
         result.metadata["suv"]["units"] = "CNTS"
         result.metadata["suv"]["philips_activity_concentration_scale_factor"] = _value_or_range(activity_factors)
@@ -436,6 +437,19 @@ def _philips_counts_to_suv(volume: Volume, headers: list[Dataset], overrides: Su
         "PET Units are 'CNTS' (counts) without Philips' SUV scale factor (7053,1000) or activity concentration "
         "scale factor (7053,1009) on every slice; export the PET in Bq/ml (BQML) or as SUV."
     )
+
+
+def _per_slice(values: list[float], volume: Volume, tag: str) -> np.ndarray:
+    """Per-slice factors shaped to multiply the volume; one shared value fits any number of slices."""
+    count = volume.array.shape[0]
+    if min(values) == max(values):
+        return np.full((count, 1, 1), values[0])
+    if len(values) != count:
+        raise InputError(
+            f"The PET has {count} slices but {len(values)} DICOM headers with different Philips {tag} factors; "
+            "load the series again from its DICOM folder."
+        )
+    return np.asarray(values, dtype=np.float64)[:, None, None]
 
 
 def _header_parameter_warnings(headers: list[Dataset]) -> list[str]:
