@@ -118,8 +118,8 @@ def gan_metrics(card: dict) -> list[str]:
     if len(own) > 1:
         lines.append(metrics_row("overall", results["overall"]))
     else:
-        lines += ["", f"This stage's model was judged together with its sibling stages' models; the row in bold is "
-                  f"its own."]
+        lines += ["", "This stage's model was judged together with its sibling stages' models; the row in bold is "
+                  "its own."]
     tstr = results.get("tstr")
     if tstr:
         lines += ["", f"TSTR (a classifier tested on held-out real phantoms): trained on real "
