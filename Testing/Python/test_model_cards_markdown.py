@@ -7,6 +7,7 @@ edited by hand, or a JSON card re-scored without regenerating the Markdown, fail
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,8 +48,8 @@ def test_each_bundled_model_has_a_markdown_card_that_says_it_is_trained_on_phant
     text = markdown(entry)
     assert "Trained on phantoms." in text and "not how it would perform on patients" in text
     assert f"`{entry['id']}`" in text and entry["sha256"] in text
-    for picture in [part.split(")")[0] for part in text.split("](")[1:] if part.split(")")[0].endswith(".png")]:
-        assert (MODELS / picture).resolve().is_file(), f"{picture} linked from the card does not exist"
+    for target in re.findall(r"\]\(([^)#]+)", text):  # pictures and documents the card links to
+        assert (MODELS / target).resolve().is_file(), f"{target} linked from the card does not exist"
 
 
 @pytest.mark.parametrize("entry", [e for e in CATALOGUE if e["task"] == "gan"], ids=lambda e: e["id"])
