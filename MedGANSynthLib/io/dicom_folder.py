@@ -106,7 +106,9 @@ def choose_series(listing: FolderListing, source, series: str | int | None = Non
     images = [entry for entry in entries if entry.is_image]
     if not images:
         found = f"; it holds: {listing.lines()}" if entries else ""
-        raise InputError(f"'{source}' holds no DICOM image files ({listing.files_checked} file(s) checked{found}); "
+        depth = f", {MAX_DEPTH} folder levels down" if Path(source).is_dir() else ""
+        raise InputError(f"'{source}' holds no DICOM image files ({listing.files_checked} file(s) checked{depth}"
+                         f"{found}); "
                          "choose the folder of a CT or PET series or a .dcm image file.")
     if len(images) == 1:
         return images[0]

@@ -3,6 +3,7 @@ transfer syntaxes. Expected pixels come from the raw bytes with numpy (``raw_sto
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +50,7 @@ def write_slices(folder: Path, datasets: list[Dataset], positions=None, orientat
     folder.mkdir(parents=True, exist_ok=True)
     series_uid = series_uid or generate_uid()
     for number, source in enumerate(datasets):
-        dataset = source.copy()
+        dataset = copy.deepcopy(source)  # Dataset.copy() shares its elements with the original
         if positions is not None:
             dataset.ImagePositionPatient = [round(float(v), 6) for v in positions[number]]
         if orientations is not None:
