@@ -44,7 +44,7 @@ def _failure(dataset: Dataset, syntax: UID, file_name: str, error: Exception) ->
         return (f"'{file_name}' is compressed as {syntax_label(syntax)}, which no installed decoder reads; "
                 f"install the decoders (pip install {DECODER_PACKAGES}) or export the series uncompressed.")
     text = str(error).strip()
-    detail = " ".join(line.strip() for line in text.splitlines()).split(" - ")[0][:160] if text else \
+    detail = " ".join(line.strip() for line in text.splitlines()).split(" - ")[0][:100] if text else \
         type(error).__name__
     return (f"'{file_name}' pixel data cannot be decoded ({syntax_label(syntax)}: {detail}); the file is "
             "probably truncated or damaged, copy the series again.")

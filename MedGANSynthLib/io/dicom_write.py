@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pydicom
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import (
@@ -80,7 +81,7 @@ def write_dicom_series(
             dataset = _slice_dataset(shared, volume, k)
             builder(dataset, k)
             _finish_meta(dataset)
-            dataset.save_as(temp / f"IM{k + 1:05d}.dcm", enforce_file_format=True)
+            _save_file_format(dataset, temp / f"IM{k + 1:05d}.dcm")
         report(progress, cancel, "write DICOM", count, count)
         if target.exists():
             target.rmdir()
@@ -262,3 +263,13 @@ def _slice_dataset(shared: dict, volume: Volume, k: int) -> FileDataset:
 def _finish_meta(dataset: FileDataset) -> None:
     dataset.file_meta.MediaStorageSOPClassUID = dataset.SOPClassUID
     dataset.file_meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
+
+
+def _save_file_format(dataset: Dataset, path: Path) -> None:
+    """Save with the preamble and file meta (PS3.10), in pydicom 3 and in Slicer 5.10's pydicom 2.4."""
+    if int(pydicom.__version__.split(".")[0]) >= 3:
+        dataset.save_as(path, enforce_file_format=True)
+        return
+    syntax = dataset.file_meta.TransferSyntaxUID
+    dataset.is_little_endian, dataset.is_implicit_VR = syntax.is_little_endian, syntax.is_implicit_VR
+    dataset.save_as(path, write_like_original=False)

@@ -18,7 +18,12 @@ def real_ct_datasets() -> list[Dataset]:
     datasets = []
     for path in sorted(shared_data_path("ct-dicom-thorax").iterdir()):
         dataset = pydicom.dcmread(path)
-        dataset.decompress()  # pydicom's own decoder, once; the tests then compare against these raw bytes
+        # decoded once (pydicom's decoders); the variants are then uncompressed and compared with their raw bytes
+        dataset.PixelData = dataset.pixel_array.astype(dataset.pixel_array.dtype.newbyteorder("<")).tobytes()
+        dataset["PixelData"].VR = "OW"
+        dataset.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        if int(pydicom.__version__.split(".")[0]) < 3:  # pydicom 2.4 (Slicer 5.10) writes by these flags
+            dataset.is_little_endian, dataset.is_implicit_VR = True, False
         if not str(dataset.get("SOPClassUID", "")).strip():  # the real files leave it empty; GDCM needs it
             dataset.SOPClassUID = dataset.file_meta.MediaStorageSOPClassUID
         datasets.append(dataset)
