@@ -153,6 +153,28 @@ def test_irregular_spacing_is_resampled_linearly_at_the_typical_gap(tmp_path, ct
         np.testing.assert_allclose(volume.array[:, j, i], np.interp(targets, heights, stored[:, j, i]), atol=1e-3)
 
 
+@pytest.mark.parametrize("numbered", [True, False])
+def test_instance_numbers_decide_whether_an_odd_gap_is_a_missing_slice(tmp_path, ct_slices, numbered, caplog):
+    """A 3.2 mm gap among 2 mm slices is 1.6 spacings: not near a multiple, so only an InstanceNumber that skips
+    one (numbered) makes it a missing slice; without that it is varying spacing. Both are resampled."""
+    heights = np.array([0, 2, 4, 6, 9.2, 11.2, 13.2, 15.2]) - 700
+    folder = write_slices(tmp_path / "ct", ct_slices[:8], [[-249.51171875, -437.51171875, h] for h in heights])
+    for number, file in enumerate(sorted(folder.iterdir())):
+        dataset = pydicom.dcmread(file)
+        dataset.InstanceNumber = number + 1 + (number >= 4) if numbered else 1
+        dataset.save_as(file)
+    with caplog.at_level(logging.WARNING):
+        volume = read_dicom_series(folder)
+    geometry = volume.metadata["dicom"]["geometry"]
+    if numbered:
+        assert geometry["missing_slice_positions_mm"] == [pytest.approx(-700 + 7.6)]
+        assert "missing slice(s) at -692.40 mm" in _warnings(caplog)[0]
+    else:
+        assert geometry["missing_slice_positions_mm"] == []
+        assert "slice gaps vary (2.00 to 3.20 mm)" in _warnings(caplog)[0]
+    assert volume.array.shape[0] == int(round(15.2 / 2.0)) + 1
+
+
 def test_duplicated_positions_are_refused(tmp_path, ct_slices, ct_positions):
     positions = ct_positions.copy()
     positions[5] = positions[4]

@@ -288,3 +288,23 @@ def test_logic_takes_the_same_series_choice(tmp_path, pet):
     assert suv.shape == (3, 168, 168)
     np.testing.assert_allclose(suv[2], _own_suv(pet), rtol=1e-5, atol=1e-6)
     assert slicer.util.arrayFromVolume(logic.computeSUV(tmp_path / "in", series="5")).shape == (2, 168, 168)
+
+
+def test_cli_resampled_series_prints_one_warning_line(tmp_path, pet):
+    """A PET with one slice missing: written on a uniform grid, one warning line on stderr naming the gap."""
+    import subprocess
+    import sys
+
+    from conftest import REPO_ROOT
+
+    _pet_series(tmp_path / "in", pet, 4, heights=(0.0, 5.0, 15.0, 20.0))
+    output = tmp_path / "suv.nrrd"
+    done = subprocess.run([sys.executable, "-m", "MedGANSynthLib", "suv", str(tmp_path / "in"), "-o", str(output)],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if "resampled onto a uniform grid" in line]
+    assert len(lines) == 1 and "missing slice(s) at 10.00 mm along the normal" in lines[0]
+    assert "Traceback" not in done.stderr
+    written = read_volume(output)
+    assert written.array.shape == (5, 168, 168) and written.spacing[2] == pytest.approx(5.0)
+    assert "missing slice" in written.metadata["dicom"]["resampled"]
