@@ -308,3 +308,16 @@ def test_cli_resampled_series_prints_one_warning_line(tmp_path, pet):
     written = read_volume(output)
     assert written.array.shape == (5, 168, 168) and written.spacing[2] == pytest.approx(5.0)
     assert "missing slice" in written.metadata["dicom"]["resampled"]
+
+
+def test_cli_virtual_pet_on_a_patient_folder_reads_the_ct(tmp_path, patient_with_pet_and_ct, ct_slices):
+    """virtual-pet needs the CT: picked from the PET + CT + RTSTRUCT tree, and the outputs lie on its grid."""
+    from tiny_models import save_tiny_virtual_pet
+
+    weights = save_tiny_virtual_pet(tmp_path / "model", working_pixel_mm=8.0)
+    output = tmp_path / "out"
+    assert main(["virtual-pet", str(patient_with_pet_and_ct), "-o", str(output), "--model", str(weights),
+                 "--device", "cpu", "--no-pictures", "--no-fcn-gan-outputs"]) == 0
+    virtual = read_volume(output / "virtual_pet.nrrd")
+    assert virtual.array.shape == (4, 512, 512)
+    np.testing.assert_allclose(virtual.origin, [float(v) for v in ct_slices[0].ImagePositionPatient], atol=1e-6)
