@@ -23,7 +23,9 @@ Slicer's DICOM import (DICOMScalarVolumePlugin over ITK/GDCM) does, with thresho
   each slice is shifted in its own plane onto one common grid (linear interpolation, the field of view grows to
   keep every voxel, new border voxels take the image minimum), then handled as above; the tilt angle is
   reported. Tilt counts once the shear moves the last slice by more than ``TILT_FRACTION`` (10 %) of a pixel
-  against the first, the same "below a tenth of a voxel" bound as the jitter.
+  against the first, the same "below a tenth of a voxel" bound as the jitter. A shear steeper than
+  ``MAX_TILT_DEG`` (30 degrees, the largest gantry tilt CT scanners offer) is no tilt but a broken or reformatted
+  stack: refused, naming the angle.
 
 Slices of one series that are not parallel (ImageOrientationPatient differs by more than
 ``PARALLEL_TOLERANCE_DEG``) are refused: no single grid holds them.
@@ -45,6 +47,7 @@ JITTER_FRACTION = 0.1
 JITTER_FLOOR_MM = 0.05
 MAX_GAP_FACTOR = 2.5
 TILT_FRACTION = 0.1
+MAX_TILT_DEG = 30.0
 # Orientation cosines written with 5-6 digits agree to far better than this; 0.05 degrees moves a point 250 mm
 # from the rotation axis by 0.2 mm, below a pixel of any PET/CT.
 PARALLEL_TOLERANCE_DEG = 0.05
@@ -107,6 +110,7 @@ def plan_grid(
         _require_distinct(offsets, source)
         tilt_deg, drift_mm = _tilt(offsets, shifts)
         if drift_mm > TILT_FRACTION * min(pixel_spacing_ij):
+            _require_gantry_range(tilt_deg, source)
             low = shifts.min(axis=0)
             origin = origin + low[0] * row + low[1] * column
             shifts = shifts - low
@@ -128,6 +132,15 @@ def _require_distinct(offsets: np.ndarray, source) -> None:
         raise InputError(
             f"'{source}' has several images at the same slice position (a dynamic or multi-phase series?); "
             "pass one time frame or phase per folder."
+        )
+
+
+def _require_gantry_range(tilt_deg: float, source) -> None:
+    if tilt_deg > MAX_TILT_DEG:
+        raise InputError(
+            f"'{source}': the slice positions run at {tilt_deg:.1f} degrees to the slice normal, more than any "
+            f"gantry tilts ({MAX_TILT_DEG:.0f}); the stack is sheared or its positions are wrong. Export the "
+            "series again or reformat it to axial slices."
         )
 
 

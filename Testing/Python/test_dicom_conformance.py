@@ -212,6 +212,14 @@ def test_gantry_tilt_is_undone_so_every_voxel_keeps_its_patient_position(tmp_pat
         assert volume.array[kk, jj, ii] == raw_rescaled(chosen[k])[j, i]
 
 
+def test_shear_steeper_than_any_gantry_is_refused_naming_the_angle(tmp_path, ct_slices):
+    """Positions stepping 2 mm along z and 2 mm along y on axial slices: a 45 degree shear, no real gantry tilt."""
+    positions = [[-249.51171875, -437.51171875 + 2.0 * k, -700.0 + 2.0 * k] for k in range(4)]
+    folder = write_slices(tmp_path / "ct", ct_slices[:4], positions)
+    with pytest.raises(InputError, match="run at 45.0 degrees to the slice normal, more than any gantry tilts"):
+        read_dicom_series(folder)
+
+
 def test_slices_turned_5_degrees_are_refused_naming_the_angle(tmp_path, ct_slices):
     angle = np.radians(5.0)
     orientations = [AXIAL] * 5 + [[np.cos(angle), np.sin(angle), 0, -np.sin(angle), np.cos(angle), 0]]
