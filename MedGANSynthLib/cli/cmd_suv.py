@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import numpy as np
 from MedGANSynthLib.cli.series_option import add_series_option
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.io.volume_io import WRITABLE_SUFFIXES, volume_suffix, write_volume
-from MedGANSynthLib.pet.suv import load_pet_as_suv
+from MedGANSynthLib.pet.suv import load_pet_as_suv, suv_warnings
 
 
 def register(subparsers) -> None:
@@ -22,7 +23,9 @@ def register(subparsers) -> None:
         description=(
             "Convert a PET to SUVbw. DICOM PET takes weight, dose, times and half-life from its headers; each "
             "option below overrides its tag. NIfTI/NRRD/MHA in Bq/ml need all five options. Times are HHMMSS[.ffffff], "
-            "HH:MM:SS or an ISO date-time (2024-03-01T14:17:00)."
+            "HH:MM:SS or an ISO date-time (2024-03-01T14:17:00). DICOM Units BQML, CNTS (Philips scale factors) and "
+            "GML, DecayCorrection START, ADMIN and NONE are handled; an unusual dose, uptake time, weight or SUVmax "
+            "is converted and reported as a warning line."
         ),
     )
     parser.add_argument("input", metavar="INPUT", help="PET DICOM folder or .dcm file, or a NIfTI/NRRD/MHA file")
@@ -52,6 +55,9 @@ def run(args: argparse.Namespace) -> dict:
     )
     if not np.all(np.isfinite(volume.array)):
         raise InputError(f"'{args.input}' gives NaN or infinite SUV values; check the PET file.")
+    warnings = suv_warnings(volume)
+    for warning in warnings:  # plausible but unusual values: converted, and said once each on stderr
+        print(f"medgansynth suv: warning: {warning}", file=sys.stderr)
     write_volume(volume, output)
     return {
         "path": str(output),
@@ -59,4 +65,5 @@ def run(args: argparse.Namespace) -> dict:
         "spacing": list(volume.spacing),
         "suv_parameters": volume.metadata.get("suv", {"note": "input already in SUV"}),
         "suv_max": float(np.max(volume.array)),
+        "warnings": warnings,
     }

@@ -81,7 +81,7 @@ def write_dicom_series(
             dataset = _slice_dataset(shared, volume, k)
             builder(dataset, k)
             _finish_meta(dataset)
-            _save_file_format(dataset, temp / f"IM{k + 1:05d}.dcm")
+            _save_conformant(dataset, temp / f"IM{k + 1:05d}.dcm")
         report(progress, cancel, "write DICOM", count, count)
         if target.exists():
             target.rmdir()
@@ -96,6 +96,15 @@ def write_dicom_series(
 def _require_orthonormal(direction: np.ndarray) -> None:
     if not np.allclose(direction.T @ direction, np.eye(3), atol=1e-5):
         raise InputError("The volume's direction matrix is not orthonormal (sheared grid); DICOM cannot store it.")
+
+
+def _save_conformant(dataset: FileDataset, path: Path) -> None:
+    """Write with preamble and file meta. pydicom 3 spells this enforce_file_format; 2.4 (shipped by Slicer 5.10)
+    write_like_original=False."""
+    if int(pydicom.__version__.split(".")[0]) >= 3:
+        dataset.save_as(path, enforce_file_format=True)
+    else:
+        dataset.save_as(path, write_like_original=False)
 
 
 # --- modality-specific pixels -----------------------------------------------------------------------------
@@ -263,13 +272,3 @@ def _slice_dataset(shared: dict, volume: Volume, k: int) -> FileDataset:
 def _finish_meta(dataset: FileDataset) -> None:
     dataset.file_meta.MediaStorageSOPClassUID = dataset.SOPClassUID
     dataset.file_meta.MediaStorageSOPInstanceUID = dataset.SOPInstanceUID
-
-
-def _save_file_format(dataset: Dataset, path: Path) -> None:
-    """Save with the preamble and file meta (PS3.10), in pydicom 3 and in Slicer 5.10's pydicom 2.4."""
-    if int(pydicom.__version__.split(".")[0]) >= 3:
-        dataset.save_as(path, enforce_file_format=True)
-        return
-    syntax = dataset.file_meta.TransferSyntaxUID
-    dataset.is_little_endian, dataset.is_implicit_VR = syntax.is_little_endian, syntax.is_implicit_VR
-    dataset.save_as(path, write_like_original=False)

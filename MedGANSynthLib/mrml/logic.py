@@ -41,6 +41,8 @@ from MedGANSynthLib.volume import Volume
 F18_HALF_LIFE_S = 6586.2
 """F-18 half-life, 109.77 min (NNDC; the value scanners write in RadionuclideHalfLife), used when a non-DICOM PET
 gives no half-life: FDG is by far the most common PET tracer (PHANTOM_REFERENCE.md)."""
+WARNINGS_ATTRIBUTE = "MedGANSynth.warnings"
+"""Attribute of an SUV node holding its plausibility warnings, one a line, for the panel to show."""
 
 VIRTUAL_PET_OUTPUTS = {  # result attribute -> (file written by ``medgansynth virtual-pet``, node name suffix)
     "virtualPET": ("virtual_pet.nrrd", "virtual PET"),
@@ -116,6 +118,7 @@ class PETNodes:
     resampled: Any = None
     mip: Any = None
     rotatingMIP: Any = None  # noqa: N815 -- the sequence browser node
+    warnings: list[str] = field(default_factory=list)  # SUV plausibility warnings (also on the SUV node)
 
 
 @dataclass
@@ -145,6 +148,7 @@ class MedGANSynthLogic:
     def __init__(self, scene=None) -> None:
         self._scene = scene
         self.currentJob: LogicJob | None = None
+        self.lastWarnings: list[str] = []  # plausibility warnings of the last computeSUV
 
     @property
     def scene(self):
@@ -159,19 +163,31 @@ class MedGANSynthLogic:
         DICOM files (and, inside Slicer, nodes loaded from the DICOM database) take weight, dose, times and
         half-life from their headers, each replaced by the argument when given. Other inputs need weight, dose and
         both times; the half-life defaults to F-18. A DICOM folder may hold several series (searched 4 folders
-        down): the only PET is taken, or ``series`` (SeriesNumber or SeriesInstanceUID) names it.
+        down): the only PET is taken, or ``series`` (SeriesNumber or SeriesInstanceUID) names it. Plausibility
+        warnings (unusual dose, weight, uptake time or SUVmax) are kept in ``lastWarnings`` and on the new node's
+        attribute ``MedGANSynth.warnings`` (one a line).
         """
         from MedGANSynthLib.pet.suv import load_pet_as_suv
 
+        self.lastWarnings = []
         if isinstance(petNodeOrPath, (str, os.PathLike)):
             path = Path(petNodeOrPath)
             dicom = path.is_dir() or path.suffix.lower() == ".dcm"
             volume = load_pet_as_suv(path, weightKg, doseMBq, injectionTime, scanTime,
                                      halfLifeS if dicom or halfLifeS else F18_HALF_LIFE_S, series=series)
-            return node_from_volume(volume, self.scene, f"{_stem(path)} SUV")
+            return self._suv_node(volume, f"{_stem(path)} SUV")
         volume = volume_from_node(petNodeOrPath)
         suv = _node_as_suv(petNodeOrPath, volume, weightKg, doseMBq, injectionTime, scanTime, halfLifeS)
-        return node_from_volume(suv, self.scene, f"{petNodeOrPath.GetName()} SUV", reference_node=petNodeOrPath)
+        return self._suv_node(suv, f"{petNodeOrPath.GetName()} SUV", petNodeOrPath)
+
+    def _suv_node(self, volume: Volume, name: str, reference_node=None):
+        from MedGANSynthLib.pet.suv import suv_warnings
+
+        node = node_from_volume(volume, self.scene, name, reference_node=reference_node)
+        self.lastWarnings = suv_warnings(volume)
+        if self.lastWarnings:
+            node.SetAttribute(WARNINGS_ATTRIBUTE, "\n".join(self.lastWarnings))
+        return node
 
     def resampleVolume(self, node, spacingMm: float = 2.0, interpolation: str = "nearest"):
         """A copy of ``node`` on cubic voxels of ``spacingMm`` (same field of view and direction), beside it."""
@@ -208,6 +224,7 @@ class MedGANSynthLogic:
         or, with ``rotatingAngles``, a rotating MIP. ``series`` as in :meth:`computeSUV`."""
         nodes = PETNodes(suv=self.computeSUV(petNodeOrPath, weightKg, doseMBq, injectionTime, scanTime,
                                              series=series))
+        nodes.warnings = list(self.lastWarnings)
         source = nodes.suv
         if spacingMm:
             source = nodes.resampled = self.resampleVolume(nodes.suv, spacingMm, interpolation)
@@ -433,7 +450,7 @@ def _stem(path: Path) -> str:
 
 def _node_as_suv(node, volume: Volume, weight_kg, dose_mbq, injection_time, scan_time, half_life_s) -> Volume:
     """SUV of a PET node: already SUV, from its DICOM headers (inside Slicer), else from the given values."""
-    from MedGANSynthLib.pet.suv import SuvOverrides, SuvParameters, bqml_to_suv, suv_parameters_from_headers
+    from MedGANSynthLib.pet.suv import SuvOverrides, SuvParameters, bqml_to_suv, suv_from_dicom_headers
     from MedGANSynthLib.pet.timestamps import parse_user_time
 
     given = (weight_kg, dose_mbq, injection_time, scan_time, half_life_s)
@@ -443,9 +460,9 @@ def _node_as_suv(node, volume: Volume, weight_kg, dose_mbq, injection_time, scan
         return volume
     volume = volume.with_array(volume.array.astype("float32"), modality="PT", units="BQML")
     headers = _dicom_headers_of(node)
-    if headers:
+    if headers:  # the same Units / DecayCorrection rules as a DICOM file (Philips CNTS, NONE, GML)
         overrides = SuvOverrides(weight_kg, dose_mbq, injection_time, scan_time, half_life_s)
-        return bqml_to_suv(volume, suv_parameters_from_headers(headers, overrides))
+        return suv_from_dicom_headers(volume, headers, overrides)
     missing = [name for name, value in zip(("weightKg", "doseMBq", "injectionTime", "scanTime"), given, strict=False)
                if value is None]
     if missing:

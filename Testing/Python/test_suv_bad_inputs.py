@@ -167,9 +167,24 @@ def test_missing_dose(tmp_path, pet_file):
     _refused("no RadionuclideTotalDose; pass the injected activity with --dose-mbq", load_pet_as_suv, path)
 
 
-def test_missing_half_life(tmp_path, pet_file):
-    path = _edited_file(tmp_path, pet_file, lambda ds: delattr(_drug(ds), "RadionuclideHalfLife"))
-    _refused("no RadionuclideHalfLife; pass it with --half-life-s", load_pet_as_suv, path)
+def test_missing_half_life_and_radionuclide_code(tmp_path, pet_file):
+    def edit(ds):
+        del _drug(ds).RadionuclideHalfLife
+        del _drug(ds).RadionuclideCodeSequence
+
+    path = _edited_file(tmp_path, pet_file, edit)
+    _refused("no RadionuclideHalfLife and no known RadionuclideCodeSequence; pass it with --half-life-s",
+             load_pet_as_suv, path)
+
+
+def test_missing_half_life_with_a_radionuclide_not_tabled(tmp_path, pet_file):
+    """Tc-99m (SNOMED-RT C-163A8) is no PET radionuclide: no half-life is guessed for it."""
+    def edit(ds):
+        del _drug(ds).RadionuclideHalfLife
+        code = _drug(ds).RadionuclideCodeSequence[0]
+        code.CodeValue, code.CodeMeaning = "C-163A8", "^99m^Technetium"
+
+    _refused("no known RadionuclideCodeSequence", load_pet_as_suv, _edited_file(tmp_path, pet_file, edit))
 
 
 def test_missing_injection_time(tmp_path, pet_file):
@@ -203,11 +218,30 @@ def test_missing_units_refused(tmp_path, pet_file):
     _refused("PET Units are 'missing'", load_pet_as_suv, path)
 
 
-def test_no_decay_correction_refused(tmp_path, pet_file):
+def test_no_decay_correction_without_frame_reference_time_refused(tmp_path, pet_file):
     def edit(ds):
         ds.DecayCorrection = "NONE"
+        del ds.FrameReferenceTime
 
-    _refused("DecayCorrection is 'NONE'; only START or ADMIN", load_pet_as_suv, _edited_file(tmp_path, pet_file, edit))
+    _refused("DecayCorrection NONE but 'pet.dcm' has no FrameReferenceTime", load_pet_as_suv,
+             _edited_file(tmp_path, pet_file, edit))
+
+
+def test_no_decay_correction_without_series_time_refused(tmp_path, pet_file):
+    def edit(ds):
+        ds.DecayCorrection = "NONE"
+        del ds.SeriesTime
+
+    _refused("DecayCorrection NONE but no SeriesTime.*--scan-time", load_pet_as_suv,
+             _edited_file(tmp_path, pet_file, edit))
+
+
+def test_unknown_decay_correction_refused(tmp_path, pet_file):
+    def edit(ds):
+        ds.DecayCorrection = "ALIGNED"
+
+    _refused("DecayCorrection is 'ALIGNED'; only START, ADMIN or NONE", load_pet_as_suv,
+             _edited_file(tmp_path, pet_file, edit))
 
 
 def test_unreadable_time_override(pet_file):
