@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from MedGANSynthLib.cli.series_option import add_series_option
 from MedGANSynthLib.io import read_volume, write_volume
 from MedGANSynthLib.preprocessing.resample import INTERPOLATORS, resample_isotropic, resample_to_reference
 
@@ -28,15 +29,17 @@ def register(subparsers) -> None:
         help="default: nearest for isotropic resampling (RadioGAN), linear onto a reference; labels always nearest",
     )
     parser.add_argument("--reference", help="resample onto this volume's grid instead (e.g. the CT of a PET/CT)")
+    add_series_option(parser)
+    add_series_option(parser, "CT", flag="--reference-series")
     add_common_options(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> dict:
     started = time.perf_counter()
-    volume = read_volume(args.input)
+    volume = read_volume(args.input, series=args.series)
     if args.reference:
-        reference = read_volume(args.reference)
+        reference = read_volume(args.reference, series=args.reference_series, modality="CT")
         result = resample_to_reference(volume, reference, interpolation=args.interpolation or "linear")
     else:
         result = resample_isotropic(volume, args.spacing, interpolation=args.interpolation or "nearest")

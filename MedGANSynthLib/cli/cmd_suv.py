@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from MedGANSynthLib.cli.series_option import add_series_option
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.io.volume_io import WRITABLE_SUFFIXES, volume_suffix, write_volume
 from MedGANSynthLib.pet.suv import load_pet_as_suv, suv_warnings
@@ -34,6 +35,7 @@ def register(subparsers) -> None:
     parser.add_argument("--injection-time", help="injection time (overrides RadiopharmaceuticalStartTime)")
     parser.add_argument("--scan-time", help="decay reference / scan start time (overrides SeriesTime)")
     parser.add_argument("--half-life-s", type=float, help="radionuclide half-life in s (F-18: 6586.2)")
+    add_series_option(parser, "PET")
     add_common_options(parser)
     parser.set_defaults(handler=run)
 
@@ -49,6 +51,7 @@ def run(args: argparse.Namespace) -> dict:
         injection_time=args.injection_time,
         scan_time=args.scan_time,
         half_life_s=args.half_life_s,
+        series=args.series,
     )
     if not np.all(np.isfinite(volume.array)):
         raise InputError(f"'{args.input}' gives NaN or infinite SUV values; check the PET file.")

@@ -157,13 +157,15 @@ class MedGANSynthLogic:
     # --- PET -> SUV -> MIP -----------------------------------------------------------------------------------
 
     def computeSUV(self, petNodeOrPath, weightKg: float | None = None, doseMBq: float | None = None,
-                   injectionTime=None, scanTime=None, halfLifeS: float | None = None):
+                   injectionTime=None, scanTime=None, halfLifeS: float | None = None, series=None):
         """A new volume node in SUVbw from a PET node (Bq/ml) or a PET file/DICOM folder.
 
         DICOM files (and, inside Slicer, nodes loaded from the DICOM database) take weight, dose, times and
         half-life from their headers, each replaced by the argument when given. Other inputs need weight, dose and
-        both times; the half-life defaults to F-18. Plausibility warnings (unusual dose, weight, uptake time or
-        SUVmax) are kept in ``lastWarnings`` and on the new node's attribute ``MedGANSynth.warnings`` (one a line).
+        both times; the half-life defaults to F-18. A DICOM folder may hold several series (searched 4 folders
+        down): the only PET is taken, or ``series`` (SeriesNumber or SeriesInstanceUID) names it. Plausibility
+        warnings (unusual dose, weight, uptake time or SUVmax) are kept in ``lastWarnings`` and on the new node's
+        attribute ``MedGANSynth.warnings`` (one a line).
         """
         from MedGANSynthLib.pet.suv import load_pet_as_suv
 
@@ -172,7 +174,7 @@ class MedGANSynthLogic:
             path = Path(petNodeOrPath)
             dicom = path.is_dir() or path.suffix.lower() == ".dcm"
             volume = load_pet_as_suv(path, weightKg, doseMBq, injectionTime, scanTime,
-                                     halfLifeS if dicom or halfLifeS else F18_HALF_LIFE_S)
+                                     halfLifeS if dicom or halfLifeS else F18_HALF_LIFE_S, series=series)
             return self._suv_node(volume, f"{_stem(path)} SUV")
         volume = volume_from_node(petNodeOrPath)
         suv = _node_as_suv(petNodeOrPath, volume, weightKg, doseMBq, injectionTime, scanTime, halfLifeS)
@@ -217,10 +219,11 @@ class MedGANSynthLogic:
     def computeSUVAndMIP(self, petNodeOrPath, weightKg: float | None = None, doseMBq: float | None = None,
                          injectionTime=None, scanTime=None, spacingMm: float | None = None,
                          interpolation: str = "nearest", axis: str = "coronal",
-                         rotatingAngles: int | None = None) -> PETNodes:
+                         rotatingAngles: int | None = None, series=None) -> PETNodes:
         """The panel's PET section in one call: SUV, optional resampling (``spacingMm``), then a MIP along ``axis``
-        or, with ``rotatingAngles``, a rotating MIP."""
-        nodes = PETNodes(suv=self.computeSUV(petNodeOrPath, weightKg, doseMBq, injectionTime, scanTime))
+        or, with ``rotatingAngles``, a rotating MIP. ``series`` as in :meth:`computeSUV`."""
+        nodes = PETNodes(suv=self.computeSUV(petNodeOrPath, weightKg, doseMBq, injectionTime, scanTime,
+                                             series=series))
         nodes.warnings = list(self.lastWarnings)
         source = nodes.suv
         if spacingMm:
