@@ -12,13 +12,14 @@ from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
 from MedGANSynthLib.synthesis.latent_walk import latent_walk
 from MedGANSynthLib.synthesis.outputs import write_generated
 from MedGANSynthLib.synthesis.sampling import sample_images
+from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML
 from MedGANSynthLib.volume import Volume
 from MedGANSynthLib.weights.catalogue import load_catalogue, resolve_model
 from MedGANSynthLib.weights.safetensors_io import load_gan
 
 SAMPLES_PER_CLASS = 8
 WALK_STEPS = 10
-MIN_CANDIDATE_ML = 0.5  # as in the held-out evaluation: a 1 cm sphere, the smallest phantom lesion
+MIN_CANDIDATE_ML = MIN_LESION_VOLUME_ML  # the shared default: a 1 cm sphere, the smallest phantom lesion
 
 
 def sample_bundled_gans(folder: Path, seed: int, progress: ProgressCallback | None = None,

@@ -36,7 +36,12 @@ from MedGANSynthLib.pictures import save_fusion_png, save_mip_png
 from MedGANSynthLib.projection.mip import mip, projected_array_axis
 from MedGANSynthLib.virtual_pet.blending import PAPER_THRESHOLD_SUV
 from MedGANSynthLib.virtual_pet.inference import POSTPROCESSING_KEYS, check_ct, predict_virtual_pet
-from MedGANSynthLib.virtual_pet.lesions import find_lesion_candidates, write_lesion_csv, write_lesion_json
+from MedGANSynthLib.virtual_pet.lesions import (
+    MIN_LESION_VOLUME_ML,
+    find_lesion_candidates,
+    write_lesion_csv,
+    write_lesion_json,
+)
 from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID, VirtualPETModel, load_virtual_pet
 from MedGANSynthLib.volume import Volume
 
@@ -50,7 +55,7 @@ def run_virtual_pet(
     model: str | os.PathLike | VirtualPETModel = DEFAULT_MODEL_ID,
     device: str = "auto",
     threshold_suv: float = PAPER_THRESHOLD_SUV,
-    min_volume_ml: float = 0.0,
+    min_volume_ml: float = MIN_LESION_VOLUME_ML,
     uncertainty_passes: int = 0,
     slab_size: int | None = None,
     write_fcn_gan: bool = True,
