@@ -111,15 +111,15 @@ def check_ct(ct: Volume) -> None:
         shape = getattr(ct, "shape", None)
         raise InputError(f"Virtual PET needs a CT volume with geometry; got {type(ct).__name__} of shape {shape}. "
                          "Load the CT with read_volume.")
-    if min(ct.array.shape) < 2:
-        raise InputError(f"The CT is a single 2-D image (shape {ct.array.shape}); virtual PET needs a CT volume "
-                         "of several slices.")
     modality, units = (ct.modality or "").upper(), (ct.units or "").upper()
     if modality in {"PT", "PET"} or units in PET_UNITS:
         raise InputError(f"This is a PET (modality '{ct.modality}', units '{ct.units}'), not a CT; pass the CT "
                          "series of the study.")
     if modality in {"SEG", "RTSTRUCT"} or units == "LABEL":
         raise InputError("This is a label map (segmentation), not a CT; pass the CT series of the study.")
+    if min(ct.array.shape) < 2:
+        raise InputError(f"The CT is a single 2-D image (shape {ct.array.shape}); virtual PET needs a CT volume "
+                         "of several slices.")
     require_plausible_spacing(ct, "The CT")  # a 1,000 mm spacing would make the working grid hundreds of GB
     bad = _count_non_finite(ct.array)
     if bad:

@@ -32,12 +32,11 @@ def voxel_volume_ml(volume: Volume) -> float:
 
 
 def find_lesion_candidates(
-    suv_volume: Volume, threshold: float = PAPER_THRESHOLD_SUV, min_volume_ml: float = 0.0
+    suv_volume: Volume, threshold: float = PAPER_THRESHOLD_SUV, min_volume_ml: float = MIN_LESION_VOLUME_ML
 ) -> tuple[Volume, list[dict]]:
     """Label regions with SUV > ``threshold`` of at least ``min_volume_ml``; ids 1..n in scan order.
 
-    This building block keeps every region by default (the raw rule); everything a user calls (CLI, run_virtual_pet,
-    evaluation, the Slicer Logic, the demo) passes :data:`MIN_LESION_VOLUME_ML` unless told otherwise.
+    ``min_volume_ml`` defaults to :data:`MIN_LESION_VOLUME_ML` like every caller (0 keeps every region: the raw rule).
 
     Returns a label Volume on the same grid (0 = background) and one dict per candidate with ``id``,
     ``centroid_mm`` (LPS x, y, z), ``suv_max``, ``suv_mean`` and ``volume_ml``.
