@@ -41,8 +41,6 @@ from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
 from MedGANSynthLib.pet.suv import SuvParameters, suv_to_bqml
 from MedGANSynthLib.volume import Volume
 
-PYDICOM_3 = int(pydicom.__version__.split(".")[0]) >= 3
-"""pydicom 3 renamed ``save_as``'s file-format switch; Slicer 5.10 ships pydicom 2.4.4, Slicer 5.11+ pydicom 3."""
 CT_INTERCEPT = -1024.0
 INT16_MAX = 32767
 
@@ -83,7 +81,7 @@ def write_dicom_series(
             dataset = _slice_dataset(shared, volume, k)
             builder(dataset, k)
             _finish_meta(dataset)
-            _save_part10(dataset, temp / f"IM{k + 1:05d}.dcm")
+            _save_conformant(dataset, temp / f"IM{k + 1:05d}.dcm")
         report(progress, cancel, "write DICOM", count, count)
         if target.exists():
             target.rmdir()
@@ -95,19 +93,18 @@ def write_dicom_series(
     return target
 
 
-def _save_part10(dataset: FileDataset, path: Path) -> None:
-    """Write a DICOM Part 10 file (preamble, file meta) in the transfer syntax of its file meta, on pydicom 2 or 3."""
-    if PYDICOM_3:
-        dataset.save_as(path, enforce_file_format=True)
-    else:
-        # pydicom 2 encodes by these flags, which must match the file meta's explicit VR little endian
-        dataset.is_little_endian, dataset.is_implicit_VR = True, False
-        dataset.save_as(path, write_like_original=False)
-
-
 def _require_orthonormal(direction: np.ndarray) -> None:
     if not np.allclose(direction.T @ direction, np.eye(3), atol=1e-5):
         raise InputError("The volume's direction matrix is not orthonormal (sheared grid); DICOM cannot store it.")
+
+
+def _save_conformant(dataset: FileDataset, path: Path) -> None:
+    """Write with preamble and file meta. pydicom 3 spells this enforce_file_format; 2.4 (shipped by Slicer 5.10)
+    write_like_original=False."""
+    if int(pydicom.__version__.split(".")[0]) >= 3:
+        dataset.save_as(path, enforce_file_format=True)
+    else:
+        dataset.save_as(path, write_like_original=False)
 
 
 # --- modality-specific pixels -----------------------------------------------------------------------------

@@ -36,11 +36,14 @@ from MedGANSynthLib.mrml.scene import inside_slicer_application, resolve_scene
 from MedGANSynthLib.mrml.segmentation import segmentation_from_labels, table_from_rows
 from MedGANSynthLib.mrml.sequences import frame_volume_node, sequence_from_volumes
 from MedGANSynthLib.mrml.volume_nodes import node_from_volume, volume_from_node
+from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML
 from MedGANSynthLib.volume import Volume
 
 F18_HALF_LIFE_S = 6586.2
 """F-18 half-life, 109.77 min (NNDC; the value scanners write in RadionuclideHalfLife), used when a non-DICOM PET
 gives no half-life: FDG is by far the most common PET tracer (PHANTOM_REFERENCE.md)."""
+WARNINGS_ATTRIBUTE = "MedGANSynth.warnings"
+"""Attribute of an SUV node holding its plausibility warnings, one a line, for the panel to show."""
 
 VIRTUAL_PET_OUTPUTS = {  # result attribute -> (file written by ``medgansynth virtual-pet``, node name suffix)
     "virtualPET": ("virtual_pet.nrrd", "virtual PET"),
@@ -116,6 +119,7 @@ class PETNodes:
     resampled: Any = None
     mip: Any = None
     rotatingMIP: Any = None  # noqa: N815 -- the sequence browser node
+    warnings: list[str] = field(default_factory=list)  # SUV plausibility warnings (also on the SUV node)
 
 
 @dataclass
@@ -145,6 +149,7 @@ class MedGANSynthLogic:
     def __init__(self, scene=None) -> None:
         self._scene = scene
         self.currentJob: LogicJob | None = None
+        self.lastWarnings: list[str] = []  # plausibility warnings of the last computeSUV
 
     @property
     def scene(self):
@@ -153,46 +158,71 @@ class MedGANSynthLogic:
     # --- PET -> SUV -> MIP -----------------------------------------------------------------------------------
 
     def computeSUV(self, petNodeOrPath, weightKg: float | None = None, doseMBq: float | None = None,
-                   injectionTime=None, scanTime=None, halfLifeS: float | None = None):
+                   injectionTime=None, scanTime=None, halfLifeS: float | None = None, series=None):
         """A new volume node in SUVbw from a PET node (Bq/ml) or a PET file/DICOM folder.
 
         DICOM files (and, inside Slicer, nodes loaded from the DICOM database) take weight, dose, times and
         half-life from their headers, each replaced by the argument when given. Other inputs need weight, dose and
-        both times; the half-life defaults to F-18.
+        both times; the half-life defaults to F-18. A DICOM folder may hold several series (searched 4 folders
+        down): the only PET is taken, or ``series`` (SeriesNumber or SeriesInstanceUID) names it. Plausibility
+        warnings (unusual dose, weight, uptake time or SUVmax) are kept in ``lastWarnings`` and on the new node's
+        attribute ``MedGANSynth.warnings`` (one a line).
         """
         from MedGANSynthLib.pet.suv import load_pet_as_suv
 
+        self.lastWarnings = []
         if isinstance(petNodeOrPath, (str, os.PathLike)):
             path = Path(petNodeOrPath)
             dicom = path.is_dir() or path.suffix.lower() == ".dcm"
             volume = load_pet_as_suv(path, weightKg, doseMBq, injectionTime, scanTime,
-                                     halfLifeS if dicom or halfLifeS else F18_HALF_LIFE_S)
-            return node_from_volume(volume, self.scene, f"{_stem(path)} SUV")
+                                     halfLifeS if dicom or halfLifeS else F18_HALF_LIFE_S, series=series)
+            return self._suv_node(volume, f"{_stem(path)} SUV")
         volume = volume_from_node(petNodeOrPath)
         suv = _node_as_suv(petNodeOrPath, volume, weightKg, doseMBq, injectionTime, scanTime, halfLifeS)
-        return node_from_volume(suv, self.scene, f"{petNodeOrPath.GetName()} SUV", reference_node=petNodeOrPath)
+        return self._suv_node(suv, f"{petNodeOrPath.GetName()} SUV", petNodeOrPath)
 
-    def resampleVolume(self, node, spacingMm: float = 2.0, interpolation: str = "nearest"):
-        """A copy of ``node`` on cubic voxels of ``spacingMm`` (same field of view and direction), beside it."""
+    def _suv_node(self, volume: Volume, name: str, reference_node=None):
+        from MedGANSynthLib.pet.suv import suv_warnings
+
+        node = node_from_volume(volume, self.scene, name, reference_node=reference_node)
+        self.lastWarnings = suv_warnings(volume)
+        if self.lastWarnings:
+            node.SetAttribute(WARNINGS_ATTRIBUTE, "\n".join(self.lastWarnings))
+        return node
+
+    def resampleVolume(self, node, spacingMm: float = 2.0, interpolation: str = "auto"):
+        """A copy of ``node`` on cubic voxels of ``spacingMm`` (same field of view and direction), beside it.
+
+        ``"auto"``: linear for images, nearest for label maps. A PET loaded from DICOM in Bq/ml is resampled in SUV.
+        """
         from MedGANSynthLib.preprocessing.resample import resample_isotropic
 
-        volume = resample_isotropic(volume_from_node(node), float(spacingMm), interpolation)
+        volume = _dicom_pet_in_suv(node, volume_from_node(node))
+        volume = resample_isotropic(volume, float(spacingMm), interpolation)
         return node_from_volume(volume, self.scene, f"{node.GetName()} {spacingMm:g} mm", reference_node=node)
 
-    def computeMIP(self, node, axis: str = "coronal"):
-        """Maximum-intensity projection along ``axis`` as a one-slice volume, shown in inverted grey."""
+    def computeMIP(self, node, axis: str = "coronal", units: str | None = None):
+        """Maximum-intensity projection along ``axis`` as a one-slice volume, shown in inverted grey.
+
+        The node must be a PET in SUV: a DICOM PET in Bq/ml is converted from its headers; a node without SUV
+        units or DICOM headers needs ``units="suv"`` (it holds SUV) or ``units="bqml"`` (project Bq/ml); a CT is
+        refused.
+        """
         from MedGANSynthLib.projection.mip import mip
 
-        projection = node_from_volume(mip(volume_from_node(node), axis), self.scene,
+        projection = node_from_volume(mip(_pet_for_projection(node, units), axis), self.scene,
                                       f"{node.GetName()} {axis} MIP", reference_node=node)
         show_mip(projection)
         return projection
 
-    def computeRotatingMIP(self, node, angles: int = 36):
-        """Coronal MIPs turned about the S axis as a sequence (one frame per angle); returns its browser node."""
+    def computeRotatingMIP(self, node, angles: int = 36, units: str | None = None):
+        """Coronal MIPs turned about the S axis as a sequence (one frame per angle); returns its browser node.
+
+        The node must be a PET in SUV, as for :meth:`computeMIP`.
+        """
         from MedGANSynthLib.projection.rotating_mip import rotating_mip
 
-        stack = rotating_mip(volume_from_node(node), int(angles))
+        stack = rotating_mip(_pet_for_projection(node, units), int(angles))
         frames = [stack.with_array(stack.array[n:n + 1]) for n in range(stack.array.shape[0])]
         _, browser = sequence_from_volumes(frames, self.scene, f"{node.GetName()} rotating MIP", "angle",
                                            stack.metadata["angles_deg"], "deg")
@@ -201,11 +231,13 @@ class MedGANSynthLogic:
 
     def computeSUVAndMIP(self, petNodeOrPath, weightKg: float | None = None, doseMBq: float | None = None,
                          injectionTime=None, scanTime=None, spacingMm: float | None = None,
-                         interpolation: str = "nearest", axis: str = "coronal",
-                         rotatingAngles: int | None = None) -> PETNodes:
+                         interpolation: str = "auto", axis: str = "coronal",
+                         rotatingAngles: int | None = None, series=None) -> PETNodes:
         """The panel's PET section in one call: SUV, optional resampling (``spacingMm``), then a MIP along ``axis``
-        or, with ``rotatingAngles``, a rotating MIP."""
-        nodes = PETNodes(suv=self.computeSUV(petNodeOrPath, weightKg, doseMBq, injectionTime, scanTime))
+        or, with ``rotatingAngles``, a rotating MIP. ``series`` as in :meth:`computeSUV`."""
+        nodes = PETNodes(suv=self.computeSUV(petNodeOrPath, weightKg, doseMBq, injectionTime, scanTime,
+                                             series=series))
+        nodes.warnings = list(self.lastWarnings)
         source = nodes.suv
         if spacingMm:
             source = nodes.resampled = self.resampleVolume(nodes.suv, spacingMm, interpolation)
@@ -219,8 +251,10 @@ class MedGANSynthLogic:
 
     def predictVirtualPET(self, ctNode, modelId: str | None = None, device: str = "auto",
                           threshold: float = 2.5, uncertainty: bool = False, wait: bool = True,
-                          progress: ProgressHandler | None = None):
+                          progress: ProgressHandler | None = None, minVolumeMl: float = MIN_LESION_VOLUME_ML):
         """Virtual PET of a CT node, shown over the CT, with lesion candidates (segmentation + table).
+
+        Candidates smaller than ``minVolumeMl`` (default: the shared MIN_LESION_VOLUME_ML, 0.5 ml) are not listed.
 
         Runs ``medgansynth virtual-pet`` in a child process on a temporary copy of the CT. ``modelId`` is a catalogue
         id or a ``.safetensors`` path (default: the bundled model). ``wait=True`` returns :class:`VirtualPETNodes`;
@@ -236,7 +270,8 @@ class MedGANSynthLogic:
             shutil.rmtree(work, ignore_errors=True)
             raise
         args = ["virtual-pet", str(work / "ct.nrrd"), "-o", str(work / "out"), "--device", device,
-                "--threshold", repr(float(threshold)), "--no-pictures"]  # Slicer shows the volumes themselves
+                "--threshold", repr(float(threshold)), "--min-volume-ml", repr(float(minVolumeMl)),
+                "--no-pictures"]  # Slicer shows the volumes themselves
         if modelId:
             args += ["--model", str(modelId)]
         if uncertainty:
@@ -431,7 +466,7 @@ def _stem(path: Path) -> str:
 
 def _node_as_suv(node, volume: Volume, weight_kg, dose_mbq, injection_time, scan_time, half_life_s) -> Volume:
     """SUV of a PET node: already SUV, from its DICOM headers (inside Slicer), else from the given values."""
-    from MedGANSynthLib.pet.suv import SuvOverrides, SuvParameters, bqml_to_suv, suv_parameters_from_headers
+    from MedGANSynthLib.pet.suv import SuvOverrides, SuvParameters, bqml_to_suv, suv_from_dicom_headers
     from MedGANSynthLib.pet.timestamps import parse_user_time
 
     given = (weight_kg, dose_mbq, injection_time, scan_time, half_life_s)
@@ -441,9 +476,9 @@ def _node_as_suv(node, volume: Volume, weight_kg, dose_mbq, injection_time, scan
         return volume
     volume = volume.with_array(volume.array.astype("float32"), modality="PT", units="BQML")
     headers = _dicom_headers_of(node)
-    if headers:
+    if headers:  # the same Units / DecayCorrection rules as a DICOM file (Philips CNTS, NONE, GML)
         overrides = SuvOverrides(weight_kg, dose_mbq, injection_time, scan_time, half_life_s)
-        return bqml_to_suv(volume, suv_parameters_from_headers(headers, overrides))
+        return suv_from_dicom_headers(volume, headers, overrides)
     missing = [name for name, value in zip(("weightKg", "doseMBq", "injectionTime", "scanTime"), given, strict=False)
                if value is None]
     if missing:
@@ -454,6 +489,41 @@ def _node_as_suv(node, volume: Volume, weight_kg, dose_mbq, injection_time, scan
         scan_time=parse_user_time(scan_time), half_life_s=float(half_life_s or F18_HALF_LIFE_S),
         overrides=("weight_kg", "dose_mbq", "injection_time", "scan_time"))
     return bqml_to_suv(volume, parameters)
+
+
+def _dicom_pet_in_suv(node, volume: Volume) -> Volume:
+    """A node loaded from a DICOM PET (Slicer's DICOM database) in SUV; every other volume unchanged."""
+    if volume.units.upper() == "SUV":
+        return volume
+    headers = _dicom_headers_of(node)
+    if not headers or str(headers[0].get("Modality", "")).upper() != "PT":
+        return volume
+    units = str(headers[0].get("Units", "")).upper()
+    if units == "GML":
+        return volume.with_array(volume.array, modality="PT", units="SUV")
+    return _node_as_suv(node, volume, None, None, None, None, None)
+
+
+def _pet_for_projection(node, units: str | None) -> Volume:
+    """The PET of ``node`` in SUV (or, with ``units="bqml"``, as it is); a CT or an unlabelled volume is refused."""
+    from MedGANSynthLib.validation import require_pet, require_suv
+
+    what = f"Volume '{node.GetName()}'"
+    if units not in (None, "suv", "bqml"):
+        raise InputError(f"units must be 'suv' or 'bqml' (got '{units}').")
+    volume = volume_from_node(node)
+    require_pet(volume, what)
+    if units == "bqml":
+        return volume.with_array(volume.array, units=volume.units or "BQML")
+    volume = _dicom_pet_in_suv(node, volume)
+    if volume.units.upper() == "SUV":
+        return volume
+    if units == "suv":
+        require_suv(volume, what)
+        return volume.with_array(volume.array, units="SUV")
+    raise InputError(f"{what} does not say it holds SUV (no SUV units, no DICOM PET headers); compute the SUV first "
+                     "(PET section: weight, dose and times), or pass units='suv' if it holds SUV or units='bqml' to "
+                     "project Bq/ml.")
 
 
 def _dicom_headers_of(node) -> list:
