@@ -6,6 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
+from MedGANSynthLib.cli.series_option import add_series_option
 from MedGANSynthLib.cli.suv_options import add_suv_options, suv_overrides
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.io import write_volume
@@ -31,6 +32,7 @@ def register(subparsers) -> None:
     parser.add_argument("--png", help="also write a picture (.png); with --angles a grid of the frames")
     parser.add_argument("--angles", type=int, help="number of rotating-MIP frames over 360 degrees (1..720)")
     add_suv_options(parser, units_flag=True)
+    add_series_option(parser, "PET")
     add_common_options(parser)
     parser.set_defaults(handler=run)
 
@@ -42,7 +44,7 @@ def run(args: argparse.Namespace) -> dict:
     if args.png and Path(args.png).suffix.lower() != ".png":
         raise InputError(f"'{Path(args.png).name}' is not a .png file name; pass --png picture.png.")
     started = time.perf_counter()
-    volume = read_pet_in_suv(args.input, suv_overrides(args), units=args.units)
+    volume = read_pet_in_suv(args.input, suv_overrides(args), units=args.units, series=args.series)
     if args.angles is not None:
         with progress_display(args.progress_lines) as progress:
             result = rotating_mip(volume, args.angles, progress=progress)

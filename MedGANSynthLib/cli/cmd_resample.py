@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from MedGANSynthLib.cli.series_option import add_series_option
 from MedGANSynthLib.cli.suv_options import add_suv_options, suv_overrides
 from MedGANSynthLib.io import read_volume, write_volume
 from MedGANSynthLib.pet.pet_input import read_volume_with_pet_in_suv
@@ -44,17 +45,19 @@ def register(subparsers) -> None:
     parser.add_argument("--label", action="store_true", help="INPUT is a label map: nearest neighbour, always")
     parser.add_argument("--reference", help="resample onto this volume's grid instead (e.g. the CT of a PET/CT)")
     add_suv_options(parser, units_flag=True)
+    add_series_option(parser)
+    add_series_option(parser, "CT", flag="--reference-series")
     add_common_options(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> dict:
     started = time.perf_counter()
-    volume = read_volume_with_pet_in_suv(args.input, suv_overrides(args), units=args.units)
+    volume = read_volume_with_pet_in_suv(args.input, suv_overrides(args), units=args.units, series=args.series)
     if args.label:
         volume = volume.with_array(volume.array, modality="SEG", units="label")
     if args.reference:
-        reference = read_volume(args.reference)
+        reference = read_volume(args.reference, series=args.reference_series, modality="CT")
         result = resample_to_reference(volume, reference, interpolation=args.interpolation)
     else:
         result = resample_isotropic(volume, args.spacing, interpolation=args.interpolation)

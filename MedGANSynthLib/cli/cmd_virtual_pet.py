@@ -17,6 +17,7 @@ from MedGANSynthLib.cli.main import (
     check_at_least_one,
     check_not_negative,
 )
+from MedGANSynthLib.cli.series_option import add_series_option
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML
 
@@ -46,6 +47,7 @@ def register(subparsers) -> None:
     parser.add_argument("--no-fcn-gan-outputs", action="store_true", help="do not write fcn.nrrd and gan.nrrd")
     parser.add_argument("--no-pictures", action="store_true", help="do not write the PNG pictures")
     parser.add_argument("--threads", type=int, help="CPU threads (default: torch's choice)")
+    add_series_option(parser, "CT")
     add_blend_options(parser)
     add_common_options(parser)
     parser.set_defaults(handler=run)
@@ -85,4 +87,4 @@ def run(args: argparse.Namespace) -> dict:
                                slab_size=args.slab_size, write_fcn_gan=not args.no_fcn_gan_outputs,
                                pictures=not args.no_pictures, blend_levels=args.blend_levels,
                                blend_dilation_mm=args.blend_dilation, slice_smoothing_mm=args.slice_smoothing,
-                               progress=show)
+                               progress=show, ct_series=args.series)

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pydicom
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import (
@@ -80,7 +81,7 @@ def write_dicom_series(
             dataset = _slice_dataset(shared, volume, k)
             builder(dataset, k)
             _finish_meta(dataset)
-            dataset.save_as(temp / f"IM{k + 1:05d}.dcm", enforce_file_format=True)
+            _save_conformant(dataset, temp / f"IM{k + 1:05d}.dcm")
         report(progress, cancel, "write DICOM", count, count)
         if target.exists():
             target.rmdir()
@@ -95,6 +96,15 @@ def write_dicom_series(
 def _require_orthonormal(direction: np.ndarray) -> None:
     if not np.allclose(direction.T @ direction, np.eye(3), atol=1e-5):
         raise InputError("The volume's direction matrix is not orthonormal (sheared grid); DICOM cannot store it.")
+
+
+def _save_conformant(dataset: FileDataset, path: Path) -> None:
+    """Write with preamble and file meta. pydicom 3 spells this enforce_file_format; 2.4 (shipped by Slicer 5.10)
+    write_like_original=False."""
+    if int(pydicom.__version__.split(".")[0]) >= 3:
+        dataset.save_as(path, enforce_file_format=True)
+    else:
+        dataset.save_as(path, write_like_original=False)
 
 
 # --- modality-specific pixels -----------------------------------------------------------------------------

@@ -42,6 +42,8 @@ from MedGANSynthLib.volume import Volume
 F18_HALF_LIFE_S = 6586.2
 """F-18 half-life, 109.77 min (NNDC; the value scanners write in RadionuclideHalfLife), used when a non-DICOM PET
 gives no half-life: FDG is by far the most common PET tracer (PHANTOM_REFERENCE.md)."""
+WARNINGS_ATTRIBUTE = "MedGANSynth.warnings"
+"""Attribute of an SUV node holding its plausibility warnings, one a line, for the panel to show."""
 
 VIRTUAL_PET_OUTPUTS = {  # result attribute -> (file written by ``medgansynth virtual-pet``, node name suffix)
     "virtualPET": ("virtual_pet.nrrd", "virtual PET"),
@@ -117,6 +119,7 @@ class PETNodes:
     resampled: Any = None
     mip: Any = None
     rotatingMIP: Any = None  # noqa: N815 -- the sequence browser node
+    warnings: list[str] = field(default_factory=list)  # SUV plausibility warnings (also on the SUV node)
 
 
 @dataclass
@@ -146,6 +149,7 @@ class MedGANSynthLogic:
     def __init__(self, scene=None) -> None:
         self._scene = scene
         self.currentJob: LogicJob | None = None
+        self.lastWarnings: list[str] = []  # plausibility warnings of the last computeSUV
 
     @property
     def scene(self):
@@ -154,24 +158,37 @@ class MedGANSynthLogic:
     # --- PET -> SUV -> MIP -----------------------------------------------------------------------------------
 
     def computeSUV(self, petNodeOrPath, weightKg: float | None = None, doseMBq: float | None = None,
-                   injectionTime=None, scanTime=None, halfLifeS: float | None = None):
+                   injectionTime=None, scanTime=None, halfLifeS: float | None = None, series=None):
         """A new volume node in SUVbw from a PET node (Bq/ml) or a PET file/DICOM folder.
 
         DICOM files (and, inside Slicer, nodes loaded from the DICOM database) take weight, dose, times and
         half-life from their headers, each replaced by the argument when given. Other inputs need weight, dose and
-        both times; the half-life defaults to F-18.
+        both times; the half-life defaults to F-18. A DICOM folder may hold several series (searched 4 folders
+        down): the only PET is taken, or ``series`` (SeriesNumber or SeriesInstanceUID) names it. Plausibility
+        warnings (unusual dose, weight, uptake time or SUVmax) are kept in ``lastWarnings`` and on the new node's
+        attribute ``MedGANSynth.warnings`` (one a line).
         """
         from MedGANSynthLib.pet.suv import load_pet_as_suv
 
+        self.lastWarnings = []
         if isinstance(petNodeOrPath, (str, os.PathLike)):
             path = Path(petNodeOrPath)
             dicom = path.is_dir() or path.suffix.lower() == ".dcm"
             volume = load_pet_as_suv(path, weightKg, doseMBq, injectionTime, scanTime,
-                                     halfLifeS if dicom or halfLifeS else F18_HALF_LIFE_S)
-            return node_from_volume(volume, self.scene, f"{_stem(path)} SUV")
+                                     halfLifeS if dicom or halfLifeS else F18_HALF_LIFE_S, series=series)
+            return self._suv_node(volume, f"{_stem(path)} SUV")
         volume = volume_from_node(petNodeOrPath)
         suv = _node_as_suv(petNodeOrPath, volume, weightKg, doseMBq, injectionTime, scanTime, halfLifeS)
-        return node_from_volume(suv, self.scene, f"{petNodeOrPath.GetName()} SUV", reference_node=petNodeOrPath)
+        return self._suv_node(suv, f"{petNodeOrPath.GetName()} SUV", petNodeOrPath)
+
+    def _suv_node(self, volume: Volume, name: str, reference_node=None):
+        from MedGANSynthLib.pet.suv import suv_warnings
+
+        node = node_from_volume(volume, self.scene, name, reference_node=reference_node)
+        self.lastWarnings = suv_warnings(volume)
+        if self.lastWarnings:
+            node.SetAttribute(WARNINGS_ATTRIBUTE, "\n".join(self.lastWarnings))
+        return node
 
     def resampleVolume(self, node, spacingMm: float = 2.0, interpolation: str = "auto"):
         """A copy of ``node`` on cubic voxels of ``spacingMm`` (same field of view and direction), beside it.
@@ -215,10 +232,12 @@ class MedGANSynthLogic:
     def computeSUVAndMIP(self, petNodeOrPath, weightKg: float | None = None, doseMBq: float | None = None,
                          injectionTime=None, scanTime=None, spacingMm: float | None = None,
                          interpolation: str = "auto", axis: str = "coronal",
-                         rotatingAngles: int | None = None) -> PETNodes:
+                         rotatingAngles: int | None = None, series=None) -> PETNodes:
         """The panel's PET section in one call: SUV, optional resampling (``spacingMm``), then a MIP along ``axis``
-        or, with ``rotatingAngles``, a rotating MIP."""
-        nodes = PETNodes(suv=self.computeSUV(petNodeOrPath, weightKg, doseMBq, injectionTime, scanTime))
+        or, with ``rotatingAngles``, a rotating MIP. ``series`` as in :meth:`computeSUV`."""
+        nodes = PETNodes(suv=self.computeSUV(petNodeOrPath, weightKg, doseMBq, injectionTime, scanTime,
+                                             series=series))
+        nodes.warnings = list(self.lastWarnings)
         source = nodes.suv
         if spacingMm:
             source = nodes.resampled = self.resampleVolume(nodes.suv, spacingMm, interpolation)
@@ -447,7 +466,7 @@ def _stem(path: Path) -> str:
 
 def _node_as_suv(node, volume: Volume, weight_kg, dose_mbq, injection_time, scan_time, half_life_s) -> Volume:
     """SUV of a PET node: already SUV, from its DICOM headers (inside Slicer), else from the given values."""
-    from MedGANSynthLib.pet.suv import SuvOverrides, SuvParameters, bqml_to_suv, suv_parameters_from_headers
+    from MedGANSynthLib.pet.suv import SuvOverrides, SuvParameters, bqml_to_suv, suv_from_dicom_headers
     from MedGANSynthLib.pet.timestamps import parse_user_time
 
     given = (weight_kg, dose_mbq, injection_time, scan_time, half_life_s)
@@ -457,9 +476,9 @@ def _node_as_suv(node, volume: Volume, weight_kg, dose_mbq, injection_time, scan
         return volume
     volume = volume.with_array(volume.array.astype("float32"), modality="PT", units="BQML")
     headers = _dicom_headers_of(node)
-    if headers:
+    if headers:  # the same Units / DecayCorrection rules as a DICOM file (Philips CNTS, NONE, GML)
         overrides = SuvOverrides(weight_kg, dose_mbq, injection_time, scan_time, half_life_s)
-        return bqml_to_suv(volume, suv_parameters_from_headers(headers, overrides))
+        return suv_from_dicom_headers(volume, headers, overrides)
     missing = [name for name, value in zip(("weightKg", "doseMBq", "injectionTime", "scanTime"), given, strict=False)
                if value is None]
     if missing:
@@ -479,10 +498,7 @@ def _dicom_pet_in_suv(node, volume: Volume) -> Volume:
     headers = _dicom_headers_of(node)
     if not headers or str(headers[0].get("Modality", "")).upper() != "PT":
         return volume
-    units = str(headers[0].get("Units", "")).upper()
-    if units == "GML":
-        return volume.with_array(volume.array, modality="PT", units="SUV")
-    return _node_as_suv(node, volume, None, None, None, None, None)
+    return _node_as_suv(node, volume, None, None, None, None, None)  # the vendor rules of DICOM files (Units ...)
 
 
 def _pet_for_projection(node, units: str | None) -> Volume:

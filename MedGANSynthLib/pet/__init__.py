@@ -5,8 +5,10 @@ from MedGANSynthLib.pet.suv import (
     SuvParameters,
     bqml_to_suv,
     load_pet_as_suv,
+    suv_from_dicom_headers,
     suv_parameters_from_headers,
     suv_to_bqml,
+    suv_warnings,
 )
 
 __all__ = [
@@ -14,6 +16,8 @@ __all__ = [
     "SuvParameters",
     "bqml_to_suv",
     "load_pet_as_suv",
+    "suv_from_dicom_headers",
     "suv_parameters_from_headers",
     "suv_to_bqml",
+    "suv_warnings",
 ]

@@ -31,10 +31,11 @@ def is_dicom_input(path: str | os.PathLike) -> bool:
 
 
 def read_pet_in_suv(path: str | os.PathLike, overrides: SuvOverrides | None = None, units: str | None = None,
-                    units_flag: bool = True) -> Volume:
+                    units_flag: bool = True, series: str | int | None = None) -> Volume:
     """The PET at ``path`` in SUV (or in Bq/ml with ``units="bqml"``); see the module notes for the rules.
 
     ``units_flag``: whether the caller offers ``--units`` (the refusal of an unlabelled file then mentions it).
+    ``series`` names the PET series of a DICOM folder holding several.
     """
     overrides = overrides or SuvOverrides()
     if units is not None and units not in ACKNOWLEDGED_UNITS:
@@ -43,8 +44,8 @@ def read_pet_in_suv(path: str | os.PathLike, overrides: SuvOverrides | None = No
         raise InputError("--units bqml keeps activity concentration; drop it or the SUV options (--weight-kg ...).")
     source = Path(path)
     if is_dicom_input(source) and units != "bqml":
-        return load_pet_as_suv(source, **asdict(overrides))
-    volume = read_volume(source)
+        return load_pet_as_suv(source, **asdict(overrides), series=series)
+    volume = read_volume(source, series=series, modality="PT")
     require_pet(volume, f"'{source.name}'")
     if units == "bqml":
         return volume.with_array(volume.array, modality=volume.modality or "PT", units=volume.units or "BQML")
@@ -61,14 +62,14 @@ def read_pet_in_suv(path: str | os.PathLike, overrides: SuvOverrides | None = No
 
 
 def read_volume_with_pet_in_suv(path: str | os.PathLike, overrides: SuvOverrides | None = None,
-                                units: str | None = None) -> Volume:
+                                units: str | None = None, series: str | int | None = None) -> Volume:
     """Any volume (CT, label map, PET) as :func:`read_volume` gives it, except that a DICOM PET comes in SUV."""
+    volume = read_volume(path, series=series)
     if units == "bqml" or not is_dicom_input(path):
-        return read_volume(path)
-    volume = read_volume(path)
+        return volume
     if volume.modality.upper() != "PT" or volume.units.upper() == "SUV":
         return volume
-    return read_pet_in_suv(path, overrides)
+    return read_pet_in_suv(path, overrides, series=series)
 
 
 def read_listed_pet_as_suv(path: str | os.PathLike) -> Volume:

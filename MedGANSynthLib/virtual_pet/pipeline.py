@@ -66,8 +66,11 @@ def run_virtual_pet(
     slice_smoothing_mm: float | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    ct_series: str | int | None = None,
 ) -> dict[str, Any]:
-    """Predict the virtual PET of a CT (path, DICOM folder or Volume) and write the stable files; returns the summary."""
+    """Predict the virtual PET of a CT (path, DICOM folder or Volume) and write the stable files; returns the summary.
+
+    ``ct_series`` (SeriesNumber or SeriesInstanceUID) names the CT when a DICOM folder holds several series."""
     started = time.perf_counter()
     if not threshold_suv > 0:
         raise InputError(f"The lesion threshold must be a positive SUV (got {threshold_suv}).")
@@ -75,7 +78,8 @@ def run_virtual_pet(
         raise InputError(f"The smallest lesion volume cannot be negative (got {min_volume_ml} ml).")
     if uncertainty_passes < 0 or uncertainty_passes == 1:
         raise InputError(f"Uncertainty needs at least 2 dropout passes (got {uncertainty_passes}).")
-    ct = ct_path_or_volume if isinstance(ct_path_or_volume, Volume) else read_volume(ct_path_or_volume)
+    ct = ct_path_or_volume if isinstance(ct_path_or_volume, Volume) else read_volume(
+        ct_path_or_volume, series=ct_series, modality="CT")
     check_ct(ct)
     loaded = model if isinstance(model, VirtualPETModel) else load_virtual_pet(model, device="cpu")
     config = loaded.inference_config(slab_size=slab_size, threshold_suv=threshold_suv, return_fcn=write_fcn_gan,

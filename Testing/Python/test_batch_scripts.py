@@ -68,6 +68,19 @@ def test_suv_of_a_real_dicom_pet_equals_the_library(tmp_path):
     np.testing.assert_allclose(read_volume(files["suv"]).array, load_pet_as_suv(path).array, rtol=1e-6)
 
 
+def test_suv_script_reports_the_plausibility_warnings(tmp_path):
+    """A 4.27 GBq F-18 dose in a real header: the script says so on stderr and in its summary."""
+    import pydicom
+
+    dataset = pydicom.dcmread(shared_data_path("pet-dicom-flt-breast", "1.dcm"))
+    dataset.RadiopharmaceuticalInformationSequence[0].RadionuclideTotalDose = "4270000000"
+    dataset.save_as(tmp_path / "bigdose.dcm")
+    result = run_script("suv_and_mip.py", tmp_path / "bigdose.dcm", "-o", tmp_path / "out")
+    warnings = summary_of(result)["warnings"]
+    assert len(warnings) == 1 and warnings[0].startswith("injected F-18 dose 4270 MBq is outside 37-1,000 MBq")
+    assert f"suv_and_mip: warning: {warnings[0]}" in result.stderr.splitlines()
+
+
 def test_a_pet_without_suv_parameters_fails_with_one_line_and_no_traceback(tmp_path):
     pet = write_volume(Volume(np.ones((3, 4, 5), np.float32), modality="PT", units="BQML"), tmp_path / "p.nrrd")
     result = run_script("suv_and_mip.py", pet, "-o", tmp_path / "out", expect=2)

@@ -101,3 +101,28 @@ def test_subprocess_bad_input_exits_2_with_one_line(tmp_path, pet_file):
     assert "PatientWeight" in result.stderr and "--weight-kg" in result.stderr
     assert "Traceback" not in result.stderr
     assert not output.exists()
+
+
+def test_plausibility_warnings_on_stderr_and_in_json(tmp_path, pet_file, capsys):
+    """A 4.27 GBq F-18 dose: converted (SUV by hand from the tags), one warning line on stderr, listed in JSON."""
+    dataset = pydicom.dcmread(pet_file)
+    dataset.RadiopharmaceuticalInformationSequence[0].RadionuclideTotalDose = "4270000000"
+    dataset.save_as(tmp_path / "bigdose.dcm")
+    output = tmp_path / "suv.nrrd"
+    assert main(["suv", str(tmp_path / "bigdose.dcm"), "-o", str(output), "--json"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("medgansynth suv: warning: injected F-18 dose 4270 MBq")
+    summary = json.loads(captured.out)
+    assert summary["warnings"] == [lines[0].removeprefix("medgansynth suv: warning: ")]
+    delay = (15 * 3600 + 23 * 60 + 16.921) - (14 * 3600 + 17 * 60)
+    expected = dataset.pixel_array * float(dataset.RescaleSlope) * 1000 * float(dataset.PatientWeight) / (
+        4.27e9 * 0.5 ** (delay / 6586.2))
+    np.testing.assert_allclose(read_volume(output).array[0], expected, rtol=1e-5, atol=1e-7)
+    assert summary["suv_max"] < 1  # the silent error the warning is there to catch
+
+
+def test_real_pet_prints_no_warning(tmp_path, pet_file, capsys):
+    assert main(["suv", str(pet_file), "-o", str(tmp_path / "suv.nrrd"), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and json.loads(captured.out)["warnings"] == []

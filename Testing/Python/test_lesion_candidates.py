@@ -97,3 +97,29 @@ def test_image_metrics_inside_the_body_mask_match_hand_arithmetic(rng):
     assert image_metrics(truth, truth.copy(), body_mask=mask)["ssim"] == pytest.approx(1.0)
     # Values above the paper's SUV 20 are clipped before comparison.
     assert image_metrics(np.full(truth.shape, 25.0), np.full(truth.shape, 20.0))["mae_suv"] == 0.0
+
+
+def test_statistics_match_scipy_per_region_reference(rng):
+    """Random specks and blobs: every candidate's size, max, mean and centre equal scipy.ndimage's own per-label
+    functions run on the full label map (the straightforward whole-volume computation the hot-voxel one replaces)."""
+    from scipy import ndimage
+
+    suv = rng.gamma(2.0, 0.6, size=(12, 20, 24)).astype(np.float32)
+    suv[3:6, 4:9, 5:11] += 4.0
+    volume = Volume(suv, spacing=SPACING, modality="PT", units="SUV")
+    min_ml = 3 * 0.0016  # drops the one- and two-voxel regions
+    labels, lesions = find_lesion_candidates(volume, threshold=2.5, min_volume_ml=min_ml)
+    reference, count = ndimage.label(suv > 2.5, structure=np.ones((3, 3, 3), bool))
+    all_ids = np.arange(1, count + 1)
+    sizes = ndimage.sum_labels(np.ones_like(reference), reference, all_ids)
+    kept = all_ids[sizes >= 3]
+    assert len(lesions) == kept.size > 1
+    for lesion, reference_id in zip(lesions, kept, strict=True):  # ids follow scipy's scan order
+        region = reference == reference_id
+        assert np.array_equal(labels.array == lesion["id"], region)
+        assert math.isclose(lesion["volume_ml"], region.sum() * 0.0016, rel_tol=1e-9)
+        assert lesion["suv_max"] == float(suv[region].max())
+        assert math.isclose(lesion["suv_mean"], float(suv[region].astype(np.float64).mean()), rel_tol=1e-9)
+        k, j, i = ndimage.center_of_mass(region)
+        np.testing.assert_allclose(lesion["centroid_mm"], volume.physical_point((i, j, k)), atol=1e-9)
+    assert not np.any(labels.array[~np.isin(reference, kept)])  # dropped regions are background

@@ -80,6 +80,23 @@ def test_suv_of_a_real_dicom_pet_file_equals_the_library(logic):
     np.testing.assert_allclose(ijk_to_ras_of(node), ijk_to_ras(direct), atol=1e-6)
 
 
+def test_suv_plausibility_warnings_reach_the_logic_and_the_node(logic, tmp_path):
+    """A 4.27 GBq F-18 dose: lastWarnings, PETNodes.warnings and the node attribute hold the library's warning."""
+    import pydicom
+
+    from MedGANSynthLib.mrml.logic import WARNINGS_ATTRIBUTE
+
+    dataset = pydicom.dcmread(shared_data_path("pet-dicom-flt-breast", "1.dcm"))
+    dataset.RadiopharmaceuticalInformationSequence[0].RadionuclideTotalDose = "4270000000"
+    dataset.save_as(tmp_path / "bigdose.dcm")
+    nodes = logic.computeSUVAndMIP(tmp_path / "bigdose.dcm")
+    assert len(logic.lastWarnings) == 1 and logic.lastWarnings[0].startswith("injected F-18 dose 4270 MBq")
+    assert nodes.warnings == logic.lastWarnings
+    assert nodes.suv.GetAttribute(WARNINGS_ATTRIBUTE) == logic.lastWarnings[0]
+    clean = logic.computeSUV(shared_data_path("pet-dicom-flt-breast", "1.dcm"))
+    assert logic.lastWarnings == [] and clean.GetAttribute(WARNINGS_ATTRIBUTE) is None
+
+
 def test_resample_gives_the_library_result_on_the_node(logic, oblique_pet):
     from MedGANSynthLib.preprocessing.resample import resample_isotropic
 

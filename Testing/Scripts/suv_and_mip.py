@@ -57,7 +57,9 @@ def main(argv) -> dict:
         files["mip_png"] = str(save_mip_png(mip, out / "mip.png"))
     else:
         files["rotating_mip_png"] = str(save_rotating_mip_png(rotating_frames(nodes.rotatingMIP), out / "rotating_mip.png"))
-    summary = {"output": str(out), "files": files}
+    for warning in nodes.warnings:
+        print(f"suv_and_mip: warning: {warning}", file=sys.stderr)
+    summary = {"output": str(out), "files": files, "warnings": nodes.warnings}
     print(json.dumps(summary))
     return summary
 

@@ -1,5 +1,5 @@
-"""README picture of the bundled CT GAN: eight samples at its training size (40 x 40) and, from the same weights and
-the same global latent numbers, at 64 x 64 (the paper's Fig. 3 claim that the generator scales).
+"""Model-card picture (Resources/Models/ct_gan_phantom.md) of the bundled CT GAN: eight samples at its training
+size (40 x 40) and, from the same weights and the same global latent numbers, at 64 x 64 (the paper's Fig. 3 claim that the generator scales).
 
     .venv/bin/python Testing/Training/ct_gan_picture.py [OUT.png]   (default Resources/Screenshots/ct_gan_samples.png)
 """

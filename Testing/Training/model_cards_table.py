@@ -1,4 +1,5 @@
-"""Print the README's table of bundled models from their model cards (the numbers are the cards' own)."""
+"""Print a one-row-per-model summary table of the bundled models from their JSON cards (the numbers are the cards' own;
+the full Markdown card beside each model is written by model_card_markdown.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""README picture of a RadioGAN: one column per class, one row per latent seed, so each row asks for every class
-with the same noise (what the class changes, and only that, differs along a row).
+"""Model-card picture (Resources/Models/radiogan_phantom.md) of a RadioGAN: one column per class, one row per
+latent seed, so each row asks for every class with the same noise (what the class changes, and only that, differs along a row).
 
     .venv/bin/python Testing/Training/radiogan_picture.py [MODEL] [OUT.png]
     (defaults: radiogan-phantom, Resources/Screenshots/radiogan_classes.png)

@@ -1,0 +1,96 @@
+"""The Markdown model card beside each bundled model agrees with the JSON card that loading reads.
+
+The figures are parsed back out of the Markdown tables and compared with the JSON values rounded here, so a card
+edited by hand, or a JSON card re-scored without regenerating the Markdown, fails.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+MODELS = REPO / "Resources" / "Models"
+CATALOGUE = json.loads((MODELS / "catalogue.json").read_text())["models"]
+IDS = [entry["id"] for entry in CATALOGUE]
+
+
+def markdown(entry: dict) -> str:
+    return (MODELS / Path(entry["file"]).with_suffix(".md").name).read_text()
+
+
+def json_card(entry: dict) -> dict:
+    return json.loads((MODELS / Path(entry["file"]).with_suffix(".json").name).read_text())
+
+
+def table_rows(text: str, first_cell: str) -> list[list[str]]:
+    """Cells of every Markdown table row whose first cell is ``first_cell`` (bold and notes stripped)."""
+    rows = []
+    for line in text.splitlines():
+        if line.startswith("|"):
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            if cells[0].replace("**", "").split(" (")[0] == first_cell:
+                rows.append(cells)
+    return rows
+
+
+def leading_number(cell: str) -> float:
+    return float(cell.split()[0])
+
+
+@pytest.mark.parametrize("entry", CATALOGUE, ids=IDS)
+def test_each_bundled_model_has_a_markdown_card_that_says_it_is_trained_on_phantoms(entry):
+    text = markdown(entry)
+    assert "Trained on phantoms." in text and "not how it would perform on patients" in text
+    assert f"`{entry['id']}`" in text and entry["sha256"] in text
+    for target in re.findall(r"\]\(([^)#]+)", text):  # pictures and documents the card links to
+        assert (MODELS / target).resolve().is_file(), f"{target} linked from the card does not exist"
+
+
+@pytest.mark.parametrize("entry", [e for e in CATALOGUE if e["task"] == "gan"], ids=lambda e: e["id"])
+def test_gan_card_figures_equal_the_json_card(entry):
+    text, results = markdown(entry), json_card(entry)["metrics"]["heldout_evaluation"]["results"]
+    for name, section in results["per_class"].items():
+        label = name if results.get("judge") else None
+        if label is None:  # the one-class CT GAN has a two-column table of its own
+            (row,) = table_rows(text, "memorisation ratio")
+            assert float(row[1]) == round(section["memorisation"]["ratio_pixel"], 2)
+            (row,) = table_rows(text, "SSIM to the nearest training slice")
+            assert float(row[1]) == round(section["similarity_to_nearest_train"]["generated"]["ssim_mean"], 2)
+            assert float(row[2]) == round(section["similarity_to_nearest_train"]["floor_heldout"]["ssim_mean"], 2)
+            continue
+        (row,) = table_rows(text, label)
+        assert leading_number(row[1]) == round(section["class_accuracy"], 2)
+        assert float(row[2]) == round(section["heldout_class_accuracy"], 2)
+        assert float(row[3]) == round(section["memorisation"]["ratio_pixel"], 2)
+    tstr = results.get("tstr")
+    if tstr:
+        assert (f"trained on real {tstr['real_only']:.2f}, on real + synthetic {tstr['real_plus_synthetic']:.2f}"
+                in text)
+
+
+def test_virtual_pet_card_figures_equal_the_json_card():
+    (entry,) = [e for e in CATALOGUE if e["task"] == "virtual_pet"]
+    text, metrics = markdown(entry), json_card(entry)["metrics"]
+    sections = text.split("\n**")  # one table per scored set, each after its bold title
+    for key, scores in metrics.items():
+        (section,) = [part for part in sections if scores["phantoms"] in part]
+        for method in ("fcn", "gan", "blended"):
+            (row,) = table_rows(section, method)
+            m = scores[method]
+            assert leading_number(row[1]) == round(m["tpr"], 2), (key, method)
+            assert row[1].endswith(f"({m['tp']}/{m['true_lesions']})")
+            assert float(row[2]) == round(m["tpr_focal"], 2)
+            assert float(row[3]) == round(m["fp_per_scan"], 1)
+            assert float(row[4]) == round(m["ssim"], 2)
+
+
+def test_generated_blocks_are_up_to_date_with_the_json_cards():
+    result = subprocess.run([sys.executable, str(REPO / "Testing" / "Training" / "model_card_markdown.py"), "--check"],
+                            capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,110 @@
+"""How physiological is a virtual PET on real patient CT? Tissue-class SUVs on the real CTs beside the clone.
+
+No organ masks come with the real CTs, so tissues are told apart by HU and position, which any reader can redo:
+
+* body: HU > -500 opened by 2 voxels in-plane (drops the CT table), largest 3-D component, holes filled per slice
+  (so the lungs are inside);
+* subcutaneous and visceral fat: body voxels of -190..-30 HU (the usual adipose window), eroded by one voxel;
+* peripheral soft tissue (mostly muscle: chest and abdominal wall, paraspinal, shoulder girdle): body voxels of
+  20..80 HU within 40 mm of the body surface, eroded by one voxel -- deep organs (liver, heart) lie further in;
+* left and right: that soft tissue split at the body's centre along the patient's left-right axis (LPS x);
+* outside the body: everything more than 5 mm outside the body mask (air, the table).
+
+Published FDG levels (SUVmean) set beside them: skeletal muscle 0.6-1.0, fat 0.2-0.6 (below muscle), from the
+project's phantom reference table (Resources' model card cites the sources); a correct virtual PET also never
+goes below 0 and puts nothing outside the body. Blood pool and organ levels need organ masks the data lacks.
+
+Usage (from the project root):
+    .venv/bin/python Testing/Training/virtual_pet_real_ct_physiology.py [--model ID_OR_PATH] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from MedGANSynthLib.io.volume_io import read_volume
+from MedGANSynthLib.virtual_pet.inference import predict_virtual_pet
+from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID, load_virtual_pet
+from MedGANSynthLib.volume import Volume
+
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+REAL_CTS = ("ct-nifti/example_ct_sm.nii.gz", "ct-dicom-thorax")
+PUBLISHED = {"muscle": (0.6, 1.0), "fat": (0.2, 0.6)}
+
+
+def body_mask(hu: np.ndarray) -> np.ndarray:
+    opened = ndimage.binary_opening(hu > -500, structure=np.ones((1, 5, 5), bool))
+    labels, count = ndimage.label(opened)
+    if count == 0:
+        return opened
+    largest = 1 + int(np.argmax(np.bincount(labels.ravel())[1:]))
+    body = labels == largest
+    return np.stack([ndimage.binary_fill_holes(plane) for plane in body])
+
+
+def tissue_masks(ct: Volume) -> dict[str, np.ndarray]:
+    hu = ct.array.astype(np.float32)
+    body = body_mask(hu)
+    depth_mm = ndimage.distance_transform_edt(body, sampling=ct.spacing[::-1])
+    outside_mm = ndimage.distance_transform_edt(~body, sampling=ct.spacing[::-1])
+    fat = ndimage.binary_erosion(body & (hu >= -190) & (hu <= -30))
+    soft = ndimage.binary_erosion(body & (hu >= 20) & (hu <= 80) & (depth_mm <= 40.0))
+    # Patient left is +x in LPS: the x coordinate of every (j, i) column, per the volume's geometry.
+    k, j, i = np.indices(hu.shape, sparse=True)
+    x = (ct.origin[0] + ct.direction[0, 0] * i * ct.spacing[0] + ct.direction[0, 1] * j * ct.spacing[1]
+         + ct.direction[0, 2] * k * ct.spacing[2])
+    centre = float(np.mean(np.broadcast_to(x, hu.shape)[body]))
+    return {"body": body, "outside": outside_mm > 5.0, "fat": fat, "muscle": soft,
+            "muscle_left": soft & (x > centre), "muscle_right": soft & (x <= centre)}
+
+
+def measure(ct_path: Path, model) -> dict:
+    ct = read_volume(ct_path)
+    result = predict_virtual_pet(ct, model.fcn, model.gan, model.inference_config(), device="cpu")
+    suv = result.blended.array
+    masks = tissue_masks(ct)
+
+    def mean(name: str) -> float:
+        return round(float(suv[masks[name]].mean()), 3) if masks[name].any() else float("nan")
+
+    left, right = mean("muscle_left"), mean("muscle_right")
+    return {
+        "ct": str(ct_path.relative_to(SHARED_DATA)),
+        "shape_kji": list(suv.shape),
+        "suv_min": round(float(suv.min()), 3),
+        "fraction_below_0": round(float(np.mean(suv < 0)), 4),
+        "fat_mean": mean("fat"),
+        "muscle_mean": mean("muscle"),
+        "muscle_left_mean": left,
+        "muscle_right_mean": right,
+        "muscle_left_over_right": round(left / right, 3),
+        "outside_body_max": round(float(suv[masks["outside"]].max()), 3),
+        "outside_body_fraction_above_0_5": round(float(np.mean(suv[masks["outside"]] > 0.5)), 4),
+        "voxels": {name: int(mask.sum()) for name, mask in masks.items()},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=DEFAULT_MODEL_ID)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    model = load_virtual_pet(args.model)
+    rows = [measure(SHARED_DATA / name, model) for name in REAL_CTS if (SHARED_DATA / name).exists()]
+    if not rows:
+        raise SystemExit(f"No real CT found under {SHARED_DATA}.")
+    if args.json:
+        print(json.dumps({"published_suv_mean": PUBLISHED, "cases": rows}, indent=2))
+        return
+    print(f"published SUVmean: muscle {PUBLISHED['muscle']}, fat {PUBLISHED['fat']}; never below 0; 0 outside")
+    for row in rows:
+        print(" ".join(f"{key}={value}" for key, value in row.items() if key != "voxels"))
+
+
+if __name__ == "__main__":
+    main()
