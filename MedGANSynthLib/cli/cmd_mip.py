@@ -31,8 +31,8 @@ def register(subparsers) -> None:
     parser.add_argument("--axis", choices=sorted(PROJECTION_PATIENT_AXIS), default="coronal")
     parser.add_argument("--png", help="also write a picture (.png); with --angles a grid of the frames")
     parser.add_argument("--angles", type=int, help="number of rotating-MIP frames over 360 degrees (1..720)")
-    add_series_option(parser, "PET")
     add_suv_options(parser, units_flag=True)
+    add_series_option(parser, "PET")
     add_common_options(parser)
     parser.set_defaults(handler=run)
 

@@ -44,9 +44,9 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--label", action="store_true", help="INPUT is a label map: nearest neighbour, always")
     parser.add_argument("--reference", help="resample onto this volume's grid instead (e.g. the CT of a PET/CT)")
+    add_suv_options(parser, units_flag=True)
     add_series_option(parser)
     add_series_option(parser, "CT", flag="--reference-series")
-    add_suv_options(parser, units_flag=True)
     add_common_options(parser)
     parser.set_defaults(handler=run)
 

@@ -36,6 +36,7 @@ def read_volume(path: str | os.PathLike, *, series: str | int | None = None, mod
 
     For DICOM folders holding several series, ``series`` (SeriesNumber or SeriesInstanceUID) names one and
     ``modality`` ("PT", "CT") picks the only series of that modality; both are ignored for other formats.
+
     Files that are truncated, whose header voxel size is 0, negative or NaN (io.file_integrity), or whose spacing
     is outside the plausible range (validation.PLAUSIBLE_SPACING_MM) are refused with an InputError.
     """

@@ -498,10 +498,7 @@ def _dicom_pet_in_suv(node, volume: Volume) -> Volume:
     headers = _dicom_headers_of(node)
     if not headers or str(headers[0].get("Modality", "")).upper() != "PT":
         return volume
-    units = str(headers[0].get("Units", "")).upper()
-    if units == "GML":
-        return volume.with_array(volume.array, modality="PT", units="SUV")
-    return _node_as_suv(node, volume, None, None, None, None, None)
+    return _node_as_suv(node, volume, None, None, None, None, None)  # the vendor rules of DICOM files (Units ...)
 
 
 def _pet_for_projection(node, units: str | None) -> Volume:

@@ -35,7 +35,7 @@ def read_pet_in_suv(path: str | os.PathLike, overrides: SuvOverrides | None = No
     """The PET at ``path`` in SUV (or in Bq/ml with ``units="bqml"``); see the module notes for the rules.
 
     ``units_flag``: whether the caller offers ``--units`` (the refusal of an unlabelled file then mentions it).
-    ``series`` (SeriesNumber or SeriesInstanceUID) names the PET when a DICOM folder holds several series.
+    ``series`` names the PET series of a DICOM folder holding several.
     """
     overrides = overrides or SuvOverrides()
     if units is not None and units not in ACKNOWLEDGED_UNITS:
@@ -64,9 +64,9 @@ def read_pet_in_suv(path: str | os.PathLike, overrides: SuvOverrides | None = No
 def read_volume_with_pet_in_suv(path: str | os.PathLike, overrides: SuvOverrides | None = None,
                                 units: str | None = None, series: str | int | None = None) -> Volume:
     """Any volume (CT, label map, PET) as :func:`read_volume` gives it, except that a DICOM PET comes in SUV."""
-    if units == "bqml" or not is_dicom_input(path):
-        return read_volume(path, series=series)
     volume = read_volume(path, series=series)
+    if units == "bqml" or not is_dicom_input(path):
+        return volume
     if volume.modality.upper() != "PT" or volume.units.upper() == "SUV":
         return volume
     return read_pet_in_suv(path, overrides, series=series)

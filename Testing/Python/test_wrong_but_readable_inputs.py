@@ -51,20 +51,21 @@ def _cut(source, target, keep_bytes: int):
 
 @pytest.fixture(scope="module")
 def real_ct_files(tmp_path_factory):
-    """The real CT as .nii.gz (the file itself), .nii, gzip .nrrd and raw .nrrd (written by SimpleITK)."""
+    """The real CT as .nii.gz (the file itself), .nii, gzip .nrrd, raw .nrrd and zlib .mha (written by SimpleITK)."""
     folder = tmp_path_factory.mktemp("real_ct")
     source = real_ct_nifti()
     image = sitk.ReadImage(str(source))
     files = {"nii.gz": folder / "ct.nii.gz", "nii": folder / "ct.nii", "nrrd-gzip": folder / "ct_gzip.nrrd",
-             "nrrd-raw": folder / "ct_raw.nrrd"}
+             "nrrd-raw": folder / "ct_raw.nrrd", "mha": folder / "ct.mha"}
     shutil.copy(source, files["nii.gz"])
     sitk.WriteImage(image, str(files["nii"]))
     sitk.WriteImage(image, str(files["nrrd-gzip"]), useCompression=True)
     sitk.WriteImage(image, str(files["nrrd-raw"]), useCompression=False)
+    sitk.WriteImage(image, str(files["mha"]), useCompression=True)
     return files
 
 
-@pytest.mark.parametrize("kind", ["nii.gz", "nii", "nrrd-gzip", "nrrd-raw"])
+@pytest.mark.parametrize("kind", ["nii.gz", "nii", "nrrd-gzip", "nrrd-raw", "mha"])
 @pytest.mark.parametrize("cut", ["4 bytes", "one tenth", "half"])
 def test_truncated_real_ct_is_refused_by_read_volume(tmp_path, real_ct_files, kind, cut):
     source = real_ct_files[kind]
