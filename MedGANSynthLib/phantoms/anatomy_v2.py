@@ -41,6 +41,7 @@ def build_anatomy_v2(grid: AxisGrid, subject: SubjectV2, rng: np.random.Generato
     _paint_thighs(labels, grid, fr)
     _paint_head(labels, grid, fr, marks)
     _paint_arms(labels, grid, fr)
+    _paint_back_muscles(labels, grid, fr)
     _paint_cavities(labels, grid, fr)
     _paint_neck(labels, grid, fr, marks)
     _paint_heart_and_vessels(labels, grid, fr, marks)
@@ -51,6 +52,8 @@ def build_anatomy_v2(grid: AxisGrid, subject: SubjectV2, rng: np.random.Generato
     _paint_psoas(labels, grid, fr)
     paint_skeleton(labels, grid, fr, marks)
     marks["trunk_z"] = [fr.shoulder_z, fr.hip_z]
+    marks["vertebrae"] = {name: [round(top, 2), round(bottom, 2)] for name, (top, bottom) in fr.vertebrae.items()}
+    marks["spine_y_L4"] = round(float(fr.spine_y(fr.level("L4"))), 2)
     marks["abdomen_z"] = [fr.level("L1", 0.0), fr.level("L5", 1.0)]
     return Anatomy(labels, grid, subject, marks)  # type: ignore[arg-type]
 
@@ -89,10 +92,17 @@ def _paint_trunk_wall(labels, grid, fr: Frame) -> None:
     # Thicker over the belly and flanks, thinner over the sternum; buttocks thick (†, see REFERENCE.md §6).
     factor = (1.0 + 0.6 * belly * np.clip(-sin_angle, 0, 1) + 0.25 * np.sqrt(np.clip(1 - sin_angle**2, 0, 1))
               + 0.5 * buttock * np.clip(sin_angle, 0, 1))
-    fat = depth < fr.fat_at(z).astype(np.float32) * factor
+    fat_mm = fr.fat_at(z).astype(np.float32) * factor
+    fat = depth < fat_mm
+    # Abdomen: a muscular wall (rectus in front, obliques at the sides, latissimus/QL behind, †) around deep
+    # retroperitoneal fat; the paraspinal muscles and quadratus lumborum are painted below.
+    abdomen = np.clip((f - 0.335) / 0.015, 0, 1) * np.clip((0.465 - f) / 0.015, 0, 1) > 0.5
+    wall_mm = fr.s * (15.0 + 5.0 * np.sqrt(np.clip(1 - sin_angle**2, 0, 1)) + 5.0 * np.clip(sin_angle, 0, 1))
+    deep = abdomen & (depth >= fat_mm + wall_mm)
     region = labels[box]
     region[inside & fat] = LABEL["subcutaneous_fat"]
-    region[inside & ~fat] = LABEL["muscle"]
+    region[inside & ~fat & ~deep] = LABEL["muscle"]
+    region[inside & deep] = LABEL["visceral_fat"]
     if fr.subject.sex == "F":  # breasts: fat with a glandular core in front of pectoralis
         z_b = fr.level("T5", 0.6)
         for side in (-1, 1):
@@ -509,6 +519,21 @@ def _paint_pelvic_organs(labels, grid, fr: Frame, rng, marks) -> None:
             paint(labels, shape, LABEL["urine"] if full else LABEL["muscle"], [LABEL["visceral_fat"], LABEL["muscle"]])
     marks["bladder_ml"] = fr.subject.bladder_ml
     marks["bladder_centre"] = bladder_c.tolist()
+
+
+def _paint_back_muscles(labels, grid, fr: Frame) -> None:
+    """Erector spinae beside the spinous processes and quadratus lumborum beside the transverse processes."""
+    top, bottom = fr.level("T11", 0.0), fr.z(0.47)
+    for side in (-1, 1):
+        paint(labels, vertical_superellipse(
+            grid, (bottom, top), lambda z, side=side: side * 32 * fr.s + 0 * z,
+            lambda z: fr.spine_y(z) + fr.spine_half(z)[1] + 42 * fr.s, lambda z: 30 * fr.s + 0 * z,
+            lambda z: 27 * fr.s + 0 * z, 2.2), LABEL["muscle"], [LABEL["visceral_fat"]])
+        paint(labels, vertical_superellipse(
+            grid, (fr.level("L4", 1.0), fr.level("T12", 0.5)),
+            lambda z, side=side: side * (fr.spine_half(z)[0] + 40 * fr.s) + 0 * z,
+            lambda z: fr.spine_y(z) + 14 * fr.s, lambda z: 20 * fr.s + 0 * z, lambda z: 11 * fr.s + 0 * z),
+            LABEL["muscle"], [LABEL["visceral_fat"]])
 
 
 def _paint_psoas(labels, grid, fr: Frame) -> None:

@@ -50,7 +50,7 @@ def _paint_colon(labels, grid, fr: Frame, rng, marks) -> None:
         paint(labels, shape, LABEL["colon"], FREE + (LABEL["muscle"],))
     for shape in tapered_tube(grid, path, radii - WALL_MM - 0.5):
         paint(labels, shape, LABEL["colon_content"], (LABEL["colon"],))
-    _mottle(labels, grid, path, radii, LABEL["colon_content"], rng, gas_share=0.35)
+    _mottle(labels, grid, path, radii, LABEL["colon_content"], rng, gas_share=rng.uniform(0.1, 0.3))
     marks["colon_path"] = [list(map(float, p)) for p in path[:: max(1, len(path) // 12)]]
 
 
@@ -76,10 +76,10 @@ def _mottle(labels, grid, path, radii, content, rng, gas_share) -> None:
 
 def _paint_small_bowel(labels, grid, fr: Frame, rng, marks) -> None:
     """Self-avoiding walks on a lattice of loop-sized cells inside the free visceral fat below the liver."""
-    step = 2 * SMALL_BOWEL_RADIUS + 3.0
+    step = 2 * SMALL_BOWEL_RADIUS + 1.0
     z_top, z_bottom = fr.level("L1", 0.7), fr.z(0.49)
     cy, a, b = (float(v) for v in fr.cage(fr.level("L3")))
-    xs = np.arange(-0.75 * a, 0.75 * a + 1, step)
+    xs = np.arange(-0.85 * a, 0.85 * a + 1, step)
     ys = np.arange(cy - 1.0 * b, cy + 0.6 * b + 1, step)
     zs = np.arange(z_bottom, z_top + 1, step)
     nodes = np.stack(np.meshgrid(zs, ys, xs, indexing="ij"), axis=-1)  # (z, y, x) mm

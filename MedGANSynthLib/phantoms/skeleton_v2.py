@@ -145,7 +145,7 @@ def _paint_pelvis_and_femora(labels, grid, fr: Frame) -> None:
     z = fr.z
     hip = fr.hip * fr.s
     for side in (-1, 1):
-        wing = rotation_matrix([0, 0, 1], -side * 38) @ rotation_matrix([0, 1, 0], side * 12)  # open forwards
+        wing = rotation_matrix([0, 0, 1], side * 38) @ rotation_matrix([0, 1, 0], -side * 12)  # open forwards
         centre = np.array([side * 90 * hip, fr.spine_y(z(0.44)) - 5, z(0.445)])
         radii = np.array([8.5, 62, 52]) * fr.s
         paint(labels, ellipsoid(grid, centre, radii, wing), BONE)

@@ -76,6 +76,7 @@ SUV_CLIP = {"liver": (1.5, 3.0), "blood": (1.2, 2.0), "urine": (4.0, 40.0), "can
 HU_CLIP = {"liver": (49.0, 67.0)}
 CANCELLOUS_HU_AT_25Y, CANCELLOUS_HU_PER_YEAR, CANCELLOUS_HU_FLOOR = 226.0, -2.5, 89.0  # Jang, Radiology 2019
 LIVER_SPLEEN_GAP = (1.0, 18.0)  # unenhanced liver minus spleen, Park Radiology 2011
+SPLEEN_HU = (35.0, 55.0)  # unenhanced spleen (radclass; Buzug 2008)
 METASTASIS_HU_DROP = (10.0, 30.0)  # unenhanced, vs liver (Bressler 1987 †)
 METASTASIS_PV_SHARE = (0.2, 0.5)  # share of the liver's enhancement a hypovascular metastasis takes up †
 CT_NOISE_SD = {"none": (15.0, 40.0), "portal-venous": (18.0, 38.0)}  # low-dose PET/CT; diagnostic FBP/hybrid IR
@@ -97,7 +98,7 @@ def sample_values(rng: np.random.Generator, age_years: float, contrast: str) -> 
     for name, values in TISSUE_VALUES.items():
         hu[name] = _draw(rng, values.hu, values.hu_normal, HU_CLIP.get(name))
         suv[name] = _draw(rng, values.suv, values.suv_normal, SUV_CLIP.get(name))
-    hu["spleen"] = hu["liver"] - rng.uniform(*LIVER_SPLEEN_GAP)
+    hu["spleen"] = float(np.clip(hu["liver"] - rng.uniform(*LIVER_SPLEEN_GAP), *SPLEEN_HU))
     hu["cancellous_bone"] = max(CANCELLOUS_HU_FLOOR, CANCELLOUS_HU_AT_25Y + CANCELLOUS_HU_PER_YEAR *
                                 max(age_years - 25.0, 0.0) + rng.normal(0, 20))
     suv["spleen"] = suv["liver"] * rng.uniform(*TISSUE_VALUES["spleen"].suv)

@@ -219,6 +219,8 @@ def _manifest(seed, lesion_class, anatomy, lesions, values, contrast, ct_noise_s
         "uptake_minutes": int((scan - injection).total_seconds() // 60),
         "organ_suv": values.suv,
         "organ_hu": values.hu,
+        "organ_hu_unenhanced": values.hu_unenhanced,
+        "landmarks": anatomy.landmarks["vertebrae"] | {"spine_y_L4": anatomy.landmarks["spine_y_L4"]},
         "myocardium_state": values.myocardium_state,
         "ct_noise_sd_hu": round(ct_noise_sd, 2),
         "pet_liver_cov": round(liver_cov, 4),
