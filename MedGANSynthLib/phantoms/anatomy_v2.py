@@ -449,26 +449,37 @@ def _paint_upper_abdomen(labels, grid, fr: Frame, rng, marks) -> None:
         paint(labels, ellipsoid(grid, hilum, [8, 7, 16], tilt), LABEL["urine"])  # renal pelvis
         kidneys.append({"centre": centre.tolist(), "pelvis": hilum.tolist()})
     ks = organ_radius_factor(fr, "spleen")
-    spleen_c = np.array([0.66 * a, cy + 0.38 * b, top_l - 62])
-    spleen_r = np.array([24.0, 44.0, 54.0]) * ks
+    spleen_c = np.array([0.66 * a, cy + 0.38 * b, top_l - 48])
+    spleen_r = np.array([24.0, 46.0, 48.0]) * ks
     paint(labels, ellipsoid(grid, spleen_c, spleen_r, rotation_matrix([0, 0, 1], -35)), LABEL["spleen"],
           cavity + [LABEL["muscle"]])
+    # Liver: the dome under the right hemidiaphragm, the right lobe's tip reaching down laterally, the left
+    # lobe across the midline in front of the stomach.
     kl = organ_radius_factor(fr, "liver")
-    paint(labels, ellipsoid(grid, [-0.42 * a, cy + 0.05 * b, top_r - 78 * kl], np.array([0.58 * a, 0.9 * b, 90 * kl])
-                            * [kl, kl, 1]), LABEL["liver"], cavity)
-    paint(labels, ellipsoid(grid, [0.12 * a, cy - 0.45 * b, top_r - 42 * kl], np.array([0.44 * a, 0.40 * b, 40 * kl])
-                            * [kl, kl, 1]), LABEL["liver"], cavity)
+    for centre, radii in (([-0.36 * a, cy + 0.05 * b, top_r - 62 * kl], [0.64 * a, 0.92 * b, 72 * kl]),
+                          ([-0.62 * a, cy + 0.12 * b, top_r - 118 * kl], [0.32 * a, 0.62 * b, 58 * kl]),
+                          ([0.12 * a, cy - 0.45 * b, top_r - 40 * kl], [0.44 * a, 0.40 * b, 38 * kl])):
+        paint(labels, ellipsoid(grid, centre, np.asarray(radii) * [kl, kl, 1]), LABEL["liver"], cavity)
+    z_h = fr.level("T11", 0.3)
+    confluence = np.array([-22.0, fr.spine_y(z_h) - fr.spine_half(z_h)[1] - 30, z_h])
+    porta = np.array([-0.35 * a, cy - 0.05 * b, z_p + 50])
+    for start, end in ((confluence, (-0.75 * a, cy + 0.05 * b, top_r - 45)),  # right, middle, left hepatic veins
+                       (confluence, (-0.35 * a, cy - 0.7 * b, top_r - 35)),
+                       (confluence, (0.15 * a, cy - 0.55 * b, top_r - 35)),
+                       (porta, (-0.68 * a, cy + 0.25 * b, top_r - 95)),  # right and left portal branches
+                       (porta, (0.05 * a, cy - 0.55 * b, top_r - 55))):
+        paint(labels, tapered_tube(grid, [start, end], [6.0, 2.5])[0], LABEL["blood"], [LABEL["liver"]])
     # Stomach: fundus under the left dome, body down and forward, antrum across to the pylorus.
     stomach = smooth_polyline([(0.42 * a, cy + 0.15 * b, top_l - 28), (0.48 * a, cy - 0.25 * b, top_l - 85),
                                (0.22 * a, cy - 0.60 * b, top_l - 125), (-0.18 * a, cy - 0.45 * b, top_l - 120)], 2)
-    radii = np.interp(np.linspace(0, 1, len(stomach)), [0, 0.4, 1], [40, 34, 15])
+    radii = np.interp(np.linspace(0, 1, len(stomach)), [0, 0.4, 1], [36, 30, 14])
     for shape in tapered_tube(grid, stomach, radii):
         paint(labels, shape, LABEL["stomach"], cavity)
     for shape in tapered_tube(grid, stomach, radii - 5):
         paint(labels, shape, LABEL["bowel_content"], [LABEL["stomach"]])
     _gas_above(labels, grid, stomach, radii, LABEL["bowel_content"], 0.3)
     marks.update(
-        liver_centre=[-0.42 * a, cy, top_r - 78 * kl], spleen_centre=spleen_c.tolist(), spleen_radii=spleen_r.tolist(),
+        liver_centre=[-0.36 * a, cy, top_r - 62 * kl], spleen_centre=spleen_c.tolist(), spleen_radii=spleen_r.tolist(),
         kidneys=kidneys,
         para_aortic_nodes=[[side * 32.0, fr.spine_y(fr.level(lv)) - fr.spine_half(fr.level(lv))[1] - 14, fr.level(lv)]
                            for side in (-1, 1) for lv in ("L1", "L3")],
