@@ -363,7 +363,7 @@ def _paint_heart_and_vessels(labels, grid, fr: Frame, marks) -> None:
     paint(labels, segment_tube(grid, rvot, trunk_top, 12.0 * fr.s), blood)
     hila = []
     for side in (-1, 1):
-        hilum = np.array([side * 58 * fr.lat, cy + 10, fr.level("T6", 0.2)])
+        hilum = np.array([side * 44 * fr.lat, cy + 10, fr.level("T6", 0.2)])
         paint(labels, segment_tube(grid, trunk_top, hilum, 9.0 * fr.s), blood)
         hila.append(hilum.tolist())
     oesophagus = [(0, 4, fr.z(0.125)), (2, fr.spine_y(fr.level("T1")) - 22, fr.level("T1"))]
@@ -395,23 +395,24 @@ def _paint_lung_trees(labels, grid, fr: Frame, rng, marks) -> None:
         directions = [(side * 0.4, 0.1, 0.9), (side * 1.0, 0.0, 0.1), (side * 0.5, -0.6, -0.6), (side * 0.5, 0.6, -0.7),
                       (side * 0.6, 0.0, -0.8)]
         for direction in directions:
-            _branch(labels, grid, rng, hilum, np.asarray(direction, float), 55.0 * fr.s, 5.5, 0, lung)
+            jitter = rng.normal(0.0, 0.2, 3)
+            _branch(labels, grid, rng, hilum, np.asarray(direction, float) + jitter, 38.0 * fr.s, 5.5, 0, lung)
 
 
 def _branch(labels, grid, rng, start, direction, length, radius, generation, lung) -> None:
     direction = direction / np.linalg.norm(direction)
     end = start + direction * length
     paint(labels, segment_tube(grid, start, end, radius), LABEL["blood"], lung)
-    if generation < 3:  # a bronchus runs beside the artery in the first generations
+    if generation < 2:  # a bronchus runs beside the artery in the first generations
         offset = np.cross(direction, [0, 0, 1.0]) * 0.8 * (radius + 3)
         paint(labels, segment_tube(grid, start + offset, end + offset, radius + 1.2), LABEL["muscle"], lung)
         paint(labels, segment_tube(grid, start + offset, end + offset, radius * 0.8), LABEL["airway"],
               lung + [LABEL["muscle"]])
-    if generation >= 4 or radius < 1.6:
+    if generation >= 5 or radius < 1.4:
         return
     for _ in range(2):
-        turn = rng.normal(0.0, 0.55, 3)
-        _branch(labels, grid, rng, end, direction + turn, length * 0.72, radius * 0.72, generation + 1, lung)
+        turn = rng.normal(0.0, 0.6, 3)
+        _branch(labels, grid, rng, end, direction + turn, length * 0.8, radius * 0.74, generation + 1, lung)
 
 
 # --- abdomen --------------------------------------------------------------------------------------------
@@ -525,8 +526,8 @@ def _paint_pelvic_organs(labels, grid, fr: Frame, rng, marks) -> None:
         ureter = smooth_polyline([kidney["pelvis"], (side * (fr.spine_half(z4)[0] + 22), fr.spine_y(z4) - 26, z4),
                                   (side * 55 * fr.hip, bladder_c[1] + 25, fr.z(0.47)),
                                   (side * r[0] * 0.5, bladder_c[1] + r[1] * 0.6, bladder_c[2] - r[2] * 0.4)], 2)
-        filled = rng.random(len(ureter)) < 0.55
-        for shape, full in zip(polyline_tube(grid, ureter, 2.5), filled[:-1], strict=True):
+        filled = rng.random(len(ureter)) < 0.4
+        for shape, full in zip(polyline_tube(grid, ureter, 2.0), filled[:-1], strict=True):
             paint(labels, shape, LABEL["urine"] if full else LABEL["muscle"], [LABEL["visceral_fat"], LABEL["muscle"]])
     marks["bladder_ml"] = fr.subject.bladder_ml
     marks["bladder_centre"] = bladder_c.tolist()
