@@ -97,7 +97,8 @@ def _paint_trunk_wall(labels, grid, fr: Frame) -> None:
     # Abdomen: a muscular wall (rectus in front, obliques at the sides, latissimus/QL behind, †) around deep
     # retroperitoneal fat; the paraspinal muscles and quadratus lumborum are painted below.
     abdomen = np.clip((f - 0.335) / 0.015, 0, 1) * np.clip((0.465 - f) / 0.015, 0, 1) > 0.5
-    wall_mm = fr.s * (15.0 + 5.0 * np.sqrt(np.clip(1 - sin_angle**2, 0, 1)) + 5.0 * np.clip(sin_angle, 0, 1))
+    wall_mm = fr.s * fr.muscle * (13.0 + 5.0 * np.sqrt(np.clip(1 - sin_angle**2, 0, 1))
+                                  + 5.0 * np.clip(sin_angle, 0, 1))
     deep = abdomen & (depth >= fat_mm + wall_mm)
     region = labels[box]
     region[inside & fat] = LABEL["subcutaneous_fat"]
@@ -539,12 +540,13 @@ def _paint_back_muscles(labels, grid, fr: Frame) -> None:
     for side in (-1, 1):
         paint(labels, vertical_superellipse(
             grid, (bottom, top), lambda z, side=side: side * 32 * fr.s + 0 * z,
-            lambda z: fr.spine_y(z) + fr.spine_half(z)[1] + 42 * fr.s, lambda z: 30 * fr.s + 0 * z,
-            lambda z: 27 * fr.s + 0 * z, 2.2), LABEL["muscle"], [LABEL["visceral_fat"]])
+            lambda z: fr.spine_y(z) + fr.spine_half(z)[1] + 42 * fr.s, lambda z: 30 * fr.s * fr.muscle + 0 * z,
+            lambda z: 27 * fr.s * fr.muscle + 0 * z, 2.2), LABEL["muscle"], [LABEL["visceral_fat"]])
         paint(labels, vertical_superellipse(
             grid, (fr.level("L4", 1.0), fr.level("T12", 0.5)),
             lambda z, side=side: side * (fr.spine_half(z)[0] + 40 * fr.s) + 0 * z,
-            lambda z: fr.spine_y(z) + 14 * fr.s, lambda z: 20 * fr.s + 0 * z, lambda z: 11 * fr.s + 0 * z),
+            lambda z: fr.spine_y(z) + 14 * fr.s, lambda z: 20 * fr.s * fr.muscle + 0 * z,
+            lambda z: 11 * fr.s * fr.muscle + 0 * z),
             LABEL["muscle"], [LABEL["visceral_fat"]])
 
 
@@ -562,10 +564,10 @@ def _paint_psoas(labels, grid, fr: Frame) -> None:
             return fr.spine_y(z) - np.interp(f, [0.33, 0.42, 0.46, 0.50], [2, 8, 30, 55]) * fr.s
 
         def rx(z):
-            return np.interp(fr.frac(z), [0.33, 0.40, 0.44, 0.50], [9, 19, 24, 18]) * fr.s
+            return np.interp(fr.frac(z), [0.33, 0.40, 0.44, 0.50], [9, 19, 24, 18]) * fr.s * fr.muscle
 
         def ry(z):
-            return np.interp(fr.frac(z), [0.33, 0.40, 0.44, 0.50], [9, 18, 20, 16]) * fr.s
+            return np.interp(fr.frac(z), [0.33, 0.40, 0.44, 0.50], [9, 18, 20, 16]) * fr.s * fr.muscle
 
         paint(labels, vertical_superellipse(grid, (bottom, top), cx, cy, rx, ry), LABEL["muscle"],
               [LABEL["visceral_fat"], LABEL["muscle"], LABEL["subcutaneous_fat"], LABEL["bowel"],
