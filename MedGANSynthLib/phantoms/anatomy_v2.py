@@ -283,6 +283,16 @@ def _paint_neck(labels, grid, fr: Frame, marks) -> None:
     cy = float(fr.cage(carina)[0])
     pharynx = [(0, -12, fr.z(0.095)), (0, -10, chin)]
     trachea = [(0, -16, chin - 15), (0, -14, inlet), (0, cy - 8, carina)]
+    for side in (-1, 1):  # fat of the carotid spaces and posterior triangles between the neck muscles
+        for centre, radii in (((side * 30, -2), (17, 14)), ((side * 45, 28), (14, 16))):
+            paint(labels, vertical_superellipse(
+                grid, (inlet + 10, chin - 10), lambda z, c=centre: c[0] * fr.lat ** 0.5 + 0 * z,
+                lambda z, c=centre: c[1] + 0 * z, lambda z, r=radii: r[0] + 0 * z, lambda z, r=radii: r[1] + 0 * z),
+                LABEL["visceral_fat"], [LABEL["muscle"]])
+    thyroid_z = fr.level("C7", 0.0)
+    for side in (-1, 1):
+        paint(labels, ellipsoid(grid, [side * 17, -16, thyroid_z], [8, 10, 22]), LABEL["thyroid"])
+    paint(labels, ellipsoid(grid, [0, -26, thyroid_z - 8], [12, 4, 7]), LABEL["thyroid"])
     for shape in polyline_tube(grid, pharynx, 9.0):
         paint(labels, shape, LABEL["airway"])
     for shape in polyline_tube(grid, trachea, 10.0 * fr.s):
@@ -462,6 +472,8 @@ def _paint_upper_abdomen(labels, grid, fr: Frame, rng, marks) -> None:
                           ([-0.62 * a, cy + 0.12 * b, top_r - 118 * kl], [0.32 * a, 0.62 * b, 58 * kl]),
                           ([0.12 * a, cy - 0.45 * b, top_r - 40 * kl], [0.44 * a, 0.40 * b, 38 * kl])):
         paint(labels, ellipsoid(grid, centre, np.asarray(radii) * [kl, kl, 1]), LABEL["liver"], cavity)
+    paint(labels, ellipsoid(grid, [-0.22 * a, cy - 0.45 * b, top_r - 118 * kl], [16, 16, 34],
+                            rotation_matrix([1, 0, 0], 30)), LABEL["gallbladder"], [LABEL["liver"], LABEL["visceral_fat"]])
     z_h = fr.level("T11", 0.3)
     confluence = np.array([-22.0, fr.spine_y(z_h) - fr.spine_half(z_h)[1] - 30, z_h])
     porta = np.array([-0.35 * a, cy - 0.05 * b, z_p + 50])
@@ -540,8 +552,8 @@ def _paint_back_muscles(labels, grid, fr: Frame) -> None:
     for side in (-1, 1):
         paint(labels, vertical_superellipse(
             grid, (bottom, top), lambda z, side=side: side * 32 * fr.s + 0 * z,
-            lambda z: fr.spine_y(z) + fr.spine_half(z)[1] + 42 * fr.s, lambda z: 30 * fr.s * fr.muscle + 0 * z,
-            lambda z: 27 * fr.s * fr.muscle + 0 * z, 2.2), LABEL["muscle"], [LABEL["visceral_fat"]])
+            lambda z: fr.spine_y(z) + fr.spine_half(z)[1] + 32 * fr.s, lambda z: 28 * fr.s * fr.muscle + 0 * z,
+            lambda z: 22 * fr.s * fr.muscle + 0 * z, 2.2), LABEL["muscle"], [LABEL["visceral_fat"]])
         paint(labels, vertical_superellipse(
             grid, (fr.level("L4", 1.0), fr.level("T12", 0.5)),
             lambda z, side=side: side * (fr.spine_half(z)[0] + 40 * fr.s) + 0 * z,

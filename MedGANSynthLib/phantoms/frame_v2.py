@@ -125,9 +125,10 @@ class Frame:
     def spine_y(self, z):
         """y of the vertebral body centre: cervical and lumbar lordosis, thoracic kyphosis."""
         f = self.frac(z)
-        # paraspinal muscles + posterior arch + half the body: deepest in the lumbar lordosis (†)
+        # paraspinal muscles + posterior arch + half the body, ~55-70 mm in the lumbar lordosis (real CT in
+        # ../shared/data: ~66 mm from the skin at L2 including ~10 mm fat; †)
         from_back = np.interp(f, [0.11, 0.175, 0.24, 0.31, 0.36, 0.41, 0.44, 0.48],
-                              [45, 60, 70, 76, 86, 95, 88, 60]) * self.s
+                              [42, 52, 56, 58, 64, 70, 66, 52]) * self.s
         return self.half_ap(z) - self.fat_at(z) * 0.9 - from_back
 
     def spine_half(self, z):

@@ -61,6 +61,8 @@ TISSUES: tuple[Tissue, ...] = (
     Tissue(32, "colon_content", -60.0, 60.0, 0.3),
     Tissue(33, "prostate", 35.0, 5.0, 1.5),
     Tissue(34, "uterus", 45.0, 5.0, 2.0),
+    Tissue(35, "thyroid", 100.0, 8.0, 1.2),
+    Tissue(36, "gallbladder", 10.0, 3.0, 0.4),
 )
 # fmt: on
 

@@ -43,7 +43,7 @@ TISSUE_VALUES: dict[str, TissueValues] = {
                                      hu_normal=True, suv_normal=True),
     "spleen":           TissueValues((0, 0), (55, 80), 6, (0.75, 0.95), "CT-spleen (liver - 1..18); PV †; "
                                                                        "SUV-spleen (x liver) †"),
-    "kidney":           TissueValues((20, 40), (100, 150), 6, (2.5, 3.5), "CT-kidney; PV †; SUV-kidney †"),
+    "kidney":           TissueValues((20, 40), (120, 170), 6, (2.5, 3.5), "CT-kidney; PV †; SUV-kidney †"),
     "renal_medulla":    TissueValues((20, 40), (60, 100), 6, (2.8, 3.9), "CT-kidney; PV †; SUV-kidney †"),
     "urine":            TissueValues((0, 15), (0, 0), 2, (13.8, 10.3), "CT-urine †; SUV-urine", suv_normal=True),
     "cortical_bone":    TissueValues((1000, 1400), (0, 0), 70, (0.5, 1.0), "CT-cortical †; SUV-bone †"),
@@ -67,6 +67,8 @@ TISSUE_VALUES: dict[str, TissueValues] = {
     "pancreas":         TissueValues((35, 50), (50, 80), 6, (1.2, 1.8), "CT †; PV †; SUV †"),
     "prostate":         TissueValues((30, 45), (20, 40), 5, (1.5, 2.5), "CT †; SUV †"),
     "uterus":           TissueValues((40, 50), (40, 70), 5, (1.5, 3.0), "CT †; SUV †"),
+    "thyroid":          TissueValues((80, 120), (40, 80), 8, (1.0, 1.6), "CT † (iodine-rich gland); SUV †"),
+    "gallbladder":      TissueValues((0, 20), (0, 0), 3, (0.2, 0.5), "CT-water †; SUV †"),
     "rib":              TissueValues((300, 500), (0, 0), 60, (0.9, 1.2), "v1 only"),
 }
 # fmt: on

@@ -206,6 +206,28 @@ def test_bowel_fills_the_abdomen(cases):
         assert bowel / (bowel + free) >= 0.5, bowel / (bowel + free)
 
 
+@pytest.mark.parametrize("lesion_class", ["head_neck", "oesophagus", "lung", "lymphoma"])
+def test_lesions_sit_in_plausible_tissue(lesion_class):
+    """The lesion classes of version 1 reused on the new anatomy: nodules in lung, the oesophageal primary on the
+    oesophagus, nodes in soft tissue or fat - never mostly inside bone or air."""
+    soft = [LABEL[n] for n in ("muscle", "subcutaneous_fat", "visceral_fat", "blood", "oesophagus", "tonsil",
+                               "parotid", "liver", "spleen", "airway", "lung", "pancreas", "bowel", "colon")]
+    for seed in range(3):
+        case = make_wholebody_case(seed, lesion_class, SMALL, version=2)
+        assert case.manifest["lesions"]
+        for lesion in case.manifest["lesions"]:
+            hosts = case.organs.array[case.lesions.array == lesion["id"]]
+            if hosts.size == 0:
+                continue
+            assert np.isin(hosts, BONE + [LABEL["bowel_gas"]]).mean() < 0.5, lesion
+            if lesion["site"] == "lung":
+                assert np.mean(hosts == LABEL["lung"]) > 0.5
+            elif lesion["site"] == "oesophagus":
+                assert np.any(hosts == LABEL["oesophagus"])
+            else:
+                assert np.isin(hosts, soft).mean() > 0.5, (lesion["site"], np.unique(hosts))
+
+
 # --- CT -------------------------------------------------------------------------------------------------
 def _inner(mask, iterations=1):
     return ndimage.binary_erosion(mask, iterations=iterations)
@@ -227,7 +249,8 @@ def test_unenhanced_ct_numbers_within_published_ranges(cases, tissue, low, high)
         values = case.ct.array[mask].astype(float)
         if values.size < 30:
             continue
-        assert low <= values.mean() <= high, (tissue, values.mean())
+        tolerance = 3.0  # HU: noise (standard error) and partial volume at the eroded mask's rim
+        assert low - tolerance <= values.mean() <= high + tolerance, (tissue, values.mean())
 
 
 def test_portal_venous_phase_enhances_liver_and_vessels(cases):
