@@ -428,7 +428,8 @@ def _branch(labels, grid, rng, start, direction, length, radius, generation, lun
 
 # --- abdomen --------------------------------------------------------------------------------------------
 def _paint_upper_abdomen(labels, grid, fr: Frame, rng, marks) -> None:
-    """Retroperitoneum first (pancreas, kidneys), then spleen, liver and stomach into the free cavity."""
+    """Pancreas, spleen and liver into the free cavity, then the kidneys in their perirenal fat (they indent the
+    liver, as the renal impression does), then the stomach."""
     cavity = [LABEL["visceral_fat"]]
     top_r, top_l = fr.diaphragm_top(-1), fr.diaphragm_top(1)
     cy, a, b = (float(v) for v in fr.cage(top_r - 80))
@@ -443,23 +444,6 @@ def _paint_upper_abdomen(labels, grid, fr: Frame, rng, marks) -> None:
         paint(labels, shape, LABEL["pancreas"], cavity)
     portal = [(-0.05 * a, front - 24, z_p + 10), (-0.35 * a, cy - 0.05 * b, z_p + 50)]
     paint(labels, segment_tube(grid, *portal, 7.0), LABEL["blood"])
-    kidneys = []
-    kk = organ_radius_factor(fr, "kidney")
-    for side, level in ((-1, "L2"), (1, "L1")):  # right kidney lower (liver)
-        zk = fr.level(level, 0.2)
-        centre = np.array([side * (fr.spine_half(zk)[0] + 52), fr.spine_y(zk) + 8, zk])
-        tilt = rotation_matrix([0, 1, 0], side * 14) @ rotation_matrix([0, 0, 1], -side * 30)
-        radii_k = np.array([29.0, 22.0, 56.0]) * kk * fr.s**0.5
-        paint(labels, ellipsoid(grid, centre, radii_k + 4, tilt), LABEL["visceral_fat"],
-              [LABEL["muscle"]])  # perirenal fat
-        paint(labels, ellipsoid(grid, centre, radii_k, tilt), LABEL["kidney"])
-        for t in np.linspace(-0.6, 0.6, 4):  # medullary pyramids around the sinus
-            pyramid = centre + tilt @ np.array([side * 0.15 * radii_k[0], 0, t * radii_k[2]])
-            paint(labels, ellipsoid(grid, pyramid, radii_k * [0.45, 0.5, 0.16], tilt), LABEL["renal_medulla"],
-                  [LABEL["kidney"]])
-        hilum = centre + tilt @ np.array([-side * 0.45 * radii_k[0], -0.2 * radii_k[1], 0])
-        paint(labels, ellipsoid(grid, hilum, [8, 7, 16], tilt), LABEL["urine"])  # renal pelvis
-        kidneys.append({"centre": centre.tolist(), "pelvis": hilum.tolist()})
     ks = organ_radius_factor(fr, "spleen")
     spleen_c = np.array([0.66 * a, cy + 0.38 * b, top_l - 48])
     spleen_r = np.array([24.0, 46.0, 48.0]) * ks
@@ -468,7 +452,7 @@ def _paint_upper_abdomen(labels, grid, fr: Frame, rng, marks) -> None:
     # Liver: the dome under the right hemidiaphragm, the right lobe's tip reaching down laterally, the left
     # lobe across the midline in front of the stomach.
     kl = organ_radius_factor(fr, "liver")
-    for centre, radii in (([-0.36 * a, cy + 0.05 * b, top_r - 62 * kl], [0.64 * a, 0.92 * b, 72 * kl]),
+    for centre, radii in (([-0.40 * a, cy + 0.05 * b, top_r - 62 * kl], [0.60 * a, 0.92 * b, 72 * kl]),
                           ([-0.62 * a, cy + 0.12 * b, top_r - 118 * kl], [0.32 * a, 0.62 * b, 58 * kl]),
                           ([0.12 * a, cy - 0.45 * b, top_r - 40 * kl], [0.44 * a, 0.40 * b, 38 * kl])):
         paint(labels, ellipsoid(grid, centre, np.asarray(radii) * [kl, kl, 1]), LABEL["liver"], cavity)
@@ -483,6 +467,23 @@ def _paint_upper_abdomen(labels, grid, fr: Frame, rng, marks) -> None:
                        (porta, (-0.68 * a, cy + 0.25 * b, top_r - 95)),  # right and left portal branches
                        (porta, (0.05 * a, cy - 0.55 * b, top_r - 55))):
         paint(labels, tapered_tube(grid, [start, end], [6.0, 2.5])[0], LABEL["blood"], [LABEL["liver"]])
+    kidneys = []
+    kk = organ_radius_factor(fr, "kidney")
+    for side, level in ((-1, "L2"), (1, "L1")):  # right kidney lower (liver)
+        zk = fr.level(level, 0.2)
+        centre = np.array([side * (fr.spine_half(zk)[0] + 52), fr.spine_y(zk) + 8, zk])
+        tilt = rotation_matrix([0, 1, 0], side * 14) @ rotation_matrix([0, 0, 1], -side * 30)
+        radii_k = np.array([29.0, 22.0, 56.0]) * kk * fr.s**0.5
+        paint(labels, ellipsoid(grid, centre, radii_k + 11, tilt), LABEL["visceral_fat"],
+              [LABEL["muscle"]])  # perirenal fat (Gerota's space); the liver and spleen keep their shape
+        paint(labels, ellipsoid(grid, centre, radii_k, tilt), LABEL["kidney"])
+        for t in np.linspace(-0.6, 0.6, 4):  # medullary pyramids around the sinus
+            pyramid = centre + tilt @ np.array([side * 0.15 * radii_k[0], 0, t * radii_k[2]])
+            paint(labels, ellipsoid(grid, pyramid, radii_k * [0.45, 0.5, 0.16], tilt), LABEL["renal_medulla"],
+                  [LABEL["kidney"]])
+        hilum = centre + tilt @ np.array([-side * 0.45 * radii_k[0], -0.2 * radii_k[1], 0])
+        paint(labels, ellipsoid(grid, hilum, [8, 7, 16], tilt), LABEL["urine"])  # renal pelvis
+        kidneys.append({"centre": centre.tolist(), "pelvis": hilum.tolist()})
     # Stomach: fundus under the left dome, body down and forward, antrum across to the pylorus.
     stomach = smooth_polyline([(0.42 * a, cy + 0.15 * b, top_l - 28), (0.48 * a, cy - 0.25 * b, top_l - 85),
                                (0.22 * a, cy - 0.60 * b, top_l - 125), (-0.18 * a, cy - 0.45 * b, top_l - 120)], 2)

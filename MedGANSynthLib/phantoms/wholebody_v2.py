@@ -171,17 +171,23 @@ def gaussian_noise_gain(sigma_per_axis) -> float:
 
 
 def _add_couch(ct: np.ndarray, anatomy) -> None:
-    """Carbon-fibre table (~250 HU †) 6 mm thick right under the most posterior point of the body; CT only."""
+    """Carbon-fibre table (~250 HU †), 6 mm thick, where the trunk's back typically lies (median over the trunk's
+    slices): the head and buttocks sink into the mattress, so the table only fills air; CT only."""
     body = anatomy.labels > 0
-    rows = np.nonzero(body.any(axis=(0, 2)))[0]
-    if rows.size == 0:
-        return
     y, x = anatomy.grid.y, anatomy.grid.x
-    back = y[rows.max()]
+    top, bottom = anatomy.landmarks["trunk_z"]
+    rows = np.nonzero((anatomy.grid.z <= top) & (anatomy.grid.z >= bottom))[0]
+    backs = [y[np.nonzero(body[k].any(axis=1))[0].max()] for k in rows if body[k].any()]
+    if not backs:
+        return
+    back = float(np.median(backs))
     table = np.nonzero((y > back + 1) & (y <= back + 7))[0]
     cols = np.nonzero(np.abs(x) < 230)[0]
     if table.size:
-        ct[:, table[:, None], cols[None, :]] = 250.0
+        region = ct[:, table[:, None], cols[None, :]]
+        air = anatomy.labels[:, table[:, None], cols[None, :]] == 0
+        region[air] = 250.0
+        ct[:, table[:, None], cols[None, :]] = region
 
 
 def pooled_pet_blur(suv, spacing, origin, fwhm_mm):

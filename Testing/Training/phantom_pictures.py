@@ -99,7 +99,7 @@ def comparison_picture(out: Path, seed: int, config: WholeBodyConfig) -> None:
         ("real CT, upper abdomen (ct-dicom-thorax)", dicom, dicom.array.shape[0] // 2, SOFT,
          "phantom v2, portal-venous", phantom, np.mean(phantom.manifest["landmarks"]["T12"]), SOFT),
         ("real CT, kidneys (ct-nifti)", nifti, nifti.array.shape[0] // 2, SOFT,
-         "phantom v2, unenhanced", plain, np.mean(plain.manifest["landmarks"]["L1"]), SOFT),
+         "phantom v2, unenhanced", plain, plain.manifest["landmarks"]["L1"][1], SOFT),
         ("real PET (FLT, breast study)", real_pet, 0, PET,
          "phantom v2 PET (FDG)", phantom.pet, phantom.manifest["landmarks"]["T6"][0], PET),
     ]
@@ -114,7 +114,7 @@ def comparison_picture(out: Path, seed: int, config: WholeBodyConfig) -> None:
             ax.set_ylim(250, -250)
     fig.suptitle("Same millimetre scale (500 mm field) and window in each row", fontsize=10)
     fig.tight_layout()
-    fig.savefig(out, dpi=60)
+    fig.savefig(out, dpi=80)
     plt.close(fig)
 
 
