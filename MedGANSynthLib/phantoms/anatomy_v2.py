@@ -128,7 +128,8 @@ def _paint_thighs(labels, grid, fr: Frame) -> None:
             return np.interp(fr.frac(z), [0.47, 0.53], [12, 0]) + 0 * z
 
         paint(labels, vertical_superellipse(grid, (top, bottom), centre_x, centre_y, radius,
-                                            lambda z, r=radius: r(z) * 0.95, 2.1), LABEL["subcutaneous_fat"])
+                                            lambda z, r=radius: r(z) * 0.95, 2.1), LABEL["subcutaneous_fat"],
+              [0])  # only outside the trunk: no fat ring inside the pelvis
         inner = vertical_superellipse(grid, (top, bottom), centre_x, centre_y,
                                       lambda z, r=radius: r(z) - fr.fat * 0.9,
                                       lambda z, r=radius: r(z) * 0.95 - fr.fat * 0.9, 2.1)
