@@ -389,8 +389,11 @@ def _paint_heart_and_vessels(labels, grid, fr: Frame, marks) -> None:
         heart_centre=centre.tolist(), hila=hila, aorta=[list(map(float, p)) for p in aorta],
         oesophagus=[list(map(float, p)) for p in oesophagus],
         lung_range_z=[float(fr.diaphragm_top(1) - 60), fr.z(0.165)],
-        mediastinal_nodes=[[-18, cy - 5, fr.level("T3")], [16, cy, fr.level("T4", 0.8)], [0, cy + 18, fr.level("T6")],
-                           [-30, cy + 14, fr.level("T5", 0.8)], [32, cy + 18, fr.level("T6")]],
+        # Stations: right paratracheal (4R), aortopulmonary window (5), subcarinal (7), hilar (10R, 10L).
+        mediastinal_nodes=[[-20, fr.spine_y(fr.level("T3")) - 38, fr.level("T3")],
+                           [18, cy, fr.level("T4", 0.8)], [0, cy + 14, fr.level("T5", 0.3) - 22],
+                           [hila[0][0] * 0.75, hila[0][1] - 6, hila[0][2] + 12],
+                           [hila[1][0] * 0.75, hila[1][1] - 6, hila[1][2] + 12]],
         axillary_nodes=[[side * (fr.half_lat(fr.level("T3")) - fr.fat - 25), 5, fr.level("T3")] for side in (-1, 1)],
     )
 

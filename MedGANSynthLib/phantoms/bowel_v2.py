@@ -75,15 +75,33 @@ def _mottle(labels, grid, path, radii, content, rng, gas_share) -> None:
 
 
 def _paint_small_bowel(labels, grid, fr: Frame, rng, marks) -> None:
-    """Self-avoiding walks on a lattice of loop-sized cells inside the free visceral fat below the liver."""
+    """Self-avoiding walks on a lattice of loop-sized cells inside the free visceral fat below the liver; a second
+    lattice, offset by half a cell, fills the gaps the first left."""
     step = 2 * SMALL_BOWEL_RADIUS + 1.0
     z_top, z_bottom = fr.level("L1", 0.7), fr.z(0.49)
-    cy, a, b = (float(v) for v in fr.cage(fr.level("L3")))
-    xs = np.arange(-0.85 * a, 0.85 * a + 1, step)
-    ys = np.arange(cy - 1.0 * b, cy + 0.6 * b + 1, step)
-    zs = np.arange(z_bottom, z_top + 1, step)
-    nodes = np.stack(np.meshgrid(zs, ys, xs, indexing="ij"), axis=-1)  # (z, y, x) mm
-    free = _is_free(labels, grid, nodes)
+    z3 = fr.level("L3")
+    cy, a, b = (float(v) for v in fr.cage(z3))
+    retroperitoneum = float(fr.spine_y(z3) - fr.spine_half(z3)[1]) - SMALL_BOWEL_RADIUS - 18.0  # aorta, IVC, nodes
+    radius = SMALL_BOWEL_RADIUS * rng.uniform(0.9, 1.1)
+    loops = 0
+    for offset in (0.0, 0.5 * step):
+        xs = np.arange(-0.92 * a + offset, 0.92 * a + 1, step)
+        ys = np.arange(cy - 1.0 * b + offset, min(cy + 0.6 * b, retroperitoneum) + 1, step)
+        zs = np.arange(z_bottom + offset, z_top + 1, step)
+        nodes = np.stack(np.meshgrid(zs, ys, xs, indexing="ij"), axis=-1)  # (z, y, x) mm
+        for walk in _walks(_is_free(labels, grid, nodes), rng):
+            points = np.array([nodes[tuple(n)][::-1] for n in walk]) + rng.uniform(-3, 3, (len(walk), 3))
+            points = smooth_polyline(points, 2)
+            for shape in tapered_tube(grid, points, radius):
+                paint(labels, shape, LABEL["bowel"], FREE)
+            for shape in tapered_tube(grid, points, radius - WALL_MM):
+                paint(labels, shape, LABEL["bowel_content"], (LABEL["bowel"],))
+            loops += 1
+    marks["small_bowel_walks"] = loops
+
+
+def _walks(free: np.ndarray, rng) -> list[list[np.ndarray]]:
+    """Random self-avoiding walks through the free lattice nodes until every free node is used."""
     visited = ~free
     walks = []
     moves = np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]])
@@ -103,17 +121,7 @@ def _paint_small_bowel(labels, grid, fr: Frame, rng, marks) -> None:
             walk.append(here)
         if len(walk) >= 2:
             walks.append(walk)
-    radius = SMALL_BOWEL_RADIUS * rng.uniform(0.9, 1.1)
-    loops = 0
-    for walk in walks:
-        points = np.array([nodes[tuple(n)][::-1] for n in walk]) + rng.uniform(-3, 3, (len(walk), 3))
-        points = smooth_polyline(points, 2)
-        for shape in tapered_tube(grid, points, radius):
-            paint(labels, shape, LABEL["bowel"], FREE)
-        for shape in tapered_tube(grid, points, radius - WALL_MM):
-            paint(labels, shape, LABEL["bowel_content"], (LABEL["bowel"],))
-        loops += 1
-    marks["small_bowel_walks"] = loops
+    return walks
 
 
 def _inside(index, shape) -> bool:

@@ -67,6 +67,7 @@ class Frame:
         self.h = subject.height_cm * 10.0
         self.s = self.h / 1760.0  # length scale
         girth = (subject.weight_kg / subject.height_cm) / (ref_w / ref_h)  # cross-section area ratio
+        self.girth = girth
         self.lat = girth**0.45 * rng.uniform(0.97, 1.03)
         self.ap = girth**0.55 * rng.uniform(0.96, 1.04)
         female = subject.sex == "F"
@@ -142,8 +143,12 @@ class Frame:
         """(centre y, half width, half depth) of the inner thoracic cage / abdominal cavity at height z."""
         wall_lat = self.fat_at(z) * 1.2 + 22.0 * self.s  # ribs, intercostals, serratus, latissimus / obliques
         front = -self.half_ap(z) + self.fat_at(z) * 1.1 + 18.0 * self.s  # pectoralis / rectus
-        back = self.spine_y(z) + 26.0 * self.s
-        return (front + back) / 2.0, self.half_lat(z) - wall_lat, (back - front) / 2.0
+        back = self.spine_y(z) + 14.0 * self.s  # the paravertebral gutters reach just behind the bodies
+        # A heavier body is not a bigger rib cage: in the chest, undo most of the girth scaling (†).
+        thorax = np.clip((0.335 - self.frac(z)) / 0.04, 0.0, 1.0)
+        shrink = self.girth ** (-0.3 * thorax)
+        half_depth = (back - front) / 2.0 * shrink
+        return back - half_depth, (self.half_lat(z) - wall_lat) * shrink, half_depth
 
     def cavity_scale(self, z):
         """(lateral, AP) narrowing of the cage/cavity towards the lung apices and into the true pelvis."""
