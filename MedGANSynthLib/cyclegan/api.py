@@ -94,7 +94,8 @@ def load_domains(settings: dict[str, Any]) -> UnpairedDataset:
     """The unpaired data set of a run's settings, prepared exactly as training sees it."""
     domains = [load_domain(settings[f"data_{side}"], settings[f"kind_{side}"], settings[f"name_{side}"],
                            int(settings["image_size"]), int(settings["context_slices"]),
-                           domain_window(settings[f"kind_{side}"], settings[f"window_{side}"]))
+                           domain_window(settings[f"kind_{side}"], settings[f"window_{side}"]),
+                           option=f"--data-{side}")
                for side in ("a", "b")]
     return UnpairedDataset(*domains, seed=int(settings["seed"]))
 

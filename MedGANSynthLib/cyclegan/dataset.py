@@ -68,11 +68,13 @@ def domain_window(kind: str, low_high: list[float] | tuple[float, float] | None 
 
 
 def load_domain(folder: str | os.PathLike, kind: str, name: str, image_size: int, context_slices: int = 0,
-                window: IntensityWindow | None = None, min_foreground_fraction: float = 0.02) -> DomainImages:
-    """Read every image of ``folder`` (see the module text); one clear line for anything unusable."""
+                window: IntensityWindow | None = None, min_foreground_fraction: float = 0.02,
+                option: str = "--data-a") -> DomainImages:
+    """Read every image of ``folder`` (see the module text); one clear line, naming ``option``, for anything
+    unusable."""
     root = Path(folder)
     if not root.is_dir():
-        raise InputError(f"The {name} folder '{root}' does not exist; check --data-{name.lower()}.")
+        raise InputError(f"The {name} folder '{root}' does not exist; check {option}.")
     if context_slices < 0:
         raise InputError(f"--context-slices must be 0 or more (got {context_slices}).")
     if not 16 <= image_size <= 1024:
@@ -85,7 +87,7 @@ def load_domain(folder: str | os.PathLike, kind: str, name: str, image_size: int
     png_windows = set()
     kinds = {volume_suffix(path) in PNG_SUFFIXES for path in entries}
     if len(kinds) > 1:
-        raise InputError(f"'{root}' mixes PNG images with volumes; keep one kind per --data-{name.lower()} folder "
+        raise InputError(f"'{root}' mixes PNG images with volumes; keep one kind per {option} folder "
                          f"(PNG grey values and {window.units or 'scaled'} values differ).")
     for path in entries:
         if volume_suffix(path) in PNG_SUFFIXES:
@@ -109,7 +111,7 @@ def load_domain(folder: str | os.PathLike, kind: str, name: str, image_size: int
         raise InputError(f"The PNG files in '{root}' mix 8-bit and 16-bit images; convert them to one depth.")
     if not samples:
         raise InputError(f"'{root}' holds no usable {kind.upper()} images (PNG, NIfTI, NRRD, MHA or DICOM folders "
-                         f"showing body); check --data-{name.lower()}.")
+                         f"showing body); check {option}.")
     if png_windows:
         low, high = png_windows.pop()
         window = IntensityWindow(f"PNG grey values 0-{high:g}", low, high, window.out_low, window.out_high)
