@@ -229,3 +229,8 @@ def test_cancel_stops_between_steps_and_exports_nothing(tmp_path):
                        **TINY)
     assert not (tmp_path / "run" / "weights").exists()
     assert not checkpoint_path(tmp_path / "run").exists()
+
+
+def test_train_with_architecture_cyclegan_points_to_train_cyclegan(tmp_path, capsys):
+    assert main(["train", "--architecture", "cyclegan", "--data", str(tmp_path), "-o", str(tmp_path / "r")]) == 2
+    assert "medgansynth train-cyclegan --data-a" in capsys.readouterr().err
