@@ -6,7 +6,7 @@ trained CycleGAN score phantom CTs lower than real CTs, and CTs lower than image
 Uses the Python API only (no 'medgansynth' command). Trains a small CycleGAN on unpaired phantom slices (CTs of
 three whole-body phantoms against the PETs of three others; 8 mm voxels, 64 px, width 0.25, 3 residual blocks),
 then prints the cycle error of: held-out phantom CTs, the real CTs in ../shared/data (ct-nifti, ct-dicom-thorax),
-and non-CT images (the brain PET template, a phantom PET, the FLT breast PET) scored as if they were CTs.
+and non-CT images (the brain PET template, a phantom PET) scored as if they were CTs.
 A model trained for minutes need not separate them; the numbers are printed as measured.
 """
 
@@ -77,8 +77,7 @@ def main() -> None:
               ("real CT ct-nifti/example_ct_sm.nii.gz", SHARED / "ct-nifti" / "example_ct_sm.nii.gz", "real CT"),
               ("real CT ct-dicom-thorax", SHARED / "ct-dicom-thorax", "real CT"),
               ("brain PET template PET.nii (not a CT)", SHARED / "brain-pet-template" / "PET.nii", "not CT"),
-              (f"phantom PET {held_out[0].name} (not a CT)", held_out[0] / "pet.nrrd", "not CT"),
-              ("FLT breast PET DICOM (not a CT)", SHARED / "pet-dicom-flt-breast", "not CT")]
+              (f"phantom PET {held_out[0].name} (not a CT)", held_out[0] / "pet.nrrd", "not CT")]
     rows = []
     print(f"{'input':58s} {'group':22s} {'cycle MAE HU':>12s} {'median slice':>12s} {'slices':>6s}")
     for label, path, group in inputs:

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # PREPARED, NOT YET RUN IN FULL: the unpaired CT -> PET CycleGAN (seed 003) on whole-body phantoms, on ONE CPU thread.
 #   bash Testing/Training/train_cyclegan.sh [RUN_ROOT]        (default RUN_ROOT: ./runs)
-# Data: MedGANSynth whole-body PET/CT phantoms only (never patients). 48 training phantoms (seed 51, 4 mm voxels):
-# the CTs of 24 of them form domain A and the PETs (resampled onto their own CT grids, in SUV) of the OTHER 24 form
+# Data: MedGANSynth whole-body PET/CT phantoms only (never patients). 32 training phantoms (seed 51, 4 mm voxels):
+# the CTs of 16 of them form domain A and the PETs (resampled onto their own CT grids, in SUV) of the OTHER 16 form
 # domain B, so no CT has its own PET among the training images: the pairs exist on disk but training never sees one.
 # Recipe (CPU-sized, not the paper's 256 px / width 1 / 9 blocks / batch 1): 128 x 128 slices, 5 slices as channels
 # (--context-slices 2, as the bundled virtual PET), ResNet generator width 0.25 with the paper's 6 blocks for 128 px,
-# resize-convolution up-sampling (the virtual PET's checkerboard lesson), batch 4, 6 epochs of which the last 3
+# resize-convolution up-sampling (the virtual PET's checkerboard lesson), batch 4, 4 epochs of which the last 2
 # decay linearly, lambda 10, identity 0.5 lambda, pools of 50.
-# Measured step time (one thread, batch 4, this recipe): see the CycleGAN report; the full run is estimated there.
+# Measured: 6.3 s per step of this recipe (batch 4, 128 px, 5 channels; one thread on a 2-core machine at load
+# average 8-9). About 16 x 240 = 3,850 slices per epoch = 960 steps: ~100 min per epoch, ~7 h for 4 epochs there;
+# expect it several times faster on an idle machine with --threads 2 or more. Not yet run.
 # Evaluation: the 24 held-out phantoms of the virtual PET (seed 23, 60 lesions) with evaluate_cyclegan.py, side by
 # side with the bundled paired model (pix2pix GAN alone and the blended virtual PET): SSIM / PSNR / MAE, TPR, false
 # positives, and per scan the lesions invented (> 2.5 SUV, >= 0.5 ml, where the true PET has none) and erased.
@@ -20,24 +22,24 @@ MGS=".venv/bin/medgansynth"
 PY=".venv/bin/python"
 mkdir -p "$ROOT"
 
-[ -f "$ROOT/data/cg_train48/cases.csv" ] || \
-  $MGS phantoms --kind wholebody --count 48 --seed 51 --voxel-mm 4 -o "$ROOT/data/cg_train48"
+[ -f "$ROOT/data/cg_train32/cases.csv" ] || \
+  $MGS phantoms --kind wholebody --count 32 --seed 51 --voxel-mm 4 -o "$ROOT/data/cg_train32"
 
-# Unpaired folders: a seeded shuffle of the 48 cases, CTs of the first 24 -> A, SUV of the last 24 -> B.
+# Unpaired folders: a seeded shuffle of the 32 cases, CTs of the first 16 -> A, SUV of the last 16 -> B.
 if [ ! -f "$ROOT/data/cg_unpaired/done" ]; then
   mkdir -p "$ROOT/data/cg_unpaired/ct" "$ROOT/data/cg_unpaired/pet"
-  $PY - "$ROOT/data/cg_train48" "$ROOT/data/cg_unpaired" <<'PY'
+  $PY - "$ROOT/data/cg_train32" "$ROOT/data/cg_unpaired" <<'PY'
 import random, sys
 from pathlib import Path
 from MedGANSynthLib.io.volume_io import write_volume
 from MedGANSynthLib.virtual_pet.cases import discover_cases, load_case
 cases, out = discover_cases(sys.argv[1]), Path(sys.argv[2])
 random.Random(61).shuffle(cases)
-for case in cases[:24]:
+for case in cases[:16]:
     (out / "ct" / f"{case.case_id}.nrrd").symlink_to(case.ct_path.resolve())
-for case in cases[24:]:
+for case in cases[16:]:
     write_volume(load_case(case).suv, out / "pet" / f"{case.case_id}_suv.nrrd")
-(out / "done").write_text("24 CT cases in ct/, the SUV of 24 other cases in pet/\n")
+(out / "done").write_text("16 CT cases in ct/, the SUV of 16 other cases in pet/\n")
 PY
 fi
 
@@ -49,7 +51,7 @@ if [ ! -f "$RUN/weights/cyclegan.safetensors" ]; then
   else
     $MGS train-cyclegan --data-a "$ROOT/data/cg_unpaired/ct" --data-b "$ROOT/data/cg_unpaired/pet" -o "$RUN" \
       --kind-a ct --kind-b pet --name-a CT --name-b PET --image-size 128 --context-slices 2 --width 0.25 \
-      --residual-blocks 6 --upsampling resize --batch-size 4 --epochs 6 --decay-epochs 3 --seed 71 "${ARGS[@]}" \
+      --residual-blocks 6 --upsampling resize --batch-size 4 --epochs 4 --decay-epochs 2 --seed 71 "${ARGS[@]}" \
       > "$RUN.log" 2>&1
   fi
 fi
