@@ -56,6 +56,17 @@ if [ ! -f "$RUN/weights/cyclegan.safetensors" ]; then
   fi
 fi
 
+# The card says plainly that both domains were phantoms (train-cyclegan cannot know where its folders came from).
+$PY - "$RUN/weights/cyclegan.json" <<'PY'
+import dataclasses, sys
+from MedGANSynthLib.weights.model_card import ModelCard, phantom_training_data
+card = ModelCard.load(sys.argv[1])
+data = phantom_training_data(card.training_data["counts"], "Domain A: axial CT slices of 16 whole-body phantoms; domain "
+                             "B: axial SUV slices of 16 OTHER phantoms (phantoms --kind wholebody --count 32 --seed 51 "
+                             "--voxel-mm 4, split by a seeded shuffle): no CT was trained beside its own PET.")
+dataclasses.replace(card, training_data={**data, "dataset": card.training_data.get("dataset")}).save(sys.argv[1])
+PY
+
 # Held out: the virtual PET's 24 phantoms (seed 23), never used to choose this model.
 [ -f "$ROOT/data/vpet_fresh24/cases.csv" ] || \
   $MGS phantoms --kind wholebody --count 24 --seed 23 --voxel-mm 4 -o "$ROOT/data/vpet_fresh24"
