@@ -234,3 +234,54 @@ def test_cancel_stops_between_steps_and_exports_nothing(tmp_path):
 def test_train_with_architecture_cyclegan_points_to_train_cyclegan(tmp_path, capsys):
     assert main(["train", "--architecture", "cyclegan", "--data", str(tmp_path), "-o", str(tmp_path / "r")]) == 2
     assert "medgansynth train-cyclegan --data-a" in capsys.readouterr().err
+
+
+def test_png_and_one_slice_mip_folders_are_domains_too(tmp_path):
+    import SimpleITK as sitk
+
+    from MedGANSynthLib.io.volume_io import write_volume
+    from MedGANSynthLib.volume import Volume
+
+    pngs, mips = tmp_path / "png", tmp_path / "mip"
+    pngs.mkdir()
+    mips.mkdir()
+    for index in range(3):
+        grey = np.zeros((40, 40), np.uint8)
+        grey[10:30, 10 + index:30] = 255
+        sitk.WriteImage(sitk.GetImageFromArray(grey), str(pngs / f"{index}.png"))
+        mip = np.zeros((40, 1, 40), np.float32)
+        mip[10:30, 0, 10:30] = 5.0 + index
+        write_volume(Volume(mip, spacing=(4.0, 4.0, 4.0), modality="MIP", units="SUV"), mips / f"{index}.nrrd")
+    png = load_domain(pngs, "pet", "PNG", 32, context_slices=1)
+    assert png.images.shape == (3, 3, 32, 32) and png.window.high == 255.0
+    assert png.images[:, 0].max() == pytest.approx(1.0) and png.images[:, 0].min() == pytest.approx(-1.0)
+    mip = load_domain(mips, "pet", "MIP", 32)
+    # SUV 5 in the PET window [0, 20] -> [-1, 1] is -0.5
+    assert mip.images.shape == (3, 1, 32, 32) and mip.images[0, 0, 16, 16].item() == pytest.approx(-0.5, abs=1e-5)
+    (pngs / "x.nrrd").write_bytes((mips / "0.nrrd").read_bytes())
+    with pytest.raises(InputError, match="mixes PNG"):
+        load_domain(pngs, "pet", "PNG", 32)
+
+
+def test_b_images_are_drawn_per_epoch_and_item_and_repeat_for_the_same_seed(tmp_path):
+    from MedGANSynthLib.cyclegan.dataset import UnpairedDataset
+
+    folder_a, folder_b = write_unpaired_folders(tmp_path)
+    a, b = load_domain(folder_a, "ct", "CT", 32), load_domain(folder_b, "pet", "PET", 32, option="--data-b")
+    dataset = UnpairedDataset(a, b, seed=5)
+    first = [dataset.b_index(i) for i in range(len(dataset))]
+    dataset.set_epoch(1)
+    second = [dataset.b_index(i) for i in range(len(dataset))]
+    assert first != second and len(dataset) == 12 and set(first) <= set(range(10))
+    again = UnpairedDataset(a, b, seed=5)
+    assert [again.b_index(i) for i in range(12)] == first
+    assert torch.equal(again[3]["a"], a.images[3]) and torch.equal(again[3]["b"], b.images[first[3]])
+
+
+def test_a_unet_cyclegan_trains_and_loads(tmp_path):
+    folder_a, folder_b = write_unpaired_folders(tmp_path)
+    summary = train_cyclegan(tmp_path / "run", device="cpu", data_a=folder_a, data_b=folder_b, epochs=1,
+                             generator="unet", unet_depth=3, context_slices=1, **TINY)
+    model = load_cyclegan(summary["weights"][0])
+    assert model.card.config["networks"]["generator"] == "unet" and model.context_slices == 1
+    assert model.g_ab(torch.zeros(1, 3, 32, 32)).shape == (1, 3, 32, 32)
