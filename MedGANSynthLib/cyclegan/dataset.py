@@ -50,9 +50,11 @@ class DomainImages:
     images: torch.Tensor
     window: IntensityWindow
     sources: list[str]
+    pixel_mm: float | None = None
+    """Median in-plane pixel size (mm) of the resized 3-D volume slices; None for 2-D images (PNG, MIPs)."""
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "count": int(self.images.shape[0]),
+        return {"name": self.name, "kind": self.kind, "count": int(self.images.shape[0]), "pixel_mm": self.pixel_mm,
                 "image_shape": list(self.images.shape[1:]), "normalisation": window_to_dict(self.window),
                 "files": len({source.split("#")[0] for source in self.sources})}
 
@@ -84,6 +86,7 @@ def load_domain(folder: str | os.PathLike, kind: str, name: str, image_size: int
         p.is_dir() or volume_suffix(p) in PNG_SUFFIXES + VOLUME_SUFFIXES + (".dcm",)))
     samples: list[torch.Tensor] = []
     sources: list[str] = []
+    pixel_sizes: list[float] = []
     png_windows = set()
     kinds = {volume_suffix(path) in PNG_SUFFIXES for path in entries}
     if len(kinds) > 1:
@@ -107,6 +110,7 @@ def load_domain(folder: str | os.PathLike, kind: str, name: str, image_size: int
         for index, sample in _volume_samples(volume, window, image_size, context_slices, min_foreground_fraction):
             samples.append(sample)
             sources.append(f"{path}#slice{index}")
+            pixel_sizes.append(resized_pixel_mm(volume, image_size))
     if len(png_windows) > 1:
         raise InputError(f"The PNG files in '{root}' mix 8-bit and 16-bit images; convert them to one depth.")
     if not samples:
@@ -115,7 +119,20 @@ def load_domain(folder: str | os.PathLike, kind: str, name: str, image_size: int
     if png_windows:
         low, high = png_windows.pop()
         window = IntensityWindow(f"PNG grey values 0-{high:g}", low, high, window.out_low, window.out_high)
-    return DomainImages(name, kind, torch.stack(samples).contiguous(), window, sources)
+    pixel_mm = float(np.median(pixel_sizes)) if pixel_sizes else None
+    return DomainImages(name, kind, torch.stack(samples).contiguous(), window, sources, pixel_mm)
+
+
+def in_plane_extent_mm(volume: Volume) -> tuple[float, float]:
+    """Field of view (mm) of an axial slice along its rows and columns (the axes other than the superior one)."""
+    axis = volume.axis_along(2)
+    kept = [a for a in (0, 1, 2) if a != axis]
+    return tuple(float(volume.array.shape[a] * volume.spacing[2 - a]) for a in kept)
+
+
+def resized_pixel_mm(volume: Volume, image_size: int) -> float:
+    """Mean pixel size (mm) of the volume's slices once resized to image_size x image_size."""
+    return float(np.mean(in_plane_extent_mm(volume))) / image_size
 
 
 def _require_kind(volume: Volume, kind: str, window: IntensityWindow, path: Path) -> None:

@@ -45,6 +45,11 @@ class CycleGANModel:
         return IntensityWindow(values["name"], values["low"], values["high"], values["out_low"], values["out_high"],
                                values["units"])
 
+    def pixel_mm(self, domain: str) -> float | None:
+        """In-plane pixel size (mm) the generators saw for ``domain``'s volumes; None for 2-D images."""
+        value = self.card.config["domains"][domain].get("pixel_mm")
+        return float(value) if value else None
+
     @property
     def image_size(self) -> int:
         return int(self.card.config["image_size"])
@@ -55,7 +60,8 @@ class CycleGANModel:
 
 
 def _domain_entry(domain: DomainImages) -> dict[str, Any]:
-    return {"name": domain.name, "kind": domain.kind, "window": dataclasses.asdict(domain.window)}
+    return {"name": domain.name, "kind": domain.kind, "window": dataclasses.asdict(domain.window),
+            "pixel_mm": domain.pixel_mm}
 
 
 def save_cyclegan(g_ab: nn.Module, g_ba: nn.Module, settings: CycleGANNetworkSettings, domain_a: DomainImages,

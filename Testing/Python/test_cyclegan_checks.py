@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from cyclegan_data import write_unpaired_folders
 
 from MedGANSynthLib.cyclegan.api import train_cyclegan
@@ -116,3 +117,26 @@ def test_side_by_side_evaluation_on_a_phantom_agrees_with_the_detection_rule(tin
     overall = results["overall"]["cyclegan"]
     assert overall["invented_per_scan"] == row["invented"]
     assert overall["erased_fraction"] == pytest.approx(row["erased"] / row["true_lesions"])
+
+
+def test_slices_keep_the_training_pixel_size_padded_or_cropped(tiny_model):
+    from MedGANSynthLib.cyclegan.translate import _from_canvas, _to_canvas, model_slices, placement
+
+    model, folder_a = tiny_model
+    # Training CTs: 40 pixels of 4 mm = 160 mm resized to 32 pixels: 5 mm pixels.
+    assert model.pixel_mm("a") == pytest.approx(5.0)
+    ct = read_volume(folder_a / "ct0.nrrd")
+    wide = ct.with_array(np.pad(ct.array, ((0, 0), (20, 20), (20, 20)), constant_values=-1000))  # 320 mm
+    where = placement(model, wide, "a")
+    assert where.native == (80, 80) and where.scaled == (64, 64)  # 320 mm / 5 mm, centre 32 of them kept
+    narrow = ct.with_array(ct.array[:, 10:30, 10:30])  # 80 mm -> 16 pixels, padded with air to 32
+    inner = placement(model, narrow, "a")
+    assert inner.scaled == (16, 16)
+    images = model_slices(model, narrow, "a")
+    assert images.shape == (6, 1, 32, 32) and torch.all(images[:, :, :8] == -1.0)  # air around the 16 x 16 middle
+    patch = torch.rand(2, 1, 16, 16)
+    assert torch.equal(_from_canvas(_to_canvas(patch, inner, -1.0), inner, -1.0), patch)
+    # the same anatomy at the same pixel size: the body of the wide CT's middle equals the original's
+    same = model_slices(model, wide, "a")
+    original = model_slices(model, ct, "a")
+    assert torch.allclose(same[..., 8:24, 8:24], original[..., 8:24, 8:24], atol=0.02)
