@@ -47,15 +47,14 @@ def run_settings(output: str | Path, resume: bool = False, **options: Any) -> di
         settings = read_run_file(run_dir, _RUN_KEYS, "CycleGAN")
         if settings.get("architecture") != "cyclegan":
             raise InputError(f"The run in '{run_dir}' is not a CycleGAN run.")
-        changed = sorted(set(given) - {"epochs", "lr", "decay_epochs"})
+        changed = sorted(f"--{key.replace('_', '-')}" for key in set(given) - {"epochs", "lr", "decay_epochs"})
         if changed:
             raise InputError(f"--resume rebuilds the run from its run.json; leave out {', '.join(changed)} (only "
                              "--epochs, --decay-epochs and --lr may change).")
-        if "epochs" in given or "decay_epochs" in given:
-            settings["epochs"] = int(given.get("epochs", settings["epochs"]))
-            settings["decay_epochs"] = given.get("decay_epochs", settings["decay_epochs"])
-            settings["constant_epochs"], settings["decay_epochs"] = split_epochs(settings["epochs"],
-                                                                                 settings["decay_epochs"])
+        # The schedule follows the (possibly extended) run: by default its second half decays.
+        settings["epochs"] = int(given.get("epochs", settings["epochs"]))
+        settings["decay_epochs"] = given.get("decay_epochs", settings["decay_epochs"])
+        settings["schedule"] = _schedule(settings)
         if "lr" in given:
             _positive("--lr", given["lr"])
             settings["lr"] = float(given["lr"])
@@ -78,8 +77,7 @@ def run_settings(output: str | Path, resume: bool = False, **options: Any) -> di
     for key in ("cycle_weight", "identity_fraction", "pool_size", "context_slices"):
         if not settings[key] >= 0:
             raise InputError(f"--{key.replace('_', '-')} must be 0 or more (got {settings[key]}).")
-    settings["constant_epochs"], settings["decay_epochs"] = split_epochs(int(settings["epochs"]),
-                                                                         settings["decay_epochs"])
+    settings["schedule"] = _schedule(settings)
     for side in ("a", "b"):
         settings[f"name_{side}"] = settings[f"name_{side}"] or settings[f"kind_{side}"].upper()
         domain_window(settings[f"kind_{side}"], settings[f"window_{side}"])  # refuse a bad kind or window now
@@ -122,7 +120,7 @@ def train_cyclegan(output: str | Path, resume: bool = False, device: str = "auto
         raise InputError(f"The data give {dataset.channels}-channel images but the networks take "
                          f"{networks_settings.channels}.")
     seed_everything(int(settings["seed"]))  # same initial weights for the same seed
-    task = CycleGANTask(build_cyclegan(networks_settings), settings["constant_epochs"], settings["decay_epochs"],
+    task = CycleGANTask(build_cyclegan(networks_settings), *settings["schedule"],
                         lr=float(settings["lr"]), cycle_weight=float(settings["cycle_weight"]),
                         identity_fraction=float(settings["identity_fraction"]), pool_size=int(settings["pool_size"]),
                         sample_batch=dataset.sample_batch(), export=_exporter(dataset, networks_settings, settings))
@@ -139,6 +137,11 @@ def train_cyclegan(output: str | Path, resume: bool = False, device: str = "auto
             "world_size": context.world_size, "data": dataset.describe(), "checkpoint": str(result.checkpoint),
             "weights": result.exported, "images_per_second": result.images_per_second,
             "seconds_per_epoch": result.seconds_per_epoch, "last_losses": result.last_losses, "files": result.files}
+
+
+def _schedule(settings: dict[str, Any]) -> list[int]:
+    """[constant, decaying] epochs of the run; ``decay_epochs`` None (the default) decays the second half."""
+    return list(split_epochs(int(settings["epochs"]), settings["decay_epochs"]))
 
 
 def _positive(name: str, value: float) -> None:
@@ -161,7 +164,7 @@ def _exporter(dataset: UnpairedDataset, networks: CycleGANNetworkSettings, setti
     def export(g_ab, g_ba, run_dir: Path, summary: dict[str, Any]) -> list[Path]:
         metrics = {"final_epoch": {k: v for k, v in summary.get("final_epoch_losses", {}).items()
                                    if isinstance(v, (int, float))},
-                   "training": {k: settings.get(k) for k in ("lr", "batch_size", "seed", "epochs", "constant_epochs",
+                   "training": {k: settings.get(k) for k in ("lr", "batch_size", "seed", "epochs", "schedule",
                                                              "decay_epochs", "cycle_weight", "identity_fraction",
                                                              "pool_size", "learning_rate_changes")}}
         folder = run_dir / "weights"

@@ -285,3 +285,22 @@ def test_a_unet_cyclegan_trains_and_loads(tmp_path):
     model = load_cyclegan(summary["weights"][0])
     assert model.card.config["networks"]["generator"] == "unet" and model.context_slices == 1
     assert model.g_ab(torch.zeros(1, 3, 32, 32)).shape == (1, 3, 32, 32)
+
+
+def test_resume_refuses_settings_that_define_the_networks_or_data(tmp_path, capsys):
+    folder_a, folder_b = write_unpaired_folders(tmp_path)
+    run = tmp_path / "run"
+    assert main(["train-cyclegan", "--data-a", str(folder_a), "--data-b", str(folder_b), "-o", str(run),
+                 "--epochs", "1", *TINY_CLI]) == 0
+    capsys.readouterr()
+    assert main(["train-cyclegan", "-o", str(run), "--resume", "--width", "0.5"]) == 2
+    assert "leave out --width" in capsys.readouterr().err
+    assert main(["train-cyclegan", "-o", str(run), "--resume", "--epochs", "2", "--lr", "1e-4", "--device", "cpu",
+                 "--threads", "1", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["epochs"] == 2 and summary["global_step"] == 12
+    settings = json.loads((run / "run.json").read_text())
+    assert settings["learning_rate_changes"] == [{"after_epoch": 1, "lr": 1e-4}]
+    # a run extended to 2 epochs decays over its second half: epoch 2 at 1e-4 x (1 - 1/2)
+    rows = list(csv.DictReader(open(run / "losses_steps.csv")))
+    assert {float(r["lr"]) for r in rows if r["epoch"] == "2"} == {5e-5}
