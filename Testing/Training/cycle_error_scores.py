@@ -8,6 +8,14 @@ three whole-body phantoms against the PETs of three others; 8 mm voxels, 64 px, 
 then prints the cycle error of: held-out phantom CTs, the real CTs in ../shared/data (ct-nifti, ct-dicom-thorax),
 and non-CT images (the brain PET template, a phantom PET) scored as if they were CTs.
 A model trained for minutes need not separate them; the numbers are printed as measured.
+
+Measured (2026-12-06, 3 epochs = 276 steps of batch 4, 265-457 s on one thread of a busy 2-core machine; cycle MAE in
+HU): phantom CTs held out 143.0 and 153.6, trained on 141.4; real CTs: ct-dicom-thorax 294.0, example_ct_sm 174.8;
+not CTs: a phantom PET 836.5, the brain PET template 132.6. So it separated the 500 mm thorax CT and a PET from the
+phantoms, the small torso CT only narrowly, and NOT the brain template (values 0..1, i.e. a featureless "0 HU" blob
+that survives the round trip easily). Before slices kept the training pixel size (stretched to 64 px whatever the
+field of view) the same weights gave example_ct_sm 713.4 and the template 806.6: there the score measured the field
+of view. The library's CT check (require_ct: air below -500 HU) refuses both PETs before any score is needed.
 """
 
 from __future__ import annotations
