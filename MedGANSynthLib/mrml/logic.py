@@ -354,13 +354,19 @@ class MedGANSynthLogic:
                    initWeights: str | None = None):
         """Train a GAN in a child process with a live loss plot; returns the job (its ``chart`` is the plot).
 
+        ``architecture="cyclegan"`` runs ``medgansynth train-cyclegan`` on ``dataFolder`` = (folder A, folder B).
         ``extraArgs`` are passed on to ``medgansynth train`` (e.g. ``["--image-size", "64", "--loss", "wgan-gp"]``).
         ``initWeights`` (a bundled model id or a .safetensors file) fine-tunes those weights instead of starting
         from random ones. With ``wait=True`` it blocks and returns ``{"runFolder", "history", "chart"}``.
         """
-        args = ["train", "--architecture", architecture, "-o", str(outputFolder), "--epochs", str(int(epochs)),
-                "--batch-size", str(int(batchSize)), "--device", device]
-        if dataFolder:
+        cyclegan = architecture == "cyclegan"  # dataFolder is then the pair (folder A, folder B): train-cyclegan
+        args = (["train-cyclegan"] if cyclegan else ["train", "--architecture", architecture]) + [
+            "-o", str(outputFolder), "--epochs", str(int(epochs)), "--batch-size", str(int(batchSize)), "--device", device]
+        if dataFolder and cyclegan:
+            if initWeights or isinstance(dataFolder, (str, Path)) or len(dataFolder) != 2:
+                raise InputError("A CycleGAN trains from scratch on two unpaired folders: pass (folder A, folder B).")
+            args += ["--data-a", str(dataFolder[0]), "--data-b", str(dataFolder[1])]
+        elif dataFolder:
             args += ["--data", str(dataFolder)]
         if learningRate:
             args += ["--lr", repr(float(learningRate))]
