@@ -49,8 +49,10 @@ def run_demo(
     real_data: str | Path | None = DEFAULT_REAL_DATA,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    device: str = "auto",
 ) -> dict:
-    """Run the demo into ``output`` and return its summary (also written as ``summary.json``)."""
+    """Run the demo into ``output`` and return its summary (also written as ``summary.json``); the bundled
+    models run on ``device``."""
     root = Path(output)
     root.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -65,9 +67,9 @@ def run_demo(
     report(progress, cancel, "demo: phantom cases", len(classes), len(classes))
     overview = _overview_picture(root, mips)
     views = _slicer_views(root / "slicer_views", last_case) if last_case is not None else None
-    gans = sample_bundled_gans(root / "gan_samples", seed, progress, cancel)
+    gans = sample_bundled_gans(root / "gan_samples", seed, progress, cancel, device=device)
     virtual_pet = predict_virtual_pets(root / "virtual_pet", _virtual_pet_inputs(last_case, real_data),
-                                       progress, cancel)
+                                       progress, cancel, device=device)
     real = _real_data(root, Path(real_data)) if real_data and Path(real_data).exists() else None
     summary = {
         "output": str(root.resolve()),

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from MedGANSynthLib.io import read_volume, write_volume
-from MedGANSynthLib.preprocessing.resample import INTERPOLATORS, resample_isotropic, resample_to_reference
+from MedGANSynthLib.preprocessing.resample import INTERPOLATORS
 
 
 def register(subparsers) -> None:
@@ -33,14 +32,22 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
+    from MedGANSynthLib.cli.main import check_volume_name
+    from MedGANSynthLib.io import read_volume, write_volume
+    from MedGANSynthLib.io.output_set import staged_output
+    from MedGANSynthLib.preprocessing.resample import resample_isotropic, resample_to_reference
+
+    check_volume_name(args.output)
     started = time.perf_counter()
-    volume = read_volume(args.input)
-    if args.reference:
-        reference = read_volume(args.reference)
-        result = resample_to_reference(volume, reference, interpolation=args.interpolation or "linear")
-    else:
-        result = resample_isotropic(volume, args.spacing, interpolation=args.interpolation or "nearest")
-    output = write_volume(result, args.output)
+    with staged_output(args.output, args.overwrite, kind="file") as staged:
+        volume = read_volume(args.input)
+        if args.reference:
+            reference = read_volume(args.reference)
+            result = resample_to_reference(volume, reference, interpolation=args.interpolation or "linear")
+        else:
+            result = resample_isotropic(volume, args.spacing, interpolation=args.interpolation or "nearest")
+        write_volume(result, staged.paths[0])
+    output = args.output
     return {
         "output": str(output),
         "shape_kji": list(result.array.shape),

@@ -5,11 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
 from MedGANSynthLib.errors import InputError
-from MedGANSynthLib.io.volume_io import WRITABLE_SUFFIXES, volume_suffix, write_volume
-from MedGANSynthLib.pet.suv import load_pet_as_suv
 
 
 def register(subparsers) -> None:
@@ -36,20 +32,27 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
+    import numpy as np
+
+    from MedGANSynthLib.cli.main import check_volume_name
+    from MedGANSynthLib.io.output_set import staged_output
+    from MedGANSynthLib.io.volume_io import write_volume
+    from MedGANSynthLib.pet.suv import load_pet_as_suv
+
     output = Path(args.output)
-    if volume_suffix(output) not in WRITABLE_SUFFIXES:
-        raise InputError(f"Cannot write '{output.name}': choose a .nrrd, .nii.gz, .nii or .mha file name.")
-    volume = load_pet_as_suv(
-        args.input,
-        weight_kg=args.weight_kg,
-        dose_mbq=args.dose_mbq,
-        injection_time=args.injection_time,
-        scan_time=args.scan_time,
-        half_life_s=args.half_life_s,
-    )
-    if not np.all(np.isfinite(volume.array)):
-        raise InputError(f"'{args.input}' gives NaN or infinite SUV values; check the PET file.")
-    write_volume(volume, output)
+    check_volume_name(args.output)
+    with staged_output(output, args.overwrite, kind="file") as staged:
+        volume = load_pet_as_suv(
+            args.input,
+            weight_kg=args.weight_kg,
+            dose_mbq=args.dose_mbq,
+            injection_time=args.injection_time,
+            scan_time=args.scan_time,
+            half_life_s=args.half_life_s,
+        )
+        if not np.all(np.isfinite(volume.array)):
+            raise InputError(f"'{args.input}' gives NaN or infinite SUV values; check the PET file.")
+        write_volume(volume, staged.paths[0])
     return {
         "path": str(output),
         "shape": list(volume.array.shape),

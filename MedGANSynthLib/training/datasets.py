@@ -264,15 +264,18 @@ def _read_labels(root: Path, labels_csv: str | os.PathLike | None) -> list[tuple
     table = Path(labels_csv)
     if not table.is_file():
         raise InputError(f"The labels file '{table}' does not exist.")
-    with open(table, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        fields = {name.strip().lower(): name for name in (reader.fieldnames or [])}
-        file_column = next((fields[c] for c in _FILE_COLUMNS if c in fields), None)
-        label_column = next((fields[c] for c in _LABEL_COLUMNS if c in fields), None)
-        if file_column is None or label_column is None:
-            raise InputError(f"'{table.name}' needs a header with a 'file' column and a 'label' column.")
-        rows = [(row[file_column].strip(), (row[label_column] or "").strip()) for row in reader
-                if (row.get(file_column) or "").strip()]
+    try:
+        with open(table, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            fields = {name.strip().lower(): name for name in (reader.fieldnames or [])}
+            file_column = next((fields[c] for c in _FILE_COLUMNS if c in fields), None)
+            label_column = next((fields[c] for c in _LABEL_COLUMNS if c in fields), None)
+            if file_column is None or label_column is None:
+                raise InputError(f"'{table.name}' needs a header with a 'file' column and a 'label' column.")
+            rows = [(row[file_column].strip(), (row[label_column] or "").strip()) for row in reader
+                    if (row.get(file_column) or "").strip()]
+    except UnicodeDecodeError:
+        raise InputError(f"The labels file '{table.name}' is not UTF-8 text; save it as 'CSV UTF-8'.") from None
     if not rows:
         raise InputError(f"'{table.name}' lists no images.")
     entries = [((root / name) if not Path(name).is_absolute() else Path(name), label) for name, label in rows]
