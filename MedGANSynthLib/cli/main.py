@@ -133,8 +133,6 @@ def training_run_folder(args: argparse.Namespace, is_main: bool):
     from MedGANSynthLib.io.output_set import OutputTarget, staged_outputs
     from MedGANSynthLib.training.checkpoint import checkpoint_path
 
-    if args.overwrite and args.resume:
-        raise InputError("--overwrite starts the run afresh and --resume continues it; pass one of them.")
     resolve_device(args.device)
     if not is_main:
         return contextlib.nullcontext()
@@ -144,6 +142,8 @@ def training_run_folder(args: argparse.Namespace, is_main: bool):
 
 def apply_training_run_options(args: argparse.Namespace) -> None:
     """Check the shared run options that are used before the settings are read, and set the thread count."""
+    if args.overwrite and args.resume:
+        raise InputError("--overwrite starts the run afresh and --resume continues it; pass one of them.")
     apply_thread_count(args.threads)
     check_not_negative(("--checkpoint-steps", args.checkpoint_steps), ("--workers", args.workers))
 
