@@ -386,7 +386,7 @@ def dataset_for_run(architecture: str, settings: dict[str, Any]):
     size = tuple(config.image_shape[1:])
     data, labels = settings["data"], settings["labels"]
     if architecture == "radiogan":
-        # tanh output (seed 000): SUV [0, 30] onto [-1, 1] (the paper's [0, 1] scaling, stretched to tanh's range)
+        # tanh output (Amyar et al.): SUV [0, 30] onto [-1, 1] (the paper's [0, 1] scaling, stretched to tanh's range)
         window = _chosen_window(RADIOGAN_SUV_WINDOW, settings.get("window"), (-1.0, 1.0))
         dataset = ImageFolderDataset(data, labels, size, window)
         if settings.get("window") and dataset.window.units != window.units:
@@ -397,7 +397,7 @@ def dataset_for_run(architecture: str, settings: dict[str, Any]):
         window = _chosen_window(BRAIN_PET_SUV_WINDOW, settings.get("window"), (-1.0, 1.0))
         dataset = BrainSliceDataset(data, labels, settings["stage"], size, window)
         if dataset.num_classes > 1:
-            raise InputError("The brain DCGAN trains one model per stage (seed 001); pass --stage, e.g. --stage AD.")
+            raise InputError("The brain DCGAN trains one model per stage (Islam & Zhang); pass --stage, e.g. --stage AD.")
         return dataset
     window = _chosen_window(CT_GAN_WINDOW, settings.get("window"), (config.output_low, config.output_high))
     return CTSliceDataset(data, size, window)

@@ -1,4 +1,4 @@
-"""Brain FDG-PET phantoms for Alzheimer stages NC, MCI and AD (the brain-PET DCGAN of seed 001).
+"""Brain FDG-PET phantoms for Alzheimer stages NC, MCI and AD (the brain-PET DCGAN of Islam & Zhang).
 
 The anatomy is the SPM12 PET template (MNI space, 2 mm, 91x109x91) when it is present, otherwise a built-in
 analytic brain of ellipsoids; the manifest says which. Each subject gets a small random affine (rotation,

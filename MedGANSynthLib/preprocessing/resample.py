@@ -1,8 +1,8 @@
 """Resampling in physical (LPS) coordinates with SimpleITK, so every output carries exact geometry.
 
-* :func:`resample_isotropic` puts a volume on a grid of cubic voxels. RadioGAN (Amyar et al., seed 000) resamples
+* :func:`resample_isotropic` puts a volume on a grid of cubic voxels. RadioGAN (Amyar et al.) resamples
   PET to 2 x 2 x 2 mm^3 with nearest-neighbour interpolation, hence the defaults.
-* :func:`resample_to_reference` puts a PET on its CT's grid (virtual PET, Ben-Cohen et al., seed 002). It works
+* :func:`resample_to_reference` puts a PET on its CT's grid (virtual PET, Ben-Cohen et al.). It works
   through physical points, so grids with different origins, spacings and direction matrices line up.
 
 Label maps (modality "SEG" or units "label") are always resampled with nearest neighbour: interpolating labels

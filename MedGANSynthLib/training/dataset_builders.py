@@ -4,10 +4,10 @@ Each builder writes ``<output>/train`` and ``<output>/heldout`` (the held-out pa
 generated images against; it is never trained on), each with its images and a ``labels.csv`` (``file,label``)
 that :mod:`MedGANSynthLib.training.datasets` reads, plus ``<output>/dataset.json`` describing the source.
 
-* MIP (RadioGAN, seed 000): PET in SUV -> 2 mm isotropic, nearest neighbour -> coronal MIP -> padded to the
+* MIP (RadioGAN, Amyar et al.): PET in SUV -> 2 mm isotropic, nearest neighbour -> coronal MIP -> padded to the
   generator's 5:3 height:width (keeps the body's aspect ratio when the data set resizes it) -> one-slice NRRD.
-* Brain (seed 001): brain FDG-PET volumes in SUV with their stage (NC / MCI / AD).
-* CT (seed 004): stacks of axial chest-CT slices in HU.
+* Brain (Islam & Zhang): brain FDG-PET volumes in SUV with their stage (NC / MCI / AD).
+* CT (the simple CT GAN paper): stacks of axial chest-CT slices in HU.
 """
 
 from __future__ import annotations
