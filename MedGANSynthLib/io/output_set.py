@@ -120,6 +120,7 @@ def staged_outputs(targets: Sequence[OutputTarget], overwrite: bool, in_place: b
     try:
         for target in staged.targets:
             with _setup_errors(target):
+                _refuse_enclosing_folder(target)
                 created += _make_parents(target)
                 locks.append(_acquire_lock(target))
                 _remove_stale_staging(target.final)
@@ -157,6 +158,14 @@ def staged_outputs(targets: Sequence[OutputTarget], overwrite: bool, in_place: b
 
 
 # ---- checks and lock ----------------------------------------------------------------------------------------
+def _refuse_enclosing_folder(target: OutputTarget) -> None:
+    """An output is replaced as a whole, so it must never be the folder one works in, one above it, or home."""
+    resolved = target.final.resolve()
+    if Path.cwd().resolve().is_relative_to(resolved) or resolved in (Path.home().resolve(), Path(resolved.anchor)):
+        raise InputError(f"{target.option} '{target.final}' is the current folder, a folder above it or the home "
+                         f"folder, which an output would replace; name a new folder, e.g. {target.option} results.")
+
+
 def _make_parents(target: OutputTarget) -> list[Path]:
     """Create the missing parent folders; returns them, deepest last, so a failed run can take them back."""
     missing = []

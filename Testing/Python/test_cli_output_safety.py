@@ -134,6 +134,18 @@ def test_outputs_that_cannot_be_written_give_one_line(tmp_path, suv_file, capsys
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
+@pytest.mark.parametrize("where", [".", "..", "{home}"])
+def test_the_current_folder_one_above_it_or_home_is_never_an_output(tmp_path, monkeypatch, capsys, where):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "my_scan.nrrd").write_text("the user's own file")
+    monkeypatch.chdir(work)
+    target = where.format(home=Path.home())
+    assert main(["phantoms", "--kind", "brain", "--count", "1", "-o", target, "--overwrite"]) == 2
+    _one_error_line(capsys, "is the current folder, a folder above it or the home folder")
+    assert sorted(p.name for p in work.iterdir()) == ["my_scan.nrrd"]
+
+
 @pytest.fixture
 def tiny_mount(tmp_path):
     """Mount a 256 kB tmpfs (read-only or not) at tmp_path/<name>; skipped where this machine may not mount."""
