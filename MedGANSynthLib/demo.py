@@ -2,16 +2,18 @@
 
 For each lesion class one whole-body phantom is generated, its PET exported as a real DICOM series in Bq/ml
 with SUV headers, read back and converted to SUV, resampled to 2 mm (RadioGAN preprocessing), projected to
-coronal and rotating MIPs, and aligned onto its CT for a fused picture. When the real data of ``../shared/data``
-sit beside the clone, the real PET and CT are put through the same steps. With bundled weights, every GAN is
-sampled (plus a latent walk) and the virtual PET is predicted from the phantom CT and the real CTs. Everything
-lands in one folder with a ``summary.json`` that lists every file.
-"""
+coronal and rotating MIPs, and aligned onto its CT for a fused picture. When the project's real test data (a
+``shared/data`` folder beside the source checkout, or ``real_data``) are there, the real PET and CT are put
+through the same steps. With bundled weights, every GAN is sampled (plus a latent walk) and the virtual PET is
+predicted from the phantom CT and the real CTs. Everything lands in one folder with a ``summary.json`` that lists
+every file. To keep that folder small (under 150 MB with the defaults), the CTs are 3 mm and only the first case
+keeps the intermediate volumes (DICOM series, SUV read back, 2 mm PET, rotating-MIP frames)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -38,6 +40,9 @@ from MedGANSynthLib.volume import Volume
 
 F18_HALF_LIFE_S = 6586.2  # 109.77 min (NNDC / DICOM CID 4020 value used by scanners)
 DEFAULT_REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# The demo's CT voxel (mm): coarser than the phantoms' 1.95 mm default, which keeps the folder small (the CTs are
+# most of it) and the run short; --voxel-mm changes it.
+DEMO_VOXEL_MM = 3.0
 
 
 def run_demo(
@@ -56,7 +61,7 @@ def run_demo(
     root = Path(output)
     root.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    config = WholeBodyConfig() if voxel_mm is None else WholeBodyConfig().with_voxel_mm(voxel_mm)
+    config = WholeBodyConfig().with_voxel_mm(DEMO_VOXEL_MM if voxel_mm is None else voxel_mm)
     cases, mips, last_case = [], [], None
     for index, lesion_class in enumerate(classes):
         report(progress, cancel, "demo: phantom cases", index, len(classes), lesion_class)
@@ -89,26 +94,30 @@ def run_demo(
 
 def _phantom_case(root: Path, index: int, lesion_class: str, seed: int, config,
                   angles: int) -> tuple[dict, Volume, tuple[Volume, Volume]]:
+    """One phantom through every step. Every case keeps its ground truth, MIPs and pictures; only the first keeps
+    the intermediate volumes (DICOM series, SUV read back, 2 mm resampling, rotating-MIP frames), which keeps the
+    demo's folder small (these are the bulk of it and alike for every class)."""
     name = f"case_{index:03d}_{lesion_class}"
     folder = root / name
+    keep_intermediates = index == 0
     case = make_wholebody_case(seed, lesion_class, config)
     files = {key: str(path) for key, path in write_case(case, folder / "phantom").items()}
 
     parameters = _suv_parameters(case.manifest)
     dicom_folder = folder / "pet_dicom"
-    if dicom_folder.exists():  # a rerun replaces the earlier export instead of refusing it
-        for child in dicom_folder.iterdir():
-            child.unlink()
-        dicom_folder.rmdir()
     write_dicom_series(suv_to_bqml(case.pet, parameters), dicom_folder, suv_parameters=parameters,
                        series_description=f"MedGANSynth phantom PET ({lesion_class})")
     pet_suv = load_pet_as_suv(dicom_folder)
     round_trip_error = float(np.max(np.abs(pet_suv.array - case.pet.array)))
-    files["pet_dicom"] = str(dicom_folder)
-    files["pet_suv"] = str(write_volume(pet_suv, folder / "pet_suv.nrrd"))
+    if keep_intermediates:
+        files["pet_dicom"] = str(dicom_folder)
+        files["pet_suv"] = str(write_volume(pet_suv, folder / "pet_suv.nrrd"))
+    else:
+        shutil.rmtree(dicom_folder)
 
     pet_2mm = resample_isotropic(pet_suv, 2.0, "nearest")
-    files["pet_2mm"] = str(write_volume(pet_2mm, folder / "pet_suv_2mm.nrrd"))
+    if keep_intermediates:
+        files["pet_2mm"] = str(write_volume(pet_2mm, folder / "pet_suv_2mm.nrrd"))
     coronal = mip(pet_2mm, "coronal")
     files["mip_coronal"] = str(write_volume(coronal, folder / "mip_coronal.nrrd"))
     files["mip_coronal_png"] = str(save_mip_png(coronal, folder / "mip_coronal.png"))
@@ -116,11 +125,11 @@ def _phantom_case(root: Path, index: int, lesion_class: str, seed: int, config,
     files["mip_sagittal_png"] = str(save_mip_png(sagittal, folder / "mip_sagittal.png"))
     if angles:
         frames = rotating_mip(pet_2mm, angles=angles)
-        files["rotating_mip"] = str(write_volume(frames, folder / "rotating_mip.nrrd"))
+        if keep_intermediates:
+            files["rotating_mip"] = str(write_volume(frames, folder / "rotating_mip.nrrd"))
         files["rotating_mip_png"] = str(save_rotating_mip_png(frames, folder / "rotating_mip.png"))
 
-    pet_on_ct = resample_to_reference(pet_suv, case.ct, "linear")
-    files["pet_on_ct"] = str(write_volume(pet_on_ct, folder / "pet_suv_on_ct.nrrd"))
+    pet_on_ct = resample_to_reference(pet_suv, case.ct, "linear")  # for the fused pictures; Slicer aligns by itself
     hottest = _hottest_lesion_index(case)
     for plane in ("coronal", "axial"):
         where = None if hottest is None else hottest[plane]
@@ -141,7 +150,7 @@ def _phantom_case(root: Path, index: int, lesion_class: str, seed: int, config,
 
 
 def _virtual_pet_inputs(last_case, real_data) -> dict:
-    """The last phantom CT, plus the real CTs of ../shared/data when they are there."""
+    """The last phantom CT, plus the real CTs of the real test data when they are there."""
     inputs = {"phantom_ct": last_case[0]} if last_case is not None else {}
     data = Path(real_data) if real_data else None
     if data is not None and (data / "ct-nifti" / "example_ct_sm.nii.gz").exists():
@@ -203,7 +212,7 @@ def _overview_picture(root: Path, mips: list[tuple[Volume, str]]) -> Path:
 
 
 def _real_data(root: Path, data: Path) -> dict:
-    """The real PET and CT of ../shared/data through the same steps (skipped when absent)."""
+    """The real PET and CT of the real test data through the same steps (skipped when absent)."""
     folder = root / "real_data"
     result: dict = {"source": str(data)}
     pet_folder = data / "pet-dicom-flt-breast"

@@ -22,7 +22,7 @@ def register(subparsers) -> None:
     parser.add_argument("--classes", default=None,
                         help="comma-separated lesion classes (default: normal,head_neck,oesophagus,lung,lymphoma)")
     parser.add_argument("--voxel-mm", type=positive_mm, default=None,
-                        help="CT voxel size of the phantoms; larger is faster (default: 500 mm / 256 ≈ 1.95 mm)")
+                        help="CT voxel size of the phantoms in mm; larger is faster and smaller (default: 3)")
     parser.add_argument("--angles", type=int, default=36, help="frames of the rotating MIP; 0 skips it")
     parser.add_argument("--real-data", default=None,
                         help="folder of real example scans (the project's test data: ct-nifti/, ct-dicom-thorax/, "

@@ -34,7 +34,7 @@ def test_summary_lists_existing_files(demo_output):
 
 def test_dicom_round_trip_reproduces_the_phantom_suv(demo_output):
     """PET written as Bq/ml DICOM and read back as SUV equals the phantom's own SUV within int16 quantisation."""
-    case = demo_output / "case_001_lung"
+    case = demo_output / "case_000_normal"  # the case that keeps the intermediate volumes
     truth = read_volume(case / "phantom" / "pet.nrrd")
     back = read_volume(case / "pet_suv.nrrd")
     # Each slice is stored as int16 with its own slope: error <= half a step = max/65534 per slice.
@@ -43,7 +43,7 @@ def test_dicom_round_trip_reproduces_the_phantom_suv(demo_output):
 
 
 def test_coronal_mip_is_the_max_over_anterior_posterior(demo_output):
-    case = demo_output / "case_001_lung"
+    case = demo_output / "case_000_normal"
     pet_2mm = read_volume(case / "pet_suv_2mm.nrrd")
     coronal = read_volume(case / "mip_coronal.nrrd")
     assert pet_2mm.spacing == pytest.approx((2.0, 2.0, 2.0))
@@ -54,6 +54,25 @@ def test_coronal_mip_is_the_max_over_anterior_posterior(demo_output):
 def test_lung_lesion_is_hotter_than_the_normal_case_at_its_site(demo_output):
     manifest = json.loads((demo_output / "case_001_lung" / "phantom" / "manifest.json").read_text())
     assert any(lesion["site"].startswith("lung") for lesion in manifest["lesions"])
+
+
+def test_only_the_first_case_keeps_the_intermediate_volumes(demo_output):
+    first, other = demo_output / "case_000_normal", demo_output / "case_001_lung"
+    for name in ("pet_dicom", "pet_suv.nrrd", "pet_suv_2mm.nrrd", "rotating_mip.nrrd"):
+        assert (first / name).exists() and not (other / name).exists(), name
+    for case in (first, other):
+        assert {"mip_coronal.nrrd", "mip_coronal.png", "rotating_mip.png", "fusion_coronal.png"} <= {
+            path.name for path in case.iterdir()}
+        assert (case / "phantom" / "ct.nrrd").is_file()
+
+
+def test_closing_summary_lists_every_folder(demo_output, capsys):
+    from MedGANSynthLib.cli.cmd_demo import _print_summary
+
+    _print_summary(json.loads((demo_output / "summary.json").read_text()))
+    listed = capsys.readouterr().out
+    for folder in (path for path in demo_output.iterdir() if path.is_dir()):
+        assert f"  {folder.name}/ (" in listed, folder.name
 
 
 def test_bad_class_exits_2_with_one_line(tmp_path):
