@@ -193,7 +193,8 @@ def _acquire_lock(target: OutputTarget) -> Path:
             owner = _lock_owner(lock)
             if owner is not None:
                 raise InputError(f"{target.option} '{target.final}' is being written by another medgansynth run "
-                                 f"({owner}); wait for it to finish or choose another {target.option}.") from None
+                                 f"({owner}, lock file {lock}); wait for it to finish or choose another "
+                                 f"{target.option}.") from None
             with contextlib.suppress(FileNotFoundError):
                 lock.unlink()  # stale: its process is gone
             continue
