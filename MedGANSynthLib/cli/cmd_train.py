@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with progress_display(args.progress_lines) as show:
             result = trainer.fit(task, dataset, progress=show)
     if not context.is_main:
-        args.json = False  # one JSON summary per run, from rank 0
+        args.json, args.quiet = False, True  # one JSON summary and closing line per run, from rank 0
     return {
         "run_dir": str(run_dir), "architecture": architecture, "epochs": result.epochs_completed,
         "global_step": result.global_step, "batch_size": batch_size, "world_size": context.world_size,

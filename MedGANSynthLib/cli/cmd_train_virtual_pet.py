@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                             num_workers=args.workers), context)
             result = trainer.fit(task, dataset, progress=show)
     if not context.is_main:
-        args.json = False
+        args.json, args.quiet = False, True  # one summary and closing line per run, from rank 0
     return {"run_dir": str(run_dir), "epochs": result.epochs_completed, "global_step": result.global_step,
             "batch_size": settings["batch_size"], "world_size": context.world_size, "data": dataset.describe(),
             "checkpoint": str(result.checkpoint), "weights": result.exported,
