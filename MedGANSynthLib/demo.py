@@ -6,8 +6,8 @@ coronal and rotating MIPs, and aligned onto its CT for a fused picture. When the
 ``shared/data`` folder beside the source checkout, or ``real_data``) are there, the real PET and CT are put
 through the same steps. With bundled weights, every GAN is sampled (plus a latent walk) and the virtual PET is
 predicted from the phantom CT and the real CTs. Everything lands in one folder with a ``summary.json`` that lists
-every file. To keep that folder small (under 150 MB with the defaults), the CTs are 3 mm and only the first case
-keeps the intermediate volumes (DICOM series, SUV read back, 2 mm PET, rotating-MIP frames)."""
+every file. To keep that folder small (under 150 MB with the defaults), the CTs are 3 mm, intermediate volumes
+stay in memory (only the first case keeps its DICOM series) and the virtual PETs are the blended result alone."""
 
 from __future__ import annotations
 
@@ -94,12 +94,13 @@ def run_demo(
 
 def _phantom_case(root: Path, index: int, lesion_class: str, seed: int, config,
                   angles: int) -> tuple[dict, Volume, tuple[Volume, Volume]]:
-    """One phantom through every step. Every case keeps its ground truth, MIPs and pictures; only the first keeps
-    the intermediate volumes (DICOM series, SUV read back, 2 mm resampling, rotating-MIP frames), which keeps the
-    demo's folder small (these are the bulk of it and alike for every class)."""
+    """One phantom through every step. Every case keeps its ground truth (``phantom/``), the coronal MIP volume
+    and the pictures; the first also keeps its PET as a DICOM series, to try ``medgansynth suv`` on. The other
+    intermediate volumes (SUV read back, 2 mm PET, rotating-MIP frames, PET on the CT grid) are made in memory
+    only: they would be most of the folder, and the commands make them on request."""
     name = f"case_{index:03d}_{lesion_class}"
     folder = root / name
-    keep_intermediates = index == 0
+    keep_dicom = index == 0
     case = make_wholebody_case(seed, lesion_class, config)
     files = {key: str(path) for key, path in write_case(case, folder / "phantom").items()}
 
@@ -109,15 +110,12 @@ def _phantom_case(root: Path, index: int, lesion_class: str, seed: int, config,
                        series_description=f"MedGANSynth phantom PET ({lesion_class})")
     pet_suv = load_pet_as_suv(dicom_folder)
     round_trip_error = float(np.max(np.abs(pet_suv.array - case.pet.array)))
-    if keep_intermediates:
+    if keep_dicom:
         files["pet_dicom"] = str(dicom_folder)
-        files["pet_suv"] = str(write_volume(pet_suv, folder / "pet_suv.nrrd"))
     else:
         shutil.rmtree(dicom_folder)
 
-    pet_2mm = resample_isotropic(pet_suv, 2.0, "nearest")
-    if keep_intermediates:
-        files["pet_2mm"] = str(write_volume(pet_2mm, folder / "pet_suv_2mm.nrrd"))
+    pet_2mm = resample_isotropic(pet_suv, 2.0, "nearest")  # RadioGAN's preprocessing; the MIPs below show it
     coronal = mip(pet_2mm, "coronal")
     files["mip_coronal"] = str(write_volume(coronal, folder / "mip_coronal.nrrd"))
     files["mip_coronal_png"] = str(save_mip_png(coronal, folder / "mip_coronal.png"))
@@ -125,8 +123,6 @@ def _phantom_case(root: Path, index: int, lesion_class: str, seed: int, config,
     files["mip_sagittal_png"] = str(save_mip_png(sagittal, folder / "mip_sagittal.png"))
     if angles:
         frames = rotating_mip(pet_2mm, angles=angles)
-        if keep_intermediates:
-            files["rotating_mip"] = str(write_volume(frames, folder / "rotating_mip.nrrd"))
         files["rotating_mip_png"] = str(save_rotating_mip_png(frames, folder / "rotating_mip.png"))
 
     pet_on_ct = resample_to_reference(pet_suv, case.ct, "linear")  # for the fused pictures; Slicer aligns by itself

@@ -72,8 +72,10 @@ def _print_summary(summary: dict) -> None:
         size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
         if folder.name in cases:
             case = cases[folder.name]
-            what = (f"phantom with {case['lesions']} lesions, SUVmax {case['suv_max']}: PET as DICOM and SUV, "
-                    "MIPs, fused PET/CT pictures")
+            lesions = f"{case['lesions']} lesion{'' if case['lesions'] == 1 else 's'}"
+            dicom = "PET as a DICOM series, " if "pet_dicom" in case["files"] else ""
+            what = (f"phantom ({lesions}, SUVmax {case['suv_max']}) with its ground truth in phantom/, {dicom}"
+                    "coronal MIP, rotating MIP and fused PET/CT pictures")
         else:
             what = DEMO_FOLDERS.get(folder.name, "")
         print(f"  {folder.name}/ ({size:.1f} MB){': ' + what if what else ''}")
