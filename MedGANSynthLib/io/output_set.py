@@ -45,6 +45,8 @@ REPLACED_TAG = ".medgansynth-replaced."
 LOCK_TAG = ".medgansynth-lock"
 # Staged files whose text may name the staging folder (summaries, manifests, reports); rewritten at commit.
 _TEXT_SUFFIXES = (".json", ".csv", ".tsv", ".md", ".html", ".txt")
+# Volumes whose header is text before the (compressed) data; MedGANSynth keeps metadata, paths included, there.
+_HEADER_END = {".nrrd": b"\n\n", ".nhdr": b"\n\n", ".mha": b"ElementDataFile", ".mhd": b"ElementDataFile"}
 
 # Outputs moved into place since the last reset: the CLI's closing line names them.
 _COMMITTED: list[Path] = []
@@ -260,18 +262,34 @@ def _check_existing(target: OutputTarget, may_exist: bool) -> bool:
 
 # ---- commit and discard -------------------------------------------------------------------------------------
 def _rewrite_staged_text(staged: StagedOutputs) -> None:
-    """Summaries and manifests written in the stage name it; point them at the final place before the move."""
+    """Summaries, manifests and volume headers written in the stage may name it; point them at the final place
+    before the move."""
     for stage in staged.stages:
         for file in stage.rglob("*"):
-            if file.suffix.lower() not in _TEXT_SUFFIXES or not file.is_file():
+            suffix = file.suffix.lower()
+            if not file.is_file():
                 continue
-            try:
-                text = file.read_text(encoding="utf-8")
-            except UnicodeDecodeError:
-                continue
-            updated = staged.final(text)
-            if updated != text:
-                file.write_text(updated, encoding="utf-8")
+            if suffix in _TEXT_SUFFIXES:
+                try:
+                    text = file.read_text(encoding="utf-8")
+                except UnicodeDecodeError:
+                    continue
+                updated = staged.final(text)
+                if updated != text:
+                    file.write_text(updated, encoding="utf-8")
+            elif suffix in _HEADER_END:
+                _rewrite_volume_header(file, _HEADER_END[suffix], staged)
+
+
+def _rewrite_volume_header(file: Path, header_end: bytes, staged: StagedOutputs) -> None:
+    """Replace staging paths in the text header of an NRRD or MetaImage file; the data after it stay as they are."""
+    data = file.read_bytes()
+    end = data.find(header_end)
+    end = data.find(b"\n", end + len(header_end) - 1) + 1 if end >= 0 else 0
+    if end <= 0 or STAGING_TAG.encode() not in data[:end]:
+        return
+    header = data[:end].decode("utf-8", errors="surrogateescape")
+    file.write_bytes(staged.final(header).encode("utf-8", errors="surrogateescape") + data[end:])
 
 
 def _move_into_place(target: OutputTarget, stage: Path, path: Path) -> None:

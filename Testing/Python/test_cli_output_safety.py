@@ -114,6 +114,23 @@ def test_paths_in_summaries_and_index_files_are_the_final_ones(tmp_path, capsys)
             assert STAGING_TAG.strip(".") not in file.read_text(), file
 
 
+@pytest.mark.parametrize("suffix", [".nrrd", ".mha"])
+def test_staging_paths_in_volume_headers_become_the_final_paths(tmp_path, suffix):
+    """MedGANSynth keeps metadata (a source path, say) in NRRD/MHA headers; written in the stage, it must name
+    the final place, and the voxels must be untouched."""
+    from MedGANSynthLib.io.output_set import staged_output
+
+    out = tmp_path / "set"
+    volume = Volume(np.arange(60, dtype=np.float32).reshape(3, 4, 5), spacing=(1.0, 2.0, 3.0), modality="PT")
+    with staged_output(out, overwrite=False) as staged:
+        volume.metadata = {"made_from": str(staged.paths[0] / "dicom")}
+        write_volume(volume, staged.paths[0] / f"pet{suffix}")
+    back = read_volume(out / f"pet{suffix}")
+    assert back.metadata["made_from"] == str(out / "dicom")
+    np.testing.assert_array_equal(back.array, volume.array)
+    assert STAGING_TAG.encode() not in (out / f"pet{suffix}").read_bytes()
+
+
 # ---- wrong kinds and file-system errors ---------------------------------------------------------------------
 @pytest.mark.parametrize("argv_tail, words", [
     (["phantoms", "--kind", "brain", "-o", "{file}"], ["is a file; a folder is needed"]),

@@ -68,6 +68,14 @@ def test_only_the_first_case_keeps_its_dicom_series_and_no_case_the_bulky_interm
         assert (case / "phantom" / "ct.nrrd").is_file()
 
 
+def test_no_file_names_the_staging_folder_it_was_written_in(demo_output):
+    from MedGANSynthLib.io.output_set import STAGING_TAG
+
+    for path in demo_output.rglob("*"):
+        if path.is_file():
+            assert STAGING_TAG.encode() not in path.read_bytes(), path
+
+
 def test_closing_summary_lists_every_folder(demo_output, capsys):
     from MedGANSynthLib.cli.cmd_demo import _print_summary
 
