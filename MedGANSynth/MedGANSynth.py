@@ -52,8 +52,8 @@ from MedGANSynthLib.mrml.logic import MedGANSynthLogic as LibraryLogic  # noqa: 
 
 SLICER_SHIPPED = ("numpy", "SimpleITK", "requests", "scipy", "pydicom")
 """Packages Slicer ships: never reinstalled, a different build can break Slicer itself."""
-LESION_CLASSES = ("normal", "head_neck", "oesophagus", "lung", "lymphoma")  # RadioGAN classes (seed 000)
-DEMENTIA_STAGES = ("NC", "MCI", "AD")  # brain-PET DCGAN stages (seed 001)
+LESION_CLASSES = ("normal", "head_neck", "oesophagus", "lung", "lymphoma")  # RadioGAN classes (Amyar et al.)
+DEMENTIA_STAGES = ("NC", "MCI", "AD")  # brain-PET DCGAN stages (Islam & Zhang)
 
 
 def resourceFile(relativePath: str) -> pathlib.Path:

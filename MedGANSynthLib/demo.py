@@ -2,16 +2,18 @@
 
 For each lesion class one whole-body phantom is generated, its PET exported as a real DICOM series in Bq/ml
 with SUV headers, read back and converted to SUV, resampled to 2 mm (RadioGAN preprocessing), projected to
-coronal and rotating MIPs, and aligned onto its CT for a fused picture. When the real data of ``../shared/data``
-sit beside the clone, the real PET and CT are put through the same steps. With bundled weights, every GAN is
-sampled (plus a latent walk) and the virtual PET is predicted from the phantom CT and the real CTs. Everything
-lands in one folder with a ``summary.json`` that lists every file.
-"""
+coronal and rotating MIPs, and aligned onto its CT for a fused picture. When the project's real test data (a
+``shared/data`` folder beside the source checkout, or ``real_data``) are there, the real PET and CT are put
+through the same steps. With bundled weights, every GAN is sampled (plus a latent walk) and the virtual PET is
+predicted from the phantom CT and the real CTs. Everything lands in one folder with a ``summary.json`` that lists
+every file. To keep that folder small (under 150 MB with the defaults), the CTs are 3 mm, intermediate volumes
+stay in memory (only the first case keeps its DICOM series) and the virtual PETs are the blended result alone."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -38,6 +40,9 @@ from MedGANSynthLib.volume import Volume
 
 F18_HALF_LIFE_S = 6586.2  # 109.77 min (NNDC / DICOM CID 4020 value used by scanners)
 DEFAULT_REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# The demo's CT voxel (mm): coarser than the phantoms' 1.95 mm default, which keeps the folder small (the CTs are
+# most of it) and the run short; --voxel-mm changes it.
+DEMO_VOXEL_MM = 3.0
 
 
 def run_demo(
@@ -49,12 +54,14 @@ def run_demo(
     real_data: str | Path | None = DEFAULT_REAL_DATA,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    device: str = "auto",
 ) -> dict:
-    """Run the demo into ``output`` and return its summary (also written as ``summary.json``)."""
+    """Run the demo into ``output`` and return its summary (also written as ``summary.json``); the bundled
+    models run on ``device``."""
     root = Path(output)
     root.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    config = WholeBodyConfig() if voxel_mm is None else WholeBodyConfig().with_voxel_mm(voxel_mm)
+    config = WholeBodyConfig().with_voxel_mm(DEMO_VOXEL_MM if voxel_mm is None else voxel_mm)
     cases, mips, last_case = [], [], None
     for index, lesion_class in enumerate(classes):
         report(progress, cancel, "demo: phantom cases", index, len(classes), lesion_class)
@@ -65,10 +72,10 @@ def run_demo(
     report(progress, cancel, "demo: phantom cases", len(classes), len(classes))
     overview = _overview_picture(root, mips)
     views = _slicer_views(root / "slicer_views", last_case) if last_case is not None else None
-    gans = sample_bundled_gans(root / "gan_samples", seed, progress, cancel)
+    gans = sample_bundled_gans(root / "gan_samples", seed, progress, cancel, device=device)
     real_pets = {"phantom_ct": last_case[1]} if last_case is not None else None  # the phantom's own PET
     virtual_pet = predict_virtual_pets(root / "virtual_pet", _virtual_pet_inputs(last_case, real_data),
-                                       progress, cancel, real_pets=real_pets)
+                                       progress, cancel, real_pets=real_pets, device=device)
     real = _real_data(root, Path(real_data)) if real_data and Path(real_data).exists() else None
     summary = {
         "output": str(root.resolve()),
@@ -88,26 +95,28 @@ def run_demo(
 
 def _phantom_case(root: Path, index: int, lesion_class: str, seed: int, config,
                   angles: int) -> tuple[dict, Volume, tuple[Volume, Volume]]:
+    """One phantom through every step. Every case keeps its ground truth (``phantom/``), the coronal MIP volume
+    and the pictures; the first also keeps its PET as a DICOM series, to try ``medgansynth suv`` on. The other
+    intermediate volumes (SUV read back, 2 mm PET, rotating-MIP frames, PET on the CT grid) are made in memory
+    only: they would be most of the folder, and the commands make them on request."""
     name = f"case_{index:03d}_{lesion_class}"
     folder = root / name
+    keep_dicom = index == 0
     case = make_wholebody_case(seed, lesion_class, config)
     files = {key: str(path) for key, path in write_case(case, folder / "phantom").items()}
 
     parameters = _suv_parameters(case.manifest)
     dicom_folder = folder / "pet_dicom"
-    if dicom_folder.exists():  # a rerun replaces the earlier export instead of refusing it
-        for child in dicom_folder.iterdir():
-            child.unlink()
-        dicom_folder.rmdir()
     write_dicom_series(suv_to_bqml(case.pet, parameters), dicom_folder, suv_parameters=parameters,
                        series_description=f"MedGANSynth phantom PET ({lesion_class})")
     pet_suv = load_pet_as_suv(dicom_folder)
     round_trip_error = float(np.max(np.abs(pet_suv.array - case.pet.array)))
-    files["pet_dicom"] = str(dicom_folder)
-    files["pet_suv"] = str(write_volume(pet_suv, folder / "pet_suv.nrrd"))
+    if keep_dicom:
+        files["pet_dicom"] = str(dicom_folder)
+    else:
+        shutil.rmtree(dicom_folder)
 
-    pet_2mm = resample_isotropic(pet_suv, 2.0, "nearest")
-    files["pet_2mm"] = str(write_volume(pet_2mm, folder / "pet_suv_2mm.nrrd"))
+    pet_2mm = resample_isotropic(pet_suv, 2.0, "nearest")  # RadioGAN's preprocessing; the MIPs below show it
     coronal = mip(pet_2mm, "coronal")
     files["mip_coronal"] = str(write_volume(coronal, folder / "mip_coronal.nrrd"))
     files["mip_coronal_png"] = str(save_mip_png(coronal, folder / "mip_coronal.png"))
@@ -115,11 +124,9 @@ def _phantom_case(root: Path, index: int, lesion_class: str, seed: int, config,
     files["mip_sagittal_png"] = str(save_mip_png(sagittal, folder / "mip_sagittal.png"))
     if angles:
         frames = rotating_mip(pet_2mm, angles=angles)
-        files["rotating_mip"] = str(write_volume(frames, folder / "rotating_mip.nrrd"))
         files["rotating_mip_png"] = str(save_rotating_mip_png(frames, folder / "rotating_mip.png"))
 
-    pet_on_ct = resample_to_reference(pet_suv, case.ct, "linear")
-    files["pet_on_ct"] = str(write_volume(pet_on_ct, folder / "pet_suv_on_ct.nrrd"))
+    pet_on_ct = resample_to_reference(pet_suv, case.ct, "linear")  # for the fused pictures; Slicer aligns by itself
     hottest = _hottest_lesion_index(case)
     for plane in ("coronal", "axial"):
         where = None if hottest is None else hottest[plane]
@@ -140,7 +147,7 @@ def _phantom_case(root: Path, index: int, lesion_class: str, seed: int, config,
 
 
 def _virtual_pet_inputs(last_case, real_data) -> dict:
-    """The last phantom CT, plus the real CTs of ../shared/data when they are there."""
+    """The last phantom CT, plus the real CTs of the real test data when they are there."""
     inputs = {"phantom_ct": last_case[0]} if last_case is not None else {}
     data = Path(real_data) if real_data else None
     if data is not None and (data / "ct-nifti" / "example_ct_sm.nii.gz").exists():
@@ -202,7 +209,7 @@ def _overview_picture(root: Path, mips: list[tuple[Volume, str]]) -> Path:
 
 
 def _real_data(root: Path, data: Path) -> dict:
-    """The real PET and CT of ../shared/data through the same steps (skipped when absent)."""
+    """The real PET and CT of the real test data through the same steps (skipped when absent)."""
     folder = root / "real_data"
     result: dict = {"source": str(data)}
     pet_folder = data / "pet-dicom-flt-breast"

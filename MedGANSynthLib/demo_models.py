@@ -23,7 +23,7 @@ MIN_CANDIDATE_ML = MIN_LESION_VOLUME_ML  # the shared default: a 1 cm sphere, th
 
 
 def sample_bundled_gans(folder: Path, seed: int, progress: ProgressCallback | None = None,
-                        cancel: CancelToken | None = None) -> dict:
+                        cancel: CancelToken | None = None, device: str = "auto") -> dict:
     """Per bundled GAN: a grid of samples per class and one latent-walk strip (RadioGAN: lung -> lymphoma)."""
     entries = [entry for entry in load_catalogue() if entry.task == "gan"]
     if not entries:
@@ -36,12 +36,13 @@ def sample_bundled_gans(folder: Path, seed: int, progress: ProgressCallback | No
         files = {}
         classes = card.class_names if generator.num_classes else [None]
         for name in classes:
-            images = sample_images(generator, name, SAMPLES_PER_CLASS, seed, class_names=card.class_names)
+            images = sample_images(generator, name, SAMPLES_PER_CLASS, seed, device, class_names=card.class_names)
             label = name or (card.class_names[0] if card.class_names else "sample")
             files[f"samples_{label}"] = write_generated(images, card, target, f"samples_{label}",
                                                         [f"{label} #{i}" for i in range(len(images))])
         class_a, class_b = _walk_classes(card.class_names) if generator.num_classes else (None, None)
-        walk = latent_walk(generator, WALK_STEPS, seed, seed + 1, class_a, class_b, class_names=card.class_names)
+        walk = latent_walk(generator, WALK_STEPS, seed, seed + 1, class_a, class_b, device=device,
+                           class_names=card.class_names)
         titles = [f"{class_a or 'seed'} {seed}"] + [""] * (WALK_STEPS - 2) + [f"{class_b or 'seed'} {seed + 1}"]
         files["walk"] = write_generated(walk, card, target, "walk", titles, strip=True)
         results[entry.id] = files
@@ -57,7 +58,8 @@ def _walk_classes(names: list[str]) -> tuple[str, str]:
 
 
 def predict_virtual_pets(folder: Path, cts: dict[str, Volume | Path], progress: ProgressCallback | None = None,
-                         cancel: CancelToken | None = None, real_pets: dict[str, Volume] | None = None) -> dict:
+                         cancel: CancelToken | None = None, real_pets: dict[str, Volume] | None = None,
+                         device: str = "auto") -> dict:
     """Virtual PET of each CT with the bundled model: volumes, lesion table and pictures per CT.
 
     ``real_pets`` (SUV, on the CT's grid) by CT name: their coronal MIP is drawn beside the virtual PET's in
@@ -69,12 +71,14 @@ def predict_virtual_pets(folder: Path, cts: dict[str, Volume | Path], progress: 
     from MedGANSynthLib.virtual_pet.pipeline import run_virtual_pet
     from MedGANSynthLib.virtual_pet.weights import load_virtual_pet
 
-    model = load_virtual_pet(resolve_model(entries[0].id, task="virtual_pet"), device="auto")
+    model = load_virtual_pet(resolve_model(entries[0].id, task="virtual_pet"), device=device)
     results = {}
     for index, (name, ct) in enumerate(cts.items()):
         report(progress, cancel, "demo: virtual PET", index, len(cts), name)
-        summary = run_virtual_pet(ct, folder / name, model=model, device="auto", uncertainty_passes=4,
-                                  min_volume_ml=MIN_CANDIDATE_ML)
+        # The blended virtual PET only: no separate FCN/GAN volumes and no uncertainty map, which would double
+        # the demo's folder (float volumes on the CT grid barely compress) and, for the map, its run time.
+        summary = run_virtual_pet(ct, folder / name, model=model, device=device, uncertainty_passes=0,
+                                  min_volume_ml=MIN_CANDIDATE_ML, write_fcn_gan=False)
         results[name] = {"output": str(folder / name), "lesion_candidates": summary["lesions"],
                          "virtual_pet_suv_max": summary["virtual_pet_suv_max"], "seconds": summary["seconds"]}
         if real_pets and name in real_pets:

@@ -8,7 +8,7 @@ from MedGANSynthLib.errors import InputError
 
 
 def register(subparsers) -> None:
-    from MedGANSynthLib.cli.main import add_common_options
+    from MedGANSynthLib.cli.main import add_common_options, positive_mm, seed_value
 
     parser = subparsers.add_parser(
         "dataset",
@@ -32,9 +32,9 @@ def register(subparsers) -> None:
                              "held-out figures stay unbiased; train and held-out cases are the same with or "
                              "without it (default 0)")
     parser.add_argument("--heldout-fraction", type=float, default=0.2, help="(--labels) share held out")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed_value, default=0)
     parser.add_argument("--classes", default=None, help="(mip) comma-separated lesion classes of the phantoms")
-    parser.add_argument("--voxel-mm", type=float, default=4.0, help="(mip) phantom CT voxel; MIPs are at 2 mm")
+    parser.add_argument("--voxel-mm", type=positive_mm, default=4.0, help="(mip) phantom CT voxel; MIPs are at 2 mm")
     parser.add_argument("--slices", type=int, default=32, help="(ct) slices per simulated subject")
     parser.add_argument("--size", type=int, default=64, help="(ct) slice size in pixels")
     add_common_options(parser)
@@ -43,33 +43,39 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> dict:
     from MedGANSynthLib.cli.progress_display import progress_display
+    from MedGANSynthLib.io.output_set import staged_output
     from MedGANSynthLib.training import dataset_builders as builders
 
     if args.phantoms is not None and args.phantoms < 2:
         raise InputError("--phantoms needs at least 2 cases (one to train on, one held out).")
     heldout = args.heldout if args.heldout is not None else max(1, round(0.2 * (args.phantoms or 0)))
     classes = [c.strip() for c in args.classes.split(",")] if args.classes else None
-    with progress_display(args.progress_lines) as progress:
+    if args.labels:
+        if args.kind != "mip":
+            raise InputError("--labels builds MIP data sets; for brain or CT data point 'train' at your folder.")
+        if args.selection:
+            raise InputError("--selection adds phantom cases; with --labels, list a third group of your volumes "
+                             "in a data set of its own.")
+    if not 0 <= args.heldout_fraction < 1:
+        raise InputError(f"--heldout-fraction must be from 0 to below 1 (got {args.heldout_fraction}).")
+    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines) as progress:
+        output = staged.paths[0]
         if args.labels:
-            if args.kind != "mip":
-                raise InputError("--labels builds MIP data sets; for brain or CT data point 'train' at your folder.")
-            if args.selection:
-                raise InputError("--selection adds phantom cases; with --labels, list a third group of your volumes "
-                                 "in a data set of its own.")
-            summary = builders.build_mip_dataset_from_volumes(args.output, args.labels, args.heldout_fraction,
+            summary = builders.build_mip_dataset_from_volumes(output, args.labels, args.heldout_fraction,
                                                               args.seed, progress=progress)
         elif args.kind == "mip":
-            summary = builders.build_mip_dataset_from_phantoms(args.output, args.phantoms, heldout, args.seed,
+            summary = builders.build_mip_dataset_from_phantoms(output, args.phantoms, heldout, args.seed,
                                                                classes, args.voxel_mm, progress=progress,
                                                                selection_per_class=args.selection)
         elif args.kind == "brain":
-            summary = builders.build_brain_dataset_from_phantoms(args.output, args.phantoms, heldout, args.seed,
+            summary = builders.build_brain_dataset_from_phantoms(output, args.phantoms, heldout, args.seed,
                                                                  classes, progress=progress,
                                                                  selection_per_stage=args.selection)
         else:
-            summary = builders.build_ct_dataset_from_phantoms(args.output, args.phantoms, heldout, args.slices,
+            summary = builders.build_ct_dataset_from_phantoms(output, args.phantoms, heldout, args.slices,
                                                               args.size, args.seed, progress=progress,
                                                               selection_cases=args.selection)
-    if not args.json:
+        summary = staged.final(summary)
+    if not args.json and not args.quiet:
         print(f"Data set written to {args.output}: {summary['counts']}")
     return summary

@@ -8,7 +8,7 @@ from MedGANSynthLib.errors import InputError
 
 
 def register(subparsers) -> None:
-    from MedGANSynthLib.cli.main import add_common_options
+    from MedGANSynthLib.cli.main import add_common_options, seed_value
 
     parser = subparsers.add_parser(
         "evaluate-gan", help="evaluate GANs: class accuracy, Fréchet distance, precision/recall, memorisation, TSTR",
@@ -19,7 +19,7 @@ def register(subparsers) -> None:
     parser.add_argument("--data", required=True, help="data set root with train/ and heldout/")
     parser.add_argument("-o", "--output", required=True, help="report folder")
     parser.add_argument("--count", type=int, default=200, help="generated images per class (default %(default)s)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed_value, default=0)
     parser.add_argument("--epochs", type=int, default=10, help="epochs of the judge classifiers")
     parser.add_argument("--judges", type=int, default=1,
                         help="judge classifiers trained from different seeds; class accuracy is their mean "
@@ -41,16 +41,18 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> dict:
     from MedGANSynthLib.cli.progress_display import progress_display
     from MedGANSynthLib.evaluation.gan_evaluation_run import evaluate_models
+    from MedGANSynthLib.io.output_set import staged_output
 
     if not 4 <= args.count <= 5000:
         raise InputError(f"--count must be between 4 and 5000, got {args.count}.")
     if not 1 <= args.judges <= 20:
         raise InputError(f"--judges must be between 1 and 20, got {args.judges}.")
-    with progress_display(args.progress_lines) as progress:
-        summary = evaluate_models(args.models, args.data, args.output, args.count, args.seed, args.epochs,
+    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines) as progress:
+        summary = evaluate_models(args.models, args.data, staged.paths[0], args.count, args.seed, args.epochs,
                                   args.device, args.write_card, run_tstr=not args.no_tstr,
                                   progress=progress, against=args.against, judges=args.judges)
-    if not args.json:
+        summary = staged.final(summary)
+    if not args.json and not args.quiet:
         overall = summary["results"].get("overall") or {}
         numbers = ", ".join(f"{k}={v}" for k, v in overall.items() if isinstance(v, (int, float)))
         print(f"Report written to {args.output}" + (f" (overall: {numbers})" if numbers else ""))

@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> dict:
 
     from MedGANSynthLib.cli.cmd_virtual_pet import check_blend_options
     from MedGANSynthLib.cli.progress_display import progress_display
+    from MedGANSynthLib.io.output_set import staged_output
     from MedGANSynthLib.virtual_pet.evaluation import evaluate_virtual_pet
     from MedGANSynthLib.virtual_pet.inference import POSTPROCESSING_KEYS
     from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID, update_card_metrics
@@ -68,13 +69,14 @@ def run(args: argparse.Namespace) -> dict:
         if Path(model).suffix not in (".safetensors", ".json"):
             raise InputError("--write-card-metrics needs --model as a .safetensors path (bundled cards stay as built).")
         card_path = weight_paths(model)[1]
-    with progress_display(args.progress_lines) as show:
-        results = evaluate_virtual_pet(args.data, args.output, model=model, device=args.device,
+    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines) as show:
+        results = evaluate_virtual_pet(args.data, staged.paths[0], model=model, device=args.device,
                                        threshold_suv=args.threshold, slab_size=args.slab_size,
                                        min_volume_ml=args.min_volume_ml, blend_levels=args.blend_levels,
                                        blend_dilation_mm=args.blend_dilation,
                                        slice_smoothing_mm=args.slice_smoothing, region=args.region,
                                        progress=show)
+        results = staged.final(results)
     if card_path is not None:
         blending = {key: results[key] for key in POSTPROCESSING_KEYS}
         region = results["region"]  # normalised: lower case

@@ -10,7 +10,7 @@ def register(subparsers) -> None:
 
     parser = subparsers.add_parser("models", help="list the bundled models (ids to pass to sample, walk, virtual-pet)")
     parser.add_argument("--task", choices=("gan", "virtual_pet"), default=None)
-    add_common_options(parser)
+    add_common_options(parser, writes_output=False)
     parser.set_defaults(handler=run)
 
 
@@ -20,7 +20,8 @@ def run(args: argparse.Namespace) -> dict:
     entries = [entry for entry in load_catalogue() if args.task in (None, entry.task)]
     if not args.json:
         if not entries:
-            print(f"No bundled models in {models_folder()}.")
+            print(f"No bundled models in {models_folder()}: reinstall MedGANSynthLib (a wheel carries them), or set "
+                  "MEDGANSYNTH_MODELS to a folder with catalogue.json.")
         for entry in entries:
             classes = f" [{', '.join(entry.classes)}]" if entry.classes else ""
             print(f"{entry.id:28s} {entry.task:12s} {entry.title}{classes}")

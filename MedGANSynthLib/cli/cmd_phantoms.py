@@ -10,22 +10,15 @@ import argparse
 import time
 from pathlib import Path
 
-import numpy as np
-
-from MedGANSynthLib.cli.progress_display import progress_display
 from MedGANSynthLib.errors import InputError
-from MedGANSynthLib.jobs.progress import report
-from MedGANSynthLib.phantoms.brain import STAGES, make_brain_case
-from MedGANSynthLib.phantoms.ct_slices import make_chest_ct_slices
+from MedGANSynthLib.phantoms.brain import STAGES
 from MedGANSynthLib.phantoms.lesions import LESION_CLASSES
-from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, make_wholebody_case
-from MedGANSynthLib.phantoms.writer import write_case, write_case_index
 
 KINDS = ("wholebody", "brain", "ctslices")
 
 
 def register(subparsers) -> None:
-    from MedGANSynthLib.cli.main import add_common_options
+    from MedGANSynthLib.cli.main import add_common_options, positive_mm, seed_value
 
     parser = subparsers.add_parser(
         "phantoms", help="generate phantom PET/CT, brain PET or chest CT slices with ground truth",
@@ -34,11 +27,11 @@ def register(subparsers) -> None:
     parser.add_argument("--kind", choices=KINDS, default="wholebody")
     parser.add_argument("--count", type=int, default=1,
                         help="number of cases (ctslices: number of slices in the one stack)")
-    parser.add_argument("--seed", type=int, default=0, help="dataset seed; case seeds are derived from it")
+    parser.add_argument("--seed", type=seed_value, default=0, help="dataset seed; case seeds are derived from it")
     parser.add_argument("--classes", default=",".join(LESION_CLASSES),
                         help=f"wholebody lesion classes to cycle over (default: {','.join(LESION_CLASSES)})")
     parser.add_argument("--stages", default=",".join(STAGES), help="brain stages to cycle over (NC,MCI,AD)")
-    parser.add_argument("--voxel-mm", type=float, default=None,
+    parser.add_argument("--voxel-mm", type=positive_mm, default=None,
                         help="wholebody CT voxel size in mm (default ~1.95 x 3 mm; e.g. 8 for tiny fast cases)")
     parser.add_argument("--size", type=int, default=64, help="ctslices image size in pixels (e.g. 40 or 64)")
     parser.add_argument("--phantom-version", type=int, default=1,
@@ -75,6 +68,8 @@ def _check_version_options(args: argparse.Namespace) -> None:
 
 def case_seeds(seed: int, count: int) -> list[int]:
     """Independent per-case seeds derived deterministically from the dataset seed."""
+    import numpy as np
+
     return [int(s) for s in np.random.SeedSequence(int(seed)).generate_state(count)]
 
 
@@ -88,10 +83,18 @@ def run(args: argparse.Namespace) -> dict:
     _check_version_options(args)
     labels = (_split(args.classes, LESION_CLASSES, "lesion class") if args.kind == "wholebody"
               else _split(args.stages, STAGES, "stage") if args.kind == "brain" else ["chest"])
-    root = Path(args.output)
+    from MedGANSynthLib.cli.progress_display import progress_display
+    from MedGANSynthLib.io.output_set import staged_output
+    from MedGANSynthLib.jobs.progress import report
+    from MedGANSynthLib.phantoms.brain import make_brain_case
+    from MedGANSynthLib.phantoms.ct_slices import make_chest_ct_slices
+    from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, make_wholebody_case
+    from MedGANSynthLib.phantoms.writer import write_case, write_case_index
+
     started = time.perf_counter()
     rows = []
-    with progress_display(args.progress_lines) as show:
+    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines) as show:
+        root = staged.paths[0]
         if args.kind == "ctslices":
             case_id = f"ctslices_{args.size}px"
             stack = make_chest_ct_slices(args.seed, args.count, size=args.size, progress=show)
@@ -112,7 +115,8 @@ def run(args: argparse.Namespace) -> dict:
                 rows.append({"case_id": case_id, "kind": args.kind, "label": label, "seed": seed,
                              "paths": list(paths.values())})
                 report(show, None, "phantoms", n + 1, args.count, case_id)
-    index = write_case_index(root, rows)
+        index = staged.final(write_case_index(root, rows))
+    root = Path(args.output)
     return {
         "output": str(root), "kind": args.kind, "count": args.count, "index": str(index),
         "seconds": round(time.perf_counter() - started, 2),

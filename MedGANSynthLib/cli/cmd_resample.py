@@ -11,15 +11,7 @@ import time
 
 from MedGANSynthLib.cli.series_option import add_series_option
 from MedGANSynthLib.cli.suv_options import add_suv_options, suv_overrides
-from MedGANSynthLib.io import read_volume, write_volume
-from MedGANSynthLib.pet.pet_input import read_volume_with_pet_in_suv
-from MedGANSynthLib.preprocessing.resample import (
-    AUTO,
-    INTERPOLATORS,
-    LABEL_MAP_MAX_VALUES,
-    resample_isotropic,
-    resample_to_reference,
-)
+from MedGANSynthLib.preprocessing.resample import AUTO, INTERPOLATORS, LABEL_MAP_MAX_VALUES
 
 
 def register(subparsers) -> None:
@@ -52,16 +44,25 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
+    from MedGANSynthLib.cli.main import check_volume_name
+    from MedGANSynthLib.io import read_volume, write_volume
+    from MedGANSynthLib.io.output_set import staged_output
+    from MedGANSynthLib.pet.pet_input import read_volume_with_pet_in_suv
+    from MedGANSynthLib.preprocessing.resample import resample_isotropic, resample_to_reference
+
+    check_volume_name(args.output)
     started = time.perf_counter()
-    volume = read_volume_with_pet_in_suv(args.input, suv_overrides(args), units=args.units, series=args.series)
-    if args.label:
-        volume = volume.with_array(volume.array, modality="SEG", units="label")
-    if args.reference:
-        reference = read_volume(args.reference, series=args.reference_series, modality="CT")
-        result = resample_to_reference(volume, reference, interpolation=args.interpolation)
-    else:
-        result = resample_isotropic(volume, args.spacing, interpolation=args.interpolation)
-    output = write_volume(result, args.output)
+    with staged_output(args.output, args.overwrite, kind="file") as staged:
+        volume = read_volume_with_pet_in_suv(args.input, suv_overrides(args), units=args.units, series=args.series)
+        if args.label:
+            volume = volume.with_array(volume.array, modality="SEG", units="label")
+        if args.reference:
+            reference = read_volume(args.reference, series=args.reference_series, modality="CT")
+            result = resample_to_reference(volume, reference, interpolation=args.interpolation)
+        else:
+            result = resample_isotropic(volume, args.spacing, interpolation=args.interpolation)
+        write_volume(result, staged.paths[0])
+    output = args.output
     return {
         "output": str(output),
         "shape_kji": list(result.array.shape),

@@ -6,14 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from MedGANSynthLib.cli.series_option import add_series_option
 from MedGANSynthLib.cli.suv_options import add_suv_options, suv_overrides
 from MedGANSynthLib.errors import InputError
-from MedGANSynthLib.io.volume_io import WRITABLE_SUFFIXES, volume_suffix, write_volume
-from MedGANSynthLib.pet.pet_input import read_pet_in_suv
-from MedGANSynthLib.pet.suv import suv_warnings
 
 
 def register(subparsers) -> None:
@@ -39,16 +34,24 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
+    import numpy as np
+
+    from MedGANSynthLib.cli.main import check_volume_name
+    from MedGANSynthLib.io.output_set import staged_output
+    from MedGANSynthLib.io.volume_io import write_volume
+    from MedGANSynthLib.pet.pet_input import read_pet_in_suv
+    from MedGANSynthLib.pet.suv import suv_warnings
+
     output = Path(args.output)
-    if volume_suffix(output) not in WRITABLE_SUFFIXES:
-        raise InputError(f"Cannot write '{output.name}': choose a .nrrd, .nii.gz, .nii or .mha file name.")
-    volume = read_pet_in_suv(args.input, suv_overrides(args), units_flag=False, series=args.series)  # refuses a CT
-    if not np.all(np.isfinite(volume.array)):
-        raise InputError(f"'{args.input}' gives NaN or infinite SUV values; check the PET file.")
-    warnings = suv_warnings(volume)
-    for warning in warnings:  # plausible but unusual values: converted, and said once each on stderr
-        print(f"medgansynth suv: warning: {warning}", file=sys.stderr)
-    write_volume(volume, output)
+    check_volume_name(args.output)
+    with staged_output(output, args.overwrite, kind="file") as staged:
+        volume = read_pet_in_suv(args.input, suv_overrides(args), units_flag=False, series=args.series)  # refuses CT
+        if not np.all(np.isfinite(volume.array)):
+            raise InputError(f"'{args.input}' gives NaN or infinite SUV values; check the PET file.")
+        warnings = suv_warnings(volume)
+        for warning in warnings:  # plausible but unusual values: converted, and said once each on stderr
+            print(f"medgansynth suv: warning: {warning}", file=sys.stderr)
+        write_volume(volume, staged.paths[0])
     return {
         "path": str(output),
         "shape": list(volume.array.shape),

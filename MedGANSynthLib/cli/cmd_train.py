@@ -21,6 +21,7 @@ from MedGANSynthLib.cli.main import (
     check_at_least_one,
     check_not_negative,
     check_positive,
+    training_run_folder,
 )
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change, write_run_file
@@ -144,24 +145,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     settings["network_config"] = config_to_dict(config)
     if settings.get("init_weights") and not args.resume:  # a resumed run takes its weights from the checkpoint
         _warm_start(args.warm_start, settings, dataset, generator, discriminator)
-    if context.is_main:
-        write_run_file(run_dir, settings)
-
-    task = GANTask(generator, discriminator, optimizer,
-                   GANTaskSettings(loss=settings["loss"], n_critic=settings["n_critic"],
-                                   auxiliary_class_weight=settings.get("auxiliary_class_weight") or 0.0,
-                                   mismatched_labels=bool(settings.get("mismatched_labels")),
-                                   hardest_mismatch=bool(settings.get("hardest_mismatch")),
-                                   generator_ema=settings.get("generator_ema") or 0.0),
-                   export=_weights_exporter(architecture, dataset, settings))
-    trainer = Trainer(TrainerConfig(run_dir=run_dir, epochs=epochs, batch_size=batch_size, seed=settings["seed"],
-                                    device=args.device, checkpoint_every=settings["checkpoint_every"],
-                                    checkpoint_steps=args.checkpoint_steps,
-                                    resume=args.resume, amp=not args.no_amp, num_workers=args.workers), context)
-    with progress_display(args.progress_lines) as show:
-        result = trainer.fit(task, dataset, progress=show)
+    with training_run_folder(args, context.is_main):
+        if context.is_main:
+            write_run_file(run_dir, settings)
+        task = GANTask(generator, discriminator, optimizer,
+                       GANTaskSettings(loss=settings["loss"], n_critic=settings["n_critic"],
+                                       auxiliary_class_weight=settings.get("auxiliary_class_weight") or 0.0,
+                                       mismatched_labels=bool(settings.get("mismatched_labels")),
+                                       hardest_mismatch=bool(settings.get("hardest_mismatch")),
+                                       generator_ema=settings.get("generator_ema") or 0.0),
+                       export=_weights_exporter(architecture, dataset, settings))
+        trainer = Trainer(TrainerConfig(run_dir=run_dir, epochs=epochs, batch_size=batch_size, seed=settings["seed"],
+                                        device=args.device, checkpoint_every=settings["checkpoint_every"],
+                                        checkpoint_steps=args.checkpoint_steps, resume=args.resume,
+                                        amp=not args.no_amp, num_workers=args.workers), context)
+        with progress_display(args.progress_lines) as show:
+            result = trainer.fit(task, dataset, progress=show)
     if not context.is_main:
-        args.json = False  # one JSON summary per run, from rank 0
+        args.json, args.quiet = False, True  # one JSON summary and closing line per run, from rank 0
     return {
         "run_dir": str(run_dir), "architecture": architecture, "epochs": result.epochs_completed,
         "global_step": result.global_step, "batch_size": batch_size, "world_size": context.world_size,
@@ -176,10 +177,9 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
     """The run's settings: from run.json when resuming (the networks must match the checkpoint), else the CLI."""
     from MedGANSynthLib.training.checkpoint import checkpoint_path
 
-    if not args.resume and checkpoint_path(run_dir).exists():  # checked before run.json could be overwritten
-        raise InputError(
-            f"'{run_dir}' already holds a training run; pass --resume to continue it or choose a new folder."
-        )
+    if not args.resume and not args.overwrite and checkpoint_path(run_dir).exists():
+        raise InputError(f"-o/--output '{run_dir}' already holds a training run; pass --resume to continue it, "
+                         "--overwrite to start afresh, or choose a new folder.")
     _check_generator_ema(args.generator_ema)
     check_positive(("--lr", args.lr), ("--lr-d", args.lr_d), ("--auxiliary-classifier", args.auxiliary_classifier))
     if args.resume:
@@ -389,7 +389,7 @@ def dataset_for_run(architecture: str, settings: dict[str, Any]):
     size = tuple(config.image_shape[1:])
     data, labels = settings["data"], settings["labels"]
     if architecture == "radiogan":
-        # tanh output (seed 000): SUV [0, 30] onto [-1, 1] (the paper's [0, 1] scaling, stretched to tanh's range)
+        # tanh output (Amyar et al.): SUV [0, 30] onto [-1, 1] (the paper's [0, 1] scaling, stretched to tanh's range)
         window = _chosen_window(RADIOGAN_SUV_WINDOW, settings.get("window"), (-1.0, 1.0))
         dataset = ImageFolderDataset(data, labels, size, window)
         if settings.get("window") and dataset.window.units != window.units:
@@ -400,7 +400,7 @@ def dataset_for_run(architecture: str, settings: dict[str, Any]):
         window = _chosen_window(BRAIN_PET_SUV_WINDOW, settings.get("window"), (-1.0, 1.0))
         dataset = BrainSliceDataset(data, labels, settings["stage"], size, window)
         if dataset.num_classes > 1:
-            raise InputError("The brain DCGAN trains one model per stage (seed 001); pass --stage, e.g. --stage AD.")
+            raise InputError("The brain DCGAN trains one model per stage (Islam & Zhang); pass --stage, e.g. --stage AD.")
         return dataset
     window = _chosen_window(CT_GAN_WINDOW, settings.get("window"), (config.output_low, config.output_high))
     return CTSliceDataset(data, size, window)

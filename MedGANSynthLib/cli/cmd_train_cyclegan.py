@@ -1,4 +1,4 @@
-"""``medgansynth train-cyclegan``: train a CycleGAN (Zhu et al. 2017, seed 003) on two UNPAIRED image folders.
+"""``medgansynth train-cyclegan``: train a CycleGAN (Zhu et al. 2017, the RadioGraphics primer's unpaired use) on two UNPAIRED image folders.
 
     medgansynth train-cyclegan --data-a CT/ --data-b PET/ -o runs/cg --image-size 128 --width 0.25
     medgansynth train-cyclegan -o runs/cg --resume                       # continue a stopped run exactly
@@ -20,13 +20,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from MedGANSynthLib.cli.main import apply_training_run_options
+from MedGANSynthLib.cli.main import apply_training_run_options, training_run_folder
+
+# MedGANSynthLib.cyclegan's DOMAIN_KINDS and GENERATORS, written out so that --help does not import torch (the
+# cyclegan package does); a test checks that they match.
+DOMAIN_KINDS = ("ct", "pet")
+GENERATORS = ("resnet", "unet")
 
 
 def register(subparsers) -> None:
     from MedGANSynthLib.cli.main import add_common_options, add_training_run_options
-    from MedGANSynthLib.cyclegan.dataset import DOMAIN_KINDS
-    from MedGANSynthLib.cyclegan.networks import GENERATORS
 
     parser = subparsers.add_parser(
         "train-cyclegan", help="train a CycleGAN (unpaired translation, e.g. CT <-> PET) on two image folders",
@@ -78,9 +81,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "residual_blocks", "width", "unet_depth", "upsampling", "seed", "checkpoint_every")}
     options["window_a"] = _parse_window(args.window_a) if args.window_a else None
     options["window_b"] = _parse_window(args.window_b) if args.window_b else None
-    with progress_display(args.progress_lines) as show:
+    is_main = context_from_env().is_main
+    with training_run_folder(args, is_main), progress_display(args.progress_lines) as show:
         summary = train_cyclegan(args.output, resume=args.resume, device=args.device,
                                  checkpoint_steps=args.checkpoint_steps, workers=args.workers, progress=show, **options)
-    if not context_from_env().is_main:
-        args.json = False
+    if not is_main:
+        args.json, args.quiet = False, True  # one summary and closing line per run, from rank 0
     return summary

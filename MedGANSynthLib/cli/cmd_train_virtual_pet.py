@@ -25,6 +25,7 @@ from MedGANSynthLib.cli.main import (
     check_at_least_one,
     check_not_negative,
     check_positive,
+    training_run_folder,
 )
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change, write_run_file
@@ -115,16 +116,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         fcn_task = FCNTask(fcn, lr or FCN_LR, sample, **weighting)
         task = VirtualPETTask(fcn_task, pix2pix, sample_batch=sample,
                               export=_exporter(dataset, cases, settings))
-        if context.is_main:
-            write_run_file(run_dir, settings)
-        trainer = Trainer(TrainerConfig(run_dir=run_dir, epochs=settings["epochs"], batch_size=settings["batch_size"],
-                                        seed=settings["seed"], device=args.device,
-                                        checkpoint_every=settings["checkpoint_every"],
-                                        checkpoint_steps=args.checkpoint_steps, resume=args.resume,
-                                        num_workers=args.workers), context)
-        result = trainer.fit(task, dataset, progress=show)
+        with training_run_folder(args, context.is_main):
+            if context.is_main:
+                write_run_file(run_dir, settings)
+            trainer = Trainer(TrainerConfig(run_dir=run_dir, epochs=settings["epochs"],
+                                            batch_size=settings["batch_size"], seed=settings["seed"],
+                                            device=args.device, checkpoint_every=settings["checkpoint_every"],
+                                            checkpoint_steps=args.checkpoint_steps, resume=args.resume,
+                                            num_workers=args.workers), context)
+            result = trainer.fit(task, dataset, progress=show)
     if not context.is_main:
-        args.json = False
+        args.json, args.quiet = False, True  # one summary and closing line per run, from rank 0
     return {"run_dir": str(run_dir), "epochs": result.epochs_completed, "global_step": result.global_step,
             "batch_size": settings["batch_size"], "world_size": context.world_size, "data": dataset.describe(),
             "checkpoint": str(result.checkpoint), "weights": result.exported,
@@ -136,8 +138,9 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
     """From run.json when resuming (the networks must match the checkpoint), else from the command line."""
     from MedGANSynthLib.training.checkpoint import checkpoint_path
 
-    if not args.resume and checkpoint_path(run_dir).exists():
-        raise InputError(f"'{run_dir}' already holds a training run; pass --resume to continue it or choose a new "
+    if not args.resume and not args.overwrite and checkpoint_path(run_dir).exists():
+        raise InputError(f"-o/--output '{run_dir}' already holds a training run; pass --resume to continue it, "
+                         "--overwrite to start afresh, or choose a new "
                          "folder.")
     if args.resume:
         settings = read_run_file(run_dir, _RUN_KEYS, "virtual-PET")

@@ -4,7 +4,8 @@
     medgansynth virtual-pet CT_DICOM_FOLDER -o out/ --model runs/vpet/weights/virtual_pet.safetensors --uncertainty 8
 
 Writes virtual_pet.nrrd, fcn.nrrd, gan.nrrd, [uncertainty.nrrd], lesion_labels.nrrd, lesions.csv, lesions.json,
-summary.json and PNG pictures (see MedGANSynthLib.virtual_pet.pipeline). On an error nothing is left in OUTDIR.
+summary.json and PNG pictures (see MedGANSynthLib.virtual_pet.pipeline). On an error or Ctrl-C nothing is
+left in OUTDIR; an existing OUTDIR is replaced only with --overwrite.
 """
 
 from __future__ import annotations
@@ -74,17 +75,19 @@ def check_blend_options(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> dict:
     from MedGANSynthLib.cli.progress_display import progress_display
+    from MedGANSynthLib.io.output_set import staged_output
     from MedGANSynthLib.virtual_pet.pipeline import run_virtual_pet
     from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID
 
     apply_thread_count(args.threads)
     check_at_least_one(("--slab-size", args.slab_size))
     check_blend_options(args)
-    with progress_display(args.progress_lines) as show:
-        return run_virtual_pet(args.ct, args.output, model=args.model or DEFAULT_MODEL_ID, device=args.device,
-                               threshold_suv=args.threshold, min_volume_ml=args.min_volume_ml,
-                               uncertainty_passes=args.uncertainty,
-                               slab_size=args.slab_size, write_fcn_gan=not args.no_fcn_gan_outputs,
-                               pictures=not args.no_pictures, blend_levels=args.blend_levels,
-                               blend_dilation_mm=args.blend_dilation, slice_smoothing_mm=args.slice_smoothing,
-                               progress=show, ct_series=args.series)
+    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines) as show:
+        summary = run_virtual_pet(args.ct, staged.paths[0], model=args.model or DEFAULT_MODEL_ID,
+                                  device=args.device, threshold_suv=args.threshold,
+                                  min_volume_ml=args.min_volume_ml, uncertainty_passes=args.uncertainty,
+                                  slab_size=args.slab_size, write_fcn_gan=not args.no_fcn_gan_outputs,
+                                  pictures=not args.no_pictures, blend_levels=args.blend_levels,
+                                  blend_dilation_mm=args.blend_dilation, slice_smoothing_mm=args.slice_smoothing,
+                                  progress=show, ct_series=args.series)
+        return staged.final(summary)

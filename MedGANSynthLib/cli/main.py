@@ -10,10 +10,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
 import sys
+from pathlib import Path
 
 from MedGANSynthLib import __version__
 from MedGANSynthLib.errors import Cancelled, InputError
+from MedGANSynthLib.io.output_set import committed_outputs, reset_committed  # light: no SimpleITK, no torch
 
 # Subcommand modules, in the order ``--help`` lists them. A module missing here is simply not offered.
 COMMAND_MODULES = (
@@ -64,20 +67,52 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_common_options(parser: argparse.ArgumentParser) -> None:
-    """Options every long-running subcommand accepts."""
-    parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout when done")
+def add_common_options(parser: argparse.ArgumentParser, writes_output: bool = True) -> None:
+    """Options every subcommand accepts; ``--overwrite`` on those that write an output."""
+    parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout when done (and nothing "
+                        "else on stdout)")
+    parser.add_argument("--quiet", action="store_true", help="do not print the closing line that names what was "
+                        "written")
     parser.add_argument(
         "--progress-lines",
         action="store_true",
         help="print machine-readable progress lines instead of a progress bar (used by the Slicer module)",
     )
+    if writes_output:
+        parser.add_argument("--overwrite", action="store_true",
+                            help="replace an existing output (the whole folder or file; nothing of the old one stays)")
+
+
+# Seeds go to numpy's SeedSequence and torch.manual_seed: whole numbers 0 .. 2**63 - 1.
+MAX_SEED = 2**63 - 1
+
+
+def seed_value(text: str) -> int:
+    """argparse type of a seed: refused at parsing (one line naming the option) unless 0 <= seed <= 2**63 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"a seed must be from 0 to {MAX_SEED} (2**63 - 1), got {value}")
+    return value
+
+
+def positive_mm(text: str) -> float:
+    """argparse type of a length in mm: a finite number above 0 (refuses 0, negatives, nan and inf at parsing)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of millimetres, got {text}")
+    return value
 
 
 def add_training_run_options(parser: argparse.ArgumentParser) -> None:
     """The run-keeping options both training commands share (device, seed, checkpoints, resume, threads)."""
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
-    parser.add_argument("--seed", type=int, help="random seed (default 0)")
+    parser.add_argument("--seed", type=seed_value, help="random seed (default 0)")
     parser.add_argument("--checkpoint-every", type=int, help="epochs between checkpoints (default 1)")
     parser.add_argument("--checkpoint-steps", type=int, default=0,
                         help="also checkpoint every N steps inside an epoch, so a killed run loses at most N steps "
@@ -88,8 +123,28 @@ def add_training_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=0, help="data-loading worker processes (default 0)")
 
 
+def training_run_folder(args: argparse.Namespace, is_main: bool):
+    """The output rules for a training run folder, which is written in place so that a killed run keeps its
+    checkpoint: locked, an existing run refused unless --resume or --overwrite (which starts afresh), and a run
+    that fails before its first checkpoint leaves no folder behind. Refuses an absent device before anything is
+    written. The helper processes of a multi-process run (not ``is_main``) write nothing and take no lock."""
+    import contextlib
+
+    from MedGANSynthLib.device import resolve_device
+    from MedGANSynthLib.io.output_set import OutputTarget, staged_outputs
+    from MedGANSynthLib.training.checkpoint import checkpoint_path
+
+    resolve_device(args.device)
+    if not is_main:
+        return contextlib.nullcontext()
+    return staged_outputs([OutputTarget(args.output)], overwrite=args.overwrite, in_place=True, resume=args.resume,
+                          keep=lambda folder: checkpoint_path(folder).exists())
+
+
 def apply_training_run_options(args: argparse.Namespace) -> None:
     """Check the shared run options that are used before the settings are read, and set the thread count."""
+    if args.overwrite and args.resume:
+        raise InputError("--overwrite starts the run afresh and --resume continues it; pass one of them.")
     apply_thread_count(args.threads)
     check_not_negative(("--checkpoint-steps", args.checkpoint_steps), ("--workers", args.workers))
 
@@ -117,6 +172,14 @@ def check_not_negative(*options: tuple[str, float | None]) -> None:
     _refuse_unless(options, 0, True, "be 0 or more")
 
 
+def check_volume_name(path: str, option: str = "-o/--output") -> None:
+    """Refuse a volume file name SimpleITK cannot write before any work is done."""
+    from MedGANSynthLib.io.volume_io import WRITABLE_SUFFIXES, volume_suffix
+
+    if volume_suffix(path) not in WRITABLE_SUFFIXES:
+        raise InputError(f"{option} '{Path(path).name}': choose a .nrrd, .nii.gz, .nii or .mha file name.")
+
+
 def apply_thread_count(threads: int | None) -> None:
     """--threads: refuse a number below 1, else set torch's intra-op thread count (None leaves torch's default)."""
     if threads is None:
@@ -136,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_INPUT_ERROR
+    reset_committed()
     try:
         summary = args.handler(args)
     except InputError as error:
@@ -144,12 +208,38 @@ def main(argv: list[str] | None = None) -> int:
     except Cancelled as error:
         print(f"medgansynth {args.command}: cancelled: {error}", file=sys.stderr)
         return EXIT_CANCELLED
-    except KeyboardInterrupt:
-        print(f"medgansynth {args.command}: interrupted; no partial outputs were kept.", file=sys.stderr)
+    except KeyboardInterrupt as interrupt:  # the output set says what it kept (see MedGANSynthLib.io.output_set)
+        kept = str(interrupt) or "nothing was written."
+        print(f"medgansynth {args.command}: interrupted; {kept}", file=sys.stderr)
         return EXIT_CANCELLED
+    except OSError as error:  # a file-system problem outside the outputs' own checks: one line, not a traceback
+        where = f" ('{error.filename}')" if error.filename else ""
+        print(f"medgansynth {args.command}: error: {error.strerror or error}{where}.", file=sys.stderr)
+        return EXIT_INPUT_ERROR
     if getattr(args, "json", False):
         print(json.dumps(summary or {}, indent=2, default=str))
+    writes = hasattr(args, "overwrite")  # the commands that write outputs take --overwrite
+    if writes and not getattr(args, "quiet", False) and summary is not None:
+        print(f"medgansynth {args.command}: {_written_line(committed_outputs())}", file=sys.stderr)
     return 0
+
+
+def _written_line(outputs: list[Path]) -> str:
+    """One line naming what the command wrote, with file counts and sizes."""
+    if not outputs:
+        return "done; nothing was written."
+    parts = []
+    for path in outputs:
+        if path.is_file():
+            parts.append(f"{path} ({_size(path.stat().st_size)})")
+        else:
+            files = [p for p in path.rglob("*") if p.is_file()]
+            parts.append(f"{path}/ ({len(files)} files, {_size(sum(p.stat().st_size for p in files))})")
+    return "wrote " + ", ".join(parts)
+
+
+def _size(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The cycle reconstruction error of a CT as an out-of-distribution score (seed 003's use of cycle-consistent GANs to
+"""The cycle reconstruction error of a CT as an out-of-distribution score (the RadioGraphics primer's use of cycle-consistent GANs to
 flag unsuitable input CTs; its reference 60 uses an ensemble, this is the single-model version).
 
 A CT that resembles the training CTs survives the round trip A -> B -> A (CT -> PET -> CT) nearly unchanged; one

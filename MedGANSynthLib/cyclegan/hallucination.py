@@ -1,5 +1,5 @@
-"""Lesions a translated PET invents or erases (seed 003 warns that GANs trained on unpaired data are the most prone
-to both). Rules, with the virtual PET's lesion threshold (SUV 2.5, seed 002) and smallest finding (0.5 ml):
+"""Lesions a translated PET invents or erases (Wolterink et al.'s RadioGraphics primer warns that GANs trained on unpaired data are the most prone
+to both). Rules, with the virtual PET's lesion threshold (SUV 2.5, Ben-Cohen et al.) and smallest finding (0.5 ml):
 
 * invented: a 26-connected region of predicted SUV > 2.5 of at least 0.5 ml that overlaps no voxel where the true
   PET exceeds 2.5 SUV (hot where the truth has nothing hot);

@@ -1,4 +1,4 @@
-"""The CycleGAN training task on the shared engine (training/engine.py), seed 003 (Zhu et al. 2017).
+"""The CycleGAN training task on the shared engine (training/engine.py) (Zhu et al. 2017).
 
 Per step, as the reference code: one update of both generators together (Adam over G_AB and G_BA) on
 LSGAN(D_B(G_AB(a))) + LSGAN(D_A(G_BA(b))) + lambda (|G_BA(G_AB(a)) - a| + |G_AB(G_BA(b)) - b|)

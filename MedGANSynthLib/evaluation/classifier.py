@@ -2,7 +2,7 @@
 
 Fréchet distance, precision/recall and class-conditional accuracy need a network that maps an image to features.
 The natural-image convention (ImageNet Inception-v3) is not used: its features describe photographs, it needs a
-download, and the GAN primer (seed 003) warns that Inception-based scores "may not translate directly to medical
+download, and the GAN primer for radiologists (Wolterink et al.) warns that Inception-based scores "may not translate directly to medical
 images". Instead :func:`fit_classifier` trains this network on the real training images of the classes being
 synthesised; its penultimate layer (``features``, 128-D by default) is the feature space of every metric.
 

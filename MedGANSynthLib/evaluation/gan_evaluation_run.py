@@ -49,6 +49,11 @@ def real_images_by_class(card: ModelCard, folder: Path, classes: list[str]) -> d
     if card.architecture == "radiogan":
         dataset = ImageFolderDataset(folder, None, shape[1:], window)
         images, labels = dataset.images.numpy(), dataset.labels.numpy()
+        missing = [name for name in classes if name not in dataset.class_names]
+        if missing:
+            raise InputError(f"--data: the model's classes {', '.join(missing)} are not among the classes of "
+                             f"'{folder}' ({', '.join(dataset.class_names) or 'none'}); evaluate on a data set "
+                             "labelled with the model's class names.")
         return {name: images[labels == dataset.class_names.index(name)] for name in classes}
     if card.architecture == "brain_dcgan":
         return {name: BrainSliceDataset(folder, None, name, shape[1:], window).images.numpy() for name in classes}

@@ -1,6 +1,6 @@
 """Evaluate a GAN's samples against real images, class by class, and write the results as JSON, Markdown and HTML.
 
-:func:`evaluate_gan` implements the protocol of ARCHITECTURE.md ("How quality is measured"):
+:func:`evaluate_gan` implements the project's protocol for measuring GAN quality:
 
 - a classifier (:mod:`.classifier`) is trained on the real TRAINING images of all classes; it is the judge and the
   feature network. Its accuracy on held-out real images says how far to trust it.
@@ -54,7 +54,7 @@ from MedGANSynthLib.evaluation.tstr import train_synthetic_test_real
 from MedGANSynthLib.io.atomic import atomic_output
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
 
-PAPER_TSTR_GAIN = 0.10  # brain-PET DCGAN paper (seed 001): +10 accuracy points with synthetic images
+PAPER_TSTR_GAIN = 0.10  # brain-PET DCGAN paper (Islam & Zhang): +10 accuracy points with synthetic images
 # Judge j > 0 trains from seed + j * JUDGE_SEED_STRIDE, so that the extra judges of a run with --seed 0 are not the
 # first judges of runs with --seed 1, 2, ... (draws meant to be independent would share judges otherwise).
 JUDGE_SEED_STRIDE = 10_007

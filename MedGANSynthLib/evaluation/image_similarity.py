@@ -1,6 +1,6 @@
 """PSNR and SSIM of each generated image against its nearest real image, as the brain-PET DCGAN paper reports.
 
-Seed 001 (Islam & Zhang) reports mean PSNR 32.83 dB and mean SSIM 0.7748 "of real and generated images" with
+Islam & Zhang reports mean PSNR 32.83 dB and mean SSIM 0.7748 "of real and generated images" with
 PSNR = 10 log10(max(y)^2 / MSE) and SSIM with k1 = 0.01, k2 = 0.03 and L the dynamic range. A generated image has no
 true counterpart, so (like the paper's practice) each one is compared with its nearest real image (pixel L2).
 

@@ -1,6 +1,6 @@
 """2-D joint intensity histogram of generated vs nearest real images, and its mutual information.
 
-The brain-PET DCGAN paper (seed 001, Fig. 9) shows "the 2D-histogram of a sample real and synthetic image": for
+The brain-PET DCGAN paper (Islam & Zhang, Fig. 9) shows "the 2D-histogram of a sample real and synthetic image": for
 each pixel position, the pair (real intensity, generated intensity) is counted. Mass on the diagonal means the two
 images agree pixel by pixel; a cloud means they differ. Mutual information (in bits) summarises the histogram:
 for an image with itself it equals the image's intensity entropy, for independent images it is near 0.

@@ -1,6 +1,6 @@
 """Memorisation audit: do generated images sit closer to the training images than new real images do?
 
-RadioGAN (seed 000) warns that a GAN can memorise its training set and judges it by latent walks; this audit puts
+RadioGAN (Amyar et al.) warns that a GAN can memorise its training set and judges it by latent walks; this audit puts
 a number on it. For every generated image we find its nearest TRAINING image (Euclidean distance of the pixels,
 and of the classifier features when given); we do the same for HELD-OUT real images, which the GAN never saw and
 which are, by construction, "new images of the same kind". Then

@@ -1,6 +1,6 @@
 """Train-on-synthetic, test-on-real (TSTR): does synthetic data help a downstream classifier?
 
-The brain-PET DCGAN paper (seed 001) reports that a CNN classifying CN vs AD reached 71.45 % accuracy with
+The brain-PET DCGAN paper (Islam & Zhang) reports that a CNN classifying CN vs AD reached 71.45 % accuracy with
 synthetic images added, 10 points more than without. We repeat that protocol with the project's classifier:
 three classifiers trained on (1) the real training images, (2) real + synthetic, (3) synthetic only, each with the
 same seed, the same number of epochs and the same hyper-parameters, all tested on the same held-out real images.

@@ -2,7 +2,9 @@
 
 ``trame_slicer.core.SlicerApp`` gives an application logic with the displayable managers of real Slicer slice and
 3-D views; ``DirectViewFactory(do_render_offscreen=True)`` renders them without a window (EGL, software OpenGL
-on machines without a GPU; VTK may print "bad X server connection" first and then render fine). The volumes are
+on machines without a GPU). Without a display VTK tries X first and prints "bad X server connection" before it
+falls back to EGL and renders fine; that warning means nothing to a user, so VTK's warnings are off while this
+module renders outside the Slicer application (it is never used inside it). The volumes are
 copied into a private scene, so the caller's scene, layout and views stay untouched.
 
 :func:`render_overview` writes the pictures the README shows: the CT with the (virtual) PET overlaid in the three
@@ -41,6 +43,7 @@ def offscreen_app():
     except ImportError as error:
         raise InputError("Offscreen pictures need trame-slicer (pip install trame-slicer); inside Slicer use "
                          "its screen capture instead.") from error
+    vtk.vtkObject.GlobalWarningDisplayOff()  # "bad X server connection" on display-less machines (see above)
     app = SlicerApp()
     app.view_manager.register_factory(DirectViewFactory(do_render_offscreen=True))
     return app

@@ -1,4 +1,4 @@
-"""Brain FDG-PET DCGAN (Islam & Zhang, seed 001): one unconditional GAN per Alzheimer stage (NC, MCI, AD).
+"""Brain FDG-PET DCGAN (Islam & Zhang): one unconditional GAN per Alzheimer stage (NC, MCI, AD).
 
 From the paper: 100 latent numbers from U(-1, 1) -> fully connected layer -> five strided transposed convolutions,
 each with BatchNorm and ReLU except the last (tanh) -> a 128 x 128 x 3 image (here three adjacent axial slices as

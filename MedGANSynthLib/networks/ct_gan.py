@@ -1,4 +1,4 @@
-"""Simple CT GAN (seed 004, lung CT from LIDC): a fully convolutional generator that scales to larger images.
+"""Simple CT GAN (a proof of concept on lung CT from LIDC): a fully convolutional generator that scales to larger images.
 
 From the paper: generator of six 3 x 3 transposed convolutions (256 stride 2, 128 stride 2, 64, 32, 16, output),
 BatchNorm (Keras momentum 0.9 = PyTorch 0.1) + LeakyReLU 0.2 on all but the last, linear output; intensities scaled

@@ -1,4 +1,4 @@
-"""FCN-4s on a VGG-16 backbone: the regression network of the virtual-PET system (Ben-Cohen et al., seed 002).
+"""FCN-4s on a VGG-16 backbone: the regression network of the virtual-PET system (Ben-Cohen et al.).
 
 The paper decapitates VGG-16, turns its fully connected layers into convolutions, appends a 1x1 score layer and
 upsamples in the network, combining coarse and fine information through skips from pool4 and pool3 (as FCN-8s)

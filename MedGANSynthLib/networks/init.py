@@ -1,8 +1,8 @@
 """Weight initialisations the source papers use.
 
 - ``dcgan``: every conv / transposed conv / linear weight N(0, 0.02), biases 0, BatchNorm scale N(1, 0.02) and
-  shift 0 (Radford et al.; the brain-PET DCGAN, seed 001, and the CT GAN, seed 004, both state N(0, 0.02)).
-- ``keras``: the Keras defaults RadioGAN (seed 000, a Keras model that states no initialisation) ran with:
+  shift 0 (Radford et al.; the brain-PET DCGAN, Islam & Zhang, and the simple CT GAN paper both state N(0, 0.02)).
+- ``keras``: the Keras defaults RadioGAN (Amyar et al., a Keras model that states no initialisation) ran with:
   Glorot-uniform kernels, zero biases, BatchNorm 1 / 0, Embedding U(-0.05, 0.05).
 - ``torch``: leave PyTorch's own defaults.
 """

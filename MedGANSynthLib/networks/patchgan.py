@@ -1,4 +1,4 @@
-"""The 70x70 PatchGAN discriminator of pix2pix, as used for virtual PET (Ben-Cohen et al., seed 002).
+"""The 70x70 PatchGAN discriminator of pix2pix, as used for virtual PET (Ben-Cohen et al.).
 
 C64-C128-C256-C512-C1, all 4x4 convolutions; the first three downsample by 2, the last two have stride 1
 (Isola et al.). No BatchNorm on the first layer, LeakyReLU 0.2. The input is the CT channels concatenated with

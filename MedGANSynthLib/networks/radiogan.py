@@ -1,4 +1,4 @@
-"""RadioGAN (Amyar et al., seed 000): a class-conditional DCGAN of whole-body coronal MIP FDG-PET images.
+"""RadioGAN (Amyar et al.): a class-conditional DCGAN of whole-body coronal MIP FDG-PET images.
 
 One model, five classes (normal, head & neck, oesophagus, lung cancer, lymphoma). What the paper fixes:
 latent size 100; the class goes through an Embedding of size 50 and a linear Dense layer of 15 units reshaped to the

@@ -1,4 +1,4 @@
-"""The pix2pix U-Net generator of the virtual-PET conditional GAN (Ben-Cohen et al., seed 002; Isola et al.).
+"""The pix2pix U-Net generator of the virtual-PET conditional GAN (Ben-Cohen et al.; Isola et al.).
 
 Paper layout (Ck = Conv-BatchNorm-ReLU with k filters, CDk = the same with 50 % dropout, all convs 4x4 stride 2):
 encoder C64-C128-C256-C512-C512-C512-C512-C512 (LeakyReLU 0.2, no BatchNorm on the first layer), decoder

@@ -3,15 +3,24 @@ stage, axial chest CT slices. The bundled models are trained on these; values ci
 
 The whole-body generator has two versions: 1 (default, bit-for-bit what the bundled models were trained on) and
 2 (``make_wholebody_case(..., version=2)``: anatomy on a skeleton frame with arms, muscles, bowel, published
-per-subject HU/SUV and an optional portal-venous CT phase)."""
+per-subject HU/SUV and an optional portal-venous CT phase).
 
-from MedGANSynthLib.phantoms.brain import STAGES, BrainCase, BrainConfig, make_brain_case
-from MedGANSynthLib.phantoms.ct_slices import ChestSliceSet, make_chest_ct_slices
-from MedGANSynthLib.phantoms.lesions import LESION_CLASSES
-from MedGANSynthLib.phantoms.wholebody import WholeBodyCase, WholeBodyConfig, make_wholebody_case
-from MedGANSynthLib.phantoms.writer import write_case, write_case_index
+The names load on first use (PEP 562), so the CLI's ``--help`` reads the class names without scipy.
+"""
 
-__all__ = [
-    "LESION_CLASSES", "STAGES", "BrainCase", "BrainConfig", "ChestSliceSet", "WholeBodyCase", "WholeBodyConfig",
-    "make_brain_case", "make_chest_ct_slices", "make_wholebody_case", "write_case", "write_case_index",
-]
+import importlib
+
+_EXPORTS = {
+    "LESION_CLASSES": "lesions", "STAGES": "brain", "BrainCase": "brain", "BrainConfig": "brain",
+    "make_brain_case": "brain", "ChestSliceSet": "ct_slices", "make_chest_ct_slices": "ct_slices",
+    "WholeBodyCase": "wholebody", "WholeBodyConfig": "wholebody", "make_wholebody_case": "wholebody",
+    "write_case": "writer", "write_case_index": "writer",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)

@@ -1,4 +1,4 @@
-"""Brain FDG-PET phantoms for Alzheimer stages NC, MCI and AD (the brain-PET DCGAN of seed 001).
+"""Brain FDG-PET phantoms for Alzheimer stages NC, MCI and AD (the brain-PET DCGAN of Islam & Zhang).
 
 The anatomy is the SPM12 PET template (MNI space, 2 mm, 91x109x91) when it is present, otherwise a built-in
 analytic brain of ellipsoids; the manifest says which. Each subject gets a small random affine (rotation,
@@ -23,7 +23,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
@@ -98,6 +97,8 @@ def make_brain_case(
     cancel: CancelToken | None = None,
 ) -> BrainCase:
     """One brain FDG-PET (SUV) with its region map; same seed → same head and severity at every stage."""
+    from scipy import ndimage  # here: the CLI reads STAGES for --help without loading scipy
+
     config = config or BrainConfig()
     check_stage(stage)
     subject_rng, stage_rng, noise_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(3))
@@ -186,6 +187,8 @@ def _load_template(path: str) -> np.ndarray:
 @functools.lru_cache(maxsize=1)
 def _analytic_brain() -> np.ndarray:
     """A template-like smooth brain from ellipsoids: cortex 1.0, white matter 0.6, deep grey 0.9, CSF 0.1."""
+    from scipy import ndimage  # here: the CLI reads STAGES for --help without loading scipy
+
     p = _mni_ras_points()
     brain = _ellipsoid(p, (0, -18, 10), (68, 86, 62))
     image = np.where(brain, 1.0, 0.0).astype(np.float32)
@@ -251,6 +254,8 @@ def _subject_affine(rng: np.random.Generator, config: BrainConfig) -> dict:
 
 def _warp(array: np.ndarray, affine: dict, order: int) -> np.ndarray:
     """Resample so the subject's brain is the template brain moved by the affine about the grid centre."""
+    from scipy import ndimage  # here: the CLI reads STAGES for --help without loading scipy
+
     centre = (np.asarray(array.shape) - 1) / 2.0
     inverse = np.linalg.inv(affine["matrix"])
     offset = centre - inverse @ (centre + affine["shift_vox"])

@@ -1,4 +1,4 @@
-"""Axial chest CT slices in HU for the small CT GAN (seed 004: LIDC lung CT downsampled 512 → 40x40 / 64x64).
+"""Axial chest CT slices in HU for the small CT GAN (the simple CT GAN paper: LIDC lung CT downsampled 512 → 40x40 / 64x64).
 
 Each slice is a new subject and a new level between the lung apex and the lung bases. It is drawn at about
 320 px on a 360 mm field (≈1.1 mm pixels, like a 512 LIDC image) and then area-downsampled, so partial-volume

@@ -1,6 +1,6 @@
 """FDG-avid lesions by disease class, placed in the anatomy of one subject.
 
-Classes (the RadioGAN classes, seed 000): ``normal`` (no lesion), ``head_neck``, ``oesophagus``, ``lung`` and
+Classes (the RadioGAN classes, Amyar et al.): ``normal`` (no lesion), ``head_neck``, ``oesophagus``, ``lung`` and
 ``lymphoma``. SUVmax is drawn per lesion from the ranges of PHANTOM_REFERENCE §2 and clipped to 2.5-20:
 HNSCC primary 10-15 (4-30) †, HNSCC nodes ≥3.2-3.5 (Safdar 2016); oesophageal SCC T2 4.5-6.5, T3 6.6-13,
 T4 >13 (BMC Med Imaging 2016/2019); NSCLC adenocarcinoma 5.1±3.4, squamous 9.9±4.6; mediastinal nodes

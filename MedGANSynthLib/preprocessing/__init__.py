@@ -1,20 +1,25 @@
-"""Preprocessing before the networks: resampling to a common grid and intensity windows from the papers."""
+"""Preprocessing before the networks: resampling to a common grid and intensity windows from the papers.
 
-from MedGANSynthLib.preprocessing.resample import resample_isotropic, resample_to_reference
-from MedGANSynthLib.preprocessing.windows import (
-    CT_GAN_WINDOW,
-    RADIOGAN_SUV_WINDOW,
-    VIRTUAL_PET_CT_WINDOW,
-    VIRTUAL_PET_SUV_WINDOW,
-    IntensityWindow,
-)
+The names load on first use (PEP 562), so importing a light submodule (the CLI's ``resample`` choices) does
+not import torch, which the windows need.
+"""
 
-__all__ = [
-    "CT_GAN_WINDOW",
-    "RADIOGAN_SUV_WINDOW",
-    "VIRTUAL_PET_CT_WINDOW",
-    "VIRTUAL_PET_SUV_WINDOW",
-    "IntensityWindow",
-    "resample_isotropic",
-    "resample_to_reference",
-]
+import importlib
+
+_EXPORTS = {
+    "resample_isotropic": "resample",
+    "resample_to_reference": "resample",
+    "CT_GAN_WINDOW": "windows",
+    "RADIOGAN_SUV_WINDOW": "windows",
+    "VIRTUAL_PET_CT_WINDOW": "windows",
+    "VIRTUAL_PET_SUV_WINDOW": "windows",
+    "IntensityWindow": "windows",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)

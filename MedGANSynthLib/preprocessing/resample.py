@@ -1,8 +1,8 @@
 """Resampling in physical (LPS) coordinates with SimpleITK, so every output carries exact geometry.
 
-* :func:`resample_isotropic` puts a volume on a grid of cubic voxels (default 2 mm, as RadioGAN, Amyar et al.,
-  seed 000; its data-set builder asks for the paper's nearest neighbour explicitly).
-* :func:`resample_to_reference` puts a PET on its CT's grid (virtual PET, Ben-Cohen et al., seed 002). It works
+* :func:`resample_isotropic` puts a volume on a grid of cubic voxels (default 2 mm, as RadioGAN, Amyar et al.;
+  its data-set builder asks for the paper's nearest neighbour explicitly).
+* :func:`resample_to_reference` puts a PET on its CT's grid (virtual PET, Ben-Cohen et al.). It works
   through physical points, so grids with different origins, spacings and direction matrices line up.
 
 The default interpolation, ``"auto"``, is linear for images (nearest neighbour would copy blocks of voxels and

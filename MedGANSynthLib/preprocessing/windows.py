@@ -5,10 +5,10 @@ Clipping is not invertible: every value below ``low`` (above ``high``) comes bac
 
 Windows used by the project:
 
-* ``RADIOGAN_SUV_WINDOW``: SUV [0, 30] -> [0, 1] (RadioGAN, Amyar et al., seed 000).
-* ``VIRTUAL_PET_SUV_WINDOW``: SUV clipped to [0, 20], kept in SUV (virtual PET, Ben-Cohen et al., seed 002).
-* ``VIRTUAL_PET_CT_WINDOW``: CT [-160, 240] HU -> [0, 1] (seed 002, "a standard windowing used by radiologists").
-* ``CT_GAN_WINDOW``: CT [-1000, 1000] HU -> [0, 2] (simple CT GAN, seed 004). The paper only says "intensity
+* ``RADIOGAN_SUV_WINDOW``: SUV [0, 30] -> [0, 1] (RadioGAN, Amyar et al.).
+* ``VIRTUAL_PET_SUV_WINDOW``: SUV clipped to [0, 20], kept in SUV (virtual PET, Ben-Cohen et al.).
+* ``VIRTUAL_PET_CT_WINDOW``: CT [-160, 240] HU -> [0, 1] (Ben-Cohen et al., "a standard windowing used by radiologists").
+* ``CT_GAN_WINDOW``: CT [-1000, 1000] HU -> [0, 2] (the simple CT GAN paper). The paper only says "intensity
   scaling to the range [0, 2]"; we choose [-1000, 1000] HU because it spans air (-1000) to dense cortical bone
   (~1000) in unenhanced lung CT, so lung parenchyma, soft tissue and bone all keep contrast.
 """

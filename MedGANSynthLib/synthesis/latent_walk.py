@@ -1,4 +1,4 @@
-"""Latent-space walks (RadioGAN, seed 000, Figs. 4-5): a memorising GAN blends training images along the walk,
+"""Latent-space walks (RadioGAN, Amyar et al., Figs. 4-5): a memorising GAN blends training images along the walk,
 a generalising one shows a sequence of realistic images. Walk between two seeds and/or two classes; for a
 conditional model the label *embedding* is interpolated too, as in RadioGAN's walk from lung cancer to lymphoma.
 """

@@ -97,7 +97,7 @@ def to_physical(images: np.ndarray, card: ModelCard, clip: bool = True) -> np.nd
     """Map generator output back to physical units (SUV, HU) with the card's normalisation.
 
     Inverse of the training scaling ``output = out_lo + (x - low) / (high - low) * (out_hi - out_lo)``; e.g. RadioGAN
-    clips SUV to [0, 30] (seed 000) and trains on [-1, 1], so -1 -> SUV 0 and 1 -> SUV 30. ``clip`` keeps the
+    clips SUV to [0, 30] (Amyar et al.) and trains on [-1, 1], so -1 -> SUV 0 and 1 -> SUV 30. ``clip`` keeps the
     result inside [low, high], the only range the model ever saw.
     """
     norm = card.normalisation

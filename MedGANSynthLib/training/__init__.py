@@ -1,5 +1,14 @@
-"""Training: one generic engine (:mod:`.engine`) shared by every model, plus the GAN task, losses and data sets."""
+"""Training: one generic engine (:mod:`.engine`) shared by every model, plus the GAN task, losses and data sets.
 
-from MedGANSynthLib.training.engine import StepContext, Trainer, TrainerConfig, TrainingResult, TrainingTask
+The engine's names load on first use (PEP 562), so light submodules (``run_file``) import without torch.
+"""
+
+import importlib
 
 __all__ = ["StepContext", "Trainer", "TrainerConfig", "TrainingResult", "TrainingTask"]
+
+
+def __getattr__(name: str):
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.engine"), name)

@@ -4,10 +4,10 @@ Each builder writes ``<output>/train`` and ``<output>/heldout`` (the held-out pa
 generated images against; it is never trained on), each with its images and a ``labels.csv`` (``file,label``)
 that :mod:`MedGANSynthLib.training.datasets` reads, plus ``<output>/dataset.json`` describing the source.
 
-* MIP (RadioGAN, seed 000): PET in SUV -> 2 mm isotropic, nearest neighbour -> coronal MIP -> padded to the
+* MIP (RadioGAN, Amyar et al.): PET in SUV -> 2 mm isotropic, nearest neighbour -> coronal MIP -> padded to the
   generator's 5:3 height:width (keeps the body's aspect ratio when the data set resizes it) -> one-slice NRRD.
-* Brain (seed 001): brain FDG-PET volumes in SUV with their stage (NC / MCI / AD).
-* CT (seed 004): stacks of axial chest-CT slices in HU.
+* Brain (Islam & Zhang): brain FDG-PET volumes in SUV with their stage (NC / MCI / AD).
+* CT (the simple CT GAN paper): stacks of axial chest-CT slices in HU.
 """
 
 from __future__ import annotations
@@ -189,15 +189,22 @@ def _read_file_label_csv(path: str | os.PathLike) -> list[tuple[Path, str]]:
     source = Path(path)
     if not source.is_file():
         raise InputError(f"Labels file '{source}' does not exist; give a CSV with columns file,label.")
-    with open(source, newline="") as handle:
-        table = list(csv.DictReader(handle))
+    try:
+        with open(source, newline="", encoding="utf-8-sig") as handle:
+            table = list(csv.DictReader(handle))
+    except UnicodeDecodeError:
+        raise InputError(f"Labels file '{source.name}' is not UTF-8 text; save it as 'CSV UTF-8' "
+                         "(columns file,label).") from None
     if not table or not {"file", "label"} <= set(table[0]):
         raise InputError(f"'{source.name}' needs a header 'file,label' and at least one row.")
     entries = []
-    for row in table:
-        file = Path(row["file"])
+    for number, row in enumerate(table, start=2):  # line 1 is the header
+        name, label = (row["file"] or "").strip(), (row["label"] or "").strip()
+        if not name or not label:
+            raise InputError(f"Line {number} of '{source.name}' needs a file and a label.")
+        file = Path(name)
         file = file if file.is_absolute() else source.parent / file
         if not file.exists():
-            raise InputError(f"'{row['file']}' listed in {source.name} does not exist.")
-        entries.append((file, row["label"].strip()))
+            raise InputError(f"'{name}' listed in {source.name} does not exist.")
+        entries.append((file, label))
     return entries

@@ -33,7 +33,7 @@ _FILE_COLUMNS = ("file", "filename", "path", "image")
 _LABEL_COLUMNS = ("label", "class", "stage", "diagnosis")
 
 # Brain FDG: grey matter SUV 8-12 at 60 min (PHANTOM_REFERENCE.md §1); 15 keeps headroom above cortex. The brain
-# DCGAN paper (seed 001) states no intensity normalisation; this window is the project's choice.
+# DCGAN paper (Islam & Zhang) states no intensity normalisation; this window is the project's choice.
 BRAIN_PET_SUV_WINDOW = IntensityWindow("brain PET SUV", 0.0, 15.0, -1.0, 1.0, "SUV")
 
 
@@ -99,7 +99,7 @@ class ImageFolderDataset(InMemoryImageDataset):
     class indices do not depend on row order. Without a CSV (and no ``labels.csv`` in the folder) the data set
     is unconditional and holds every image file of the folder.
 
-    Volumes are windowed with ``window`` (default RadioGAN's SUV [0, 30], seed 000); PNG files carry grey values,
+    Volumes are windowed with ``window`` (default RadioGAN's SUV [0, 30], Amyar et al.); PNG files carry grey values,
     so their window is [0, dtype max] mapped onto the same output range. A folder mixing both is refused.
     """
 
@@ -164,7 +164,7 @@ def _single_plane(volume: Volume, name: str) -> np.ndarray:
 
 # ---- brain PET ---------------------------------------------------------------------------------------------
 class BrainSliceDataset(InMemoryImageDataset):
-    """Brain FDG-PET volumes (SUV) -> three adjacent axial slices as the channels of one image (seed 001).
+    """Brain FDG-PET volumes (SUV) -> three adjacent axial slices as the channels of one image (Islam & Zhang).
 
     The paper's generator makes 128 x 128 x 3 images; we read its three channels as neighbouring axial slices. Every
     axial position whose centre slice reaches ``min_signal_fraction`` of the volume's maximum gives one sample
@@ -211,7 +211,7 @@ class BrainSliceDataset(InMemoryImageDataset):
 
 # ---- CT -----------------------------------------------------------------------------------------------------
 class CTSliceDataset(InMemoryImageDataset):
-    """CT volumes (files, or sub-folders holding a DICOM series) -> axial slices scaled to [0, 2] (seed 004).
+    """CT volumes (files, or sub-folders holding a DICOM series) -> axial slices scaled to [0, 2] (the simple CT GAN paper).
 
     The CT GAN paper downsamples 512 x 512 slices to 40 x 40 and scales intensities to [0, 2]; the HU window is
     :data:`~MedGANSynthLib.preprocessing.windows.CT_GAN_WINDOW` ([-1000, 1000] HU). Slices where less than
@@ -273,15 +273,18 @@ def _read_labels(root: Path, labels_csv: str | os.PathLike | None) -> list[tuple
     table = Path(labels_csv)
     if not table.is_file():
         raise InputError(f"The labels file '{table}' does not exist.")
-    with open(table, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        fields = {name.strip().lower(): name for name in (reader.fieldnames or [])}
-        file_column = next((fields[c] for c in _FILE_COLUMNS if c in fields), None)
-        label_column = next((fields[c] for c in _LABEL_COLUMNS if c in fields), None)
-        if file_column is None or label_column is None:
-            raise InputError(f"'{table.name}' needs a header with a 'file' column and a 'label' column.")
-        rows = [(row[file_column].strip(), (row[label_column] or "").strip()) for row in reader
-                if (row.get(file_column) or "").strip()]
+    try:
+        with open(table, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            fields = {name.strip().lower(): name for name in (reader.fieldnames or [])}
+            file_column = next((fields[c] for c in _FILE_COLUMNS if c in fields), None)
+            label_column = next((fields[c] for c in _LABEL_COLUMNS if c in fields), None)
+            if file_column is None or label_column is None:
+                raise InputError(f"'{table.name}' needs a header with a 'file' column and a 'label' column.")
+            rows = [(row[file_column].strip(), (row[label_column] or "").strip()) for row in reader
+                    if (row.get(file_column) or "").strip()]
+    except UnicodeDecodeError:
+        raise InputError(f"The labels file '{table.name}' is not UTF-8 text; save it as 'CSV UTF-8'.") from None
     if not rows:
         raise InputError(f"'{table.name}' lists no images.")
     entries = [((root / name) if not Path(name).is_absolute() else Path(name), label) for name, label in rows]
@@ -303,7 +306,7 @@ def _encode_labels(names: list[str] | None) -> tuple[torch.Tensor | None, list[s
 
 
 def _resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """(C, H, W) -> (C, *size), antialiased bilinear (area-like when shrinking, e.g. 512 -> 40 in seed 004)."""
+    """(C, H, W) -> (C, *size), antialiased bilinear (area-like when shrinking, e.g. 512 -> 40 in the simple CT GAN paper)."""
     size = (int(size[0]), int(size[1]))
     if tuple(image.shape[-2:]) == size:
         return image.float()

@@ -3,7 +3,7 @@
 Discriminators return raw logits (no sigmoid). The papers put a sigmoid on the discriminator and train with binary
 cross-entropy (RadioGAN, brain-PET DCGAN, CT GAN; seeds 000, 001, 004); computing BCE from logits is the same loss,
 numerically stable. The generator uses the non-saturating form -log D(G(z)) that the brain-PET paper describes
-("maximises log D(G(z))"). Wasserstein losses (seed 003, the GAN primer) are offered against mode collapse.
+("maximises log D(G(z))"). Wasserstein losses (the GAN primer for radiologists, Wolterink et al.) are offered against mode collapse.
 """
 
 from __future__ import annotations

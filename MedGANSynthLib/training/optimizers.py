@@ -1,9 +1,9 @@
 """Optimiser defaults of the source papers, per architecture, all overridable.
 
-- RadioGAN (seed 000): Adam, lr 2e-4, β1 0.5 (β2 the Keras default 0.999), 300 epochs. The paper gives no batch
+- RadioGAN (Amyar et al.): Adam, lr 2e-4, β1 0.5 (β2 the Keras default 0.999), 300 epochs. The paper gives no batch
   size; 32 is this project's choice.
-- Brain-PET DCGAN (seed 001): Adam, lr 1e-4, β (0.5, 0.999), batch 64, 500 epochs.
-- CT GAN (seed 004): RMSprop, lr D 1e-4 / G 2e-4, L2 1e-5 on both networks, batch 16. The paper states no epoch
+- Brain-PET DCGAN (Islam & Zhang): Adam, lr 1e-4, β (0.5, 0.999), batch 64, 500 epochs.
+- CT GAN (the simple CT GAN paper): RMSprop, lr D 1e-4 / G 2e-4, L2 1e-5 on both networks, batch 16. The paper states no epoch
   count; 500 is this project's choice. Keras' L2(λ) adds λ·Σw² to the loss (gradient 2λw), torch's weight_decay
   adds λw to the gradient; we keep the paper's number 1e-5 as weight_decay, a factor 2 weaker than Keras.
 """

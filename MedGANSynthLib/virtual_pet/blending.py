@@ -1,4 +1,4 @@
-"""Laplacian-pyramid blending of the FCN and GAN virtual PETs (Burt & Adelson 1983; Ben-Cohen et al., seed 002).
+"""Laplacian-pyramid blending of the FCN and GAN virtual PETs (Burt & Adelson 1983; Ben-Cohen et al.).
 
 The paper keeps the FCN image where the FCN predicts SUV > 2.5 (its better tumour response) and the GAN image
 elsewhere (its realistic texture): Laplacian pyramids of both images are mixed level by level with the Gaussian
@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from MedGANSynthLib.errors import InputError
 
 PAPER_THRESHOLD_SUV = 2.5
-"""Malignant lesions show SUV > 2.5 (seed 002, sections 2.4-2.5)."""
+"""Malignant lesions show SUV > 2.5 (Ben-Cohen et al., sections 2.4-2.5)."""
 DEFAULT_LEVELS = 4
 MIN_LEVEL_SIZE = 3
 """Mirror padding by 2 needs at least 3 pixels per side, which bounds the number of levels."""

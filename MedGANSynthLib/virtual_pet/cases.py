@@ -1,4 +1,4 @@
-"""Paired CT + PET cases for training and evaluating the virtual PET (Ben-Cohen et al., seed 002, section 2.1).
+"""Paired CT + PET cases for training and evaluating the virtual PET (Ben-Cohen et al., section 2.1).
 
 Where cases come from (``discover_cases``):
 

@@ -1,4 +1,4 @@
-"""Evaluation of a virtual PET against the real one (Ben-Cohen et al., seed 002, section 3.2).
+"""Evaluation of a virtual PET against the real one (Ben-Cohen et al., section 3.2).
 
 Detection rule of the paper: a true tumour is detected when the virtual PET has SUVmax > 2.5 on it; here, when a
 connected component of ``predicted_suv > threshold`` (26-connected; its SUVmax therefore exceeds the threshold)

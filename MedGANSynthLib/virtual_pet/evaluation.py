@@ -1,4 +1,4 @@
-"""Evaluate a virtual-PET model on paired CT/PET cases: FCN, GAN and blended side by side (seed 002, section 3.2).
+"""Evaluate a virtual-PET model on paired CT/PET cases: FCN, GAN and blended side by side (Ben-Cohen et al., section 3.2).
 
 Per scan and overall, for each of ``fcn``, ``gan`` and ``blended``:
 

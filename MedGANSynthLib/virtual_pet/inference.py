@@ -1,4 +1,4 @@
-"""Whole-volume virtual-PET inference on the CT's exact grid (Ben-Cohen et al., seed 002).
+"""Whole-volume virtual-PET inference on the CT's exact grid (Ben-Cohen et al.).
 
 The FCN-4s and the pix2pix generator are 2-D networks: they run per axial slice (the array axis closest to the
 patient's superior axis, usually k), optionally with neighbouring slices as extra input channels (2.5-D; edge
@@ -15,7 +15,7 @@ Intensities follow the paper: CT windowed to [-160, 240] HU -> [0, 1] (``preproc
 outputs map to SUV [0, 20].
 
 Uncertainty (optional): the standard deviation of ``uncertainty_passes`` pix2pix generator runs with dropout on
-(Monte-Carlo dropout). The GAN primer (seed 003) warns that image-translation GANs can hallucinate or erase
+(Monte-Carlo dropout). The GAN primer (Wolterink et al.) warns that image-translation GANs can hallucinate or erase
 disease and that ensembles help flag unsuitable inputs; a high spread marks where the GAN image should not be
 trusted.
 """
@@ -43,9 +43,9 @@ from MedGANSynthLib.virtual_pet.inference_networks import inference_copy
 from MedGANSynthLib.volume import Volume
 
 CT_WINDOW_HU = (VIRTUAL_PET_CT_WINDOW.low, VIRTUAL_PET_CT_WINDOW.high)
-"""Paper's CT window (seed 002, section 2.1)."""
+"""Paper's CT window (Ben-Cohen et al., section 2.1)."""
 SUV_RANGE = (0.0, 20.0)
-"""Paper's SUV range (seed 002, section 2.1)."""
+"""Paper's SUV range (Ben-Cohen et al., section 2.1)."""
 AIR_HU_BELOW = -500.0
 """A CT in HU always holds air (about -1000 HU) around the patient; values never below this mean it is no CT."""
 LABEL_MAP_MAX_VALUES = 32

@@ -1,6 +1,6 @@
 """Lesion candidates in a (virtual) PET: connected regions above an SUV threshold, with their statistics.
 
-Malignant lesions typically show SUV > 2.5 (Ben-Cohen et al., seed 002). Regions are 26-connected (voxels that
+Malignant lesions typically show SUV > 2.5 (Ben-Cohen et al.). Regions are 26-connected (voxels that
 share a face, edge or corner belong together). Statistics are vectorised over labels with scipy.ndimage:
 ``suv_max``, ``suv_mean`` (over the region's voxels), ``volume_ml`` = voxel count x voxel volume, and
 ``centroid_mm`` = the unweighted centre of the region's voxels mapped through the volume geometry to LPS mm.

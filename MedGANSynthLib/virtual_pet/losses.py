@@ -1,4 +1,4 @@
-"""Losses of the virtual-PET networks (Ben-Cohen et al., seed 002, section 2.4 "Loss Weights").
+"""Losses of the virtual-PET networks (Ben-Cohen et al., section 2.4 "Loss Weights").
 
 The paper weights the pixel-wise L2 loss by the true SUV of each pixel, so the rare high-uptake pixels (malignant
 tumours, SUV > 2.5) dominate the gradient although most pixels are low. A weight of exactly SUV would give air

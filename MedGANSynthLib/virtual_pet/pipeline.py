@@ -2,7 +2,7 @@
 
 Files (all on the CT's exact grid; NRRD keeps modality/units in its header):
 
-    virtual_pet.nrrd     blended FCN + GAN virtual PET, SUV (Ben-Cohen et al., seed 002)
+    virtual_pet.nrrd     blended FCN + GAN virtual PET, SUV (Ben-Cohen et al.)
     fcn.nrrd, gan.nrrd   the two networks alone (unless ``write_fcn_gan=False``)
     uncertainty.nrrd     SD of Monte-Carlo-dropout GAN passes, SUV (only with ``uncertainty_passes > 0``)
     lesion_labels.nrrd   connected components of virtual PET > threshold (SUV 2.5) of >= min_volume_ml, ids 1..n
@@ -47,7 +47,7 @@ from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID, VirtualPETModel
 from MedGANSynthLib.volume import Volume
 
 CAVEAT = ("Research software: a virtual PET is predicted from the CT alone and can miss or invent uptake "
-          "(GAN hallucination, seed 003); it is not a diagnosis.")
+          "(GAN hallucination, see Wolterink et al., a GAN primer for radiologists); it is not a diagnosis.")
 
 
 def run_virtual_pet(

@@ -1,4 +1,4 @@
-"""Score a virtual PET inside one region only, as the paper did: Ben-Cohen et al. (seed 002, section 3) constrained
+"""Score a virtual PET inside one region only, as the paper did: Ben-Cohen et al. (section 3) constrained
 their scans to the liver and counted liver tumours, so their TPR and false positives per scan are liver figures.
 
 Where a case's region mask comes from (first found wins), for ``region="liver"``:

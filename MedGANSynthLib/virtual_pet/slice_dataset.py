@@ -1,8 +1,8 @@
-"""Axial training slices for the virtual-PET networks, cached in memory (Ben-Cohen et al., seed 002).
+"""Axial training slices for the virtual-PET networks, cached in memory (Ben-Cohen et al.).
 
 Each item is ``{"ct": (2c+1, H, W), "suv": (1, H, W)}`` float32: the CT slice with ``c`` neighbours on each side
 as channels (2.5-D; beyond the volume the edge slice repeats, exactly as :mod:`.inference` does), windowed
-[-160, 240] HU -> [0, 1], and the PET on the CT grid in SUV clipped to the paper's [0, 20] (seed 002, 2.1).
+[-160, 240] HU -> [0, 1], and the PET on the CT grid in SUV clipped to the paper's [0, 20] (Ben-Cohen et al., 2.1).
 The task maps SUV to its network's output range; the loss weight needs SUV itself.
 
 Slices are taken along the array axis nearest the patient's superior axis (as inference does). Only slices that

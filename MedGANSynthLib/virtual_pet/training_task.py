@@ -1,4 +1,4 @@
-"""Training tasks of the virtual PET on the shared engine (:mod:`MedGANSynthLib.training.engine`), seed 002.
+"""Training tasks of the virtual PET on the shared engine (:mod:`MedGANSynthLib.training.engine`), Ben-Cohen et al..
 
 * :class:`FCNTask` — FCN-4s regression with the SUV-weighted L2 loss (paper 2.2, 2.4). The paper does not name
   the FCN's optimiser; we use Adam, lr 1e-4, betas (0.9, 0.999), a common setting for FCN regression from scratch.

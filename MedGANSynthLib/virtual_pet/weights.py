@@ -1,7 +1,7 @@
 """A virtual-PET model on disk: ONE safetensors file (``fcn.*`` + ``gan.*`` tensors) + its JSON model card.
 
 The card (architecture ``virtual_pet_fcn4s_pix2pix``) holds both network configs, the CT window and SUV range of
-the paper (seed 002: [-160, 240] HU, SUV [0, 20]), the 2.5-D context (``in_channels``), the pixel size the
+the paper (Ben-Cohen et al.: [-160, 240] HU, SUV [0, 20]), the 2.5-D context (``in_channels``), the pixel size the
 networks were trained at, the blending threshold (SUV 2.5) and levels, what the training data were (phantoms for
 the bundled model) and the measured metrics. Loading never unpickles: tensors come from safetensors, networks are
 rebuilt from the card, and a wrong architecture, a changed file (SHA-256) or a tensor of the wrong shape is refused

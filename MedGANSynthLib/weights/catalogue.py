@@ -6,7 +6,8 @@ file, which loading checks. Users may always pass a path to their own ``.safeten
 
 Where the models folder is: ``$MEDGANSYNTH_MODELS`` if set, else ``Resources/Models`` beside the package — in
 the source tree (``<repo>/Resources``) and in an installed Slicer extension (the CMake build copies
-``Resources/`` next to ``MedGANSynthLib/``) alike.
+``Resources/`` next to ``MedGANSynthLib/``) alike — else ``MedGANSynthLib/bundled_models``, where a wheel
+(``pip install .``) carries them (setup.py copies them there at build time).
 """
 
 from __future__ import annotations
@@ -43,7 +44,10 @@ def models_folder() -> Path:
     override = os.environ.get("MEDGANSYNTH_MODELS")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[2] / "Resources" / "Models"
+    package = Path(__file__).resolve().parents[1]
+    beside = package.parent / "Resources" / "Models"
+    installed = package / "bundled_models"
+    return beside if (beside / CATALOGUE_NAME).is_file() or not (installed / CATALOGUE_NAME).is_file() else installed
 
 
 def load_catalogue(folder: str | os.PathLike | None = None) -> list[CatalogueEntry]:

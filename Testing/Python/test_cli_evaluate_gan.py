@@ -84,6 +84,19 @@ def test_missing_data_folder_is_refused(trained, tmp_path, capsys):
     assert "not a folder" in capsys.readouterr().err
 
 
+def test_data_whose_classes_differ_from_the_model_s_give_one_line(trained, tmp_path, capsys):
+    _, model = trained  # trained on normal and lymphoma
+    assert main(["dataset", "mip", "--phantoms", "2", "--heldout", "1", "--classes", "normal,lung",
+                 "--voxel-mm", "10", "-o", str(tmp_path / "other")]) == 0
+    capsys.readouterr()
+    assert main(["evaluate-gan", str(model), "--data", str(tmp_path / "other"), "-o", str(tmp_path / "r"),
+                 "--count", "8", "--no-tstr"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "--data" in err and "lymphoma" in err and "lung" in err
+    assert not (tmp_path / "r").exists()
+
+
 def test_single_class_ct_gan_gets_the_class_free_metrics(tmp_path):
     assert main(["dataset", "ct", "--phantoms", "6", "--heldout", "3", "--slices", "8", "--size", "40",
                  "-o", str(tmp_path / "data")]) == 0

@@ -109,7 +109,7 @@ def test_plausibility_warnings_on_stderr_and_in_json(tmp_path, pet_file, capsys)
     dataset.RadiopharmaceuticalInformationSequence[0].RadionuclideTotalDose = "4270000000"
     dataset.save_as(tmp_path / "bigdose.dcm")
     output = tmp_path / "suv.nrrd"
-    assert main(["suv", str(tmp_path / "bigdose.dcm"), "-o", str(output), "--json"]) == 0
+    assert main(["suv", str(tmp_path / "bigdose.dcm"), "-o", str(output), "--json", "--quiet"]) == 0
     captured = capsys.readouterr()
     lines = captured.err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("medgansynth suv: warning: injected F-18 dose 4270 MBq")
@@ -123,6 +123,6 @@ def test_plausibility_warnings_on_stderr_and_in_json(tmp_path, pet_file, capsys)
 
 
 def test_real_pet_prints_no_warning(tmp_path, pet_file, capsys):
-    assert main(["suv", str(pet_file), "-o", str(tmp_path / "suv.nrrd"), "--json"]) == 0
+    assert main(["suv", str(pet_file), "-o", str(tmp_path / "suv.nrrd"), "--json", "--quiet"]) == 0
     captured = capsys.readouterr()
     assert captured.err == "" and json.loads(captured.out)["warnings"] == []

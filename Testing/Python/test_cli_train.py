@@ -251,7 +251,10 @@ def test_resume_without_checkpoint_and_refusing_to_overwrite(tmp_path, ct_folder
                                               "network_config": {"image_height": 16, "image_width": 16}}))
     assert main(["train", *TINY_CT, "-o", str(run), "--resume"]) == 2
     assert "No training checkpoint" in capsys.readouterr().err
-    assert main(["train", *TINY_CT, "--data", str(ct_folder), "-o", str(run), "--epochs", "1"]) == 0
+    # A folder with a run.json but no checkpoint (a run that failed early) is an existing output: --overwrite.
+    assert main(["train", *TINY_CT, "--data", str(ct_folder), "-o", str(run), "--epochs", "1"]) == 2
+    assert "already exists; pass --overwrite" in capsys.readouterr().err
+    assert main(["train", *TINY_CT, "--data", str(ct_folder), "-o", str(run), "--epochs", "1", "--overwrite"]) == 0
     capsys.readouterr()
     assert main(["train", "--architecture", "radiogan", "-o", str(run), "--resume"]) == 2
     assert "trains 'ct_gan', not 'radiogan'" in capsys.readouterr().err

@@ -120,3 +120,25 @@ def test_3d_mip_rendering_is_bright_only_at_the_lesion_on_the_patients_left(pict
     assert brightness.max() > 100 and 0 < bright.sum() < 0.1 * bright.size
     columns = np.nonzero(bright)[1]
     assert columns.mean() > brightness.shape[1] / 2  # seen from the front: patient left on the image right
+
+
+def test_rendering_without_a_display_prints_no_vtk_warnings(tmp_path):
+    """VTK tries an X window first and prints "bad X server connection" before falling back to EGL; the demo and
+    the CLI render without a display, so that noise must not reach the user (issue 26). A fresh process: the
+    warning comes once per process, at the first render window."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys; sys.path.insert(0, sys.argv[2]);"
+            "from mrml_support import new_mrml_context; from test_screenshots import _phantom;"
+            "from MedGANSynthLib.mrml.screenshots import render_overview;"
+            "context = new_mrml_context(); ct, pet = _phantom(context.scene);"
+            "print(len(render_overview(ct, pet, sys.argv[1], size=(64, 64))))")
+    env = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path), str(Path(__file__).parent)],
+                            capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert int(result.stdout.strip().splitlines()[-1]) >= 3  # the pictures were rendered
+    assert "bad X server" not in result.stderr and "WARN" not in result.stderr, result.stderr[-2000:]
