@@ -121,7 +121,7 @@ class MedGANSynthParameterNode:
     scanTime: str = ""
     resample: bool = False
     spacingMm: Annotated[float, WithinRange(0.5, 20.0)] = 2.0
-    interpolation: Annotated[str, Choice(["nearest", "linear", "bspline"])] = "nearest"
+    interpolation: Annotated[str, Choice(["auto", "nearest", "linear", "bspline"])] = "auto"
     mipAxis: Annotated[str, Choice(["coronal", "sagittal", "axial"])] = "coronal"
     rotatingMIP: bool = False
     rotatingAngles: Annotated[int, WithinRange(1, 720)] = 36
@@ -381,7 +381,7 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def onPetApply(self) -> None:
         p = self._parameterNode
         manual = not p.suvFromDicomTags
-        self._run(_("Failed to compute the SUV and MIP."), lambda: self.logic.computeSUVAndMIP(
+        self._run(_("Failed to compute the SUV and MIP."), lambda: self._showSuvWarnings(self.logic.computeSUVAndMIP(
             p.petVolume,
             weightKg=p.weightKg if manual else None,
             doseMBq=p.doseMBq if manual else None,
@@ -391,7 +391,16 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             interpolation=p.interpolation,
             axis=p.mipAxis,
             rotatingAngles=p.rotatingAngles if p.rotatingMIP else None,
-        ))
+        ).warnings))
+
+    def _showSuvWarnings(self, warnings: list[str]) -> None:
+        """Plausible but unusual header values (dose, uptake time, weight, SUVmax): the SUV is computed, and the
+        panel says so in its status line and once in a message (only logged in testing mode)."""
+        if not warnings:
+            return
+        self.ui.statusLabel.text = _("SUV computed with {count} warning(s): {first}").format(
+            count=len(warnings), first=warnings[0])
+        slicer.util.warningDisplay("\n".join(warnings), windowTitle=_("MedGANSynth: check the PET header"))
 
     def onVirtualPetApply(self) -> None:
         if self._jobButton is self.ui.vpetApplyButton:
