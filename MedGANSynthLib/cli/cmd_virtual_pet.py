@@ -10,6 +10,7 @@ summary.json and PNG pictures (see MedGANSynthLib.virtual_pet.pipeline). On an e
 from __future__ import annotations
 
 import argparse
+import sys
 
 from MedGANSynthLib.cli.main import (
     add_common_options,
@@ -77,10 +78,13 @@ def run(args: argparse.Namespace) -> dict:
     check_at_least_one(("--slab-size", args.slab_size))
     check_blend_options(args)
     with progress_display(args.progress_lines) as show:
-        return run_virtual_pet(args.ct, args.output, model=args.model or DEFAULT_MODEL_ID, device=args.device,
+        summary = run_virtual_pet(args.ct, args.output, model=args.model or DEFAULT_MODEL_ID, device=args.device,
                                threshold_suv=args.threshold, min_volume_ml=args.min_volume_ml,
                                uncertainty_passes=args.uncertainty,
                                slab_size=args.slab_size, write_fcn_gan=not args.no_fcn_gan_outputs,
                                pictures=not args.no_pictures, blend_levels=args.blend_levels,
                                blend_dilation_mm=args.blend_dilation, slice_smoothing_mm=args.slice_smoothing,
                                progress=show)
+    for warning in summary["warnings"]:  # after the progress bar, so the line stands alone
+        print(f"medgansynth virtual-pet: warning: {warning}", file=sys.stderr)
+    return summary
