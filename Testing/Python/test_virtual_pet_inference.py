@@ -328,3 +328,17 @@ def test_uncertainty_passes_draw_the_plain_networks_dropout_masks(oblique_ct):
     expected = samples.std(dim=0, unbiased=False)[:, 0].numpy()
     got = np.moveaxis(result.uncertainty.array, oblique_ct.axis_along(2), 0)
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_automatic_slabs_count_the_pixels_the_networks_see():
+    """A 512² CT of 1 mm pixels run at 4 mm works on 128² slices: SLAB_PIXEL_BUDGET / 128² = 16 slices per batch,
+    not the single 512² slice the CT's own size allows (progress reports once per slab)."""
+    from MedGANSynthLib.virtual_pet.inference import SLAB_PIXEL_BUDGET
+
+    fcn, gan = tiny_networks()
+    ct = Volume(np.full((20, 512, 512), -1000, np.int16), (1.0, 1.0, 3.0), (0.0, 0.0, 0.0), modality="CT", units="HU")
+    ct.array[:, 100:400, 150:350] = 40
+    events = []
+    predict_virtual_pet(ct, fcn, gan, VirtualPETConfig(working_pixel_mm=4.0), device="cpu", progress=events.append)
+    per_slab = SLAB_PIXEL_BUDGET // (128 * 128)
+    assert [e.done for e in events] == [0, per_slab, 20]
