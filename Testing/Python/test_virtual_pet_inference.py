@@ -342,3 +342,16 @@ def test_automatic_slabs_count_the_pixels_the_networks_see():
     predict_virtual_pet(ct, fcn, gan, VirtualPETConfig(working_pixel_mm=4.0), device="cpu", progress=events.append)
     per_slab = SLAB_PIXEL_BUDGET // (128 * 128)
     assert [e.done for e in events] == [0, per_slab, 20]
+
+
+@pytest.mark.parametrize(("start", "stop"), [(0, 3), (2, 6), (5, 6)])
+def test_slab_channels_are_the_windowed_neighbours_with_edges_repeated(start, stop):
+    from MedGANSynthLib.virtual_pet.inference import CT_WINDOW_HU, _slab_tensor
+
+    slices = (np.arange(6, dtype=np.int16)[:, None, None] * 100 - 300) * np.ones((1, 2, 3), np.int16)
+    slab = _slab_tensor(slices, start, stop, context=2, window=CT_WINDOW_HU).numpy()
+    for row, k in enumerate(range(start, stop)):
+        for channel, offset in enumerate(range(-2, 3)):
+            hu = (min(max(k + offset, 0), 5)) * 100 - 300  # the neighbour, the edge slice beyond the volume
+            expected = (min(max(hu, -160), 240) + 160) / 400  # the paper's window [-160, 240] HU -> [0, 1]
+            np.testing.assert_allclose(slab[row, channel], expected, rtol=1e-6)
