@@ -17,9 +17,9 @@ Pyramid operators (5-tap binomial kernel k = [1, 4, 6, 4, 1] / 16, separable):
 Everything runs batched on (N, 1, H, W) tensors on their own device. Speed (Testing/Benchmarks/bench_virtual_pet.py,
 part ``blend``, per 512² slice, ratio to the same blend written with OpenCV in the same process): OpenCV's pyramid
 kernels make one SIMD pass per image, while any torch version needs a dozen element-wise ops per level, each a full
-pass over memory plus its dispatch cost. So on the CPU, when OpenCV (``cv2``) is importable, the two pyramid
-operators call ``cv2.pyrDown`` / ``cv2.pyrUp`` per slice on the tensors' own memory (the same arithmetic, float
-rounding aside); otherwise, and on CUDA/MPS, they run as torch ops. OpenCV stays optional (a test extra, not a
+pass over memory plus its dispatch cost. So on the CPU, when OpenCV (``cv2``) is importable, the blend runs
+slice by slice in numpy with ``cv2.pyrDown`` / ``cv2.pyrUp`` (the same arithmetic, float rounding aside; see
+:func:`_blend_planes_opencv`); otherwise, and on CUDA/MPS, it runs as batched torch ops. OpenCV stays optional (a test extra, not a
 runtime dependency): a 50 MB wheel in Slicer's Python is a real cost, and the blend is a small share of the
 command's time at the bundled model's 128² working size. The torch ops work along rows (dim -2) and columns
 (dim -1) directly, without transposes, with fused multiply-adds and polyphase expansion into one output buffer:
@@ -105,12 +105,15 @@ def pyramid_expand(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Upsample to ``size`` by zero insertion and the binomial kernel x4, the coarse image mirrored by one pixel."""
     height, width = int(size[0]), int(size[1])
     if _uses_opencv(image):
-        # cv2.pyrUp replicates its last row/column; mirroring by one pixel first and cropping gives our borders.
-        return _per_slice(image, lambda plane: cv2.pyrUp(cv2.copyMakeBorder(
-            plane, 1, 1, 1, 1, cv2.BORDER_REFLECT_101))[2 : 2 + height, 2 : 2 + width])
+        return _per_slice(image, lambda plane: _opencv_expand(plane, height, width))
     padded = F.pad(image, (1, 1, 1, 1), mode="reflect")
     rows = _expand_axis(padded, -2, height)
     return _expand_axis(rows, -1, width).mul_(1.0 / 64.0)
+
+
+def _opencv_expand(plane: np.ndarray, height: int, width: int) -> np.ndarray:
+    # cv2.pyrUp replicates its last row/column; mirroring by one pixel first and cropping gives our borders.
+    return cv2.pyrUp(cv2.copyMakeBorder(plane, 1, 1, 1, 1, cv2.BORDER_REFLECT_101))[2 : 2 + height, 2 : 2 + width]
 
 
 def _per_slice(image: torch.Tensor, operator) -> torch.Tensor:
@@ -185,24 +188,16 @@ def laplacian_blend(
     if fcn.shape != gan.shape or fcn.dim() != 4:
         raise InputError(f"FCN and GAN images must both be (N, 1, H, W) of one shape; got {tuple(fcn.shape)} and "
                          f"{tuple(gan.shape)}.")
-    if mask is None:
-        mask = hot_mask(fcn, threshold_suv, dilation_px)
-    elif mask.shape != fcn.shape:
+    if mask is not None and mask.shape != fcn.shape:
         raise InputError(f"The blending mask has shape {tuple(mask.shape)}; it must match the images {tuple(fcn.shape)}.")
-    mask = mask.to(fcn.dtype)
+    if dilation_px < 0:
+        raise InputError(f"The blending mask cannot grow by a negative number of pixels (got {dilation_px}).")
     depth = usable_levels(fcn.shape[-2], fcn.shape[-1], levels)
-    if fcn.device.type != "cpu":
-        return _blend_batch(fcn, gan, mask, depth)
-    # On the CPU a few slices at a time: one 512² slice's pyramids stay in the caches, a 16-slice slab's do not
-    # (measured 5x slower per slice in the blend benchmark); per-slice operations, so the result is the same.
-    step = max(1, CPU_CHUNK_PIXELS // (fcn.shape[-2] * fcn.shape[-1]))
-    chunks = [_blend_batch(fcn[i : i + step], gan[i : i + step], mask[i : i + step], depth)
-              for i in range(0, fcn.shape[0], step)]
-    return chunks[0] if len(chunks) == 1 else torch.cat(chunks)
-
-
-CPU_CHUNK_PIXELS = 2**18
-"""Pixels blended at once on the CPU (one 512² slice, 16 slices of 128²)."""
+    if _uses_opencv(fcn) and _uses_opencv(gan):
+        given = None if mask is None else mask.to(fcn.dtype)
+        return _blend_planes_opencv(fcn, gan, given, depth, threshold_suv, dilation_px)
+    mask = hot_mask(fcn, threshold_suv, dilation_px) if mask is None else mask
+    return _blend_batch(fcn, gan, mask.to(fcn.dtype), depth)
 
 
 def _blend_batch(fcn: torch.Tensor, gan: torch.Tensor, mask: torch.Tensor, depth: int) -> torch.Tensor:
@@ -214,3 +209,42 @@ def _blend_batch(fcn: torch.Tensor, gan: torch.Tensor, mask: torch.Tensor, depth
     weights = gaussian_pyramid(mask, depth)
     difference = laplacian_pyramid(fcn - gan, depth)
     return collapse([d.mul_(w) for w, d in zip(weights, difference, strict=True)]).add_(gan)
+
+
+def _blend_planes_opencv(fcn: torch.Tensor, gan: torch.Tensor, mask: torch.Tensor | None, depth: int,
+                         threshold_suv: float, dilation_px: int) -> torch.Tensor:
+    """The CPU path: slice by slice in numpy with OpenCV's kernels (the same sums as :func:`_blend_batch`; the mask
+    as :func:`hot_mask`, grown by ``cv2.dilate``, the max over the square that ``max_pool2d`` takes).
+
+    numpy, not torch, for the element-wise steps too: per 512² slice torch splits each step over its threads, and
+    on a loaded machine those hand-offs cost more than the arithmetic (measured 0.1 s per slice with 2 threads at
+    load 10, against 2 ms single-threaded); one slice's pyramids also stay in the caches."""
+    fcn_planes, gan_planes = fcn.detach().contiguous().numpy(), gan.detach().contiguous().numpy()
+    mask_planes = None if mask is None else mask.detach().contiguous().numpy()
+    square = np.ones((2 * dilation_px + 1, 2 * dilation_px + 1), np.uint8)
+    blended = np.empty_like(gan_planes)
+    for index in np.ndindex(*fcn_planes.shape[:-2]):
+        if mask_planes is None:
+            weights = (fcn_planes[index] > threshold_suv).astype(fcn_planes.dtype)
+            weights = cv2.dilate(weights, square) if dilation_px else weights
+        else:
+            weights = mask_planes[index]
+        blended[index] = _blend_plane(fcn_planes[index], gan_planes[index], weights, depth)
+    return torch.from_numpy(blended)
+
+
+def _blend_plane(fcn: np.ndarray, gan: np.ndarray, mask: np.ndarray, depth: int) -> np.ndarray:
+    if not mask.any():
+        return gan
+    weights, levels = [mask], [fcn - gan]
+    for _ in range(depth):
+        weights.append(cv2.pyrDown(weights[-1]))
+        levels.append(cv2.pyrDown(levels[-1]))
+    image = levels[-1] * weights[-1]
+    for level in range(depth - 1, -1, -1):
+        height, width = levels[level].shape
+        detail = np.subtract(levels[level], _opencv_expand(levels[level + 1], height, width))
+        detail *= weights[level]
+        image = _opencv_expand(image, height, width) + detail
+    image += gan
+    return image
