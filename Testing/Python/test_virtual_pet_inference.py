@@ -355,3 +355,15 @@ def test_slab_channels_are_the_windowed_neighbours_with_edges_repeated(start, st
             hu = (min(max(k + offset, 0), 5)) * 100 - 300  # the neighbour, the edge slice beyond the volume
             expected = (min(max(hu, -160), 240) + 160) / 400  # the paper's window [-160, 240] HU -> [0, 1]
             np.testing.assert_allclose(slab[row, channel], expected, rtol=1e-6)
+
+
+def test_slab_resampled_slice_by_slice_equals_the_gathered_slab_resampled():
+    import torch.nn.functional as F
+
+    from MedGANSynthLib.virtual_pet.inference import CT_WINDOW_HU, _slab_tensor
+
+    slices = np.random.default_rng(3).integers(-1000, 1500, (7, 40, 36)).astype(np.int16)
+    gathered = _slab_tensor(slices, 1, 6, context=2, window=CT_WINDOW_HU)
+    expected = F.interpolate(gathered, size=(17, 23), mode="bilinear", align_corners=False)
+    resampled = _slab_tensor(slices, 1, 6, context=2, window=CT_WINDOW_HU, size=(17, 23))
+    np.testing.assert_array_equal(resampled.numpy(), expected.numpy())
