@@ -66,8 +66,9 @@ def run_demo(
     overview = _overview_picture(root, mips)
     views = _slicer_views(root / "slicer_views", last_case) if last_case is not None else None
     gans = sample_bundled_gans(root / "gan_samples", seed, progress, cancel)
+    real_pets = {"phantom_ct": last_case[1]} if last_case is not None else None  # the phantom's own PET
     virtual_pet = predict_virtual_pets(root / "virtual_pet", _virtual_pet_inputs(last_case, real_data),
-                                       progress, cancel)
+                                       progress, cancel, real_pets=real_pets)
     real = _real_data(root, Path(real_data)) if real_data and Path(real_data).exists() else None
     summary = {
         "output": str(root.resolve()),

@@ -12,13 +12,14 @@ from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
 from MedGANSynthLib.synthesis.latent_walk import latent_walk
 from MedGANSynthLib.synthesis.outputs import write_generated
 from MedGANSynthLib.synthesis.sampling import sample_images
+from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML
 from MedGANSynthLib.volume import Volume
 from MedGANSynthLib.weights.catalogue import load_catalogue, resolve_model
 from MedGANSynthLib.weights.safetensors_io import load_gan
 
 SAMPLES_PER_CLASS = 8
 WALK_STEPS = 10
-MIN_CANDIDATE_ML = 0.5  # as in the held-out evaluation: a 1 cm sphere, the smallest phantom lesion
+MIN_CANDIDATE_ML = MIN_LESION_VOLUME_ML  # the shared default: a 1 cm sphere, the smallest phantom lesion
 
 
 def sample_bundled_gans(folder: Path, seed: int, progress: ProgressCallback | None = None,
@@ -56,8 +57,12 @@ def _walk_classes(names: list[str]) -> tuple[str, str]:
 
 
 def predict_virtual_pets(folder: Path, cts: dict[str, Volume | Path], progress: ProgressCallback | None = None,
-                         cancel: CancelToken | None = None) -> dict:
-    """Virtual PET of each CT with the bundled model: volumes, lesion table and pictures per CT."""
+                         cancel: CancelToken | None = None, real_pets: dict[str, Volume] | None = None) -> dict:
+    """Virtual PET of each CT with the bundled model: volumes, lesion table and pictures per CT.
+
+    ``real_pets`` (SUV, on the CT's grid) by CT name: their coronal MIP is drawn beside the virtual PET's in
+    ``real_vs_virtual_mip.png``, so the reader sees what the model missed or invented.
+    """
     entries = [entry for entry in load_catalogue() if entry.task == "virtual_pet"]
     if not entries:
         return {"skipped": "no bundled virtual-PET weights in Resources/Models/catalogue.json"}
@@ -72,5 +77,20 @@ def predict_virtual_pets(folder: Path, cts: dict[str, Volume | Path], progress: 
                                   min_volume_ml=MIN_CANDIDATE_ML)
         results[name] = {"output": str(folder / name), "lesion_candidates": summary["lesions"],
                          "virtual_pet_suv_max": summary["virtual_pet_suv_max"], "seconds": summary["seconds"]}
+        if real_pets and name in real_pets:
+            results[name]["real_vs_virtual_mip_png"] = str(_real_beside_virtual(
+                real_pets[name], folder / name / "virtual_pet.nrrd", folder / name / "real_vs_virtual_mip.png"))
     report(progress, cancel, "demo: virtual PET", len(cts), len(cts))
     return {"model": entries[0].id, "cases": results}
+
+
+def _real_beside_virtual(real_pet: Volume, virtual_file: Path, path: Path) -> Path:
+    """Coronal MIPs of the real and the virtual PET side by side, one SUV scale."""
+    from MedGANSynthLib.io import read_volume
+    from MedGANSynthLib.pictures import save_mip_comparison_png
+    from MedGANSynthLib.projection import mip
+
+    virtual = read_volume(virtual_file)
+    return save_mip_comparison_png([(mip(real_pet, "coronal"), "real PET"),
+                                    (mip(virtual, "coronal"), "virtual PET (from the CT)")], path,
+                                   title="Real PET and virtual PET, coronal MIPs (SUV)")

@@ -13,6 +13,7 @@ import argparse
 
 from MedGANSynthLib.cli.main import add_common_options, apply_thread_count
 from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML
 
 
 def register(subparsers) -> None:
@@ -26,8 +27,9 @@ def register(subparsers) -> None:
     parser.add_argument("-o", "--output", required=True, help="report folder (created)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     parser.add_argument("--threshold", type=float, default=2.5, help="SUV of the detection rule (paper 2.5)")
-    parser.add_argument("--min-volume-ml", type=float, default=0.5,
-                        help="smallest candidate counted (default 0.5 ml, a 1 cm sphere; 0 = the raw rule)")
+    parser.add_argument("--min-volume-ml", type=float, default=MIN_LESION_VOLUME_ML,
+                        help=f"smallest candidate counted (default {MIN_LESION_VOLUME_ML:g} ml, a 1 cm sphere; "
+                        "0 = the raw rule)")
     parser.add_argument("--slab-size", type=int, default=16, help="slices per network batch")
     parser.add_argument("--threads", type=int, help="CPU threads (default: torch's choice)")
     parser.add_argument("--region", default=None, metavar="NAME",

@@ -6,8 +6,11 @@ import argparse
 import time
 from pathlib import Path
 
+from MedGANSynthLib.cli.series_option import add_series_option
+from MedGANSynthLib.cli.suv_options import add_suv_options, suv_overrides
 from MedGANSynthLib.errors import InputError
-from MedGANSynthLib.io import read_volume, write_volume
+from MedGANSynthLib.io import write_volume
+from MedGANSynthLib.pet.pet_input import read_pet_in_suv
 from MedGANSynthLib.projection.mip import PROJECTION_PATIENT_AXIS, mip
 from MedGANSynthLib.projection.rotating_mip import rotating_mip
 
@@ -19,13 +22,17 @@ def register(subparsers) -> None:
         "mip",
         help="maximum-intensity projection of a volume (a one-slice volume, optional PNG)",
         description="Project INPUT along a patient axis; with --angles write a rotating MIP (frames about the "
-        "head-feet axis) for cine review. PNGs of PET MIPs are inverted grey, SUV 0..10.",
+        "head-feet axis) for cine review. PNGs of PET MIPs are inverted grey, SUV 0..10. INPUT is a PET: a DICOM PET "
+        "is converted to SUV from its headers (the SUV options override tags); a NIfTI/NRRD/MHA needs the SUV options, "
+        "or --units suv (it already holds SUV) or --units bqml (project Bq/ml, labelled as such). A CT is refused.",
     )
     parser.add_argument("input", help="volume file (.nii.gz, .nrrd, .mha) or DICOM folder")
     parser.add_argument("-o", "--output", required=True, help="output volume (.nrrd recommended)")
     parser.add_argument("--axis", choices=sorted(PROJECTION_PATIENT_AXIS), default="coronal")
     parser.add_argument("--png", help="also write a picture (.png); with --angles a grid of the frames")
     parser.add_argument("--angles", type=int, help="number of rotating-MIP frames over 360 degrees (1..720)")
+    add_suv_options(parser, units_flag=True)
+    add_series_option(parser, "PET")
     add_common_options(parser)
     parser.set_defaults(handler=run)
 
@@ -37,14 +44,15 @@ def run(args: argparse.Namespace) -> dict:
     if args.png and Path(args.png).suffix.lower() != ".png":
         raise InputError(f"'{Path(args.png).name}' is not a .png file name; pass --png picture.png.")
     started = time.perf_counter()
-    volume = read_volume(args.input)
+    volume = read_pet_in_suv(args.input, suv_overrides(args), units=args.units, series=args.series)
     if args.angles is not None:
         with progress_display(args.progress_lines) as progress:
             result = rotating_mip(volume, args.angles, progress=progress)
     else:
         result = mip(volume, args.axis)
     output = write_volume(result, args.output)
-    summary = {"output": str(output), "shape_kji": list(result.array.shape), "spacing_mm": list(result.spacing)}
+    summary = {"output": str(output), "shape_kji": list(result.array.shape), "spacing_mm": list(result.spacing),
+               "units": result.units}
     if args.png:
         if args.angles is not None:
             pictures.save_rotating_mip_png(result, args.png)

@@ -41,6 +41,12 @@ def register(subparsers) -> None:
     parser.add_argument("--voxel-mm", type=float, default=None,
                         help="wholebody CT voxel size in mm (default ~1.95 x 3 mm; e.g. 8 for tiny fast cases)")
     parser.add_argument("--size", type=int, default=64, help="ctslices image size in pixels (e.g. 40 or 64)")
+    parser.add_argument("--phantom-version", type=int, default=1,
+                        help="wholebody generator: 1 (default; what the bundled models were trained on) or 2 "
+                             "(realistic anatomy: arms, muscles, bowel, published HU/SUV)")
+    parser.add_argument("--contrast", default="none",
+                        help="wholebody version 2 CT phase: none (default) or portal-venous")
+    parser.add_argument("--arms", default="random", help="wholebody version 2 arm position: random, down or up")
     add_common_options(parser)
     parser.set_defaults(handler=run)
 
@@ -51,6 +57,20 @@ def _split(text: str, allowed: tuple[str, ...], what: str) -> list[str]:
     if unknown or not names:
         raise InputError(f"Unknown {what} '{','.join(unknown) or text}'; choose from: {','.join(allowed)}.")
     return names
+
+
+def _check_version_options(args: argparse.Namespace) -> None:
+    if args.phantom_version not in (1, 2):
+        raise InputError(f"--phantom-version must be 1 or 2; got {args.phantom_version}.")
+    if args.contrast not in ("none", "portal-venous"):
+        raise InputError(f"--contrast must be none or portal-venous; got '{args.contrast}'.")
+    if args.arms not in ("random", "down", "up"):
+        raise InputError(f"--arms must be random, down or up; got '{args.arms}'.")
+    uses_v2 = args.contrast != "none" or args.arms != "random"
+    if uses_v2 and (args.kind != "wholebody" or args.phantom_version != 2):
+        raise InputError("--contrast and --arms need --kind wholebody --phantom-version 2.")
+    if args.phantom_version != 1 and args.kind != "wholebody":
+        raise InputError("--phantom-version applies to --kind wholebody only; drop it for brain or ctslices.")
 
 
 def case_seeds(seed: int, count: int) -> list[int]:
@@ -65,6 +85,7 @@ def run(args: argparse.Namespace) -> dict:
         raise InputError("--voxel-mm applies to --kind wholebody only; drop it for brain or ctslices.")
     if args.voxel_mm is not None and not 0.5 <= args.voxel_mm <= 50:
         raise InputError(f"--voxel-mm must be between 0.5 and 50 mm; got {args.voxel_mm}.")
+    _check_version_options(args)
     labels = (_split(args.classes, LESION_CLASSES, "lesion class") if args.kind == "wholebody"
               else _split(args.stages, STAGES, "stage") if args.kind == "brain" else ["chest"])
     root = Path(args.output)
@@ -84,8 +105,9 @@ def run(args: argparse.Namespace) -> dict:
             for n, seed in enumerate(case_seeds(args.seed, args.count)):
                 label = labels[n % len(labels)]
                 case_id = f"{args.kind}_{n:04d}_{label}"
-                case = (make_wholebody_case(seed, label, config) if args.kind == "wholebody"
-                        else make_brain_case(seed, label))
+                case = (make_wholebody_case(seed, label, config, version=args.phantom_version,
+                                            contrast=args.contrast, arms=None if args.arms == "random" else args.arms)
+                        if args.kind == "wholebody" else make_brain_case(seed, label))
                 paths = write_case(case, root / case_id)
                 rows.append({"case_id": case_id, "kind": args.kind, "label": label, "seed": seed,
                              "paths": list(paths.values())})

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from MedGANSynthLib.cli.series_option import add_series_option
+from MedGANSynthLib.cli.suv_options import add_suv_options, suv_overrides
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.io.volume_io import WRITABLE_SUFFIXES, volume_suffix, write_volume
-from MedGANSynthLib.pet.suv import load_pet_as_suv, suv_warnings
+from MedGANSynthLib.pet.pet_input import read_pet_in_suv
+from MedGANSynthLib.pet.suv import suv_warnings
 
 
 def register(subparsers) -> None:
@@ -29,11 +32,8 @@ def register(subparsers) -> None:
     )
     parser.add_argument("input", metavar="INPUT", help="PET DICOM folder or .dcm file, or a NIfTI/NRRD/MHA file")
     parser.add_argument("-o", "--output", required=True, help="output volume (.nrrd keeps the SUV parameters)")
-    parser.add_argument("--weight-kg", type=float, help="patient weight in kg (overrides PatientWeight)")
-    parser.add_argument("--dose-mbq", type=float, help="injected activity in MBq (overrides RadionuclideTotalDose)")
-    parser.add_argument("--injection-time", help="injection time (overrides RadiopharmaceuticalStartTime)")
-    parser.add_argument("--scan-time", help="decay reference / scan start time (overrides SeriesTime)")
-    parser.add_argument("--half-life-s", type=float, help="radionuclide half-life in s (F-18: 6586.2)")
+    add_suv_options(parser)
+    add_series_option(parser, "PET")
     add_common_options(parser)
     parser.set_defaults(handler=run)
 
@@ -42,14 +42,7 @@ def run(args: argparse.Namespace) -> dict:
     output = Path(args.output)
     if volume_suffix(output) not in WRITABLE_SUFFIXES:
         raise InputError(f"Cannot write '{output.name}': choose a .nrrd, .nii.gz, .nii or .mha file name.")
-    volume = load_pet_as_suv(
-        args.input,
-        weight_kg=args.weight_kg,
-        dose_mbq=args.dose_mbq,
-        injection_time=args.injection_time,
-        scan_time=args.scan_time,
-        half_life_s=args.half_life_s,
-    )
+    volume = read_pet_in_suv(args.input, suv_overrides(args), units_flag=False, series=args.series)  # refuses a CT
     if not np.all(np.isfinite(volume.array)):
         raise InputError(f"'{args.input}' gives NaN or infinite SUV values; check the PET file.")
     warnings = suv_warnings(volume)

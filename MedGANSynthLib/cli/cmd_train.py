@@ -200,6 +200,9 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
     if args.architecture is None:
         raise InputError(f"Pass --architecture ({', '.join(ARCHITECTURE_NAMES)}); only --resume and "
                          "--init-weights may leave it out.")
+    if args.architecture == "cyclegan":  # image-to-image on two folders: its own command (cmd_train_cyclegan.py)
+        raise InputError("A CycleGAN trains on two unpaired folders: run 'medgansynth train-cyclegan --data-a DIR "
+                         "--data-b DIR -o RUN'.")
     if args.architecture not in ARCHITECTURE_NAMES:
         raise InputError(f"Unknown architecture '{args.architecture}'; choose one of {', '.join(ARCHITECTURE_NAMES)}.")
     if not args.data:

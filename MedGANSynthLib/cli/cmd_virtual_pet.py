@@ -18,7 +18,9 @@ from MedGANSynthLib.cli.main import (
     check_at_least_one,
     check_not_negative,
 )
+from MedGANSynthLib.cli.series_option import add_series_option
 from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML
 
 DEFAULT_UNCERTAINTY_PASSES = 8
 
@@ -35,8 +37,9 @@ def register(subparsers) -> None:
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     parser.add_argument("--threshold", type=float, default=2.5,
                         help="SUV above which the FCN image is blended in and a lesion candidate starts (paper 2.5)")
-    parser.add_argument("--min-volume-ml", type=float, default=0.0,
-                        help="list only candidates of at least this volume (default 0: every component)")
+    parser.add_argument("--min-volume-ml", type=float, default=MIN_LESION_VOLUME_ML,
+                        help=f"list only candidates of at least this volume (default {MIN_LESION_VOLUME_ML:g} ml, "
+                        "a 1 cm sphere; 0 lists every component, single voxels included)")
     parser.add_argument("--uncertainty", type=int, nargs="?", const=DEFAULT_UNCERTAINTY_PASSES, default=0,
                         metavar="N", help=f"also write uncertainty.nrrd: SD of N Monte-Carlo-dropout GAN passes "
                         f"(N defaults to {DEFAULT_UNCERTAINTY_PASSES})")
@@ -45,6 +48,7 @@ def register(subparsers) -> None:
     parser.add_argument("--no-fcn-gan-outputs", action="store_true", help="do not write fcn.nrrd and gan.nrrd")
     parser.add_argument("--no-pictures", action="store_true", help="do not write the PNG pictures")
     parser.add_argument("--threads", type=int, help="CPU threads (default: torch's choice)")
+    add_series_option(parser, "CT")
     add_blend_options(parser)
     add_common_options(parser)
     parser.set_defaults(handler=run)
@@ -84,7 +88,7 @@ def run(args: argparse.Namespace) -> dict:
                                slab_size=args.slab_size, write_fcn_gan=not args.no_fcn_gan_outputs,
                                pictures=not args.no_pictures, blend_levels=args.blend_levels,
                                blend_dilation_mm=args.blend_dilation, slice_smoothing_mm=args.slice_smoothing,
-                               progress=show)
+                               progress=show, ct_series=args.series)
     for warning in summary["warnings"]:  # after the progress bar, so the line stands alone
         print(f"medgansynth virtual-pet: warning: {warning}", file=sys.stderr)
     return summary

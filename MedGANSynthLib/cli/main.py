@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "walk",
     "evaluate_gan",
     "train_virtual_pet",
+    "train_cyclegan",
     "virtual_pet",
     "evaluate_virtual_pet",
     "models",

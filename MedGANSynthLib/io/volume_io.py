@@ -10,7 +10,9 @@ import SimpleITK as sitk
 
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.io.atomic import atomic_output
+from MedGANSynthLib.io.file_integrity import check_file_integrity
 from MedGANSynthLib.io.sitk_convert import from_sitk, to_sitk
+from MedGANSynthLib.validation import require_plausible_spacing
 from MedGANSynthLib.volume import Volume
 
 VOLUME_SUFFIXES = (".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd")
@@ -29,31 +31,36 @@ def volume_suffix(path: str | os.PathLike) -> str:
     return Path(path).suffix.lower()
 
 
-def read_volume(path: str | os.PathLike) -> Volume:
-    """Read a NIfTI / NRRD / MHA file, or a folder holding one DICOM series, keeping its geometry exactly."""
+def read_volume(path: str | os.PathLike, *, series: str | int | None = None, modality: str | None = None) -> Volume:
+    """Read a NIfTI / NRRD / MHA file, or a DICOM series (folder or .dcm file), keeping its geometry exactly.
+
+    For DICOM folders holding several series, ``series`` (SeriesNumber or SeriesInstanceUID) names one and
+    ``modality`` ("PT", "CT") picks the only series of that modality; both are ignored for other formats.
+
+    Files that are truncated, whose header voxel size is 0, negative or NaN (io.file_integrity), or whose spacing
+    is outside the plausible range (validation.PLAUSIBLE_SPACING_MM) are refused with an InputError.
+    """
     source = Path(path)
     if not source.exists():
         raise InputError(f"'{source}' does not exist; check the path.")
-    if source.is_dir():
-        from MedGANSynthLib.io.dicom_series import read_dicom_series
-
-        return read_dicom_series(source)
     suffix = volume_suffix(source)
-    if suffix == ".dcm":
+    if source.is_dir() or suffix == ".dcm":
         from MedGANSynthLib.io.dicom_series import read_dicom_series
 
-        return read_dicom_series(source)
+        return read_dicom_series(source, series=series, modality=modality)
     if suffix not in VOLUME_SUFFIXES:
         raise InputError(
             f"'{source.name}' is not a volume format MedGANSynth reads; use NIfTI (.nii/.nii.gz), NRRD, MHA "
             "or a folder of DICOM files."
         )
+    check_file_integrity(source, suffix)  # ITK pads truncated NIfTI with zeros and reads pixdim 0 as 1 mm
     try:
         image = sitk.ReadImage(str(source))
     except RuntimeError as error:
         raise InputError(f"'{source.name}' could not be read as {suffix} (truncated or corrupt file?).") from error
     volume = from_sitk(image)
     _read_header_metadata(image, volume)
+    require_plausible_spacing(volume, f"'{source.name}'")
     return volume
 
 

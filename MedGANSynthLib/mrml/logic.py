@@ -36,6 +36,7 @@ from MedGANSynthLib.mrml.scene import inside_slicer_application, resolve_scene
 from MedGANSynthLib.mrml.segmentation import segmentation_from_labels, table_from_rows
 from MedGANSynthLib.mrml.sequences import frame_volume_node, sequence_from_volumes
 from MedGANSynthLib.mrml.volume_nodes import node_from_volume, volume_from_node
+from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML
 from MedGANSynthLib.volume import Volume
 
 F18_HALF_LIFE_S = 6586.2
@@ -157,13 +158,15 @@ class MedGANSynthLogic:
     # --- PET -> SUV -> MIP -----------------------------------------------------------------------------------
 
     def computeSUV(self, petNodeOrPath, weightKg: float | None = None, doseMBq: float | None = None,
-                   injectionTime=None, scanTime=None, halfLifeS: float | None = None):
+                   injectionTime=None, scanTime=None, halfLifeS: float | None = None, series=None):
         """A new volume node in SUVbw from a PET node (Bq/ml) or a PET file/DICOM folder.
 
         DICOM files (and, inside Slicer, nodes loaded from the DICOM database) take weight, dose, times and
         half-life from their headers, each replaced by the argument when given. Other inputs need weight, dose and
-        both times; the half-life defaults to F-18. Plausibility warnings (unusual dose, weight, uptake time or
-        SUVmax) are kept in ``lastWarnings`` and on the new node's attribute ``MedGANSynth.warnings`` (one a line).
+        both times; the half-life defaults to F-18. A DICOM folder may hold several series (searched 4 folders
+        down): the only PET is taken, or ``series`` (SeriesNumber or SeriesInstanceUID) names it. Plausibility
+        warnings (unusual dose, weight, uptake time or SUVmax) are kept in ``lastWarnings`` and on the new node's
+        attribute ``MedGANSynth.warnings`` (one a line).
         """
         from MedGANSynthLib.pet.suv import load_pet_as_suv
 
@@ -172,7 +175,7 @@ class MedGANSynthLogic:
             path = Path(petNodeOrPath)
             dicom = path.is_dir() or path.suffix.lower() == ".dcm"
             volume = load_pet_as_suv(path, weightKg, doseMBq, injectionTime, scanTime,
-                                     halfLifeS if dicom or halfLifeS else F18_HALF_LIFE_S)
+                                     halfLifeS if dicom or halfLifeS else F18_HALF_LIFE_S, series=series)
             return self._suv_node(volume, f"{_stem(path)} SUV")
         volume = volume_from_node(petNodeOrPath)
         suv = _node_as_suv(petNodeOrPath, volume, weightKg, doseMBq, injectionTime, scanTime, halfLifeS)
@@ -187,27 +190,39 @@ class MedGANSynthLogic:
             node.SetAttribute(WARNINGS_ATTRIBUTE, "\n".join(self.lastWarnings))
         return node
 
-    def resampleVolume(self, node, spacingMm: float = 2.0, interpolation: str = "nearest"):
-        """A copy of ``node`` on cubic voxels of ``spacingMm`` (same field of view and direction), beside it."""
+    def resampleVolume(self, node, spacingMm: float = 2.0, interpolation: str = "auto"):
+        """A copy of ``node`` on cubic voxels of ``spacingMm`` (same field of view and direction), beside it.
+
+        ``"auto"``: linear for images, nearest for label maps. A PET loaded from DICOM in Bq/ml is resampled in SUV.
+        """
         from MedGANSynthLib.preprocessing.resample import resample_isotropic
 
-        volume = resample_isotropic(volume_from_node(node), float(spacingMm), interpolation)
+        volume = _dicom_pet_in_suv(node, volume_from_node(node))
+        volume = resample_isotropic(volume, float(spacingMm), interpolation)
         return node_from_volume(volume, self.scene, f"{node.GetName()} {spacingMm:g} mm", reference_node=node)
 
-    def computeMIP(self, node, axis: str = "coronal"):
-        """Maximum-intensity projection along ``axis`` as a one-slice volume, shown in inverted grey."""
+    def computeMIP(self, node, axis: str = "coronal", units: str | None = None):
+        """Maximum-intensity projection along ``axis`` as a one-slice volume, shown in inverted grey.
+
+        The node must be a PET in SUV: a DICOM PET in Bq/ml is converted from its headers; a node without SUV
+        units or DICOM headers needs ``units="suv"`` (it holds SUV) or ``units="bqml"`` (project Bq/ml); a CT is
+        refused.
+        """
         from MedGANSynthLib.projection.mip import mip
 
-        projection = node_from_volume(mip(volume_from_node(node), axis), self.scene,
+        projection = node_from_volume(mip(_pet_for_projection(node, units), axis), self.scene,
                                       f"{node.GetName()} {axis} MIP", reference_node=node)
         show_mip(projection)
         return projection
 
-    def computeRotatingMIP(self, node, angles: int = 36):
-        """Coronal MIPs turned about the S axis as a sequence (one frame per angle); returns its browser node."""
+    def computeRotatingMIP(self, node, angles: int = 36, units: str | None = None):
+        """Coronal MIPs turned about the S axis as a sequence (one frame per angle); returns its browser node.
+
+        The node must be a PET in SUV, as for :meth:`computeMIP`.
+        """
         from MedGANSynthLib.projection.rotating_mip import rotating_mip
 
-        stack = rotating_mip(volume_from_node(node), int(angles))
+        stack = rotating_mip(_pet_for_projection(node, units), int(angles))
         frames = [stack.with_array(stack.array[n:n + 1]) for n in range(stack.array.shape[0])]
         _, browser = sequence_from_volumes(frames, self.scene, f"{node.GetName()} rotating MIP", "angle",
                                            stack.metadata["angles_deg"], "deg")
@@ -216,11 +231,12 @@ class MedGANSynthLogic:
 
     def computeSUVAndMIP(self, petNodeOrPath, weightKg: float | None = None, doseMBq: float | None = None,
                          injectionTime=None, scanTime=None, spacingMm: float | None = None,
-                         interpolation: str = "nearest", axis: str = "coronal",
-                         rotatingAngles: int | None = None) -> PETNodes:
+                         interpolation: str = "auto", axis: str = "coronal",
+                         rotatingAngles: int | None = None, series=None) -> PETNodes:
         """The panel's PET section in one call: SUV, optional resampling (``spacingMm``), then a MIP along ``axis``
-        or, with ``rotatingAngles``, a rotating MIP."""
-        nodes = PETNodes(suv=self.computeSUV(petNodeOrPath, weightKg, doseMBq, injectionTime, scanTime))
+        or, with ``rotatingAngles``, a rotating MIP. ``series`` as in :meth:`computeSUV`."""
+        nodes = PETNodes(suv=self.computeSUV(petNodeOrPath, weightKg, doseMBq, injectionTime, scanTime,
+                                             series=series))
         nodes.warnings = list(self.lastWarnings)
         source = nodes.suv
         if spacingMm:
@@ -235,8 +251,10 @@ class MedGANSynthLogic:
 
     def predictVirtualPET(self, ctNode, modelId: str | None = None, device: str = "auto",
                           threshold: float = 2.5, uncertainty: bool = False, wait: bool = True,
-                          progress: ProgressHandler | None = None):
+                          progress: ProgressHandler | None = None, minVolumeMl: float = MIN_LESION_VOLUME_ML):
         """Virtual PET of a CT node, shown over the CT, with lesion candidates (segmentation + table).
+
+        Candidates smaller than ``minVolumeMl`` (default: the shared MIN_LESION_VOLUME_ML, 0.5 ml) are not listed.
 
         Runs ``medgansynth virtual-pet`` in a child process on a temporary copy of the CT. ``modelId`` is a catalogue
         id or a ``.safetensors`` path (default: the bundled model). ``wait=True`` returns :class:`VirtualPETNodes`;
@@ -252,7 +270,8 @@ class MedGANSynthLogic:
             shutil.rmtree(work, ignore_errors=True)
             raise
         args = ["virtual-pet", str(work / "ct.nrrd"), "-o", str(work / "out"), "--device", device,
-                "--threshold", repr(float(threshold)), "--no-pictures"]  # Slicer shows the volumes themselves
+                "--threshold", repr(float(threshold)), "--min-volume-ml", repr(float(minVolumeMl)),
+                "--no-pictures"]  # Slicer shows the volumes themselves
         if modelId:
             args += ["--model", str(modelId)]
         if uncertainty:
@@ -339,13 +358,19 @@ class MedGANSynthLogic:
                    initWeights: str | None = None):
         """Train a GAN in a child process with a live loss plot; returns the job (its ``chart`` is the plot).
 
+        ``architecture="cyclegan"`` runs ``medgansynth train-cyclegan`` on ``dataFolder`` = (folder A, folder B).
         ``extraArgs`` are passed on to ``medgansynth train`` (e.g. ``["--image-size", "64", "--loss", "wgan-gp"]``).
         ``initWeights`` (a bundled model id or a .safetensors file) fine-tunes those weights instead of starting
         from random ones. With ``wait=True`` it blocks and returns ``{"runFolder", "history", "chart"}``.
         """
-        args = ["train", "--architecture", architecture, "-o", str(outputFolder), "--epochs", str(int(epochs)),
-                "--batch-size", str(int(batchSize)), "--device", device]
-        if dataFolder:
+        cyclegan = architecture == "cyclegan"  # dataFolder is then the pair (folder A, folder B): train-cyclegan
+        args = (["train-cyclegan"] if cyclegan else ["train", "--architecture", architecture]) + [
+            "-o", str(outputFolder), "--epochs", str(int(epochs)), "--batch-size", str(int(batchSize)), "--device", device]
+        if dataFolder and cyclegan:
+            if initWeights or isinstance(dataFolder, (str, Path)) or len(dataFolder) != 2:
+                raise InputError("A CycleGAN trains from scratch on two unpaired folders: pass (folder A, folder B).")
+            args += ["--data-a", str(dataFolder[0]), "--data-b", str(dataFolder[1])]
+        elif dataFolder:
             args += ["--data", str(dataFolder)]
         if learningRate:
             args += ["--lr", repr(float(learningRate))]
@@ -474,6 +499,38 @@ def _node_as_suv(node, volume: Volume, weight_kg, dose_mbq, injection_time, scan
         scan_time=parse_user_time(scan_time), half_life_s=float(half_life_s or F18_HALF_LIFE_S),
         overrides=("weight_kg", "dose_mbq", "injection_time", "scan_time"))
     return bqml_to_suv(volume, parameters)
+
+
+def _dicom_pet_in_suv(node, volume: Volume) -> Volume:
+    """A node loaded from a DICOM PET (Slicer's DICOM database) in SUV; every other volume unchanged."""
+    if volume.units.upper() == "SUV":
+        return volume
+    headers = _dicom_headers_of(node)
+    if not headers or str(headers[0].get("Modality", "")).upper() != "PT":
+        return volume
+    return _node_as_suv(node, volume, None, None, None, None, None)  # the vendor rules of DICOM files (Units ...)
+
+
+def _pet_for_projection(node, units: str | None) -> Volume:
+    """The PET of ``node`` in SUV (or, with ``units="bqml"``, as it is); a CT or an unlabelled volume is refused."""
+    from MedGANSynthLib.validation import require_pet, require_suv
+
+    what = f"Volume '{node.GetName()}'"
+    if units not in (None, "suv", "bqml"):
+        raise InputError(f"units must be 'suv' or 'bqml' (got '{units}').")
+    volume = volume_from_node(node)
+    require_pet(volume, what)
+    if units == "bqml":
+        return volume.with_array(volume.array, units=volume.units or "BQML")
+    volume = _dicom_pet_in_suv(node, volume)
+    if volume.units.upper() == "SUV":
+        return volume
+    if units == "suv":
+        require_suv(volume, what)
+        return volume.with_array(volume.array, units="SUV")
+    raise InputError(f"{what} does not say it holds SUV (no SUV units, no DICOM PET headers); compute the SUV first "
+                     "(PET section: weight, dose and times), or pass units='suv' if it holds SUV or units='bqml' to "
+                     "project Bq/ml.")
 
 
 def _dicom_headers_of(node) -> list:

@@ -474,8 +474,11 @@ def load_pet_as_suv(
     injection_time: TimeInput = None,
     scan_time: TimeInput = None,
     half_life_s: float | None = None,
+    series: str | int | None = None,
 ) -> Volume:
     """Read a PET (DICOM folder/file, or NIfTI/NRRD/MHA in Bq/ml) and return it in SUVbw.
+
+    ``series`` (SeriesNumber or SeriesInstanceUID) names the PET when a DICOM folder holds several series.
 
     DICOM takes its parameters from the headers, each overridden by the argument when given. Other formats have
     no such headers, so all five parameters are required unless the file already says it holds SUV. Plausibility
@@ -484,7 +487,7 @@ def load_pet_as_suv(
     overrides = SuvOverrides(weight_kg, dose_mbq, injection_time, scan_time, half_life_s)
     source = Path(path)
     if source.is_dir() or volume_suffix(source) == ".dcm":
-        return _dicom_pet_as_suv(source, overrides)
+        return _dicom_pet_as_suv(source, overrides, series)
     volume = read_volume(source)
     if volume.units == "SUV":
         return volume
@@ -505,8 +508,8 @@ def load_pet_as_suv(
     return bqml_to_suv(volume.with_array(volume.array.astype("float32"), modality="PT", units="BQML"), parameters)
 
 
-def _dicom_pet_as_suv(source: Path, overrides: SuvOverrides) -> Volume:
-    volume, headers = read_dicom_series_with_headers(source)
+def _dicom_pet_as_suv(source: Path, overrides: SuvOverrides, series: str | int | None = None) -> Volume:
+    volume, headers = read_dicom_series_with_headers(source, series=series, modality="PT")
     if volume.modality != "PT":
         raise InputError(
             f"'{source.name}' is a {volume.modality or 'non-PET'} series, not a PET series (Modality PT); "

@@ -146,3 +146,40 @@ def rotation_matrix(axis_xyz, angle_deg: float) -> np.ndarray:
     angle = np.deg2rad(angle_deg)
     cross = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
     return np.eye(3) + np.sin(angle) * cross + (1 - np.cos(angle)) * (cross @ cross)
+
+
+def tapered_segment(grid: AxisGrid, start, end, radius_start: float, radius_end: float) -> Shape:
+    """Capsule whose radius changes linearly from ``radius_start`` to ``radius_end`` along start-end."""
+    a, b = np.asarray(start, float), np.asarray(end, float)
+    reach = max(radius_start, radius_end)
+    box = grid.box(np.minimum(a, b) - reach, np.maximum(a, b) + reach)
+    if box is None:
+        return None
+    z, y, x = grid.coords(box)
+    axis = b - a
+    length2 = max(float(axis @ axis), 1e-12)
+    t = np.clip(((x - a[0]) * axis[0] + (y - a[1]) * axis[1] + (z - a[2]) * axis[2]) / length2, 0.0, 1.0)
+    d2 = (x - a[0] - t * axis[0]) ** 2 + (y - a[1] - t * axis[1]) ** 2 + (z - a[2] - t * axis[2]) ** 2
+    radius = radius_start + t * (radius_end - radius_start)
+    return box, d2 <= radius * radius
+
+
+def tapered_tube(grid: AxisGrid, points, radii) -> list[Shape]:
+    """A tube along a polyline whose radius is given per point (organs, limbs and vessels that taper)."""
+    points = np.asarray(points, float)
+    radii = np.broadcast_to(np.asarray(radii, float), (len(points),))
+    return [tapered_segment(grid, points[n], points[n + 1], radii[n], radii[n + 1]) for n in range(len(points) - 1)]
+
+
+def smooth_polyline(points, rounds: int = 2) -> np.ndarray:
+    """Chaikin corner cutting: a polyline with rounded corners and the same end points (bowel, vessels)."""
+    points = np.asarray(points, float)
+    for _ in range(rounds):
+        if len(points) < 3:
+            return points
+        q = 0.75 * points[:-1] + 0.25 * points[1:]
+        r = 0.25 * points[:-1] + 0.75 * points[1:]
+        inner = np.empty((2 * len(q), points.shape[1]))
+        inner[0::2], inner[1::2] = q, r
+        points = np.vstack([points[:1], inner[1:-1], points[-1:]])
+    return points

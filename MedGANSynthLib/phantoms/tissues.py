@@ -51,6 +51,18 @@ TISSUES: tuple[Tissue, ...] = (
     Tissue(24, "rib", 450.0, 60.0, 0.9),                   # thin cortex + marrow seen at 2 mm: between §3 cancellous and cortical †
     Tissue(25, "yellow_marrow", -60.0, 15.0, 0.6),         # fatty long-bone marrow: fat-like HU (§3), low uptake †
     Tissue(26, "eye", 10.0, 3.0, 0.5),                     # vitreous, water-like †
+    # Labels 27+ appear only in generator version 2, whose HU and SUV come from values_v2.py (REFERENCE.md);
+    # the numbers here only keep the v1 lookup tables total.
+    Tissue(27, "renal_medulla", 30.0, 6.0, 3.5),
+    Tissue(28, "pancreas", 40.0, 6.0, 1.5),
+    Tissue(29, "bowel_content", 15.0, 8.0, 0.3),
+    Tissue(30, "bowel_gas", -1000.0, 0.0, 0.0),
+    Tissue(31, "colon", 35.0, 6.0, 1.6),
+    Tissue(32, "colon_content", -60.0, 60.0, 0.3),
+    Tissue(33, "prostate", 35.0, 5.0, 1.5),
+    Tissue(34, "uterus", 45.0, 5.0, 2.0),
+    Tissue(35, "thyroid", 100.0, 8.0, 1.2),
+    Tissue(36, "gallbladder", 10.0, 3.0, 0.4),
 )
 # fmt: on
 

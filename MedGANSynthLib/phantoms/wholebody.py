@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 from scipy import ndimage
 
+from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
 from MedGANSynthLib.phantoms.anatomy import Anatomy, build_anatomy, random_subject
 from MedGANSynthLib.phantoms.lesions import check_lesion_class, place_lesions, render_lesions
@@ -98,10 +99,26 @@ def make_wholebody_case(
     config: WholeBodyConfig | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    version: int = 1,
+    contrast: str = "none",
+    arms: str | None = None,
 ) -> WholeBodyCase:
-    """Generate one case; the same (seed, class, config) always gives identical arrays."""
+    """Generate one case; the same (seed, class, config, version, ...) always gives identical arrays.
+
+    ``version`` 1 is the generator the bundled models were trained on (kept bit-for-bit); version 2 has
+    realistic anatomy (:mod:`wholebody_v2`) and accepts ``contrast`` ("none", "portal-venous") and ``arms``
+    ("down", "up"; None draws per subject).
+    """
     config = config or WholeBodyConfig()
     check_lesion_class(lesion_class)
+    if version == 2:
+        from MedGANSynthLib.phantoms.wholebody_v2 import make_wholebody_case_v2
+
+        return make_wholebody_case_v2(seed, lesion_class, config, progress, cancel, contrast=contrast, arms=arms)
+    if version != 1:
+        raise InputError(f"Unknown phantom generator version {version}; choose 1 or 2.")
+    if contrast != "none" or arms is not None:
+        raise InputError("Contrast phase and arm position need phantom generator version 2 (--phantom-version 2).")
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(5)]
     anatomy_rng, lesion_rng, physiology_rng, ct_rng, pet_rng = rngs
     stage = "phantom"
@@ -229,7 +246,7 @@ def _make_ct(anatomy, lesion_map, hu_mean, noise_sd, config, rng) -> np.ndarray:
         grain *= texture_sd
         ct += grain
         del grain, texture_sd
-    _add_couch(ct, anatomy)
+    add_couch(ct, anatomy)
     if config.noise:
         noise = rng.standard_normal(ct.shape, dtype=np.float32)
         noise *= noise_sd
@@ -240,7 +257,7 @@ def _make_ct(anatomy, lesion_map, hu_mean, noise_sd, config, rng) -> np.ndarray:
     return ct.astype(np.int16)
 
 
-def _add_couch(ct: np.ndarray, anatomy: Anatomy) -> None:
+def add_couch(ct: np.ndarray, anatomy: Anatomy) -> None:
     """The patient table (carbon fibre, ~-200..300 HU †) 20 mm behind the back; CT only (not in the labels)."""
     body = anatomy.labels > 0
     back = anatomy.grid.y[np.nonzero(body.any(axis=(0, 2)))[0].max()] if body.any() else 0.0
@@ -259,6 +276,7 @@ def _manifest(seed, lesion_class, anatomy, lesions, organ_suv, ct_noise_sd, live
     scan = injection + dt.timedelta(minutes=int(rng.integers(55, 71)))
     return {
         "generator": GENERATOR_VERSION,
+        "generator_version": 1,
         "kind": "wholebody",
         "seed": int(seed),
         "class": lesion_class,

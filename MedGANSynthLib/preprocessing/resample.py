@@ -1,12 +1,14 @@
 """Resampling in physical (LPS) coordinates with SimpleITK, so every output carries exact geometry.
 
-* :func:`resample_isotropic` puts a volume on a grid of cubic voxels. RadioGAN (Amyar et al., seed 000) resamples
-  PET to 2 x 2 x 2 mm^3 with nearest-neighbour interpolation, hence the defaults.
+* :func:`resample_isotropic` puts a volume on a grid of cubic voxels (default 2 mm, as RadioGAN, Amyar et al.,
+  seed 000; its data-set builder asks for the paper's nearest neighbour explicitly).
 * :func:`resample_to_reference` puts a PET on its CT's grid (virtual PET, Ben-Cohen et al., seed 002). It works
   through physical points, so grids with different origins, spacings and direction matrices line up.
 
-Label maps (modality "SEG" or units "label") are always resampled with nearest neighbour: interpolating labels
-invents classes that do not exist.
+The default interpolation, ``"auto"``, is linear for images (nearest neighbour would copy blocks of voxels and
+move edges by up to half a voxel) and nearest neighbour for label maps. A label map is a volume with modality
+"SEG" or units "label" (always nearest, whatever is asked: interpolating labels invents classes), or by its values:
+an integer array with at most :data:`LABEL_MAP_MAX_VALUES` distinct non-negative values.
 """
 
 from __future__ import annotations
@@ -29,15 +31,28 @@ INTERPOLATORS = {
     "linear": sitk.sitkLinear,
     "bspline": sitk.sitkBSpline,
 }
+AUTO = "auto"
+LABEL_MAP_MAX_VALUES = 32  # a CT or PET holds hundreds of distinct values; label maps a handful
 # A grid this large (8 GB of float32) is a typo in the spacing, not a request.
 MAX_OUTPUT_VOXELS = 2_000_000_000
 
 
 def is_label_map(volume: Volume) -> bool:
+    """Declared a label map: modality "SEG" or units "label"."""
     return volume.modality.upper() == "SEG" or volume.units.lower() == "label"
 
 
-def resample_isotropic(volume: Volume, spacing_mm: float = 2.0, interpolation: str = "nearest") -> Volume:
+def looks_like_label_map(volume: Volume) -> bool:
+    """Declared a label map, or an integer array of at most LABEL_MAP_MAX_VALUES distinct non-negative values."""
+    if is_label_map(volume):
+        return True
+    if volume.array.dtype.kind not in "iub" or volume.array.size == 0:
+        return False
+    values = np.unique(volume.array)
+    return values.size <= LABEL_MAP_MAX_VALUES and values[0] >= 0
+
+
+def resample_isotropic(volume: Volume, spacing_mm: float = 2.0, interpolation: str = AUTO) -> Volume:
     """Resample ``volume`` to cubic voxels of ``spacing_mm`` with the same direction and field of view.
 
     The new grid is centred on the old field of view (the box spanned by the old voxels' edges) and has
@@ -63,7 +78,7 @@ def resample_isotropic(volume: Volume, spacing_mm: float = 2.0, interpolation: s
 
 
 def resample_to_reference(
-    moving: Volume, reference: Volume, interpolation: str = "linear", default_value: float = 0.0
+    moving: Volume, reference: Volume, interpolation: str = AUTO, default_value: float = 0.0
 ) -> Volume:
     """Resample ``moving`` (e.g. a PET) onto the exact grid of ``reference`` (e.g. its CT).
 
@@ -150,13 +165,13 @@ def _require_volume(volume: Volume, what: str) -> None:
 
 def _interpolation_for(volume: Volume, interpolation: str) -> int:
     name = str(interpolation).lower()
-    if name not in INTERPOLATORS:
+    if name != AUTO and name not in INTERPOLATORS:
         raise InputError(
-            f"Unknown interpolation '{interpolation}'; choose one of {', '.join(INTERPOLATORS)}."
+            f"Unknown interpolation '{interpolation}'; choose one of {', '.join(INTERPOLATORS)} or {AUTO}."
         )
-    if is_label_map(volume):
+    if is_label_map(volume) or (name == AUTO and looks_like_label_map(volume)):
         return sitk.sitkNearestNeighbor
-    return INTERPOLATORS[name]
+    return INTERPOLATORS["linear" if name == AUTO else name]
 
 
 def _require_spacing(spacing_mm: float) -> float:

@@ -21,9 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from MedGANSynthLib.errors import InputError
-from MedGANSynthLib.io import read_volume, write_volume
+from MedGANSynthLib.io import write_volume
 from MedGANSynthLib.io.atomic import atomic_output
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
+from MedGANSynthLib.pet.pet_input import read_listed_pet_as_suv
 from MedGANSynthLib.preprocessing import resample_isotropic
 from MedGANSynthLib.projection import mip
 from MedGANSynthLib.volume import Volume
@@ -100,15 +101,14 @@ def build_mip_dataset_from_volumes(
     output: str | os.PathLike, labels_csv: str | os.PathLike, heldout_fraction: float = 0.2, seed: int = 0,
     progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
 ) -> dict:
-    """The user's PET volumes in SUV (NIfTI/NRRD/MHA or DICOM folders) listed in a CSV ``file,label``."""
+    """The user's PET volumes listed in a CSV ``file,label``: DICOM PET is converted to SUV from its headers;
+    NIfTI/NRRD/MHA must hold SUV (a CT in HU, other header units, or values no SUV reaches are refused)."""
     entries = _read_file_label_csv(labels_csv)
     order = np.random.default_rng(seed).permutation(len(entries))
     heldout = set(order[: int(round(heldout_fraction * len(entries)))].tolist())
     rows: dict[str, list[tuple[str, str]]] = {split: [] for split in SPLITS}
     for number, (path, label) in enumerate(entries):
-        pet = read_volume(path)
-        if pet.units and pet.units.upper() not in ("SUV", "GML"):
-            raise InputError(f"'{path.name}' is in {pet.units}, not SUV; convert it first with 'medgansynth suv'.")
+        pet = read_listed_pet_as_suv(path)
         split = "heldout" if number in heldout else "train"
         file = f"{Path(path).name.split('.')[0]}_{number:04d}.nrrd"
         write_volume(training_mip(pet), Path(output) / split / file)

@@ -23,7 +23,7 @@ from torch.utils.data import Dataset
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.io.volume_io import VOLUME_SUFFIXES, read_volume, volume_suffix
 from MedGANSynthLib.preprocessing.windows import CT_GAN_WINDOW, RADIOGAN_SUV_WINDOW, IntensityWindow
-from MedGANSynthLib.validation import require_finite
+from MedGANSynthLib.validation import require_ct, require_finite, require_pet, require_suv
 from MedGANSynthLib.volume import Volume
 
 PNG_SUFFIXES = (".png",)
@@ -142,6 +142,7 @@ def _read_plane(path: Path, window: IntensityWindow) -> tuple[np.ndarray, Intens
         return np.asarray(png_window.forward(array.astype(np.float32)), dtype=np.float32), png_window
     volume = read_volume(path)
     require_finite(volume, f"'{path.name}'")
+    _require_window_units(volume, window, path)
     return np.asarray(window.forward(_single_plane(volume, path.name)), dtype=np.float32), window
 
 
@@ -190,6 +191,7 @@ class BrainSliceDataset(InMemoryImageDataset):
         for path, name in entries:
             volume = read_volume(path)
             require_finite(volume, f"'{path.name}'")
+            require_pet(volume, f"'{path.name}'")  # a brain-PET GAN must not learn from CT
             slices = np.moveaxis(volume.array.astype(np.float32), volume.axis_along(2), 0)
             if slices.shape[0] < 3:
                 raise InputError(f"'{path.name}' has {slices.shape[0]} axial slices; three adjacent ones are needed.")
@@ -226,6 +228,7 @@ class CTSliceDataset(InMemoryImageDataset):
         for path in paths:
             volume = read_volume(path)
             require_finite(volume, f"'{path.name}'")
+            require_ct(volume, f"'{path.name}'")  # a CT GAN must not learn from a PET series
             slices = np.moveaxis(volume.array.astype(np.float32), volume.axis_along(2), 0)
             windowed = torch.from_numpy(np.asarray(window.forward(slices), dtype=np.float32))
             for index in range(slices.shape[0]):
@@ -238,6 +241,12 @@ class CTSliceDataset(InMemoryImageDataset):
 
 
 # ---- shared helpers --------------------------------------------------------------------------------------------
+def _require_window_units(volume: Volume, window: IntensityWindow, path: Path) -> None:
+    """An SUV window (RadioGAN's MIPs) takes SUV images only: MIPs in HU or Bq/ml must not pass as SUV."""
+    if window.units == "SUV":
+        require_suv(volume, f"'{path.name}'")
+
+
 def _require_folder(folder: str | os.PathLike) -> Path:
     root = Path(folder)
     if not root.is_dir():

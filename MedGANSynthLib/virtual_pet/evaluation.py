@@ -47,7 +47,7 @@ from MedGANSynthLib.projection.mip import mip
 from MedGANSynthLib.virtual_pet.cases import discover_cases, load_case
 from MedGANSynthLib.virtual_pet.detection_metrics import body_mask_from_ct, image_metrics, lesion_detection
 from MedGANSynthLib.virtual_pet.inference import POSTPROCESSING_KEYS, predict_virtual_pet
-from MedGANSynthLib.virtual_pet.lesions import find_lesion_candidates, voxel_volume_ml
+from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML, find_lesion_candidates, voxel_volume_ml
 from MedGANSynthLib.virtual_pet.pipeline import staged_folder
 from MedGANSynthLib.virtual_pet.regions import (
     RegionCase,
@@ -59,8 +59,7 @@ from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID, VirtualPETModel
 from MedGANSynthLib.volume import Volume
 
 METHODS = ("fcn", "gan", "blended")
-MIN_LESION_ML = 0.5
-"""Smallest candidate counted: a 1 cm sphere (0.52 ml), the smallest phantom lesion; smaller specks are noise."""
+MIN_LESION_ML = MIN_LESION_VOLUME_ML  # the shared default (virtual_pet.lesions)
 FOCAL_VOLUME_FACTOR = 4.0
 """Largest candidate, in lesion volumes, that still counts as a focal find (allows for the blur of 4 mm voxels)."""
 PAPER = {"tpr": 0.923, "fp_per_scan": 0.25}

@@ -37,6 +37,7 @@ from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
 from MedGANSynthLib.networks.unet_pix2pix import enable_mc_dropout
 from MedGANSynthLib.preprocessing.windows import VIRTUAL_PET_CT_WINDOW, IntensityWindow
+from MedGANSynthLib.validation import require_plausible_spacing
 from MedGANSynthLib.virtual_pet.blending import DEFAULT_LEVELS, PAPER_THRESHOLD_SUV, laplacian_blend
 from MedGANSynthLib.virtual_pet.inference_networks import inference_copy
 from MedGANSynthLib.volume import Volume
@@ -110,15 +111,16 @@ def check_ct(ct: Volume) -> None:
         shape = getattr(ct, "shape", None)
         raise InputError(f"Virtual PET needs a CT volume with geometry; got {type(ct).__name__} of shape {shape}. "
                          "Load the CT with read_volume.")
-    if min(ct.array.shape) < 2:
-        raise InputError(f"The CT is a single 2-D image (shape {ct.array.shape}); virtual PET needs a CT volume "
-                         "of several slices.")
     modality, units = (ct.modality or "").upper(), (ct.units or "").upper()
     if modality in {"PT", "PET"} or units in PET_UNITS:
         raise InputError(f"This is a PET (modality '{ct.modality}', units '{ct.units}'), not a CT; pass the CT "
                          "series of the study.")
     if modality in {"SEG", "RTSTRUCT"} or units == "LABEL":
         raise InputError("This is a label map (segmentation), not a CT; pass the CT series of the study.")
+    if min(ct.array.shape) < 2:
+        raise InputError(f"The CT is a single 2-D image (shape {ct.array.shape}); virtual PET needs a CT volume "
+                         "of several slices.")
+    require_plausible_spacing(ct, "The CT")  # a 1,000 mm spacing would make the working grid hundreds of GB
     bad = _count_non_finite(ct.array)
     if bad:
         raise InputError(f"The CT has {bad} NaN or infinite voxels; fix or mask them before predicting a virtual PET.")
@@ -153,7 +155,9 @@ def predict_virtual_pet(
 ) -> VirtualPETResult:
     """Virtual PET (SUV) of ``ct`` from the FCN-4s, the pix2pix generator and their Laplacian blend.
 
-    Both networks take ``in_channels`` CT slices (odd: the target slice and its neighbours) and must expose
+    The blended (final) virtual PET is clamped at 0 SUV after blending and smoothing: the Laplacian pyramid
+    overshoots below zero beside hot regions, and a negative SUV means nothing. The FCN and GAN outputs are in
+    the model's SUV range already. Both networks take ``in_channels`` CT slices (odd: the target slice and its neighbours) and must expose
     ``config.output_range`` (FCN4s and UNetGenerator do). Models are put in eval mode and moved to ``device``;
     the forward passes run on faster eval-only copies of them (inference_networks.inference_copy).
     """
@@ -200,6 +204,8 @@ def predict_virtual_pet(
         for name in ("blended", "fcn", "gan"):
             if name in views:
                 _average_across_slices(views[name], width)
+    # The Laplacian blend overshoots below 0 beside hot regions (down to -0.6 on real CTs); no SUV is negative.
+    np.maximum(outputs["blended"], 0.0, out=outputs["blended"])
 
     def as_volume(array: np.ndarray, kind: str) -> Volume:
         volume = ct.with_array(array, modality="PT", units="SUV")

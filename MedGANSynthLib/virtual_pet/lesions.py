@@ -20,6 +20,9 @@ from MedGANSynthLib.io.atomic import atomic_output
 from MedGANSynthLib.volume import Volume
 
 PAPER_THRESHOLD_SUV = 2.5
+MIN_LESION_VOLUME_ML = 0.5
+"""The one default smallest candidate, shared by the CLI, the Python API, the Slicer Logic and panel and the demo:
+a 1 cm sphere (0.52 ml), the smallest phantom lesion. Smaller specks (single voxels) are noise, not findings."""
 CONNECTIVITY_26 = np.ones((3, 3, 3), dtype=bool)
 FIELDS = ("id", "centroid_mm", "suv_max", "suv_mean", "volume_ml")
 
@@ -29,9 +32,11 @@ def voxel_volume_ml(volume: Volume) -> float:
 
 
 def find_lesion_candidates(
-    suv_volume: Volume, threshold: float = PAPER_THRESHOLD_SUV, min_volume_ml: float = 0.0
+    suv_volume: Volume, threshold: float = PAPER_THRESHOLD_SUV, min_volume_ml: float = MIN_LESION_VOLUME_ML
 ) -> tuple[Volume, list[dict]]:
     """Label regions with SUV > ``threshold`` of at least ``min_volume_ml``; ids 1..n in scan order.
+
+    ``min_volume_ml`` defaults to :data:`MIN_LESION_VOLUME_ML` like every caller (0 keeps every region: the raw rule).
 
     Returns a label Volume on the same grid (0 = background) and one dict per candidate with ``id``,
     ``centroid_mm`` (LPS x, y, z), ``suv_max``, ``suv_mean`` and ``volume_ml``.

@@ -10,6 +10,7 @@ Files (all on the CT's exact grid; NRRD keeps modality/units in its header):
     summary.json         model, settings, counts, timings, the file list and the caveats
     virtual_pet_mip.png  coronal MIP of the virtual PET (inverted grey, SUV 0..10)
     fusion_coronal.png, fusion_axial.png   CT + virtual PET through the hottest candidate
+    (pictures: long side >= 512 px at the true physical aspect, title, orientation letters, SUV colour bar)
 
 All-or-nothing: everything is written into a hidden staging folder beside ``output_dir`` and moved in only when
 every file exists, so an error (bad CT, missing model, cancel) leaves nothing in ``output_dir``.
@@ -37,7 +38,12 @@ from MedGANSynthLib.projection.mip import mip, projected_array_axis
 from MedGANSynthLib.virtual_pet.blending import PAPER_THRESHOLD_SUV
 from MedGANSynthLib.virtual_pet.inference import POSTPROCESSING_KEYS, check_ct, predict_virtual_pet
 from MedGANSynthLib.virtual_pet.input_statistics import card_statistics, distribution_warnings
-from MedGANSynthLib.virtual_pet.lesions import find_lesion_candidates, write_lesion_csv, write_lesion_json
+from MedGANSynthLib.virtual_pet.lesions import (
+    MIN_LESION_VOLUME_ML,
+    find_lesion_candidates,
+    write_lesion_csv,
+    write_lesion_json,
+)
 from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID, VirtualPETModel, load_virtual_pet
 from MedGANSynthLib.volume import Volume
 
@@ -51,7 +57,7 @@ def run_virtual_pet(
     model: str | os.PathLike | VirtualPETModel = DEFAULT_MODEL_ID,
     device: str = "auto",
     threshold_suv: float = PAPER_THRESHOLD_SUV,
-    min_volume_ml: float = 0.0,
+    min_volume_ml: float = MIN_LESION_VOLUME_ML,
     uncertainty_passes: int = 0,
     slab_size: int | None = None,
     write_fcn_gan: bool = True,
@@ -61,8 +67,11 @@ def run_virtual_pet(
     slice_smoothing_mm: float | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    ct_series: str | int | None = None,
 ) -> dict[str, Any]:
-    """Predict the virtual PET of a CT (path, DICOM folder or Volume) and write the stable files; returns the summary."""
+    """Predict the virtual PET of a CT (path, DICOM folder or Volume) and write the stable files; returns the summary.
+
+    ``ct_series`` (SeriesNumber or SeriesInstanceUID) names the CT when a DICOM folder holds several series."""
     started = time.perf_counter()
     if not threshold_suv > 0:
         raise InputError(f"The lesion threshold must be a positive SUV (got {threshold_suv}).")
@@ -70,7 +79,8 @@ def run_virtual_pet(
         raise InputError(f"The smallest lesion volume cannot be negative (got {min_volume_ml} ml).")
     if uncertainty_passes < 0 or uncertainty_passes == 1:
         raise InputError(f"Uncertainty needs at least 2 dropout passes (got {uncertainty_passes}).")
-    ct = ct_path_or_volume if isinstance(ct_path_or_volume, Volume) else read_volume(ct_path_or_volume)
+    ct = ct_path_or_volume if isinstance(ct_path_or_volume, Volume) else read_volume(
+        ct_path_or_volume, series=ct_series, modality="CT")
     check_ct(ct)
     loaded = model if isinstance(model, VirtualPETModel) else load_virtual_pet(model, device="cpu")
     warnings, input_check = distribution_warnings(ct, card_statistics(loaded.card))  # out-of-distribution guard
@@ -141,12 +151,13 @@ def _pictures(ct: Volume, virtual: Volume, candidates: list[dict], stage: Path) 
     files = {}
     projection = mip(virtual, "coronal")
     if float(projection.array.max()) > float(projection.array.min()):
-        files["mip_png"] = save_mip_png(projection, stage / "virtual_pet_mip.png")
+        files["mip_png"] = save_mip_png(projection, stage / "virtual_pet_mip.png",
+                                        title="Virtual PET (predicted from CT), coronal MIP (SUV)")
     hottest = _hottest_index(virtual, candidates)
     for plane in ("coronal", "axial"):
         axis = projected_array_axis(ct, plane)
         files[f"fusion_{plane}_png"] = save_fusion_png(ct, virtual, stage / f"fusion_{plane}.png", plane=plane,
-                                                       index=int(hottest[axis]))
+                                                       index=int(hottest[axis]), pet_name="virtual PET")
     return files
 
 

@@ -42,13 +42,38 @@ def test_extension_metadata_is_set(name):
 def test_extension_depends_on_pytorch_and_uses_the_slicer_extension_boilerplate():
     text = TOP_CMAKE.read_text()
     assert _set_value(text, "EXTENSION_DEPENDS").split() == ["PyTorch"]
-    assert _set_value(text, "EXTENSION_CATEGORY") in {"Deep Learning", "Nuclear Medicine"}
+    assert _set_value(text, "EXTENSION_CATEGORY") == "Nuclear Medicine"
     assert re.search(r"project\(\s*MedGANSynth\s*\)", text)
     for line in ("find_package(Slicer REQUIRED)", "include(${Slicer_USE_FILE})", "add_subdirectory(MedGANSynth)",
                  "include(${Slicer_EXTENSION_GENERATE_CONFIG})", "include(${Slicer_EXTENSION_CPACK})"):
         assert line in text
     icon = _set_value(text, "EXTENSION_ICONURL")
     assert icon.endswith("Resources/Icons/MedGANSynth.png") and (REPO / "Resources/Icons/MedGANSynth.png").is_file()
+
+
+def test_contributors_are_written_as_name_and_organization():
+    """The Extensions Index and Slicer's About box list contributors as "Name (Organization)"."""
+    one = r"[^,()]+ \([^()]+\)"
+    listed = _set_value(TOP_CMAKE.read_text(), "EXTENSION_CONTRIBUTORS")
+    assert re.fullmatch(rf"{one}(, {one})*", listed), listed
+    module = re.search(r"self\.parent\.contributors = \[(.*)\]", (REPO / "MedGANSynth/MedGANSynth.py").read_text())
+    assert module and all(re.fullmatch(one, name.strip().strip('"')) for name in module.group(1).split('",'))
+
+
+def test_the_extensions_index_entry_matches_the_cmake_metadata():
+    """MedGANSynth.json is the catalog entry to submit to Slicer's ExtensionsIndex (schema v1.0.1: only these
+    keys are allowed; description, icon and contributors come from CMakeLists.txt)."""
+    import json
+
+    entry = json.loads((REPO / "MedGANSynth.json").read_text())
+    allowed = {"$schema", "build_dependencies", "build_subdirectory", "category", "enabled", "scm_revision",
+               "scm_type", "scm_url", "tier"}
+    assert set(entry) <= allowed and {"$schema", "category", "scm_url"} <= set(entry)
+    assert entry["$schema"].endswith("slicer-extension-catalog-entry-schema-v1.0.1.json#")
+    text = TOP_CMAKE.read_text()
+    assert entry["category"] == _set_value(text, "EXTENSION_CATEGORY")
+    assert entry["build_dependencies"] == _set_value(text, "EXTENSION_DEPENDS").split() == ["PyTorch"]
+    assert entry["scm_url"].removesuffix(".git") == _set_value(text, "EXTENSION_HOMEPAGE").removesuffix("#readme")
 
 
 def test_module_cmake_builds_the_module_with_generic_tests_and_the_library_beside_it():

@@ -45,14 +45,14 @@ def test_two_blobs_have_hand_computed_statistics(two_blobs):
     assert labels.same_grid(two_blobs) and labels.units == "label"
     assert sorted(np.unique(labels.array)) == [0, 1, 2]
     assert np.count_nonzero(labels.array == a["id"]) == 24 and np.count_nonzero(labels.array == b["id"]) == 4
-    _, all_lesions = find_lesion_candidates(two_blobs, threshold=2.5)
+    _, all_lesions = find_lesion_candidates(two_blobs, threshold=2.5, min_volume_ml=0.0)
     assert len(all_lesions) == 3  # without a minimum volume the single voxel counts, the 2.5 voxel never
 
 
 def test_diagonal_neighbours_form_one_region():
     suv = np.zeros((3, 3, 3), np.float32)
     suv[0, 0, 0] = suv[1, 1, 1] = suv[2, 2, 2] = 6.0   # corner-touching only: 26-connectivity joins them
-    _, lesions = find_lesion_candidates(Volume(suv))
+    _, lesions = find_lesion_candidates(Volume(suv), min_volume_ml=0.0)
     assert len(lesions) == 1 and math.isclose(lesions[0]["volume_ml"], 3 * 0.001)
 
 

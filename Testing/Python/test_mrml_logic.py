@@ -217,7 +217,7 @@ def test_virtual_pet_job_gives_the_library_result_overlaid_with_its_lesions(logi
     ct_node = node_from_volume(ct, context.scene, "Small CT")
     seen = []
     result = logic.predictVirtualPET(ct_node, modelId=str(tiny_virtual_pet), device="cpu", threshold=threshold,
-                                     uncertainty=True, progress=seen.append)
+                                     uncertainty=True, progress=seen.append, minVolumeMl=0.0)  # every region
     assert seen and seen[-1].stage == "write"
     for node in (result.virtualPET, result.fcn, result.gan, result.uncertainty):
         np.testing.assert_allclose(ijk_to_ras_of(node), ijk_to_ras_of(ct_node), atol=1e-9)
@@ -390,3 +390,33 @@ def test_a_training_job_can_fine_tune_saved_weights(logic, tmp_path):
                      extraArgs=["--threads", "1"], initWeights=str(weights))
     started_from = json.loads((tmp_path / "second" / "run.json").read_text())["init_weights"]
     assert started_from["sha256"] == file_sha256(weights) and started_from["epochs"] == 1
+
+
+def test_mip_needs_a_pet_in_suv_or_an_explicit_unit(logic, context):
+    """computeMIP refuses a CT and a volume that does not say it is SUV; units='bqml' projects it as Bq/ml."""
+    rng = np.random.default_rng(3)
+    activity = (5000.0 + 20000.0 * rng.random((4, 6, 5))).astype(np.float32)
+    unlabelled = node_from_volume(Volume(activity, spacing=(2.0, 2.0, 3.0)), context.scene, "Unlabelled")
+    with pytest.raises(InputError, match="does not say it holds SUV"):
+        logic.computeMIP(unlabelled)
+    projection = logic.computeMIP(unlabelled, units="bqml")
+    np.testing.assert_array_equal(slicer.util.arrayFromVolume(projection)[:, 0, :], activity.max(axis=1))
+    assert volume_from_node(projection).units == "BQML"
+    with pytest.raises(InputError, match="above any SUV"):
+        logic.computeMIP(unlabelled, units="suv")  # values of thousands are not SUV
+    ct = node_from_volume(Volume(np.full((4, 6, 5), -1000.0, np.float32), modality="CT", units="HU"),
+                          context.scene, "CT")
+    with pytest.raises(InputError, match="not a PET"):
+        logic.computeMIP(ct)
+
+
+def test_logic_resample_defaults_to_linear_and_keeps_labels_nearest(logic, context):
+    from MedGANSynthLib.preprocessing.resample import resample_isotropic
+
+    ramp = np.arange(4 * 6 * 5, dtype=np.float32).reshape(4, 6, 5)
+    image = node_from_volume(Volume(ramp, spacing=(3.0, 3.0, 3.0), modality="PT", units="SUV"), context.scene, "R")
+    np.testing.assert_array_equal(slicer.util.arrayFromVolume(logic.resampleVolume(image, 2.0)),
+                                  resample_isotropic(volume_from_node(image), 2.0, "linear").array)
+    labels = (ramp % 3).astype(np.uint8)
+    label_node = node_from_volume(Volume(labels, spacing=(3.0, 3.0, 3.0)), context.scene, "L")
+    assert set(np.unique(slicer.util.arrayFromVolume(logic.resampleVolume(label_node, 2.0)))) <= {0, 1, 2}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.image
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.pictures import (
@@ -21,8 +22,16 @@ from MedGANSynthLib.volume import Volume
 
 
 def _read_grey(path) -> np.ndarray:
-    pixels = matplotlib.image.imread(str(path))
-    return pixels[..., :3].mean(axis=2)
+    return image_region(matplotlib.image.imread(str(path))[..., :3]).mean(axis=2)
+
+
+def image_region(pixels: np.ndarray) -> np.ndarray:
+    """The drawn image inside a framed picture: the largest connected block of non-white pixels (title, letters and
+    colour bar stand apart on the white page). Test images here are never white at their border."""
+    labels, _ = ndimage.label((pixels[..., :3] < 0.98).any(axis=2))
+    largest = np.argmax(np.bincount(labels.ravel())[1:]) + 1
+    rows, columns = ndimage.find_objects(labels)[largest - 1]
+    return pixels[rows, columns]
 
 
 def _pet_with_lesion(direction: np.ndarray | None = None) -> tuple[Volume, np.ndarray]:
@@ -44,17 +53,18 @@ def test_mip_png_shows_the_lesion_dark_top_left_with_true_aspect(tmp_path, direc
     pet, lesion = _pet_with_lesion(direction)
     path = save_mip_png(mip(pet, "coronal"), tmp_path / "mip.png")
     grey = _read_grey(path)
-    # 40 slices x 3 mm tall, 50 columns x 2 mm wide; square 2 mm pixels -> 60 x 50.
-    assert grey.shape == (60, 50)
-    assert grey.shape[0] / grey.shape[1] == pytest.approx(120.0 / 100.0)
+    # 40 slices x 3 mm = 120 mm tall, 50 columns x 2 mm = 100 mm wide: the long side is scaled to 512 pixels.
+    assert grey.shape == (512, round(512 * 100.0 / 120.0))
+    px_per_mm = 512 / 120.0
     # SUV 1 of the 0..10 window is light grey (inverted: 1 - 0.1); the lesion (SUV 15) is black.
     assert np.median(grey) == pytest.approx(0.9, abs=0.01)
-    row, column = np.unravel_index(np.argmin(grey), grey.shape)
-    # Head up: z = +50 of a -58.5..+58.5 mm extent is near the top; patient right (x = -40) on the image left.
-    expected_row = (58.5 - lesion[2]) / 2.0 + 0.5
-    expected_column = (lesion[0] + 49.0) / 2.0 + 0.5
-    assert abs(row - expected_row) <= 2 and abs(column - expected_column) <= 1
-    assert grey[row, column] < 0.1
+    row, column = np.argwhere(grey < 0.1).mean(axis=0)  # centre of the lesion's block of dark pixels
+    # Head up: the top edge is z = +60 mm; patient right on the image left: the left edge is x = -50 mm.
+    expected_row = (60.0 - lesion[2]) * px_per_mm
+    expected_column = (lesion[0] + 50.0) * px_per_mm
+    # Within one voxel (3 mm rows, 2 mm columns) of the lesion's position.
+    assert abs(row - expected_row) <= 3 * px_per_mm and abs(column - expected_column) <= 2 * px_per_mm
+    assert grey[int(row), int(column)] < 0.1
 
 
 def test_slice_png_uses_the_ct_window_and_anterior_up(tmp_path):
@@ -62,8 +72,13 @@ def test_slice_png_uses_the_ct_window_and_anterior_up(tmp_path):
     ct.array[:, 2, 5] = 240.0  # anterior (small y) and patient right (small x)
     ct.array[:, 15, 25] = 40.0  # the middle of the -160..240 window
     grey = _read_grey(save_slice_png(ct, tmp_path / "ct.png", plane="axial", index=1))
-    assert grey.shape == (20, 30)
-    assert grey[2, 5] == pytest.approx(1.0) and grey[15, 25] == pytest.approx(0.5, abs=0.01)
+    scale = 512 / 30  # 30 mm wide (long side), 20 mm tall
+    assert grey.shape == (round(20 * scale), 512)
+
+    def at(row, column):  # the brightest picture pixel inside a voxel's footprint (its centre, interpolated)
+        return grey[int(row * scale):int((row + 1) * scale), int(column * scale):int((column + 1) * scale)].max()
+
+    assert at(2, 5) == pytest.approx(1.0, abs=0.02) and at(15, 25) == pytest.approx(0.5, abs=0.02)
     assert grey[0, 0] == pytest.approx(0.0)
 
 
@@ -72,13 +87,16 @@ def test_fusion_png_is_red_hot_where_there_is_uptake_and_grey_elsewhere(tmp_path
     ct.array[:, 0, 0] = 240.0
     pet = ct.with_array(np.zeros_like(ct.array), modality="PT", units="SUV")
     pet.array[1, 10, 10] = 6.0  # 0.6 of the SUV 0..10 window
-    pixels = matplotlib.image.imread(str(save_fusion_png(ct, pet, tmp_path / "fusion.png", index=1)))[..., :3]
-    red, _, blue = pixels[10, 10]
+    pixels = image_region(matplotlib.image.imread(str(save_fusion_png(ct, pet, tmp_path / "fusion.png", index=1))))
+    scale = 512 / 30
+    assert pixels.shape[:2] == (round(20 * scale), 512)
+    red, _, blue = pixels[int(10.5 * scale), int(10.5 * scale), :3]
     # 'hot' at 0.6 has full red and no blue; opacity 0.6 x 0.6 = 0.36 over grey 0.4 (0 HU in -160..240).
-    assert red == pytest.approx(0.64 * 0.4 + 0.36 * 1.0, abs=0.01)
-    assert blue == pytest.approx(0.64 * 0.4, abs=0.01)
-    assert np.allclose(pixels[5, 20], pixels[5, 20].mean())  # no uptake: plain grey CT
-    assert pixels[5, 20, 0] == pytest.approx(0.4, abs=0.01)  # 0 HU in -160..240
+    assert red == pytest.approx(0.64 * 0.4 + 0.36 * 1.0, abs=0.02)
+    assert blue == pytest.approx(0.64 * 0.4, abs=0.02)
+    plain = pixels[int(5.5 * scale), int(20.5 * scale), :3]
+    assert np.allclose(plain, plain.mean())  # no uptake: plain grey CT
+    assert plain[0] == pytest.approx(0.4, abs=0.01)  # 0 HU in -160..240
 
 
 def test_fusion_refuses_a_pet_off_the_ct_grid(tmp_path):

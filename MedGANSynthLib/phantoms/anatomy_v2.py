@@ -1,0 +1,591 @@
+"""Version-2 whole-body label map: body wall, head, neck, arms, thighs, thorax and abdomen on the skeleton frame.
+
+Painting order is outermost first: skin-line fat, muscle, the thoracic and abdominal cavities, then organs,
+vessels, bowel, muscles that cross the cavity (psoas) and finally the skeleton (:mod:`skeleton_v2`), which
+overwrites everything it touches. Organ sizes start from the ICRP 89 reference masses (REFERENCE.md §6) and are
+scaled by the subject's organ factors; positions are given relative to the vertebral levels of :class:`Frame`.
+Every shape is an analytic solid evaluated in its bounding box (:mod:`shapes`), so a case costs seconds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from MedGANSynthLib.phantoms.anatomy import Anatomy
+from MedGANSynthLib.phantoms.bowel_v2 import paint_bowel
+from MedGANSynthLib.phantoms.frame_v2 import ICRP89_ORGAN_MASS_G, Frame, SubjectV2
+from MedGANSynthLib.phantoms.shapes import (
+    AxisGrid,
+    ellipsoid,
+    paint,
+    polyline_tube,
+    rotation_matrix,
+    segment_tube,
+    smooth_polyline,
+    tapered_tube,
+    vertical_superellipse,
+)
+from MedGANSynthLib.phantoms.skeleton_v2 import paint_skeleton
+from MedGANSynthLib.phantoms.tissues import LABEL
+
+TRUNK_EXPONENT = 2.2  # rounded, not boxy: close to an ellipse in front
+BACK_EXPONENT = 3.2  # the back flattens on the table
+
+
+def build_anatomy_v2(grid: AxisGrid, subject: SubjectV2, rng: np.random.Generator) -> Anatomy:
+    """Paint every structure into a uint8 label map (ids from :mod:`tissues`)."""
+    fr = Frame(subject, rng)
+    labels = np.zeros(grid.shape, dtype=np.uint8)
+    marks: dict = {"fat_mm": round(fr.fat, 1), "arms": subject.arms}
+    _paint_trunk_wall(labels, grid, fr)
+    _paint_thighs(labels, grid, fr)
+    _paint_head(labels, grid, fr, marks)
+    _paint_arms(labels, grid, fr)
+    _paint_back_muscles(labels, grid, fr)
+    _paint_cavities(labels, grid, fr)
+    _paint_neck(labels, grid, fr, marks)
+    _paint_heart_and_vessels(labels, grid, fr, marks)
+    _paint_lung_trees(labels, grid, fr, rng, marks)
+    _paint_upper_abdomen(labels, grid, fr, rng, marks)
+    _paint_pelvic_organs(labels, grid, fr, rng, marks)
+    paint_bowel(labels, grid, fr, rng, marks)
+    _paint_psoas(labels, grid, fr)
+    paint_skeleton(labels, grid, fr, marks)
+    marks["trunk_z"] = [fr.shoulder_z, fr.hip_z]
+    marks["vertebrae"] = {name: [round(top, 2), round(bottom, 2)] for name, (top, bottom) in fr.vertebrae.items()}
+    marks["spine_y_L4"] = round(float(fr.spine_y(fr.level("L4"))), 2)
+    marks["abdomen_z"] = [fr.level("L1", 0.0), fr.level("L5", 1.0)]
+    return Anatomy(labels, grid, subject, marks)  # type: ignore[arg-type]
+
+
+def organ_radius_factor(fr: Frame, organ: str) -> float:
+    """Linear size factor of an organ: cube root of (sex-specific ICRP mass / male mass × subject factor)."""
+    male, female = ICRP89_ORGAN_MASS_G[organ]
+    mass = male if fr.subject.sex == "M" else female
+    return float((mass / male * fr.subject.organ_scale.get(organ, 1.0)) ** (1.0 / 3.0))
+
+
+# --- body wall ------------------------------------------------------------------------------------------
+def _paint_trunk_wall(labels, grid, fr: Frame) -> None:
+    """Trunk from the chin to the perineum: subcutaneous fat whose thickness varies around the body, muscle
+    inside it (the default of the body wall: paraspinal, abdominal wall, gluteal, shoulder girdle). The back is
+    flatter than the front (supine on the table)."""
+    z_lo, z_hi = fr.z(0.535), fr.z(0.105)
+    zs = grid.z[(grid.z >= z_lo) & (grid.z <= z_hi)]
+    if zs.size == 0:
+        return
+    reach_x, reach_y = float(np.max(fr.half_lat(zs))), float(np.max(fr.half_ap(zs)))
+    box = grid.box((-reach_x, -reach_y, z_lo), (reach_x, reach_y, z_hi))
+    if box is None:
+        return
+    z, y, x = (c.astype(np.float32) for c in grid.coords(box))
+    a, b = fr.half_lat(z).astype(np.float32), fr.half_ap(z).astype(np.float32)
+    n = np.where(y > 0, np.float32(BACK_EXPONENT), np.float32(TRUNK_EXPONENT))
+    r = (np.abs(x / a) ** n + np.abs(y / b) ** n) ** (1 / n)
+    inside = r <= 1.0
+    distance = np.hypot(x, y)
+    depth = distance * (1.0 / np.maximum(r, 1e-3) - 1.0)  # mm from the skin along the ray
+    sin_angle = y / np.maximum(distance, 1e-3)
+    f = fr.frac(z).astype(np.float32)
+    belly = np.clip((f - 0.33) / 0.08, 0, 1) * np.clip((0.50 - f) / 0.06, 0, 1)
+    buttock = np.clip((f - 0.45) / 0.03, 0, 1)
+    # Thicker over the belly and flanks, thinner over the sternum; buttocks thick (†, see REFERENCE.md §6).
+    factor = (1.0 + 0.6 * belly * np.clip(-sin_angle, 0, 1) + 0.25 * np.sqrt(np.clip(1 - sin_angle**2, 0, 1))
+              + 0.5 * buttock * np.clip(sin_angle, 0, 1))
+    fat_mm = fr.fat_at(z).astype(np.float32) * factor
+    fat = depth < fat_mm
+    # Abdomen: a muscular wall (rectus in front, obliques at the sides, latissimus/QL behind, †) around deep
+    # retroperitoneal fat; the paraspinal muscles and quadratus lumborum are painted below.
+    abdomen = np.clip((f - 0.335) / 0.015, 0, 1) * np.clip((0.465 - f) / 0.015, 0, 1) > 0.5
+    wall_mm = fr.s * fr.muscle * (13.0 + 5.0 * np.sqrt(np.clip(1 - sin_angle**2, 0, 1))
+                                  + 5.0 * np.clip(sin_angle, 0, 1))
+    deep = abdomen & (depth >= fat_mm + wall_mm)
+    region = labels[box]
+    region[inside & fat] = LABEL["subcutaneous_fat"]
+    region[inside & ~fat & ~deep] = LABEL["muscle"]
+    region[inside & deep] = LABEL["visceral_fat"]
+    if fr.subject.sex == "F":  # breasts: fat with a glandular core in front of pectoralis
+        z_b = fr.level("T5", 0.6)
+        for side in (-1, 1):
+            size = (fr.subject.bmi / 23.0) ** 0.5
+            centre = [side * 0.40 * fr.half_lat(z_b), -fr.half_ap(z_b) + 22, z_b]
+            radius = np.array([62, 40, 52]) * size
+            paint(labels, ellipsoid(grid, centre, radius), LABEL["subcutaneous_fat"], [0])
+            paint(labels, ellipsoid(grid, np.add(centre, [0, -8, 0]), radius * [0.5, 0.55, 0.5]), LABEL["muscle"],
+                  [0, LABEL["subcutaneous_fat"]])
+
+
+def _paint_thighs(labels, grid, fr: Frame) -> None:
+    top, bottom = fr.z(0.47), grid.z[0] - 10
+    for side in (-1, 1):
+        def centre_x(z, side=side):
+            return side * np.interp(fr.frac(z), [0.47, 0.53, 0.65], [78, 90, 88]) * fr.hip * fr.lat ** 0.5
+
+        def radius(z):
+            return np.interp(fr.frac(z), [0.47, 0.53, 0.60, 0.70], [78, 88, 80, 66]) * fr.lat * fr.hip
+
+        def centre_y(z):
+            return np.interp(fr.frac(z), [0.47, 0.53], [12, 0]) + 0 * z
+
+        paint(labels, vertical_superellipse(grid, (top, bottom), centre_x, centre_y, radius,
+                                            lambda z, r=radius: r(z) * 0.95, 2.1), LABEL["subcutaneous_fat"],
+              [0])  # only outside the trunk: no fat ring inside the pelvis
+        inner = vertical_superellipse(grid, (top, bottom), centre_x, centre_y,
+                                      lambda z, r=radius: r(z) - fr.fat * 0.9,
+                                      lambda z, r=radius: r(z) * 0.95 - fr.fat * 0.9, 2.1)
+        paint(labels, inner, LABEL["muscle"], [0, LABEL["subcutaneous_fat"]])
+        # Intermuscular fat planes between the quadriceps, adductors and hamstrings (†).
+        for angle in (0.6, 2.4, 4.2):
+            z_mid = fr.z(0.58)
+            cx = float(centre_x(np.array(z_mid)))
+            r = float(radius(np.array(z_mid)))
+            start = [cx, 0, fr.z(0.53)]
+            end = [cx + side * 0.55 * r * np.cos(angle), 0.55 * r * np.sin(angle), fr.z(0.53)]
+            for dz in (0.0, -90.0, -180.0):
+                paint(labels, segment_tube(grid, np.add(start, [0, 0, dz]), np.add(end, [0, 0, dz]), 3.0),
+                      LABEL["subcutaneous_fat"], [LABEL["muscle"]])
+
+
+# --- head -----------------------------------------------------------------------------------------------
+def _paint_head(labels, grid, fr: Frame, marks) -> None:
+    """Scalp, skull (tables and diploë), brain (grey, white, ventricles, basal ganglia), cerebellum, face."""
+    s = fr.s**0.3
+    k = organ_radius_factor(fr, "brain")
+    fat, muscle, bone = LABEL["subcutaneous_fat"], LABEL["muscle"], LABEL["cortical_bone"]
+    brain_c = np.array([0.0, 8.0, -82.0 * s])
+    brain_r = np.array([66.0, 82.0, 56.0]) * s * k
+    cereb_c = np.array([0.0, 46.0, -128.0 * s])
+    cereb_r = np.array([50.0, 30.0, 22.0]) * s * k
+    chin_z = fr.z(0.130)
+    eye_z = fr.z(0.064)
+    paint(labels, ellipsoid(grid, [0, 6, -104 * s], np.array([80, 99, 106]) * s), fat)  # scalp
+    paint(labels, ellipsoid(grid, [0, 6, -104 * s], np.array([76, 95, 102]) * s), muscle)
+    paint(labels, ellipsoid(grid, [0, -38, chin_z + 62], np.array([56, 58, 66]) * s), muscle)  # face, jaw
+    paint(labels, ellipsoid(grid, [0, -38, chin_z + 62], np.array([60, 62, 70]) * s), fat, [0])
+    for c, r in ((brain_c, brain_r), (cereb_c, cereb_r)):
+        paint(labels, ellipsoid(grid, c, r + 8), bone)  # outer table
+    for c, r in ((brain_c, brain_r), (cereb_c, cereb_r)):
+        paint(labels, ellipsoid(grid, c, r + 6), LABEL["cancellous_bone"])  # diploë
+    for c, r in ((brain_c, brain_r), (cereb_c, cereb_r)):
+        paint(labels, ellipsoid(grid, c, r + 3.5), bone)  # inner table
+    for c, r in ((brain_c, brain_r), (cereb_c, cereb_r)):
+        paint(labels, ellipsoid(grid, c, r + 1.5), LABEL["csf"])
+    paint(labels, ellipsoid(grid, brain_c, brain_r), LABEL["grey_matter"])
+    paint(labels, ellipsoid(grid, brain_c, brain_r - 7), LABEL["white_matter"])
+    for side in (-1, 1):
+        paint(labels, ellipsoid(grid, brain_c + [side * 20, 0, -6], [12, 22, 14]), LABEL["grey_matter"])
+        paint(labels, ellipsoid(grid, brain_c + [side * 8, 4, 12], [5, 26, 8]), LABEL["csf"])
+        # Orbits (fat) with the globes, maxillary sinuses, mandible.
+        paint(labels, ellipsoid(grid, [side * 32 * s, -64 * s, eye_z], [19, 22, 17]), fat)
+        paint(labels, ellipsoid(grid, [side * 32 * s, -72 * s, eye_z], [12, 12, 12]), LABEL["eye"])
+        paint(labels, ellipsoid(grid, [side * 27 * s, -52 * s, eye_z - 38], [14, 17, 16]), LABEL["airway"])
+        paint(labels, ellipsoid(grid, [side * 50 * fr.lat**0.3, 10, fr.z(0.098)], [14, 20, 22]), LABEL["parotid"])
+        jaw = [(side * 48 * s, 0, eye_z - 40), (side * 46 * s, -5, chin_z + 14), (side * 22 * s, -58 * s, chin_z + 8),
+               (0, -68 * s, chin_z + 8)]
+        for shape in polyline_tube(grid, jaw, 7.0):
+            paint(labels, shape, bone)
+        for shape in polyline_tube(grid, jaw, 4.0):
+            paint(labels, shape, LABEL["cancellous_bone"])
+    paint(labels, ellipsoid(grid, [0, -52 * s, eye_z - 30], [10, 28, 22]), LABEL["airway"])  # nasal cavity
+    paint(labels, ellipsoid(grid, cereb_c, cereb_r), LABEL["cerebellum"])
+    paint(labels, ellipsoid(grid, [0, -50 * s, chin_z + 52], [22, 30, 13]), LABEL["cortical_bone"])  # teeth/maxilla
+    paint(labels, ellipsoid(grid, [0, -40 * s, chin_z + 36], [22, 30, 13]), muscle)  # tongue
+    marks["brain_centre"] = brain_c.tolist()
+
+
+# --- arms -----------------------------------------------------------------------------------------------
+def _paint_arms(labels, grid, fr: Frame) -> None:
+    """Shoulder (deltoid over the humeral head), upper arm, forearm and hand; down along the body or up."""
+    h = fr.h
+    girth = (fr.subject.bmi / 23.0) ** 0.5
+    r_upper, r_elbow, r_wrist = 44 * girth * fr.s, 36 * girth * fr.s, 24 * fr.s
+    arm_fat = min(3 + 0.45 * fr.fat, 25.0)
+    for side in (-1, 1):
+        shoulder = np.array([side * (fr.half_lat(fr.shoulder_z) - 30), 8.0, fr.shoulder_z - 18])
+        if fr.subject.arms == "down":
+            elbow_z, wrist_z = fr.z(0.370), fr.z(0.515)
+            elbow = np.array([side * (fr.half_lat(elbow_z) + r_elbow + 4), 14.0, elbow_z])
+            wrist = np.array([side * (fr.half_lat(wrist_z) * 0.95 + r_wrist + 2), -20.0, wrist_z])
+            tip = wrist + [side * 5, -25, -0.09 * h]
+        else:  # raised: upper arms beside the head, forearms folded above it
+            elbow = shoulder + [side * 55 * fr.s, 12, 0.186 * h]
+            wrist = elbow + [-side * 95 * fr.s, -25, 0.10 * h]
+            tip = wrist + [-side * 40, 0, 0.06 * h]
+        points = [shoulder, elbow, wrist, tip]
+        outer = [r_upper + 4, r_elbow, r_wrist, 14]
+        for shape in tapered_tube(grid, points, outer):
+            paint(labels, shape, LABEL["subcutaneous_fat"], [0])
+        for shape in tapered_tube(grid, points, [max(r - arm_fat * w, 8) for r, w in zip(outer, (1, 1, .4, .2), strict=True)]):
+            paint(labels, shape, LABEL["muscle"], [0, LABEL["subcutaneous_fat"]])
+        paint(labels, ellipsoid(grid, shoulder + [side * 8, 0, 4], [46, 46, 52]), LABEL["subcutaneous_fat"], [0])
+        paint(labels, ellipsoid(grid, shoulder + [side * 6, 0, 4], [40, 40, 46]), LABEL["muscle"],
+              [0, LABEL["subcutaneous_fat"]])  # deltoid
+        _paint_arm_bones(labels, grid, shoulder, elbow, wrist)
+
+
+def _paint_arm_bones(labels, grid, shoulder, elbow, wrist) -> None:
+    bone, marrow = LABEL["cortical_bone"], LABEL["yellow_marrow"]
+    paint(labels, ellipsoid(grid, shoulder, [23, 23, 23]), bone)
+    paint(labels, ellipsoid(grid, shoulder, [20, 20, 20]), LABEL["cancellous_bone"])
+    direction = (elbow - shoulder) / np.linalg.norm(elbow - shoulder)
+    start = shoulder + 18 * direction
+    paint(labels, segment_tube(grid, start, elbow, 11.0), bone)
+    paint(labels, segment_tube(grid, start + 25 * direction, elbow - 20 * direction, 6.5), marrow)
+    side_step = np.cross(direction, [0, 1.0, 0])
+    side_step = 9 * side_step / max(np.linalg.norm(side_step), 1e-6)
+    for offset in (side_step, -side_step):  # radius and ulna
+        paint(labels, segment_tube(grid, elbow + offset * 0.5, wrist + offset, 6.0), bone)
+        paint(labels, segment_tube(grid, elbow + offset * 0.5, wrist + offset, 3.0), marrow)
+
+
+# --- cavities -------------------------------------------------------------------------------------------
+def diaphragm_z(fr: Frame, x, y, z) -> np.ndarray:
+    """z of the diaphragm under (x, y): two domes, the right higher, deepest in the posterior recesses."""
+    cy, a, b = fr.cage(z)
+    side = np.where(x < 0, -1, 1)
+    top = np.where(side < 0, fr.diaphragm_top(-1), fr.diaphragm_top(1))
+    u = (x - side * 0.45 * a) / (0.8 * a)
+    v = (y - cy) / (0.95 * b)
+    return top - 75.0 * fr.s * (u**2 + 0.7 * v**2) - 35.0 * fr.s * np.clip(v, 0, None)
+
+
+def _paint_cavities(labels, grid, fr: Frame) -> None:
+    """Thoracic cage (lungs above the diaphragm) and abdominopelvic cavity (visceral fat below it)."""
+    def cy(z):
+        return fr.cage(z)[0]
+
+    def a(z):
+        return fr.cage(z)[1] * fr.cavity_scale(z)[0]
+
+    def b(z):
+        return fr.cage(z)[2] * fr.cavity_scale(z)[1]
+
+    shape = vertical_superellipse(grid, (fr.z(0.525), fr.z(0.160)), lambda z: 0 * z, cy, a, b, 2.2)
+    if shape is None:
+        return
+    box, mask = shape
+    z, y, x = grid.coords(box)
+    above = z >= diaphragm_z(fr, x, y, z)
+    region = labels[box]
+    region[mask] = np.where(np.broadcast_to(above, mask.shape)[mask], LABEL["lung"], LABEL["visceral_fat"])
+    # Mediastinum: a central band from the sternum to the spine, wider at the heart.
+    def width(z):
+        return np.interp(fr.frac(z), [0.16, 0.19, 0.22, 0.25, 0.3], [16, 30, 38, 40, 36]) * fr.s
+
+    paint(labels, vertical_superellipse(grid, (fr.z(0.33), fr.z(0.165)), lambda z: 4 + 0 * z,
+                                        lambda z: cy(z) - b(z) * 0.15, width, lambda z: b(z) * 0.85, 4.0),
+          LABEL["visceral_fat"], [LABEL["lung"]])
+
+
+# --- neck -----------------------------------------------------------------------------------------------
+def _paint_neck(labels, grid, fr: Frame, marks) -> None:
+    chin, inlet = fr.z(0.125), fr.level("T1", 0.5)
+    carina = fr.level("T5", 0.3)
+    cy = float(fr.cage(carina)[0])
+    pharynx = [(0, -12, fr.z(0.095)), (0, -10, chin)]
+    trachea = [(0, -16, chin - 15), (0, -14, inlet), (0, cy - 8, carina)]
+    for side in (-1, 1):  # fat of the carotid spaces and posterior triangles between the neck muscles
+        for centre, radii in (((side * 30, -2), (17, 14)), ((side * 45, 28), (14, 16))):
+            paint(labels, vertical_superellipse(
+                grid, (inlet + 10, chin - 10), lambda z, c=centre: c[0] * fr.lat ** 0.5 + 0 * z,
+                lambda z, c=centre: c[1] + 0 * z, lambda z, r=radii: r[0] + 0 * z, lambda z, r=radii: r[1] + 0 * z),
+                LABEL["visceral_fat"], [LABEL["muscle"]])
+    thyroid_z = fr.level("C7", 0.0)
+    for side in (-1, 1):
+        paint(labels, ellipsoid(grid, [side * 17, -16, thyroid_z], [8, 10, 22]), LABEL["thyroid"])
+    paint(labels, ellipsoid(grid, [0, -26, thyroid_z - 8], [12, 4, 7]), LABEL["thyroid"])
+    for shape in polyline_tube(grid, pharynx, 9.0):
+        paint(labels, shape, LABEL["airway"])
+    for shape in polyline_tube(grid, trachea, 10.0 * fr.s):
+        paint(labels, shape, LABEL["muscle"])  # cartilage ring / wall
+    for shape in polyline_tube(grid, trachea, 8.0 * fr.s):
+        paint(labels, shape, LABEL["airway"])
+    for side in (-1, 1):
+        paint(labels, ellipsoid(grid, [side * 13, -8, fr.z(0.108)], [7, 7, 9]), LABEL["tonsil"])
+        for offset, radius in ((24, 4.0), (36, 6.0)):  # carotid artery, jugular vein
+            points = [(side * offset, 4, fr.z(0.10)), (side * offset, 0, inlet + 5)]
+            paint(labels, segment_tube(grid, *points, radius), LABEL["blood"])
+    marks["pharynx"] = [0.0, -10.0, fr.z(0.11)]
+    marks["cervical_nodes"] = [[side * 40 * fr.lat, -2.0, fr.z(f)] for side in (-1, 1) for f in (0.125, 0.15)]
+    marks["carina"] = [0.0, cy - 8, carina]
+
+
+# --- heart and great vessels ----------------------------------------------------------------------------
+def _heart_axes() -> np.ndarray:
+    u = np.array([0.62, -0.58, -0.52])  # base -> apex: to the left, anterior, down
+    u /= np.linalg.norm(u)
+    v = np.cross(u, [0.0, 0.0, 1.0])
+    v /= np.linalg.norm(v)
+    return np.column_stack([u, v, np.cross(u, v)])
+
+
+def _paint_heart_and_vessels(labels, grid, fr: Frame, marks) -> None:
+    k = organ_radius_factor(fr, "heart") * fr.s
+    axes = _heart_axes()
+    base_z = fr.diaphragm_top(1)
+    z_c = base_z + 50 * k
+    cy = float(fr.cage(z_c)[0])
+    centre = np.array([18.0, cy - 18.0, z_c])
+    myo, blood = LABEL["myocardium"], LABEL["blood"]
+    paint(labels, ellipsoid(grid, centre, np.array([66, 52, 50]) * k, axes), LABEL["visceral_fat"],
+          [LABEL["lung"]])  # pericardial fat
+    paint(labels, ellipsoid(grid, centre, np.array([60, 47, 45]) * k, axes), myo)
+    chambers = (  # (offset in heart axes, radii) of RV, RA, LA cavities; LV painted with its own wall below
+        ([-4, -22, 4], [44, 20, 30]), ([-40, -6, 18], [24, 24, 28]), ([-30, 26, 16], [24, 20, 20]))
+    for offset, radii in chambers:
+        paint(labels, ellipsoid(grid, centre + axes @ (np.array(offset) * k), np.array(radii) * k, axes), blood,
+              [myo])
+    lv = centre + axes @ (np.array([10, 14, -4]) * k)
+    paint(labels, ellipsoid(grid, lv, np.array([50, 35, 35]) * k, axes), myo)
+    paint(labels, ellipsoid(grid, lv, np.array([34, 18, 18]) * k, axes), blood)
+    # Aorta: root, ascending, arch at T4, descending beside the spine, abdominal, bifurcation at L4; iliacs.
+    def spine_front(z, dx=0.0, gap=12.0):
+        return fr.spine_y(z) - fr.spine_half(z)[1] - gap
+
+    root = centre + axes @ (np.array([-38, 10, 30]) * k)
+    arch_z = fr.level("T4", 0.0)
+    aorta = [root, (root[0] - 4, root[1] - 6, arch_z - 30), (2, cy - 10, arch_z), (18, fr.spine_y(arch_z) - 20, arch_z - 8)]
+    for level in ("T7", "T10", "L1", "L3", "L4"):
+        zl = fr.level(level, 0.5)
+        aorta.append((np.interp(fr.frac(zl), [0.25, 0.4], [22, 6]), spine_front(zl), zl))
+    aorta = smooth_polyline(aorta, 2)
+    for shape in tapered_tube(grid, aorta, np.linspace(14, 9, len(aorta)) * fr.s):
+        paint(labels, shape, blood)
+    bifurcation = aorta[-1]
+    for side in (-1, 1):
+        iliac = smooth_polyline([bifurcation, (side * 40, bifurcation[1] + 10, fr.z(0.45)),
+                                 (side * 75 * fr.hip, bifurcation[1] - 10, fr.z(0.48)),
+                                 (side * 80 * fr.hip, -fr.half_ap(fr.z(0.5)) + fr.fat_at(fr.z(0.5)) + 30, fr.z(0.515))])
+        for shape in polyline_tube(grid, iliac, 6.5):
+            paint(labels, shape, blood)
+        for shape in polyline_tube(grid, iliac + [side * 14, 6, 0], 7.5):
+            paint(labels, shape, blood)  # iliac veins beside the arteries
+    # Veins: SVC to the right atrium, IVC from the pelvis through the liver.
+    ra = centre + axes @ (np.array([-40, -6, 18]) * k)
+    paint(labels, segment_tube(grid, ra, (-26, cy - 8, fr.level("T2")), 9.0), blood)
+    ivc = [ra, (-22, spine_front(fr.level("T11"), gap=30), fr.level("T11"))]
+    for level in ("L1", "L3", "L4"):
+        zl = fr.level(level, 0.5)
+        ivc.append((-24, spine_front(zl, gap=16), zl))
+    for shape in polyline_tube(grid, smooth_polyline(ivc), 10.5 * fr.s):
+        paint(labels, shape, blood)
+    # Pulmonary trunk from the right ventricle to its bifurcation under the arch, branches to the hila.
+    trunk_top = np.array([0.0, cy + 5, fr.level("T5", 0.6)])
+    rvot = centre + axes @ (np.array([-20, -38, 30]) * k)
+    paint(labels, segment_tube(grid, rvot, trunk_top, 12.0 * fr.s), blood)
+    hila = []
+    for side in (-1, 1):
+        hilum = np.array([side * 44 * fr.lat, cy + 10, fr.level("T6", 0.2)])
+        paint(labels, segment_tube(grid, trunk_top, hilum, 9.0 * fr.s), blood)
+        hila.append(hilum.tolist())
+    oesophagus = [(0, 4, fr.z(0.125)), (2, fr.spine_y(fr.level("T1")) - 22, fr.level("T1"))]
+    for level in ("T4", "T7", "T9"):
+        zl = fr.level(level, 0.5)
+        oesophagus.append((6 if level != "T9" else 14, fr.spine_y(zl) - fr.spine_half(zl)[1] - 12, zl))
+    oesophagus.append((40, fr.cage(fr.level("T11"))[0] + 10, fr.level("T11", 0.5)))
+    for shape in polyline_tube(grid, smooth_polyline(oesophagus, 1), 8.0):
+        paint(labels, shape, LABEL["oesophagus"])
+    marks.update(
+        heart_centre=centre.tolist(), hila=hila, aorta=[list(map(float, p)) for p in aorta],
+        oesophagus=[list(map(float, p)) for p in oesophagus],
+        lung_range_z=[float(fr.diaphragm_top(1) - 60), fr.z(0.165)],
+        # Stations: right paratracheal (4R), aortopulmonary window (5), subcarinal (7), hilar (10R, 10L).
+        mediastinal_nodes=[[-20, fr.spine_y(fr.level("T3")) - 38, fr.level("T3")],
+                           [18, cy, fr.level("T4", 0.8)], [0, cy + 14, fr.level("T5", 0.3) - 22],
+                           [hila[0][0] * 0.75, hila[0][1] - 6, hila[0][2] + 12],
+                           [hila[1][0] * 0.75, hila[1][1] - 6, hila[1][2] + 12]],
+        axillary_nodes=[[side * (fr.half_lat(fr.level("T3")) - fr.fat - 25), 5, fr.level("T3")] for side in (-1, 1)],
+    )
+
+
+def _paint_lung_trees(labels, grid, fr: Frame, rng, marks) -> None:
+    """Pulmonary vessels (blood) and bronchi (air in a soft-tissue wall) branching out of each hilum."""
+    carina = np.asarray(marks["carina"], float)
+    lung = [LABEL["lung"]]
+    for side, hilum in zip((-1, 1), marks["hila"], strict=True):
+        hilum = np.asarray(hilum, float)
+        bronchus = [carina, carina + (hilum - carina) * 0.8]
+        paint(labels, segment_tube(grid, *bronchus, 7.0), LABEL["muscle"], lung + [LABEL["visceral_fat"]])
+        paint(labels, segment_tube(grid, *bronchus, 5.0), LABEL["airway"])
+        directions = [(side * 0.4, 0.1, 0.9), (side * 1.0, 0.0, 0.1), (side * 0.5, -0.6, -0.6), (side * 0.5, 0.6, -0.7),
+                      (side * 0.6, 0.0, -0.8)]
+        for direction in directions:
+            jitter = rng.normal(0.0, 0.2, 3)
+            _branch(labels, grid, rng, hilum, np.asarray(direction, float) + jitter, 38.0 * fr.s, 5.5, 0, lung)
+
+
+def _branch(labels, grid, rng, start, direction, length, radius, generation, lung) -> None:
+    direction = direction / np.linalg.norm(direction)
+    end = start + direction * length
+    paint(labels, segment_tube(grid, start, end, radius), LABEL["blood"], lung)
+    if generation < 2:  # a bronchus runs beside the artery in the first generations
+        offset = np.cross(direction, [0, 0, 1.0]) * 0.8 * (radius + 3)
+        paint(labels, segment_tube(grid, start + offset, end + offset, radius + 1.2), LABEL["muscle"], lung)
+        paint(labels, segment_tube(grid, start + offset, end + offset, radius * 0.8), LABEL["airway"],
+              lung + [LABEL["muscle"]])
+    if generation >= 5 or radius < 1.4:
+        return
+    for _ in range(2):
+        turn = rng.normal(0.0, 0.6, 3)
+        _branch(labels, grid, rng, end, direction + turn, length * 0.8, radius * 0.74, generation + 1, lung)
+
+
+# --- abdomen --------------------------------------------------------------------------------------------
+def _paint_upper_abdomen(labels, grid, fr: Frame, rng, marks) -> None:
+    """Pancreas, spleen and liver into the free cavity, then the kidneys in their perirenal fat (they indent the
+    liver, as the renal impression does), then the stomach."""
+    cavity = [LABEL["visceral_fat"]]
+    top_r, top_l = fr.diaphragm_top(-1), fr.diaphragm_top(1)
+    cy, a, b = (float(v) for v in fr.cage(top_r - 80))
+    kp = organ_radius_factor(fr, "pancreas")
+    z_p = fr.level("L1", 0.5)
+    front = float(fr.spine_y(z_p) - fr.spine_half(z_p)[1])
+    pancreas = smooth_polyline([(-0.28 * a, front - 34, fr.level("L2", 0.3)), (0, front - 36, z_p),
+                                (0.35 * a, front - 14, fr.level("T12", 0.7)),
+                                (0.58 * a, cy + 0.30 * b, fr.level("T12", 0.2))], 1)
+    pancreas_r = np.interp(np.linspace(0, 1, len(pancreas)), [0, 0.3, 1], [20, 14, 12]) * kp
+    for shape in tapered_tube(grid, pancreas, pancreas_r):
+        paint(labels, shape, LABEL["pancreas"], cavity)
+    portal = [(-0.05 * a, front - 24, z_p + 10), (-0.35 * a, cy - 0.05 * b, z_p + 50)]
+    paint(labels, segment_tube(grid, *portal, 7.0), LABEL["blood"])
+    ks = organ_radius_factor(fr, "spleen")
+    spleen_c = np.array([0.66 * a, cy + 0.38 * b, top_l - 48])
+    spleen_r = np.array([24.0, 46.0, 48.0]) * ks
+    paint(labels, ellipsoid(grid, spleen_c, spleen_r, rotation_matrix([0, 0, 1], -35)), LABEL["spleen"],
+          cavity + [LABEL["muscle"]])
+    # Liver: the dome under the right hemidiaphragm, the right lobe's tip reaching down laterally, the left
+    # lobe across the midline in front of the stomach.
+    kl = organ_radius_factor(fr, "liver")
+    for centre, radii in (([-0.40 * a, cy + 0.05 * b, top_r - 62 * kl], [0.60 * a, 0.92 * b, 72 * kl]),
+                          ([-0.62 * a, cy + 0.12 * b, top_r - 118 * kl], [0.32 * a, 0.62 * b, 58 * kl]),
+                          ([0.12 * a, cy - 0.45 * b, top_r - 40 * kl], [0.44 * a, 0.40 * b, 38 * kl])):
+        paint(labels, ellipsoid(grid, centre, np.asarray(radii) * [kl, kl, 1]), LABEL["liver"], cavity)
+    paint(labels, ellipsoid(grid, [-0.22 * a, cy - 0.45 * b, top_r - 118 * kl], [16, 16, 34],
+                            rotation_matrix([1, 0, 0], 30)), LABEL["gallbladder"], [LABEL["liver"], LABEL["visceral_fat"]])
+    z_h = fr.level("T11", 0.3)
+    confluence = np.array([-22.0, fr.spine_y(z_h) - fr.spine_half(z_h)[1] - 30, z_h])
+    porta = np.array([-0.35 * a, cy - 0.05 * b, z_p + 50])
+    for start, end in ((confluence, (-0.75 * a, cy + 0.05 * b, top_r - 45)),  # right, middle, left hepatic veins
+                       (confluence, (-0.35 * a, cy - 0.7 * b, top_r - 35)),
+                       (confluence, (0.15 * a, cy - 0.55 * b, top_r - 35)),
+                       (porta, (-0.68 * a, cy + 0.25 * b, top_r - 95)),  # right and left portal branches
+                       (porta, (0.05 * a, cy - 0.55 * b, top_r - 55))):
+        paint(labels, tapered_tube(grid, [start, end], [6.0, 2.5])[0], LABEL["blood"], [LABEL["liver"]])
+    kidneys = []
+    kk = organ_radius_factor(fr, "kidney")
+    for side, level in ((-1, "L2"), (1, "L1")):  # right kidney lower (liver)
+        zk = fr.level(level, 0.2)
+        centre = np.array([side * (fr.spine_half(zk)[0] + 52), fr.spine_y(zk) + 8, zk])
+        tilt = rotation_matrix([0, 1, 0], side * 14) @ rotation_matrix([0, 0, 1], -side * 30)
+        radii_k = np.array([29.0, 22.0, 56.0]) * kk * fr.s**0.5
+        paint(labels, ellipsoid(grid, centre, radii_k + 11, tilt), LABEL["visceral_fat"],
+              [LABEL["muscle"]])  # perirenal fat (Gerota's space); the liver and spleen keep their shape
+        paint(labels, ellipsoid(grid, centre, radii_k, tilt), LABEL["kidney"])
+        for t in np.linspace(-0.6, 0.6, 4):  # medullary pyramids around the sinus
+            pyramid = centre + tilt @ np.array([side * 0.15 * radii_k[0], 0, t * radii_k[2]])
+            paint(labels, ellipsoid(grid, pyramid, radii_k * [0.45, 0.5, 0.16], tilt), LABEL["renal_medulla"],
+                  [LABEL["kidney"]])
+        hilum = centre + tilt @ np.array([-side * 0.45 * radii_k[0], -0.2 * radii_k[1], 0])
+        paint(labels, ellipsoid(grid, hilum, [8, 7, 16], tilt), LABEL["urine"])  # renal pelvis
+        kidneys.append({"centre": centre.tolist(), "pelvis": hilum.tolist()})
+    # Stomach: fundus under the left dome, body down and forward, antrum across to the pylorus.
+    stomach = smooth_polyline([(0.42 * a, cy + 0.15 * b, top_l - 28), (0.48 * a, cy - 0.25 * b, top_l - 85),
+                               (0.22 * a, cy - 0.60 * b, top_l - 125), (-0.18 * a, cy - 0.45 * b, top_l - 120)], 2)
+    radii = np.interp(np.linspace(0, 1, len(stomach)), [0, 0.4, 1], [36, 30, 14])
+    for shape in tapered_tube(grid, stomach, radii):
+        paint(labels, shape, LABEL["stomach"], cavity)
+    for shape in tapered_tube(grid, stomach, radii - 5):
+        paint(labels, shape, LABEL["bowel_content"], [LABEL["stomach"]])
+    _gas_above(labels, grid, stomach, radii, LABEL["bowel_content"], 0.3)
+    marks.update(
+        liver_centre=[-0.36 * a, cy, top_r - 62 * kl], spleen_centre=spleen_c.tolist(), spleen_radii=spleen_r.tolist(),
+        kidneys=kidneys,
+        para_aortic_nodes=[[side * 32.0, fr.spine_y(fr.level(lv)) - fr.spine_half(fr.level(lv))[1] - 14, fr.level(lv)]
+                           for side in (-1, 1) for lv in ("L1", "L3")],
+        inguinal_nodes=[[side * 85.0 * fr.hip, -fr.half_ap(fr.z(0.525)) + fr.fat_at(fr.z(0.525)) + 28, fr.z(0.525)]
+                        for side in (-1, 1)],
+    )
+
+
+def _gas_above(labels, grid, points, radii, content, share) -> None:
+    """Turn the anterior (non-dependent, supine) ``share`` of a hollow organ's content into gas."""
+    low = np.min(points, axis=0) - np.max(radii)
+    high = np.max(points, axis=0) + np.max(radii)
+    box = grid.box(low, high)
+    if box is None:
+        return
+    region = labels[box]
+    inside = region == content
+    if not inside.any():
+        return
+    ys = np.broadcast_to(grid.coords(box)[1], region.shape)[inside]
+    level = np.quantile(ys, share)
+    region[inside & (grid.coords(box)[1] < level)] = LABEL["bowel_gas"]
+
+
+def _paint_pelvic_organs(labels, grid, fr: Frame, rng, marks) -> None:
+    """Bladder (filling per subject, wall 3 mm), prostate or uterus, ureters from the renal pelves (filled with
+    urine in stretches only: peristalsis)."""
+    volume_mm3 = fr.subject.bladder_ml * 1000.0
+    shape_ratio = np.array([1.2, 0.95, 0.85])
+    r = (3 * volume_mm3 / (4 * np.pi * np.prod(shape_ratio))) ** (1 / 3) * shape_ratio
+    z_floor = fr.z(0.505)
+    front = -fr.half_ap(z_floor) + fr.fat_at(z_floor) + 16
+    bladder_c = np.array([0.0, front + r[1] + 4, z_floor + r[2]])
+    paint(labels, ellipsoid(grid, bladder_c, r + 3), LABEL["muscle"], [LABEL["visceral_fat"], LABEL["muscle"]])
+    paint(labels, ellipsoid(grid, bladder_c, r), LABEL["urine"])
+    if fr.subject.sex == "M":
+        paint(labels, ellipsoid(grid, [0, bladder_c[1] + 5, z_floor - 14], [21, 16, 17]), LABEL["prostate"])
+    else:
+        paint(labels, ellipsoid(grid, [0, bladder_c[1] + r[1] + 22, z_floor + r[2] * 1.6 + 20], [28, 20, 40]),
+              LABEL["uterus"], [LABEL["visceral_fat"]])
+    for side, kidney in zip((-1, 1), marks["kidneys"], strict=True):
+        z4 = fr.level("L4", 0.5)
+        ureter = smooth_polyline([kidney["pelvis"], (side * (fr.spine_half(z4)[0] + 22), fr.spine_y(z4) - 26, z4),
+                                  (side * 55 * fr.hip, bladder_c[1] + 25, fr.z(0.47)),
+                                  (side * r[0] * 0.5, bladder_c[1] + r[1] * 0.6, bladder_c[2] - r[2] * 0.4)], 2)
+        filled = rng.random(len(ureter)) < 0.4
+        for shape, full in zip(polyline_tube(grid, ureter, 2.0), filled[:-1], strict=True):
+            paint(labels, shape, LABEL["urine"] if full else LABEL["muscle"], [LABEL["visceral_fat"], LABEL["muscle"]])
+    marks["bladder_ml"] = fr.subject.bladder_ml
+    marks["bladder_centre"] = bladder_c.tolist()
+
+
+def _paint_back_muscles(labels, grid, fr: Frame) -> None:
+    """Erector spinae beside the spinous processes and quadratus lumborum beside the transverse processes."""
+    top, bottom = fr.level("T11", 0.0), fr.z(0.47)
+    for side in (-1, 1):
+        paint(labels, vertical_superellipse(
+            grid, (bottom, top), lambda z, side=side: side * 32 * fr.s + 0 * z,
+            lambda z: fr.spine_y(z) + fr.spine_half(z)[1] + 32 * fr.s, lambda z: 28 * fr.s * fr.muscle + 0 * z,
+            lambda z: 22 * fr.s * fr.muscle + 0 * z, 2.2), LABEL["muscle"], [LABEL["visceral_fat"]])
+        paint(labels, vertical_superellipse(
+            grid, (fr.level("L4", 1.0), fr.level("T12", 0.5)),
+            lambda z, side=side: side * (fr.spine_half(z)[0] + 40 * fr.s) + 0 * z,
+            lambda z: fr.spine_y(z) + 14 * fr.s, lambda z: 20 * fr.s * fr.muscle + 0 * z,
+            lambda z: 11 * fr.s * fr.muscle + 0 * z),
+            LABEL["muscle"], [LABEL["visceral_fat"]])
+
+
+def _paint_psoas(labels, grid, fr: Frame) -> None:
+    """Psoas major from T12/L1 along the lumbar spine to the groin, the same function on both sides."""
+    top, bottom = fr.level("T12", 0.5), fr.z(0.50)
+    for side in (-1, 1):
+        def cx(z, side=side):
+            f = fr.frac(z)
+            w = fr.spine_half(z)[0]
+            return side * (w + np.interp(f, [0.33, 0.42, 0.46, 0.50], [12, 22, 40, 62]) * fr.s)
+
+        def cy(z):
+            f = fr.frac(z)
+            return fr.spine_y(z) - np.interp(f, [0.33, 0.42, 0.46, 0.50], [2, 8, 30, 55]) * fr.s
+
+        def rx(z):
+            return np.interp(fr.frac(z), [0.33, 0.40, 0.44, 0.50], [9, 19, 24, 18]) * fr.s * fr.muscle
+
+        def ry(z):
+            return np.interp(fr.frac(z), [0.33, 0.40, 0.44, 0.50], [9, 18, 20, 16]) * fr.s * fr.muscle
+
+        paint(labels, vertical_superellipse(grid, (bottom, top), cx, cy, rx, ry), LABEL["muscle"],
+              [LABEL["visceral_fat"], LABEL["muscle"], LABEL["subcutaneous_fat"], LABEL["bowel"],
+               LABEL["bowel_content"], LABEL["colon"], LABEL["colon_content"]])

@@ -1,0 +1,236 @@
+"""Whole-body FDG PET/CT phantom, generator version 2: realistic anatomy, optional portal-venous contrast.
+
+Same grids, lesion classes and outputs as version 1 (:mod:`wholebody`), on the anatomy of :mod:`anatomy_v2`
+with per-subject values from :mod:`values_v2` (sources in REFERENCE.md).
+
+CT: tissue HU (unenhanced or portal-venous) + correlated texture, then the scanner's blur - in-plane Gaussian
+of ``CT_INPLANE_FWHM_MM`` and a slice profile as wide as the slice - which gives partial volume at every
+boundary, then white noise of the protocol's SD (REFERENCE.md §3), a couch, int16.
+PET: SUV per tissue and lesions on the CT grid, blurred by the PSF (FWHM ``pet_fwhm_mm``), resampled to the
+clinical PET grid (4 mm), Poisson-like noise whose scale gives the published liver CoV (as version 1).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+
+import numpy as np
+from scipy import ndimage
+
+from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
+from MedGANSynthLib.phantoms.anatomy_v2 import build_anatomy_v2
+from MedGANSynthLib.phantoms.frame_v2 import ARM_POSITIONS, random_subject_v2
+from MedGANSynthLib.phantoms.lesions import check_lesion_class, place_lesions, render_lesions
+from MedGANSynthLib.phantoms.shapes import AxisGrid
+from MedGANSynthLib.phantoms.tissues import LABEL, LIVER_COV_RANGE
+from MedGANSynthLib.phantoms.values_v2 import (
+    CONTRAST_PHASES,
+    CT_NOISE_SD,
+    METASTASIS_HU_DROP,
+    METASTASIS_PV_SHARE,
+    lookup,
+    sample_values,
+    texture_lookup,
+)
+from MedGANSynthLib.volume import Volume
+
+GENERATOR_VERSION_2 = "wholebody-2"
+CT_INPLANE_FWHM_MM = 1.2  # standard soft-tissue kernel, typical †
+FWHM_TO_SIGMA = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
+
+
+def check_v2_options(contrast: str, arms: str | None) -> None:
+    if contrast not in CONTRAST_PHASES:
+        raise InputError(f"Unknown contrast phase '{contrast}'; choose one of: {', '.join(CONTRAST_PHASES)}.")
+    if arms is not None and arms not in ARM_POSITIONS:
+        raise InputError(f"Unknown arm position '{arms}'; choose one of: {', '.join(ARM_POSITIONS)}.")
+
+
+def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: ProgressCallback | None = None,
+                           cancel: CancelToken | None = None, contrast: str = "none", arms: str | None = None):
+    """Generate one version-2 case; the same (seed, class, config, contrast, arms) gives identical arrays."""
+    from MedGANSynthLib.phantoms.wholebody import (
+        WholeBodyCase,
+        add_pet_noise,
+        ct_grid,
+        pet_grid,
+        resample_axis_aligned,
+        scanner_blur,
+    )
+
+    check_lesion_class(lesion_class)
+    check_v2_options(contrast, arms)
+    anatomy_rng, lesion_rng, physiology_rng, ct_rng, pet_rng, record_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence([int(seed), 2]).spawn(6))
+    stage = "phantom"
+    report(progress, cancel, stage, 0, 4, "anatomy")
+    shape, spacing, origin = ct_grid(config)
+    grid = AxisGrid.from_geometry(shape, spacing, origin)
+    subject = random_subject_v2(anatomy_rng, arms)
+    anatomy = build_anatomy_v2(grid, subject, anatomy_rng)
+    lesions, disease_overrides = place_lesions(anatomy, lesion_class, lesion_rng)
+    values = sample_values(physiology_rng, subject.age_years, contrast)
+    values.suv.update(disease_overrides)
+    _set_organ_lesion_hu(lesions, values, contrast, lesion_rng)
+
+    report(progress, cancel, stage, 1, 4, "CT")
+    hu_mean = lookup(values.hu)[anatomy.labels]
+    suv_fine = lookup(values.suv)[anatomy.labels]
+    _lung_gravity_gradient(suv_fine, anatomy, values.suv["lung"])
+    lesion_map = render_lesions(grid, lesions, suv_fine, hu_mean)
+    ct_noise_sd = float(ct_rng.uniform(*CT_NOISE_SD[contrast])) if config.ct_noise_sd is None else config.ct_noise_sd
+    ct = _make_ct(anatomy, lesion_map, hu_mean, ct_noise_sd, config, ct_rng)
+
+    report(progress, cancel, stage, 2, 4, "PET")
+    liver_cov = config.liver_cov if config.liver_cov is not None else float(pet_rng.uniform(*LIVER_COV_RANGE))
+    pet_shape, pet_spacing, pet_origin = pet_grid(config, shape, spacing, origin)
+    if config.ct_voxel_mm < 0.6 * config.pet_voxel_mm:
+        blurred, blur_spacing, blur_origin = pooled_pet_blur(suv_fine, spacing, origin, config.pet_fwhm_mm)
+    else:
+        blurred, blur_spacing, blur_origin = scanner_blur(suv_fine, spacing, config.pet_fwhm_mm), spacing, origin
+    pet = resample_axis_aligned(blurred, blur_spacing, blur_origin, pet_shape, pet_spacing, pet_origin)
+    del blurred
+    if config.noise:
+        pet = add_pet_noise(pet, liver_cov, values.suv["liver"], pet_rng)
+
+    report(progress, cancel, stage, 3, 4, "manifest")
+    manifest = _manifest(seed, lesion_class, anatomy, lesions, values, contrast, ct_noise_sd, liver_cov, config,
+                         record_rng)
+    geometry = {"spacing": spacing, "origin": origin}
+    case = WholeBodyCase(
+        ct=Volume(ct, modality="CT", units="HU", **geometry),
+        pet=Volume(pet.astype(np.float32), spacing=pet_spacing, origin=pet_origin, modality="PT", units="SUV"),
+        organs=Volume(anatomy.labels, modality="SEG", units="label", **geometry),
+        lesions=Volume(lesion_map, modality="SEG", units="label", **geometry),
+        manifest=manifest,
+        pet_truth=Volume(suv_fine, modality="PT", units="SUV", **geometry),
+    )
+    report(progress, cancel, stage, 4, 4, "done")
+    return case
+
+
+def _set_organ_lesion_hu(lesions, values, contrast: str, rng) -> None:
+    """Liver/spleen lesions: hypodense to the organ (unenhanced, Bressler 1987 †); in the portal-venous phase a
+    hypovascular metastasis takes up only part of the organ's enhancement (†), so it stays dark."""
+    for lesion in lesions:
+        if lesion.site not in ("liver", "spleen"):
+            continue
+        plain = values.hu_unenhanced[lesion.site] - rng.uniform(*METASTASIS_HU_DROP)
+        enhancement = values.hu[lesion.site] - values.hu_unenhanced[lesion.site]
+        share = rng.uniform(*METASTASIS_PV_SHARE) if contrast == "portal-venous" else 0.0
+        lesion.hu = float(plain + share * enhancement)
+
+
+def _lung_gravity_gradient(suv: np.ndarray, anatomy, lung_suv: float) -> None:
+    """Dependent (posterior) lung ~40 % above the anterior lung (Eur J Nucl Med 1996;23:517), across the lungs."""
+    lung = anatomy.labels == LABEL["lung"]
+    rows = np.nonzero(lung.any(axis=(0, 2)))[0]
+    if rows.size == 0:
+        return
+    y = anatomy.grid.y
+    weight = np.clip((y - y[rows.min()]) / max(y[rows.max()] - y[rows.min()], 1e-6), 0, 1)
+    span = (1.0 + 0.4 * (weight - 0.5)).astype(np.float32)
+    suv[lung] = (lung_suv * np.broadcast_to(span[None, :, None], suv.shape)[lung]).astype(suv.dtype)
+
+
+def _make_ct(anatomy, lesion_map, hu, noise_sd, config, rng) -> np.ndarray:
+    """HU + texture + quantum noise, all seen through the scanner's blur (partial volume at boundaries and
+    noise correlated over ~1 voxel, as in reconstructed CT); a couch under the patient; int16."""
+    spacing = np.array([config.ct_slice_mm, config.ct_voxel_mm, config.ct_voxel_mm])
+    fwhm = np.array([config.ct_slice_mm, CT_INPLANE_FWHM_MM, CT_INPLANE_FWHM_MM])
+    sigma = fwhm * FWHM_TO_SIGMA / spacing
+    ct = hu
+    _add_couch(ct, anatomy)
+    texture = texture_lookup()[anatomy.labels] if config.ct_texture else np.zeros(ct.shape, np.float32)
+    texture[lesion_map > 0] = 8.0 if config.ct_texture else 0.0
+    texture **= 2
+    texture += noise_sd**2 if config.noise else 0.0
+    np.sqrt(texture, out=texture)
+    texture /= np.float32(gaussian_noise_gain(sigma))  # the blur below brings each SD back to its value
+    white = rng.standard_normal(ct.shape, dtype=np.float32)
+    white *= texture
+    ct += white
+    del white, texture
+    ct = ndimage.gaussian_filter(ct, sigma, truncate=3.0, output=np.float32)
+    np.rint(ct, out=ct)
+    np.clip(ct, -1024, 3071, out=ct)
+    return ct.astype(np.int16)
+
+
+def gaussian_noise_gain(sigma_per_axis) -> float:
+    """SD of unit white noise after scipy's Gaussian filter with these sigmas (truncate 3)."""
+    gain = 1.0
+    for sigma in sigma_per_axis:
+        impulse = np.zeros(41)
+        impulse[20] = 1.0
+        kernel = ndimage.gaussian_filter1d(impulse, float(sigma), truncate=3.0) if sigma > 0 else impulse
+        gain *= float(np.sqrt(np.sum(kernel**2)))
+    return gain
+
+
+def _add_couch(ct: np.ndarray, anatomy) -> None:
+    """Carbon-fibre table (~250 HU †), 6 mm thick, where the trunk's back typically lies (median over the trunk's
+    slices): the head and buttocks sink into the mattress, so the table only fills air; CT only."""
+    body = anatomy.labels > 0
+    y, x = anatomy.grid.y, anatomy.grid.x
+    top, bottom = anatomy.landmarks["trunk_z"]
+    rows = np.nonzero((anatomy.grid.z <= top) & (anatomy.grid.z >= bottom))[0]
+    backs = [y[np.nonzero(body[k].any(axis=1))[0].max()] for k in rows if body[k].any()]
+    if not backs:
+        return
+    back = float(np.median(backs))
+    table = np.nonzero((y > back + 1) & (y <= back + 7))[0]
+    cols = np.nonzero(np.abs(x) < 230)[0]
+    if table.size:
+        region = ct[:, table[:, None], cols[None, :]]
+        air = anatomy.labels[:, table[:, None], cols[None, :]] == 0
+        region[air] = 250.0
+        ct[:, table[:, None], cols[None, :]] = region
+
+
+def pooled_pet_blur(suv, spacing, origin, fwhm_mm):
+    """PSF blur on a 2x2-pooled in-plane grid: the pooling's box (variance w²/12) is taken out of the Gaussian,
+    so the total second moment equals the PSF's; returns (array, spacing, origin) of the pooled grid."""
+    nk, nj, ni = suv.shape
+    pooled = suv[:, : nj // 2 * 2, : ni // 2 * 2].reshape(nk, nj // 2, 2, ni // 2, 2).mean(axis=(2, 4))
+    new_spacing = (spacing[0] * 2, spacing[1] * 2, spacing[2])
+    new_origin = (origin[0] + spacing[0] / 2, origin[1] + spacing[1] / 2, origin[2])
+    target = (fwhm_mm * FWHM_TO_SIGMA) ** 2
+    sigmas = []
+    for axis_spacing, pooled_width in ((spacing[2], 0.0), (new_spacing[1], new_spacing[1]), (new_spacing[0], new_spacing[0])):
+        variance = max(target - pooled_width**2 / 12.0, 0.0)
+        sigmas.append(np.sqrt(variance) / axis_spacing)
+    blurred = ndimage.gaussian_filter(pooled.astype(np.float32), sigmas, mode="constant", truncate=3.0)
+    return blurred, new_spacing, new_origin
+
+
+def _manifest(seed, lesion_class, anatomy, lesions, values, contrast, ct_noise_sd, liver_cov, config, rng) -> dict:
+    subject = anatomy.subject
+    dose = round(float(subject.weight_kg * rng.uniform(3.0, 4.0)), 1)  # 3-4 MBq/kg (EANM †)
+    injection = dt.datetime(2026, 1, 5, 8, 0, 0) + dt.timedelta(minutes=int(rng.integers(0, 420)))
+    scan = injection + dt.timedelta(minutes=int(rng.integers(55, 71)))
+    return {
+        "generator": GENERATOR_VERSION_2,
+        "generator_version": 2,
+        "kind": "wholebody",
+        "seed": int(seed),
+        "class": lesion_class,
+        "contrast": contrast,
+        "subject": asdict(subject) | {"bmi": round(subject.bmi, 2), "subcutaneous_fat_mm": anatomy.landmarks["fat_mm"]},
+        "injected_dose_mbq": dose,
+        "injection_time": injection.isoformat(),
+        "scan_time": scan.isoformat(),
+        "uptake_minutes": int((scan - injection).total_seconds() // 60),
+        "organ_suv": values.suv,
+        "organ_hu": values.hu,
+        "organ_hu_unenhanced": values.hu_unenhanced,
+        "landmarks": anatomy.landmarks["vertebrae"] | {"spine_y_L4": anatomy.landmarks["spine_y_L4"]},
+        "myocardium_state": values.myocardium_state,
+        "ct_noise_sd_hu": round(ct_noise_sd, 2),
+        "pet_liver_cov": round(liver_cov, 4),
+        "pet_fwhm_mm": config.pet_fwhm_mm,
+        "lesions": [lesion.to_manifest() for lesion in lesions],
+        "config": asdict(config),
+    }

@@ -1,0 +1,55 @@
+"""Time to generate one whole-body phantom case (CT 256 x 256 x 333 at 1.95 x 1.95 x 3 mm, PET 4 mm) on one core.
+
+Target (issue 28): a version-2 case in <= 10 s on one core, so ``v2_ratio_to_target`` <= 1. Version 1 is timed
+in the same run as the reference; the load average says how busy the machine was (ratios are only comparable
+on a quiet machine). Thread pools are pinned to one thread before numpy is imported.
+
+A script, not a test:  .venv/bin/python Testing/Benchmarks/bench_phantoms.py [--repeats 3] [--json]
+"""
+
+from __future__ import annotations
+
+import os
+
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_variable] = "1"
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+from bench_report import print_results  # noqa: E402
+
+from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, make_wholebody_case  # noqa: E402
+
+TARGET_SECONDS = 10.0
+
+
+def best_seconds(function, repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    config = WholeBodyConfig()
+    make_wholebody_case(0, "normal", config.with_voxel_mm(8.0), version=2)  # warm-up: imports, caches
+    results = {"load_average_1min": round(os.getloadavg()[0], 2)}
+    results["v1_seconds"] = best_seconds(lambda: make_wholebody_case(1, "lymphoma", config), args.repeats)
+    results["v2_seconds"] = best_seconds(lambda: make_wholebody_case(1, "lymphoma", config, version=2), args.repeats)
+    results["v2_portal_venous_seconds"] = best_seconds(
+        lambda: make_wholebody_case(1, "lymphoma", config, version=2, contrast="portal-venous"), args.repeats)
+    results["v2_ratio_to_target"] = results["v2_seconds"] / TARGET_SECONDS
+    results["v2_over_v1"] = results["v2_seconds"] / results["v1_seconds"]
+    results["load_average_1min_after"] = round(os.getloadavg()[0], 2)
+    print_results(results, args.json)
+
+
+if __name__ == "__main__":
+    main()
