@@ -11,6 +11,7 @@ left in OUTDIR; an existing OUTDIR is replaced only with --overwrite.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from MedGANSynthLib.cli.main import (
     add_common_options,
@@ -90,4 +91,7 @@ def run(args: argparse.Namespace) -> dict:
                                   pictures=not args.no_pictures, blend_levels=args.blend_levels,
                                   blend_dilation_mm=args.blend_dilation, slice_smoothing_mm=args.slice_smoothing,
                                   progress=show, ct_series=args.series)
-        return staged.final(summary)
+        summary = staged.final(summary)
+    for warning in summary["warnings"]:  # after the progress bar, so the line stands alone
+        print(f"medgansynth virtual-pet: warning: {warning}", file=sys.stderr)
+    return summary

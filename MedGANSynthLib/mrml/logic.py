@@ -149,7 +149,7 @@ class MedGANSynthLogic:
     def __init__(self, scene=None) -> None:
         self._scene = scene
         self.currentJob: LogicJob | None = None
-        self.lastWarnings: list[str] = []  # plausibility warnings of the last computeSUV
+        self.lastWarnings: list[str] = []  # warnings of the last computeSUV or virtual PET
 
     @property
     def scene(self):
@@ -287,6 +287,7 @@ class MedGANSynthLogic:
         folder = Path(folder)
         name = ctNode.GetName()
         nodes = VirtualPETNodes()
+        self.lastWarnings = []
         for attribute, (file_name, suffix) in VIRTUAL_PET_OUTPUTS.items():
             if (folder / file_name).is_file():
                 node = node_from_volume(read_volume(folder / file_name), self.scene, f"{name} {suffix}",
@@ -304,6 +305,9 @@ class MedGANSynthLogic:
         nodes.lesionTable = table_from_rows(_flat_rows(nodes.lesions), self.scene, f"{name} lesions", ctNode)
         if (folder / "summary.json").is_file():
             nodes.summary = json.loads((folder / "summary.json").read_text())
+            self.lastWarnings = list(nodes.summary.get("warnings", []))  # e.g. a CT unlike the training data
+            if self.lastWarnings:
+                nodes.virtualPET.SetAttribute(WARNINGS_ATTRIBUTE, "\n".join(self.lastWarnings))
         show_overlay(ctNode, nodes.virtualPET)
         return nodes
 

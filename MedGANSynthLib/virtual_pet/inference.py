@@ -186,11 +186,14 @@ def predict_virtual_pet(
     views = {name: np.moveaxis(array, slice_axis, 0) for name, array in outputs.items()}
 
     total = ct_slices.shape[0]
-    slab_size = config.slab_size or slices_per_slab(ct_slices.shape[1:])
+    # The budget counts the pixels the networks see: at the working size, not the CT's (a 512² CT at the bundled
+    # model's 3.9 mm runs at 128²: 16 slices per batch instead of 1, 1.8x faster per slice on one thread).
+    working = _working_size(ct, slice_axis, tuple(ct_slices.shape[1:]), config.working_pixel_mm)
+    slab_size = config.slab_size or slices_per_slab(working)
     report(progress, cancel, "virtual_pet", 0, total, "starting")
     for start in range(0, total, slab_size):
         stop = min(total, start + slab_size)
-        slab = _slab_tensor(ct_slices, start, stop, context, config.ct_window_hu).to(target)
+        slab = _slab_tensor(ct_slices, start, stop, context, config.ct_window_hu, target, working)
         predictions = _predict_slab(slab, networks, config, target, ct, slice_axis, seed=config.seed + start)
         for name, values in predictions.items():
             if name in views:
@@ -232,13 +235,21 @@ def slices_per_slab(slice_shape: tuple[int, ...]) -> int:
     return max(1, SLAB_PIXEL_BUDGET // int(np.prod(slice_shape)))
 
 
-def _slab_tensor(slices: np.ndarray, start: int, stop: int, context: int,
-                 window: tuple[float, float]) -> torch.Tensor:
-    """(S, 2*context+1, H, W) windowed CT; neighbours beyond the volume repeat the edge slice."""
+def _slab_tensor(slices: np.ndarray, start: int, stop: int, context: int, window: tuple[float, float],
+                 device: torch.device | str = "cpu", size: tuple[int, int] | None = None) -> torch.Tensor:
+    """(S, 2*context+1, H, W) windowed CT on ``device``, resampled in-plane (bilinear) to ``size`` when given;
+    neighbours beyond the volume repeat the edge slice.
+
+    Each CT slice is windowed and resampled once, then repeated as its neighbours' context channels: both steps act
+    per slice, so this equals processing the gathered slab, at a fifth of the work with 5 channels (windowing the
+    gathered 512² slab took 20 % of the command's time)."""
     last = slices.shape[0] - 1
+    first = max(0, start - context)
+    unique = torch.from_numpy(window_ct(slices[first : min(last, stop - 1 + context) + 1], window)).to(device)
+    if size is not None and tuple(size) != tuple(unique.shape[-2:]):
+        unique = F.interpolate(unique[:, None], size=tuple(size), mode="bilinear", align_corners=False)[:, 0]
     index = np.arange(start, stop)[:, None] + np.arange(-context, context + 1)[None, :]
-    windowed = window_ct(slices[np.clip(index, 0, last)], window)
-    return torch.from_numpy(windowed)
+    return unique[torch.from_numpy(np.clip(index, 0, last) - first).to(unique.device)]
 
 
 def _working_size(ct: Volume, slice_axis: int, shape: tuple[int, int], pixel_mm: float | None) -> tuple[int, int]:
@@ -281,10 +292,8 @@ def _predict_slab(slab: torch.Tensor, networks: tuple[nn.Module, nn.Module, nn.M
     """``networks``: the fast inference copies of the FCN and GAN, and the plain GAN for the dropout passes (its
     NCHW activations draw the same seeded dropout masks as before; channels_last ones would draw others)."""
     fcn, gan, sampling_gan = networks
-    native = tuple(slab.shape[-2:])
-    working = _working_size(ct, slice_axis, native, config.working_pixel_mm)
-    if working != native:
-        slab = F.interpolate(slab, size=working, mode="bilinear", align_corners=False)
+    native = tuple(np.moveaxis(ct.array, slice_axis, 0).shape[1:])  # the slab arrives at the working size
+    working = tuple(slab.shape[-2:])
     fast_slab = slab.contiguous(memory_format=torch.channels_last)  # once for both inference copies
 
     def to_native(image: torch.Tensor) -> torch.Tensor:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -36,16 +37,23 @@ def run_command(slices: int, extra: list[str]) -> dict:
         ct_path = write_volume(synthetic_ct(slices), Path(folder) / "ct.nrrd")
         command = [sys.executable, "-m", "MedGANSynthLib", "virtual-pet", str(ct_path), "-o",
                    str(Path(folder) / "out"), "--json", *extra]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_before = before.ru_utime + before.ru_stime
         started = time.perf_counter()
         completed = subprocess.run(command, capture_output=True, text=True)
         seconds = time.perf_counter() - started
         if completed.returncode != 0:
             raise SystemExit(f"virtual-pet failed ({completed.returncode}): {completed.stderr.strip()[-500:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # Linux reports kilobytes
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = children.ru_maxrss * 1024  # Linux reports kilobytes
     must_hold = slices * 512 * 512 * (2 + 4)
     return {
         "slices": slices,
         "command_seconds": round(seconds, 1),
+        # CPU time of the command (user + system, all its threads): on a shared machine the wall time mostly
+        # measures the other jobs; with --threads 1 the CPU time is about the wall time on a quiet core.
+        "command_cpu_seconds": round(children.ru_utime + children.ru_stime - cpu_before, 1),
+        "load_average_1min": os.getloadavg()[0],
         "peak_rss_mb": round(peak / 2**20),
         "peak_over_4gb_target": round(peak / TARGET_PEAK_BYTES, 3),
         "peak_over_ct_plus_output": round(peak / must_hold, 2),

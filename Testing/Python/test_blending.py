@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.virtual_pet import blending
 from MedGANSynthLib.virtual_pet.blending import (
     hot_mask,
     laplacian_blend,
@@ -15,6 +16,14 @@ from MedGANSynthLib.virtual_pet.blending import (
     pyramid_reduce,
     usable_levels,
 )
+
+
+@pytest.fixture(autouse=True, params=["torch", "opencv"])
+def pyramid_path(request, monkeypatch):
+    """Every test runs twice: with the torch pyramid ops (CUDA's path, and the CPU's without OpenCV) and with the
+    OpenCV kernels the CPU uses when cv2 is importable."""
+    monkeypatch.setattr(blending, "OPENCV_ON_CPU", request.param == "opencv")
+    return request.param
 
 
 def _images(rng, n=1, shape=(37, 45)):
@@ -144,3 +153,11 @@ def test_levels_shrink_on_small_images_and_shapes_are_checked():
     assert usable_levels(256, 256, 4) == 4
     with pytest.raises(InputError, match="same shape|one shape"):
         laplacian_blend(torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 8, 9))
+
+
+def test_the_cpu_picks_opencv_only_where_asked(pyramid_path):
+    """The fixture's switch really selects the path: OpenCV only for CPU float tensors outside autograd."""
+    image = torch.zeros(1, 1, 8, 8)
+    assert blending._uses_opencv(image) == (pyramid_path == "opencv")
+    assert not blending._uses_opencv(image.to(torch.float16))
+    assert not blending._uses_opencv(image.clone().requires_grad_())

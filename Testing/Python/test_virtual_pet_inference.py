@@ -328,3 +328,42 @@ def test_uncertainty_passes_draw_the_plain_networks_dropout_masks(oblique_ct):
     expected = samples.std(dim=0, unbiased=False)[:, 0].numpy()
     got = np.moveaxis(result.uncertainty.array, oblique_ct.axis_along(2), 0)
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_automatic_slabs_count_the_pixels_the_networks_see():
+    """A 512² CT of 1 mm pixels run at 4 mm works on 128² slices: SLAB_PIXEL_BUDGET / 128² = 16 slices per batch,
+    not the single 512² slice the CT's own size allows (progress reports once per slab)."""
+    from MedGANSynthLib.virtual_pet.inference import SLAB_PIXEL_BUDGET
+
+    fcn, gan = tiny_networks()
+    ct = Volume(np.full((20, 512, 512), -1000, np.int16), (1.0, 1.0, 3.0), (0.0, 0.0, 0.0), modality="CT", units="HU")
+    ct.array[:, 100:400, 150:350] = 40
+    events = []
+    predict_virtual_pet(ct, fcn, gan, VirtualPETConfig(working_pixel_mm=4.0), device="cpu", progress=events.append)
+    per_slab = SLAB_PIXEL_BUDGET // (128 * 128)
+    assert [e.done for e in events] == [0, per_slab, 20]
+
+
+@pytest.mark.parametrize(("start", "stop"), [(0, 3), (2, 6), (5, 6)])
+def test_slab_channels_are_the_windowed_neighbours_with_edges_repeated(start, stop):
+    from MedGANSynthLib.virtual_pet.inference import CT_WINDOW_HU, _slab_tensor
+
+    slices = (np.arange(6, dtype=np.int16)[:, None, None] * 100 - 300) * np.ones((1, 2, 3), np.int16)
+    slab = _slab_tensor(slices, start, stop, context=2, window=CT_WINDOW_HU).numpy()
+    for row, k in enumerate(range(start, stop)):
+        for channel, offset in enumerate(range(-2, 3)):
+            hu = (min(max(k + offset, 0), 5)) * 100 - 300  # the neighbour, the edge slice beyond the volume
+            expected = (min(max(hu, -160), 240) + 160) / 400  # the paper's window [-160, 240] HU -> [0, 1]
+            np.testing.assert_allclose(slab[row, channel], expected, rtol=1e-6)
+
+
+def test_slab_resampled_slice_by_slice_equals_the_gathered_slab_resampled():
+    import torch.nn.functional as F
+
+    from MedGANSynthLib.virtual_pet.inference import CT_WINDOW_HU, _slab_tensor
+
+    slices = np.random.default_rng(3).integers(-1000, 1500, (7, 40, 36)).astype(np.int16)
+    gathered = _slab_tensor(slices, 1, 6, context=2, window=CT_WINDOW_HU)
+    expected = F.interpolate(gathered, size=(17, 23), mode="bilinear", align_corners=False)
+    resampled = _slab_tensor(slices, 1, 6, context=2, window=CT_WINDOW_HU, size=(17, 23))
+    np.testing.assert_array_equal(resampled.numpy(), expected.numpy())
