@@ -48,6 +48,7 @@ except ImportError:
     # Source tree added to Slicer's module paths: the package is one level up, beside MedGANSynth/.
     sys.path.insert(0, str(MODULE_DIR.parent))
 
+from MedGANSynthLib.errors import InputError  # noqa: E402
 from MedGANSynthLib.mrml.logic import MedGANSynthLogic as LibraryLogic  # noqa: E402
 
 SLICER_SHIPPED = ("numpy", "SimpleITK", "requests", "scipy", "pydicom")
@@ -233,6 +234,26 @@ def requirementCheck(text: str):
     return requirement.name, lambda version: requirement.specifier.contains(version, prereleases=True)
 
 
+# The library's messages name command-line flags (or Logic arguments); the panel names its field to change instead.
+PANEL_LABELS = {
+    "--weight-kg": "Patient weight", "--dose-mbq": "Injected dose", "--injection-time": "Injection time",
+    "--scan-time": "Scan time", "--spacing": "Voxel size", "--threshold": "Lesion threshold", "--model": "Model",
+    "--device": "Device", "-o/--output": "Output folder", "--output": "Output folder", "--data": "Dataset folder",
+    "--epochs": "Epochs", "--batch-size": "Batch size", "--lr": "Learning rate", "--init-weights": "Start from",
+    "--count": "Images", "--seed": "Seed",
+    # ... and the Logic's keyword arguments, which its messages name for Python users
+    "weightKg": "Patient weight", "doseMBq": "Injected dose", "injectionTime": "Injection time",
+    "scanTime": "Scan time",
+}
+_FLAG = re.compile(r"(?<![\w-])(" + "|".join(re.escape(flag) for flag in sorted(PANEL_LABELS, key=len, reverse=True))
+                   + r")(?![\w-])")
+
+
+def inPanelWords(message: str) -> str:
+    """``message`` with each command-line flag replaced by the panel field it stands for, in quotes."""
+    return _FLAG.sub(lambda match: f"'{_(PANEL_LABELS[match.group(1)])}'", message)
+
+
 def pathOrNone(path) -> str | None:
     """A path parameter as text, None when empty ("." is what scenes saved by earlier versions hold for empty)."""
     text = str(path).strip() if path is not None else ""
@@ -375,8 +396,11 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
     def _run(self, message: str, action) -> None:
         with slicer.util.tryWithErrorDisplay(message, waitCursor=True):
-            if self.logic.ensureDependencies():
-                action()
+            try:
+                if self.logic.ensureDependencies():
+                    action()
+            except InputError as error:  # one line, in the panel's words
+                raise InputError(inPanelWords(str(error))) from None
 
     def onPetApply(self) -> None:
         p = self._parameterNode
@@ -455,9 +479,10 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         except Exception as error:
             # The panel is reset before the dialog opens: the dialog's event loop keeps delivering ticks.
             # (slicer.util.tryWithErrorDisplay would re-raise out of this slot and leave the job half-ended.)
-            self._endJob(_("{job} failed: {error}").format(job=job.name, error=error))
+            reason = inPanelWords(str(error))
+            self._endJob(_("{job} failed: {error}").format(job=job.name, error=reason))
             logging.exception(f"{job.name} failed")
-            slicer.util.errorDisplay(_("{job} failed.").format(job=job.name) + f"\n\n{error}")
+            slicer.util.errorDisplay(_("{job} failed.").format(job=job.name) + f"\n\n{reason}")
             return
         self.ui.progressBar.value = int(100 * job.fraction)
         self.ui.statusLabel.text = job.status

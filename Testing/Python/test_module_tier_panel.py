@@ -232,3 +232,20 @@ def test_class_choices_follow_the_chosen_models_card(panel, tmp_path):
     card.write_text(json.dumps({"class_names": ["lung", "lymphoma"]}))
     ui.ganModelPathLineEdit.currentPath = str(card.with_suffix(".safetensors"))
     assert sorted(_offered(ui.classComboBox)) == ["", "lung", "lymphoma"]
+
+
+def test_errors_name_the_panel_fields_not_the_command_line_flags(panel, scene, slicer_env):
+    """SUV typed in by hand without the times: the library names --injection-time and --scan-time; the panel's
+    error names its own 'Injection time' and 'Scan time' fields instead (and leaves flags it has no field for)."""
+    from MedGANSynthLib.errors import InputError
+
+    parameters = panel._parameterNode
+    parameters.petVolume = _volume(scene, "PET without headers")
+    parameters.suvFromDicomTags = False
+    parameters.injectionTime = parameters.scanTime = ""
+    with pytest.raises(InputError) as raised:
+        panel.onPetApply()
+    message = str(raised.value)
+    assert "'Injection time'" in message and "'Scan time'" in message
+    assert "--injection-time" not in message and "--scan-time" not in message
+    assert slicer_env.module.inPanelWords("pass --data-a or -o/--output") == "pass --data-a or 'Output folder'"
