@@ -4,20 +4,21 @@
     python Testing/Training/gpu_check.py --device cuda                 # the GPU run (--minutes 8 of training)
     python Testing/Training/gpu_check.py --device cpu --tiny           # the same steps at toy sizes (tested here)
 
-Steps, each timed; a failing step is reported and the others still run:
+Steps, each timed, in this order (the long training last); a failing step is reported and the others still run:
   device             torch / CUDA versions, GPU name and memory
   vpet_data          training phantoms (the bundled recipe's: wholebody, seed 21, 4 mm) and fresh evaluation
                      phantoms (a seed no model here was chosen or scored on)
+  train_*            one short epoch of each GAN architecture (radiogan, brain_dcgan, ct_gan) on phantom data
+  vpet_inference     run_virtual_pet on a phantom CT in this process, twice (cold, warm): seconds and
+                     torch.cuda.max_memory_allocated
+  sample_*           'medgansynth sample' of each bundled GAN family on the device
   vpet_train         the bundled virtual-PET recipe (train_virtual_pet.sh, FCN width 0.125) on one device; AMP is
                      on by itself on CUDA (MedGANSynthLib.device.autocast_dtype). Epoch by epoch (--resume) until
                      --max-epochs or until the next epoch would overrun --minutes, so the run always ends with weights
   vpet_eval          evaluate-virtual-pet of the new model and of the bundled model on the fresh phantoms, printed
                      beside the bundled model's card (held-out) figures
-  gan_data, train_*  one short epoch of each GAN architecture (radiogan, brain_dcgan, ct_gan) on phantom data
-  vpet_inference     run_virtual_pet on a phantom CT in this process, twice (cold, warm): seconds and
-                     torch.cuda.max_memory_allocated
-  sample_*           'medgansynth sample' of each bundled GAN family on the device
-Everything goes under --output (default $OUT, else ./gpu_check_out); summary.json closes the run.
+Everything goes under --output (default $OUT, else ./gpu_check_out); summary.json is rewritten after every step
+("complete": true once the run ends).
 """
 
 from __future__ import annotations
@@ -108,6 +109,8 @@ class StepRunner:
         shown = record.get("result") if record["status"] == "ok" else record["error"]
         print(f"[gpu_check] {name}: {record['status']} in {record['seconds']} s: {json.dumps(shown)[:600]}",
               flush=True)
+        # a run killed by the device's time limit still leaves what it measured so far
+        (self.output / "summary.json").write_text(json.dumps({"complete": False, "steps": self.steps}, indent=2))
         return record.get("result")
 
 
@@ -240,6 +243,13 @@ def main(argv: list[str] | None = None) -> int:
     steps = StepRunner(output)
     steps.run("device", lambda: device_facts(args.device))
     steps.run("vpet_data", lambda: make_vpet_data(args, data, logs))
+    for architecture in ("radiogan", "brain_dcgan", "ct_gan"):
+        steps.run(f"train_{architecture}", lambda a=architecture: train_gan(args, a, output, logs))
+    first_ct = sorted((data / "fresh").glob("*/ct.nrrd"))[:1]
+    steps.run("vpet_inference", lambda: virtual_pet_inference(args, first_ct[0], output / "vpet_inference"))
+    for family in SAMPLE_MODELS:
+        steps.run(f"sample_{family}", lambda f=family: sample_gan(args, f, output / f"sample_{f}", logs))
+    # the long training last, so a run cut short by the device's time limit has measured everything else
     run = output / "vpet_run"
     steps.run("vpet_train", lambda: train_vpet(args, data, run, logs))
     weights = str(run / "weights" / "virtual_pet.safetensors")
@@ -247,13 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     bundled = steps.run("vpet_eval_bundled", lambda: evaluate_vpet(args, data, "virtual-pet-phantom",
                                                                    output / "vpet_eval_bundled", logs))
     card = bundled_card_metrics()
-    for architecture in ("radiogan", "brain_dcgan", "ct_gan"):
-        steps.run(f"train_{architecture}", lambda a=architecture: train_gan(args, a, output, logs))
-    first_ct = sorted((data / "fresh").glob("*/ct.nrrd"))[:1]
-    steps.run("vpet_inference", lambda: virtual_pet_inference(args, first_ct[0], output / "vpet_inference"))
-    for family in SAMPLE_MODELS:
-        steps.run(f"sample_{family}", lambda f=family: sample_gan(args, f, output / f"sample_{f}", logs))
-    summary = {"args": {key: value for key, value in vars(args).items()}, "steps": steps.steps,
+    summary = {"complete": True, "args": dict(vars(args)), "steps": steps.steps,
                "virtual_pet_comparison": {"new_model_on_fresh": new, "bundled_model_on_fresh": bundled,
                                           "bundled_card": card},
                "ok": all(step["status"] == "ok" for step in steps.steps)}
