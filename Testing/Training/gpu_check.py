@@ -14,7 +14,8 @@ Steps, each timed, in this order (the long training last); a failing step is rep
   sample_*           'medgansynth sample' of each bundled GAN family on the device
   vpet_train         the bundled virtual-PET recipe (train_virtual_pet.sh, FCN width 0.125) on one device; AMP is
                      on by itself on CUDA (MedGANSynthLib.device.autocast_dtype). Epoch by epoch (--resume) until
-                     --max-epochs or until the next epoch would overrun --minutes, so the run always ends with weights
+                     --max-epochs or until the next epoch would overrun --minutes, so the run ends with the weights of
+                     its last whole epoch (an epoch still running at the budget is stopped: try fewer --train-cases)
   vpet_eval          evaluate-virtual-pet of the new model and of the bundled model on the fresh phantoms, printed
                      beside the bundled model's card (held-out) figures
 Everything goes under --output (default $OUT, else ./gpu_check_out); summary.json is rewritten after every step
@@ -114,11 +115,14 @@ class StepRunner:
         return record.get("result")
 
 
-def medgansynth(args: list[str], log: Path) -> dict[str, Any] | None:
+def medgansynth(args: list[str], log: Path, timeout_s: float | None = None) -> dict[str, Any] | None:
     """Run the CLI in a child process (its own CUDA context and memory); its JSON summary if --json was given."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    done = subprocess.run([sys.executable, "-m", "MedGANSynthLib", *args], capture_output=True, text=True, env=env,
-                          cwd=REPO)
+    try:
+        done = subprocess.run([sys.executable, "-m", "MedGANSynthLib", *args], capture_output=True, text=True,
+                              env=env, cwd=REPO, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"medgansynth {args[0]} did not finish in {timeout_s:.0f} s and was stopped") from None
     log.write_text(f"$ medgansynth {' '.join(args)}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}")
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
@@ -166,8 +170,9 @@ def train_vpet(args: argparse.Namespace, data: Path, run: Path, logs: Path) -> d
             break
         first = ["--data", str(data / "train"), *recipe, "--overwrite"] if epoch == 1 else ["--resume"]
         epoch_started = time.perf_counter()
+        # the first epoch is stopped at the budget too, so the run still ends (and reports) before the device's limit
         summary = medgansynth(["train-virtual-pet", "-o", str(run), *first, "--epochs", str(epoch), *common],
-                              logs / f"train_virtual_pet_epoch{epoch}.log")
+                              logs / f"train_virtual_pet_epoch{epoch}.log", timeout_s=max(budget_s - elapsed, 1.0))
         epochs.append(round(time.perf_counter() - epoch_started, 1))
     return {"epochs": len(epochs), "epoch_seconds": epochs, "budget_minutes": args.minutes,
             "weights": str(run / "weights" / "virtual_pet.safetensors"), "summary": summary}
