@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# The GPU recipe in one call (issue 29, item 6): bash Testing/Training/gpu_check.sh [--minutes 8] [--output DIR]
+cd "$(dirname "$0")/../.." && PY="${PYTHON:-$([ -x .venv/bin/python ] && echo .venv/bin/python || echo python3)}"
+exec "$PY" Testing/Training/gpu_check.py --device cuda "$@"
