@@ -151,17 +151,24 @@ def make_wholebody_case(
     manifest = _manifest(seed, lesion_class, anatomy, lesions, organ_suv, ct_noise_sd, liver_cov, config,
                          physiology_rng)
     manifest["myocardium_state"] = myocardium_state
+    case = assemble_case(ct, pet, pet_spacing, pet_origin, anatomy.labels, lesion_map, suv_fine, spacing, origin,
+                         manifest)
+    report(progress, cancel, stage, 4, 4, "done")
+    return case
+
+
+def assemble_case(ct, pet, pet_spacing, pet_origin, labels, lesion_map, suv_fine, spacing, origin,
+                  manifest: dict) -> WholeBodyCase:
+    """The case's volumes: CT, organ and lesion maps and the noise-free PET on the CT grid, the PET on its own."""
     geometry = {"spacing": spacing, "origin": origin}
-    case = WholeBodyCase(
+    return WholeBodyCase(
         ct=Volume(ct, modality="CT", units="HU", **geometry),
         pet=Volume(pet.astype(np.float32), spacing=pet_spacing, origin=pet_origin, modality="PT", units="SUV"),
-        organs=Volume(anatomy.labels, modality="SEG", units="label", **geometry),
+        organs=Volume(labels, modality="SEG", units="label", **geometry),
         lesions=Volume(lesion_map, modality="SEG", units="label", **geometry),
         manifest=manifest,
         pet_truth=Volume(suv_fine, modality="PT", units="SUV", **geometry),
     )
-    report(progress, cancel, stage, 4, 4, "done")
-    return case
 
 
 def _subject_organ_suv(rng: np.random.Generator) -> tuple[dict[str, float], str]:

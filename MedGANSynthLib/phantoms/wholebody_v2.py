@@ -34,7 +34,6 @@ from MedGANSynthLib.phantoms.values_v2 import (
     sample_values,
     texture_lookup,
 )
-from MedGANSynthLib.volume import Volume
 
 GENERATOR_VERSION_2 = "wholebody-2"
 CT_INPLANE_FWHM_MM = 1.2  # standard soft-tissue kernel, typical †
@@ -52,8 +51,8 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
                            cancel: CancelToken | None = None, contrast: str = "none", arms: str | None = None):
     """Generate one version-2 case; the same (seed, class, config, contrast, arms) gives identical arrays."""
     from MedGANSynthLib.phantoms.wholebody import (
-        WholeBodyCase,
         add_pet_noise,
+        assemble_case,
         ct_grid,
         pet_grid,
         resample_axis_aligned,
@@ -98,15 +97,8 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
     report(progress, cancel, stage, 3, 4, "manifest")
     manifest = _manifest(seed, lesion_class, anatomy, lesions, values, contrast, ct_noise_sd, liver_cov, config,
                          record_rng)
-    geometry = {"spacing": spacing, "origin": origin}
-    case = WholeBodyCase(
-        ct=Volume(ct, modality="CT", units="HU", **geometry),
-        pet=Volume(pet.astype(np.float32), spacing=pet_spacing, origin=pet_origin, modality="PT", units="SUV"),
-        organs=Volume(anatomy.labels, modality="SEG", units="label", **geometry),
-        lesions=Volume(lesion_map, modality="SEG", units="label", **geometry),
-        manifest=manifest,
-        pet_truth=Volume(suv_fine, modality="PT", units="SUV", **geometry),
-    )
+    case = assemble_case(ct, pet, pet_spacing, pet_origin, anatomy.labels, lesion_map, suv_fine, spacing, origin,
+                         manifest)
     report(progress, cancel, stage, 4, 4, "done")
     return case
 

@@ -15,22 +15,13 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_variable] = "1"
 
 import argparse  # noqa: E402
-import time  # noqa: E402
 
 from bench_report import print_results  # noqa: E402
+from conv_throughput import best_seconds  # noqa: E402
 
 from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, make_wholebody_case  # noqa: E402
 
 TARGET_SECONDS = 10.0
-
-
-def best_seconds(function, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 def main() -> None:
@@ -41,10 +32,10 @@ def main() -> None:
     config = WholeBodyConfig()
     make_wholebody_case(0, "normal", config.with_voxel_mm(8.0), version=2)  # warm-up: imports, caches
     results = {"load_average_1min": round(os.getloadavg()[0], 2)}
-    results["v1_seconds"] = best_seconds(lambda: make_wholebody_case(1, "lymphoma", config), args.repeats)
-    results["v2_seconds"] = best_seconds(lambda: make_wholebody_case(1, "lymphoma", config, version=2), args.repeats)
+    results["v1_seconds"] = best_seconds(lambda: make_wholebody_case(1, "lymphoma", config), args.repeats, warmup=0)
+    results["v2_seconds"] = best_seconds(lambda: make_wholebody_case(1, "lymphoma", config, version=2), args.repeats, warmup=0)
     results["v2_portal_venous_seconds"] = best_seconds(
-        lambda: make_wholebody_case(1, "lymphoma", config, version=2, contrast="portal-venous"), args.repeats)
+        lambda: make_wholebody_case(1, "lymphoma", config, version=2, contrast="portal-venous"), args.repeats, warmup=0)
     results["v2_ratio_to_target"] = results["v2_seconds"] / TARGET_SECONDS
     results["v2_over_v1"] = results["v2_seconds"] / results["v1_seconds"]
     results["load_average_1min_after"] = round(os.getloadavg()[0], 2)
