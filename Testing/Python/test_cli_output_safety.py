@@ -290,9 +290,13 @@ def test_overwrite_and_resume_together_are_refused(tmp_path, capsys):
 
 # ---- lock, Ctrl-C, killed runs (real subprocesses) ----------------------------------------------------------
 def _start(argv: list[str]) -> subprocess.Popen:
+    """The command in a child process with the terminal's Ctrl-C: a CI runner that starts jobs with '&' from a
+    non-interactive shell hands them SIGINT ignored, and Python then installs no KeyboardInterrupt handler (the
+    fresh-clone CI run saw the child finish with 0 after SIGINT)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.Popen([sys.executable, "-m", "MedGANSynthLib", *argv], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for(condition, process: subprocess.Popen, timeout: float = 120.0) -> None:
