@@ -77,7 +77,7 @@ def predict_virtual_pets(folder: Path, cts: dict[str, Volume | Path], progress: 
         report(progress, cancel, "demo: virtual PET", index, len(cts), name)
         # The blended virtual PET only: no separate FCN/GAN volumes and no uncertainty map, which would double
         # the demo's folder (float volumes on the CT grid barely compress) and, for the map, its run time.
-        summary = run_virtual_pet(ct, folder / name, model=model, device=device, uncertainty_passes=0,
+        summary = run_virtual_pet(ct, folder / name, model=model, device=device, uncertainty_passes=0, compress=True,
                                   min_volume_ml=MIN_CANDIDATE_ML, write_fcn_gan=False)
         results[name] = {"output": str(folder / name), "lesion_candidates": summary["lesions"],
                          "virtual_pet_suv_max": summary["virtual_pet_suv_max"], "seconds": summary["seconds"]}
