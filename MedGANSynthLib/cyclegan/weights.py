@@ -16,18 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import save_file
 from torch import nn
 
 from MedGANSynthLib.cyclegan.dataset import DomainImages
 from MedGANSynthLib.cyclegan.networks import CycleGANNetworkSettings, build_generator
 from MedGANSynthLib.device import resolve_device
 from MedGANSynthLib.errors import InputError
-from MedGANSynthLib.io.atomic import atomic_output
 from MedGANSynthLib.preprocessing.windows import IntensityWindow
 from MedGANSynthLib.weights.catalogue import file_sha256
 from MedGANSynthLib.weights.model_card import ModelCard
-from MedGANSynthLib.weights.safetensors_io import _load_state, _read_tensors, weight_paths
+from MedGANSynthLib.weights.safetensors_io import load_state, read_tensors, weight_paths, write_weights
 
 ARCHITECTURE = "cyclegan"
 DEFAULT_STEM = "cyclegan"
@@ -85,12 +83,7 @@ def save_cyclegan(g_ab: nn.Module, g_ba: nn.Module, settings: CycleGANNetworkSet
                                f"[{domain_b.window.out_low:g}, {domain_b.window.out_high:g}] (config.domains.b)"},
         class_names=[], training_data=training_data, epochs=int(epochs), metrics=metrics or {})
     tensor_path, card_path = weight_paths(folder_or_stem, default_name=DEFAULT_STEM)
-    tensors = {f"{prefix}.{key}": value.detach().to("cpu").contiguous().clone()
-               for prefix, module in (("g_ab", g_ab), ("g_ba", g_ba)) for key, value in module.state_dict().items()}
-    with atomic_output(tensor_path) as temp:
-        save_file(tensors, str(temp), metadata={"architecture": ARCHITECTURE, "card": card_path.name})
-        card = dataclasses.replace(card, tensor_sha256=file_sha256(temp), tensor_file=tensor_path.name)
-        card.save(card_path)
+    write_weights({"g_ab": g_ab, "g_ba": g_ba}, card, tensor_path, card_path)
     return tensor_path, card_path
 
 
@@ -112,6 +105,6 @@ def load_cyclegan(path: str | os.PathLike, device: str | torch.device = "cpu") -
         g_ab, g_ba = build_generator(settings), build_generator(settings)
     except (KeyError, TypeError) as error:
         raise InputError(f"{card_path.name} does not describe CycleGAN generators ({error}).") from None
-    _load_state({"g_ab": g_ab, "g_ba": g_ba}, _read_tensors(tensor_path), tensor_path.name)
+    load_state({"g_ab": g_ab, "g_ba": g_ba}, read_tensors(tensor_path), tensor_path.name)
     target = resolve_device(device)
     return CycleGANModel(g_ab.to(target).eval(), g_ba.to(target).eval(), card)

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from MedGANSynthLib.errors import InputError
-from MedGANSynthLib.networks.patchgan import KERNEL, PatchGANConfig
+from MedGANSynthLib.networks.patchgan import PatchGANConfig, patch_layers
 
 
 class ImagePatchGAN(nn.Module):
@@ -21,16 +21,7 @@ class ImagePatchGAN(nn.Module):
         cfg = self.config
         if cfg.ct_channels < 1 or cfg.n_strided < 1 or not cfg.width > 0:
             raise InputError("The PatchGAN needs image channels, at least one strided layer and width > 0.")
-        layers: list[nn.Module] = []
-        previous = cfg.ct_channels
-        for index, (filters, stride) in enumerate(zip(cfg.layer_channels(), cfg.layer_strides()[:-1], strict=True)):
-            layers.append(nn.Conv2d(previous, filters, KERNEL, stride=stride, padding=1))
-            if index > 0:
-                layers.append(nn.InstanceNorm2d(filters))
-            layers.append(nn.LeakyReLU(0.2, inplace=True))
-            previous = filters
-        layers.append(nn.Conv2d(previous, 1, KERNEL, stride=1, padding=1))
-        self.model = nn.Sequential(*layers)
+        self.model = patch_layers(cfg, cfg.ct_channels, nn.InstanceNorm2d, bias_after_first=True)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """A map of raw scores, one per 70x70 patch (least-squares losses compare it with 1 and 0)."""

@@ -44,6 +44,23 @@ def receptive_field(config: PatchGANConfig) -> int:
     return field
 
 
+def patch_layers(config: PatchGANConfig, in_channels: int, norm: type[nn.Module], bias_after_first: bool) -> nn.Sequential:
+    """C64-C128-C256-C512-C1 of ``config`` on ``in_channels``: 4x4 convolutions, ``norm`` after all but the first,
+    LeakyReLU 0.2. ``bias_after_first``: whether the normalised convolutions keep a bias (BatchNorm's shift makes
+    it redundant; the CycleGAN reference keeps it with InstanceNorm)."""
+    layers: list[nn.Module] = []
+    previous = in_channels
+    for index, (filters, stride) in enumerate(zip(config.layer_channels(), config.layer_strides()[:-1], strict=True)):
+        layers.append(nn.Conv2d(previous, filters, KERNEL, stride=stride, padding=1,
+                                bias=index == 0 or bias_after_first))
+        if index > 0:
+            layers.append(norm(filters))
+        layers.append(nn.LeakyReLU(0.2, inplace=True))
+        previous = filters
+    layers.append(nn.Conv2d(previous, 1, KERNEL, stride=1, padding=1))
+    return nn.Sequential(*layers)
+
+
 class PatchGANDiscriminator(nn.Module):
     def __init__(self, config: PatchGANConfig | None = None) -> None:
         super().__init__()
@@ -51,18 +68,7 @@ class PatchGANDiscriminator(nn.Module):
         cfg = self.config
         if cfg.ct_channels < 1 or cfg.pet_channels < 1 or cfg.n_strided < 1 or cfg.width <= 0:
             raise InputError("The PatchGAN needs CT and PET channels, at least one strided layer and width > 0.")
-        channels = cfg.layer_channels()
-        strides = cfg.layer_strides()
-        layers: list[nn.Module] = []
-        previous = cfg.ct_channels + cfg.pet_channels
-        for index, (filters, stride) in enumerate(zip(channels, strides[:-1], strict=True)):
-            layers.append(nn.Conv2d(previous, filters, KERNEL, stride=stride, padding=1, bias=index == 0))
-            if index > 0:
-                layers.append(nn.BatchNorm2d(filters))
-            layers.append(nn.LeakyReLU(0.2, inplace=True))
-            previous = filters
-        layers.append(nn.Conv2d(previous, 1, KERNEL, stride=1, padding=1))
-        self.model = nn.Sequential(*layers)
+        self.model = patch_layers(cfg, cfg.ct_channels + cfg.pet_channels, nn.BatchNorm2d, bias_after_first=False)
 
     def forward(self, ct: torch.Tensor, pet: torch.Tensor) -> torch.Tensor:
         return self.model(torch.cat([ct, pet], dim=1))

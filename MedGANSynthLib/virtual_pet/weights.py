@@ -17,18 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import save_file
 
 from MedGANSynthLib.device import resolve_device
 from MedGANSynthLib.errors import InputError
-from MedGANSynthLib.io.atomic import atomic_output
 from MedGANSynthLib.networks.fcn4s import FCN4s, FCN4sConfig
 from MedGANSynthLib.networks.unet_pix2pix import UNetConfig, UNetGenerator
 from MedGANSynthLib.virtual_pet.blending import DEFAULT_LEVELS, PAPER_THRESHOLD_SUV
 from MedGANSynthLib.virtual_pet.inference import CT_WINDOW_HU, SUV_RANGE, VirtualPETConfig
 from MedGANSynthLib.weights.catalogue import file_sha256, resolve_model
 from MedGANSynthLib.weights.model_card import ModelCard
-from MedGANSynthLib.weights.safetensors_io import _load_state, _read_tensors, weight_paths
+from MedGANSynthLib.weights.safetensors_io import load_state, read_tensors, weight_paths, write_weights
 
 ARCHITECTURE = "virtual_pet_fcn4s_pix2pix"
 DEFAULT_MODEL_ID = "virtual-pet-phantom"
@@ -96,12 +94,7 @@ def save_virtual_pet(fcn: FCN4s, gan: UNetGenerator, folder_or_stem: str | os.Pa
         metrics=metrics or {},
     )
     tensor_path, card_path = weight_paths(folder_or_stem, default_name=DEFAULT_STEM)
-    tensors = {f"{prefix}.{key}": value.detach().to("cpu").contiguous().clone()
-               for prefix, module in (("fcn", fcn), ("gan", gan)) for key, value in module.state_dict().items()}
-    with atomic_output(tensor_path) as temp:
-        save_file(tensors, str(temp), metadata={"architecture": ARCHITECTURE, "card": card_path.name})
-        card = dataclasses.replace(card, tensor_sha256=file_sha256(temp), tensor_file=tensor_path.name)
-        card.save(card_path)
+    write_weights({"fcn": fcn, "gan": gan}, card, tensor_path, card_path)
     return tensor_path, card_path
 
 
@@ -120,7 +113,7 @@ def load_virtual_pet(id_or_path: str | os.PathLike = DEFAULT_MODEL_ID, device: s
         raise InputError(f"{tensor_path.name} does not match its model card's SHA-256: the file was changed or "
                          "damaged; re-save or re-install the model.")
     fcn, gan = _networks_from_card(card, card_path.name)
-    _load_state({"fcn": fcn, "gan": gan}, _read_tensors(tensor_path), tensor_path.name)
+    load_state({"fcn": fcn, "gan": gan}, read_tensors(tensor_path), tensor_path.name)
     target = resolve_device(device)
     return VirtualPETModel(fcn.to(target).eval(), gan.to(target).eval(), card)
 

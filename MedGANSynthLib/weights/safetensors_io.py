@@ -68,16 +68,23 @@ def save_model(
     card = _card_for_generator(module_dict["generator"], card)
     name = card.architecture + (f"_{card.class_names[0]}" if len(card.class_names) == 1 else "")
     tensor_path, card_path = weight_paths(folder_or_stem, default_name=name)
+    write_weights(module_dict, card, tensor_path, card_path)
+    return tensor_path, card_path
+
+
+def write_weights(modules: dict[str, nn.Module], card: ModelCard, tensor_path: Path, card_path: Path) -> ModelCard:
+    """Write the modules' tensors (keys ``<module name>.<parameter>``) and then the card, each atomically; the card
+    records the tensor file's name and SHA-256. Returns the card as written. Every model family saves through here."""
     tensors = {
         f"{module_name}.{key}": value.detach().to("cpu").contiguous().clone()
-        for module_name, module in module_dict.items()
+        for module_name, module in modules.items()
         for key, value in module.state_dict().items()
     }
     with atomic_output(tensor_path) as temp_tensor:
         save_file(tensors, str(temp_tensor), metadata={"architecture": card.architecture, "card": card_path.name})
         card = dataclasses.replace(card, tensor_sha256=file_sha256(temp_tensor), tensor_file=tensor_path.name)
         card.save(card_path)
-    return tensor_path, card_path
+    return card
 
 
 def load_gan(
@@ -110,7 +117,7 @@ def load_gan(
             f"{tensor_path.name} does not match its model card (SHA-256 {actual[:12]}... != {card.tensor_sha256[:12]}...): "
             "the file was changed or damaged; re-download or re-save it."
         )
-    tensors = _read_tensors(tensor_path)
+    tensors = read_tensors(tensor_path)
     generator, discriminator, _ = build_gan(card.architecture, card.config)
     _check_class_names(card, generator)
     has_discriminator = any(key.startswith("discriminator.") for key in tensors)
@@ -119,14 +126,14 @@ def load_gan(
         modules["discriminator"] = discriminator
     elif has_discriminator:
         tensors = {k: v for k, v in tensors.items() if not k.startswith("discriminator.")}
-    _load_state(modules, tensors, tensor_path.name)
+    load_state(modules, tensors, tensor_path.name)
     target = resolve_device(device)
     for module in modules.values():
         module.to(target).eval()
     return generator, modules.get("discriminator"), card
 
 
-def _read_tensors(tensor_path: Path) -> dict[str, torch.Tensor]:
+def read_tensors(tensor_path: Path) -> dict[str, torch.Tensor]:
     try:
         return load_file(str(tensor_path), device="cpu")
     except Exception as error:  # safetensors raises its own SafetensorError (and OSError) for damaged files
@@ -134,7 +141,7 @@ def _read_tensors(tensor_path: Path) -> dict[str, torch.Tensor]:
         raise InputError(f"{tensor_path.name} is not a readable safetensors file (truncated or corrupt: {reason}).") from None
 
 
-def _load_state(modules: dict[str, nn.Module], tensors: dict[str, torch.Tensor], file_name: str) -> None:
+def load_state(modules: dict[str, nn.Module], tensors: dict[str, torch.Tensor], file_name: str) -> None:
     expected = {f"{name}.{key}": value for name, module in modules.items() for key, value in module.state_dict().items()}
     missing = sorted(set(expected) - set(tensors))
     if missing:
