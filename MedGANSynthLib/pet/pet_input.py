@@ -16,8 +16,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.io.dicom_series import read_dicom_series_with_headers
 from MedGANSynthLib.io.volume_io import read_volume, volume_suffix
-from MedGANSynthLib.pet.suv import SuvOverrides, load_pet_as_suv
+from MedGANSynthLib.pet.suv import SuvOverrides, load_pet_as_suv, suv_from_dicom_headers
 from MedGANSynthLib.validation import require_pet, require_suv
 from MedGANSynthLib.volume import Volume
 
@@ -63,13 +64,14 @@ def read_pet_in_suv(path: str | os.PathLike, overrides: SuvOverrides | None = No
 
 def read_volume_with_pet_in_suv(path: str | os.PathLike, overrides: SuvOverrides | None = None,
                                 units: str | None = None, series: str | int | None = None) -> Volume:
-    """Any volume (CT, label map, PET) as :func:`read_volume` gives it, except that a DICOM PET comes in SUV."""
-    volume = read_volume(path, series=series)
+    """Any volume (CT, label map, PET) as :func:`read_volume` gives it, except that a DICOM PET comes in SUV
+    (converted from the headers read with it: the series is read once)."""
     if units == "bqml" or not is_dicom_input(path):
-        return volume
+        return read_volume(path, series=series)
+    volume, headers = read_dicom_series_with_headers(path, series=series)
     if volume.modality.upper() != "PT" or volume.units.upper() == "SUV":
         return volume
-    return read_pet_in_suv(path, overrides, series=series)
+    return suv_from_dicom_headers(volume, headers, overrides)
 
 
 def read_listed_pet_as_suv(path: str | os.PathLike) -> Volume:
