@@ -17,6 +17,7 @@ from pathlib import Path
 from MedGANSynthLib import __version__
 from MedGANSynthLib.errors import Cancelled, InputError
 from MedGANSynthLib.io.output_set import committed_outputs, reset_committed  # light: no SimpleITK, no torch
+from MedGANSynthLib.training.settings import MAX_SEED  # light: no torch
 
 # Subcommand modules, in the order ``--help`` lists them. A module missing here is simply not offered.
 COMMAND_MODULES = (
@@ -83,8 +84,6 @@ def add_common_options(parser: argparse.ArgumentParser, writes_output: bool = Tr
                             help="replace an existing output (the whole folder or file; nothing of the old one stays)")
 
 
-# Seeds go to numpy's SeedSequence and torch.manual_seed: whole numbers 0 .. 2**63 - 1.
-MAX_SEED = 2**63 - 1
 
 
 def seed_value(text: str) -> int:
@@ -109,36 +108,28 @@ def positive_mm(text: str) -> float:
     return value
 
 
-def add_training_run_options(parser: argparse.ArgumentParser) -> None:
-    """The run-keeping options both training commands share (device, seed, checkpoints, resume, threads)."""
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
-    parser.add_argument("--seed", type=seed_value, help="random seed (default 0)")
-    parser.add_argument("--checkpoint-every", type=int, help="epochs between checkpoints (default 1)")
-    parser.add_argument("--checkpoint-steps", type=int, default=0,
-                        help="also checkpoint every N steps inside an epoch, so a killed run loses at most N steps "
-                             "(default 0: at epoch ends only); may be given or changed with --resume")
+def add_training_run_options(parser: argparse.ArgumentParser, settings_flags: bool = False) -> None:
+    """The run-keeping options the training commands share (device, seed, checkpoints, resume, threads); with
+    ``settings_flags``, only those that are not settings fields (the command builds the others from its settings
+    dataclass, cli/settings_flags.py)."""
+    if not settings_flags:
+        parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+        parser.add_argument("--seed", type=seed_value, help="random seed (default 0)")
+        parser.add_argument("--checkpoint-every", type=int, help="epochs between checkpoints (default 1)")
+        parser.add_argument("--checkpoint-steps", type=int, default=0,
+                            help="also checkpoint every N steps inside an epoch, so a killed run loses at most N "
+                                 "steps (default 0: at epoch ends only); may be given or changed with --resume")
+        parser.add_argument("--workers", type=int, default=0, help="data-loading worker processes (default 0)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --output from its checkpoint")
     parser.add_argument("--threads", type=int, help="CPU threads per process (default: torch's choice); 1 is often "
                         "fastest for small models on a busy machine")
-    parser.add_argument("--workers", type=int, default=0, help="data-loading worker processes (default 0)")
 
 
 def training_run_folder(args: argparse.Namespace, is_main: bool):
-    """The output rules for a training run folder, which is written in place so that a killed run keeps its
-    checkpoint: locked, an existing run refused unless --resume or --overwrite (which starts afresh), and a run
-    that fails before its first checkpoint leaves no folder behind. Refuses an absent device before anything is
-    written. The helper processes of a multi-process run (not ``is_main``) write nothing and take no lock."""
-    import contextlib
+    """The output rules of a training run folder (training.run_file.training_run_folder) for these options."""
+    from MedGANSynthLib.training.run_file import training_run_folder as run_folder
 
-    from MedGANSynthLib.device import resolve_device
-    from MedGANSynthLib.io.output_set import OutputTarget, staged_outputs
-    from MedGANSynthLib.training.checkpoint import checkpoint_path
-
-    resolve_device(args.device)
-    if not is_main:
-        return contextlib.nullcontext()
-    return staged_outputs([OutputTarget(args.output)], overwrite=args.overwrite, in_place=True, resume=args.resume,
-                          keep=lambda folder: checkpoint_path(folder).exists())
+    return run_folder(args.output, is_main, device=args.device, overwrite=args.overwrite, resume=args.resume)
 
 
 def apply_training_run_options(args: argparse.Namespace) -> None:
@@ -146,7 +137,8 @@ def apply_training_run_options(args: argparse.Namespace) -> None:
     if args.overwrite and args.resume:
         raise InputError("--overwrite starts the run afresh and --resume continues it; pass one of them.")
     apply_thread_count(args.threads)
-    check_not_negative(("--checkpoint-steps", args.checkpoint_steps), ("--workers", args.workers))
+    check_not_negative(("--checkpoint-steps", getattr(args, "checkpoint_steps", None)),
+                       ("--workers", getattr(args, "workers", None)))
 
 
 def _refuse_unless(options: tuple[tuple[str, float | None], ...], lowest: float, inclusive: bool, rule: str) -> None:

@@ -41,3 +41,22 @@ def record_learning_rate_change(settings: dict[str, Any], run_dir: Path, **rates
 
     epoch = int(load_checkpoint(checkpoint_path(run_dir))["epoch"])
     settings["learning_rate_changes"] = [*settings.get("learning_rate_changes", []), {"after_epoch": epoch, **rates}]
+
+
+def training_run_folder(run_dir: str | Path, is_main: bool, *, device: str = "auto", overwrite: bool = False,
+                        resume: bool = False):
+    """The output rules for a training run folder, which is written in place so that a killed run keeps its
+    checkpoint: locked, an existing run refused unless ``resume`` or ``overwrite`` (which starts afresh), and a run
+    that fails before its first checkpoint leaves no folder behind. Refuses an absent device before anything is
+    written. The helper processes of a multi-process run (not ``is_main``) write nothing and take no lock."""
+    import contextlib
+
+    from MedGANSynthLib.device import resolve_device
+    from MedGANSynthLib.io.output_set import OutputTarget, staged_outputs
+    from MedGANSynthLib.training.checkpoint import checkpoint_path
+
+    resolve_device(device)
+    if not is_main:
+        return contextlib.nullcontext()
+    return staged_outputs([OutputTarget(str(run_dir))], overwrite=overwrite, in_place=True, resume=resume,
+                          keep=lambda folder: checkpoint_path(folder).exists())

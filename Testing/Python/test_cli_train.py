@@ -98,7 +98,7 @@ def test_radiogan_with_class_head_and_minibatch_std_keeps_them_in_the_card(tmp_p
     assert card.config["auxiliary_classifier"] and card.config["minibatch_std"] and card.config["class_projection"]
     assert card.config["generator_upsampling"] == "resize" and card.config["generator_class_norm"]
     assert discriminator.classify_class.out_features == 2
-    assert json.loads((run / "run.json").read_text())["auxiliary_class_weight"] == 0.5
+    assert json.loads((run / "run.json").read_text())["auxiliary_classifier"] == 0.5
     assert card.metrics["training"]["mismatched_labels"] is True
 
 
@@ -155,7 +155,7 @@ def test_resuming_at_a_new_learning_rate_trains_at_that_rate_and_records_it(tmp_
 
 
 def test_user_window_reaches_the_training_images_and_the_card(tmp_path, ct_folder, capsys):
-    from MedGANSynthLib.cli.cmd_train import dataset_for_run
+    from MedGANSynthLib.training.gan_training import dataset_for_run
 
     run = tmp_path / "run"
     code = main(["train", *TINY_CT, "--data", str(ct_folder), "-o", str(run), "--epochs", "1", "--batch-size", "6",
