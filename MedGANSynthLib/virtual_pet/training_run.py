@@ -1,0 +1,178 @@
+"""Train the virtual PET (FCN-4s + pix2pix) from Python: :func:`train_virtual_pet` does all that
+``medgansynth train-virtual-pet`` does but read flags and print.
+
+    from MedGANSynthLib.virtual_pet.training_settings import VirtualPETTrainingSettings
+    from MedGANSynthLib.virtual_pet.training_run import train_virtual_pet
+    summary = train_virtual_pet(VirtualPETTrainingSettings(data="CASES/", output="runs/vpet", epochs=2))
+
+Both networks train in ONE run on the shared engine (MedGANSynthLib.training.engine): every batch updates the FCN-4s
+(SUV-weighted L2, Adam 1e-4) and then the pix2pix pair (PatchGAN BCE + 100 x SUV-weighted L2, Adam 2e-4, beta1
+0.5), so one checkpoint, one resume and one progress display cover the whole model. ``data`` takes a folder of case
+folders (ct.*, pet.*, optional lesions.*), autoPET's <patient>/<study>/CTres.nii.gz + SUV.nii.gz + SEG.nii.gz, or a
+CSV manifest (ct,pet[,lesions]). At the end: weights/virtual_pet.safetensors + .json card.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback
+from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change, write_run_file
+from MedGANSynthLib.training.settings import check_positive, check_range
+from MedGANSynthLib.virtual_pet.training_settings import (
+    DATASET_FIELDS,
+    DEFAULT_EPOCHS,
+    NETWORK_FIELDS,
+    VirtualPETTrainingSettings,
+)
+
+
+def train_virtual_pet(settings: VirtualPETTrainingSettings, *, resume: bool = False, overwrite: bool = False,
+                      progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> dict[str, Any]:
+    """Train (or with ``resume`` continue) the virtual-PET run in ``settings.output``; returns a JSON-able summary.
+
+    A resume rebuilds the run from its run.json; of the settings, only epochs and lr may change (a finished run may
+    be extended, or continued at another rate). ``overwrite`` starts afresh in a folder that holds a run.
+    """
+    from MedGANSynthLib.training.distributed import context_from_env
+    from MedGANSynthLib.training.engine import Trainer, TrainerConfig, seed_everything
+    from MedGANSynthLib.training.run_file import training_run_folder
+    from MedGANSynthLib.virtual_pet.cases import discover_cases
+    from MedGANSynthLib.virtual_pet.slice_dataset import SliceDatasetConfig, VirtualPETSliceDataset
+    from MedGANSynthLib.virtual_pet.training_task import (
+        FCN_LR,
+        PIX2PIX_LR,
+        FCNTask,
+        Pix2PixTask,
+        VirtualPETNetworkSettings,
+        VirtualPETTask,
+        build_networks,
+        sample_batch_from,
+    )
+
+    context = context_from_env()
+    run_dir = settings.run_dir
+    settings, stored = resolve_virtual_pet_run(settings, resume=resume, overwrite=overwrite)
+    networks = VirtualPETNetworkSettings(**stored["networks"])
+    dataset_config = SliceDatasetConfig(**stored["dataset"], crop_seed=settings.seed)
+    networks.validate()
+    dataset_config.validate()
+    cases = discover_cases(settings.data)
+    dataset = VirtualPETSliceDataset(cases, dataset_config, progress=progress if context.is_main else None)
+    seed_everything(settings.seed)  # same initial weights for the same seed
+    fcn, generator, discriminator = build_networks(networks)
+    sample = sample_batch_from(dataset)
+    weighting = {"suv_weight_power": settings.suv_weight_power, "symmetric_suv_weight": settings.symmetric_suv_weight}
+    pix2pix = Pix2PixTask(generator, discriminator, settings.lr or PIX2PIX_LR,
+                          reconstruction_weight=settings.gan_l2_weight, sample_batch=sample, **weighting)
+    fcn_task = FCNTask(fcn, settings.lr or FCN_LR, sample, **weighting)
+    task = VirtualPETTask(fcn_task, pix2pix, sample_batch=sample, export=_exporter(dataset, cases, stored))
+    with training_run_folder(run_dir, context.is_main, device=settings.device, overwrite=overwrite, resume=resume):
+        if context.is_main:
+            write_run_file(run_dir, stored)
+        trainer = Trainer(TrainerConfig(run_dir=run_dir, epochs=settings.epochs, batch_size=settings.batch_size,
+                                        seed=settings.seed, device=settings.device,
+                                        checkpoint_every=settings.checkpoint_every,
+                                        checkpoint_steps=settings.checkpoint_steps, resume=resume,
+                                        num_workers=settings.workers), context)
+        result = trainer.fit(task, dataset, progress=progress, cancel=cancel)
+    return {"run_dir": str(run_dir), "epochs": result.epochs_completed, "global_step": result.global_step,
+            "batch_size": settings.batch_size, "world_size": context.world_size, "data": dataset.describe(),
+            "checkpoint": str(result.checkpoint), "weights": result.exported,
+            "images_per_second": result.images_per_second, "seconds_per_epoch": result.seconds_per_epoch,
+            "last_losses": result.last_losses, "files": result.files}
+
+
+def read_virtual_pet_settings(output: str | Path, **invocation: Any) -> VirtualPETTrainingSettings:
+    """The settings of the virtual-PET run in ``output`` (its run.json, also one written by an older version)."""
+    saved = read_run_file(Path(output), VirtualPETTrainingSettings.RUN_FILE_KEYS, VirtualPETTrainingSettings.KIND)
+    return VirtualPETTrainingSettings.from_run_file(saved, output=str(output), **invocation)
+
+
+def resolve_virtual_pet_run(settings: VirtualPETTrainingSettings, *, resume: bool = False, overwrite: bool = False):
+    """Check ``settings`` and work out the run: (settings, run.json contents). When resuming, the settings come
+    from run.json (the networks must match the checkpoint) with a new epoch count or rate applied."""
+    from MedGANSynthLib.training.checkpoint import checkpoint_path
+
+    run_dir = settings.run_dir
+    if not resume and not overwrite and checkpoint_path(run_dir).exists():
+        raise InputError(f"-o/--output '{run_dir}' already holds a training run; pass --resume to continue it, "
+                         "--overwrite to start afresh, or choose a new folder.")
+    if overwrite and resume:
+        raise InputError("--overwrite starts the run afresh and --resume continues it; pass one of them.")
+    settings.check_run_options()
+    check_range(("--epochs", settings.epochs, 1, None))
+    check_positive(("--lr", settings.lr))
+    if resume:
+        stored = read_run_file(run_dir, VirtualPETTrainingSettings.RUN_FILE_KEYS, VirtualPETTrainingSettings.KIND)
+        saved = VirtualPETTrainingSettings.from_run_file(stored)
+        # Older run files keep only the network settings that were given; the others were the defaults.
+        recorded = {*stored, *NETWORK_FIELDS, *DATASET_FIELDS}
+        resumed = settings.resumed_from(saved, recorded)
+        stored["epochs"] = resumed.epochs  # resuming may extend a finished run ...
+        if resumed.lr != saved.lr:  # ... or continue at another rate (e.g. a lower one to fine-tune)
+            stored["lr"] = resumed.lr
+            record_learning_rate_change(stored, run_dir, lr=resumed.lr)
+        return resumed, stored
+    if not settings.data:
+        raise InputError("Pass --data with the paired CT/PET cases (only --resume may leave it out).")
+    check_range(("--batch-size", settings.batch_size, 1, None), ("--depth", settings.depth, 1, None),
+                ("--slice-size", settings.slice_size, 1, None), ("--lesion-repeats", settings.lesion_repeats, 1, None),
+                ("--crop-size", settings.crop_size, 1, None), ("--context-slices", settings.context_slices, 0, None))
+    if not settings.gan_l2_weight >= 0:
+        raise InputError(f"--gan-l2-weight cannot be negative (got {settings.gan_l2_weight}).")
+    if not 0 < settings.suv_weight_power <= 4:
+        raise InputError(f"--suv-weight-power must be above 0 and at most 4 (got {settings.suv_weight_power}).")
+    settings = replace(settings, data=str(Path(settings.data).resolve()), epochs=settings.epochs or DEFAULT_EPOCHS)
+    return settings, {**settings.to_run_file(), **settings.run_parts()}
+
+
+def training_data_summary(dataset, cases, data: str) -> dict[str, Any]:
+    """State plainly whether the cases were MedGANSynth phantoms (their manifest.json says so) or user data."""
+    from MedGANSynthLib.weights.model_card import phantom_training_data
+
+    description = dataset.describe()
+    counts = {"cases": description["cases"], "body_slices": description["body_slices"],
+              "lesion_slices": description["lesion_slices"]}
+    if all(_is_phantom_case(case.ct_path.parent) for case in cases):
+        summary = phantom_training_data(counts, f"{description['cases']} whole-body PET/CT phantom cases written by "
+                                                "'medgansynth phantoms --kind wholebody'.")
+    else:
+        summary = {"source": data, "patients": None, "counts": counts,
+                   "description": f"{description['cases']} paired CT/PET cases from {data} (user data; describe "
+                                  "their origin here)."}
+    summary["dataset"] = description
+    return summary
+
+
+def _is_phantom_case(folder: Path) -> bool:
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        return False
+    try:
+        return str(json.loads(manifest.read_text()).get("generator", "")).startswith("wholebody")
+    except (OSError, ValueError):
+        return False
+
+
+def _exporter(dataset, cases, stored: dict[str, Any]):
+    from MedGANSynthLib.virtual_pet.weights import save_virtual_pet
+
+    data_summary = training_data_summary(dataset, cases, stored["data"])
+
+    def export(fcn, generator, run_dir: Path, summary: dict[str, Any]) -> list[Path]:
+        metrics = {"final_epoch": {k: v for k, v in summary.get("final_epoch_losses", {}).items()
+                                   if isinstance(v, (int, float))},
+                   "training": {k: stored.get(k) for k in ("lr", "batch_size", "seed", "epochs", "gan_l2_weight",
+                                                           "suv_weight_power", "symmetric_suv_weight",
+                                                           "learning_rate_changes")}}
+        folder = run_dir / "weights"
+        folder.mkdir(parents=True, exist_ok=True)
+        return list(save_virtual_pet(fcn, generator, folder, data_summary, working_pixel_mm=dataset.pixel_mm,
+                                     epochs=int(summary["epochs"]), metrics=metrics))
+
+    return export
