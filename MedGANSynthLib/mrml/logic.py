@@ -36,6 +36,8 @@ from MedGANSynthLib.mrml.scene import inside_slicer_application, resolve_scene
 from MedGANSynthLib.mrml.segmentation import segmentation_from_labels, table_from_rows
 from MedGANSynthLib.mrml.sequences import frame_volume_node, sequence_from_volumes
 from MedGANSynthLib.mrml.volume_nodes import node_from_volume, volume_from_node
+from MedGANSynthLib.training.gan_settings import GanTrainingSettings
+from MedGANSynthLib.training.settings import settings_argv
 from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML
 from MedGANSynthLib.volume import Volume
 
@@ -364,20 +366,23 @@ class MedGANSynthLogic:
         from random ones. With ``wait=True`` it blocks and returns ``{"runFolder", "history", "chart"}``.
         """
         cyclegan = architecture == "cyclegan"  # dataFolder is then the pair (folder A, folder B): train-cyclegan
-        args = (["train-cyclegan"] if cyclegan else ["train", "--architecture", architecture]) + [
-            "-o", str(outputFolder), "--epochs", str(int(epochs)), "--batch-size", str(int(batchSize)), "--device", device]
-        if dataFolder and cyclegan:
-            if initWeights or isinstance(dataFolder, (str, Path)) or len(dataFolder) != 2:
+        if cyclegan:
+            args = ["train-cyclegan", "-o", str(outputFolder), "--epochs", str(int(epochs)), "--batch-size",
+                    str(int(batchSize)), "--device", device]
+            if initWeights or (dataFolder and (isinstance(dataFolder, (str, Path)) or len(dataFolder) != 2)):
                 raise InputError("A CycleGAN trains from scratch on two unpaired folders: pass (folder A, folder B).")
-            args += ["--data-a", str(dataFolder[0]), "--data-b", str(dataFolder[1])]
-        elif dataFolder:
-            args += ["--data", str(dataFolder)]
-        if learningRate:
-            args += ["--lr", repr(float(learningRate))]
+            if dataFolder:
+                args += ["--data-a", str(dataFolder[0]), "--data-b", str(dataFolder[1])]
+            if learningRate:
+                args += ["--lr", repr(float(learningRate))]
+        else:  # the flags come from the settings' fields, so their names cannot drift from the command's
+            args = ["train", *settings_argv(GanTrainingSettings(
+                output=str(outputFolder), architecture=architecture, data=str(dataFolder) if dataFolder else None,
+                epochs=int(epochs), batch_size=None if resume else int(batchSize),  # a resumed run keeps its batch
+                lr=float(learningRate) if learningRate else None, device=device,
+                init_weights=str(initWeights) if initWeights else None))]
         if resume:
             args.append("--resume")
-        if initWeights:
-            args += ["--init-weights", str(initWeights)]
         args += [str(a) for a in extraArgs]
         history: list[dict] = []
         chart = None

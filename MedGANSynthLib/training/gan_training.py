@@ -133,8 +133,7 @@ def resolve_gan_run(settings: GanTrainingSettings, *, resume: bool = False, over
                 ("--n-critic", settings.n_critic, 1, None))
     refuse_other_architecture_options(settings, settings.architecture, ARCHITECTURE_TITLES)
     check_range(("--global-latent", settings.global_latent, 0, None))
-    settings = replace(settings, data=str(Path(settings.data).resolve()),
-                       labels=str(Path(settings.labels).resolve()) if settings.labels else None)
+    settings = _with_resolved_paths(settings)
     network_config = (start.network_config if start else
                       _network_overrides(settings.architecture, settings.image_size, settings.width,
                                          settings.discriminator_norm, _network_options(settings)))
@@ -153,13 +152,19 @@ def _resumed(settings: GanTrainingSettings, run_dir: Path):
     saved = GanTrainingSettings.from_run_file(stored)
     if settings.architecture not in (None, saved.architecture):
         raise InputError(f"The run in '{run_dir}' trains '{saved.architecture}', not '{settings.architecture}'.")
-    resumed = settings.resumed_from(saved, stored)
+    resumed = _with_resolved_paths(settings).resumed_from(saved, stored)
     if settings.lr is not None and settings.lr_d is None:
         resumed = replace(resumed, lr_d=None)  # --lr alone sets both networks' rates, as at the start
     stored.update(epochs=resumed.epochs, generator_ema=resumed.generator_ema)
     if (resumed.lr, resumed.lr_d) != (saved.lr, saved.lr_d):
         _change_learning_rates(stored, resumed.lr, resumed.lr_d, run_dir)
     return resumed, stored, None
+
+
+def _with_resolved_paths(settings: GanTrainingSettings) -> GanTrainingSettings:
+    """Data and labels as absolute paths, as run.json keeps them."""
+    return replace(settings, data=str(Path(settings.data).resolve()) if settings.data else None,
+                   labels=str(Path(settings.labels).resolve()) if settings.labels else None)
 
 
 def _apply_warm_start_settings(settings: GanTrainingSettings):

@@ -112,7 +112,8 @@ def resolve_virtual_pet_run(settings: VirtualPETTrainingSettings, *, resume: boo
         saved = VirtualPETTrainingSettings.from_run_file(stored)
         # Older run files keep only the network settings that were given; the others were the defaults.
         recorded = {*stored, *NETWORK_FIELDS, *DATASET_FIELDS}
-        resumed = settings.resumed_from(saved, recorded)
+        data = str(Path(settings.data).resolve()) if settings.data else None  # run.json keeps it absolute
+        resumed = replace(settings, data=data).resumed_from(saved, recorded)
         stored["epochs"] = resumed.epochs  # resuming may extend a finished run ...
         if resumed.lr != saved.lr:  # ... or continue at another rate (e.g. a lower one to fine-tune)
             stored["lr"] = resumed.lr
