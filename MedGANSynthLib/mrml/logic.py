@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from MedGANSynthLib.cyclegan.training_settings import CycleGANTrainingSettings
 from MedGANSynthLib.errors import Cancelled, InputError
 from MedGANSynthLib.jobs.progress import Progress
 from MedGANSynthLib.mrml.display import show_mip, show_overlay
@@ -367,14 +368,13 @@ class MedGANSynthLogic:
         """
         cyclegan = architecture == "cyclegan"  # dataFolder is then the pair (folder A, folder B): train-cyclegan
         if cyclegan:
-            args = ["train-cyclegan", "-o", str(outputFolder), "--epochs", str(int(epochs)), "--batch-size",
-                    str(int(batchSize)), "--device", device]
             if initWeights or (dataFolder and (isinstance(dataFolder, (str, Path)) or len(dataFolder) != 2)):
                 raise InputError("A CycleGAN trains from scratch on two unpaired folders: pass (folder A, folder B).")
-            if dataFolder:
-                args += ["--data-a", str(dataFolder[0]), "--data-b", str(dataFolder[1])]
-            if learningRate:
-                args += ["--lr", repr(float(learningRate))]
+            folder_a, folder_b = (str(dataFolder[0]), str(dataFolder[1])) if dataFolder else (None, None)
+            args = ["train-cyclegan", *settings_argv(CycleGANTrainingSettings(
+                output=str(outputFolder), data_a=folder_a, data_b=folder_b, epochs=int(epochs),
+                batch_size=None if resume else int(batchSize), lr=float(learningRate) if learningRate else None,
+                device=device))]
         else:  # the flags come from the settings' fields, so their names cannot drift from the command's
             args = ["train", *settings_argv(GanTrainingSettings(
                 output=str(outputFolder), architecture=architecture, data=str(dataFolder) if dataFolder else None,

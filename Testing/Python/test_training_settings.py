@@ -16,6 +16,7 @@ from tiny_gan import single_thread
 
 from MedGANSynthLib.cli.main import build_parser, main
 from MedGANSynthLib.cli.settings_flags import settings_from_args
+from MedGANSynthLib.cyclegan.training_settings import CycleGANTrainingSettings
 from MedGANSynthLib.io.volume_io import write_volume
 from MedGANSynthLib.training.checkpoint import checkpoint_path, load_checkpoint
 from MedGANSynthLib.training.gan_settings import GAN_RECIPES, GanTrainingSettings
@@ -114,15 +115,20 @@ OLD_GAN_FLAGS = """--architecture --data -o --output --labels --stage --epochs -
 --class-projection --mismatched-labels --hardest-mismatch --class-batchnorm --generator-upsampling --generator-ema
 --latent-coordinates --global-latent --init-weights --no-amp --device --seed --checkpoint-every --checkpoint-steps
 --resume --threads --workers --json --quiet --progress-lines --overwrite""".split()
+OLD_CYCLEGAN_FLAGS = """--data-a --data-b -o --output --kind-a --kind-b --name-a --name-b --window-a --window-b
+--image-size --context-slices --epochs --decay-epochs --batch-size --lr --cycle-weight --identity-fraction --pool-size
+--generator --residual-blocks --width --unet-depth --upsampling --device --seed --checkpoint-every --checkpoint-steps
+--resume --threads --workers --json --quiet --progress-lines --overwrite""".split()
 OLD_VIRTUAL_PET_FLAGS = """--data -o --output --epochs --batch-size --lr --width-fcn --width-gan --depth --gan-upsampling
 --context-slices --slice-size --lesion-repeats --crop-size --gan-l2-weight --suv-weight-power --symmetric-suv-weight
 --device --seed --checkpoint-every --checkpoint-steps --resume --threads --workers --json --quiet --progress-lines
 --overwrite""".split()
 
 
-@pytest.mark.parametrize(("command", "cls", "old_flags"), [("train", GanTrainingSettings, OLD_GAN_FLAGS),
-                                                           ("train-virtual-pet", VirtualPETTrainingSettings,
-                                                            OLD_VIRTUAL_PET_FLAGS)])
+@pytest.mark.parametrize(("command", "cls", "old_flags"), [
+    ("train", GanTrainingSettings, OLD_GAN_FLAGS),
+    ("train-virtual-pet", VirtualPETTrainingSettings, OLD_VIRTUAL_PET_FLAGS),
+    ("train-cyclegan", CycleGANTrainingSettings, OLD_CYCLEGAN_FLAGS)])
 def test_every_field_has_its_flag_and_every_old_flag_remains(command, cls, old_flags):
     parser = build_parser()
     subparser = parser._subparsers._group_actions[0].choices[command]
@@ -168,6 +174,24 @@ def test_virtual_pet_flags_left_out_give_the_documented_defaults():
     assert (slices.context_slices, slices.slice_size, slices.lesion_repeats, slices.crop_size) == \
         (settings.context_slices, settings.slice_size, settings.lesion_repeats, settings.crop_size)
     assert PIX2PIX_RECONSTRUCTION_WEIGHT == settings.gan_l2_weight
+
+
+def test_cyclegan_flags_left_out_leave_the_papers_values_to_the_library():
+    from MedGANSynthLib.cyclegan.api import DEFAULTS
+    from MedGANSynthLib.cyclegan.networks import CycleGANNetworkSettings
+
+    settings = settings_from_args(CycleGANTrainingSettings,
+                                  build_parser().parse_args(["train-cyclegan", "-o", "run"]))
+    assert settings == CycleGANTrainingSettings(output="run") and settings.options() == {}
+    # Zhu et al. 2017 (as the --help texts say): 256 px, 200 epochs, batch 1, Adam 2e-4, lambda 10, identity 0.5,
+    # pools of 50, ResNet with 9 blocks at full width; this library: CT -> PET, 2-D (no context), U-Net depth 8
+    assert {key: DEFAULTS[key] for key in ("kind_a", "kind_b", "image_size", "context_slices", "epochs", "batch_size",
+                                            "lr", "cycle_weight", "identity_fraction", "pool_size")} == \
+        {"kind_a": "ct", "kind_b": "pet", "image_size": 256, "context_slices": 0, "epochs": 200, "batch_size": 1,
+         "lr": 2e-4, "cycle_weight": 10, "identity_fraction": 0.5, "pool_size": 50}
+    networks = CycleGANNetworkSettings()
+    assert (networks.generator, networks.residual_blocks, networks.width, networks.unet_depth, networks.upsampling) \
+        == ("resnet", 9, 1, 8, "transposed")
 
 
 def test_settings_argv_rebuilds_the_same_settings():
