@@ -24,8 +24,8 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "train",
         help="train a GAN (RadioGAN, brain-PET DCGAN or CT GAN) on a data folder",
-        description="Train a GAN with the paper's defaults (optimiser, learning rate, batch size, epochs); every "
-        "setting can be overridden. Checkpoints every --checkpoint-every epochs; --resume continues the same "
+        description="Train a GAN with the paper's defaults (optimiser, learning rate, batch size, epochs); every\n"
+        "setting can be overridden. Checkpoints every --checkpoint-every epochs; --resume continues the same\n"
         "run exactly. Runs on several processes with torchrun (DDP).",
     )
     add_settings_flags(parser, GanTrainingSettings, GAN_RECIPES)

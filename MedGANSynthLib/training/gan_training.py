@@ -216,13 +216,20 @@ def _check_generator_ema(decay: float | None) -> None:
 def _network_options(settings: GanTrainingSettings) -> dict[str, Any]:
     """The network-config entries of the settings that change the architectures' defaults."""
     options: dict[str, Any] = {}
-    for name, key in (("auxiliary_classifier", "auxiliary_classifier"), ("minibatch_std", "minibatch_std"),
-                      ("latent_coordinates", "latent_coordinates"), ("class_projection", "class_projection"),
-                      ("class_batchnorm", "generator_class_norm"), ("generator_upsampling", "generator_upsampling")):
-        if getattr(settings, name):
-            options[key] = True if isinstance(getattr(settings, name), (bool, float)) else getattr(settings, name)
+    if settings.auxiliary_classifier:
+        options["auxiliary_classifier"] = True
+    if settings.minibatch_std:
+        options["minibatch_std"] = True
     if settings.discriminator_dropout is not None:
         options["discriminator_dropout"] = settings.discriminator_dropout
+    if settings.latent_coordinates:
+        options["latent_coordinates"] = True
+    if settings.class_projection:
+        options["class_projection"] = True
+    if settings.class_batchnorm:
+        options["generator_class_norm"] = True
+    if settings.generator_upsampling:
+        options["generator_upsampling"] = settings.generator_upsampling
     if settings.global_latent:
         options["global_latent_channels"] = settings.global_latent
     return options
