@@ -17,7 +17,7 @@ from pathlib import Path
 from MedGANSynthLib import __version__
 from MedGANSynthLib.errors import Cancelled, InputError
 from MedGANSynthLib.io.output_set import committed_outputs, reset_committed  # light: no SimpleITK, no torch
-from MedGANSynthLib.training.settings import MAX_SEED  # light: no torch
+from MedGANSynthLib.training.settings import parse_seed  # light: no torch
 
 # Subcommand modules, in the order ``--help`` lists them. A module missing here is simply not offered.
 COMMAND_MODULES = (
@@ -89,12 +89,9 @@ def add_common_options(parser: argparse.ArgumentParser, writes_output: bool = Tr
 def seed_value(text: str) -> int:
     """argparse type of a seed: refused at parsing (one line naming the option) unless 0 <= seed <= 2**63 - 1."""
     try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"a seed must be from 0 to {MAX_SEED} (2**63 - 1), got {value}")
-    return value
+        return parse_seed(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def positive_mm(text: str) -> float:

@@ -89,7 +89,6 @@ class GanTrainingSettings(TrainingSettings):
         "have the same classes; a lower --lr suits a fine-tune", metavar="MODEL", stored=False)
     no_amp: bool = setting(False, "no mixed precision on CUDA", stored=False)
 
-    KIND: ClassVar[str] = "training"
     RESUME_MAY_CHANGE: ClassVar[tuple[str, ...]] = ("epochs", "lr", "lr_d", "generator_ema")
     RUN_FILE_KEYS: ClassVar[tuple[str, ...]] = (
         "architecture", "data", "labels", "stage", "loss", "lr", "n_critic", "batch_size", "seed", "checkpoint_every",

@@ -22,7 +22,12 @@ from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback
 from MedGANSynthLib.training.gan_settings import ARCHITECTURE_NAMES, ARCHITECTURE_TITLES, GanTrainingSettings
 from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change, write_run_file
-from MedGANSynthLib.training.settings import check_positive, check_range, refuse_other_architecture_options
+from MedGANSynthLib.training.settings import (
+    check_positive,
+    check_range,
+    read_settings,
+    refuse_other_architecture_options,
+)
 
 _NETWORK_FIELDS = ("image_size", "width", "discriminator_norm", "auxiliary_classifier", "minibatch_std",
                    "discriminator_dropout", "latent_coordinates", "class_projection", "class_batchnorm",
@@ -93,8 +98,7 @@ def train_gan(settings: GanTrainingSettings, *, resume: bool = False, overwrite:
 
 def read_gan_settings(output: str | Path, **invocation: Any) -> GanTrainingSettings:
     """The settings of the GAN run in ``output`` (its run.json, also one written by an older version)."""
-    saved = read_run_file(Path(output), GanTrainingSettings.RUN_FILE_KEYS)
-    return GanTrainingSettings.from_run_file(saved, output=str(output), **invocation)
+    return read_settings(GanTrainingSettings, output, GanTrainingSettings.RUN_FILE_KEYS, **invocation)
 
 
 # ---- settings --------------------------------------------------------------------------------------------------

@@ -105,13 +105,28 @@ def parse_low_high(text: str, name: str = "--window") -> list[float]:
     return [low, high]
 
 
+def parse_seed(text: str) -> int:
+    """A seed written as text: a whole number from 0 to 2**63 - 1 (ValueError otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"'{text}' is not a whole number") from None
+    _check_seed(value, ValueError)
+    return value
+
+
+def _check_seed(value: int, error: type[Exception]) -> None:
+    if not 0 <= value <= MAX_SEED:
+        raise error(f"a seed must be from 0 to {MAX_SEED} (2**63 - 1), got {value}")
+
+
 @dataclass
 class TrainingSettings:
     """What every training run takes: where it lives, its seed and checkpoints, and where it runs."""
 
     output: str = setting("", "run folder (created; holds checkpoints, pictures and weights)", stored=False,
                           flags=("-o", "--output"), required=True)
-    seed: int = setting(0, "random seed (default 0)")
+    seed: int = setting(0, "random seed (default 0)", parse=parse_seed)
     checkpoint_every: int = setting(1, "epochs between checkpoints (default 1)")
     device: str = setting("auto", "auto, cpu, cuda, cuda:N or mps (default auto)", stored=False)
     checkpoint_steps: int = setting(0, "also checkpoint every N steps inside an epoch, so a killed run loses at most "
@@ -163,7 +178,11 @@ class TrainingSettings:
 
     def check_run_options(self) -> None:
         """The checks every training run shares; one line naming the flag."""
-        check_range(("--seed", self.seed, 0, MAX_SEED), ("--checkpoint-every", self.checkpoint_every, 1, None),
+        try:
+            _check_seed(self.seed, InputError)
+        except InputError as error:
+            raise InputError(f"--seed: {error}.") from None
+        check_range(("--checkpoint-every", self.checkpoint_every, 1, None),
                     ("--checkpoint-steps", self.checkpoint_steps, 0, None), ("--workers", self.workers, 0, None))
 
     def invocation(self) -> dict[str, Any]:
@@ -232,9 +251,9 @@ def settings_argv(settings: TrainingSettings) -> list[str]:
     return argv
 
 
-def read_settings(cls: type[Settings], output: str | Path, required: Iterable[str] = (),
-                  **invocation: Any) -> Settings:
-    """The settings of the run in ``output`` (its run.json), e.g. to resume it with some changed."""
+def read_settings(cls: type[Settings], output: str | Path, required: Iterable[str], **invocation: Any) -> Settings:
+    """The settings of the run in ``output`` (its run.json, also one written by an older version, which must hold
+    the ``required`` keys), e.g. to resume it with some changed; ``invocation``: device, workers, ..."""
     from MedGANSynthLib.training.run_file import read_run_file
 
     saved = read_run_file(Path(output), required, cls.KIND)

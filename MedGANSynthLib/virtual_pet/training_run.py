@@ -22,7 +22,7 @@ from typing import Any
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback
 from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change, write_run_file
-from MedGANSynthLib.training.settings import check_positive, check_range
+from MedGANSynthLib.training.settings import check_positive, check_range, read_settings
 from MedGANSynthLib.virtual_pet.training_settings import (
     DATASET_FIELDS,
     DEFAULT_EPOCHS,
@@ -89,8 +89,7 @@ def train_virtual_pet(settings: VirtualPETTrainingSettings, *, resume: bool = Fa
 
 def read_virtual_pet_settings(output: str | Path, **invocation: Any) -> VirtualPETTrainingSettings:
     """The settings of the virtual-PET run in ``output`` (its run.json, also one written by an older version)."""
-    saved = read_run_file(Path(output), VirtualPETTrainingSettings.RUN_FILE_KEYS, VirtualPETTrainingSettings.KIND)
-    return VirtualPETTrainingSettings.from_run_file(saved, output=str(output), **invocation)
+    return read_settings(VirtualPETTrainingSettings, output, VirtualPETTrainingSettings.RUN_FILE_KEYS, **invocation)
 
 
 def resolve_virtual_pet_run(settings: VirtualPETTrainingSettings, *, resume: bool = False, overwrite: bool = False):
