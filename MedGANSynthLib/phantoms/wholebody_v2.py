@@ -75,6 +75,8 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
     check_lesion_class(lesion_class)
     check_v2_options(contrast, arms)
     check_pet_noise(pet_noise)
+    if counts is not None and pet_noise != "counts":
+        raise InputError("Acquisition settings for the PET noise need --pet-noise counts.")
     anatomy_rng, lesion_rng, physiology_rng, ct_rng, pet_rng, record_rng = (
         np.random.default_rng(s) for s in np.random.SeedSequence([int(seed), 2]).spawn(6))
     stage = "phantom"
