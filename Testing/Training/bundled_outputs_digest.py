@@ -16,8 +16,8 @@ What is digested (array contents with their dtype and shape, never file bytes, w
   --seed 5 --voxel-mm 8``): every NRRD volume and PNG picture, and lesions.csv;
 * tiny seeded training runs (``train`` CT GAN on ``phantoms --kind ctslices``, ``train`` RadioGAN on six MIP PNGs,
   ``train-virtual-pet``, ``train-cyclegan``, the tiny settings of the tests): every tensor of the exported weights,
-  the modules and optimisers in the checkpoint, the loss tables (timing columns left out), every PNG picture
-  (sample grids, loss curve) and the list of files in the run folder.
+  the modules, optimisers, RNG states and settings in the checkpoint, the loss tables (timing columns left out),
+  every PNG picture (sample grids, loss curve) and the list of files in the run folder.
 
 Timing columns (seconds, images/second) are the only values left out: they differ between any two runs.
 """
@@ -127,8 +127,10 @@ def run_folder_digests(run: Path, prefix: str) -> dict[str, str]:
     for path in sorted((run / "weights").glob("*.safetensors")):
         digests[f"{prefix}/weights/{path.name}"] = named_arrays_digest(load_file(str(path)).items())
     checkpoint = torch.load(run / "checkpoints" / "checkpoint_last.pt", map_location="cpu", weights_only=True)
-    for part in ("modules", "optimizers", "scalers", "task"):
+    for part in ("modules", "optimizers", "scalers", "task", "rng"):  # rng: what a resumed run continues from
         digests[f"{prefix}/checkpoint/{part}"] = tensors_digest(checkpoint.get(part, {}))
+    settings = {key: value for key, value in checkpoint["config"].items() if key != "run_dir"}  # a temporary folder
+    digests[f"{prefix}/checkpoint/config"] = text_digest(json.dumps(settings, sort_keys=True))
     digests[f"{prefix}/checkpoint/counts"] = text_digest(json.dumps(
         {key: checkpoint.get(key) for key in ("epoch", "global_step", "partial_epoch")}))
     for name in ("losses_steps.csv", "losses_epochs.csv"):
