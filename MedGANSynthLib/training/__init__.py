@@ -5,7 +5,8 @@ The engine's names load on first use (PEP 562), so light submodules (``run_file`
 
 import importlib
 
-__all__ = ["StepContext", "Trainer", "TrainerConfig", "TrainingResult", "TrainingTask"]
+__all__ = ["StepContext", "Trainer", "TrainerCallback", "TrainerConfig", "TrainingResult", "TrainingState", "TrainingTask",
+           "default_callbacks"]
 
 
 def __getattr__(name: str):
