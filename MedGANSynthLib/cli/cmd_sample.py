@@ -25,9 +25,9 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
+    from MedGANSynthLib.gan.outputs import write_generated
+    from MedGANSynthLib.gan.sampling import sample_images
     from MedGANSynthLib.io.output_set import staged_output
-    from MedGANSynthLib.synthesis.outputs import write_generated
-    from MedGANSynthLib.synthesis.sampling import sample_images
     from MedGANSynthLib.weights.catalogue import resolve_model
     from MedGANSynthLib.weights.safetensors_io import load_gan
 

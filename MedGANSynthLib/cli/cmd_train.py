@@ -117,10 +117,10 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from MedGANSynthLib.cli.progress_display import progress_display
+    from MedGANSynthLib.gan.task import GANTask, GANTaskSettings
     from MedGANSynthLib.networks.registry import build_gan, config_to_dict
     from MedGANSynthLib.training.distributed import context_from_env
     from MedGANSynthLib.training.engine import Trainer, TrainerConfig, seed_everything
-    from MedGANSynthLib.training.gan_task import GANTask, GANTaskSettings
     from MedGANSynthLib.training.optimizers import paper_settings
 
     context = context_from_env()

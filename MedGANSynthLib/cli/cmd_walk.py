@@ -33,9 +33,9 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> dict:
     from MedGANSynthLib.cli.main import MAX_SEED
+    from MedGANSynthLib.gan.latent_walk import latent_walk
+    from MedGANSynthLib.gan.outputs import write_generated
     from MedGANSynthLib.io.output_set import staged_output
-    from MedGANSynthLib.synthesis.latent_walk import latent_walk
-    from MedGANSynthLib.synthesis.outputs import write_generated
     from MedGANSynthLib.weights.catalogue import resolve_model
     from MedGANSynthLib.weights.safetensors_io import load_gan
 

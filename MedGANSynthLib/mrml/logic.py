@@ -316,7 +316,7 @@ class MedGANSynthLogic:
     def sampleGAN(self, modelId: str, className: str | None = None, count: int = 8, seed: int = 0,
                   device: str = "auto"):
         """``count`` images of a GAN as a sequence (same seed, same images); returns the browser node."""
-        from MedGANSynthLib.synthesis.sampling import sample_images
+        from MedGANSynthLib.gan.sampling import sample_images
 
         generator, card = _load_generator(modelId, device)
         images = sample_images(generator, _class_or_none(className), int(count), int(seed), device,
@@ -327,7 +327,7 @@ class MedGANSynthLogic:
     def latentWalk(self, modelId: str, steps: int = 10, seedA: int = 0, seedB: int = 1,
                    classA: str | None = None, classB: str | None = None, device: str = "auto"):
         """Images along the latent line from (seedA, classA) to (seedB, classB) as a sequence; returns the browser."""
-        from MedGANSynthLib.synthesis.latent_walk import latent_walk
+        from MedGANSynthLib.gan.latent_walk import latent_walk
 
         generator, card = _load_generator(modelId, device)
         images = latent_walk(generator, int(steps), int(seedA), int(seedB), _class_or_none(classA),
@@ -335,8 +335,8 @@ class MedGANSynthLogic:
         return self._image_sequence(images, card, f"latent walk {seedA}->{seedB}", "step")
 
     def _image_sequence(self, images, card, name: str, index_name: str):
-        from MedGANSynthLib.synthesis.outputs import centre_channel, display_settings
-        from MedGANSynthLib.synthesis.sampling import to_physical
+        from MedGANSynthLib.gan.outputs import centre_channel, display_settings
+        from MedGANSynthLib.gan.sampling import to_physical
 
         physical = centre_channel(to_physical(images, card))  # brain models make slice triplets: keep the centre
         volumes = [_image_volume(image, card) for image in physical]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
+from MedGANSynthLib.gan.sampling import to_physical
 from MedGANSynthLib.io import write_volume
 from MedGANSynthLib.pictures import save_grid_png, save_strip_png
-from MedGANSynthLib.synthesis.sampling import to_physical
 from MedGANSynthLib.volume import Volume
 from MedGANSynthLib.weights.model_card import ModelCard
 
