@@ -9,7 +9,7 @@ scripts (``Slicer --no-main-window --python-script``) and plain Python with ``sl
     result = logic.predictVirtualPET(ctNode, modelId="virtual-pet-phantom")
 
 Names are camelCase like Slicer's own logic classes, so a script writer can guess them. No Qt here: long work
-runs as a child process (:mod:`MedGANSynthLib.jobs.runner`); ``wait=False`` returns a :class:`LogicJob` that the
+runs as a child process (:mod:`MedGANSynthLib.mrml.job_runner`); ``wait=False`` returns a :class:`LogicJob` that the
 panel polls from a timer with :meth:`MedGANSynthLogic.processJob`, ``wait=True`` blocks (scripts and tests).
 Library parts are imported where they are used, so torch is loaded only by the actions that need it.
 """
@@ -64,7 +64,7 @@ class LogicJob:
     """A running CLI job plus what to do with its outputs; the panel polls it, scripts wait for it."""
 
     name: str
-    runner: Any  # MedGANSynthLib.jobs.runner.JobRunner
+    runner: Any  # MedGANSynthLib.mrml.job_runner.JobRunner
     finish: Callable[[], Any]
     cleanup: Callable[[], None] = lambda: None
     progress: ProgressHandler | None = None
@@ -401,7 +401,7 @@ class MedGANSynthLogic:
     # --- job control ----------------------------------------------------------------------------------------
 
     def _start(self, name: str, args: list[str], finish, cleanup=lambda: None, progress=None, on_event=None):
-        from MedGANSynthLib.jobs.runner import run_job
+        from MedGANSynthLib.mrml.job_runner import run_job
 
         if self.currentJob is not None and not self.currentJob.finished:
             raise InputError(f"'{self.currentJob.name}' is still running; wait for it or cancel it first.")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from MedGANSynthLib.demo_models import predict_virtual_pets, sample_bundled_gans
+from MedGANSynthLib.app.demo_models import predict_virtual_pets, sample_bundled_gans
 from MedGANSynthLib.io import read_volume, write_volume
 from MedGANSynthLib.io.atomic import atomic_output
 from MedGANSynthLib.io.dicom_write import write_dicom_series
@@ -39,7 +39,7 @@ from MedGANSynthLib.projection import mip, rotating_mip
 from MedGANSynthLib.volume import Volume
 
 F18_HALF_LIFE_S = 6586.2  # 109.77 min (NNDC / DICOM CID 4020 value used by scanners)
-DEFAULT_REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DEFAULT_REAL_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 # The demo's CT voxel (mm): coarser than the phantoms' 1.95 mm default, which keeps the folder small (the CTs are
 # most of it) and the run short; --voxel-mm changes it.
 DEMO_VOXEL_MM = 3.0
