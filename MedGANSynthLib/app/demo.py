@@ -22,11 +22,11 @@ import numpy as np
 from MedGANSynthLib.app.demo_models import predict_virtual_pets, sample_bundled_gans
 from MedGANSynthLib.io import read_volume, write_volume
 from MedGANSynthLib.io.atomic import atomic_output
-from MedGANSynthLib.io.dicom_write import write_dicom_series
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
 from MedGANSynthLib.pet.suv import SuvParameters, load_pet_as_suv, suv_to_bqml
 from MedGANSynthLib.pet.timestamps import Timestamp
 from MedGANSynthLib.phantoms import LESION_CLASSES, WholeBodyConfig, make_wholebody_case, write_case
+from MedGANSynthLib.phantoms.dicom_write import write_dicom_series
 from MedGANSynthLib.pictures import (
     save_fusion_png,
     save_grid_png,

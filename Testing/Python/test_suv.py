@@ -11,9 +11,9 @@ import pytest
 from conftest import shared_data_path
 
 from MedGANSynthLib.io import write_volume
-from MedGANSynthLib.io.dicom_write import write_dicom_series
 from MedGANSynthLib.pet.suv import SuvParameters, bqml_to_suv, load_pet_as_suv, suv_to_bqml
 from MedGANSynthLib.pet.timestamps import Timestamp
+from MedGANSynthLib.phantoms.dicom_write import write_dicom_series
 from MedGANSynthLib.volume import Volume
 
 F18_HALF_LIFE_S = 6586.2  # 109.77 min
