@@ -23,6 +23,7 @@ from MedGANSynthLib.cli.main import (
     check_positive,
     training_run_folder,
 )
+from MedGANSynthLib.cli.window_option import parse_window
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change, write_run_file
 
@@ -117,10 +118,10 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from MedGANSynthLib.cli.progress_display import progress_display
+    from MedGANSynthLib.gan.task import GANTask, GANTaskSettings
     from MedGANSynthLib.networks.registry import build_gan, config_to_dict
     from MedGANSynthLib.training.distributed import context_from_env
     from MedGANSynthLib.training.engine import Trainer, TrainerConfig, seed_everything
-    from MedGANSynthLib.training.gan_task import GANTask, GANTaskSettings
     from MedGANSynthLib.training.optimizers import paper_settings
 
     context = context_from_env()
@@ -235,7 +236,7 @@ def _run_settings(args: argparse.Namespace, run_dir: Path) -> dict[str, Any]:
         "auxiliary_class_weight": args.auxiliary_classifier, "mismatched_labels": args.mismatched_labels,
         "hardest_mismatch": args.hardest_mismatch,
         "generator_ema": args.generator_ema,
-        "window": _parse_window(args.window) if args.window else None,
+        "window": parse_window(args.window) if args.window else None,
         "network_config": network_config,
         "init_weights": args.warm_start.record() if args.init_weights else None,
     }
@@ -355,16 +356,6 @@ def _parse_size(text: str) -> tuple[int, int]:
     if height < 1 or width < 1:
         raise InputError(f"--image-size must be positive, got '{text}'.")
     return height, width
-
-
-def _parse_window(text: str) -> list[float]:
-    match = re.fullmatch(r"\s*(-?[\d.]+(?:e-?\d+)?)\s*,\s*(-?[\d.]+(?:e-?\d+)?)\s*", text)
-    if not match:
-        raise InputError(f"--window must look like LOW,HIGH (e.g. 0,10), got '{text}'.")
-    low, high = float(match.group(1)), float(match.group(2))
-    if not low < high:
-        raise InputError(f"--window needs LOW below HIGH, got '{text}'.")
-    return [low, high]
 
 
 def _image_shape(architecture: str, network_config: dict[str, Any]) -> tuple[int, int, int]:

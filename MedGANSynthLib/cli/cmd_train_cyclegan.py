@@ -21,6 +21,7 @@ import argparse
 from typing import Any
 
 from MedGANSynthLib.cli.main import apply_training_run_options, training_run_folder
+from MedGANSynthLib.cli.window_option import parse_window
 
 # MedGANSynthLib.cyclegan's DOMAIN_KINDS and GENERATORS, written out so that --help does not import torch (the
 # cyclegan package does); a test checks that they match.
@@ -69,7 +70,6 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from MedGANSynthLib.cli.cmd_train import _parse_window
     from MedGANSynthLib.cli.progress_display import progress_display
     from MedGANSynthLib.cyclegan.api import train_cyclegan
     from MedGANSynthLib.training.distributed import context_from_env
@@ -79,8 +79,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "data_a", "data_b", "kind_a", "kind_b", "name_a", "name_b", "image_size", "context_slices", "epochs",
         "decay_epochs", "batch_size", "lr", "cycle_weight", "identity_fraction", "pool_size", "generator",
         "residual_blocks", "width", "unet_depth", "upsampling", "seed", "checkpoint_every")}
-    options["window_a"] = _parse_window(args.window_a) if args.window_a else None
-    options["window_b"] = _parse_window(args.window_b) if args.window_b else None
+    options["window_a"] = parse_window(args.window_a) if args.window_a else None
+    options["window_b"] = parse_window(args.window_b) if args.window_b else None
     is_main = context_from_env().is_main
     with training_run_folder(args, is_main), progress_display(args.progress_lines) as show:
         summary = train_cyclegan(args.output, resume=args.resume, device=args.device,

@@ -1,4 +1,4 @@
-"""Training: one generic engine (:mod:`.engine`) shared by every model, plus the GAN task, losses and data sets.
+"""Training: one generic engine (:mod:`.engine`) shared by every model, plus losses, optimisers and image data sets.
 
 The engine's names load on first use (PEP 562), so light submodules (``run_file``) import without torch.
 """

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage
-from skimage.metrics import structural_similarity
 
 from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.evaluation.image_similarity import psnr, ssim
 from MedGANSynthLib.volume import Volume
 
 PAPER_THRESHOLD_SUV = 2.5
@@ -63,7 +63,8 @@ def image_metrics(
     """SSIM, PSNR (dB) and MAE (SUV) of the prediction inside ``body_mask`` (all voxels when None).
 
     Both images are clipped to [0, data_range] first, as the paper clips PET to SUV [0, 20]. SSIM is the mean of
-    skimage's local SSIM map over the mask voxels; PSNR uses data_range^2 / MSE over the mask.
+    skimage's local SSIM map over the mask voxels; PSNR uses data_range^2 / MSE over the mask (both the shared
+    :mod:`MedGANSynthLib.evaluation.image_similarity` metrics the GAN report uses).
     """
     predicted = np.clip(_array(predicted_suv).astype(np.float64), 0.0, data_range)
     truth = np.clip(_array(true_suv).astype(np.float64), 0.0, data_range)
@@ -73,10 +74,8 @@ def image_metrics(
     if mask.shape != truth.shape or not mask.any():
         raise InputError("The body mask must be on the PET grid and contain at least one voxel.")
     error = predicted[mask] - truth[mask]
-    mse = float(np.mean(error**2))
-    psnr = float("inf") if mse == 0 else float(10.0 * np.log10(data_range**2 / mse))
-    _, ssim_map = structural_similarity(truth, predicted, data_range=data_range, full=True)
-    return {"ssim": float(ssim_map[mask].mean()), "psnr_db": psnr, "mae_suv": float(np.mean(np.abs(error)))}
+    return {"ssim": ssim(predicted, truth, data_range, mask), "psnr_db": psnr(predicted, truth, data_range, mask),
+            "mae_suv": float(np.mean(np.abs(error)))}
 
 
 def margin_detection(
