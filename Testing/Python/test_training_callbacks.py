@@ -12,11 +12,11 @@ import torch
 from tiny_gan import BlobDataset, TinyDiscriminator, TinyGenerator, single_thread
 
 from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.gan.task import GANTask, GANTaskSettings
 from MedGANSynthLib.training.callbacks import CallbackError, TrainerCallback, TrainingState
 from MedGANSynthLib.training.checkpoint import checkpoint_path, load_checkpoint
 from MedGANSynthLib.training.checkpoint_writer import CheckpointWriter
 from MedGANSynthLib.training.engine import Trainer, TrainerConfig, default_callbacks, seed_everything
-from MedGANSynthLib.training.gan_task import GANTask, GANTaskSettings
 from MedGANSynthLib.training.optimizers import paper_settings
 
 _one_thread = pytest.fixture(autouse=True)(single_thread)
