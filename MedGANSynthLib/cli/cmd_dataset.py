@@ -43,8 +43,8 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> dict:
     from MedGANSynthLib.cli.progress_display import progress_display
+    from MedGANSynthLib.gan import dataset_builders as builders
     from MedGANSynthLib.io.output_set import staged_output
-    from MedGANSynthLib.training import dataset_builders as builders
 
     if args.phantoms is not None and args.phantoms < 2:
         raise InputError("--phantoms needs at least 2 cases (one to train on, one held out).")

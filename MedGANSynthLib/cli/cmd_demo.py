@@ -35,8 +35,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
+    from MedGANSynthLib.app.demo import DEFAULT_REAL_DATA, run_demo
     from MedGANSynthLib.cli.progress_display import progress_display
-    from MedGANSynthLib.demo import DEFAULT_REAL_DATA, run_demo
     from MedGANSynthLib.io.output_set import staged_output
     from MedGANSynthLib.phantoms import LESION_CLASSES
 

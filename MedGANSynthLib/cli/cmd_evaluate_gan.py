@@ -40,7 +40,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> dict:
     from MedGANSynthLib.cli.progress_display import progress_display
-    from MedGANSynthLib.evaluation.gan_evaluation_run import evaluate_models
+    from MedGANSynthLib.gan.evaluation_run import evaluate_models
     from MedGANSynthLib.io.output_set import staged_output
 
     if not 4 <= args.count <= 5000:

@@ -40,6 +40,12 @@ def register(subparsers) -> None:
     parser.add_argument("--contrast", default="none",
                         help="wholebody version 2 CT phase: none (default) or portal-venous")
     parser.add_argument("--arms", default="random", help="wholebody version 2 arm position: random, down or up")
+    parser.add_argument("--pet-noise", default="scaled",
+                        help="wholebody version 2 PET noise: scaled (default; Poisson-like, scaled to a liver CoV "
+                             "of 10-15 %%) or counts (from the counts of a clinical acquisition: dose, minutes per "
+                             "bed, scanner sensitivity, patient attenuation)")
+    parser.add_argument("--pet-minutes-per-bed", type=float, default=None,
+                        help="with --pet-noise counts: acquisition minutes per bed position (default 2)")
     add_common_options(parser)
     parser.set_defaults(handler=run)
 
@@ -59,9 +65,15 @@ def _check_version_options(args: argparse.Namespace) -> None:
         raise InputError(f"--contrast must be none or portal-venous; got '{args.contrast}'.")
     if args.arms not in ("random", "down", "up"):
         raise InputError(f"--arms must be random, down or up; got '{args.arms}'.")
-    uses_v2 = args.contrast != "none" or args.arms != "random"
+    if args.pet_noise not in ("scaled", "counts"):
+        raise InputError(f"--pet-noise must be scaled or counts; got '{args.pet_noise}'.")
+    if args.pet_minutes_per_bed is not None and args.pet_noise != "counts":
+        raise InputError("--pet-minutes-per-bed needs --pet-noise counts.")
+    if args.pet_minutes_per_bed is not None and not 0 < args.pet_minutes_per_bed <= 60:
+        raise InputError(f"--pet-minutes-per-bed must be between 0 and 60; got {args.pet_minutes_per_bed}.")
+    uses_v2 = args.contrast != "none" or args.arms != "random" or args.pet_noise != "scaled"
     if uses_v2 and (args.kind != "wholebody" or args.phantom_version != 2):
-        raise InputError("--contrast and --arms need --kind wholebody --phantom-version 2.")
+        raise InputError("--contrast, --arms and --pet-noise need --kind wholebody --phantom-version 2.")
     if args.phantom_version != 1 and args.kind != "wholebody":
         raise InputError("--phantom-version applies to --kind wholebody only; drop it for brain or ctslices.")
 
@@ -88,6 +100,7 @@ def run(args: argparse.Namespace) -> dict:
     from MedGANSynthLib.jobs.progress import report
     from MedGANSynthLib.phantoms.brain import make_brain_case
     from MedGANSynthLib.phantoms.ct_slices import make_chest_ct_slices
+    from MedGANSynthLib.phantoms.pet_counts import CountStatistics
     from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, make_wholebody_case
     from MedGANSynthLib.phantoms.writer import write_case, write_case_index
 
@@ -103,13 +116,17 @@ def run(args: argparse.Namespace) -> dict:
                          "paths": list(paths.values())})
         else:
             config = WholeBodyConfig()
+            counts = (CountStatistics(minutes_per_bed=args.pet_minutes_per_bed)
+                      if args.pet_minutes_per_bed is not None else None)
             if args.voxel_mm is not None:
                 config = config.with_voxel_mm(args.voxel_mm)
             for n, seed in enumerate(case_seeds(args.seed, args.count)):
                 label = labels[n % len(labels)]
                 case_id = f"{args.kind}_{n:04d}_{label}"
                 case = (make_wholebody_case(seed, label, config, version=args.phantom_version,
-                                            contrast=args.contrast, arms=None if args.arms == "random" else args.arms)
+                                            contrast=args.contrast, arms=None if args.arms == "random" else args.arms,
+                                            **({"pet_noise": "counts", "counts": counts}
+                                               if args.pet_noise == "counts" else {}))
                         if args.kind == "wholebody" else make_brain_case(seed, label))
                 paths = write_case(case, root / case_id)
                 rows.append({"case_id": case_id, "kind": args.kind, "label": label, "seed": seed,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from MedGANSynthLib.cli.class_option import class_argument
 from MedGANSynthLib.errors import InputError
 
 
@@ -25,9 +26,9 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
+    from MedGANSynthLib.gan.outputs import write_generated
+    from MedGANSynthLib.gan.sampling import sample_images
     from MedGANSynthLib.io.output_set import staged_output
-    from MedGANSynthLib.synthesis.outputs import write_generated
-    from MedGANSynthLib.synthesis.sampling import sample_images
     from MedGANSynthLib.weights.catalogue import resolve_model
     from MedGANSynthLib.weights.safetensors_io import load_gan
 
@@ -35,7 +36,7 @@ def run(args: argparse.Namespace) -> dict:
         raise InputError(f"--count must be between 1 and 4096, got {args.count}.")
     with staged_output(args.output, args.overwrite) as staged:
         generator, _, card = load_gan(resolve_model(args.model, task="gan"), device="cpu", with_discriminator=False)
-        label = _class_argument(args.class_name)
+        label = class_argument(args.class_name)
         if generator.num_classes and label is None:
             raise InputError(f"This model is conditional; pass --class with one of: {', '.join(card.class_names)}.")
         images = sample_images(generator, label, args.count, args.seed, args.device, class_names=card.class_names)
@@ -43,9 +44,3 @@ def run(args: argparse.Namespace) -> dict:
         titles = [f"{name} #{i}" for i in range(args.count)]
         files = staged.final(write_generated(images, card, staged.paths[0], "samples", titles))
     return {"model": str(args.model), "class": name, "count": args.count, "seed": args.seed, **files}
-
-
-def _class_argument(text: str | None) -> int | str | None:
-    if text is None:
-        return None
-    return int(text) if text.strip().lstrip("-").isdigit() else text.strip()

@@ -4,8 +4,8 @@
     medgansynth train --recipe ct-gan-phantom --data CT/ -o runs/ct        # the bundled CT GAN's settings
     torchrun --nproc_per_node=2 -m MedGANSynthLib train --architecture ct_gan --data CT/ -o runs/ct
 
-The flags are the fields of MedGANSynthLib.training.gan_settings.GanTrainingSettings and the work is
-MedGANSynthLib.training.gan_training.train_gan; this module only reads the command line and shows progress.
+The flags are the fields of MedGANSynthLib.gan.training_settings.GanTrainingSettings and the work is
+MedGANSynthLib.gan.training_run.train_gan; this module only reads the command line and shows progress.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from MedGANSynthLib.cli.main import apply_training_run_options
 from MedGANSynthLib.cli.settings_flags import add_settings_flags, settings_from_args
-from MedGANSynthLib.training.gan_settings import GAN_RECIPES, GanTrainingSettings
+from MedGANSynthLib.gan.training_settings import GAN_RECIPES, GanTrainingSettings
 
 
 def register(subparsers) -> None:
@@ -36,8 +36,8 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from MedGANSynthLib.cli.progress_display import progress_display
+    from MedGANSynthLib.gan.training_run import train_gan
     from MedGANSynthLib.training.distributed import context_from_env
-    from MedGANSynthLib.training.gan_training import train_gan
 
     apply_training_run_options(args)
     settings = settings_from_args(GanTrainingSettings, args, GAN_RECIPES)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from MedGANSynthLib.cli.cmd_sample import _class_argument
+from MedGANSynthLib.cli.class_option import class_argument
 from MedGANSynthLib.errors import InputError
 
 
@@ -32,9 +32,9 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
+    from MedGANSynthLib.gan.latent_walk import latent_walk
+    from MedGANSynthLib.gan.outputs import write_generated
     from MedGANSynthLib.io.output_set import staged_output
-    from MedGANSynthLib.synthesis.latent_walk import latent_walk
-    from MedGANSynthLib.synthesis.outputs import write_generated
     from MedGANSynthLib.training.settings import MAX_SEED
     from MedGANSynthLib.weights.catalogue import resolve_model
     from MedGANSynthLib.weights.safetensors_io import load_gan
@@ -43,8 +43,8 @@ def run(args: argparse.Namespace) -> dict:
         raise InputError(f"--steps must be between 2 and 256, got {args.steps}.")
     with staged_output(args.output, args.overwrite) as staged:
         generator, _, card = load_gan(resolve_model(args.model, task="gan"), device="cpu", with_discriminator=False)
-        class_a = _class_argument(args.class_a)
-        class_b = _class_argument(args.class_b) if args.class_b is not None else class_a
+        class_a = class_argument(args.class_a)
+        class_b = class_argument(args.class_b) if args.class_b is not None else class_a
         if generator.num_classes and class_a is None:
             raise InputError(f"This model is conditional; pass --class-a (and --class-b) from: "
                              f"{', '.join(card.class_names)}.")

@@ -29,7 +29,13 @@ from torch.utils.data import Dataset
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.io.volume_io import VOLUME_SUFFIXES, read_volume, volume_suffix
 from MedGANSynthLib.preprocessing.windows import IntensityWindow
-from MedGANSynthLib.training.datasets import PNG_SUFFIXES, _read_plane, _resize, _single_plane, window_to_dict
+from MedGANSynthLib.training.datasets import (
+    PNG_SUFFIXES,
+    read_plane,
+    resize_image,
+    single_plane,
+    window_to_dict,
+)
 from MedGANSynthLib.validation import require_ct, require_finite, require_pet, require_suv
 from MedGANSynthLib.volume import Volume
 
@@ -94,17 +100,17 @@ def load_domain(folder: str | os.PathLike, kind: str, name: str, image_size: int
                          f"(PNG grey values and {window.units or 'scaled'} values differ).")
     for path in entries:
         if volume_suffix(path) in PNG_SUFFIXES:
-            plane, used = _read_plane(path, window)
+            plane, used = read_plane(path, window)
             png_windows.add((used.low, used.high))
-            samples.append(_stack_context(_resize(torch.from_numpy(plane)[None], (image_size,) * 2), context_slices))
+            samples.append(_stack_context(resize_image(torch.from_numpy(plane)[None], (image_size,) * 2), context_slices))
             sources.append(str(path))
             continue
         volume = read_volume(path)
         require_finite(volume, f"'{path.name}'")
         _require_kind(volume, kind, window, path)
         if 1 in volume.array.shape:
-            plane = np.asarray(window.forward(_single_plane(volume, path.name)), dtype=np.float32)
-            samples.append(_stack_context(_resize(torch.from_numpy(plane)[None], (image_size,) * 2), context_slices))
+            plane = np.asarray(window.forward(single_plane(volume, path.name)), dtype=np.float32)
+            samples.append(_stack_context(resize_image(torch.from_numpy(plane)[None], (image_size,) * 2), context_slices))
             sources.append(str(path))
             continue
         for index, sample in _volume_samples(volume, window, image_size, context_slices, min_foreground_fraction):
@@ -153,7 +159,7 @@ def _volume_samples(volume: Volume, window: IntensityWindow, image_size: int, co
     kept = np.flatnonzero((slices > level).mean(axis=(1, 2)) >= min_fraction)
     if kept.size == 0:
         return []
-    scaled = _resize(torch.from_numpy(np.asarray(window.forward(slices), dtype=np.float32)), (image_size,) * 2)
+    scaled = resize_image(torch.from_numpy(np.asarray(window.forward(slices), dtype=np.float32)), (image_size,) * 2)
     last = slices.shape[0] - 1
     return [(int(i), scaled[np.clip(np.arange(i - context, i + context + 1), 0, last)].contiguous()) for i in kept]
 

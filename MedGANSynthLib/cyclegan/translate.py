@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from MedGANSynthLib.cyclegan.dataset import in_plane_extent_mm
 from MedGANSynthLib.cyclegan.weights import CycleGANModel
 from MedGANSynthLib.errors import InputError
-from MedGANSynthLib.training.datasets import _resize
+from MedGANSynthLib.training.datasets import resize_image
 from MedGANSynthLib.volume import Volume
 
 DIRECTIONS = {"ab": ("a", "b"), "ba": ("b", "a")}
@@ -68,7 +68,7 @@ def model_slices(model: CycleGANModel, volume: Volume, domain: str) -> torch.Ten
     """(S, 2c+1, N, N): every axial slice of ``volume`` in ``domain``'s network range, placed as the model needs."""
     slices = np.moveaxis(volume.array.astype(np.float32), volume.axis_along(2), 0)
     window, where = model.window(domain), placement(model, volume, domain)
-    scaled = _resize(torch.from_numpy(np.asarray(window.forward(slices), dtype=np.float32)), where.scaled)
+    scaled = resize_image(torch.from_numpy(np.asarray(window.forward(slices), dtype=np.float32)), where.scaled)
     scaled = _to_canvas(scaled, where, window.out_low)
     context, last = model.context_slices, slices.shape[0] - 1
     index = np.clip(np.arange(slices.shape[0])[:, None] + np.arange(-context, context + 1)[None], 0, last)

@@ -1,9 +1,8 @@
-"""GAN evaluation: an in-domain judge classifier, Fréchet distance, precision/recall, memorisation audit,
-PSNR/SSIM, joint histograms, train-on-synthetic-test-on-real, and the report writer."""
+"""Shared image metrics: an in-domain judge classifier, Fréchet distance, precision/recall, memorisation audit,
+PSNR/SSIM, joint histograms, train-on-synthetic-test-on-real. The GAN report is :mod:`MedGANSynthLib.gan.report`."""
 
 from MedGANSynthLib.evaluation.classifier import ImageClassifier, embed_images, fit_classifier, predict_labels
 from MedGANSynthLib.evaluation.frechet import frechet_distance, frechet_distance_from_statistics
-from MedGANSynthLib.evaluation.gan_report import evaluate_gan, render_gan_pictures, write_gan_report
 from MedGANSynthLib.evaluation.image_similarity import psnr, similarity_to_nearest_real, ssim
 from MedGANSynthLib.evaluation.joint_histogram import (
     joint_histogram,
@@ -20,7 +19,6 @@ __all__ = [
     "PrecisionRecall",
     "TstrResult",
     "embed_images",
-    "evaluate_gan",
     "fit_classifier",
     "frechet_distance",
     "frechet_distance_from_statistics",
@@ -30,10 +28,8 @@ __all__ = [
     "precision_recall",
     "predict_labels",
     "psnr",
-    "render_gan_pictures",
     "save_joint_histogram_png",
     "similarity_to_nearest_real",
     "ssim",
     "train_synthetic_test_real",
-    "write_gan_report",
 ]

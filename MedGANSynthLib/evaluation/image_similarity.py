@@ -27,19 +27,33 @@ PAPER_PSNR_DB = 32.83
 PAPER_SSIM = 0.7748
 
 
-def psnr(image: np.ndarray, reference: np.ndarray, data_range: float) -> float:
-    """Peak signal-to-noise ratio in dB: 10 log10(data_range^2 / MSE); +inf for identical images."""
+def psnr(image: np.ndarray, reference: np.ndarray, data_range: float, mask: np.ndarray | None = None) -> float:
+    """Peak signal-to-noise ratio in dB: 10 log10(data_range^2 / MSE); +inf for identical images.
+
+    With ``mask`` (boolean, the images' shape) the MSE is taken over the mask's voxels only (the virtual PET's body).
+    """
     image, reference = np.asarray(image, np.float64), np.asarray(reference, np.float64)
+    if mask is not None:
+        mask = _checked_mask(mask, reference.shape)
+        image, reference = image[mask], reference[mask]
     if np.array_equal(image, reference):
         return float("inf")
     return float(peak_signal_noise_ratio(reference, image, data_range=_checked_range(data_range)))
 
 
-def ssim(image: np.ndarray, reference: np.ndarray, data_range: float) -> float:
-    """Structural similarity of two images (H x W or C x H x W; channels first) with k1 = 0.01, k2 = 0.03."""
+def ssim(image: np.ndarray, reference: np.ndarray, data_range: float, mask: np.ndarray | None = None) -> float:
+    """Structural similarity of two images (H x W or C x H x W; channels first) with k1 = 0.01, k2 = 0.03.
+
+    With ``mask`` (boolean, the images' shape) every axis is spatial (a 2-D image or a 3-D volume) and the result is
+    the mean of skimage's local SSIM map (7-voxel window) over the mask's voxels, as for the virtual PET's body.
+    """
     image, reference = np.asarray(image, np.float64), np.asarray(reference, np.float64)
     if image.shape != reference.shape:
         raise InputError(f"SSIM needs two images of one shape; got {image.shape} and {reference.shape}.")
+    if mask is not None:
+        mask = _checked_mask(mask, reference.shape)
+        _, local = structural_similarity(reference, image, data_range=_checked_range(data_range), full=True)
+        return float(local[mask].mean())
     if image.ndim == 3 and image.shape[0] == 1:
         image, reference = image[0], reference[0]
     window = min(7, *image.shape[-2:])
@@ -89,3 +103,10 @@ def _checked_range(data_range: float) -> float:
     if not np.isfinite(data_range) or data_range <= 0:
         raise InputError(f"The data range must be a positive number (e.g. 1 for images in [0, 1]); got {data_range}.")
     return float(data_range)
+
+
+def _checked_mask(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    mask = np.asarray(mask, dtype=bool)
+    if mask.shape != shape or not mask.any():
+        raise InputError(f"The mask must have the images' shape {shape} and at least one voxel; got {mask.shape}.")
+    return mask

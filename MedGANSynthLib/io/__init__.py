@@ -1,4 +1,4 @@
-"""Reading and writing images with their geometry: NIfTI, NRRD, MHA and DICOM series folders.
+"""Reading and writing images with their geometry (NIfTI, NRRD, MHA) and reading DICOM series folders.
 
 The names load on first use (PEP 562), so light submodules (``atomic``, ``output_set``) import without SimpleITK.
 """

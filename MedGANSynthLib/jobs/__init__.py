@@ -1,4 +1,4 @@
-"""Long-running work: progress reporting, cancellation and the background-process runner."""
+"""Long-running work: progress reporting and cancellation (the background-process runner is :mod:`MedGANSynthLib.mrml.job_runner`)."""
 
 from MedGANSynthLib.jobs.progress import CancelToken, Progress, ProgressCallback, report
 

@@ -9,7 +9,7 @@ scripts (``Slicer --no-main-window --python-script``) and plain Python with ``sl
     result = logic.predictVirtualPET(ctNode, modelId="virtual-pet-phantom")
 
 Names are camelCase like Slicer's own logic classes, so a script writer can guess them. No Qt here: long work
-runs as a child process (:mod:`MedGANSynthLib.jobs.runner`); ``wait=False`` returns a :class:`LogicJob` that the
+runs as a child process (:mod:`MedGANSynthLib.mrml.job_runner`); ``wait=False`` returns a :class:`LogicJob` that the
 panel polls from a timer with :meth:`MedGANSynthLogic.processJob`, ``wait=True`` blocks (scripts and tests).
 Library parts are imported where they are used, so torch is loaded only by the actions that need it.
 """
@@ -30,6 +30,7 @@ from typing import Any
 
 from MedGANSynthLib.cyclegan.training_settings import CycleGANTrainingSettings
 from MedGANSynthLib.errors import Cancelled, InputError
+from MedGANSynthLib.gan.training_settings import GanTrainingSettings
 from MedGANSynthLib.jobs.progress import Progress
 from MedGANSynthLib.mrml.display import show_mip, show_overlay
 from MedGANSynthLib.mrml.plots import loss_plot, update_loss_plot
@@ -37,25 +38,20 @@ from MedGANSynthLib.mrml.scene import inside_slicer_application, resolve_scene
 from MedGANSynthLib.mrml.segmentation import segmentation_from_labels, table_from_rows
 from MedGANSynthLib.mrml.sequences import frame_volume_node, sequence_from_volumes
 from MedGANSynthLib.mrml.volume_nodes import node_from_volume, volume_from_node
-from MedGANSynthLib.training.gan_settings import GanTrainingSettings
 from MedGANSynthLib.training.settings import settings_argv
 from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML
+from MedGANSynthLib.virtual_pet.output_files import OUTPUT_FILES
 from MedGANSynthLib.volume import Volume
 
-F18_HALF_LIFE_S = 6586.2
-"""F-18 half-life, 109.77 min (NNDC; the value scanners write in RadionuclideHalfLife), used when a non-DICOM PET
-gives no half-life: FDG is by far the most common PET tracer (PHANTOM_REFERENCE.md)."""
 WARNINGS_ATTRIBUTE = "MedGANSynth.warnings"
 """Attribute of an SUV node holding its plausibility warnings, one a line, for the panel to show."""
 
-VIRTUAL_PET_OUTPUTS = {  # result attribute -> (file written by ``medgansynth virtual-pet``, node name suffix)
-    "virtualPET": ("virtual_pet.nrrd", "virtual PET"),
-    "fcn": ("fcn.nrrd", "virtual PET (FCN)"),
-    "gan": ("gan.nrrd", "virtual PET (GAN)"),
-    "uncertainty": ("uncertainty.nrrd", "virtual PET uncertainty"),
+VIRTUAL_PET_OUTPUTS = {  # result attribute -> (its key in virtual_pet.output_files.OUTPUT_FILES, node name suffix)
+    "virtualPET": ("virtual_pet", "virtual PET"),
+    "fcn": ("fcn", "virtual PET (FCN)"),
+    "gan": ("gan", "virtual PET (GAN)"),
+    "uncertainty": ("uncertainty", "virtual PET uncertainty"),
 }
-SAMPLE_PIXEL_MM = 1.0
-"""Pixel size of GAN samples whose model card does not state one (the images are then shown in pixel units)."""
 ProgressHandler = Callable[[Progress], None]
 
 
@@ -67,7 +63,7 @@ class LogicJob:
     """A running CLI job plus what to do with its outputs; the panel polls it, scripts wait for it."""
 
     name: str
-    runner: Any  # MedGANSynthLib.jobs.runner.JobRunner
+    runner: Any  # MedGANSynthLib.mrml.job_runner.JobRunner
     finish: Callable[[], Any]
     cleanup: Callable[[], None] = lambda: None
     progress: ProgressHandler | None = None
@@ -171,14 +167,13 @@ class MedGANSynthLogic:
         warnings (unusual dose, weight, uptake time or SUVmax) are kept in ``lastWarnings`` and on the new node's
         attribute ``MedGANSynth.warnings`` (one a line).
         """
-        from MedGANSynthLib.pet.suv import load_pet_as_suv
+        from MedGANSynthLib.pet.suv import DEFAULT_HALF_LIFE_S, load_pet_as_suv
 
         self.lastWarnings = []
         if isinstance(petNodeOrPath, (str, os.PathLike)):
             path = Path(petNodeOrPath)
-            dicom = path.is_dir() or path.suffix.lower() == ".dcm"
-            volume = load_pet_as_suv(path, weightKg, doseMBq, injectionTime, scanTime,
-                                     halfLifeS if dicom or halfLifeS else F18_HALF_LIFE_S, series=series)
+            volume = load_pet_as_suv(path, weightKg, doseMBq, injectionTime, scanTime, halfLifeS, series=series,
+                                     default_half_life_s=DEFAULT_HALF_LIFE_S)
             return self._suv_node(volume, f"{_stem(path)} SUV")
         volume = volume_from_node(petNodeOrPath)
         suv = _node_as_suv(petNodeOrPath, volume, weightKg, doseMBq, injectionTime, scanTime, halfLifeS)
@@ -291,23 +286,24 @@ class MedGANSynthLogic:
         name = ctNode.GetName()
         nodes = VirtualPETNodes()
         self.lastWarnings = []
-        for attribute, (file_name, suffix) in VIRTUAL_PET_OUTPUTS.items():
-            if (folder / file_name).is_file():
-                node = node_from_volume(read_volume(folder / file_name), self.scene, f"{name} {suffix}",
+        for attribute, (key, suffix) in VIRTUAL_PET_OUTPUTS.items():
+            if (folder / OUTPUT_FILES[key]).is_file():
+                node = node_from_volume(read_volume(folder / OUTPUT_FILES[key]), self.scene, f"{name} {suffix}",
                                         reference_node=ctNode)
                 setattr(nodes, attribute, node)
         if nodes.virtualPET is None:
-            raise InputError("The virtual PET job ended without writing virtual_pet.nrrd; see the log for why.")
-        if (folder / "lesions.json").is_file():
-            nodes.lesions = _json_list(folder / "lesions.json")
-        if (folder / "lesion_labels.nrrd").is_file():
-            labels = read_volume(folder / "lesion_labels.nrrd")
+            raise InputError(f"The virtual PET job ended without writing {OUTPUT_FILES['virtual_pet']}; see the log "
+                             "for why.")
+        if (folder / OUTPUT_FILES["lesions_json"]).is_file():
+            nodes.lesions = _json_list(folder / OUTPUT_FILES["lesions_json"])
+        if (folder / OUTPUT_FILES["lesion_labels"]).is_file():
+            labels = read_volume(folder / OUTPUT_FILES["lesion_labels"])
             labels = labels.with_array(labels.array, modality="SEG", units="label")
             nodes.lesionSegmentation = segmentation_from_labels(
                 labels, self.scene, reference_node=ctNode, name=f"{name} lesion candidates (SUV > {threshold:g})")
         nodes.lesionTable = table_from_rows(_flat_rows(nodes.lesions), self.scene, f"{name} lesions", ctNode)
-        if (folder / "summary.json").is_file():
-            nodes.summary = json.loads((folder / "summary.json").read_text())
+        if (folder / OUTPUT_FILES["summary"]).is_file():
+            nodes.summary = json.loads((folder / OUTPUT_FILES["summary"]).read_text())
             self.lastWarnings = list(nodes.summary.get("warnings", []))  # e.g. a CT unlike the training data
             if self.lastWarnings:
                 nodes.virtualPET.SetAttribute(WARNINGS_ATTRIBUTE, "\n".join(self.lastWarnings))
@@ -319,7 +315,7 @@ class MedGANSynthLogic:
     def sampleGAN(self, modelId: str, className: str | None = None, count: int = 8, seed: int = 0,
                   device: str = "auto"):
         """``count`` images of a GAN as a sequence (same seed, same images); returns the browser node."""
-        from MedGANSynthLib.synthesis.sampling import sample_images
+        from MedGANSynthLib.gan.sampling import sample_images
 
         generator, card = _load_generator(modelId, device)
         images = sample_images(generator, _class_or_none(className), int(count), int(seed), device,
@@ -330,7 +326,7 @@ class MedGANSynthLogic:
     def latentWalk(self, modelId: str, steps: int = 10, seedA: int = 0, seedB: int = 1,
                    classA: str | None = None, classB: str | None = None, device: str = "auto"):
         """Images along the latent line from (seedA, classA) to (seedB, classB) as a sequence; returns the browser."""
-        from MedGANSynthLib.synthesis.latent_walk import latent_walk
+        from MedGANSynthLib.gan.latent_walk import latent_walk
 
         generator, card = _load_generator(modelId, device)
         images = latent_walk(generator, int(steps), int(seedA), int(seedB), _class_or_none(classA),
@@ -338,11 +334,11 @@ class MedGANSynthLogic:
         return self._image_sequence(images, card, f"latent walk {seedA}->{seedB}", "step")
 
     def _image_sequence(self, images, card, name: str, index_name: str):
-        from MedGANSynthLib.synthesis.outputs import centre_channel, display_settings
-        from MedGANSynthLib.synthesis.sampling import to_physical
+        from MedGANSynthLib.gan.outputs import centre_channel, display_settings, sample_volume
+        from MedGANSynthLib.gan.sampling import to_physical
 
         physical = centre_channel(to_physical(images, card))  # brain models make slice triplets: keep the centre
-        volumes = [_image_volume(image, card) for image in physical]
+        volumes = [sample_volume(image, card) for image in physical]
         _, browser = sequence_from_volumes(volumes, self.scene, name, index_name)
         show_mip(frame_volume_node(browser), window=display_settings(card)["window"])
         return browser
@@ -406,7 +402,7 @@ class MedGANSynthLogic:
     # --- job control ----------------------------------------------------------------------------------------
 
     def _start(self, name: str, args: list[str], finish, cleanup=lambda: None, progress=None, on_event=None):
-        from MedGANSynthLib.jobs.runner import run_job
+        from MedGANSynthLib.mrml.job_runner import run_job
 
         if self.currentJob is not None and not self.currentJob.finished:
             raise InputError(f"'{self.currentJob.name}' is still running; wait for it or cancel it first.")
@@ -481,8 +477,13 @@ def _stem(path: Path) -> str:
 
 def _node_as_suv(node, volume: Volume, weight_kg, dose_mbq, injection_time, scan_time, half_life_s) -> Volume:
     """SUV of a PET node: already SUV, from its DICOM headers (inside Slicer), else from the given values."""
-    from MedGANSynthLib.pet.suv import SuvOverrides, SuvParameters, bqml_to_suv, suv_from_dicom_headers
-    from MedGANSynthLib.pet.timestamps import parse_user_time
+    from MedGANSynthLib.pet.suv import (
+        DEFAULT_HALF_LIFE_S,
+        SuvOverrides,
+        bqml_to_suv,
+        suv_from_dicom_headers,
+        suv_parameters_from_values,
+    )
 
     given = (weight_kg, dose_mbq, injection_time, scan_time, half_life_s)
     if volume.units == "SUV":
@@ -491,19 +492,15 @@ def _node_as_suv(node, volume: Volume, weight_kg, dose_mbq, injection_time, scan
         return volume
     volume = volume.with_array(volume.array.astype("float32"), modality="PT", units="BQML")
     headers = _dicom_headers_of(node)
+    overrides = SuvOverrides(weight_kg, dose_mbq, injection_time, scan_time, half_life_s)
     if headers:  # the same Units / DecayCorrection rules as a DICOM file (Philips CNTS, NONE, GML)
-        overrides = SuvOverrides(weight_kg, dose_mbq, injection_time, scan_time, half_life_s)
         return suv_from_dicom_headers(volume, headers, overrides)
     missing = [name for name, value in zip(("weightKg", "doseMBq", "injectionTime", "scanTime"), given, strict=False)
                if value is None]
     if missing:
         raise InputError(f"Volume '{node.GetName()}' has no DICOM headers to read SUV parameters from; "
                          f"enter {', '.join(missing)}.")
-    parameters = SuvParameters(
-        weight_kg=float(weight_kg), dose_bq=float(dose_mbq) * 1e6, injection_time=parse_user_time(injection_time),
-        scan_time=parse_user_time(scan_time), half_life_s=float(half_life_s or F18_HALF_LIFE_S),
-        overrides=("weight_kg", "dose_mbq", "injection_time", "scan_time"))
-    return bqml_to_suv(volume, parameters)
+    return bqml_to_suv(volume, suv_parameters_from_values(overrides, DEFAULT_HALF_LIFE_S))
 
 
 def _dicom_pet_in_suv(node, volume: Volume) -> Volume:
@@ -584,18 +581,3 @@ def _load_generator(model_id: str, device: str):
 
     generator, _, card = load_gan(resolve_model(model_id, "gan"), device, with_discriminator=False)
     return generator, card
-
-
-def _image_volume(image, card) -> Volume:
-    """One 2-D sample as a one-slice volume: RadioGAN images are coronal MIPs, the others axial slices."""
-    import numpy as np
-
-    pixel = float(card.training_data.get("pixel_spacing_mm", SAMPLE_PIXEL_MM))
-    if card.architecture == "radiogan":
-        # rows run head to feet, columns toward patient left: the coronal MIP as physicians read it
-        direction = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
-    else:
-        # rows run anterior to posterior, columns toward patient left: an axial slice seen from the feet
-        direction = np.eye(3)
-    return Volume(np.asarray(image, np.float32)[None], spacing=(pixel, pixel, pixel), direction=direction,
-                  modality="PT" if card.units == "SUV" else "CT" if card.units == "HU" else "", units=card.units)

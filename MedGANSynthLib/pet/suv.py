@@ -48,7 +48,7 @@ from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.io.dicom_series import read_dicom_series_with_headers
 from MedGANSynthLib.io.volume_io import read_volume, volume_suffix
 from MedGANSynthLib.pet.philips import ACTIVITY_CONCENTRATION_SCALE_FACTOR, SUV_SCALE_FACTOR, philips_factors
-from MedGANSynthLib.pet.radionuclides import HALF_LIFE_TOLERANCE, is_f18_half_life, radionuclide_of
+from MedGANSynthLib.pet.radionuclides import F18, HALF_LIFE_TOLERANCE, is_f18_half_life, radionuclide_of
 from MedGANSynthLib.pet.suv_plausibility import (
     MAX_PLAUSIBLE_PEAK_GML,
     bqml_value_warnings,
@@ -68,6 +68,9 @@ from MedGANSynthLib.volume import Volume
 # kilograms, refused. Between 300 kg and this it is possible but unusual (pounds typed as kilograms, or a
 # bariatric patient beyond clinical PET tables), so it is converted and warned about (suv_plausibility.WEIGHT_KG).
 MAX_PLAUSIBLE_WEIGHT_KG = 700.0
+DEFAULT_HALF_LIFE_S = F18.half_life_s
+"""Half-life for a PET without DICOM headers whose user gives none, where a caller allows a default (the Slicer
+panel): F-18, 109.77 min, since FDG is by far the most common PET tracer (PHANTOM_REFERENCE.md)."""
 SUPPORTED_DECAY_CORRECTIONS = ("START", "ADMIN", "NONE")
 
 TimeInput = str | datetime | time | Timestamp | None
@@ -475,13 +478,15 @@ def load_pet_as_suv(
     scan_time: TimeInput = None,
     half_life_s: float | None = None,
     series: str | int | None = None,
+    default_half_life_s: float | None = None,
 ) -> Volume:
     """Read a PET (DICOM folder/file, or NIfTI/NRRD/MHA in Bq/ml) and return it in SUVbw.
 
     ``series`` (SeriesNumber or SeriesInstanceUID) names the PET when a DICOM folder holds several series.
 
     DICOM takes its parameters from the headers, each overridden by the argument when given. Other formats have
-    no such headers, so all five parameters are required unless the file already says it holds SUV. Plausibility
+    no such headers, so all five parameters are required unless the file already says it holds SUV, or
+    ``default_half_life_s`` (e.g. :data:`DEFAULT_HALF_LIFE_S`) stands in for a missing half-life. Plausibility
     warnings are in ``volume.metadata["suv"]["warnings"]`` (:func:`suv_warnings`).
     """
     overrides = SuvOverrides(weight_kg, dose_mbq, injection_time, scan_time, half_life_s)
@@ -491,21 +496,31 @@ def load_pet_as_suv(
     volume = read_volume(source)
     if volume.units == "SUV":
         return volume
-    missing = [name for name, value in asdict(overrides).items() if value is None]
+    missing = [name for name, value in asdict(overrides).items()
+               if value is None and not (name == "half_life_s" and default_half_life_s)]
     if missing:
         flags = ", ".join("--" + name.replace("_", "-") for name in missing)
         raise InputError(
             f"'{source.name}' holds no SUV parameters (assumed Bq/ml); pass {flags}."
         )
-    parameters = SuvParameters(
-        weight_kg=float(weight_kg),
-        dose_bq=float(dose_mbq) * 1e6,
-        injection_time=parse_user_time(injection_time),
-        scan_time=parse_user_time(scan_time),
-        half_life_s=float(half_life_s),
-        overrides=tuple(overrides.given()),
-    )
+    parameters = suv_parameters_from_values(overrides, default_half_life_s)
     return bqml_to_suv(volume.with_array(volume.array.astype("float32"), modality="PT", units="BQML"), parameters)
+
+
+def suv_parameters_from_values(values: SuvOverrides, default_half_life_s: float | None = None) -> SuvParameters:
+    """SUV parameters of a PET without DICOM headers from the values a user gave (weight, dose and both times
+    required), each recorded as an override; an empty half-life (None or 0) takes ``default_half_life_s`` if set."""
+    half_life_s = values.half_life_s
+    if not half_life_s and default_half_life_s:
+        half_life_s = default_half_life_s
+    return SuvParameters(
+        weight_kg=float(values.weight_kg),
+        dose_bq=float(values.dose_mbq) * 1e6,
+        injection_time=parse_user_time(values.injection_time),
+        scan_time=parse_user_time(values.scan_time),
+        half_life_s=float(half_life_s),
+        overrides=tuple(values.given()),
+    )
 
 
 def _dicom_pet_as_suv(source: Path, overrides: SuvOverrides, series: str | int | None = None) -> Volume:

@@ -102,23 +102,29 @@ def make_wholebody_case(
     version: int = 1,
     contrast: str = "none",
     arms: str | None = None,
+    pet_noise: str = "scaled",
+    counts=None,
 ) -> WholeBodyCase:
     """Generate one case; the same (seed, class, config, version, ...) always gives identical arrays.
 
     ``version`` 1 is the generator the bundled models were trained on (kept bit-for-bit); version 2 has
     realistic anatomy (:mod:`wholebody_v2`) and accepts ``contrast`` ("none", "portal-venous") and ``arms``
-    ("down", "up"; None draws per subject).
+    ("down", "up"; None draws per subject) and ``pet_noise`` ("scaled", "counts" with the acquisition
+    :class:`~MedGANSynthLib.phantoms.pet_counts.CountStatistics` ``counts``).
     """
     config = config or WholeBodyConfig()
     check_lesion_class(lesion_class)
     if version == 2:
         from MedGANSynthLib.phantoms.wholebody_v2 import make_wholebody_case_v2
 
-        return make_wholebody_case_v2(seed, lesion_class, config, progress, cancel, contrast=contrast, arms=arms)
+        return make_wholebody_case_v2(seed, lesion_class, config, progress, cancel, contrast=contrast, arms=arms,
+                                      pet_noise=pet_noise, counts=counts)
     if version != 1:
         raise InputError(f"Unknown phantom generator version {version}; choose 1 or 2.")
     if contrast != "none" or arms is not None:
         raise InputError("Contrast phase and arm position need phantom generator version 2 (--phantom-version 2).")
+    if pet_noise != "scaled" or counts is not None:
+        raise InputError("--pet-noise counts needs phantom generator version 2 (--phantom-version 2).")
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(5)]
     anatomy_rng, lesion_rng, physiology_rng, ct_rng, pet_rng = rngs
     stage = "phantom"

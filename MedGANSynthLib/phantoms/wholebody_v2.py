@@ -7,7 +7,8 @@ CT: tissue HU (unenhanced or portal-venous) + correlated texture, then the scann
 of ``CT_INPLANE_FWHM_MM`` and a slice profile as wide as the slice - which gives partial volume at every
 boundary, then white noise of the protocol's SD (REFERENCE.md §3), a couch, int16.
 PET: SUV per tissue and lesions on the CT grid, blurred by the PSF (FWHM ``pet_fwhm_mm``), resampled to the
-clinical PET grid (4 mm), Poisson-like noise whose scale gives the published liver CoV (as version 1).
+clinical PET grid (4 mm), Poisson-like noise whose scale gives the published liver CoV (as version 1), or with
+``pet_noise="counts"`` noise from the counts a clinical acquisition collects (:mod:`pet_counts`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,13 @@ from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
 from MedGANSynthLib.phantoms.anatomy_v2 import build_anatomy_v2
 from MedGANSynthLib.phantoms.frame_v2 import ARM_POSITIONS, random_subject_v2
 from MedGANSynthLib.phantoms.lesions import check_lesion_class, place_lesions, render_lesions
+from MedGANSynthLib.phantoms.pet_counts import (
+    CountStatistics,
+    add_count_noise,
+    check_pet_noise,
+    counts_per_suv,
+    water_equivalent_diameter_mm,
+)
 from MedGANSynthLib.phantoms.shapes import AxisGrid
 from MedGANSynthLib.phantoms.tissues import LABEL, LIVER_COV_RANGE
 from MedGANSynthLib.phantoms.values_v2 import (
@@ -48,8 +56,13 @@ def check_v2_options(contrast: str, arms: str | None) -> None:
 
 
 def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: ProgressCallback | None = None,
-                           cancel: CancelToken | None = None, contrast: str = "none", arms: str | None = None):
-    """Generate one version-2 case; the same (seed, class, config, contrast, arms) gives identical arrays."""
+                           cancel: CancelToken | None = None, contrast: str = "none", arms: str | None = None,
+                           pet_noise: str = "scaled", counts: CountStatistics | None = None):
+    """Generate one version-2 case; the same (seed, class, config, contrast, arms, noise) gives identical arrays.
+
+    ``pet_noise`` "scaled" (default) scales Poisson-like noise to a drawn liver CoV; "counts" derives it from
+    the acquisition in ``counts`` (default :class:`CountStatistics`); the arrays of "scaled" never change.
+    """
     from MedGANSynthLib.phantoms.wholebody import (
         add_pet_noise,
         assemble_case,
@@ -61,6 +74,9 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
 
     check_lesion_class(lesion_class)
     check_v2_options(contrast, arms)
+    check_pet_noise(pet_noise)
+    if counts is not None and pet_noise != "counts":
+        raise InputError("Acquisition settings for the PET noise need --pet-noise counts.")
     anatomy_rng, lesion_rng, physiology_rng, ct_rng, pet_rng, record_rng = (
         np.random.default_rng(s) for s in np.random.SeedSequence([int(seed), 2]).spawn(6))
     stage = "phantom"
@@ -80,6 +96,8 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
     _lung_gravity_gradient(suv_fine, anatomy, values.suv["lung"])
     lesion_map = render_lesions(grid, lesions, suv_fine, hu_mean)
     ct_noise_sd = float(ct_rng.uniform(*CT_NOISE_SD[contrast])) if config.ct_noise_sd is None else config.ct_noise_sd
+    if pet_noise == "counts":
+        water_diameter = water_equivalent_diameter_mm(hu_mean, anatomy.labels > 0, spacing[0] * spacing[1])
     ct = _make_ct(anatomy, lesion_map, hu_mean, ct_noise_sd, config, ct_rng)
 
     report(progress, cancel, stage, 2, 4, "PET")
@@ -91,12 +109,25 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
         blurred, blur_spacing, blur_origin = scanner_blur(suv_fine, spacing, config.pet_fwhm_mm), spacing, origin
     pet = resample_axis_aligned(blurred, blur_spacing, blur_origin, pet_shape, pet_spacing, pet_origin)
     del blurred
-    if config.noise:
+    acquisition = _acquisition(subject, record_rng)
+    counts_record = None
+    if config.noise and pet_noise == "counts":
+        settings = counts or CountStatistics()
+        pet_z = pet_origin[2] + pet_spacing[2] * np.arange(pet_shape[0])
+        per_suv = counts_per_suv(np.interp(pet_z, grid.z, water_diameter), float(np.prod(pet_spacing)) / 1000.0,
+                                 settings.dose_mbq_per_kg or acquisition["injected_dose_mbq"] / subject.weight_kg,
+                                 acquisition["uptake_minutes"], settings)
+        pet = add_count_noise(pet, per_suv, pet_rng)
+        counts_record = asdict(settings) | {"counts_per_suv_median": round(float(np.median(per_suv)), 2)}
+    elif config.noise:
         pet = add_pet_noise(pet, liver_cov, values.suv["liver"], pet_rng)
 
     report(progress, cancel, stage, 3, 4, "manifest")
     manifest = _manifest(seed, lesion_class, anatomy, lesions, values, contrast, ct_noise_sd, liver_cov, config,
-                         record_rng)
+                         acquisition)
+    if pet_noise == "counts":  # the default's manifest stays as it was
+        manifest["pet_noise"] = {"model": "counts", "settings": counts_record}
+        del manifest["pet_liver_cov"]
     case = assemble_case(ct, pet, pet_spacing, pet_origin, anatomy.labels, lesion_map, suv_fine, spacing, origin,
                          manifest)
     report(progress, cancel, stage, 4, 4, "done")
@@ -198,11 +229,18 @@ def pooled_pet_blur(suv, spacing, origin, fwhm_mm):
     return blurred, new_spacing, new_origin
 
 
-def _manifest(seed, lesion_class, anatomy, lesions, values, contrast, ct_noise_sd, liver_cov, config, rng) -> dict:
-    subject = anatomy.subject
+def _acquisition(subject, rng) -> dict:
+    """Injected dose, injection and scan times (drawn in this order from the record stream)."""
     dose = round(float(subject.weight_kg * rng.uniform(3.0, 4.0)), 1)  # 3-4 MBq/kg (EANM †)
     injection = dt.datetime(2026, 1, 5, 8, 0, 0) + dt.timedelta(minutes=int(rng.integers(0, 420)))
     scan = injection + dt.timedelta(minutes=int(rng.integers(55, 71)))
+    return {"injected_dose_mbq": dose, "injection_time": injection.isoformat(), "scan_time": scan.isoformat(),
+            "uptake_minutes": int((scan - injection).total_seconds() // 60)}
+
+
+def _manifest(seed, lesion_class, anatomy, lesions, values, contrast, ct_noise_sd, liver_cov, config,
+              acquisition) -> dict:
+    subject = anatomy.subject
     return {
         "generator": GENERATOR_VERSION_2,
         "generator_version": 2,
@@ -211,10 +249,7 @@ def _manifest(seed, lesion_class, anatomy, lesions, values, contrast, ct_noise_s
         "class": lesion_class,
         "contrast": contrast,
         "subject": asdict(subject) | {"bmi": round(subject.bmi, 2), "subcutaneous_fat_mm": anatomy.landmarks["fat_mm"]},
-        "injected_dose_mbq": dose,
-        "injection_time": injection.isoformat(),
-        "scan_time": scan.isoformat(),
-        "uptake_minutes": int((scan - injection).total_seconds() // 60),
+        **acquisition,
         "organ_suv": values.suv,
         "organ_hu": values.hu,
         "organ_hu_unenhanced": values.hu_unenhanced,

@@ -1,11 +1,12 @@
-"""Training: one generic engine (:mod:`.engine`) shared by every model, plus the GAN task, losses and data sets.
+"""Training: one generic engine (:mod:`.engine`) shared by every model, plus losses, optimisers and image data sets.
 
 The engine's names load on first use (PEP 562), so light submodules (``run_file``) import without torch.
 """
 
 import importlib
 
-__all__ = ["StepContext", "Trainer", "TrainerConfig", "TrainingResult", "TrainingTask"]
+__all__ = ["StepContext", "Trainer", "TrainerCallback", "TrainerConfig", "TrainingResult", "TrainingState", "TrainingTask",
+           "default_callbacks"]
 
 
 def __getattr__(name: str):

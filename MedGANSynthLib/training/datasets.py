@@ -118,16 +118,16 @@ class ImageFolderDataset(InMemoryImageDataset):
         kinds = {volume_suffix(path) in PNG_SUFFIXES for path in files}
         if len(kinds) > 1:
             raise InputError(f"'{root}' mixes PNG images with volume files; keep one kind per training folder.")
-        planes, windows = zip(*(_read_plane(path, window) for path in files), strict=True)
+        planes, windows = zip(*(read_plane(path, window) for path in files), strict=True)
         if len({(w.low, w.high) for w in windows}) > 1:
             raise InputError(f"The PNG files in '{root}' mix 8-bit and 16-bit images; convert them to one depth.")
         size = image_size or planes[0].shape
-        images = torch.stack([_resize(torch.from_numpy(plane)[None], size) for plane in planes])
+        images = torch.stack([resize_image(torch.from_numpy(plane)[None], size) for plane in planes])
         labels, class_names = _encode_labels(labels_by_file)
         super().__init__(images, labels, class_names, windows[0], [str(p) for p in files])
 
 
-def _read_plane(path: Path, window: IntensityWindow) -> tuple[np.ndarray, IntensityWindow]:
+def read_plane(path: Path, window: IntensityWindow) -> tuple[np.ndarray, IntensityWindow]:
     """One 2-D image as float32, windowed; (plane, the window used)."""
     if volume_suffix(path) in PNG_SUFFIXES:
         try:
@@ -143,10 +143,10 @@ def _read_plane(path: Path, window: IntensityWindow) -> tuple[np.ndarray, Intens
     volume = read_volume(path)
     require_finite(volume, f"'{path.name}'")
     _require_window_units(volume, window, path)
-    return np.asarray(window.forward(_single_plane(volume, path.name)), dtype=np.float32), window
+    return np.asarray(window.forward(single_plane(volume, path.name)), dtype=np.float32), window
 
 
-def _single_plane(volume: Volume, name: str) -> np.ndarray:
+def single_plane(volume: Volume, name: str) -> np.ndarray:
     """The 2-D array of a one-slice volume, oriented with the patient's head up when a row axis runs along S."""
     singleton = [axis for axis, size in enumerate(volume.array.shape) if size == 1]
     if not singleton:
@@ -199,7 +199,7 @@ class BrainSliceDataset(InMemoryImageDataset):
             windowed = torch.from_numpy(np.asarray(window.forward(slices), dtype=np.float32))
             for centre in range(1, slices.shape[0] - 1):
                 if float(slices[centre].max()) >= min_signal_fraction * peak and peak > 0:
-                    samples.append(_resize(windowed[centre - 1: centre + 2], image_size))
+                    samples.append(resize_image(windowed[centre - 1: centre + 2], image_size))
                     names.append(name)
                     sources.append(f"{path}#slice{centre}")
         if not samples:
@@ -233,7 +233,7 @@ class CTSliceDataset(InMemoryImageDataset):
             windowed = torch.from_numpy(np.asarray(window.forward(slices), dtype=np.float32))
             for index in range(slices.shape[0]):
                 if float((slices[index] > -500.0).mean()) >= min_tissue_fraction:
-                    samples.append(_resize(windowed[index: index + 1], image_size))
+                    samples.append(resize_image(windowed[index: index + 1], image_size))
                     sources.append(f"{path}#slice{index}")
         if not samples:
             raise InputError(f"No CT slice in '{root}' shows tissue (> -500 HU); are these CT images in HU?")
@@ -305,7 +305,7 @@ def _encode_labels(names: list[str] | None) -> tuple[torch.Tensor | None, list[s
     return torch.tensor([index[name] for name in names], dtype=torch.int64), class_names
 
 
-def _resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+def resize_image(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """(C, H, W) -> (C, *size), antialiased bilinear (area-like when shrinking, e.g. 512 -> 40 in the simple CT GAN paper)."""
     size = (int(size[0]), int(size[1]))
     if tuple(image.shape[-2:]) == size:

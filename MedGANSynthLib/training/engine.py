@@ -1,10 +1,9 @@
 """The one training loop every model of the project uses (the three GANs and the two virtual-PET networks).
 
 A :class:`TrainingTask` owns the networks, optimisers and what one step does; the :class:`Trainer` owns
-everything around it: device, seeded data order, mixed precision, DDP, progress and cancel, checkpoints that
-resume a run bit-for-bit (on the CPU), loss history (CSV, JSON, PNG curve) and a sample picture per checkpoint.
-
-Files in the run folder (all written atomically, by rank 0 only)::
+everything around it: device, seeded data order, mixed precision, DDP, progress and cancel, and checkpoints that
+resume a run bit-for-bit (on the CPU). What a run leaves on disk is written by its callbacks
+(:mod:`MedGANSynthLib.training.callbacks`; the defaults are :func:`default_callbacks`), all atomically, by rank 0::
 
     checkpoints/checkpoint_last.pt   modules + optimisers + grad scalers + RNG states + epoch/step + history
     losses_steps.csv                 one row per optimisation step
@@ -13,23 +12,25 @@ Files in the run folder (all written atomically, by rank 0 only)::
     loss_curve.png                   step losses and epoch means
     samples/epoch_NNNN.png           the task's sample grid at each checkpoint
     samples/epoch_NNNN_step_SSSSSSS.png   ... and at each checkpoint inside an epoch (``checkpoint_steps``)
+    (the task's export, e.g. weights/*.safetensors + card, once at the end)
 
 Inside an epoch, ``checkpoint_steps`` N also writes a checkpoint every N optimisation steps, holding how far the
 epoch got (batches, loss sums, images, seconds and the latent-noise generator). Resuming from it skips the batches
 already done in that epoch's seeded order, so a run killed at any point loses at most N steps and still ends with the
 same weights as an uninterrupted one (with ``num_workers`` 0; workers re-seed their own random streams).
+
+The loop reads as its steps: :meth:`Trainer._start` (networks, optimisers, restore), :meth:`Trainer._train_epoch`,
+:meth:`Trainer._train_step`, :meth:`Trainer._checkpoint` and :meth:`Trainer._finish`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import json
 import math
 import random
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -39,18 +40,21 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from MedGANSynthLib.device import autocast_dtype
-from MedGANSynthLib.errors import InputError
-from MedGANSynthLib.io.atomic import atomic_output
+from MedGANSynthLib.errors import InputError, MedGANSynthError
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
 from MedGANSynthLib.training import distributed
+from MedGANSynthLib.training.callbacks import CallbackError, TrainerCallback, TrainingState
 from MedGANSynthLib.training.checkpoint import (
     capture_rng_states,
     checkpoint_path,
     load_checkpoint,
     restore_rng_states,
-    save_checkpoint,
 )
+from MedGANSynthLib.training.checkpoint_writer import CheckpointWriter
 from MedGANSynthLib.training.distributed import DistributedContext
+from MedGANSynthLib.training.loss_history import LossCurveWriter, LossTableWriter
+from MedGANSynthLib.training.sample_pictures import SampleGridWriter
+from MedGANSynthLib.training.weights_export import WeightsExporter
 
 
 @dataclass
@@ -201,14 +205,39 @@ def _seed_worker(worker_id: int) -> None:
     random.seed(worker_seed)
 
 
-class Trainer:
-    """Runs a :class:`TrainingTask` over a torch Dataset for ``config.epochs`` epochs."""
+def default_callbacks() -> list[TrainerCallback]:
+    """Today's files of a run: loss tables and curve, sample pictures, the checkpoint (last, so the others are on
+    disk beside it) and, at the end, the task's weights and card. Add your own after (or between) them."""
+    return [LossTableWriter(), LossCurveWriter(), SampleGridWriter(), CheckpointWriter(), WeightsExporter()]
 
-    def __init__(self, config: TrainerConfig, context: DistributedContext | None = None) -> None:
+
+@dataclass
+class _Loop:
+    """What the loop carries from epoch to epoch besides the callbacks' state: data order, noise, timing."""
+
+    ctx: StepContext
+    sampler: DistributedSampler
+    drop_last: bool
+    resumed_epoch: dict | None  # how far the first epoch got before (a checkpoint inside it), else None
+    images: int = 0  # this session's images, seconds and epochs, for the throughput in the result
+    seconds: float = 0.0
+    epochs: int = 0
+
+
+class Trainer:
+    """Runs a :class:`TrainingTask` over a torch Dataset for ``config.epochs`` epochs.
+
+    ``callbacks`` (default :func:`default_callbacks`) write everything the run leaves on disk; see
+    :mod:`MedGANSynthLib.training.callbacks` for the hooks and when they are called.
+    """
+
+    def __init__(self, config: TrainerConfig, context: DistributedContext | None = None,
+                 callbacks: list[TrainerCallback] | None = None) -> None:
         config.validate()
         self.config = config
         self.run_dir = Path(config.run_dir)
         self.context = context or distributed.context_from_env()
+        self.callbacks = default_callbacks() if callbacks is None else list(callbacks)
 
     # ---- public -------------------------------------------------------------------------------------------
     def fit(
@@ -230,48 +259,66 @@ class Trainer:
 
     # ---- the loop ------------------------------------------------------------------------------------------
     def _fit(self, task, dataset, device, progress, cancel) -> TrainingResult:
+        state, ctx, checkpoint = self._start(task, device)
+        loop = self._prepare_loop(state, ctx, dataset, checkpoint)
+        for module in state.modules.values():
+            module.train()
+        for epoch in range(state.epochs_completed, self.config.epochs):
+            self._train_epoch(state, loop, dataset, epoch, progress, cancel)
+        return self._finish(state, loop)
+
+    def _start(self, task, device) -> tuple[TrainingState, StepContext, dict | None]:
+        """Networks on the device (DDP-wrapped), optimisers and grad scalers; on resume, all of them, the history
+        and the RNG states as the checkpoint left them. Returns them, the step context and the checkpoint read."""
         config, context = self.config, self.context
         checkpoint_file = checkpoint_path(self.run_dir)
         if not config.resume and checkpoint_file.exists():
             raise InputError(
                 f"'{self.run_dir}' already holds a training run; pass --resume to continue it or choose a new folder."
             )
-        state = load_checkpoint(checkpoint_file) if config.resume else None
+        checkpoint = load_checkpoint(checkpoint_file) if config.resume else None
         if context.is_main:
             remove_stale_temporaries(self.run_dir)
 
         raw_modules = task.modules()
         for module in raw_modules.values():
             module.to(device)
-        if state is not None:
-            _load_modules(raw_modules, state["modules"])
+        if checkpoint is not None:
+            _load_modules(raw_modules, checkpoint["modules"])
         models = {name: distributed.wrap_module(module, context, device) for name, module in raw_modules.items()}
         optimizers = task.optimizers()
         amp_dtype = autocast_dtype(device) if config.amp else None  # None off CUDA: no AMP on CPU/MPS
         scalers = {name: torch.amp.GradScaler(device.type, enabled=amp_dtype == torch.float16)
                    for name in optimizers}
-        history = {"steps": [], "epochs": []}
-        start_epoch, global_step, partial = 0, 0, None
-        if state is not None:
-            for name, optimizer in optimizers.items():
-                _load_optimizer_keeping_learning_rates(optimizer, state["optimizers"][name])
-            for name, scaler in scalers.items():
-                if name in state["scalers"]:
-                    scaler.load_state_dict(state["scalers"][name])
-            if hasattr(task, "load_extra_state"):
-                task.load_extra_state(state.get("task", {}))
-            history = {"steps": list(state["history"]["steps"]), "epochs": list(state["history"]["epochs"])}
-            start_epoch, global_step = int(state["epoch"]), int(state["global_step"])
-            partial = state.get("partial_epoch")  # set when the checkpoint was written inside an epoch
-            if context.is_main:
-                restore_rng_states(state["rng"], device)
-            else:  # the checkpoint holds rank 0's RNG; other ranks continue from a derived seed
-                seed_everything(derive_seed(config.seed, context.rank, start_epoch))
+        state = TrainingState(self.run_dir, config, context, device, task, raw_modules, optimizers, scalers,
+                              history={"steps": [], "epochs": []}, steps_per_epoch=0, total_steps=0)
+        if checkpoint is not None:
+            self._restore(state, checkpoint)
         elif context.enabled:
             seed_everything(derive_seed(config.seed, context.rank))  # ranks differ (dropout) but repeat
-
         noise = torch.Generator()  # CPU: latents are drawn on the CPU and moved (networks.gan_base.draw_latent)
-        ctx = StepContext(device, models, optimizers, scalers, noise, amp_dtype)
+        return state, StepContext(device, models, optimizers, scalers, noise, amp_dtype), checkpoint
+
+    def _restore(self, state: TrainingState, checkpoint: dict) -> None:
+        for name, optimizer in state.optimizers.items():
+            _load_optimizer_keeping_learning_rates(optimizer, checkpoint["optimizers"][name])
+        for name, scaler in state.scalers.items():
+            if name in checkpoint["scalers"]:
+                scaler.load_state_dict(checkpoint["scalers"][name])
+        if hasattr(state.task, "load_extra_state"):
+            state.task.load_extra_state(checkpoint.get("task", {}))
+        state.history = {"steps": list(checkpoint["history"]["steps"]),
+                         "epochs": list(checkpoint["history"]["epochs"])}
+        state.epochs_completed, state.global_step = int(checkpoint["epoch"]), int(checkpoint["global_step"])
+        if self.context.is_main:
+            restore_rng_states(checkpoint["rng"], state.device)
+        else:  # the checkpoint holds rank 0's RNG; other ranks continue from a derived seed
+            seed_everything(derive_seed(self.config.seed, self.context.rank, state.epochs_completed))
+
+    def _prepare_loop(self, state: TrainingState, ctx: StepContext, dataset: Dataset,
+                      checkpoint: dict | None) -> _Loop:
+        """The seeded sampler of this process's shard and the steps per epoch (a shard of one image is refused)."""
+        config, context = self.config, self.context
         sampler = DistributedSampler(dataset, num_replicas=context.world_size, rank=context.rank,
                                      shuffle=True, seed=config.seed, drop_last=False)
         shard = len(sampler)
@@ -279,86 +326,111 @@ class Trainer:
             raise InputError(f"Training needs at least 2 images per process; the data set has {len(dataset)}.")
         # A trailing batch of one sample breaks batch-norm in training mode; drop just that one image.
         drop_last = shard > config.batch_size and shard % config.batch_size == 1
-        steps_per_epoch = shard // config.batch_size if drop_last else math.ceil(shard / config.batch_size)
-        total_steps = steps_per_epoch * config.epochs
-        for module in raw_modules.values():
-            module.train()
+        state.steps_per_epoch = shard // config.batch_size if drop_last else math.ceil(shard / config.batch_size)
+        state.total_steps = state.steps_per_epoch * config.epochs
+        resumed_epoch = checkpoint.get("partial_epoch") if checkpoint is not None else None  # written inside it
+        return _Loop(ctx, sampler, drop_last, resumed_epoch)
 
-        checkpoint_written: Path | None = checkpoint_file if state is not None else None
-        session_images, session_seconds, session_epochs = 0, 0.0, 0
-        last_losses: dict[str, float] = {}
-        for epoch in range(start_epoch, config.epochs):
-            sampler.set_epoch(epoch)
-            if hasattr(dataset, "set_epoch"):  # data sets that draw per-epoch variations (random crops)
-                dataset.set_epoch(epoch)
-            noise.manual_seed(derive_seed(config.seed, context.rank, epoch))
-            done = _EpochProgress.resumed(partial, noise, derive_seed(config.seed, context.rank, epoch, 2),
-                                          context.is_main)
-            partial = None
-            # The epoch's seeded order, less the batches a checkpoint inside it had already done. Skipping whole
-            # batches keeps the remainder's length modulo the batch size, so drop_last drops the same last image.
-            order = list(sampler)[done.batches * config.batch_size:]
-            loader = DataLoader(
-                dataset, batch_size=config.batch_size, sampler=order, drop_last=drop_last,
-                num_workers=config.num_workers, worker_init_fn=_seed_worker, pin_memory=device.type == "cuda",
-                generator=torch.Generator().manual_seed(derive_seed(config.seed, epoch, 1)),
-            )
-            ctx.epoch = epoch
-            started = time.perf_counter() - done.seconds
-            for batch in loader:
-                report(None, cancel, "train", global_step, total_steps)  # stop between steps when cancelled
-                ctx.step = global_step
-                losses = task.train_step(_to_device(batch, device), ctx)
-                global_step += 1
-                done.images += _batch_size(batch)
-                history["steps"].append({"epoch": epoch + 1, "step": global_step, **losses})
-                for key, value in losses.items():
-                    done.sums[key] = done.sums.get(key, 0.0) + float(value)
-                last_losses = dict(losses)
-                report(progress, None, "train", global_step, total_steps, f"epoch {epoch + 1}/{config.epochs}",
-                       epoch=epoch + 1, **{k: round(float(v), 5) for k, v in losses.items()})
-                done.batches += 1
-                if config.checkpoint_steps and global_step % config.checkpoint_steps == 0 \
-                        and done.batches < steps_per_epoch:
-                    if context.is_main:
-                        done.seconds = time.perf_counter() - started
-                        checkpoint_written = self._write_checkpoint(
-                            task, raw_modules, optimizers, scalers, history, epoch, global_step, device,
-                            partial_epoch=done.to_state(noise))
-                    distributed.barrier(context)
-            seconds = time.perf_counter() - started
-            means = {key: distributed.all_ranks_mean(value / steps_per_epoch, device, context)
-                     for key, value in sorted(done.sums.items())}
-            all_images = done.images * context.world_size
-            history["epochs"].append({"epoch": epoch + 1, "step": global_step, **means, "seconds": round(seconds, 4),
-                                      "images_per_second": round(all_images / max(seconds, 1e-9), 2)})
-            session_images += all_images
-            session_seconds += seconds
-            session_epochs += 1
-            if (epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.epochs:
-                if context.is_main:
-                    checkpoint_written = self._write_checkpoint(task, raw_modules, optimizers, scalers, history,
-                                                                epoch + 1, global_step, device)
-                distributed.barrier(context)
+    def _train_epoch(self, state: TrainingState, loop: _Loop, dataset: Dataset, epoch: int, progress, cancel) -> None:
+        config, context = self.config, self.context
+        loop.sampler.set_epoch(epoch)
+        if hasattr(dataset, "set_epoch"):  # data sets that draw per-epoch variations (random crops)
+            dataset.set_epoch(epoch)
+        noise = loop.ctx.generator
+        noise.manual_seed(derive_seed(config.seed, context.rank, epoch))
+        done = _EpochProgress.resumed(loop.resumed_epoch, noise, derive_seed(config.seed, context.rank, epoch, 2),
+                                      context.is_main)
+        loop.resumed_epoch = None
+        # The epoch's seeded order, less the batches a checkpoint inside it had already done. Skipping whole
+        # batches keeps the remainder's length modulo the batch size, so drop_last drops the same last image.
+        order = list(loop.sampler)[done.batches * config.batch_size:]
+        loader = DataLoader(
+            dataset, batch_size=config.batch_size, sampler=order, drop_last=loop.drop_last,
+            num_workers=config.num_workers, worker_init_fn=_seed_worker, pin_memory=state.device.type == "cuda",
+            generator=torch.Generator().manual_seed(derive_seed(config.seed, epoch, 1)),
+        )
+        loop.ctx.epoch = epoch
+        started = time.perf_counter() - done.seconds
+        for batch in loader:
+            self._train_step(state, loop.ctx, batch, done, progress, cancel)
+            if config.checkpoint_steps and state.global_step % config.checkpoint_steps == 0 \
+                    and done.batches < state.steps_per_epoch:
+                done.seconds = time.perf_counter() - started
+                self._checkpoint(state, partial_epoch=done.to_state(noise))
+            self._notify("on_step_end", state)
+        seconds = time.perf_counter() - started
+        means = {key: distributed.all_ranks_mean(value / state.steps_per_epoch, state.device, context)
+                 for key, value in sorted(done.sums.items())}
+        all_images = done.images * context.world_size
+        state.history["epochs"].append({
+            "epoch": epoch + 1, "step": state.global_step, **means, "seconds": round(seconds, 4),
+            "images_per_second": round(all_images / max(seconds, 1e-9), 2)})
+        loop.images += all_images
+        loop.seconds += seconds
+        loop.epochs += 1
+        state.epochs_completed, state.epoch_batches = epoch + 1, 0
+        if (epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.epochs:
+            self._checkpoint(state)
+        self._notify("on_epoch_end", state)
 
+    def _train_step(self, state: TrainingState, ctx: StepContext, batch, done: _EpochProgress, progress,
+                    cancel) -> None:
+        """One optimisation step of the task, then its losses in the history, the epoch's sums and the progress."""
+        report(None, cancel, "train", state.global_step, state.total_steps)  # stop between steps when cancelled
+        ctx.step = state.global_step
+        losses = state.task.train_step(_to_device(batch, state.device), ctx)
+        state.global_step += 1
+        done.images += _batch_size(batch)
+        epoch = state.epochs_completed + 1
+        state.history["steps"].append({"epoch": epoch, "step": state.global_step, **losses})
+        for key, value in losses.items():
+            done.sums[key] = done.sums.get(key, 0.0) + float(value)
+        state.last_losses = dict(losses)
+        report(progress, None, "train", state.global_step, state.total_steps, f"epoch {epoch}/{self.config.epochs}",
+               epoch=epoch, **{k: round(float(v), 5) for k, v in losses.items()})
+        done.batches += 1
+        state.epoch_batches = done.batches
+
+    def _checkpoint(self, state: TrainingState, partial_epoch: dict | None = None) -> None:
+        """A checkpoint: the callbacks' on_checkpoint on rank 0, with the RNG states taken first (nothing the
+        callbacks do may change what the next step draws); then every rank waits for it."""
+        if self.context.is_main:
+            state.rng_states, state.partial_epoch = capture_rng_states(state.device), partial_epoch
+            try:
+                self._notify("on_checkpoint", state)
+            finally:
+                state.rng_states = state.partial_epoch = None
+        distributed.barrier(self.context)
+
+    def _finish(self, state: TrainingState, loop: _Loop) -> TrainingResult:
+        self._notify("on_train_end", state)
+        checkpoint = checkpoint_path(self.run_dir)
         result = TrainingResult(
             run_dir=self.run_dir,
-            epochs_completed=config.epochs if start_epoch < config.epochs else start_epoch,
-            global_step=global_step,
-            checkpoint=checkpoint_written,
+            epochs_completed=state.epochs_completed,
+            global_step=state.global_step,
+            checkpoint=checkpoint if checkpoint.is_file() else None,
             files=self._file_names(),
-            images_per_second=round(session_images / session_seconds, 2) if session_seconds > 0 else 0.0,
-            seconds_per_epoch=round(session_seconds / session_epochs, 4) if session_epochs else 0.0,
-            last_losses=last_losses,
+            exported=state.exported,
+            images_per_second=round(loop.images / loop.seconds, 2) if loop.seconds > 0 else 0.0,
+            seconds_per_epoch=round(loop.seconds / loop.epochs, 4) if loop.epochs else 0.0,
+            last_losses=state.last_losses,
         )
-        if context.is_main and hasattr(task, "export"):
-            summary = {"epochs": result.epochs_completed, "global_step": global_step,
-                       "final_epoch_losses": history["epochs"][-1] if history["epochs"] else {},
-                       "seed": config.seed, "batch_size": config.batch_size, "world_size": context.world_size}
-            with _evaluation_mode(raw_modules):
-                result.exported = [str(path) for path in (task.export(self.run_dir, summary) or [])]
-        distributed.barrier(context)
+        distributed.barrier(self.context)
         return result
+
+    def _notify(self, hook: str, state: TrainingState) -> None:
+        """Call ``hook`` of every callback in order, on rank 0 only. Errors the library and the CLI already explain
+        (bad input, cancel, a file-system problem) pass unchanged; any other is wrapped to name the callback."""
+        if not self.context.is_main:
+            return
+        for callback in self.callbacks:
+            try:
+                getattr(callback, hook)(state)
+            except (MedGANSynthError, OSError):
+                raise
+            except Exception as error:
+                raise CallbackError(_callback_failure(callback, hook, state, error)) from error
 
     # ---- files ---------------------------------------------------------------------------------------------
     def _file_names(self) -> dict[str, str]:
@@ -371,32 +443,14 @@ class Trainer:
             "samples_dir": str(self.run_dir / "samples"),
         }
 
-    def _write_checkpoint(self, task, raw_modules, optimizers, scalers, history, epoch, global_step,
-                          device, partial_epoch: dict | None = None) -> Path:
-        """``epoch`` = epochs completed; ``partial_epoch`` = how far the next one got (a checkpoint inside it)."""
-        # RNG states first: nothing below may change what the next epoch draws.
-        state = {
-            "epoch": epoch,
-            "partial_epoch": partial_epoch,
-            "global_step": global_step,
-            "modules": {name: module.state_dict() for name, module in raw_modules.items()},
-            "optimizers": {name: optimizer.state_dict() for name, optimizer in optimizers.items()},
-            "scalers": {name: scaler.state_dict() for name, scaler in scalers.items()},
-            "rng": capture_rng_states(device),
-            "history": history,
-            "task": task.extra_state() if hasattr(task, "extra_state") else {},
-            "config": {key: (str(value) if isinstance(value, Path) else value)
-                       for key, value in asdict(self.config).items()},
-        }
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        write_loss_tables(history, self.run_dir)
-        write_loss_curve(history, self.run_dir / "loss_curve.png")
-        with torch.random.fork_rng(devices=[]), _evaluation_mode(raw_modules), torch.no_grad():
-            grid = task.sample_grid()
-        name = f"epoch_{epoch:04d}.png" if partial_epoch is None else f"epoch_{epoch + 1:04d}_step_{global_step:07d}.png"
-        write_image_grid(grid, self.run_dir / "samples" / name)
-        # The checkpoint goes last, so a checkpoint on disk always has its tables and pictures beside it.
-        return save_checkpoint(state, checkpoint_path(self.run_dir))
+
+def _callback_failure(callback: TrainerCallback, hook: str, state: TrainingState, error: Exception) -> str:
+    where = f"epoch {state.epochs_completed + (1 if state.epoch_batches else 0)}, step {state.global_step}"
+    checkpoint = checkpoint_path(state.run_dir)
+    kept = (f"the last checkpoint '{checkpoint}' is kept; resume from it" if checkpoint.is_file()
+            else "no checkpoint was written yet")
+    return (f"Training stopped at {where}: the callback {type(callback).__name__}.{hook} failed "
+            f"({type(error).__name__}: {error}); {kept}.")
 
 
 # Final names of the files the trainer writes; a killed process may leave ".<name>.<random>" temporaries of them.
@@ -440,19 +494,6 @@ def _load_modules(modules: dict[str, nn.Module], states: dict[str, Any]) -> None
             ) from error
 
 
-@contextlib.contextmanager
-def _evaluation_mode(modules: dict[str, nn.Module]) -> Iterator[None]:
-    """Eval mode for pictures/export (no batch-norm statistics updated), then back to each module's mode."""
-    modes = {name: module.training for name, module in modules.items()}
-    for module in modules.values():
-        module.eval()
-    try:
-        yield
-    finally:
-        for name, module in modules.items():
-            module.train(modes[name])
-
-
 def _to_device(batch: Any, device: torch.device) -> Any:
     if isinstance(batch, torch.Tensor):
         return batch.to(device, non_blocking=True)
@@ -471,78 +512,3 @@ def _batch_size(batch: Any) -> int:
     if isinstance(batch, (list, tuple)):
         return _batch_size(batch[0])
     return 1
-
-
-def write_loss_tables(history: dict[str, list[dict[str, Any]]], run_dir: Path) -> None:
-    """losses_steps.csv, losses_epochs.csv and losses.json (atomically)."""
-    for name, rows in (("losses_steps.csv", history["steps"]), ("losses_epochs.csv", history["epochs"])):
-        columns: list[str] = []
-        for row in rows:
-            columns.extend(key for key in row if key not in columns)
-        with atomic_output(run_dir / name) as temp, open(temp, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(rows)
-    with atomic_output(run_dir / "losses.json") as temp:
-        temp.write_text(json.dumps(history, indent=1))
-
-
-def write_loss_curve(history: dict[str, list[dict[str, Any]]], path: Path) -> None:
-    """Step losses (thin) and epoch means (dots) per loss name, with the Agg backend (no display needed)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(7, 4), dpi=100)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot(1, 1, 1)
-    reserved = {"epoch", "step", "seconds", "images_per_second"}
-    names = [key for key in (history["steps"][0] if history["steps"] else {}) if key not in reserved]
-    for index, name in enumerate(names):
-        colour = f"C{index % 10}"
-        axes.plot([row["step"] for row in history["steps"]], [row[name] for row in history["steps"]],
-                  color=colour, alpha=0.35, linewidth=0.8)
-        axes.plot([row["step"] for row in history["epochs"]], [row.get(name, float("nan")) for row in history["epochs"]],
-                  "o-", color=colour, markersize=3, label=name)
-    axes.set_xlabel("step")
-    axes.set_ylabel("loss / mean logit")
-    axes.grid(alpha=0.3)
-    if names:
-        axes.legend(loc="best", fontsize=8)
-    figure.tight_layout()
-    with atomic_output(path) as temp:
-        figure.savefig(temp, format="png")
-
-
-MIN_TILE_PIXELS = 64
-
-
-def write_image_grid(images: torch.Tensor, path: Path) -> None:
-    """Tile (N, C, H, W) images in [0, 1] into one PNG (grey for 1 channel, RGB for 3, first channel otherwise).
-
-    Images smaller than 64 pixels are enlarged by a whole factor (nearest neighbour) so every pixel stays visible.
-    """
-    from matplotlib.image import imsave
-
-    array = images.detach().float().cpu().clamp(0.0, 1.0).numpy()
-    if array.ndim != 4:
-        raise ValueError(f"sample_grid must return (N, C, H, W) images, got shape {tuple(array.shape)}")
-    zoom = max(1, MIN_TILE_PIXELS // max(array.shape[2:]))  # tiny images (16 x 16) are unreadable at 1:1
-    if zoom > 1:
-        array = array.repeat(zoom, axis=2).repeat(zoom, axis=3)
-    count, channels, height, width = array.shape
-    columns = max(1, math.ceil(math.sqrt(count)))
-    rows = math.ceil(count / columns)
-    pad = 2
-    colour = channels == 3
-    canvas = np.ones((rows * (height + pad) + pad, columns * (width + pad) + pad, 3 if colour else 1),
-                     dtype=np.float32)
-    for index in range(count):
-        top = pad + (index // columns) * (height + pad)
-        left = pad + (index % columns) * (width + pad)
-        tile = array[index].transpose(1, 2, 0) if colour else array[index, :1].transpose(1, 2, 0)
-        canvas[top:top + height, left:left + width] = tile
-    with atomic_output(path) as temp:
-        if colour:
-            imsave(temp, canvas, format="png")
-        else:
-            imsave(temp, canvas[..., 0], cmap="gray", vmin=0.0, vmax=1.0, format="png")

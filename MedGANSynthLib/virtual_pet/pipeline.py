@@ -44,6 +44,7 @@ from MedGANSynthLib.virtual_pet.lesions import (
     write_lesion_csv,
     write_lesion_json,
 )
+from MedGANSynthLib.virtual_pet.output_files import OUTPUT_FILES
 from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID, VirtualPETModel, load_virtual_pet
 from MedGANSynthLib.volume import Volume
 
@@ -98,13 +99,13 @@ def run_virtual_pet(
     with staged_folder(output) as stage:
         # float SUV maps uncompressed unless ``compress``: gzip took 3.6 s per 60 slices of 512² for 19-33 % less
         # disk (measured on the demo's phantom and real-CT outputs); labels compress well and always are
-        files = {"virtual_pet": write_volume(result.blended, stage / "virtual_pet.nrrd", compress=compress)}
+        files = {"virtual_pet": write_volume(result.blended, stage / OUTPUT_FILES["virtual_pet"], compress=compress)}
         for name, volume in (("fcn", result.fcn), ("gan", result.gan), ("uncertainty", result.uncertainty)):
             if volume is not None:
-                files[name] = write_volume(volume, stage / f"{name}.nrrd", compress=compress)
-        files["lesion_labels"] = write_volume(labels, stage / "lesion_labels.nrrd")
-        files["lesions_csv"] = write_lesion_csv(candidates, stage / "lesions.csv")
-        files["lesions_json"] = write_lesion_json(candidates, stage / "lesions.json")
+                files[name] = write_volume(volume, stage / OUTPUT_FILES[name], compress=compress)
+        files["lesion_labels"] = write_volume(labels, stage / OUTPUT_FILES["lesion_labels"])
+        files["lesions_csv"] = write_lesion_csv(candidates, stage / OUTPUT_FILES["lesions_csv"])
+        files["lesions_json"] = write_lesion_json(candidates, stage / OUTPUT_FILES["lesions_json"])
         if pictures:
             files.update(_pictures(ct, result.blended, candidates, stage))
         summary = {
@@ -127,8 +128,8 @@ def run_virtual_pet(
             "input_statistics": input_check,
             "files": {name: str(output / Path(path).name) for name, path in files.items()},
         }
-        summary["files"]["summary"] = str(output / "summary.json")
-        with atomic_output(stage / "summary.json") as temp:
+        summary["files"]["summary"] = str(output / OUTPUT_FILES["summary"])
+        with atomic_output(stage / OUTPUT_FILES["summary"]) as temp:
             temp.write_text(json.dumps(summary, indent=2) + "\n")
     report(progress, cancel, "write", 1, 1, "done")
     return summary

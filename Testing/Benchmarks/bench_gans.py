@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_report import print_results  # noqa: E402
 from conv_throughput import best_seconds, count_flops, measure_conv_gflops  # noqa: E402
 
+from MedGANSynthLib.gan.task import GANTask, GANTaskSettings  # noqa: E402
 from MedGANSynthLib.networks.registry import build_gan  # noqa: E402
 from MedGANSynthLib.training.engine import StepContext  # noqa: E402
-from MedGANSynthLib.training.gan_task import GANTask, GANTaskSettings  # noqa: E402
 from MedGANSynthLib.training.optimizers import paper_settings  # noqa: E402
 
 # (name, architecture, batch size, config overrides)

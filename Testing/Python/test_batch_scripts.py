@@ -91,9 +91,9 @@ def test_a_pet_without_suv_parameters_fails_with_one_line_and_no_traceback(tmp_p
 
 
 def test_sampled_images_equal_the_library_samples(tmp_path):
-    if importlib.util.find_spec("MedGANSynthLib.synthesis.sampling") is None:
-        pytest.skip("MedGANSynthLib.synthesis is not in the library yet")
-    from MedGANSynthLib.synthesis.sampling import sample_images, to_physical
+    if importlib.util.find_spec("MedGANSynthLib.gan.sampling") is None:
+        pytest.skip("MedGANSynthLib.gan.sampling is not in the library yet")
+    from MedGANSynthLib.gan.sampling import sample_images, to_physical
     from MedGANSynthLib.weights import load_gan
 
     model = save_tiny_gan(tmp_path, "brain_dcgan")

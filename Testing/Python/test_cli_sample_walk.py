@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from MedGANSynthLib.cli.main import main
+from MedGANSynthLib.gan.sampling import sample_images, to_physical
 from MedGANSynthLib.io import read_volume
-from MedGANSynthLib.synthesis.sampling import sample_images, to_physical
 from MedGANSynthLib.weights.safetensors_io import load_gan
 
 

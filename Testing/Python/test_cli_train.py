@@ -155,7 +155,7 @@ def test_resuming_at_a_new_learning_rate_trains_at_that_rate_and_records_it(tmp_
 
 
 def test_user_window_reaches_the_training_images_and_the_card(tmp_path, ct_folder, capsys):
-    from MedGANSynthLib.training.gan_training import dataset_for_run
+    from MedGANSynthLib.gan.training_run import dataset_for_run
 
     run = tmp_path / "run"
     code = main(["train", *TINY_CT, "--data", str(ct_folder), "-o", str(run), "--epochs", "1", "--batch-size", "6",

@@ -28,7 +28,7 @@ RANK_SCRIPT = textwrap.dedent("""
     import torch
     from tiny_gan import BlobDataset, TinyDiscriminator, TinyGenerator
     from MedGANSynthLib.training.engine import Trainer, TrainerConfig, seed_everything
-    from MedGANSynthLib.training.gan_task import GANTask, GANTaskSettings
+    from MedGANSynthLib.gan.task import GANTask, GANTaskSettings
     from MedGANSynthLib.training.optimizers import paper_settings
 
     rank, run, loss = int(os.environ["RANK"]), sys.argv[1], sys.argv[2]

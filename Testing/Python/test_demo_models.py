@@ -7,7 +7,7 @@ import pytest
 import torch
 from tiny_models import save_tiny_gan, save_tiny_virtual_pet
 
-from MedGANSynthLib.demo_models import predict_virtual_pets, sample_bundled_gans
+from MedGANSynthLib.app.demo_models import predict_virtual_pets, sample_bundled_gans
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.io import read_volume
 from MedGANSynthLib.virtual_pet.weights import install_virtual_pet

@@ -13,9 +13,9 @@ from conftest import shared_data_path
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.io import read_volume
 from MedGANSynthLib.io.dicom_series import read_dicom_series
-from MedGANSynthLib.io.dicom_write import write_dicom_series
 from MedGANSynthLib.pet.suv import SuvParameters
 from MedGANSynthLib.pet.timestamps import Timestamp
+from MedGANSynthLib.phantoms.dicom_write import write_dicom_series
 from MedGANSynthLib.volume import Volume
 
 

@@ -152,7 +152,35 @@ def test_the_true_pet_sets_the_ceiling_faint_and_merged_lesions_are_missed_even_
     true_suv[6:8, 6:8, 6:8] = 9.0
     ct = Volume(np.zeros((10, 10, 10), np.float32), **grid)
     scans = [score_case(f"case{i}", ct, Volume(true_suv, **grid), Volume(truth, **grid), {}, 2.5) for i in (1, 2)]
+    # The margin rule finds the same two: the faint lesion has no voxel above 2.5 within one voxel of it.
     assert scans[0]["true_pet"] == {"tp": 2, "fn": 1, "fp": 0, "fp_physiological": 0, "n_true": 3, "tpr": 2 / 3,
-                                    "tp_focal": 1, "tpr_focal": 1 / 3}
+                                    "tp_focal": 1, "tpr_focal": 1 / 3, "margin_tp": 2}
     ceiling = overall_metrics(scans)["true_pet"]
-    assert ceiling == {"tpr": 4 / 6, "tp": 4, "true_lesions": 6, "tpr_focal": 2 / 6, "tp_focal": 2}
+    assert ceiling == {"tpr": 4 / 6, "tp": 4, "true_lesions": 6, "tpr_focal": 2 / 6, "tp_focal": 2,
+                       "tpr_margin": 4 / 6}
+
+
+def test_margin_rule_counts_near_misses_as_found_and_hot_spots_far_from_uptake_as_false():
+    """The issue-29 rule on a hand-made case: one voxel of margin for finds, two for false positives."""
+    from MedGANSynthLib.virtual_pet.detection_metrics import margin_detection
+
+    truth = np.zeros((12, 12, 12), np.int32)
+    truth[2:4, 2:4, 2:4] = 1            # lesion 1: the hot spot sits one voxel beside it -> found
+    truth[8:10, 2:4, 2:4] = 2           # lesion 2: the nearest hot voxel is two voxels away -> missed
+    true_suv = np.ones(truth.shape, np.float32)
+    true_suv[truth > 0] = 6.0
+    true_suv[2:4, 8:10, 8:10] = 6.0     # physiological uptake
+    predicted = np.ones(truth.shape, np.float32)
+    predicted[4, 2, 2] = 5.0            # touches lesion 1's one-voxel margin
+    predicted[8:10, 5, 2] = 5.0         # two voxels from lesion 2 (columns 3 -> 5): not a find, but near a lesion
+    predicted[2:4, 6, 8:10] = 5.0       # two voxels from the uptake (columns 8 -> 6): not false
+    predicted[9:11, 9:11, 9:11] = 5.0   # 8 voxels far from everything: false
+    predicted[6, 9, 0] = 5.0            # 1 voxel far from everything: below the size rule
+    scores = margin_detection(truth, predicted, true_suv, voxel_ml=1.0, min_volume_ml=2.0)
+    # Lesion 1 found, lesion 2 missed. Regions: [4,2,2] touches lesion 1 (1 voxel, also small); [8:10,5,2] lies
+    # two voxels from lesion 2 but lesions only excuse one voxel, and true uptake >2.5 at lesion 2 excuses two, so
+    # it is allowed; [2:4,6,8:10] within two of the uptake: allowed; the 8-voxel cube: false; the speck: too small.
+    assert scores == {"tp": 1, "n_true": 2, "fp": 1, "tpr": 0.5}
+    predicted[2:4, 6, 8:10] = 1.0
+    predicted[2:4, 5, 8:10] = 5.0       # one voxel further: three voxels from the uptake -> false
+    assert margin_detection(truth, predicted, true_suv, voxel_ml=1.0, min_volume_ml=2.0)["fp"] == 2

@@ -203,6 +203,33 @@ def test_similarity_to_nearest_real_finds_each_image_partner(rng):
     assert result.summary()["copies_infinite_psnr"] == 4
 
 
+def test_masked_psnr_and_ssim_count_only_the_mask(rng):
+    """The virtual PET's body-masked metrics: PSNR from the MSE over the mask, SSIM as the mean of the local SSIM
+    map (Wang et al., 7-voxel uniform window, sample covariances, k1 = 0.01, k2 = 0.03) over the mask, by hand."""
+    from scipy.ndimage import uniform_filter
+
+    reference = rng.uniform(0.0, 10.0, size=(9, 20, 20))
+    image = reference + rng.normal(0.0, 0.5, reference.shape)
+    mask = np.zeros(reference.shape, bool)
+    mask[2:7, 5:15, 4:16] = True
+    image[~mask] = 0.0  # errors outside the mask change the local map near its edge only
+    assert psnr(image, reference, 20.0, mask) == pytest.approx(
+        10 * math.log10(20.0**2 / np.mean((image - reference)[mask] ** 2)), rel=1e-12)
+    mean = {name: uniform_filter(a, 7) for name, a in (("x", reference), ("y", image))}
+    moment = {name: uniform_filter(a, 7) for name, a in
+              (("xx", reference * reference), ("yy", image * image), ("xy", reference * image))}
+    n = 7**3 / (7**3 - 1)
+    vx, vy = n * (moment["xx"] - mean["x"] ** 2), n * (moment["yy"] - mean["y"] ** 2)
+    vxy = n * (moment["xy"] - mean["x"] * mean["y"])
+    c1, c2 = (0.01 * 20.0) ** 2, (0.03 * 20.0) ** 2
+    local = ((2 * mean["x"] * mean["y"] + c1) * (2 * vxy + c2)
+             / ((mean["x"] ** 2 + mean["y"] ** 2 + c1) * (vx + vy + c2)))
+    assert ssim(image, reference, 20.0, mask) == pytest.approx(local[mask].mean(), rel=1e-9)
+    assert ssim(reference, reference, 20.0, mask) == pytest.approx(1.0)
+    with pytest.raises(InputError, match="mask"):
+        psnr(image, reference, 20.0, np.zeros(reference.shape, bool))
+
+
 def test_psnr_rejects_a_non_positive_data_range():
     with pytest.raises(InputError, match="data range"):
         psnr(np.zeros((4, 4)), np.ones((4, 4)), data_range=0.0)

@@ -12,7 +12,7 @@ import torch
 
 from MedGANSynthLib.errors import Cancelled, InputError
 from MedGANSynthLib.evaluation.classifier import fit_classifier, predict_labels
-from MedGANSynthLib.evaluation.gan_report import (
+from MedGANSynthLib.gan.report import (
     JUDGE_SEED_STRIDE,
     evaluate_gan,
     render_gan_pictures,

@@ -10,10 +10,10 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.gan.task import GANTask, GANTaskSettings
 from MedGANSynthLib.networks import build_gan
 from MedGANSynthLib.networks.layers import append_minibatch_stddev
 from MedGANSynthLib.training.engine import StepContext, Trainer, TrainerConfig, seed_everything
-from MedGANSynthLib.training.gan_task import GANTask, GANTaskSettings
 from MedGANSynthLib.training.optimizers import paper_settings
 
 TINY = {"image_height": 40, "image_width": 24, "generator_base_channels": 16, "num_classes": 3,

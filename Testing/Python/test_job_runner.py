@@ -11,7 +11,7 @@ import pytest
 
 from MedGANSynthLib.errors import Cancelled, InputError
 from MedGANSynthLib.jobs.progress import CancelToken
-from MedGANSynthLib.jobs.runner import JobResult, JobRunner, run_job
+from MedGANSynthLib.mrml.job_runner import JobResult, JobRunner, run_job
 
 HERE = Path(__file__).resolve().parent
 HELPER = "job_helper_module"

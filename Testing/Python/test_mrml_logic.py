@@ -141,14 +141,14 @@ CLASSES = RADIOGAN_CLASSES
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    for name in ("MedGANSynthLib.synthesis.sampling", "MedGANSynthLib.weights.safetensors_io"):
+    for name in ("MedGANSynthLib.gan.sampling", "MedGANSynthLib.weights.safetensors_io"):
         if importlib.util.find_spec(name) is None:
             pytest.skip(f"{name} is not in the library yet")
     return save_tiny_gan(tmp_path_factory.mktemp("model"), "radiogan")
 
 
 def test_gan_samples_become_a_sequence_of_the_library_images(logic, tiny_model):
-    from MedGANSynthLib.synthesis.sampling import sample_images, to_physical
+    from MedGANSynthLib.gan.sampling import sample_images, to_physical
     from MedGANSynthLib.weights.safetensors_io import load_gan
 
     browser = logic.sampleGAN(str(tiny_model), className="lung", count=4, seed=7, device="cpu")
@@ -168,7 +168,7 @@ def test_gan_samples_become_a_sequence_of_the_library_images(logic, tiny_model):
 
 
 def test_latent_walk_runs_from_one_sample_to_the_other(logic, tiny_model):
-    from MedGANSynthLib.synthesis.sampling import sample_images, to_physical
+    from MedGANSynthLib.gan.sampling import sample_images, to_physical
     from MedGANSynthLib.weights.safetensors_io import load_gan
 
     browser = logic.latentWalk(str(tiny_model), steps=5, seedA=1, seedB=2, classA="normal", classB="lymphoma",

@@ -33,7 +33,7 @@ from MedGANSynthLib.volume import Volume
 
 
 def test_one_published_minimum_lesion_volume_is_every_default():
-    from MedGANSynthLib import demo_models
+    from MedGANSynthLib.app import demo_models
     from MedGANSynthLib.mrml.logic import MedGANSynthLogic
     from MedGANSynthLib.virtual_pet.evaluation import evaluate_virtual_pet
     from MedGANSynthLib.virtual_pet.pipeline import run_virtual_pet

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from MedGANSynthLib.errors import Cancelled, InputError
+from MedGANSynthLib.gan.latent_walk import latent_walk, slerp
+from MedGANSynthLib.gan.sampling import sample_images, to_physical
 from MedGANSynthLib.jobs.progress import CancelToken
 from MedGANSynthLib.networks import build_gan
-from MedGANSynthLib.synthesis import latent_walk, sample_images, to_physical
-from MedGANSynthLib.synthesis.latent_walk import slerp
 from MedGANSynthLib.weights import ModelCard, phantom_training_data
 
 TINY = {

@@ -10,10 +10,11 @@ import pydicom
 import pytest
 from conftest import shared_data_path
 
+from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.io import write_volume
-from MedGANSynthLib.io.dicom_write import write_dicom_series
 from MedGANSynthLib.pet.suv import SuvParameters, bqml_to_suv, load_pet_as_suv, suv_to_bqml
 from MedGANSynthLib.pet.timestamps import Timestamp
+from MedGANSynthLib.phantoms.dicom_write import write_dicom_series
 from MedGANSynthLib.volume import Volume
 
 F18_HALF_LIFE_S = 6586.2  # 109.77 min
@@ -222,6 +223,24 @@ def test_nifti_in_bqml_with_given_parameters(tmp_path, rng):
     expected = activity.astype(np.float64) * 70000 / (300e6 * 2 ** (-3600 / F18_HALF_LIFE_S))
     np.testing.assert_allclose(suv.array, expected, rtol=1e-6)
     assert (suv.units, suv.modality) == ("SUV", "PT")
+
+
+def test_a_default_half_life_stands_in_only_where_the_caller_allows_it(tmp_path, rng):
+    """The Slicer panel lets an empty half-life mean F-18; the command line asks for --half-life-s."""
+    from MedGANSynthLib.pet.suv import DEFAULT_HALF_LIFE_S
+
+    activity = rng.gamma(2.0, 4000.0, size=(3, 4, 5)).astype(np.float32)
+    path = write_volume(Volume(activity, spacing=(2, 2, 3)), tmp_path / "pet.nrrd")
+    values = dict(weight_kg=70, dose_mbq=300, injection_time="10:00:00", scan_time="11:00:00")
+    with pytest.raises(InputError, match="--half-life-s"):
+        load_pet_as_suv(path, **values)
+    expected = activity.astype(np.float64) * 70000 / (300e6 * 2 ** (-3600 / F18_HALF_LIFE_S))
+    for typed in (None, 0.0):
+        suv = load_pet_as_suv(path, **values, half_life_s=typed, default_half_life_s=DEFAULT_HALF_LIFE_S)
+        np.testing.assert_allclose(suv.array, expected, rtol=1e-6)
+        assert suv.metadata["suv"]["half_life_s"] == F18_HALF_LIFE_S
+    given = load_pet_as_suv(path, **values, half_life_s=1223.4, default_half_life_s=DEFAULT_HALF_LIFE_S)  # C-11
+    assert given.metadata["suv"]["half_life_s"] == 1223.4 and "half_life_s" in given.metadata["suv"]["overrides"]
 
 
 def test_nrrd_already_in_suv_is_returned_as_is(tmp_path, rng):

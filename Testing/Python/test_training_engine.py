@@ -11,10 +11,10 @@ import torch
 from tiny_gan import BlobDataset, TinyDiscriminator, TinyGenerator, single_thread
 
 from MedGANSynthLib.errors import Cancelled, InputError
+from MedGANSynthLib.gan.task import GANTask, GANTaskSettings
 from MedGANSynthLib.jobs.progress import CancelToken
 from MedGANSynthLib.training.checkpoint import checkpoint_path, load_checkpoint
 from MedGANSynthLib.training.engine import Trainer, TrainerConfig, seed_everything
-from MedGANSynthLib.training.gan_task import GANTask, GANTaskSettings
 from MedGANSynthLib.training.optimizers import make_optimizer, paper_settings
 
 _one_thread = pytest.fixture(autouse=True)(single_thread)

@@ -17,10 +17,10 @@ from tiny_gan import single_thread
 from MedGANSynthLib.cli.main import build_parser, main
 from MedGANSynthLib.cli.settings_flags import settings_from_args
 from MedGANSynthLib.cyclegan.training_settings import CycleGANTrainingSettings
+from MedGANSynthLib.gan.training_run import read_gan_settings, train_gan
+from MedGANSynthLib.gan.training_settings import GAN_RECIPES, GanTrainingSettings
 from MedGANSynthLib.io.volume_io import write_volume
 from MedGANSynthLib.training.checkpoint import checkpoint_path, load_checkpoint
-from MedGANSynthLib.training.gan_settings import GAN_RECIPES, GanTrainingSettings
-from MedGANSynthLib.training.gan_training import read_gan_settings, train_gan
 from MedGANSynthLib.training.settings import flag_name, settings_argv
 from MedGANSynthLib.virtual_pet.training_settings import VIRTUAL_PET_RECIPES, VirtualPETTrainingSettings
 from MedGANSynthLib.volume import Volume

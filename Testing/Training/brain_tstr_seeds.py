@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from MedGANSynthLib.evaluation.classifier import accuracy, fit_classifier, predict_labels
-from MedGANSynthLib.evaluation.gan_evaluation_run import real_images_by_class
-from MedGANSynthLib.synthesis.sampling import sample_images
+from MedGANSynthLib.gan.evaluation_run import real_images_by_class
+from MedGANSynthLib.gan.sampling import sample_images
 from MedGANSynthLib.weights.catalogue import resolve_model
 from MedGANSynthLib.weights.safetensors_io import load_gan
 

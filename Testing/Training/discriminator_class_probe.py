@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from MedGANSynthLib.gan.training_run import dataset_for_run
 from MedGANSynthLib.networks.registry import build_gan
 from MedGANSynthLib.training.checkpoint import checkpoint_path, load_checkpoint
-from MedGANSynthLib.training.gan_training import dataset_for_run
 
 IMAGES = 200
 

@@ -1,6 +1,6 @@
 """README pictures of the version-2 whole-body phantom: one per lesion class (coronal and axial CT, PET MIP, axial
-PET through the largest lesion) and one setting phantom slices beside the real CT and PET in ../shared/data at the
-same millimetre scale and window.
+PET through the largest lesion) and one setting the phantom's coronal CT and PET MIP (and axial slices) beside the
+real CT and PET in ../shared/data at the same millimetre per pixel and window.
 
     PYTHONPATH=. .venv/bin/python Testing/Training/phantom_pictures.py [--out Resources/Screenshots] [--seed 5]
 
@@ -84,8 +84,16 @@ def class_picture(case, title, out: Path) -> None:
     plt.close(fig)
 
 
+MM_PER_PIXEL = 2.0  # every panel of the comparison is resampled to this, so sizes compare directly
+
+
 def comparison_picture(out: Path, seed: int, config: WholeBodyConfig) -> None:
-    """Real CT (DICOM thorax series, NIfTI torso) and real PET beside phantom slices of the same region."""
+    """A version-2 phantom's coronal CT and PET MIP beside the real CT and PET in ../shared/data, every panel
+    resampled to 2 mm per pixel (one image pixel = one PNG pixel), radiological orientation, labelled.
+
+    The real data are short: a coronal reformat can only span their 90 mm (ct-nifti) and 40 mm (ct-dicom-thorax)
+    of z, and the real PET is one axial slice (no MIP possible), so the second row compares axial slices.
+    """
     from MedGANSynthLib.io.dicom_series import read_dicom_series
     from MedGANSynthLib.io.volume_io import read_volume
     from MedGANSynthLib.pet.suv import load_pet_as_suv
@@ -93,47 +101,109 @@ def comparison_picture(out: Path, seed: int, config: WholeBodyConfig) -> None:
     dicom = read_dicom_series(SHARED / "ct-dicom-thorax")
     nifti = read_volume(SHARED / "ct-nifti" / "example_ct_sm.nii.gz")
     real_pet = load_pet_as_suv(SHARED / "pet-dicom-flt-breast" / "1.dcm")
-    phantom = make_wholebody_case(seed, "normal", config, version=2, contrast="portal-venous", arms="down")
-    plain = make_wholebody_case(seed + 1, "normal", config, version=2, arms="down")
-    rows = [
-        ("real CT, upper abdomen (ct-dicom-thorax)", dicom, dicom.array.shape[0] // 2, SOFT,
-         "phantom v2, portal-venous", phantom, np.mean(phantom.manifest["landmarks"]["T12"]), SOFT),
-        ("real CT, kidneys (ct-nifti)", nifti, nifti.array.shape[0] // 2, SOFT,
-         "phantom v2, unenhanced", plain, plain.manifest["landmarks"]["L1"][1], SOFT),
-        ("real PET (FLT, breast study)", real_pet, 0, PET,
-         "phantom v2 PET (FDG)", phantom.pet, phantom.manifest["landmarks"]["T6"][0], PET),
+    case = make_wholebody_case(seed, "normal", config, version=2, arms="down")
+    y_plane = case.manifest["landmarks"]["spine_y_L4"] - 25.0  # through the kidneys, in front of the spine
+    z_axial = case.manifest["landmarks"]["T12"][0]
+    columns = [
+        [("phantom v2 CT, coronal", _window(_coronal(case.ct, y_plane), SOFT))],
+        [("phantom v2 PET MIP (SUV 0-7)", _window(_coronal_mip(case.pet), PET))],
+        [("real CT coronal (ct-nifti, 90 mm)", _window(_coronal(nifti, None), SOFT)),
+         ("real CT coronal (ct-dicom-thorax, 40 mm)", _window(_coronal(dicom, None), SOFT)),
+         ("real CT axial (ct-dicom-thorax)", _window(_axial(dicom, dicom.array.shape[0] // 2), SOFT)),
+         ("phantom v2 CT axial (T12)", _window(_axial(case.ct, _nearest(case.ct, 2, z_axial)), SOFT))],
+        [("real PET axial (FLT, one slice)", _window(_axial(real_pet, 0), PET)),
+         ("phantom v2 PET axial (FDG, T12)", _window(_axial(case.pet, _nearest(case.pet, 2, z_axial)), PET))],
     ]
-    fig, axes = plt.subplots(3, 2, figsize=(8.6, 12.0))
-    for row, (real_title, real, real_k, real_window, ph_title, ph, ph_z, ph_window) in enumerate(rows):
-        ph_volume = ph.ct if hasattr(ph, "ct") else ph
-        k = int(np.argmin(np.abs(axis_mm(ph_volume, 2) - ph_z)))
-        _show_axial(axes[row, 0], real, real_k, real_window, real_title)
-        _show_axial(axes[row, 1], ph_volume, k, ph_window, ph_title)
-        for ax in axes[row]:
-            ax.set_xlim(-250, 250)
-            ax.set_ylim(250, -250)
-    fig.suptitle("Same millimetre scale (500 mm field) and window in each row", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(out, dpi=80)
+    _compose(out, columns, "All panels 2 mm per pixel (bar: 100 mm); patient's right on the image's left; CT "
+             f"W400/L40, PET SUV 0-7. Phantom: seed {seed}, {case.manifest['subject']['sex']}, BMI "
+             f"{case.manifest['subject']['bmi']:.1f}. Real: ../shared/data (TotalSegmentator CT, ACRIN-FLT-Breast).")
+
+
+def _nearest(volume, axis, mm) -> int:
+    return int(np.argmin(np.abs(axis_mm(volume, axis) - mm)))
+
+
+def _oriented(volume) -> np.ndarray:
+    """The array flipped so that x (L), y (P) and z (S) grow with the index, whatever the direction's signs."""
+    array = volume.array
+    signs = np.sign(np.diag(np.asarray(getattr(volume, "direction", np.eye(3)), float).reshape(3, 3)))
+    for axis, sign in zip((2, 1, 0), signs, strict=True):
+        if sign < 0:
+            array = np.flip(array, axis=axis)
+    return array
+
+
+def _resample(plane: np.ndarray, row_mm: float, column_mm: float) -> np.ndarray:
+    from scipy import ndimage
+
+    return ndimage.zoom(plane.astype(np.float32), (row_mm / MM_PER_PIXEL, column_mm / MM_PER_PIXEL), order=1)
+
+
+def _coronal(volume, y_mm) -> np.ndarray:
+    """Coronal plane at y_mm (None: the body's middle row), superior at the top, at 2 mm per pixel."""
+    array = _oriented(volume)
+    if y_mm is None:
+        rows = np.nonzero((array > -500).any(axis=(0, 2)))[0]
+        j = int(rows.mean()) if rows.size else array.shape[1] // 2
+    else:
+        y = np.sort(axis_mm(volume, 1))
+        j = int(np.argmin(np.abs(y - y_mm)))
+    return _resample(array[::-1, j, :], volume.spacing[2], volume.spacing[0])
+
+
+def _coronal_mip(volume) -> np.ndarray:
+    return _resample(_oriented(volume).max(axis=1)[::-1], volume.spacing[2], volume.spacing[0])
+
+
+def _axial(volume, k) -> np.ndarray:
+    return _resample(_oriented(volume)[k], volume.spacing[1], volume.spacing[0])
+
+
+def _window(plane: np.ndarray, window) -> np.ndarray:
+    """Grey levels 0..1 (white = 1) as the window shows them; PET is drawn dark on white."""
+    grey = np.clip((plane - window["vmin"]) / (window["vmax"] - window["vmin"]), 0.0, 1.0)
+    return 1.0 - grey if window["cmap"] == "gray_r" else grey
+
+
+def _stack(planes, gap_px: int) -> np.ndarray:
+    width = max(p.shape[1] for p in planes)
+    rows = []
+    for plane in planes:
+        padded = np.ones((plane.shape[0], width))
+        padded[:, (width - plane.shape[1]) // 2:(width - plane.shape[1]) // 2 + plane.shape[1]] = plane
+        rows += [padded, np.ones((gap_px, width))]
+    return np.vstack(rows[:-1])
+
+
+def _compose(out: Path, columns, caption: str) -> None:
+    """Panels placed pixel for pixel on one canvas (so mm per pixel is equal everywhere), each column stacked
+    top-down with its titles; saved as an 8-bit grey PNG."""
+    from PIL import Image
+
+    margin, title_px, footer_px = 12, 20, 50
+    widths = [max(panel.shape[1] for _, panel in column) for column in columns]
+    heights = [sum(panel.shape[0] + title_px + margin for _, panel in column) for column in columns]
+    width, height = sum(widths) + margin * (len(columns) + 1), max(heights) + margin + footer_px
+    canvas = np.ones((height, width))
+    fig = plt.figure(figsize=(width / 100, height / 100), dpi=100)
+    left = margin
+    for column, column_width in zip(columns, widths, strict=True):
+        top = margin
+        for title, panel in column:
+            y0 = top + title_px
+            canvas[y0:y0 + panel.shape[0], left:left + panel.shape[1]] = panel
+            fig.text(left / width, 1 - top / height, title, fontsize=8, va="top")
+            top = y0 + panel.shape[0] + margin
+        left += column_width + margin
+    bar = int(100 / MM_PER_PIXEL)
+    canvas[height - 36:height - 32, margin:margin + bar] = 0.0
+    fig.text(margin / width, 1 - (height - 28) / height, "100 mm", fontsize=8, va="top")
+    fig.text((margin + bar + 20) / width, 1 - (height - 40) / height, caption, fontsize=7, va="top")
+    fig.figimage(canvas, cmap="gray", vmin=0.0, vmax=1.0, origin="upper")
+    fig.canvas.draw()
+    rgba = np.asarray(fig.canvas.buffer_rgba())
     plt.close(fig)
-
-
-def _show_axial(ax, volume, k, window, title) -> None:
-    """Axial slice in LPS millimetres, centred on the body (real scans have their own table offsets)."""
-    array = volume.array[k]
-    direction = np.asarray(getattr(volume, "direction", np.eye(3)), float).reshape(3, 3)
-    x = volume.origin[0] + direction[0, 0] * volume.spacing[0] * np.arange(array.shape[1])
-    y = volume.origin[1] + direction[1, 1] * volume.spacing[1] * np.arange(array.shape[0])
-    if x[0] > x[-1]:
-        array, x = array[:, ::-1], x[::-1]
-    if y[0] > y[-1]:
-        array, y = array[::-1], y[::-1]
-    body = array > (window["vmin"] + 0.05 * (window["vmax"] - window["vmin"]) if window is PET else -500)
-    cx = 0.5 * (x[np.nonzero(body.any(axis=0))[0][[0, -1]]].sum()) if body.any() else 0.0
-    cy = 0.5 * (y[np.nonzero(body.any(axis=1))[0][[0, -1]]].sum()) if body.any() else 0.0
-    ax.imshow(array, extent=(x[0] - cx, x[-1] - cx, y[-1] - cy, y[0] - cy), **window)
-    ax.set_title(title, fontsize=9)
-    ax.axis("off")
+    Image.fromarray(rgba[..., :3]).convert("L").save(out, optimize=True)
 
 
 def main() -> None:

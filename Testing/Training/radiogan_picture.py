@@ -11,9 +11,9 @@ import sys
 
 import numpy as np
 
+from MedGANSynthLib.gan.outputs import centre_channel, display_settings
+from MedGANSynthLib.gan.sampling import sample_images, to_physical
 from MedGANSynthLib.pictures import save_grid_png
-from MedGANSynthLib.synthesis.outputs import centre_channel, display_settings
-from MedGANSynthLib.synthesis.sampling import sample_images, to_physical
 from MedGANSynthLib.weights.catalogue import resolve_model
 from MedGANSynthLib.weights.safetensors_io import load_gan
 

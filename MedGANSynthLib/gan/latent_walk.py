@@ -12,8 +12,8 @@ import torch
 
 from MedGANSynthLib.device import resolve_device
 from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.gan.sampling import resolve_class, run_generator, seeded_generator
 from MedGANSynthLib.networks.gan_base import GANGenerator
-from MedGANSynthLib.synthesis.sampling import resolve_class, run_generator, seeded_generator
 
 WALK_MODES = ("linear", "slerp")
 

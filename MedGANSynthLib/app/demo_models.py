@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from MedGANSynthLib.gan.latent_walk import latent_walk
+from MedGANSynthLib.gan.outputs import write_generated
+from MedGANSynthLib.gan.sampling import sample_images
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
-from MedGANSynthLib.synthesis.latent_walk import latent_walk
-from MedGANSynthLib.synthesis.outputs import write_generated
-from MedGANSynthLib.synthesis.sampling import sample_images
 from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML
 from MedGANSynthLib.volume import Volume
 from MedGANSynthLib.weights.catalogue import load_catalogue, resolve_model

@@ -14,15 +14,15 @@ from pathlib import Path
 import numpy as np
 
 from MedGANSynthLib.errors import InputError
-from MedGANSynthLib.evaluation.gan_report import (
+from MedGANSynthLib.gan.latent_walk import latent_walk
+from MedGANSynthLib.gan.report import (
     evaluate_gan,
     evaluate_single_class_gan,
     render_gan_pictures,
     write_gan_report,
 )
+from MedGANSynthLib.gan.sampling import sample_images
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
-from MedGANSynthLib.synthesis.latent_walk import latent_walk
-from MedGANSynthLib.synthesis.sampling import sample_images
 from MedGANSynthLib.weights.catalogue import resolve_model
 from MedGANSynthLib.weights.model_card import ModelCard
 from MedGANSynthLib.weights.safetensors_io import load_gan

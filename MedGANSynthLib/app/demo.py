@@ -19,14 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
-from MedGANSynthLib.demo_models import predict_virtual_pets, sample_bundled_gans
+from MedGANSynthLib.app.demo_models import predict_virtual_pets, sample_bundled_gans
 from MedGANSynthLib.io import read_volume, write_volume
 from MedGANSynthLib.io.atomic import atomic_output
-from MedGANSynthLib.io.dicom_write import write_dicom_series
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
+from MedGANSynthLib.pet.radionuclides import F18
 from MedGANSynthLib.pet.suv import SuvParameters, load_pet_as_suv, suv_to_bqml
 from MedGANSynthLib.pet.timestamps import Timestamp
 from MedGANSynthLib.phantoms import LESION_CLASSES, WholeBodyConfig, make_wholebody_case, write_case
+from MedGANSynthLib.phantoms.dicom_write import write_dicom_series
 from MedGANSynthLib.pictures import (
     save_fusion_png,
     save_grid_png,
@@ -38,8 +39,7 @@ from MedGANSynthLib.preprocessing import resample_isotropic, resample_to_referen
 from MedGANSynthLib.projection import mip, rotating_mip
 from MedGANSynthLib.volume import Volume
 
-F18_HALF_LIFE_S = 6586.2  # 109.77 min (NNDC / DICOM CID 4020 value used by scanners)
-DEFAULT_REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DEFAULT_REAL_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 # The demo's CT voxel (mm): coarser than the phantoms' 1.95 mm default, which keeps the folder small (the CTs are
 # most of it) and the run short; --voxel-mm changes it.
 DEMO_VOXEL_MM = 3.0
@@ -178,7 +178,7 @@ def _suv_parameters(manifest: dict) -> SuvParameters:
         dose_bq=float(manifest["injected_dose_mbq"]) * 1e6,
         injection_time=Timestamp(dt.datetime.fromisoformat(manifest["injection_time"]), True),
         scan_time=Timestamp(dt.datetime.fromisoformat(manifest["scan_time"]), True),
-        half_life_s=F18_HALF_LIFE_S,
+        half_life_s=F18.half_life_s,
         decay_correction="START",
     )
 

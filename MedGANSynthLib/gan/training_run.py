@@ -1,8 +1,8 @@
 """Train one of the papers' GANs from Python: :func:`train_gan` does all that ``medgansynth train`` does but read
 flags and print (the command is a thin layer over it).
 
-    from MedGANSynthLib.training.gan_settings import GanTrainingSettings
-    from MedGANSynthLib.training.gan_training import train_gan
+    from MedGANSynthLib.gan.training_settings import GanTrainingSettings
+    from MedGANSynthLib.gan.training_run import train_gan
     summary = train_gan(GanTrainingSettings(architecture="ct_gan", data="CT/", output="runs/ct", epochs=2))
 
 The run folder keeps ``run.json`` (the settings, so a resume rebuilds exactly the same networks), the checkpoint,
@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.gan.training_settings import ARCHITECTURE_NAMES, ARCHITECTURE_TITLES, GanTrainingSettings
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback
-from MedGANSynthLib.training.gan_settings import ARCHITECTURE_NAMES, ARCHITECTURE_TITLES, GanTrainingSettings
 from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change, write_run_file
 from MedGANSynthLib.training.settings import (
     check_positive,
@@ -43,10 +43,10 @@ def train_gan(settings: GanTrainingSettings, *, resume: bool = False, overwrite:
     epochs, lr, lr_d and generator_ema changed (anything else changed is refused). ``overwrite`` starts afresh in a
     folder that holds a run. Cancel through ``cancel``: the engine stops between steps, keeping its checkpoint.
     """
+    from MedGANSynthLib.gan.task import GANTask, GANTaskSettings
     from MedGANSynthLib.networks.registry import build_gan, config_to_dict
     from MedGANSynthLib.training.distributed import context_from_env
     from MedGANSynthLib.training.engine import Trainer, TrainerConfig, seed_everything
-    from MedGANSynthLib.training.gan_task import GANTask, GANTaskSettings
     from MedGANSynthLib.training.optimizers import paper_settings
     from MedGANSynthLib.training.run_file import training_run_folder
 

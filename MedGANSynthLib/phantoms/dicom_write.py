@@ -1,4 +1,4 @@
-"""Write a Volume as a valid single-frame DICOM CT or PET series (one file per slice), atomically.
+"""Write a phantom Volume as a valid single-frame DICOM CT or PET series (one file per slice), atomically.
 
 * CT: HU stored as int16 with RescaleSlope 1 and RescaleIntercept -1024, so integer HU round-trip exactly.
 * PET: activity concentration in Bq/ml (Units BQML, DecayCorrection START or ADMIN) stored as int16 with a

@@ -11,11 +11,28 @@ from pathlib import Path
 
 import numpy as np
 
+from MedGANSynthLib.gan.sampling import to_physical
 from MedGANSynthLib.io import write_volume
 from MedGANSynthLib.pictures import save_grid_png, save_strip_png
-from MedGANSynthLib.synthesis.sampling import to_physical
 from MedGANSynthLib.volume import Volume
 from MedGANSynthLib.weights.model_card import ModelCard
+
+DEFAULT_PIXEL_MM = 1.0
+"""Pixel size of GAN samples whose model card does not state one (the images are then shown in pixel units)."""
+
+
+def sample_volume(image: np.ndarray, card: ModelCard) -> Volume:
+    """One 2-D sample in physical units as a one-slice volume: RadioGAN images are coronal MIPs, the others axial
+    slices (the orientation the Slicer bridge shows them in)."""
+    pixel = float(card.training_data.get("pixel_spacing_mm", DEFAULT_PIXEL_MM))
+    if card.architecture == "radiogan":
+        # rows run head to feet, columns toward patient left: the coronal MIP as physicians read it
+        direction = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+    else:
+        # rows run anterior to posterior, columns toward patient left: an axial slice seen from the feet
+        direction = np.eye(3)
+    return Volume(np.asarray(image, np.float32)[None], spacing=(pixel, pixel, pixel), direction=direction,
+                  modality="PT" if card.units == "SUV" else "CT" if card.units == "HU" else "", units=card.units)
 
 
 def display_settings(card: ModelCard) -> dict:
