@@ -48,7 +48,7 @@ def add_settings_flags(parser: argparse.ArgumentParser, cls: type[TrainingSettin
         parser.add_argument("--recipe", choices=tuple(recipes), metavar="NAME",
                             help="start from the named settings of a bundled model (listed below); flags given "
                                  "beside it override them")
-        parser.epilog = "recipes (--recipe NAME; the flags each one stands for):\n" + "\n".join(
+        parser.epilog = "recipes (--recipe NAME; the flags each one sets beyond the defaults):\n" + "\n".join(
             f"  {name}: {' '.join(settings_argv(cls(**values)))}" for name, values in recipes.items())
         parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
