@@ -200,7 +200,8 @@ class MedGANSynthParameterNode:
     """The panel's state, saved with the scene: one pack per panel section, stored as "section.name" parameters.
 
     Scenes saved before the grouping hold the same names without the section ("weightKg", not "suv.weightKg");
-    :meth:`MedGANSynthLogic.getParameterNode` moves them (every name is unique across the sections).
+    :meth:`MedGANSynthLogic.getParameterNode` moves them (each input name is unique across the input sections;
+    ``outputs`` is newer than the flat names and is not moved).
     """
 
     suv: SuvParameters

@@ -9,23 +9,23 @@ import typing
 def move_flat_parameters(parameter_node, grouped_names) -> list[str]:
     """Move each parameter saved under its plain name ("weightKg") to its grouped name ("suv.weightKg").
 
-    The plain name is the part after the last dot, so plain names must be unique across groups. Values and node
-    references (how Slicer's parameterNodeWrapper saves node parameters) are moved as stored, unparsed; a grouped
-    name already present wins over the plain one. Returns the grouped names that were moved.
+    The plain name is the part after the last dot, so plain names must be unique among ``grouped_names``. Values
+    and node references (how Slicer's parameterNodeWrapper saves node parameters) are moved as stored, unparsed.
+    A plain name can only come from a scene saved before the grouping, loaded or imported after the grouped values
+    were made, so it replaces the grouped value. Returns the grouped names that were set.
     """
     moved = []
     for grouped in grouped_names:
         plain = grouped.rsplit(".", 1)[-1]
         if plain == grouped or not parameter_node.HasParameter(plain):
             continue
-        if not parameter_node.HasParameter(grouped):
-            parameter_node.SetParameter(grouped, parameter_node.GetParameter(plain))
-            reference = parameter_node.GetNodeReferenceID(plain)
-            if reference:
-                parameter_node.SetNodeReferenceID(grouped, reference)
-            moved.append(grouped)
+        parameter_node.SetParameter(grouped, parameter_node.GetParameter(plain))
+        reference = parameter_node.GetNodeReferenceID(plain)
+        if reference or parameter_node.GetNodeReferenceID(grouped):
+            parameter_node.SetNodeReferenceID(grouped, reference)
         parameter_node.UnsetParameter(plain)
         parameter_node.RemoveNodeReferenceIDs(plain)
+        moved.append(grouped)
     return moved
 
 
