@@ -255,15 +255,15 @@ def parameterNames() -> list[str]:
 
 
 # The library's messages name command-line flags (or Logic arguments); the panel names its field to change instead.
-PANEL_LABELS = {
-    "--weight-kg": "Patient weight", "--dose-mbq": "Injected dose", "--injection-time": "Injection time",
-    "--scan-time": "Scan time", "--spacing": "Voxel size", "--threshold": "Lesion threshold", "--model": "Model",
-    "--device": "Device", "-o/--output": "Output folder", "--output": "Output folder", "--data": "Dataset folder",
-    "--epochs": "Epochs", "--batch-size": "Batch size", "--lr": "Learning rate", "--init-weights": "Start from",
-    "--count": "Images", "--seed": "Seed",
+PANEL_LABELS = {  # literal _() so Slicer's string extraction finds each label
+    "--weight-kg": _("Patient weight"), "--dose-mbq": _("Injected dose"), "--injection-time": _("Injection time"),
+    "--scan-time": _("Scan time"), "--spacing": _("Voxel size"), "--threshold": _("Lesion threshold"),
+    "--model": _("Model"), "--device": _("Device"), "-o/--output": _("Output folder"), "--output": _("Output folder"),
+    "--data": _("Dataset folder"), "--epochs": _("Epochs"), "--batch-size": _("Batch size"),
+    "--lr": _("Learning rate"), "--init-weights": _("Start from"), "--count": _("Images"), "--seed": _("Seed"),
     # ... and the Logic's keyword arguments, which its messages name for Python users
-    "weightKg": "Patient weight", "doseMBq": "Injected dose", "injectionTime": "Injection time",
-    "scanTime": "Scan time",
+    "weightKg": _("Patient weight"), "doseMBq": _("Injected dose"), "injectionTime": _("Injection time"),
+    "scanTime": _("Scan time"),
 }
 _FLAG = re.compile(r"(?<![\w-])(" + "|".join(re.escape(flag) for flag in sorted(PANEL_LABELS, key=len, reverse=True))
                    + r")(?![\w-])")
@@ -271,7 +271,7 @@ _FLAG = re.compile(r"(?<![\w-])(" + "|".join(re.escape(flag) for flag in sorted(
 
 def inPanelWords(message: str) -> str:
     """``message`` with each command-line flag replaced by the panel field it stands for, in quotes."""
-    return _FLAG.sub(lambda match: f"'{_(PANEL_LABELS[match.group(1)])}'", message)
+    return _FLAG.sub(lambda match: f"'{PANEL_LABELS[match.group(1)]}'", message)
 
 
 def pathOrNone(path) -> str | None:
