@@ -46,6 +46,7 @@ except ImportError:
     # Source tree added to Slicer's module paths: the package is one level up, beside MedGANSynth/.
     sys.path.insert(0, str(MODULE_DIR.parent))
 
+from MedGANSynthLib.citations import citations_html  # noqa: E402
 from MedGANSynthLib.errors import InputError  # noqa: E402
 from MedGANSynthLib.mrml.logic import MedGANSynthLogic as LibraryLogic  # noqa: E402
 from MedGANSynthLib.mrml.model_choices import catalogue_model_ids, gan_classes  # noqa: E402
@@ -91,8 +92,10 @@ predict a <b>virtual PET</b> from a CT with its lesion candidates, sample GANs a
 Every button is one call of <code>MedGANSynthLogic</code>, usable from the Python console and batch scripts.
 See the <a href="https://github.com/medgansynth/MedGANSynth#readme">documentation</a> and the
 <a href="https://github.com/medgansynth/MedGANSynth/blob/main/Testing/Scripts">batch examples</a>.
+The whole-body PET/CT and brain PET phantoms are in the Sample Data module (made on this computer, no download).
+If you use MedGANSynth, please cite the papers whose methods it implements: {references}
 Bundled models are trained on software phantoms, not on patients: research use only.
-""")
+""").format(references=citations_html())
         # The base class looks for the icon beside this file (installed layout); the source tree keeps it in
         # the top-level Resources/ with the library's other resources.
         icon = resourceFile("Icons/MedGANSynth.png")
@@ -100,7 +103,7 @@ Bundled models are trained on software phantoms, not on patients: research use o
             self.parent.icon = qt.QIcon(str(icon))
         self.parent.acknowledgementText = _("""
 Built on 3D Slicer and PyTorch. Methods follow RadioGAN (class-conditional MIP PET synthesis), the brain-PET DCGAN
-study, and the CT-to-virtual-PET work combining an FCN with a pix2pix GAN (see the README for references).
+study, and the CT-to-virtual-PET work combining an FCN with a pix2pix GAN (the references are in the help).
 """)
 
 

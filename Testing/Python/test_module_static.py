@@ -166,7 +166,7 @@ def test_module_follows_the_template_and_stays_small(tree):
     classes = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
     assert {"MedGANSynth", "MedGANSynthParameterNode", "MedGANSynthWidget", "MedGANSynthLogic",
             "MedGANSynthTest"} <= classes
-    assert len(MODULE.read_text().splitlines()) < 700
+    assert len(MODULE.read_text().splitlines()) < 750  # beyond that, non-GUI helpers go to MedGANSynthLib/mrml
     text = MODULE.read_text()
     assert 'self.parent.categories = [translate("qSlicerAbstractCoreModule", "Nuclear Medicine")]' in text
     assert "connectGui(self.ui)" in text

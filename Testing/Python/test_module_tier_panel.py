@@ -217,6 +217,31 @@ def test_module_metadata_as_slicer_reads_it(slicer_env):
     assert all(" (" in name and name.endswith(")") for name in parent.contributors)
 
 
+VERIFIED_DOIS = {"10.1186/s40708-020-00104-2"}  # the brain-PET paper (Brain Informatics); no other DOI was checked
+
+
+def test_help_cites_the_five_source_papers_with_checked_dois_only(slicer_env):
+    """Five references in the help panel; a DOI link only where one was checked; what the seed texts of the papers
+    state (RadioGAN's title and authors, the primer's journal, volume and year) matches the citation."""
+    import re
+
+    help_text = slicer_env.moduleParent.helpText
+    references = re.findall(r"<li>(.*?)</li>", help_text)
+    assert len(references) == 5
+    assert set(re.findall(r'href="https://doi.org/([^"]+)"', help_text)) == VERIFIED_DOIS
+    seeds = REPO_ROOT.parent / "shared" / "seeds"
+    if not seeds.is_dir():
+        pytest.skip(f"the source papers' seed texts {seeds} are absent")
+    seed_title = " ".join((seeds / "000_26560c9cbe1f8da3.txt").read_text().split("A. Amyar")[0].split()).lower()
+    assert seed_title.startswith("radiogan:")  # the seed text opens with the title, in capitals
+    assert any(seed_title in " ".join(re.sub(r"<.*?>", "", ref).split()).lower() for ref in references)
+    assert any(all(f" {name.split()[-1]}" in f" {ref}" for name in ("Amyar", "Ruan", "Vera", "Decazes", "Modzelewski"))
+               for ref in references)
+    primer = (seeds / "003_c3c91177c628fb1d.txt").read_text()
+    assert "RadioGraphics" in primer and "Volume 41 Number 3" in primer and "RSNA, 2021" in primer
+    assert any("RadioGraphics 41(3) (2021)" in ref for ref in references)
+
+
 def test_class_choices_follow_the_chosen_models_card(panel, tmp_path):
     """RadioGAN offers its five lesion classes, a brain DCGAN its one stage, the CT GAN none; a class the newly
     chosen model lacks is cleared. Expected classes are read from the catalogue file, not from the module."""
