@@ -58,6 +58,7 @@ from MedGANSynthLib.mrml.parameter_names import (  # noqa: E402
     replace_values_not_offered,
 )
 from MedGANSynthLib.mrml.requirements import SLICER_SHIPPED, missing_requirements  # noqa: E402
+from MedGANSynthLib.mrml.sample_data import PHANTOM_SAMPLES  # noqa: E402
 
 LESION_CLASSES = ("normal", "head_neck", "oesophagus", "lung", "lymphoma")  # RadioGAN classes (Amyar et al.)
 DEMENTIA_STAGES = ("NC", "MCI", "AD")  # brain-PET DCGAN stages (Islam & Zhang)
@@ -101,10 +102,36 @@ Bundled models are trained on software phantoms, not on patients: research use o
         icon = resourceFile("Icons/MedGANSynth.png")
         if icon.is_file():
             self.parent.icon = qt.QIcon(str(icon))
+        slicer.app.connect("startupCompleted()", registerSampleData)  # once every module, SampleData too, is there
         self.parent.acknowledgementText = _("""
 Built on 3D Slicer and PyTorch. Methods follow RadioGAN (class-conditional MIP PET synthesis), the brain-PET DCGAN
 study, and the CT-to-virtual-PET work combining an FCN with a pix2pix GAN (the references are in the help).
 """)
+
+
+def registerSampleData() -> None:
+    """The phantoms in Slicer's Sample Data module, made on this computer when their button is pressed.
+
+    Sample Data's button calls a source's ``customDownloader``; its ``downloadSample(name)`` would fetch the URI
+    instead, so scripts call the loaders of MedGANSynthLib.mrml.sample_data. The URI only names the generator.
+    """
+    import SampleData
+
+    registered = {source.sampleName for source in SampleData.SampleDataLogic.sampleDataSourcesByCategory("MedGANSynth")}
+    for name, load in PHANTOM_SAMPLES.items():
+        if name not in registered:  # a reloaded module: Slicer compares sources by their text, downloader included
+            SampleData.SampleDataLogic.registerCustomSampleDataSource(
+                category="MedGANSynth", sampleName=name, uris=f"medgansynth-phantom:{load.__name__}",
+                fileNames=f"{load.__name__}.nrrd", thumbnailFileName=str(resourceFile("Icons/MedGANSynth.png")),
+                customDownloader=makePhantom)
+
+
+def makePhantom(source) -> list:
+    """Generate a registered phantom into the scene (seconds for the whole-body case), with a wait cursor; an
+    error is shown in a message box."""
+    with slicer.util.tryWithErrorDisplay(_("Failed to make the {name}.").format(name=source.sampleName),
+                                         waitCursor=True):
+        return PHANTOM_SAMPLES[source.sampleName]()
 
 
 #
