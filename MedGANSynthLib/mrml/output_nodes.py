@@ -30,12 +30,46 @@ def keep_output_node(previous, fresh):
     for name in previous.GetAttributeNames() or ():
         if fresh.GetAttribute(name) is None:  # e.g. warnings of the previous result
             previous.RemoveAttribute(name)
-    previous.CopyContent(fresh, True)  # deep: the voxels, segments or rows, geometry and attributes
+    for name in fresh.GetAttributeNames() or ():
+        previous.SetAttribute(name, fresh.GetAttribute(name))
+    if previous.IsA("vtkMRMLSegmentationNode"):
+        _move_segments(previous.GetSegmentation(), fresh.GetSegmentation())
+    else:
+        previous.CopyContent(fresh, True)  # deep: the voxels and geometry, or the table's rows
     previous.SetName(fresh.GetName())
     previous.EndModify(modifying)
     _show_instead(scene, fresh.GetID(), previous.GetID())
-    scene.RemoveNode(fresh)  # with its display node
+    _remove_with_display_and_storage(scene, fresh)
     return previous
+
+
+def _move_segments(target, source) -> None:
+    """``target`` (a vtkSegmentation) takes ``source``'s segments and reference geometry. Moving the segment
+    objects needs no representation converters, which a deep copy does (plain slicer-core registers none)."""
+    import slicer
+
+    target.RemoveAllSegments()
+    target.SetSourceRepresentationName(source.GetSourceRepresentationName())
+    geometry = slicer.vtkSegmentationConverter.GetReferenceImageGeometryParameterName()
+    if source.GetConversionParameter(geometry):
+        target.SetConversionParameter(geometry, source.GetConversionParameter(geometry))
+    for index in range(source.GetNumberOfSegments()):
+        segment_id = source.GetNthSegmentID(index)
+        target.AddSegment(source.GetSegment(segment_id), segment_id)
+
+
+def _remove_with_display_and_storage(scene, node) -> None:
+    """Remove ``node`` and its own display and storage nodes (Slicer's application logic removes them with the
+    node; a plain slicer-core scene may not)."""
+    helpers = [node.GetNthDisplayNodeID(i) for i in range(node.GetNumberOfDisplayNodes())] \
+        if hasattr(node, "GetNumberOfDisplayNodes") else []
+    helpers += [node.GetNthStorageNodeID(i) for i in range(node.GetNumberOfStorageNodes())] \
+        if hasattr(node, "GetNumberOfStorageNodes") else []
+    scene.RemoveNode(node)
+    for node_id in helpers:
+        helper = scene.GetNodeByID(node_id) if node_id else None
+        if helper is not None:
+            scene.RemoveNode(helper)
 
 
 def keep_outputs(references, result, names) -> None:

@@ -16,8 +16,9 @@ from slicer_module_support import panel, scene, slicer_env, slot_errors  # noqa:
 
 pytestmark = [pytest.mark.slicer_module, pytest.mark.mrml]
 FLAT_SCENE = Path(__file__).parent / "fixtures" / "flat_parameters_scene.mrml"
-"""Saved by the module before its parameters were grouped (commit 86fa153, through this tier's Slicer layer 5.10.0):
-flat names ("weightKg"), node references under the same names."""
+"""Saved by the module as it was before its parameters were grouped (commit d0e02f2), through this tier on Slicer's
+layer 5.10.0 in the Slicer-5.10 environment (plain slicer-core: no Segment Editor node, which only a scene with the
+Segmentations logic can read back): flat names ("weightKg"), node references under the same names."""
 
 
 def _saved_flat_parameters() -> tuple[dict[str, str], dict[str, str]]:
@@ -91,6 +92,16 @@ def _pet_in_bqml(scene, seed: int = 3):
     return node_from_volume(volume, scene, "PET in Bq/ml")
 
 
+DATA_CLASSES = ("vtkMRMLScalarVolumeNode", "vtkMRMLSegmentationNode", "vtkMRMLTableNode")
+
+
+def _data_nodes(scene) -> int:
+    """Volumes (label maps included), segmentations and tables: what would pile up in the Data module. Display
+    nodes are left out: where a removed node's display node goes depends on the application logic (Slicer's and
+    trame-slicer's remove it, plain slicer-core's Slicer-5.10 environment here does not)."""
+    return sum(scene.GetNumberOfNodesByClass(name) for name in DATA_CLASSES)
+
+
 def _array(slicer_env, node):
     return slicer_env.slicer.util.arrayFromVolume(node).copy()
 
@@ -110,7 +121,7 @@ def test_apply_twice_updates_the_nodes_of_the_first_apply(panel, slicer_env, sce
     assert all(first.values()), first
     ids = {name: node.GetID() for name, node in first.items()}
     suv_before, mip_before = _array(slicer_env, first["suv"]), _array(slicer_env, first["mip"])
-    count = scene.GetNumberOfNodes()
+    count = _data_nodes(scene)
     display = first["mip"].GetDisplayNode()
     display.SetWindowLevelMinMax(0.5, 1.5)  # the user's own window on the MIP
     display_id = display.GetID()
@@ -118,7 +129,7 @@ def test_apply_twice_updates_the_nodes_of_the_first_apply(panel, slicer_env, sce
     parameters.suv.weightKg = 80.0  # SUV = activity * weight / decayed dose: every voxel grows by 80/70
     panel.ui.petApplyButton.click()
     outputs = parameters.outputs
-    assert scene.GetNumberOfNodes() == count
+    assert _data_nodes(scene) == count
     assert {name: getattr(outputs, name).GetID() for name in ids} == ids
     np.testing.assert_allclose(_array(slicer_env, outputs.suv), suv_before * 80.0 / 70.0, rtol=1e-5)
     np.testing.assert_allclose(_array(slicer_env, outputs.mip), mip_before * 80.0 / 70.0, rtol=1e-4)
@@ -132,7 +143,7 @@ def test_apply_twice_updates_the_nodes_of_the_first_apply(panel, slicer_env, sce
     panel.ui.petApplyButton.click()
     outputs = parameters.outputs
     assert outputs.mip is not None and outputs.mip.GetScene() is scene and outputs.mip.GetID() != ids["mip"]
-    assert scene.GetNumberOfNodes() == count
+    assert _data_nodes(scene) == count
     assert outputs.suv.GetID() == ids["suv"]
     assert slot_errors == []
 
@@ -149,25 +160,27 @@ def test_a_second_virtual_pet_goes_into_the_nodes_of_the_first(panel, slicer_env
     ct = node_from_volume(Volume(array=np.zeros((6, 7, 8), np.float32), modality="CT", units="HU", **grid),
                           scene, "CT")
 
-    def job_output(folder: Path, suv: float) -> Path:
+    def job_output(folder: Path, suv: float, lesions: int) -> Path:
         values = np.full((6, 7, 8), suv, np.float32)
         write_volume(Volume(array=values, modality="PT", units="SUV", **grid), folder / "virtual_pet.nrrd")
         labels = np.zeros((6, 7, 8), np.int16)
         labels[2:4, 2:4, 2:4] = 1
+        if lesions == 2:
+            labels[4:6, 5:7, 6:8] = 2
         write_volume(Volume(array=labels, modality="SEG", units="label", **grid), folder / "lesion_labels.nrrd")
         (folder / "lesions.json").write_text(json.dumps([{"label": 1, "suv_max": suv, "volume_ml": 0.2}]))
         return folder
 
     logic = panel.logic
-    panel.keepVirtualPetOutputs(logic.loadVirtualPET(ct, job_output(tmp_path / "a", 3.0)))
+    panel.keepVirtualPetOutputs(logic.loadVirtualPET(ct, job_output(tmp_path / "a", 3.0, lesions=1)))
     outputs = panel._parameterNode.outputs
     ids = [outputs.virtualPET.GetID(), outputs.lesionSegmentation.GetID(), outputs.lesionTable.GetID()]
-    count = scene.GetNumberOfNodes()
-    panel.keepVirtualPetOutputs(logic.loadVirtualPET(ct, job_output(tmp_path / "b", 7.0)))
+    count = _data_nodes(scene)
+    panel.keepVirtualPetOutputs(logic.loadVirtualPET(ct, job_output(tmp_path / "b", 7.0, lesions=2)))
     assert [outputs.virtualPET.GetID(), outputs.lesionSegmentation.GetID(), outputs.lesionTable.GetID()] == ids
-    assert scene.GetNumberOfNodes() == count
+    assert _data_nodes(scene) == count
     assert np.all(_array(slicer_env, outputs.virtualPET) == 7.0)
     table = outputs.lesionTable
     column = next(c for c in range(table.GetNumberOfColumns()) if table.GetColumnName(c) == "suv_max")
     assert table.GetNumberOfRows() == 1 and float(table.GetCellText(0, column)) == 7.0
-    assert outputs.lesionSegmentation.GetSegmentation().GetNumberOfSegments() >= 1
+    assert outputs.lesionSegmentation.GetSegmentation().GetNumberOfSegments() == 2  # the second run's two lesions
