@@ -8,6 +8,8 @@ and keeps the node references in its parameter node (:func:`keep_outputs`).
 
 from __future__ import annotations
 
+import slicer
+
 from MedGANSynthLib.mrml.display import slice_composite_nodes
 
 _VIEW_ROLES = ("Background", "Foreground", "Label")
@@ -46,8 +48,6 @@ def keep_output_node(previous, fresh):
 def _move_segments(target, source) -> None:
     """``target`` (a vtkSegmentation) takes ``source``'s segments and reference geometry. Moving the segment
     objects needs no representation converters, which a deep copy does (plain slicer-core registers none)."""
-    import slicer
-
     target.RemoveAllSegments()
     target.SetSourceRepresentationName(source.GetSourceRepresentationName())
     geometry = slicer.vtkSegmentationConverter.GetReferenceImageGeometryParameterName()
