@@ -7,21 +7,18 @@ The panel holds no science: each button calls one method of :class:`MedGANSynthL
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import importlib.util
-import json
 import logging
 import pathlib
 import re
 import sys
-import typing
 from typing import Annotated
 
 import ctk
 import qt
 import slicer
 import vtk
-from slicer import vtkMRMLScalarVolumeNode
+from slicer import vtkMRMLScalarVolumeNode, vtkMRMLSegmentationNode, vtkMRMLTableNode
 from slicer.i18n import tr as _
 from slicer.i18n import translate
 from slicer.parameterNodeWrapper import (
@@ -30,6 +27,7 @@ from slicer.parameterNodeWrapper import (
     WithinRange,
     parameterNodeGuiConnector,
     parameterNodeWrapper,
+    parameterPack,
     unannotatedType,
 )
 from slicer.ScriptedLoadableModule import (
@@ -48,11 +46,20 @@ except ImportError:
     # Source tree added to Slicer's module paths: the package is one level up, beside MedGANSynth/.
     sys.path.insert(0, str(MODULE_DIR.parent))
 
+from MedGANSynthLib.citations import citations_html  # noqa: E402
 from MedGANSynthLib.errors import InputError  # noqa: E402
 from MedGANSynthLib.mrml.logic import MedGANSynthLogic as LibraryLogic  # noqa: E402
+from MedGANSynthLib.mrml.model_choices import catalogue_model_ids, gan_classes  # noqa: E402
+from MedGANSynthLib.mrml.output_nodes import keep_outputs  # noqa: E402
+from MedGANSynthLib.mrml.parameter_names import (  # noqa: E402
+    grouped_parameter_names,
+    move_flat_parameters,
+    offered_choices,
+    replace_values_not_offered,
+)
+from MedGANSynthLib.mrml.requirements import SLICER_SHIPPED, missing_requirements  # noqa: E402
+from MedGANSynthLib.mrml.sample_data import PHANTOM_SAMPLES  # noqa: E402
 
-SLICER_SHIPPED = ("numpy", "SimpleITK", "requests", "scipy", "pydicom")
-"""Packages Slicer ships: never reinstalled, a different build can break Slicer itself."""
 LESION_CLASSES = ("normal", "head_neck", "oesophagus", "lung", "lymphoma")  # RadioGAN classes (Amyar et al.)
 DEMENTIA_STAGES = ("NC", "MCI", "AD")  # brain-PET DCGAN stages (Islam & Zhang)
 
@@ -65,12 +72,7 @@ def resourceFile(relativePath: str) -> pathlib.Path:
 
 def bundledModelIds(task: str) -> list[str]:
     """Catalogue ids for the model combo boxes ("" when none is bundled); read without importing torch."""
-    path = resourceFile("Models/catalogue.json")
-    try:
-        models = json.loads(path.read_text())["models"] if path.is_file() else []
-    except (ValueError, KeyError):
-        models = []
-    return [m["id"] for m in models if m.get("task") == task] or [""]
+    return catalogue_model_ids(resourceFile("Models/catalogue.json"), task)
 
 
 #
@@ -91,17 +93,45 @@ predict a <b>virtual PET</b> from a CT with its lesion candidates, sample GANs a
 Every button is one call of <code>MedGANSynthLogic</code>, usable from the Python console and batch scripts.
 See the <a href="https://github.com/medgansynth/MedGANSynth#readme">documentation</a> and the
 <a href="https://github.com/medgansynth/MedGANSynth/blob/main/Testing/Scripts">batch examples</a>.
+The whole-body PET/CT and brain PET phantoms are in the Sample Data module (made on this computer, no download).
+If you use MedGANSynth, please cite the papers whose methods it implements: {references}
 Bundled models are trained on software phantoms, not on patients: research use only.
-""")
+""").format(references=citations_html())
         # The base class looks for the icon beside this file (installed layout); the source tree keeps it in
         # the top-level Resources/ with the library's other resources.
         icon = resourceFile("Icons/MedGANSynth.png")
         if icon.is_file():
             self.parent.icon = qt.QIcon(str(icon))
+        slicer.app.connect("startupCompleted()", registerSampleData)  # once every module, SampleData too, is there
         self.parent.acknowledgementText = _("""
 Built on 3D Slicer and PyTorch. Methods follow RadioGAN (class-conditional MIP PET synthesis), the brain-PET DCGAN
-study, and the CT-to-virtual-PET work combining an FCN with a pix2pix GAN (see the README for references).
+study, and the CT-to-virtual-PET work combining an FCN with a pix2pix GAN (the references are in the help).
 """)
+
+
+def registerSampleData() -> None:
+    """The phantoms in Slicer's Sample Data module, made on this computer when their button is pressed.
+
+    Sample Data's button calls a source's ``customDownloader``; its ``downloadSample(name)`` would fetch the URI
+    instead, so scripts call the loaders of MedGANSynthLib.mrml.sample_data. The URI only names the generator.
+    """
+    import SampleData
+
+    registered = {source.sampleName for source in SampleData.SampleDataLogic.sampleDataSourcesByCategory("MedGANSynth")}
+    for name, load in PHANTOM_SAMPLES.items():
+        if name not in registered:  # a reloaded module: Slicer compares sources by their text, downloader included
+            SampleData.SampleDataLogic.registerCustomSampleDataSource(
+                category="MedGANSynth", sampleName=name, uris=f"medgansynth-phantom:{load.__name__}",
+                fileNames=f"{load.__name__}.nrrd", thumbnailFileName=str(resourceFile("Icons/MedGANSynth.png")),
+                customDownloader=makePhantom)
+
+
+def makePhantom(source) -> list:
+    """Generate a registered phantom into the scene (seconds for the whole-body case), with a wait cursor; an
+    error is shown in a message box."""
+    with slicer.util.tryWithErrorDisplay(_("Failed to make the {name}.").format(name=source.sampleName),
+                                         waitCursor=True):
+        return PHANTOM_SAMPLES[source.sampleName]()
 
 
 #
@@ -109,11 +139,22 @@ study, and the CT-to-virtual-PET work combining an FCN with a pix2pix GAN (see t
 #
 
 
-@parameterNodeWrapper
-class MedGANSynthParameterNode:
-    """The panel's state, saved with the scene."""
+class ModelChoice(Choice):
+    """The installed catalogue's model ids, offered by a combo box (Slicer's binding reads ``choices``).
 
-    # PET -> SUV -> MIP
+    A scene saved with another catalogue can hold an id this one lacks. Any text passes validation: a section is
+    validated whole each time it is read, and Slicer 5.10 keeps every parameter node wrapper it ever bound reading
+    the node on each change, so a strict choice would raise in all of them while such a scene is being imported.
+    :func:`replace_values_not_offered` puts the default in its place before the panel binds the node.
+    """
+
+    def validate(self, value) -> None:
+        if not isinstance(value, str):
+            raise ValueError(f"A model id is text; got {value!r}.")
+
+
+@parameterPack
+class SuvParameters:
     petVolume: vtkMRMLScalarVolumeNode
     suvFromDicomTags: bool = True
     weightKg: Annotated[float, WithinRange(0.0, 400.0)] = 70.0
@@ -123,18 +164,28 @@ class MedGANSynthParameterNode:
     resample: bool = False
     spacingMm: Annotated[float, WithinRange(0.5, 20.0)] = 2.0
     interpolation: Annotated[str, Choice(["auto", "nearest", "linear", "bspline"])] = "auto"
+
+
+@parameterPack
+class MipParameters:
     mipAxis: Annotated[str, Choice(["coronal", "sagittal", "axial"])] = "coronal"
     rotatingMIP: bool = False
     rotatingAngles: Annotated[int, WithinRange(1, 720)] = 36
-    # Virtual PET
+
+
+@parameterPack
+class VirtualPetParameters:
     ctVolume: vtkMRMLScalarVolumeNode
-    virtualPetModel: Annotated[str, Choice(bundledModelIds("virtual_pet"))] = bundledModelIds("virtual_pet")[0]
+    virtualPetModel: Annotated[str, ModelChoice(bundledModelIds("virtual_pet"))] = bundledModelIds("virtual_pet")[0]
     virtualPetModelFile: str = ""
-    device: Annotated[str, Choice(["auto", "cpu", "cuda", "mps"])] = "auto"
+    device: Annotated[str, Choice(["auto", "cpu", "cuda", "mps"])] = "auto"  # also used by synthesis and training
     threshold: Annotated[float, WithinRange(0.5, 30.0)] = 2.5
     uncertainty: bool = False
-    # Synthesis
-    ganModel: Annotated[str, Choice(bundledModelIds("gan"))] = bundledModelIds("gan")[0]
+
+
+@parameterPack
+class SynthesisParameters:
+    ganModel: Annotated[str, ModelChoice(bundledModelIds("gan"))] = bundledModelIds("gan")[0]
     ganModelFile: str = ""
     className: Annotated[str, Choice(["", *LESION_CLASSES, *DEMENTIA_STAGES])] = ""
     sampleCount: Annotated[int, WithinRange(1, 256)] = 8
@@ -144,7 +195,10 @@ class MedGANSynthParameterNode:
     seedB: Annotated[int, WithinRange(0, 2147483647)] = 1
     classA: Annotated[str, Choice(["", *LESION_CLASSES, *DEMENTIA_STAGES])] = ""
     classB: Annotated[str, Choice(["", *LESION_CLASSES, *DEMENTIA_STAGES])] = ""
-    # Training
+
+
+@parameterPack
+class TrainingParameters:
     dataFolder: str = ""
     architecture: Annotated[str, Choice(["radiogan", "brain_dcgan", "ct_gan"])] = "radiogan"
     epochs: Annotated[int, WithinRange(1, 100000)] = 300
@@ -152,7 +206,40 @@ class MedGANSynthParameterNode:
     learningRate: Annotated[float, WithinRange(0.0, 1.0)] = 0.0
     outputFolder: str = ""
     resume: bool = False
-    startFrom: Annotated[str, Choice(["", *bundledModelIds("gan")])] = ""
+    startFrom: Annotated[str, ModelChoice(["", *bundledModelIds("gan")])] = ""
+
+
+@parameterPack
+class OutputNodes:
+    """What the last Apply of each section made (names as in the Logic's PETNodes and VirtualPETNodes): the next
+    Apply puts its results into these nodes instead of adding new ones."""
+
+    suv: vtkMRMLScalarVolumeNode
+    resampled: vtkMRMLScalarVolumeNode
+    mip: vtkMRMLScalarVolumeNode
+    virtualPET: vtkMRMLScalarVolumeNode  # noqa: N815 -- the Logic's attribute names
+    fcn: vtkMRMLScalarVolumeNode
+    gan: vtkMRMLScalarVolumeNode
+    uncertainty: vtkMRMLScalarVolumeNode
+    lesionSegmentation: vtkMRMLSegmentationNode  # noqa: N815
+    lesionTable: vtkMRMLTableNode  # noqa: N815
+
+
+@parameterNodeWrapper
+class MedGANSynthParameterNode:
+    """The panel's state, saved with the scene: one pack per panel section, stored as "section.name" parameters.
+
+    Scenes saved before the grouping hold the same names without the section ("weightKg", not "suv.weightKg");
+    :meth:`MedGANSynthLogic.getParameterNode` moves them (each input name is unique across the input sections;
+    ``outputs`` is newer than the flat names and is not moved).
+    """
+
+    suv: SuvParameters
+    mip: MipParameters
+    virtualPet: VirtualPetParameters
+    synthesis: SynthesisParameters
+    training: TrainingParameters
+    outputs: OutputNodes
 
 
 @parameterNodeGuiConnector
@@ -192,58 +279,21 @@ class PathLineEditToTextConnector(GuiConnector):
             self._widget.currentPath = value
 
 
-def ganClasses(modelId: str, modelFile: str | None) -> list[str]:
-    """Class names of a GAN from its model card (the .json beside a .safetensors file) or the catalogue entry."""
-    try:
-        if modelFile:
-            return list(json.loads(pathlib.Path(modelFile).with_suffix(".json").read_text()).get("class_names", []))
-        models = json.loads(resourceFile("Models/catalogue.json").read_text())["models"]
-    except (OSError, ValueError, KeyError, AttributeError):
-        return []
-    return next((list(m.get("classes", [])) for m in models if m.get("id") == modelId), [])
-
-
-def choiceParameters() -> dict[str, list]:
-    """Parameter name -> its choices, for the parameters annotated with ``Choice``."""
-    choices = {}
-    for name in MedGANSynthParameterNode.allParameters:
-        for annotation in typing.get_args(MedGANSynthParameterNode.dataType(name))[1:]:
-            if isinstance(annotation, Choice):
-                choices[name] = list(annotation.choices)
-    return choices
-
-
-def replaceValuesNotOffered(parameterNode) -> None:
-    """A scene saved with another catalogue can hold a model id (or class) this one lacks; connectGui would raise
-    on it and leave the panel unbound, so such a value falls back to the first choice (the default)."""
-    for name, choices in choiceParameters().items():
-        value = parameterNode.getValue(name)
-        if value not in choices:
-            logging.warning(f"MedGANSynth: the scene's {name} '{value}' is not offered by the installed models; "
-                            f"using '{choices[0]}' instead.")
-            parameterNode.setValue(name, choices[0])
-
-
-def requirementCheck(text: str):
-    """(package name, version test) of a requirement line; only presence is tested without ``packaging``."""
-    try:
-        from packaging.requirements import Requirement
-    except ImportError:
-        return re.split(r"[<>=!~;\[ ]", text, maxsplit=1)[0], lambda version: True
-    requirement = Requirement(text)
-    return requirement.name, lambda version: requirement.specifier.contains(version, prereleases=True)
+def parameterNames() -> list[str]:
+    """Every parameter as Slicer's binding names it: "section.name" (e.g. "suv.weightKg")."""
+    return grouped_parameter_names(MedGANSynthParameterNode)
 
 
 # The library's messages name command-line flags (or Logic arguments); the panel names its field to change instead.
-PANEL_LABELS = {
-    "--weight-kg": "Patient weight", "--dose-mbq": "Injected dose", "--injection-time": "Injection time",
-    "--scan-time": "Scan time", "--spacing": "Voxel size", "--threshold": "Lesion threshold", "--model": "Model",
-    "--device": "Device", "-o/--output": "Output folder", "--output": "Output folder", "--data": "Dataset folder",
-    "--epochs": "Epochs", "--batch-size": "Batch size", "--lr": "Learning rate", "--init-weights": "Start from",
-    "--count": "Images", "--seed": "Seed",
+PANEL_LABELS = {  # literal _() so Slicer's string extraction finds each label
+    "--weight-kg": _("Patient weight"), "--dose-mbq": _("Injected dose"), "--injection-time": _("Injection time"),
+    "--scan-time": _("Scan time"), "--spacing": _("Voxel size"), "--threshold": _("Lesion threshold"),
+    "--model": _("Model"), "--device": _("Device"), "-o/--output": _("Output folder"), "--output": _("Output folder"),
+    "--data": _("Dataset folder"), "--epochs": _("Epochs"), "--batch-size": _("Batch size"),
+    "--lr": _("Learning rate"), "--init-weights": _("Start from"), "--count": _("Images"), "--seed": _("Seed"),
     # ... and the Logic's keyword arguments, which its messages name for Python users
-    "weightKg": "Patient weight", "doseMBq": "Injected dose", "injectionTime": "Injection time",
-    "scanTime": "Scan time",
+    "weightKg": _("Patient weight"), "doseMBq": _("Injected dose"), "injectionTime": _("Injection time"),
+    "scanTime": _("Scan time"),
 }
 _FLAG = re.compile(r"(?<![\w-])(" + "|".join(re.escape(flag) for flag in sorted(PANEL_LABELS, key=len, reverse=True))
                    + r")(?![\w-])")
@@ -251,7 +301,7 @@ _FLAG = re.compile(r"(?<![\w-])(" + "|".join(re.escape(flag) for flag in sorted(
 
 def inPanelWords(message: str) -> str:
     """``message`` with each command-line flag replaced by the panel field it stands for, in quotes."""
-    return _FLAG.sub(lambda match: f"'{_(PANEL_LABELS[match.group(1)])}'", message)
+    return _FLAG.sub(lambda match: f"'{PANEL_LABELS[match.group(1)]}'", message)
 
 
 def pathOrNone(path) -> str | None:
@@ -275,6 +325,7 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self._job = None
         self._jobButton = None
         self._jobButtonText = ""
+        self._onJobResult = None
         self._chartShown = False
 
     def setup(self) -> None:
@@ -291,6 +342,8 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
 
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
         self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndCloseEvent, self.onSceneEndClose)
+        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.StartImportEvent, self.onSceneStartClose)
+        self.addObserver(slicer.mrmlScene, slicer.mrmlScene.EndImportEvent, self.onSceneEndImport)
 
         self.ui.petApplyButton.connect("clicked(bool)", self.onPetApply)
         self.ui.vpetApplyButton.connect("clicked(bool)", self.onVirtualPetApply)
@@ -321,12 +374,19 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if self.parent.isEntered:
             self.initializeParameterNode()
 
+    def onSceneEndImport(self, caller, event) -> None:
+        """A scene added to this one: the panel lets go of its parameter node first (onSceneStartClose), as a
+        section is validated whole when read and an older scene can hold values that are checked and brought
+        to the current names only by getParameterNode; then shows the imported parameters."""
+        if self.parent.isEntered:
+            self.initializeParameterNode()
+
     def initializeParameterNode(self) -> None:
         self.setParameterNode(self.logic.getParameterNode())
-        if not self._parameterNode.petVolume:
-            self._parameterNode.petVolume = self._firstVolume("PT")
-        if not self._parameterNode.ctVolume:
-            self._parameterNode.ctVolume = self._firstVolume("CT")
+        if not self._parameterNode.suv.petVolume:
+            self._parameterNode.suv.petVolume = self._firstVolume("PT")
+        if not self._parameterNode.virtualPet.ctVolume:
+            self._parameterNode.virtualPet.ctVolume = self._firstVolume("CT")
 
     @staticmethod
     def _firstVolume(modality: str):
@@ -352,7 +412,6 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 self.removeObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._onParameterNodeModified)
         self._parameterNode = inputParameterNode
         if self._parameterNode:
-            replaceValuesNotOffered(self._parameterNode)
             self._parameterNodeGuiTag = self._parameterNode.connectGui(self.ui)
             self.addObserver(self._parameterNode, vtk.vtkCommand.ModifiedEvent, self._onParameterNodeModified)
             self._onParameterNodeModified()
@@ -367,7 +426,8 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         p = self._parameterNode
         if not p:
             return
-        offered = {""} | set(ganClasses(p.ganModel, pathOrNone(p.ganModelFile)))
+        offered = {""} | set(gan_classes(resourceFile("Models/catalogue.json"), p.synthesis.ganModel,
+                                         pathOrNone(p.synthesis.ganModelFile)))
         for name, combo in (("className", self.ui.classComboBox), ("classA", self.ui.classAComboBox),
                             ("classB", self.ui.classBComboBox)):
             items = combo.model()
@@ -375,19 +435,19 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 hidden = combo.itemText(index) not in offered
                 combo.view().setRowHidden(index, hidden)
                 items.item(index).setEnabled(not hidden)
-            if p.getValue(name) not in offered:
-                p.setValue(name, "")
+            if getattr(p.synthesis, name) not in offered:
+                setattr(p.synthesis, name, "")
 
     def _updateButtons(self, caller=None, event=None) -> None:
         """Enable each action when its inputs are there; a running job keeps only its Cancel button enabled."""
         p = self._parameterNode
         running = self._job is not None
         enabled = [
-            (self.ui.petApplyButton, bool(p and p.petVolume)),
-            (self.ui.vpetApplyButton, bool(p and p.ctVolume)),
-            (self.ui.sampleButton, bool(p and (p.ganModel or pathOrNone(p.ganModelFile)))),
-            (self.ui.walkButton, bool(p and (p.ganModel or pathOrNone(p.ganModelFile)))),
-            (self.ui.trainButton, bool(p and pathOrNone(p.outputFolder) and (pathOrNone(p.dataFolder) or p.resume))),
+            (self.ui.petApplyButton, bool(p and p.suv.petVolume)),
+            (self.ui.vpetApplyButton, bool(p and p.virtualPet.ctVolume)),
+            (self.ui.sampleButton, bool(p and (p.synthesis.ganModel or pathOrNone(p.synthesis.ganModelFile)))),
+            (self.ui.walkButton, bool(p and (p.synthesis.ganModel or pathOrNone(p.synthesis.ganModelFile)))),
+            (self.ui.trainButton, bool(p and pathOrNone(p.training.outputFolder) and (pathOrNone(p.training.dataFolder) or p.training.resume))),
         ]
         for button, ready in enabled:
             button.enabled = (button is self._jobButton) if running else ready
@@ -403,19 +463,24 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
                 raise InputError(inPanelWords(str(error))) from None
 
     def onPetApply(self) -> None:
-        p = self._parameterNode
-        manual = not p.suvFromDicomTags
-        self._run(_("Failed to compute the SUV and MIP."), lambda: self._showSuvWarnings(self.logic.computeSUVAndMIP(
-            p.petVolume,
-            weightKg=p.weightKg if manual else None,
-            doseMBq=p.doseMBq if manual else None,
-            injectionTime=(p.injectionTime or None) if manual else None,
-            scanTime=(p.scanTime or None) if manual else None,
-            spacingMm=p.spacingMm if p.resample else None,
-            interpolation=p.interpolation,
-            axis=p.mipAxis,
-            rotatingAngles=p.rotatingAngles if p.rotatingMIP else None,
-        ).warnings))
+        suv, mip = self._parameterNode.suv, self._parameterNode.mip
+        manual = not suv.suvFromDicomTags
+        self._run(_("Failed to compute the SUV and MIP."), lambda: self._keepPetOutputs(self.logic.computeSUVAndMIP(
+            suv.petVolume,
+            weightKg=suv.weightKg if manual else None,
+            doseMBq=suv.doseMBq if manual else None,
+            injectionTime=(suv.injectionTime or None) if manual else None,
+            scanTime=(suv.scanTime or None) if manual else None,
+            spacingMm=suv.spacingMm if suv.resample else None,
+            interpolation=suv.interpolation,
+            axis=mip.mipAxis,
+            rotatingAngles=mip.rotatingAngles if mip.rotatingMIP else None,
+        )))
+
+    def _keepPetOutputs(self, nodes) -> None:
+        """The new SUV, resampled and MIP volumes go into the nodes of the previous Apply."""
+        keep_outputs(self._parameterNode.outputs, nodes, ("suv", "resampled", "mip"))
+        self._showSuvWarnings(nodes.warnings)
 
     def _showSuvWarnings(self, warnings: list[str]) -> None:
         """Plausible but unusual header values (dose, uptake time, weight, SUVmax): the SUV is computed, and the
@@ -430,38 +495,50 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if self._jobButton is self.ui.vpetApplyButton:
             self.logic.cancelJob()
             return
-        p = self._parameterNode
-        model = pathOrNone(p.virtualPetModelFile) or p.virtualPetModel
-        self._run(_("Failed to start the virtual PET."), lambda: self._startJob(self.ui.vpetApplyButton, self.logic.predictVirtualPET(
-            p.ctVolume, modelId=model, device=p.device, threshold=p.threshold, uncertainty=p.uncertainty, wait=False)))
+        vpet = self._parameterNode.virtualPet
+        model = pathOrNone(vpet.virtualPetModelFile) or vpet.virtualPetModel
+        self._run(_("Failed to start the virtual PET."), lambda: self._startJob(
+            self.ui.vpetApplyButton, self.logic.predictVirtualPET(
+                vpet.ctVolume, modelId=model, device=vpet.device, threshold=vpet.threshold,
+                uncertainty=vpet.uncertainty, wait=False),
+            self.keepVirtualPetOutputs))
+
+    def keepVirtualPetOutputs(self, result) -> None:
+        """A finished virtual PET (:class:`VirtualPETNodes`) goes into the nodes of the previous one."""
+        keep_outputs(self._parameterNode.outputs, result,
+                     ("virtualPET", "fcn", "gan", "uncertainty", "lesionSegmentation", "lesionTable"))
 
     def onSample(self) -> None:
         p = self._parameterNode
-        model = pathOrNone(p.ganModelFile) or p.ganModel
+        gan = p.synthesis
         self._run(_("Failed to sample the GAN."), lambda: self.logic.sampleGAN(
-            model, className=p.className or None, count=p.sampleCount, seed=p.seed, device=p.device))
+            pathOrNone(gan.ganModelFile) or gan.ganModel, className=gan.className or None, count=gan.sampleCount,
+            seed=gan.seed, device=p.virtualPet.device))
 
     def onWalk(self) -> None:
         p = self._parameterNode
-        model = pathOrNone(p.ganModelFile) or p.ganModel
+        gan = p.synthesis
         self._run(_("Failed to compute the latent walk."), lambda: self.logic.latentWalk(
-            model, steps=p.walkSteps, seedA=p.seedA, seedB=p.seedB, classA=p.classA or None, classB=p.classB or None,
-            device=p.device))
+            pathOrNone(gan.ganModelFile) or gan.ganModel, steps=gan.walkSteps, seedA=gan.seedA, seedB=gan.seedB,
+            classA=gan.classA or None, classB=gan.classB or None, device=p.virtualPet.device))
 
     def onTrain(self) -> None:
         if self._jobButton is self.ui.trainButton:
             self.logic.cancelJob()
             return
         p = self._parameterNode
+        train = p.training
         self._run(_("Failed to start training."), lambda: self._startJob(self.ui.trainButton, self.logic.trainModel(
-            p.architecture, pathOrNone(p.dataFolder), pathOrNone(p.outputFolder), epochs=p.epochs,
-            batchSize=p.batchSize, learningRate=p.learningRate or None, resume=p.resume, wait=False, device=p.device,
-            initWeights=p.startFrom or None)))
+            train.architecture, pathOrNone(train.dataFolder), pathOrNone(train.outputFolder), epochs=train.epochs,
+            batchSize=train.batchSize, learningRate=train.learningRate or None, resume=train.resume, wait=False,
+            device=p.virtualPet.device, initWeights=train.startFrom or None)))
 
     # --- background jobs: Apply becomes Cancel, a timer drives the progress bar ---------------------------------
 
-    def _startJob(self, button, job) -> None:
+    def _startJob(self, button, job, onResult=None) -> None:
+        """Show ``job`` running on ``button``; ``onResult`` gets the job's result when it ends well."""
         self._job, self._jobButton, self._jobButtonText = job, button, button.text
+        self._onJobResult = onResult
         self._chartShown = False
         button.text = _("Cancel")
         self.ui.progressBar.visible = True
@@ -490,6 +567,8 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
             slicer.modules.plots.logic().ShowChartInLayout(job.chart)  # the live loss plot
             self._chartShown = True
         if finished:
+            if self._onJobResult is not None and not job.cancelled and job.result is not None:
+                self._onJobResult(job.result)
             self._endJob(job.status)
 
     def _endJob(self, status: str) -> None:
@@ -516,26 +595,16 @@ class MedGANSynthLogic(ScriptedLoadableModuleLogic, LibraryLogic):
         LibraryLogic.__init__(self)
 
     def getParameterNode(self):
-        return MedGANSynthParameterNode(super().getParameterNode())
+        """The module's parameter node; one saved by an earlier version is brought to the current names first."""
+        node = super().getParameterNode()
+        move_flat_parameters(node, [name for name in parameterNames() if not name.startswith("outputs.")])
+        replace_values_not_offered(node, offered_choices(MedGANSynthParameterNode))
+        return MedGANSynthParameterNode(node)
 
     @staticmethod
     def missingRequirements() -> list[str]:
         """Lines of Resources/requirements.txt not satisfied in Slicer's Python (Slicer's own packages excluded)."""
-        missing = []
-        for line in resourceFile("requirements.txt").read_text().splitlines():
-            text = line.split("#", 1)[0].strip()
-            if not text:
-                continue
-            name, accepts = requirementCheck(text)
-            if name.lower() in (shipped.lower() for shipped in SLICER_SHIPPED):
-                continue
-            try:
-                installed = importlib.metadata.version(name)
-            except importlib.metadata.PackageNotFoundError:
-                installed = None
-            if installed is None or not accepts(installed):
-                missing.append(text)
-        return missing
+        return missing_requirements(resourceFile("requirements.txt"))
 
     def ensureDependencies(self, confirm: bool = True) -> bool:
         """Install what is missing after one confirmation (none in testing mode); False when the user declines.

@@ -13,7 +13,8 @@ What is not: PythonQt is not on PyPI, so its conventions are reproduced on PyQt5
 (a Qt property reads and writes as a Python attribute, ``obj.connect("signal(args)", slot)``, ``obj.name`` is the
 object name). CTK and qMRML widgets have thin stand-ins: the state and the signals Slicer's GUI connectors use,
 no behaviour a test asserts about. ``slicer.app`` is a stand-in that forwards to the real ``QApplication`` and holds
-the real application logic; its only switch is ``testingEnabled``.
+the real application logic; its only switch is ``testingEnabled``, and its own signals (``startupCompleted()``)
+reach the slots connected to them when a test calls ``emit``.
 """
 
 from __future__ import annotations
@@ -325,9 +326,19 @@ class ApplicationStandIn:
         self._qapp, self._context, self.slicerHome = qapp, context, str(home)
         self.testing = False
         self._moduleManager = qSlicerModuleManager()
+        self._slots: dict[str, list] = {}
 
     def testingEnabled(self):
         return self.testing
+
+    def connect(self, signal: str, slot):
+        """qSlicerApplication's own signals (e.g. "startupCompleted()"); the harness emits them with emit()."""
+        self._slots.setdefault(signal, []).append(slot)
+        return True
+
+    def emit(self, signal: str):
+        for slot in self._slots.get(signal, []):
+            slot()
 
     def applicationLogic(self):
         return self._context.app_logic
