@@ -66,11 +66,14 @@ def test_hallucination_counts_refuse_volumes_on_different_grids():
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # module fixtures run before conftest's one_torch_thread; 2 threads crawl when busy
     root = tmp_path_factory.mktemp("cyclegan")
     folder_a, folder_b = write_unpaired_folders(root)
     train_cyclegan(root / "run", device="cpu", data_a=folder_a, data_b=folder_b, epochs=1, image_size=32,
                    width=0.125, residual_blocks=1, batch_size=2)
-    return load_cyclegan(root / "run" / "weights" / "cyclegan.safetensors"), folder_a
+    yield load_cyclegan(root / "run" / "weights" / "cyclegan.safetensors"), folder_a
+    torch.set_num_threads(threads)
 
 
 def test_cycle_error_is_measured_in_hu_inside_the_body(tiny_model):
