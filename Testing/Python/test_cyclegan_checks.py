@@ -10,10 +10,10 @@ from cyclegan_data import write_unpaired_folders
 
 from MedGANSynthLib.cyclegan.api import train_cyclegan
 from MedGANSynthLib.cyclegan.cycle_error import cycle_error
-from MedGANSynthLib.cyclegan.hallucination import hallucination_counts
 from MedGANSynthLib.cyclegan.weights import load_cyclegan
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.io.volume_io import read_volume
+from MedGANSynthLib.virtual_pet.hallucination import hallucination_counts
 from MedGANSynthLib.volume import Volume
 
 SPACING = (2.0, 2.0, 2.0)  # 0.008 ml per voxel: 0.5 ml is 62.5 voxels
@@ -103,9 +103,9 @@ def test_cycle_error_needs_a_model_whose_domain_a_is_ct(tiny_model, tmp_path):
 
 def test_side_by_side_evaluation_on_a_phantom_agrees_with_the_detection_rule(tiny_model, tmp_path):
     from MedGANSynthLib.cli.main import main
-    from MedGANSynthLib.cyclegan.evaluation import evaluate_translation
     from MedGANSynthLib.cyclegan.translate import translate_volume
     from MedGANSynthLib.virtual_pet.cases import discover_cases
+    from MedGANSynthLib.virtual_pet.translation_evaluation import evaluate_translation
 
     model, _ = tiny_model
     assert main(["phantoms", "--kind", "wholebody", "--count", "1", "--seed", "5", "--classes", "lung",
