@@ -569,7 +569,15 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         if finished:
             if self._onJobResult is not None and not job.cancelled and job.result is not None:
                 self._onJobResult(job.result)
-            self._endJob(job.status)
+            self._endJob(self._statusWithWarnings(job))
+
+    def _statusWithWarnings(self, job) -> str:
+        """A finished virtual PET keeps its warnings (a CT unlike the model's training CTs) in the status line."""
+        warnings = self.logic.lastWarnings if job.name == "Virtual PET" and not job.cancelled else []
+        if not warnings:
+            return job.status
+        return _("{status}, with {count} warning(s): {first}").format(status=job.status, count=len(warnings),
+                                                                     first=warnings[0])
 
     def _endJob(self, status: str) -> None:
         self._timer.stop()

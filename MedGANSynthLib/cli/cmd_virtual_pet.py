@@ -2,9 +2,11 @@
 
     medgansynth virtual-pet ct.nii.gz -o out/                       # the bundled phantom-trained model
     medgansynth virtual-pet CT_DICOM_FOLDER -o out/ --model runs/vpet/weights/virtual_pet.safetensors --uncertainty 8
+    medgansynth virtual-pet ct.nii.gz -o out/ --input-check runs/cg/weights/cyclegan.safetensors
 
 Writes virtual_pet.nrrd, fcn.nrrd, gan.nrrd, [uncertainty.nrrd], lesion_labels.nrrd, lesions.csv, lesions.json,
-summary.json and PNG pictures (see MedGANSynthLib.virtual_pet.pipeline). On an error or Ctrl-C nothing is
+summary.json and PNG pictures (see MedGANSynthLib.virtual_pet.pipeline); a CycleGAN --model writes no fcn/gan
+files. Warnings (a CT unlike the training CTs) go to stderr and summary.json. On an error or Ctrl-C nothing is
 left in OUTDIR; an existing OUTDIR is replaced only with --overwrite.
 """
 
@@ -34,7 +36,12 @@ def register(subparsers) -> None:
     parser.add_argument("ct", help="CT volume (.nii.gz, .nrrd, .mha) or DICOM folder, in HU")
     parser.add_argument("-o", "--output", required=True, help="output folder (created)")
     parser.add_argument("--model", default=None,
-                        help="catalogue id or .safetensors path (default: the bundled 'virtual-pet-phantom')")
+                        help="catalogue id or .safetensors path of a paired virtual-PET model or a CT -> PET "
+                        "CycleGAN (default: the bundled 'virtual-pet-phantom')")
+    parser.add_argument("--input-check", default="auto", metavar="CYCLEGAN",
+                        help="check the CT against a CT -> PET CycleGAN's training CTs by its cycle error (catalogue "
+                        "id or .safetensors; a warning when the CT comes back worse than 95%% of the training "
+                        "slices); default: the bundled CycleGAN when one is installed; 'none' switches it off")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     parser.add_argument("--threshold", type=float, default=2.5,
                         help="SUV above which the FCN image is blended in and a lesion candidate starts (paper 2.5)")
@@ -90,7 +97,7 @@ def run(args: argparse.Namespace) -> dict:
                                   slab_size=args.slab_size, write_fcn_gan=not args.no_fcn_gan_outputs,
                                   pictures=not args.no_pictures, blend_levels=args.blend_levels,
                                   blend_dilation_mm=args.blend_dilation, slice_smoothing_mm=args.slice_smoothing,
-                                  progress=show, ct_series=args.series)
+                                  progress=show, ct_series=args.series, input_check=args.input_check)
         summary = staged.final(summary)
     for warning in summary["warnings"]:  # after the progress bar, so the line stands alone
         print(f"medgansynth virtual-pet: warning: {warning}", file=sys.stderr)

@@ -8,7 +8,8 @@
 Defaults are the paper's (Zhu et al. 2017): 256-pixel images, ResNet generator with 9 blocks, batch 1, Adam 2e-4,
 200 epochs of which the last half decay linearly, lambda 10, identity 0.5 lambda, pools of 50. The run folder holds
 run.json (the settings a resume rebuilds from), the engine's checkpoint, loss tables and pictures, and at the end
-weights/cyclegan.safetensors + .json (cyclegan/weights.py).
+weights/cyclegan.safetensors + .json (cyclegan/weights.py); for a CT domain A the card carries the cycle-error band
+of the training slices, the virtual PET's input check (cyclegan/input_check.py).
 """
 
 from __future__ import annotations
@@ -159,6 +160,7 @@ def _training_data(dataset: UnpairedDataset, settings: dict[str, Any]) -> dict[s
 
 
 def _exporter(dataset: UnpairedDataset, networks: CycleGANNetworkSettings, settings: dict[str, Any]):
+    from MedGANSynthLib.cyclegan.input_check import BAND_KEY, training_band
     from MedGANSynthLib.cyclegan.weights import save_cyclegan
 
     def export(g_ab, g_ba, run_dir: Path, summary: dict[str, Any]) -> list[Path]:
@@ -167,6 +169,10 @@ def _exporter(dataset: UnpairedDataset, networks: CycleGANNetworkSettings, setti
                    "training": {k: settings.get(k) for k in ("lr", "batch_size", "seed", "epochs", "schedule",
                                                              "decay_epochs", "cycle_weight", "identity_fraction",
                                                              "pool_size", "learning_rate_changes")}}
+        if dataset.domain_a.window.units == "HU":  # the input check's reference (cyclegan/input_check.py)
+            metrics[BAND_KEY] = training_band(g_ab, g_ba, dataset.domain_a.window, dataset.domain_a.images,
+                                              f"{len(dataset.domain_a.images)} training slices of domain A "
+                                              f"({settings['data_a']})")
         folder = run_dir / "weights"
         folder.mkdir(parents=True, exist_ok=True)
         return list(save_cyclegan(g_ab, g_ba, networks, dataset.domain_a, dataset.domain_b, folder,

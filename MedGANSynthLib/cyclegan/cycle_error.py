@@ -19,28 +19,51 @@ import torch
 from MedGANSynthLib.cyclegan.translate import model_slices, run_generator
 from MedGANSynthLib.cyclegan.weights import CycleGANModel
 from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.preprocessing.windows import IntensityWindow
 from MedGANSynthLib.validation import require_finite
 from MedGANSynthLib.volume import Volume
 
 BODY_HU = -500.0
 
 
-def cycle_error(model: CycleGANModel, volume: Volume, body_hu: float = BODY_HU) -> dict[str, Any]:
-    """{"cycle_mae_hu", "median_slice_mae_hu", "body_pixels", "slices"} of ``volume`` treated as domain A."""
-    require_finite(volume, "The image")
+def require_ct_domain(model: CycleGANModel) -> None:
+    """Refuse a CycleGAN whose domain A is not a CT in HU (its cycle error would not be in HU)."""
     window = model.window("a")
     if window.units != "HU":
         raise InputError(f"The cycle error in HU needs a CycleGAN whose domain A is CT in HU (this one's A is "
                          f"'{model.card.config['domains']['a']['name']}' in {window.units or 'grey values'}).")
-    inputs = model_slices(model, volume, "a")
-    round_trip = run_generator(model.g_ba, run_generator(model.g_ab, inputs))
+
+
+def round_trip_hu(g_ab: torch.nn.Module, g_ba: torch.nn.Module, window: IntensityWindow,
+                 inputs: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """(original, returned): the centre channel of (S, 2c+1, N, N) domain-A images (network range of ``window``)
+    and of their round trip A -> B -> A, both in the window's units (HU for a CT, within the window)."""
+    returned = run_generator(g_ba, run_generator(g_ab, inputs))
     centre = inputs.shape[1] // 2
-    original = torch.as_tensor(window.inverse(inputs[:, centre].numpy()))
-    returned = torch.as_tensor(window.inverse(round_trip[:, centre].numpy()))
+    return (np.asarray(window.inverse(inputs[:, centre].float().numpy())),
+            np.asarray(window.inverse(returned[:, centre].numpy())))
+
+
+def slice_errors(original: np.ndarray, returned: np.ndarray, body_hu: float = BODY_HU,
+                 min_body_fraction: float = 0.0) -> np.ndarray:
+    """Mean absolute HU error over the body pixels of each slice whose body covers more than ``min_body_fraction``
+    of the image (and at least one pixel)."""
+    body = original > body_hu
+    fractions = body.reshape(len(body), -1).mean(axis=1)
+    error = np.abs(returned - original)
+    return np.array([float(error[s][body[s]].mean()) for s in range(len(body))
+                     if body[s].any() and fractions[s] >= min_body_fraction], dtype=np.float64)
+
+
+def cycle_error(model: CycleGANModel, volume: Volume, body_hu: float = BODY_HU) -> dict[str, Any]:
+    """{"cycle_mae_hu", "median_slice_mae_hu", "body_pixels", "slices"} of ``volume`` treated as domain A."""
+    require_finite(volume, "The image")
+    require_ct_domain(model)
+    original, returned = round_trip_hu(model.g_ab, model.g_ba, model.window("a"), model_slices(model, volume, "a"))
     body = original > body_hu
     if not bool(body.any()):
         raise InputError(f"No pixel of the image is denser than {body_hu:g} HU; there is no body to score.")
-    error = (returned - original).abs()
-    per_slice = [float(error[s][body[s]].mean()) for s in range(len(error)) if bool(body[s].any())]
-    return {"cycle_mae_hu": float(error[body].mean()), "median_slice_mae_hu": float(np.median(per_slice)),
-            "body_pixels": int(body.sum()), "slices": int(len(per_slice))}
+    per_slice = slice_errors(original, returned, body_hu)
+    return {"cycle_mae_hu": float(np.abs(returned - original)[body].mean()),
+            "median_slice_mae_hu": float(np.median(per_slice)), "body_pixels": int(body.sum()),
+            "slices": int(len(per_slice))}

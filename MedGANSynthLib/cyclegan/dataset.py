@@ -45,6 +45,7 @@ DEFAULT_WINDOWS = {
     "pet": IntensityWindow("CycleGAN PET SUV", 0.0, 20.0, -1.0, 1.0, "SUV"),
 }
 FOREGROUND_LEVEL = {"HU": -500.0, "SUV": 0.3}
+MIN_FOREGROUND_FRACTION = 0.02
 
 
 @dataclass
@@ -76,7 +77,7 @@ def domain_window(kind: str, low_high: list[float] | tuple[float, float] | None 
 
 
 def load_domain(folder: str | os.PathLike, kind: str, name: str, image_size: int, context_slices: int = 0,
-                window: IntensityWindow | None = None, min_foreground_fraction: float = 0.02,
+                window: IntensityWindow | None = None, min_foreground_fraction: float = MIN_FOREGROUND_FRACTION,
                 option: str = "--data-a") -> DomainImages:
     """Read every image of ``folder`` (see the module text); one clear line, naming ``option``, for anything
     unusable."""

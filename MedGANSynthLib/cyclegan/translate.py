@@ -110,3 +110,14 @@ def translate_volume(model: CycleGANModel, volume: Volume, direction: str = "ab"
     result = volume.with_array(np.ascontiguousarray(np.moveaxis(values, 0, axis)), modality=modality, units=units)
     result.metadata.update({"cyclegan_direction": model.card.config["directions"][f"g_{direction}"]})
     return result
+
+
+def ct_to_suv(model: CycleGANModel, ct: Volume) -> Volume:
+    """The virtual PET (SUV) of a CT on the CT's grid, for a CycleGAN whose A is CT in HU and B PET in SUV."""
+    units = (model.window("a").units, model.window("b").units)
+    if units != ("HU", "SUV"):
+        domains = model.card.config["domains"]
+        raise InputError(f"This CycleGAN translates {domains['a']['name']} ({units[0] or 'grey values'}) to "
+                         f"{domains['b']['name']} ({units[1] or 'grey values'}); a virtual PET needs one from CT in "
+                         "HU (domain A) to PET in SUV (domain B).")
+    return translate_volume(model, ct, "ab")

@@ -23,7 +23,7 @@ from MedGANSynthLib.cyclegan.networks import CycleGANNetworkSettings, build_gene
 from MedGANSynthLib.device import resolve_device
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.preprocessing.windows import IntensityWindow
-from MedGANSynthLib.weights.catalogue import file_sha256
+from MedGANSynthLib.weights.catalogue import file_sha256, resolve_model
 from MedGANSynthLib.weights.model_card import ModelCard
 from MedGANSynthLib.weights.safetensors_io import load_state, read_tensors, weight_paths, write_weights
 
@@ -87,9 +87,11 @@ def save_cyclegan(g_ab: nn.Module, g_ba: nn.Module, settings: CycleGANNetworkSet
     return tensor_path, card_path
 
 
-def load_cyclegan(path: str | os.PathLike, device: str | torch.device = "cpu") -> CycleGANModel:
-    """A .safetensors/.json path (or their stem) -> both generators in eval mode and the card."""
-    tensor_path, card_path = weight_paths(path)
+def load_cyclegan(path: str | os.PathLike, device: str | torch.device = "cpu",
+                  models_folder: str | os.PathLike | None = None) -> CycleGANModel:
+    """A catalogue id (task ``cyclegan``) or a .safetensors/.json path (or their stem) -> both generators in eval
+    mode and the card."""
+    tensor_path, card_path = weight_paths(resolve_model(path, task=ARCHITECTURE, folder=models_folder))
     if not card_path.is_file():
         raise InputError(f"Model card {card_path.name} is missing beside {tensor_path.name}; every model needs it.")
     card = ModelCard.load(card_path)
@@ -108,3 +110,11 @@ def load_cyclegan(path: str | os.PathLike, device: str | torch.device = "cpu") -
     load_state({"g_ab": g_ab, "g_ba": g_ba}, read_tensors(tensor_path), tensor_path.name)
     target = resolve_device(device)
     return CycleGANModel(g_ab.to(target).eval(), g_ba.to(target).eval(), card)
+
+
+def install_cyclegan(tensor_path: str | os.PathLike, folder: str | os.PathLike, model_id: str, title: str,
+                     description: str = "") -> Path:
+    """Copy a trained CycleGAN into a models folder and list it in the catalogue with task ``cyclegan``."""
+    from MedGANSynthLib.weights.install import install_model
+
+    return install_model(tensor_path, folder, model_id, title, ARCHITECTURE, load_cyclegan, description)

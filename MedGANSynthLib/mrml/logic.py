@@ -249,13 +249,16 @@ class MedGANSynthLogic:
 
     def predictVirtualPET(self, ctNode, modelId: str | None = None, device: str = "auto",
                           threshold: float = 2.5, uncertainty: bool = False, wait: bool = True,
-                          progress: ProgressHandler | None = None, minVolumeMl: float = MIN_LESION_VOLUME_ML):
+                          progress: ProgressHandler | None = None, minVolumeMl: float = MIN_LESION_VOLUME_ML,
+                          inputCheck: str | None = None):
         """Virtual PET of a CT node, shown over the CT, with lesion candidates (segmentation + table).
 
         Candidates smaller than ``minVolumeMl`` (default: the shared MIN_LESION_VOLUME_ML, 0.5 ml) are not listed.
 
         Runs ``medgansynth virtual-pet`` in a child process on a temporary copy of the CT. ``modelId`` is a catalogue
-        id or a ``.safetensors`` path (default: the bundled model). ``wait=True`` returns :class:`VirtualPETNodes`;
+        id or a ``.safetensors`` path (default: the bundled model). ``inputCheck``: a CT -> PET CycleGAN (id or path)
+        whose cycle error checks the CT against its training CTs, "none" for no check (default: the bundled CycleGAN
+        when installed); its warning joins ``lastWarnings``. ``wait=True`` returns :class:`VirtualPETNodes`;
         ``wait=False`` returns a :class:`LogicJob` whose ``result`` holds them when done.
         """
         from MedGANSynthLib.io.volume_io import write_volume
@@ -274,6 +277,8 @@ class MedGANSynthLogic:
             args += ["--model", str(modelId)]
         if uncertainty:
             args.append("--uncertainty")
+        if inputCheck is not None:
+            args += ["--input-check", str(inputCheck)]
         job = self._start("Virtual PET", args, lambda: self.loadVirtualPET(ctNode, work / "out", threshold),
                           cleanup=lambda: shutil.rmtree(work, ignore_errors=True), progress=progress)
         return self.waitForJob(job) if wait else job

@@ -29,6 +29,10 @@ from typing import Any
 
 import numpy as np
 
+from MedGANSynthLib.cyclegan.input_check import AUTO, cycle_error_warnings, load_input_check
+from MedGANSynthLib.cyclegan.translate import ct_to_suv
+from MedGANSynthLib.cyclegan.weights import ARCHITECTURE as CYCLEGAN
+from MedGANSynthLib.cyclegan.weights import CycleGANModel, load_cyclegan
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.io.atomic import atomic_output
 from MedGANSynthLib.io.volume_io import read_volume, write_volume
@@ -36,7 +40,12 @@ from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
 from MedGANSynthLib.pictures import save_fusion_png, save_mip_png
 from MedGANSynthLib.projection.mip import mip, projected_array_axis
 from MedGANSynthLib.virtual_pet.blending import PAPER_THRESHOLD_SUV
-from MedGANSynthLib.virtual_pet.inference import POSTPROCESSING_KEYS, check_ct, predict_virtual_pet
+from MedGANSynthLib.virtual_pet.inference import (
+    POSTPROCESSING_KEYS,
+    VirtualPETResult,
+    check_ct,
+    predict_virtual_pet,
+)
 from MedGANSynthLib.virtual_pet.input_statistics import card_statistics, distribution_warnings
 from MedGANSynthLib.virtual_pet.lesions import (
     MIN_LESION_VOLUME_ML,
@@ -47,6 +56,9 @@ from MedGANSynthLib.virtual_pet.lesions import (
 from MedGANSynthLib.virtual_pet.output_files import OUTPUT_FILES
 from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID, VirtualPETModel, load_virtual_pet
 from MedGANSynthLib.volume import Volume
+from MedGANSynthLib.weights.catalogue import resolve_model
+from MedGANSynthLib.weights.model_card import ModelCard
+from MedGANSynthLib.weights.safetensors_io import weight_paths
 
 CAVEAT = ("Research software: a virtual PET is predicted from the CT alone and can miss or invent uptake "
           "(GAN hallucination, see Wolterink et al., a GAN primer for radiologists); it is not a diagnosis.")
@@ -70,11 +82,16 @@ def run_virtual_pet(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     ct_series: str | int | None = None,
+    input_check: str | os.PathLike | CycleGANModel | None = AUTO,
 ) -> dict[str, Any]:
     """Predict the virtual PET of a CT (path, DICOM folder or Volume) and write the stable files; returns the summary.
 
+    ``model``: the paired virtual-PET model (FCN + pix2pix GAN, blended) or a CT -> PET CycleGAN (unpaired; its
+    translation is the virtual PET, there is no FCN/GAN split, blend or dropout uncertainty).
     ``ct_series`` (SeriesNumber or SeriesInstanceUID) names the CT when a DICOM folder holds several series;
-    ``compress`` gzips the float SUV volumes too (smaller, slower to write)."""
+    ``compress`` gzips the float SUV volumes too (smaller, slower to write). ``input_check``: a CT -> PET CycleGAN
+    whose cycle error checks the CT against its training CTs (cyclegan/input_check.py); the default ``"auto"`` uses
+    the bundled one when installed, None or "none" switches it off."""
     started = time.perf_counter()
     if not threshold_suv > 0:
         raise InputError(f"The lesion threshold must be a positive SUV (got {threshold_suv}).")
@@ -85,13 +102,25 @@ def run_virtual_pet(
     ct = ct_path_or_volume if isinstance(ct_path_or_volume, Volume) else read_volume(
         ct_path_or_volume, series=ct_series, modality="CT")
     check_ct(ct)
-    loaded = model if isinstance(model, VirtualPETModel) else load_virtual_pet(model, device="cpu")
-    warnings, input_check = distribution_warnings(ct, card_statistics(loaded.card))  # out-of-distribution guard
-    config = loaded.inference_config(slab_size=slab_size, threshold_suv=threshold_suv, return_fcn=write_fcn_gan,
-                                     return_gan=write_fcn_gan, uncertainty_passes=uncertainty_passes,
-                                     blend_levels=blend_levels, blend_dilation_mm=blend_dilation_mm,
-                                     slice_smoothing_mm=slice_smoothing_mm)
-    result = predict_virtual_pet(ct, loaded.fcn, loaded.gan, config, device=device, progress=progress, cancel=cancel)
+    loaded = _load_model(model, device)
+    checker = load_input_check(input_check)  # refuses a CycleGAN without its training band before any work
+    warnings, statistics_check = distribution_warnings(ct, card_statistics(loaded.card))  # out-of-distribution guard
+    cycle_warnings, cycle_check = cycle_error_warnings(ct, checker)
+    warnings += cycle_warnings
+    if isinstance(loaded, CycleGANModel):
+        _refuse_paired_only_options(uncertainty_passes, blend_levels, blend_dilation_mm, slice_smoothing_mm)
+        report(progress, cancel, "predict", 0, 1, "CycleGAN CT -> PET")
+        result = VirtualPETResult(blended=ct_to_suv(loaded, ct))
+        settings = {"working_pixel_mm": loaded.pixel_mm("a"), **dict.fromkeys(POSTPROCESSING_KEYS)}
+    else:
+        config = loaded.inference_config(slab_size=slab_size, threshold_suv=threshold_suv,
+                                         return_fcn=write_fcn_gan, return_gan=write_fcn_gan,
+                                         uncertainty_passes=uncertainty_passes, blend_levels=blend_levels,
+                                         blend_dilation_mm=blend_dilation_mm, slice_smoothing_mm=slice_smoothing_mm)
+        result = predict_virtual_pet(ct, loaded.fcn, loaded.gan, config, device=device, progress=progress,
+                                     cancel=cancel)
+        settings = {"working_pixel_mm": config.working_pixel_mm,
+                    **{key: getattr(config, key) for key in POSTPROCESSING_KEYS}}
     labels, candidates = find_lesion_candidates(result.blended, threshold_suv, min_volume_ml)
     report(progress, cancel, "write", 0, 1, "writing files")
 
@@ -109,14 +138,13 @@ def run_virtual_pet(
         if pictures:
             files.update(_pictures(ct, result.blended, candidates, stage))
         summary = {
-            "model": str(model) if not isinstance(model, VirtualPETModel) else "(in memory)",
+            "model": str(model) if not isinstance(model, (VirtualPETModel, CycleGANModel)) else "(in memory)",
             "architecture": loaded.card.architecture,
             "model_training_data": loaded.card.training_data.get("description", ""),
             "threshold_suv": threshold_suv,
             "min_volume_ml": min_volume_ml,
             "uncertainty_passes": uncertainty_passes,
-            "working_pixel_mm": config.working_pixel_mm,
-            **{key: getattr(config, key) for key in POSTPROCESSING_KEYS},
+            **settings,
             "ct": {"shape_kji": list(ct.array.shape), "spacing": list(ct.spacing), "origin": list(ct.origin),
                    "direction": np.asarray(ct.direction).tolist(), "modality": ct.modality},
             "lesions": len(candidates),
@@ -125,7 +153,8 @@ def run_virtual_pet(
             "seconds": round(time.perf_counter() - started, 2),
             "caveat": CAVEAT,
             "warnings": warnings,
-            "input_statistics": input_check,
+            "input_statistics": statistics_check,
+            "cycle_error_check": cycle_check,
             "files": {name: str(output / Path(path).name) for name, path in files.items()},
         }
         summary["files"]["summary"] = str(output / OUTPUT_FILES["summary"])
@@ -133,6 +162,26 @@ def run_virtual_pet(
             temp.write_text(json.dumps(summary, indent=2) + "\n")
     report(progress, cancel, "write", 1, 1, "done")
     return summary
+
+
+def _load_model(model: str | os.PathLike | VirtualPETModel | CycleGANModel,
+                device: str) -> VirtualPETModel | CycleGANModel:
+    """The paired virtual-PET model, or a CycleGAN when the card (of an id or a path) says so."""
+    if isinstance(model, (VirtualPETModel, CycleGANModel)):
+        return model
+    card_path = weight_paths(resolve_model(model))[1]
+    if card_path.is_file() and ModelCard.load(card_path).architecture == CYCLEGAN:
+        return load_cyclegan(model, device=device)
+    return load_virtual_pet(model, device="cpu")
+
+
+def _refuse_paired_only_options(uncertainty_passes: int, *blending: float | None) -> None:
+    if uncertainty_passes:
+        raise InputError("--uncertainty needs the paired virtual-PET model (dropout passes of its GAN); a CycleGAN "
+                         "has no dropout. Leave out --uncertainty or pass a virtual-PET --model.")
+    if any(value is not None for value in blending):
+        raise InputError("--blend-levels, --blend-dilation and --slice-smoothing shape the paired model's FCN/GAN "
+                         "blend; a CycleGAN has none. Leave them out or pass a virtual-PET --model.")
 
 
 @contextlib.contextmanager

@@ -1,8 +1,8 @@
 """The catalogue of bundled models (``Resources/Models/catalogue.json``) and model look-up by id or path.
 
 A model is a pair ``<stem>.safetensors`` + ``<stem>.json`` (the model card). The catalogue lists the bundled
-ones with an id, a task ("gan" or "virtual_pet"), a title for the Slicer panel and the SHA-256 of the tensor
-file, which loading checks. Users may always pass a path to their own ``.safetensors`` instead of an id.
+ones with an id, a task ("gan", "virtual_pet" or "cyclegan"), a title for the Slicer panel and the SHA-256 of the
+tensor file, which loading checks. Users may always pass a path to their own ``.safetensors`` instead of an id.
 
 Where the models folder is: ``$MEDGANSYNTH_MODELS`` if set, else ``Resources/Models`` beside the package — in
 the source tree (``<repo>/Resources``) and in an installed Slicer extension (the CMake build copies
@@ -22,7 +22,7 @@ from MedGANSynthLib.errors import InputError
 
 CATALOGUE_NAME = "catalogue.json"
 SCHEMA_VERSION = 1
-TASKS = ("gan", "virtual_pet")
+TASKS = ("gan", "virtual_pet", "cyclegan")
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from cyclegan_data import write_unpaired_folders
 
 from MedGANSynthLib.cyclegan.api import train_cyclegan
 from MedGANSynthLib.cyclegan.cycle_error import cycle_error
-from MedGANSynthLib.cyclegan.hallucination import hallucination_counts
 from MedGANSynthLib.cyclegan.weights import load_cyclegan
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.io.volume_io import read_volume
+from MedGANSynthLib.virtual_pet.hallucination import hallucination_counts
 from MedGANSynthLib.volume import Volume
 
 SPACING = (2.0, 2.0, 2.0)  # 0.008 ml per voxel: 0.5 ml is 62.5 voxels
@@ -66,11 +66,14 @@ def test_hallucination_counts_refuse_volumes_on_different_grids():
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # module fixtures run before conftest's one_torch_thread; 2 threads crawl when busy
     root = tmp_path_factory.mktemp("cyclegan")
     folder_a, folder_b = write_unpaired_folders(root)
     train_cyclegan(root / "run", device="cpu", data_a=folder_a, data_b=folder_b, epochs=1, image_size=32,
                    width=0.125, residual_blocks=1, batch_size=2)
-    return load_cyclegan(root / "run" / "weights" / "cyclegan.safetensors"), folder_a
+    yield load_cyclegan(root / "run" / "weights" / "cyclegan.safetensors"), folder_a
+    torch.set_num_threads(threads)
 
 
 def test_cycle_error_is_measured_in_hu_inside_the_body(tiny_model):
@@ -100,9 +103,9 @@ def test_cycle_error_needs_a_model_whose_domain_a_is_ct(tiny_model, tmp_path):
 
 def test_side_by_side_evaluation_on_a_phantom_agrees_with_the_detection_rule(tiny_model, tmp_path):
     from MedGANSynthLib.cli.main import main
-    from MedGANSynthLib.cyclegan.evaluation import evaluate_translation
     from MedGANSynthLib.cyclegan.translate import translate_volume
     from MedGANSynthLib.virtual_pet.cases import discover_cases
+    from MedGANSynthLib.virtual_pet.translation_evaluation import evaluate_translation
 
     model, _ = tiny_model
     assert main(["phantoms", "--kind", "wholebody", "--count", "1", "--seed", "5", "--classes", "lung",

@@ -150,3 +150,21 @@ def test_cancel_stops_the_job_and_resets_the_panel(panel, scene, tiny_model, slo
     assert ticks[-1] == Tick("Virtual PET: cancelled", "Apply", True, False, False)
     assert scene.GetNumberOfNodesByClass("vtkMRMLScalarVolumeNode") == volumes_before  # no outputs loaded
     assert panel.logic.currentJob.cancelled
+
+
+def test_a_finished_virtual_pet_keeps_its_warning_in_the_status_line(panel, scene, tmp_path, slot_errors):
+    """The model's card says its training CTs were fat blocks (-100 HU); the small CT (40 HU) is unlike them, so
+    the out-of-distribution guard warns, and the status line says so after the job ends (cycle-error warnings of
+    the input check travel the same way: summary.json warnings -> lastWarnings -> status line)."""
+    from MedGANSynthLib.virtual_pet.input_statistics import store_training_statistics, training_statistics
+
+    model = save_tiny_virtual_pet(tmp_path)
+    fat = np.full((8, 32, 32), -1000.0, np.float32)
+    fat[:, 8:24, 8:24] = -100.0
+    store_training_statistics(model.with_suffix(".json"), training_statistics(
+        [Volume(fat, spacing=(2.0, 2.0, 2.5), modality="CT", units="HU")], "fat blocks"))
+    _start(panel, scene, str(model))
+    process_events_until(lambda: not panel._timer.isActive(), timeout_s=240)
+    assert slot_errors == []
+    assert panel.ui.statusLabel.text.startswith(
+        "Virtual PET: done, with 1 warning(s): this CT is unlike the model's training CTs"), panel.ui.statusLabel.text

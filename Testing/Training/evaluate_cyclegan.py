@@ -17,11 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from MedGANSynthLib.cyclegan.evaluation import evaluate_translation  # noqa: E402
 from MedGANSynthLib.cyclegan.translate import translate_volume  # noqa: E402
 from MedGANSynthLib.cyclegan.weights import load_cyclegan  # noqa: E402
 from MedGANSynthLib.virtual_pet.cases import discover_cases  # noqa: E402
 from MedGANSynthLib.virtual_pet.inference import predict_virtual_pet  # noqa: E402
+from MedGANSynthLib.virtual_pet.translation_evaluation import evaluate_translation  # noqa: E402
 from MedGANSynthLib.virtual_pet.weights import load_virtual_pet, update_card_metrics  # noqa: E402
 from MedGANSynthLib.weights.safetensors_io import weight_paths  # noqa: E402
 

@@ -1,6 +1,6 @@
 """A translated PET scored against held-out paired phantoms: the virtual-PET metrics (SSIM, PSNR, MAE in SUV inside
 the body; lesion TPR and false positives, virtual_pet/detection_metrics.py) plus the hallucination counts of
-cyclegan/hallucination.py, per scan and overall. ``predict`` maps a CT Volume to a PET Volume in SUV on its grid, so
+virtual_pet/hallucination.py, per scan and overall. ``predict`` maps a CT Volume to a PET Volume in SUV on its grid, so
 the unpaired CycleGAN and the paired pix2pix are scored by the same code, side by side.
 """
 
@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from MedGANSynthLib.cyclegan.hallucination import hallucination_counts
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
 from MedGANSynthLib.virtual_pet.cases import PairedCase, load_case
 from MedGANSynthLib.virtual_pet.detection_metrics import body_mask_from_ct, image_metrics, lesion_detection
+from MedGANSynthLib.virtual_pet.hallucination import hallucination_counts
 from MedGANSynthLib.volume import Volume
 
 Predictor = Callable[[Volume], Volume]
