@@ -32,7 +32,11 @@ cd "$(dirname "$0")/../.."
 ROOT="${1:-runs}"
 MGS=".venv/bin/medgansynth"
 V2=(--kind wholebody --voxel-mm 4 --phantom-version 2)
-mkdir -p "$ROOT/data"
+mkdir -p "$ROOT/data" "$ROOT/incumbent_model"
+# The incumbent as it was before this script could replace it (scored beside the candidate, and after the choice).
+INCUMBENT="$ROOT/incumbent_model/virtual_pet_phantom.safetensors"
+[ -f "$INCUMBENT" ] || cp Resources/Models/virtual_pet_phantom.safetensors Resources/Models/virtual_pet_phantom.json \
+  "$ROOT/incumbent_model/"
 
 # phantoms NAME COUNT SEED CONTRAST [extra args]: one version-2 phantom set, made once.
 phantoms() {
@@ -76,24 +80,30 @@ score() {  # score NAME MODEL
   [ -f "$ROOT/$1_real_ct.json" ] || .venv/bin/python Testing/Training/virtual_pet_real_ct_physiology.py \
     --model "$2" --json > "$ROOT/$1_real_ct.json"
 }
-score incumbent Resources/Models/virtual_pet_phantom.safetensors
+score incumbent "$INCUMBENT"
 score candidate "$RUN/weights/virtual_pet.safetensors"
 .venv/bin/python Testing/Training/virtual_pet_v2_choice.py "$ROOT" | tee "$ROOT/v2_choice.txt"
 
-# Held-out figures, made only now (after the choice above): the chosen model's card gets them.
+# Install the chosen model (a new one at float16, with its card's training data, statistics and selection figures)
+# and record its real-CT figures; then the held-out figures, made only now (after the choice), go into its card.
 [ -f "$ROOT/v2_choice.json" ] || { echo "no choice recorded; see $ROOT/v2_choice.txt" >&2; exit 1; }
-CHOSEN=$(.venv/bin/python -c "import json,sys; print(json.load(open(sys.argv[1]))['chosen_model'])" "$ROOT/v2_choice.json")
+.venv/bin/python Testing/Training/install_virtual_pet_v2.py "$ROOT"
 phantoms v2_held_plain 12 45 none
 phantoms v2_held_pv 12 46 portal-venous
 mix v2_held24 v2_held_plain v2_held_pv
 phantoms v2_held_liver32 32 47 portal-venous --classes oesophagus,lung
-OTHER=$([ "$CHOSEN" = Resources/Models/virtual_pet_phantom.safetensors ] && echo candidate || echo incumbent)
-for model in $([ $OTHER = candidate ] && echo incumbent candidate || echo candidate incumbent); do
-  path=$([ $model = incumbent ] && echo Resources/Models/virtual_pet_phantom.safetensors || echo "$RUN/weights/virtual_pet.safetensors")
-  [ -f "$ROOT/${model}_heldout.json" ] || $MGS evaluate-virtual-pet --data "$ROOT/data/v2_held24" --model "$path" \
-    -o "$ROOT/${model}_heldout" --device cpu --threads 1 --slice-smoothing 12 --json --overwrite > "$ROOT/${model}_heldout.json"
-  [ -f "$ROOT/${model}_liver.json" ] || $MGS evaluate-virtual-pet --data "$ROOT/data/v2_held_liver32" --model "$path" \
-    -o "$ROOT/${model}_liver" --device cpu --threads 1 --slice-smoothing 12 --region liver --json --overwrite \
-    > "$ROOT/${model}_liver.json"
-done
+BUNDLED=Resources/Models/virtual_pet_phantom.safetensors
+CHOSEN=$(.venv/bin/python -c "import json,sys; print(json.load(open(sys.argv[1]))['chosen'])" "$ROOT/v2_choice.json")
+OTHER=$([ "$CHOSEN" = candidate ] && echo "$INCUMBENT" || echo "$RUN/weights/virtual_pet.safetensors")
+heldout() {  # heldout NAME MODEL [--write-card-metrics]
+  [ -f "$ROOT/$1_heldout.json" ] || $MGS evaluate-virtual-pet --data "$ROOT/data/v2_held24" --model "$2" "${@:3}" \
+    -o "$ROOT/$1_heldout" --device cpu --threads 1 --slice-smoothing 12 --json --overwrite > "$ROOT/$1_heldout.json"
+  [ -f "$ROOT/$1_liver.json" ] || $MGS evaluate-virtual-pet --data "$ROOT/data/v2_held_liver32" --model "$2" "${@:3}" \
+    -o "$ROOT/$1_liver" --device cpu --threads 1 --slice-smoothing 12 --region liver --json --overwrite \
+    > "$ROOT/$1_liver.json"
+}
+heldout bundled "$BUNDLED" --write-card-metrics
+.venv/bin/python Testing/Training/install_virtual_pet_v2.py "$ROOT" --heldout
+.venv/bin/python Testing/Training/model_card_markdown.py
+heldout other "$OTHER"     # for comparison only
 echo "chosen: $CHOSEN"

@@ -1,0 +1,93 @@
+"""Install the model chosen by train_virtual_pet_v2.sh and write what the card must say about it.
+
+Run by the shell script after the choice (RUN_ROOT/v2_choice.json). When the candidate was chosen it replaces the
+bundled ``virtual-pet-phantom`` at half precision (as every bundled virtual PET is stored), with the 12 mm slice
+smoothing both models were scored with, a training-data description naming the phantoms and their seeds, the
+out-of-distribution statistics of its training CTs (without and with contrast) and the selection figures. For
+either choice the card records the model's behaviour on the real CTs (virtual_pet_real_ct_physiology.py). The
+held-out figures are written afterwards by ``evaluate-virtual-pet --write-card-metrics``.
+
+Usage: .venv/bin/python Testing/Training/install_virtual_pet_v2.py RUN_ROOT [--heldout]
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+from MedGANSynthLib.io.volume_io import read_volume
+from MedGANSynthLib.virtual_pet.input_statistics import store_training_statistics, training_statistics
+from MedGANSynthLib.virtual_pet.weights import install_virtual_pet, update_card_metrics
+from MedGANSynthLib.weights.model_card import ModelCard
+
+CARD = Path("Resources/Models/virtual_pet_phantom.json")
+SMOOTHING = {"slice_smoothing_mm": 12.0}
+TRAINING_SETS = (("v2_train_plain", 48, 41, "none"), ("v2_train_pv", 24, 42, "portal-venous"))
+STATISTICS_CASES = {"v2_train_plain": 24, "v2_train_pv": 12}  # two thirds without contrast, as in training
+DESCRIPTION = (
+    "Trained on MedGANSynth software phantoms (synthetic images with known ground truth), not on patient data: 72 "
+    "whole-body PET/CT phantoms of version 2 (arms, muscle groups, bowel, published HU and SUV), 48 without IV "
+    "contrast (phantoms --kind wholebody --phantom-version 2 --voxel-mm 4 --count 48 --seed 41 --contrast none) and "
+    "24 in the portal-venous phase (--count 24 --seed 42 --contrast portal-venous).")
+
+
+def install_candidate(root: Path) -> None:
+    install_virtual_pet(root / "virtual_pet_v2/weights/virtual_pet.safetensors", CARD.parent, "virtual-pet-phantom",
+                        "Virtual PET from CT (FCN-4s + pix2pix, phantom-trained)", DESCRIPTION, float16=True)
+    card = ModelCard.load(CARD)
+    training = {**card.training_data, "description": DESCRIPTION, "weights_stored_as": "float16",
+                "phantom_version": 2}
+    training.pop("combined_from", None)
+    dataclasses.replace(card, training_data=training).save(CARD)
+    cts = []
+    for name, _count, _seed, _contrast in TRAINING_SETS:
+        with open(root / "data" / name / "cases.csv", newline="") as handle:
+            rows = list(csv.DictReader(handle))[: STATISTICS_CASES[name]]
+        cts += [read_volume(root / "data" / name / row["case_id"] / "ct.nrrd") for row in rows]
+    store_training_statistics(CARD, training_statistics(
+        cts, "CTs of 24 training phantoms without contrast (seed 41) and 12 in the portal-venous phase (seed 42)"))
+    chosen_on = json.loads((root / "candidate_selection.json").read_text())
+    selection = {"data": chosen_on["data"], "scans": chosen_on["scans"], **chosen_on["overall"],
+                 "phantoms": "16 version-2 phantoms (8 without contrast, seed 43; 8 portal-venous, seed 44) on which "
+                             "this model was chosen against the version-1 model, scored at float32; optimistic"}
+    update_card_metrics(CARD, {"selection": selection}, SMOOTHING)
+
+
+def record_real_ct(root: Path, chosen: str) -> None:
+    """The chosen model's figures on the real CTs (for a new model: measured at float32, before the install)."""
+    real = json.loads((root / f"{chosen}_real_ct.json").read_text())
+    update_card_metrics(CARD, {"real_ct_physiology": {
+        **real, "script": "Testing/Training/virtual_pet_real_ct_physiology.py",
+        "note": "real patient CTs without PET ground truth: tissue classes from HU and depth; published FDG levels "
+                "beside them"}})
+
+
+def describe_heldout() -> None:
+    """Name the held-out phantoms in the card, after evaluate-virtual-pet --write-card-metrics wrote their figures."""
+    metrics = ModelCard.load(CARD).metrics
+    held, liver = metrics["heldout"], metrics["heldout_liver"]
+    held["phantoms"] = ("24 version-2 phantoms (12 without contrast, seed 45; 12 portal-venous, seed 46), made after "
+                        "the choice and never used to choose")
+    liver["phantoms"] = ("32 portal-venous version-2 phantoms of the oesophagus and lung classes (seed 47), scored "
+                         "inside the liver only, as the paper did; made after the choice")
+    update_card_metrics(CARD, {"heldout": held, "heldout_liver": liver})
+
+
+def main(root: Path) -> None:
+    choice = json.loads((root / "v2_choice.json").read_text())
+    if choice["chosen"] == "candidate" and ModelCard.load(CARD).training_data.get("phantom_version") != 2:
+        install_candidate(root)
+    record_real_ct(root, choice["chosen"])
+    print(f"{CARD}: {choice['chosen']} installed/recorded")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[2] == "--heldout":
+        describe_heldout()
+    elif len(sys.argv) == 2:
+        main(Path(sys.argv[1]))
+    else:
+        raise SystemExit(__doc__.splitlines()[-1])
