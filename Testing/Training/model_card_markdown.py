@@ -146,6 +146,9 @@ def metrics_row(label: str, section: dict) -> str:
 def virtual_pet_metrics(card: dict) -> list[str]:
     lines = []
     for key, scores in card["metrics"].items():
+        if key == "real_ct_physiology":
+            lines += real_ct_lines(scores)
+            continue
         title = {"heldout": "Held-out phantoms", "selection": "Selection phantoms"}.get(key, f"Held-out phantoms, {scores.get('region', key)} only")
         lines += [f"**{title}**: {scores['phantoms']}; {scores['scans']} scans, "
                   f"{scores['blended']['true_lesions']} lesions.{rule_text(scores)}", "",
@@ -162,6 +165,20 @@ def virtual_pet_metrics(card: dict) -> list[str]:
                          f"{fmt(truth['tpr_focal'])} | | | | |")
         lines.append("")
     return lines[:-1]
+
+
+def real_ct_lines(physiology: dict) -> list[str]:
+    """The virtual PET's tissue SUVs on real patient CTs beside the published FDG levels."""
+    published = physiology["published_suv_mean"]
+    lines = [f"**Real patient CTs** (no PET to compare with; tissues from HU and depth, `{physiology['script']}`). "
+             f"Published SUVmean: muscle {published['muscle'][0]}-{published['muscle'][1]}, fat "
+             f"{published['fat'][0]}-{published['fat'][1]}.", "",
+             "| CT | muscle (left / right) | fat | below 0 | max outside the body |", "|---|---|---|---|---|"]
+    for case in physiology["cases"]:
+        lines.append(f"| {case['ct']} | {fmt(case['muscle_mean'])} ({fmt(case['muscle_left_mean'])} / "
+                     f"{fmt(case['muscle_right_mean'])}) | {fmt(case['fat_mean'])} | {fmt(case['fraction_below_0'])} | "
+                     f"{fmt(case['outside_body_max'])} |")
+    return [*lines, ""]
 
 
 def rule_text(scores: dict) -> str:
