@@ -25,6 +25,7 @@ from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate
 from MedGANSynthLib.training.settings import (
     check_positive,
     check_range,
+    check_run_folder,
     read_settings,
     refuse_other_architecture_options,
 )
@@ -105,14 +106,8 @@ def read_gan_settings(output: str | Path, **invocation: Any) -> GanTrainingSetti
 def resolve_gan_run(settings: GanTrainingSettings, *, resume: bool = False, overwrite: bool = False):
     """Check ``settings`` and work out the run: (settings, run.json contents, warm start or None). When resuming,
     the settings come from run.json (the networks must match the checkpoint) with the allowed changes applied."""
-    from MedGANSynthLib.training.checkpoint import checkpoint_path
-
     run_dir = settings.run_dir
-    if not resume and not overwrite and checkpoint_path(run_dir).exists():
-        raise InputError(f"-o/--output '{run_dir}' already holds a training run; pass --resume to continue it, "
-                         "--overwrite to start afresh, or choose a new folder.")
-    if overwrite and resume:
-        raise InputError("--overwrite starts the run afresh and --resume continues it; pass one of them.")
+    check_run_folder(run_dir, resume=resume, overwrite=overwrite)
     _check_generator_ema(settings.generator_ema)
     check_positive(("--lr", settings.lr), ("--lr-d", settings.lr_d),
                    ("--auxiliary-classifier", settings.auxiliary_classifier))

@@ -201,6 +201,17 @@ def _recorded(field: dataclasses.Field, recorded: Collection[str]) -> bool:
     return any(name in recorded for name in (field.name, *field.metadata.get("run_file_names", ())))
 
 
+def check_run_folder(run_dir: Path, *, resume: bool, overwrite: bool) -> None:
+    """Refuse to start over an existing run unless asked to, and the contradiction of --resume with --overwrite."""
+    from MedGANSynthLib.training.checkpoint import checkpoint_path
+
+    if not resume and not overwrite and checkpoint_path(run_dir).exists():
+        raise InputError(f"-o/--output '{run_dir}' already holds a training run; pass --resume to continue it, "
+                         "--overwrite to start afresh, or choose a new folder.")
+    if overwrite and resume:
+        raise InputError("--overwrite starts the run afresh and --resume continues it; pass one of them.")
+
+
 def check_range(*checks: tuple[str, float | None, float | None, float | None]) -> None:
     """Refuse the first (flag, value, lowest, highest) whose value was given and lies outside [lowest, highest]
     (NaN included): one line naming the flag."""

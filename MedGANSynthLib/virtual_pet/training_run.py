@@ -22,7 +22,7 @@ from typing import Any
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback
 from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change, write_run_file
-from MedGANSynthLib.training.settings import check_positive, check_range, read_settings
+from MedGANSynthLib.training.settings import check_positive, check_range, check_run_folder, read_settings
 from MedGANSynthLib.virtual_pet.training_settings import (
     DATASET_FIELDS,
     DEFAULT_EPOCHS,
@@ -95,14 +95,8 @@ def read_virtual_pet_settings(output: str | Path, **invocation: Any) -> VirtualP
 def resolve_virtual_pet_run(settings: VirtualPETTrainingSettings, *, resume: bool = False, overwrite: bool = False):
     """Check ``settings`` and work out the run: (settings, run.json contents). When resuming, the settings come
     from run.json (the networks must match the checkpoint) with a new epoch count or rate applied."""
-    from MedGANSynthLib.training.checkpoint import checkpoint_path
-
     run_dir = settings.run_dir
-    if not resume and not overwrite and checkpoint_path(run_dir).exists():
-        raise InputError(f"-o/--output '{run_dir}' already holds a training run; pass --resume to continue it, "
-                         "--overwrite to start afresh, or choose a new folder.")
-    if overwrite and resume:
-        raise InputError("--overwrite starts the run afresh and --resume continues it; pass one of them.")
+    check_run_folder(run_dir, resume=resume, overwrite=overwrite)
     settings.check_run_options()
     check_range(("--epochs", settings.epochs, 1, None))
     check_positive(("--lr", settings.lr))
