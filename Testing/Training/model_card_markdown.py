@@ -62,6 +62,12 @@ def output_text(card: dict) -> str:
         return (f"virtual PET in SUV {fmt(config['suv_range'][0], 0)}-{fmt(config['suv_range'][1], 0)} on the CT's "
                 f"grid, from {config['in_channels']} CT slices windowed to {fmt(low, 0)}..{fmt(high, 0)} HU "
                 f"(working pixel {config['working_pixel_mm']} mm)")
+    if card["architecture"] == "cyclegan":
+        a, b = config["domains"]["a"], config["domains"]["b"]
+        return (f"{a['name']} ↔ {b['name']} translation of {config['image_size']} × {config['image_size']} axial "
+                f"slices ({fmt(a['pixel_mm'], 1)} mm pixels, {2 * config['context_slices'] + 1} slices as channels), "
+                f"{a['window']['units']} {fmt(a['window']['low'], 0)}..{fmt(a['window']['high'], 0)} and "
+                f"{b['window']['units']} {fmt(b['window']['low'], 0)}..{fmt(b['window']['high'], 0)}")
     if "image_size" in config:
         size = f"{config['image_size']} × {config['image_size']}"
     else:
@@ -181,6 +187,34 @@ def real_ct_lines(physiology: dict) -> list[str]:
     return [*lines, ""]
 
 
+TRANSLATION_COLUMNS = (("ssim", "SSIM", 2), ("psnr_db", "PSNR (dB)", 1), ("mae_suv", "MAE (SUV)", 2),
+                       ("tpr", "TPR", 2), ("fp_per_scan", "false positives / scan", 1),
+                       ("invented_per_scan", "lesions invented / scan", 1), ("erased_per_scan", "erased / scan", 2),
+                       ("erased_fraction", "erased fraction", 2))
+
+
+def cyclegan_metrics(card: dict) -> list[str]:
+    """Held-out translation figures beside the paired model's on the same scans, and the input check's band."""
+    metrics, lines = card["metrics"], []
+    heldout = metrics.get("heldout")
+    if heldout:
+        rows = {"CycleGAN (unpaired, this model)": heldout, **heldout.get("paired_on_the_same_scans", {})}
+        lines += [f"**{heldout['data']}**: CT → PET; SSIM, PSNR and MAE in SUV inside the body; a lesion is found "
+                  "when a region above 2.5 SUV overlaps it; invented: regions above 2.5 SUV of at least 0.5 ml where the "
+                  "true PET is not above 2.5 (neither a lesion nor a hot organ); erased: lesions no region finds.", "",
+                  "| model | " + " | ".join(title for _, title, _ in TRANSLATION_COLUMNS) + " |",
+                  "|---|" + "---|" * len(TRANSLATION_COLUMNS)]
+        lines += [f"| {name} | " + " | ".join(fmt(row.get(key), digits) for key, _, digits in TRANSLATION_COLUMNS)
+                  + " |" for name, row in rows.items()]
+        lines.append("")
+    band = metrics.get("cycle_error_band")
+    if band:
+        lines += [f"**Input check**: a CT whose {band['statistic']} lies above {fmt(band['band_hu'], 1)} HU (the "
+                  f"{fmt(band['percentile'], 0)}th percentile over {band['slices']} training slices; median "
+                  f"{fmt(band['median_hu'], 1)} HU) is reported as unlike the training CTs.", ""]
+    return lines[:-1] if lines else ["No held-out evaluation is stored in this card."]
+
+
 def rule_text(scores: dict) -> str:
     """The detection rule and blending a virtual-PET score was measured with, when the card stores them."""
     if "threshold_suv" not in scores:
@@ -191,7 +225,7 @@ def rule_text(scores: dict) -> str:
 
 
 def generated_block(entry: dict, card: dict, json_name: str) -> str:
-    metrics = virtual_pet_metrics(card) if entry["task"] == "virtual_pet" else gan_metrics(card)
+    metrics = {"virtual_pet": virtual_pet_metrics, "cyclegan": cyclegan_metrics}.get(entry["task"], gan_metrics)(card)
     lines = [BEGIN.format(json=json_name), "", *facts_table(entry, card, json_name), "",
              "### Measured on held-out phantoms", "", *metrics, "", END]
     return "\n".join(lines)
