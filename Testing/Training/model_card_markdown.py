@@ -209,9 +209,16 @@ def cyclegan_metrics(card: dict) -> list[str]:
         lines.append("")
     band = metrics.get("cycle_error_band")
     if band:
-        lines += [f"**Input check**: a CT whose {band['statistic']} lies above {fmt(band['band_hu'], 1)} HU (the "
-                  f"{fmt(band['percentile'], 0)}th percentile over {band['slices']} training slices; median "
-                  f"{fmt(band['median_hu'], 1)} HU) is reported as unlike the training CTs.", ""]
+        lines += [f"**Input check** (statistic: {band['statistic']}): a CT whose median slice error lies above "
+                  f"{fmt(band['band_hu'], 1)} HU (the {fmt(band['percentile'], 0)}th percentile over {band['slices']} "
+                  f"training slices; their median {fmt(band['median_hu'], 1)} HU) gets a warning.", ""]
+    check = metrics.get("input_check")
+    if check:
+        lines += ["| images scored as CTs | scored | the check warned | median per-slice error (HU) |",
+                  "|---|---|---|---|"]
+        lines += [f"| {name} | {group['scored']} | {group['warned']} | {fmt(group['median_slice_mae_hu_range'][0], 0)}"
+                  f"-{fmt(group['median_slice_mae_hu_range'][1], 0)} |" for name, group in check["groups"].items()]
+        lines.append("")
     return lines[:-1] if lines else ["No held-out evaluation is stored in this card."]
 
 
