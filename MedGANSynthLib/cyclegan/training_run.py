@@ -17,7 +17,7 @@ torchrun (DDP).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -137,8 +137,6 @@ def _schedule(settings: CycleGANTrainingSettings) -> list[int]:
 
 def _network_settings(settings: CycleGANTrainingSettings) -> dict[str, Any]:
     """run.json's "networks": the checked CycleGANNetworkSettings (channels = 2 x context slices + 1)."""
-    from dataclasses import asdict
-
     from MedGANSynthLib.cyclegan.networks import CycleGANNetworkSettings
 
     networks = CycleGANNetworkSettings(channels=2 * settings.context_slices + 1,
