@@ -374,8 +374,8 @@ class MedGANSynthLogic:
             folder_a, folder_b = (str(dataFolder[0]), str(dataFolder[1])) if dataFolder else (None, None)
             args = ["train-cyclegan", *settings_argv(CycleGANTrainingSettings(
                 output=str(outputFolder), data_a=folder_a, data_b=folder_b, epochs=int(epochs),
-                batch_size=None if resume else int(batchSize), lr=float(learningRate) if learningRate else None,
-                device=device))]
+                lr=float(learningRate) if learningRate else None, device=device,
+                **({} if resume else {"batch_size": int(batchSize)})))]  # a resumed run keeps its batch
         else:  # the flags come from the settings' fields, so their names cannot drift from the command's
             args = ["train", *settings_argv(GanTrainingSettings(
                 output=str(outputFolder), architecture=architecture, data=str(dataFolder) if dataFolder else None,
