@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 
 from MedGANSynthLib.cli.main import add_common_options, apply_thread_count
+from MedGANSynthLib.cli.series_option import add_series_option
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML
 
@@ -39,6 +40,7 @@ def register(subparsers) -> None:
     parser.add_argument("--write-card-metrics", action="store_true",
                         help="store the overall metrics in the model's JSON card (as 'heldout', or "
                              "'heldout_NAME' with --region), and the blending they were measured with")
+    add_series_option(parser, "CT or PET")
     add_blend_options(parser)
     add_common_options(parser)
     parser.set_defaults(handler=run)
@@ -75,7 +77,7 @@ def run(args: argparse.Namespace) -> dict:
                                        min_volume_ml=args.min_volume_ml, blend_levels=args.blend_levels,
                                        blend_dilation_mm=args.blend_dilation,
                                        slice_smoothing_mm=args.slice_smoothing, region=args.region,
-                                       progress=show)
+                                       series=args.series, progress=show)
         results = staged.final(results)
     if card_path is not None:
         blending = {key: results[key] for key in POSTPROCESSING_KEYS}

@@ -87,15 +87,17 @@ def evaluate_virtual_pet(
     blend_dilation_mm: float | None = None,
     slice_smoothing_mm: float | None = None,
     region: str | None = None,
+    series: str | None = None,
 ) -> dict[str, Any]:
     """Predict every case, score FCN/GAN/blended against the true PET and lesions, write results + report.
 
     ``blend_levels`` / ``blend_dilation_mm`` / ``slice_smoothing_mm`` override the model card's (None: the card's).
     ``region`` (e.g. ``"liver"``, the paper's) scores inside that region only (:mod:`.regions`); every case needs
-    its mask, which is checked before any prediction runs.
+    its mask, which is checked before any prediction runs. ``series`` names the series to read from the cases'
+    DICOM folders that hold several (:func:`.cases.discover_cases`).
     """
     started = time.perf_counter()
-    cases = discover_cases(data)
+    cases = discover_cases(data, series)
     region = region.strip().lower() if region else None
     mask_sources = [region_mask_source(case, region) for case in cases] if region else [None] * len(cases)
     loaded = model if isinstance(model, VirtualPETModel) else load_virtual_pet(model, device="cpu")
