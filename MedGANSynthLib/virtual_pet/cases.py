@@ -32,7 +32,7 @@ from pathlib import Path
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.io.dicom_folder import series_if_several
 from MedGANSynthLib.io.volume_io import VOLUME_SUFFIXES, read_volume, volume_suffix
-from MedGANSynthLib.pet.suv import load_pet_as_suv
+from MedGANSynthLib.pet.suv import DEFAULT_HALF_LIFE_S, load_pet_as_suv
 from MedGANSynthLib.preprocessing.resample import resample_to_reference
 from MedGANSynthLib.virtual_pet.inference import check_ct
 from MedGANSynthLib.volume import Volume
@@ -186,7 +186,7 @@ def read_pet_as_suv(case: PairedCase) -> Volume:
     path = case.pet_path
     if path.is_dir() or volume_suffix(path) == ".dcm":
         return load_pet_as_suv(path, **_suv_arguments(case.suv_parameters),
-                               series=series_if_several(path, case.series))
+                               series=series_if_several(path, case.series), default_half_life_s=DEFAULT_HALF_LIFE_S)
     volume = read_volume(path)
     if volume.units.upper() == "SUV" or _entry_stem(path) == "suv":
         return volume.with_array(volume.array.astype("float32", copy=False), modality="PT", units="SUV")
@@ -194,7 +194,7 @@ def read_pet_as_suv(case: PairedCase) -> Volume:
         raise InputError(f"PET '{path.name}' of case {case.case_id} does not say it holds SUV; name it suv.nii.gz, "
                          "convert it with 'medgansynth suv', or give weight_kg,dose_mbq,injection_time,scan_time "
                          "columns in the CSV.")
-    return load_pet_as_suv(path, **_suv_arguments(case.suv_parameters))
+    return load_pet_as_suv(path, **_suv_arguments(case.suv_parameters), default_half_life_s=DEFAULT_HALF_LIFE_S)
 
 
 def _suv_arguments(parameters: dict[str, str]) -> dict:
@@ -207,8 +207,6 @@ def _suv_arguments(parameters: dict[str, str]) -> dict:
                 raise InputError(f"The manifest's {key} '{value}' is not a number.") from None
         else:
             arguments[key] = value
-    if arguments and "half_life_s" not in arguments:
-        arguments["half_life_s"] = 6586.2  # F-18 (FDG), 109.77 min (NNDC)
     return arguments
 
 
