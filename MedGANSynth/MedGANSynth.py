@@ -91,8 +91,8 @@ class MedGANSynth(ScriptedLoadableModule):
 PET/CT image synthesis with generative adversarial networks: turn a PET into SUV and maximum-intensity projections,
 predict a <b>virtual PET</b> from a CT with its lesion candidates, sample GANs and play latent walks, train GANs.
 Every button is one call of <code>MedGANSynthLogic</code>, usable from the Python console and batch scripts.
-See the <a href="https://github.com/medgansynth/MedGANSynth#readme">documentation</a> and the
-<a href="https://github.com/medgansynth/MedGANSynth/blob/main/Testing/Scripts">batch examples</a>.
+See the <a href="https://github.com/MedGANSynth/SlicerMedGANSynth#readme">documentation</a> and the
+<a href="https://github.com/MedGANSynth/SlicerMedGANSynth/blob/main/Testing/Scripts">batch examples</a>.
 The whole-body PET/CT and brain PET phantoms are in the Sample Data module (made on this computer, no download).
 If you use MedGANSynth, please cite the papers whose methods it implements: {references}
 Bundled models are trained on software phantoms, not on patients: research use only.
