@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> dict:
         raise InputError("--series picks a series in the DICOM folders that --labels lists; phantoms have none.")
     if not 0 <= args.heldout_fraction < 1:
         raise InputError(f"--heldout-fraction must be from 0 to below 1 (got {args.heldout_fraction}).")
-    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines) as progress:
+    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines, args.quiet) as progress:
         output = staged.paths[0]
         if args.labels:
             summary = builders.build_mip_dataset_from_volumes(output, args.labels, args.heldout_fraction,

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> dict:
         if Path(model).suffix not in (".safetensors", ".json"):
             raise InputError("--write-card-metrics needs --model as a .safetensors path (bundled cards stay as built).")
         card_path = weight_paths(model)[1]
-    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines) as show:
+    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines, args.quiet) as show:
         results = evaluate_virtual_pet(args.data, staged.paths[0], model=model, device=args.device,
                                        threshold_suv=args.threshold, slab_size=args.slab_size,
                                        min_volume_ml=args.min_volume_ml, blend_levels=args.blend_levels,

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     settings.check_run_options()
     is_main = context_from_env().is_main
     with training_run_folder(settings.output, is_main, device=settings.device, overwrite=args.overwrite,
-                             resume=args.resume), progress_display(args.progress_lines) as show:
+                             resume=args.resume), progress_display(args.progress_lines, args.quiet) as show:
         summary = train_cyclegan(settings.output, resume=args.resume, device=settings.device,
                                  checkpoint_steps=settings.checkpoint_steps, workers=settings.workers, progress=show,
                                  **settings.options())

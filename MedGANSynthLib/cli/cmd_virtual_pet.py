@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> dict:
     apply_thread_count(args.threads)
     check_at_least_one(("--slab-size", args.slab_size))
     check_blend_options(args)
-    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines) as show:
+    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines, args.quiet) as show:
         summary = run_virtual_pet(args.ct, staged.paths[0], model=args.model or DEFAULT_MODEL_ID,
                                   device=args.device, threshold_suv=args.threshold,
                                   min_volume_ml=args.min_volume_ml, uncertainty_passes=args.uncertainty,
