@@ -59,6 +59,7 @@ from MedGANSynthLib.mrml.parameter_names import (  # noqa: E402
 )
 from MedGANSynthLib.mrml.requirements import SLICER_SHIPPED, missing_requirements  # noqa: E402
 from MedGANSynthLib.mrml.sample_data import PHANTOM_SAMPLES  # noqa: E402
+from MedGANSynthLib.virtual_pet.lesions import PAPER_THRESHOLD_SUV  # noqa: E402
 
 LESION_CLASSES = ("normal", "head_neck", "oesophagus", "lung", "lymphoma")  # RadioGAN classes (Amyar et al.)
 DEMENTIA_STAGES = ("NC", "MCI", "AD")  # brain-PET DCGAN stages (Islam & Zhang)
@@ -179,7 +180,7 @@ class VirtualPetParameters:
     virtualPetModel: Annotated[str, ModelChoice(bundledModelIds("virtual_pet"))] = bundledModelIds("virtual_pet")[0]
     virtualPetModelFile: str = ""
     device: Annotated[str, Choice(["auto", "cpu", "cuda", "mps"])] = "auto"  # also used by synthesis and training
-    threshold: Annotated[float, WithinRange(0.5, 30.0)] = 2.5
+    threshold: Annotated[float, WithinRange(0.5, 30.0)] = PAPER_THRESHOLD_SUV
     uncertainty: bool = False
 
 

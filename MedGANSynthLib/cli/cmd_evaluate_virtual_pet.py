@@ -14,7 +14,7 @@ import argparse
 from MedGANSynthLib.cli.main import add_common_options, apply_thread_count
 from MedGANSynthLib.cli.series_option import add_series_option
 from MedGANSynthLib.errors import InputError
-from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML
+from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML, PAPER_THRESHOLD_SUV
 
 
 def register(subparsers) -> None:
@@ -27,7 +27,8 @@ def register(subparsers) -> None:
     parser.add_argument("--model", default=None, help="catalogue id or .safetensors path (default: bundled model)")
     parser.add_argument("-o", "--output", required=True, help="report folder (created)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
-    parser.add_argument("--threshold", type=float, default=2.5, help="SUV of the detection rule (paper 2.5)")
+    parser.add_argument("--threshold", type=float, default=PAPER_THRESHOLD_SUV,
+                        help=f"SUV of the detection rule (paper {PAPER_THRESHOLD_SUV:g})")
     parser.add_argument("--min-volume-ml", type=float, default=MIN_LESION_VOLUME_ML,
                         help=f"smallest candidate counted (default {MIN_LESION_VOLUME_ML:g} ml, a 1 cm sphere; "
                         "0 = the raw rule)")

@@ -52,7 +52,12 @@ from MedGANSynthLib.virtual_pet.detection_metrics import (
     margin_detection,
 )
 from MedGANSynthLib.virtual_pet.inference import POSTPROCESSING_KEYS, predict_virtual_pet
-from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML, find_lesion_candidates, voxel_volume_ml
+from MedGANSynthLib.virtual_pet.lesions import (
+    MIN_LESION_VOLUME_ML,
+    PAPER_THRESHOLD_SUV,
+    find_lesion_candidates,
+    voxel_volume_ml,
+)
 from MedGANSynthLib.virtual_pet.pipeline import staged_folder
 from MedGANSynthLib.virtual_pet.regions import (
     RegionCase,
@@ -64,7 +69,6 @@ from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID, VirtualPETModel
 from MedGANSynthLib.volume import Volume
 
 METHODS = ("fcn", "gan", "blended")
-MIN_LESION_ML = MIN_LESION_VOLUME_ML  # the shared default (virtual_pet.lesions)
 FOCAL_VOLUME_FACTOR = 4.0
 """Largest candidate, in lesion volumes, that still counts as a focal find (allows for the blur of 4 mm voxels)."""
 PAPER = {"tpr": 0.923, "fp_per_scan": 0.25}
@@ -78,9 +82,9 @@ def evaluate_virtual_pet(
     output_dir: str | os.PathLike,
     model: str | os.PathLike | VirtualPETModel = DEFAULT_MODEL_ID,
     device: str = "auto",
-    threshold_suv: float = 2.5,
+    threshold_suv: float = PAPER_THRESHOLD_SUV,
     slab_size: int | None = None,
-    min_volume_ml: float = MIN_LESION_ML,
+    min_volume_ml: float = MIN_LESION_VOLUME_ML,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     blend_levels: int | None = None,
@@ -140,7 +144,7 @@ def evaluate_virtual_pet(
 
 def score_case(case_id: str, ct: Volume, true_suv: Volume, lesions: Volume | None,
                predictions: dict[str, Volume], threshold_suv: float,
-               min_volume_ml: float = MIN_LESION_ML, region_mask: np.ndarray | None = None) -> dict[str, Any]:
+               min_volume_ml: float = MIN_LESION_VOLUME_ML, region_mask: np.ndarray | None = None) -> dict[str, Any]:
     """Image metrics in the body (and region) and detection scores of every prediction of one case.
 
     With ``region_mask`` detection sees only the region's lesions and the in-region SUV (:func:`.restrict_to_region`);
