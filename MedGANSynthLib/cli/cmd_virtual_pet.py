@@ -23,7 +23,7 @@ from MedGANSynthLib.cli.main import (
 )
 from MedGANSynthLib.cli.series_option import add_series_option
 from MedGANSynthLib.errors import InputError
-from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML
+from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML, PAPER_THRESHOLD_SUV
 
 DEFAULT_UNCERTAINTY_PASSES = 8
 
@@ -43,8 +43,9 @@ def register(subparsers) -> None:
                         "id or .safetensors; a warning when the CT comes back worse than 95%% of the training "
                         "slices); default: the bundled CycleGAN when one is installed; 'none' switches it off")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
-    parser.add_argument("--threshold", type=float, default=2.5,
-                        help="SUV above which the FCN image is blended in and a lesion candidate starts (paper 2.5)")
+    parser.add_argument("--threshold", type=float, default=PAPER_THRESHOLD_SUV,
+                        help="SUV above which the FCN image is blended in and a lesion candidate starts (paper "
+                        f"{PAPER_THRESHOLD_SUV:g})")
     parser.add_argument("--min-volume-ml", type=float, default=MIN_LESION_VOLUME_ML,
                         help=f"list only candidates of at least this volume (default {MIN_LESION_VOLUME_ML:g} ml, "
                         "a 1 cm sphere; 0 lists every component, single voxels included)")
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> dict:
     apply_thread_count(args.threads)
     check_at_least_one(("--slab-size", args.slab_size))
     check_blend_options(args)
-    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines) as show:
+    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines, args.quiet) as show:
         summary = run_virtual_pet(args.ct, staged.paths[0], model=args.model or DEFAULT_MODEL_ID,
                                   device=args.device, threshold_suv=args.threshold,
                                   min_volume_ml=args.min_volume_ml, uncertainty_passes=args.uncertainty,

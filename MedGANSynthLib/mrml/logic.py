@@ -39,7 +39,7 @@ from MedGANSynthLib.mrml.segmentation import segmentation_from_labels, table_fro
 from MedGANSynthLib.mrml.sequences import frame_volume_node, sequence_from_volumes
 from MedGANSynthLib.mrml.volume_nodes import node_from_volume, volume_from_node
 from MedGANSynthLib.training.settings import settings_argv
-from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML
+from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML, PAPER_THRESHOLD_SUV
 from MedGANSynthLib.virtual_pet.output_files import OUTPUT_FILES
 from MedGANSynthLib.volume import Volume
 
@@ -248,7 +248,7 @@ class MedGANSynthLogic:
     # --- virtual PET -----------------------------------------------------------------------------------------
 
     def predictVirtualPET(self, ctNode, modelId: str | None = None, device: str = "auto",
-                          threshold: float = 2.5, uncertainty: bool = False, wait: bool = True,
+                          threshold: float = PAPER_THRESHOLD_SUV, uncertainty: bool = False, wait: bool = True,
                           progress: ProgressHandler | None = None, minVolumeMl: float = MIN_LESION_VOLUME_ML,
                           inputCheck: str | None = None):
         """Virtual PET of a CT node, shown over the CT, with lesion candidates (segmentation + table).
@@ -283,7 +283,7 @@ class MedGANSynthLogic:
                           cleanup=lambda: shutil.rmtree(work, ignore_errors=True), progress=progress)
         return self.waitForJob(job) if wait else job
 
-    def loadVirtualPET(self, ctNode, folder, threshold: float = 2.5) -> VirtualPETNodes:
+    def loadVirtualPET(self, ctNode, folder, threshold: float = PAPER_THRESHOLD_SUV) -> VirtualPETNodes:
         """Nodes from the output folder of ``medgansynth virtual-pet`` (e.g. run on another machine), shown over the CT."""
         from MedGANSynthLib.io.volume_io import read_volume
 
