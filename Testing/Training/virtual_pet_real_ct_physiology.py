@@ -10,6 +10,11 @@ No organ masks come with the real CTs, so tissues are told apart by HU and posit
 * left and right: that soft tissue split at the body's centre along the patient's left-right axis (LPS x);
 * outside the body: everything more than 5 mm outside the body mask (air, the table).
 
+This mask is the script's own, written independently of the product's (``--outside-body``, preprocessing/
+body_mask.py), so it can judge it. Each CT is measured twice through ``run_virtual_pet``, as ``medgansynth
+virtual-pet`` writes it: with ``--outside-body keep`` (the networks' raw output) and with the default
+``--outside-body zero`` (the product), so a card quoting the product still shows what the networks draw.
+
 Published FDG levels (SUVmean) set beside them: skeletal muscle 0.6-1.0, fat 0.2-0.6 (below muscle), from the
 project's phantom reference table (Resources' model card cites the sources); a correct virtual PET also never
 goes below 0 and puts nothing outside the body. Blood pool and organ levels need organ masks the data lacks.
@@ -22,13 +27,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
 
 from MedGANSynthLib.io.volume_io import read_volume
-from MedGANSynthLib.virtual_pet.inference import predict_virtual_pet
+from MedGANSynthLib.virtual_pet.pipeline import run_virtual_pet
 from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID, load_virtual_pet
 from MedGANSynthLib.volume import Volume
 
@@ -63,10 +69,17 @@ def tissue_masks(ct: Volume) -> dict[str, np.ndarray]:
             "muscle_left": soft & (x > centre), "muscle_right": soft & (x <= centre)}
 
 
-def measure(ct_path: Path, model) -> dict:
+def virtual_pet(ct_path: Path, model, outside_body: str) -> np.ndarray:
+    """The virtual PET the command writes for this CT (no pictures, no FCN/GAN files, no input check)."""
+    with tempfile.TemporaryDirectory(prefix="physiology-") as folder:
+        summary = run_virtual_pet(ct_path, Path(folder) / "out", model=model, device="cpu", pictures=False,
+                                  write_fcn_gan=False, input_check=None, outside_body=outside_body)
+        return read_volume(summary["files"]["virtual_pet"]).array
+
+
+def measure(ct_path: Path, model, outside_body: str) -> dict:
     ct = read_volume(ct_path)
-    result = predict_virtual_pet(ct, model.fcn, model.gan, model.inference_config(), device="cpu")
-    suv = result.blended.array
+    suv = virtual_pet(ct_path, model, outside_body)
     masks = tissue_masks(ct)
 
     def mean(name: str) -> float:
@@ -75,6 +88,7 @@ def measure(ct_path: Path, model) -> dict:
     left, right = mean("muscle_left"), mean("muscle_right")
     return {
         "ct": str(ct_path.relative_to(SHARED_DATA)),
+        "outside_body": outside_body,
         "shape_kji": list(suv.shape),
         "suv_min": round(float(suv.min()), 3),
         "fraction_below_0": round(float(np.mean(suv < 0)), 4),
@@ -95,13 +109,15 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     model = load_virtual_pet(args.model)
-    rows = [measure(SHARED_DATA / name, model) for name in REAL_CTS if (SHARED_DATA / name).exists()]
+    rows = [measure(SHARED_DATA / name, model, choice) for name in REAL_CTS if (SHARED_DATA / name).exists()
+            for choice in ("keep", "zero")]  # the networks, then the product
     if not rows:
         raise SystemExit(f"No real CT found under {SHARED_DATA}.")
     if args.json:
         print(json.dumps({"published_suv_mean": PUBLISHED, "cases": rows}, indent=2))
         return
-    print(f"published SUVmean: muscle {PUBLISHED['muscle']}, fat {PUBLISHED['fat']}; never below 0; 0 outside")
+    print(f"published SUVmean: muscle {PUBLISHED['muscle']}, fat {PUBLISHED['fat']}; never below 0; 0 outside; "
+          "outside_body=keep is the networks' raw output, zero the product's")
     for row in rows:
         print(" ".join(f"{key}={value}" for key, value in row.items() if key != "voxels"))
 
