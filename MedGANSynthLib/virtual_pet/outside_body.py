@@ -1,7 +1,7 @@
 """What the virtual PET holds outside the patient's body: ``zero`` (default) or ``keep`` (the networks' raw output).
 
 A PET scanner's attenuation-corrected FDG image is ~0 SUV in the air and on the table; the networks, which see
-only the CT, paint both (up to 4.3 SUV on the real thorax CT of ../shared/data, the table included). ``zero`` sets
+only the CT, paint both (up to 3.3 SUV on the table and in the air of ../shared/data/ct-dicom-thorax). ``zero`` sets
 every output volume to 0 outside the CT's body mask (:mod:`MedGANSynthLib.preprocessing.body_mask`: tissue above
 -500 HU, the table and other thin things removed, lungs and bowel gas filled, specks dropped), slice by slice, in
 place; ``keep`` leaves the outputs exactly as the networks made them. The CLI (``--outside-body``), the library
