@@ -60,6 +60,7 @@ from MedGANSynthLib.mrml.parameter_names import (  # noqa: E402
 from MedGANSynthLib.mrml.requirements import SLICER_SHIPPED, missing_requirements  # noqa: E402
 from MedGANSynthLib.mrml.sample_data import PHANTOM_SAMPLES  # noqa: E402
 from MedGANSynthLib.virtual_pet.lesions import PAPER_THRESHOLD_SUV  # noqa: E402
+from MedGANSynthLib.virtual_pet.outside_body import DEFAULT_OUTSIDE_BODY, OUTSIDE_BODY_CHOICES  # noqa: E402
 
 LESION_CLASSES = ("normal", "head_neck", "oesophagus", "lung", "lymphoma")  # RadioGAN classes (Amyar et al.)
 DEMENTIA_STAGES = ("NC", "MCI", "AD")  # brain-PET DCGAN stages (Islam & Zhang)
@@ -182,6 +183,7 @@ class VirtualPetParameters:
     device: Annotated[str, Choice(["auto", "cpu", "cuda", "mps"])] = "auto"  # also used by synthesis and training
     threshold: Annotated[float, WithinRange(0.5, 30.0)] = PAPER_THRESHOLD_SUV
     uncertainty: bool = False
+    outsideBody: Annotated[str, Choice(list(OUTSIDE_BODY_CHOICES))] = DEFAULT_OUTSIDE_BODY
 
 
 @parameterPack
@@ -501,7 +503,7 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self._run(_("Failed to start the virtual PET."), lambda: self._startJob(
             self.ui.vpetApplyButton, self.logic.predictVirtualPET(
                 vpet.ctVolume, modelId=model, device=vpet.device, threshold=vpet.threshold,
-                uncertainty=vpet.uncertainty, wait=False),
+                uncertainty=vpet.uncertainty, outsideBody=vpet.outsideBody, wait=False),
             self.keepVirtualPetOutputs))
 
     def keepVirtualPetOutputs(self, result) -> None:

@@ -179,11 +179,13 @@ def real_ct_lines(physiology: dict) -> list[str]:
     lines = [f"**Real patient CTs** (no PET to compare with; tissues from HU and depth, `{physiology['script']}`). "
              f"Published SUVmean: muscle {published['muscle'][0]}-{published['muscle'][1]}, fat "
              f"{published['fat'][0]}-{published['fat'][1]}.", "",
-             "| CT | muscle (left / right) | fat | below 0 | max outside the body |", "|---|---|---|---|---|"]
+             "`--outside-body keep` is the networks' raw output, `zero` (the default) what the command writes.", "",
+             "| CT | --outside-body | muscle (left / right) | fat | below 0 | max outside the body |",
+             "|---|---|---|---|---|---|"]
     for case in physiology["cases"]:
-        lines.append(f"| {case['ct']} | {fmt(case['muscle_mean'])} ({fmt(case['muscle_left_mean'])} / "
-                     f"{fmt(case['muscle_right_mean'])}) | {fmt(case['fat_mean'])} | {fmt(case['fraction_below_0'])} | "
-                     f"{fmt(case['outside_body_max'])} |")
+        lines.append(f"| {case['ct']} | {case.get('outside_body', 'keep')} | {fmt(case['muscle_mean'])} "
+                     f"({fmt(case['muscle_left_mean'])} / {fmt(case['muscle_right_mean'])}) | {fmt(case['fat_mean'])} | "
+                     f"{fmt(case['fraction_below_0'])} | {fmt(case['outside_body_max'])} |")
     return [*lines, ""]
 
 
