@@ -19,7 +19,9 @@ ARMS = ("raw", "translated")
 
 
 def real_ct(out: Path, arm: str) -> list[dict]:
-    return json.loads((out / f"{arm}_real_ct.json").read_text())["cases"]
+    """The networks' own output on each real CT (rows without the field predate the outside-body option: raw too)."""
+    cases = json.loads((out / f"{arm}_real_ct.json").read_text())["cases"]
+    return [case for case in cases if case.get("outside_body", "keep") == "keep"]
 
 
 def balance(case: dict) -> float:
