@@ -30,13 +30,11 @@ from MedGANSynthLib.phantoms.tissues import (
     suv_table,
     texture_sd_table,
 )
+from MedGANSynthLib.phantoms.versions import DEFAULT_PHANTOM_VERSION
 from MedGANSynthLib.volume import Volume
 
 FWHM_TO_SIGMA = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
 GENERATOR_VERSION = "wholebody-1"
-PHANTOM_VERSIONS = (1, 2, 3)
-DEFAULT_PHANTOM_VERSION = 3  # version 2 + published corrections (REFERENCE.md); what new data sets should use
-BUNDLED_MODELS_PHANTOM_VERSION = 1  # the bundled models (Resources/Models) were trained on version 1
 
 
 @dataclass

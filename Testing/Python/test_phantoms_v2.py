@@ -54,7 +54,7 @@ def _height_mm(case):
 
 # --- versions, options, determinism ---------------------------------------------------------------------
 def test_version_1_stays_the_default_and_says_so():
-    old = make_wholebody_case(3, "normal", TINY)
+    old = make_wholebody_case(3, "normal", TINY, version=1)
     new = make_wholebody_case(3, "normal", TINY, version=2)
     assert old.manifest["generator_version"] == 1 and old.manifest["generator"] == "wholebody-1"
     assert new.manifest["generator_version"] == 2 and new.manifest["generator"] == "wholebody-2"
@@ -71,7 +71,7 @@ def test_same_seed_same_case_and_different_seed_differs():
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"version": 3}, "version"), ({"version": 1, "contrast": "portal-venous"}, "version 2"),
+    ({"version": 4}, "version"), ({"version": 1, "contrast": "portal-venous"}, "version 2"),
     ({"version": 1, "arms": "up"}, "version 2"), ({"version": 2, "contrast": "arterial"}, "contrast"),
     ({"version": 2, "arms": "sideways"}, "arm"),
 ])
@@ -345,7 +345,8 @@ def test_cli_writes_version_2_cases(tmp_path):
 
 
 @pytest.mark.parametrize("argv", [
-    ["--contrast", "portal-venous"], ["--phantom-version", "3"], ["--phantom-version", "2", "--arms", "left"],
+    ["--phantom-version", "1", "--contrast", "portal-venous"], ["--phantom-version", "4"],
+    ["--phantom-version", "2", "--arms", "left"],
     ["--kind", "brain", "--phantom-version", "2"],
 ])
 def test_cli_rejects_bad_version_options(tmp_path, capsys, argv):
