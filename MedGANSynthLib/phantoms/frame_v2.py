@@ -26,11 +26,12 @@ ICRP89_ORGAN_MASS_G = {
 # Vertebral levels as fractions of stature below the vertex (top of C1 ... bottom of L5), see the module doc.
 SPINE_LEVELS = {"C1": 0.112, "T1": 0.175, "L1": 0.330, "S1": 0.440}
 
-# Version 3, women: the waist (L1-L5) narrowed by these fractions (lateral, AP), fading out by T11 and the
-# iliac crests. Fitted (†) so that women's L3 visceral fat comes near the healthy women's median of 67.2 cm²
-# (Kong, Front Nutr 2022); version 2 gave about twice that (REFERENCE.md §7).
+# Version 3, women: the waist narrowed by these fractions (lateral, AP) from L2 to L4, fading out towards L1
+# (below the liver, which keeps its volume) and the iliac crests. Fitted (†) so that women's L3 visceral fat
+# comes near the healthy women's median of 67.2 cm² (Kong, Front Nutr 2022); version 2 gave about twice that
+# (REFERENCE.md §7).
 WOMEN_WAIST_NARROWING = (0.15, 0.12)
-WAIST_KNOTS = (0.31, 0.35, 0.42, 0.46)
+WAIST_KNOTS = (0.345, 0.37, 0.42, 0.46)  # fractions of stature below the vertex: fade in, full, full, fade out
 
 
 @dataclass(frozen=True)
