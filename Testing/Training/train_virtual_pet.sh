@@ -130,10 +130,10 @@ from MedGANSynthLib.virtual_pet.weights import update_card_metrics
 root, card = sys.argv[1], "Resources/Models/virtual_pet_phantom.json"
 metrics = json.load(open(card))["metrics"]
 held, liver = metrics["heldout"], metrics["heldout_liver"]
-held["phantoms"] = ("24 whole-body phantoms (phantoms --kind wholebody --count 24 --seed 23 --voxel-mm 4), not used to "
-                    "choose this model")
-liver["phantoms"] = ("160 whole-body phantoms of the oesophagus and lung classes (phantoms --kind wholebody --count 160 "
-                     "--seed 26 --classes oesophagus,lung --voxel-mm 4), scored inside the liver only, as the paper "
+held["phantoms"] = ("24 whole-body phantoms (phantoms --kind wholebody --phantom-version 1 --count 24 --seed 23 "
+                    "--voxel-mm 4), not used to choose this model")
+liver["phantoms"] = ("160 whole-body phantoms of the oesophagus and lung classes (phantoms --kind wholebody "
+                     "--phantom-version 1 --count 160 --seed 26 --classes oesophagus,lung --voxel-mm 4), scored inside the liver only, as the paper "
                      "did; not used to choose this model")
 chosen_on = json.load(open(f"{root}/virtual_pet_selection_eval/results.json"))
 selection = {"data": chosen_on["data"], "scans": chosen_on["scans"], **chosen_on["overall"],
