@@ -59,6 +59,8 @@ from MedGANSynthLib.mrml.parameter_names import (  # noqa: E402
 )
 from MedGANSynthLib.mrml.requirements import SLICER_SHIPPED, missing_requirements  # noqa: E402
 from MedGANSynthLib.mrml.sample_data import PHANTOM_SAMPLES  # noqa: E402
+from MedGANSynthLib.virtual_pet.lesions import PAPER_THRESHOLD_SUV  # noqa: E402
+from MedGANSynthLib.virtual_pet.outside_body import DEFAULT_OUTSIDE_BODY, OUTSIDE_BODY_CHOICES  # noqa: E402
 
 LESION_CLASSES = ("normal", "head_neck", "oesophagus", "lung", "lymphoma")  # RadioGAN classes (Amyar et al.)
 DEMENTIA_STAGES = ("NC", "MCI", "AD")  # brain-PET DCGAN stages (Islam & Zhang)
@@ -91,8 +93,8 @@ class MedGANSynth(ScriptedLoadableModule):
 PET/CT image synthesis with generative adversarial networks: turn a PET into SUV and maximum-intensity projections,
 predict a <b>virtual PET</b> from a CT with its lesion candidates, sample GANs and play latent walks, train GANs.
 Every button is one call of <code>MedGANSynthLogic</code>, usable from the Python console and batch scripts.
-See the <a href="https://github.com/medgansynth/MedGANSynth#readme">documentation</a> and the
-<a href="https://github.com/medgansynth/MedGANSynth/blob/main/Testing/Scripts">batch examples</a>.
+See the <a href="https://github.com/MedGANSynth/SlicerMedGANSynth#readme">documentation</a> and the
+<a href="https://github.com/MedGANSynth/SlicerMedGANSynth/blob/main/Testing/Scripts">batch examples</a>.
 The whole-body PET/CT and brain PET phantoms are in the Sample Data module (made on this computer, no download).
 If you use MedGANSynth, please cite the papers whose methods it implements: {references}
 Bundled models are trained on software phantoms, not on patients: research use only.
@@ -179,8 +181,9 @@ class VirtualPetParameters:
     virtualPetModel: Annotated[str, ModelChoice(bundledModelIds("virtual_pet"))] = bundledModelIds("virtual_pet")[0]
     virtualPetModelFile: str = ""
     device: Annotated[str, Choice(["auto", "cpu", "cuda", "mps"])] = "auto"  # also used by synthesis and training
-    threshold: Annotated[float, WithinRange(0.5, 30.0)] = 2.5
+    threshold: Annotated[float, WithinRange(0.5, 30.0)] = PAPER_THRESHOLD_SUV
     uncertainty: bool = False
+    outsideBody: Annotated[str, Choice(list(OUTSIDE_BODY_CHOICES))] = DEFAULT_OUTSIDE_BODY
 
 
 @parameterPack
@@ -500,7 +503,7 @@ class MedGANSynthWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self._run(_("Failed to start the virtual PET."), lambda: self._startJob(
             self.ui.vpetApplyButton, self.logic.predictVirtualPET(
                 vpet.ctVolume, modelId=model, device=vpet.device, threshold=vpet.threshold,
-                uncertainty=vpet.uncertainty, wait=False),
+                uncertainty=vpet.uncertainty, outsideBody=vpet.outsideBody, wait=False),
             self.keepVirtualPetOutputs))
 
     def keepVirtualPetOutputs(self, result) -> None:

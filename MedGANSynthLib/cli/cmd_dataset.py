@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from MedGANSynthLib.cli.series_option import add_series_option
 from MedGANSynthLib.errors import InputError
 
 
@@ -37,6 +38,7 @@ def register(subparsers) -> None:
     parser.add_argument("--voxel-mm", type=positive_mm, default=4.0, help="(mip) phantom CT voxel; MIPs are at 2 mm")
     parser.add_argument("--slices", type=int, default=32, help="(ct) slices per simulated subject")
     parser.add_argument("--size", type=int, default=64, help="(ct) slice size in pixels")
+    add_series_option(parser, "PET")
     add_common_options(parser)
     parser.set_defaults(handler=run)
 
@@ -56,13 +58,15 @@ def run(args: argparse.Namespace) -> dict:
         if args.selection:
             raise InputError("--selection adds phantom cases; with --labels, list a third group of your volumes "
                              "in a data set of its own.")
+    if args.series and not args.labels:
+        raise InputError("--series picks a series in the DICOM folders that --labels lists; phantoms have none.")
     if not 0 <= args.heldout_fraction < 1:
         raise InputError(f"--heldout-fraction must be from 0 to below 1 (got {args.heldout_fraction}).")
-    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines) as progress:
+    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines, args.quiet) as progress:
         output = staged.paths[0]
         if args.labels:
             summary = builders.build_mip_dataset_from_volumes(output, args.labels, args.heldout_fraction,
-                                                              args.seed, progress=progress)
+                                                              args.seed, progress=progress, series=args.series)
         elif args.kind == "mip":
             summary = builders.build_mip_dataset_from_phantoms(output, args.phantoms, heldout, args.seed,
                                                                classes, args.voxel_mm, progress=progress,

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> dict:
         from MedGANSynthLib.device import resolve_device
 
         resolve_device(args.device)  # refuse a device this machine lacks before anything is written
-    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines) as progress:
+    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines, args.quiet) as progress:
         summary = staged.final(run_demo(staged.paths[0], classes=classes, seed=args.seed, voxel_mm=args.voxel_mm,
                                         rotating_angles=args.angles, real_data=real_data, device=args.device,
                                         progress=progress))

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> dict:
         raise InputError(f"--count must be between 4 and 5000, got {args.count}.")
     if not 1 <= args.judges <= 20:
         raise InputError(f"--judges must be between 1 and 20, got {args.judges}.")
-    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines) as progress:
+    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines, args.quiet) as progress:
         summary = evaluate_models(args.models, args.data, staged.paths[0], args.count, args.seed, args.epochs,
                                   args.device, args.write_card, run_tstr=not args.no_tstr,
                                   progress=progress, against=args.against, judges=args.judges)

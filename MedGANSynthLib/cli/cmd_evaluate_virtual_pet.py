@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 
 from MedGANSynthLib.cli.main import add_common_options, apply_thread_count
+from MedGANSynthLib.cli.series_option import add_series_option
 from MedGANSynthLib.errors import InputError
-from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML
+from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML, PAPER_THRESHOLD_SUV
 
 
 def register(subparsers) -> None:
@@ -26,7 +27,8 @@ def register(subparsers) -> None:
     parser.add_argument("--model", default=None, help="catalogue id or .safetensors path (default: bundled model)")
     parser.add_argument("-o", "--output", required=True, help="report folder (created)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
-    parser.add_argument("--threshold", type=float, default=2.5, help="SUV of the detection rule (paper 2.5)")
+    parser.add_argument("--threshold", type=float, default=PAPER_THRESHOLD_SUV,
+                        help=f"SUV of the detection rule (paper {PAPER_THRESHOLD_SUV:g})")
     parser.add_argument("--min-volume-ml", type=float, default=MIN_LESION_VOLUME_ML,
                         help=f"smallest candidate counted (default {MIN_LESION_VOLUME_ML:g} ml, a 1 cm sphere; "
                         "0 = the raw rule)")
@@ -39,6 +41,7 @@ def register(subparsers) -> None:
     parser.add_argument("--write-card-metrics", action="store_true",
                         help="store the overall metrics in the model's JSON card (as 'heldout', or "
                              "'heldout_NAME' with --region), and the blending they were measured with")
+    add_series_option(parser, "CT or PET")
     add_blend_options(parser)
     add_common_options(parser)
     parser.set_defaults(handler=run)
@@ -69,13 +72,13 @@ def run(args: argparse.Namespace) -> dict:
         if Path(model).suffix not in (".safetensors", ".json"):
             raise InputError("--write-card-metrics needs --model as a .safetensors path (bundled cards stay as built).")
         card_path = weight_paths(model)[1]
-    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines) as show:
+    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines, args.quiet) as show:
         results = evaluate_virtual_pet(args.data, staged.paths[0], model=model, device=args.device,
                                        threshold_suv=args.threshold, slab_size=args.slab_size,
                                        min_volume_ml=args.min_volume_ml, blend_levels=args.blend_levels,
                                        blend_dilation_mm=args.blend_dilation,
                                        slice_smoothing_mm=args.slice_smoothing, region=args.region,
-                                       progress=show)
+                                       series=args.series, progress=show)
         results = staged.final(results)
     if card_path is not None:
         blending = {key: results[key] for key in POSTPROCESSING_KEYS}

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> dict:
     with staged_outputs(targets, args.overwrite) as staged:
         volume = read_pet_in_suv(args.input, suv_overrides(args), units=args.units, series=args.series)
         if args.angles is not None:
-            with progress_display(args.progress_lines) as progress:
+            with progress_display(args.progress_lines, args.quiet) as progress:
                 result = rotating_mip(volume, args.angles, progress=progress)
         else:
             result = mip(volume, args.axis)

@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> dict:
 
     started = time.perf_counter()
     rows = []
-    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines) as show:
+    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines, args.quiet) as show:
         root = staged.paths[0]
         if args.kind == "ctslices":
             case_id = f"ctslices_{args.size}px"

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     apply_training_run_options(args)
     settings = settings_from_args(GanTrainingSettings, args, GAN_RECIPES)
-    with progress_display(args.progress_lines) as show:
+    with progress_display(args.progress_lines, args.quiet) as show:
         summary = train_gan(settings, resume=args.resume, overwrite=args.overwrite, progress=show)
     if not context_from_env().is_main:
         args.json, args.quiet = False, True  # one JSON summary and closing line per run, from rank 0

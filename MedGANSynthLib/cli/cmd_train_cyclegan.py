@@ -13,6 +13,9 @@ window, default [-1000, 1000]) or PET (SUV window, default [0, 20]). Defaults ar
 half decaying linearly to 0), batch 1, Adam 2e-4, lambda 10, identity 0.5 lambda, 50-image pools, 256 px, ResNet
 generator with 9 residual blocks. At the end: weights/cyclegan.safetensors + .json (both generators; the card names
 each direction and each domain's window).
+
+The flags are the fields of MedGANSynthLib.cyclegan.training_settings.CycleGANTrainingSettings and the work is
+MedGANSynthLib.cyclegan.training_run.train_cyclegan.
 """
 
 from __future__ import annotations
@@ -41,19 +44,13 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from MedGANSynthLib.cli.progress_display import progress_display
-    from MedGANSynthLib.cyclegan.api import train_cyclegan
+    from MedGANSynthLib.cyclegan.training_run import train_cyclegan
     from MedGANSynthLib.training.distributed import context_from_env
-    from MedGANSynthLib.training.run_file import training_run_folder
 
     apply_training_run_options(args)
     settings = settings_from_args(CycleGANTrainingSettings, args)
-    settings.check_run_options()
-    is_main = context_from_env().is_main
-    with training_run_folder(settings.output, is_main, device=settings.device, overwrite=args.overwrite,
-                             resume=args.resume), progress_display(args.progress_lines) as show:
-        summary = train_cyclegan(settings.output, resume=args.resume, device=settings.device,
-                                 checkpoint_steps=settings.checkpoint_steps, workers=settings.workers, progress=show,
-                                 **settings.options())
-    if not is_main:
+    with progress_display(args.progress_lines, args.quiet) as show:
+        summary = train_cyclegan(settings, resume=args.resume, overwrite=args.overwrite, progress=show)
+    if not context_from_env().is_main:
         args.json, args.quiet = False, True  # one summary and closing line per run, from rank 0
     return summary

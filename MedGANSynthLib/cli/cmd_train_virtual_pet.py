@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     apply_training_run_options(args)
     settings = settings_from_args(VirtualPETTrainingSettings, args, VIRTUAL_PET_RECIPES)
-    with progress_display(args.progress_lines) as show:
+    with progress_display(args.progress_lines, args.quiet) as show:
         summary = train_virtual_pet(settings, resume=args.resume, overwrite=args.overwrite, progress=show)
     if not context_from_env().is_main:
         args.json, args.quiet = False, True  # one summary and closing line per run, from rank 0

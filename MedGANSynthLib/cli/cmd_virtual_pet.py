@@ -6,8 +6,9 @@
 
 Writes virtual_pet.nrrd, fcn.nrrd, gan.nrrd, [uncertainty.nrrd], lesion_labels.nrrd, lesions.csv, lesions.json,
 summary.json and PNG pictures (see MedGANSynthLib.virtual_pet.pipeline); a CycleGAN --model writes no fcn/gan
-files. Warnings (a CT unlike the training CTs) go to stderr and summary.json. On an error or Ctrl-C nothing is
-left in OUTDIR; an existing OUTDIR is replaced only with --overwrite.
+files. Outside the CT's body every output is 0 SUV (--outside-body keep: the networks' raw values). Warnings (a
+CT unlike the training CTs) go to stderr and summary.json. On an error or Ctrl-C nothing is left in OUTDIR; an
+existing OUTDIR is replaced only with --overwrite.
 """
 
 from __future__ import annotations
@@ -23,7 +24,12 @@ from MedGANSynthLib.cli.main import (
 )
 from MedGANSynthLib.cli.series_option import add_series_option
 from MedGANSynthLib.errors import InputError
-from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML
+from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML, PAPER_THRESHOLD_SUV
+from MedGANSynthLib.virtual_pet.outside_body import (
+    DEFAULT_OUTSIDE_BODY,
+    OUTSIDE_BODY_CHOICES,
+    OUTSIDE_BODY_HELP,
+)
 
 DEFAULT_UNCERTAINTY_PASSES = 8
 
@@ -43,8 +49,9 @@ def register(subparsers) -> None:
                         "id or .safetensors; a warning when the CT comes back worse than 95%% of the training "
                         "slices); default: the bundled CycleGAN when one is installed; 'none' switches it off")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
-    parser.add_argument("--threshold", type=float, default=2.5,
-                        help="SUV above which the FCN image is blended in and a lesion candidate starts (paper 2.5)")
+    parser.add_argument("--threshold", type=float, default=PAPER_THRESHOLD_SUV,
+                        help="SUV above which the FCN image is blended in and a lesion candidate starts (paper "
+                        f"{PAPER_THRESHOLD_SUV:g})")
     parser.add_argument("--min-volume-ml", type=float, default=MIN_LESION_VOLUME_ML,
                         help=f"list only candidates of at least this volume (default {MIN_LESION_VOLUME_ML:g} ml, "
                         "a 1 cm sphere; 0 lists every component, single voxels included)")
@@ -55,6 +62,8 @@ def register(subparsers) -> None:
                         help="slices per network batch (default: automatic, by image size; bounds memory)")
     parser.add_argument("--no-fcn-gan-outputs", action="store_true", help="do not write fcn.nrrd and gan.nrrd")
     parser.add_argument("--no-pictures", action="store_true", help="do not write the PNG pictures")
+    parser.add_argument("--outside-body", choices=OUTSIDE_BODY_CHOICES, default=DEFAULT_OUTSIDE_BODY,
+                        help=OUTSIDE_BODY_HELP)
     parser.add_argument("--threads", type=int, help="CPU threads (default: torch's choice)")
     add_series_option(parser, "CT")
     add_blend_options(parser)
@@ -90,14 +99,15 @@ def run(args: argparse.Namespace) -> dict:
     apply_thread_count(args.threads)
     check_at_least_one(("--slab-size", args.slab_size))
     check_blend_options(args)
-    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines) as show:
+    with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines, args.quiet) as show:
         summary = run_virtual_pet(args.ct, staged.paths[0], model=args.model or DEFAULT_MODEL_ID,
                                   device=args.device, threshold_suv=args.threshold,
                                   min_volume_ml=args.min_volume_ml, uncertainty_passes=args.uncertainty,
                                   slab_size=args.slab_size, write_fcn_gan=not args.no_fcn_gan_outputs,
                                   pictures=not args.no_pictures, blend_levels=args.blend_levels,
                                   blend_dilation_mm=args.blend_dilation, slice_smoothing_mm=args.slice_smoothing,
-                                  progress=show, ct_series=args.series, input_check=args.input_check)
+                                  progress=show, ct_series=args.series, input_check=args.input_check,
+                                  outside_body=args.outside_body)
         summary = staged.final(summary)
     for warning in summary["warnings"]:  # after the progress bar, so the line stands alone
         print(f"medgansynth virtual-pet: warning: {warning}", file=sys.stderr)

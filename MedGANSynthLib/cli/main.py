@@ -72,8 +72,8 @@ def add_common_options(parser: argparse.ArgumentParser, writes_output: bool = Tr
     """Options every subcommand accepts; ``--overwrite`` on those that write an output."""
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout when done (and nothing "
                         "else on stdout)")
-    parser.add_argument("--quiet", action="store_true", help="do not print the closing line that names what was "
-                        "written")
+    parser.add_argument("--quiet", action="store_true", help="show no progress bar and do not print the closing "
+                        "line that names what was written (errors and warnings still go to stderr)")
     parser.add_argument(
         "--progress-lines",
         action="store_true",

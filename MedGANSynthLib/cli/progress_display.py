@@ -12,10 +12,14 @@ from MedGANSynthLib.jobs.progress import Progress, ProgressCallback, print_progr
 
 
 @contextmanager
-def progress_display(machine_lines: bool) -> Iterator[ProgressCallback]:
-    """Yield a callback; one tqdm bar per stage, closed when the stage changes or the block ends."""
+def progress_display(machine_lines: bool, quiet: bool = False) -> Iterator[ProgressCallback]:
+    """Yield a callback; one tqdm bar per stage, closed when the stage changes or the block ends. ``quiet``
+    (``--quiet``) shows no bar; machine lines (``--progress-lines``, the Slicer module's protocol) still flow."""
     if machine_lines:
         yield print_progress_line
+        return
+    if quiet:
+        yield _silent
         return
     bars: dict[str, tqdm] = {}
 
@@ -37,3 +41,7 @@ def progress_display(machine_lines: bool) -> Iterator[ProgressCallback]:
     finally:
         for bar in bars.values():
             bar.close()
+
+
+def _silent(event: Progress) -> None:
+    """Progress under --quiet: nothing shown."""

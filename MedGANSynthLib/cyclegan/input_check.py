@@ -1,7 +1,7 @@
 """The cycle error as an input check of the virtual PET: is this CT like the CycleGAN's training CTs?
 
-The band: at the end of training (cyclegan/api.py) every training CT slice of domain A goes through the round trip
-CT -> PET -> CT (cyclegan/cycle_error.py); the 95th percentile of the per-slice mean absolute error (HU, body
+The band: at the end of training (cyclegan/training_run.py) every training CT slice of domain A goes through the
+round trip CT -> PET -> CT (cyclegan/cycle_error.py); the 95th percentile of the per-slice mean absolute error (HU, body
 pixels) is written into the model card as ``metrics.cycle_error_band``. The check: the same per-slice errors of a
 new CT; a warning when its MEDIAN slice lies above the band, i.e. when most of its slices come back worse than 95 %
 of the training slices did. Both sides use the slices training uses (cyclegan/dataset.py): those where at least

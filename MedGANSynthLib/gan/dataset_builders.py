@@ -101,16 +101,17 @@ def build_mip_dataset_from_phantoms(
 
 def build_mip_dataset_from_volumes(
     output: str | os.PathLike, labels_csv: str | os.PathLike, heldout_fraction: float = 0.2, seed: int = 0,
-    progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+    progress: ProgressCallback | None = None, cancel: CancelToken | None = None, series: str | None = None,
 ) -> dict:
     """The user's PET volumes listed in a CSV ``file,label``: DICOM PET is converted to SUV from its headers;
-    NIfTI/NRRD/MHA must hold SUV (a CT in HU, other header units, or values no SUV reaches are refused)."""
+    NIfTI/NRRD/MHA must hold SUV (a CT in HU, other header units, or values no SUV reaches are refused).
+    ``series`` names the PET in the listed DICOM folders that hold several series."""
     entries = _read_file_label_csv(labels_csv)
     order = np.random.default_rng(seed).permutation(len(entries))
     heldout = set(order[: int(round(heldout_fraction * len(entries)))].tolist())
     rows: dict[str, list[tuple[str, str]]] = {split: [] for split in SPLITS}
     for number, (path, label) in enumerate(entries):
-        pet = read_listed_pet_as_suv(path)
+        pet = read_listed_pet_as_suv(path, series)
         split = "heldout" if number in heldout else "train"
         file = f"{Path(path).name.split('.')[0]}_{number:04d}.nrrd"
         write_volume(training_mip(pet), Path(output) / split / file)

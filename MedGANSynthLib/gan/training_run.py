@@ -120,7 +120,7 @@ def resolve_gan_run(settings: GanTrainingSettings, *, resume: bool = False, over
     if settings.architecture is None:
         raise InputError(f"Pass --architecture ({', '.join(ARCHITECTURE_NAMES)}); only --resume and "
                          "--init-weights may leave it out.")
-    if settings.architecture == "cyclegan":  # image-to-image on two folders: its own command (cyclegan/api.py)
+    if settings.architecture == "cyclegan":  # two folders, image to image: its own API (cyclegan/training_run.py)
         raise InputError("A CycleGAN trains on two unpaired folders: run 'medgansynth train-cyclegan --data-a DIR "
                          "--data-b DIR -o RUN'.")
     if settings.architecture not in ARCHITECTURE_NAMES:

@@ -120,6 +120,17 @@ def choose_series(listing: FolderListing, source, series: str | int | None = Non
     raise InputError(f"'{source}' holds {what}; {SERIES_OPTION_HINT}. Found: {listing.lines()}")
 
 
+def series_if_several(path: str | os.PathLike, series: str | int | None) -> str | int | None:
+    """``series`` when the DICOM folder ``path`` holds several image series, else None. A data set of many
+    folders takes one --series: it chooses where there is a choice, and a folder with one image series is read
+    as it is (naming a series it lacks would refuse it)."""
+    source = Path(path)
+    if series is None or not str(series).strip() or not source.is_dir():
+        return None
+    images = [entry for entry in list_dicom_series(source).series if entry.is_image]
+    return series if len(images) > 1 else None
+
+
 def _named_series(entries: list[SeriesEntry], source, name: str, listing: str) -> SeriesEntry:
     chosen = [entry for entry in entries if entry.uid == name] or [
         entry for entry in entries if entry.number and _same_number(entry.number, name)]

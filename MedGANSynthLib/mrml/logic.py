@@ -39,8 +39,9 @@ from MedGANSynthLib.mrml.segmentation import segmentation_from_labels, table_fro
 from MedGANSynthLib.mrml.sequences import frame_volume_node, sequence_from_volumes
 from MedGANSynthLib.mrml.volume_nodes import node_from_volume, volume_from_node
 from MedGANSynthLib.training.settings import settings_argv
-from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML
+from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML, PAPER_THRESHOLD_SUV
 from MedGANSynthLib.virtual_pet.output_files import OUTPUT_FILES
+from MedGANSynthLib.virtual_pet.outside_body import DEFAULT_OUTSIDE_BODY, check_outside_body
 from MedGANSynthLib.volume import Volume
 
 WARNINGS_ATTRIBUTE = "MedGANSynth.warnings"
@@ -248,9 +249,9 @@ class MedGANSynthLogic:
     # --- virtual PET -----------------------------------------------------------------------------------------
 
     def predictVirtualPET(self, ctNode, modelId: str | None = None, device: str = "auto",
-                          threshold: float = 2.5, uncertainty: bool = False, wait: bool = True,
+                          threshold: float = PAPER_THRESHOLD_SUV, uncertainty: bool = False, wait: bool = True,
                           progress: ProgressHandler | None = None, minVolumeMl: float = MIN_LESION_VOLUME_ML,
-                          inputCheck: str | None = None):
+                          inputCheck: str | None = None, outsideBody: str = DEFAULT_OUTSIDE_BODY):
         """Virtual PET of a CT node, shown over the CT, with lesion candidates (segmentation + table).
 
         Candidates smaller than ``minVolumeMl`` (default: the shared MIN_LESION_VOLUME_ML, 0.5 ml) are not listed.
@@ -258,11 +259,14 @@ class MedGANSynthLogic:
         Runs ``medgansynth virtual-pet`` in a child process on a temporary copy of the CT. ``modelId`` is a catalogue
         id or a ``.safetensors`` path (default: the bundled model). ``inputCheck``: a CT -> PET CycleGAN (id or path)
         whose cycle error checks the CT against its training CTs, "none" for no check (default: the bundled CycleGAN
-        when installed); its warning joins ``lastWarnings``. ``wait=True`` returns :class:`VirtualPETNodes`;
-        ``wait=False`` returns a :class:`LogicJob` whose ``result`` holds them when done.
+        when installed); its warning joins ``lastWarnings``. ``outsideBody``: "zero" (default) sets the virtual PET
+        to 0 outside the CT's body, "keep" shows the networks' raw values there (``--outside-body``).
+        ``wait=True`` returns :class:`VirtualPETNodes`; ``wait=False`` returns a :class:`LogicJob` whose ``result``
+        holds them when done.
         """
         from MedGANSynthLib.io.volume_io import write_volume
 
+        check_outside_body(outsideBody)
         ct = volume_from_node(ctNode)
         work = Path(tempfile.mkdtemp(prefix="MedGANSynth-vpet-"))
         try:
@@ -272,7 +276,7 @@ class MedGANSynthLogic:
             raise
         args = ["virtual-pet", str(work / "ct.nrrd"), "-o", str(work / "out"), "--device", device,
                 "--threshold", repr(float(threshold)), "--min-volume-ml", repr(float(minVolumeMl)),
-                "--no-pictures"]  # Slicer shows the volumes themselves
+                "--outside-body", outsideBody, "--no-pictures"]  # Slicer shows the volumes themselves
         if modelId:
             args += ["--model", str(modelId)]
         if uncertainty:
@@ -283,7 +287,7 @@ class MedGANSynthLogic:
                           cleanup=lambda: shutil.rmtree(work, ignore_errors=True), progress=progress)
         return self.waitForJob(job) if wait else job
 
-    def loadVirtualPET(self, ctNode, folder, threshold: float = 2.5) -> VirtualPETNodes:
+    def loadVirtualPET(self, ctNode, folder, threshold: float = PAPER_THRESHOLD_SUV) -> VirtualPETNodes:
         """Nodes from the output folder of ``medgansynth virtual-pet`` (e.g. run on another machine), shown over the CT."""
         from MedGANSynthLib.io.volume_io import read_volume
 
@@ -374,8 +378,8 @@ class MedGANSynthLogic:
             folder_a, folder_b = (str(dataFolder[0]), str(dataFolder[1])) if dataFolder else (None, None)
             args = ["train-cyclegan", *settings_argv(CycleGANTrainingSettings(
                 output=str(outputFolder), data_a=folder_a, data_b=folder_b, epochs=int(epochs),
-                batch_size=None if resume else int(batchSize), lr=float(learningRate) if learningRate else None,
-                device=device))]
+                lr=float(learningRate) if learningRate else None, device=device,
+                **({} if resume else {"batch_size": int(batchSize)})))]  # a resumed run keeps its batch
         else:  # the flags come from the settings' fields, so their names cannot drift from the command's
             args = ["train", *settings_argv(GanTrainingSettings(
                 output=str(outputFolder), architecture=architecture, data=str(dataFolder) if dataFolder else None,

@@ -16,6 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.io.dicom_folder import series_if_several
 from MedGANSynthLib.io.dicom_series import read_dicom_series_with_headers
 from MedGANSynthLib.io.volume_io import read_volume, volume_suffix
 from MedGANSynthLib.pet.suv import SuvOverrides, load_pet_as_suv, suv_from_dicom_headers
@@ -74,11 +75,12 @@ def read_volume_with_pet_in_suv(path: str | os.PathLike, overrides: SuvOverrides
     return suv_from_dicom_headers(volume, headers, overrides)
 
 
-def read_listed_pet_as_suv(path: str | os.PathLike) -> Volume:
-    """A PET a user listed as SUV (data-set CSV): DICOM converted from its headers; a file must hold SUV values."""
+def read_listed_pet_as_suv(path: str | os.PathLike, series: str | int | None = None) -> Volume:
+    """A PET a user listed as SUV (data-set CSV): DICOM converted from its headers; a file must hold SUV values.
+    ``series`` names the PET in DICOM folders that hold several series (one name for every listed folder)."""
     source = Path(path)
     if is_dicom_input(source):
-        return load_pet_as_suv(source)
+        return load_pet_as_suv(source, series=series_if_several(source, series))
     volume = read_volume(source)
     require_suv(volume, f"'{source.name}'")
     return volume if volume.units.upper() == "SUV" else volume.with_array(volume.array, units="SUV")

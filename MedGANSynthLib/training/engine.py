@@ -54,6 +54,7 @@ from MedGANSynthLib.training.checkpoint_writer import CheckpointWriter
 from MedGANSynthLib.training.distributed import DistributedContext
 from MedGANSynthLib.training.loss_history import LossCurveWriter, LossTableWriter
 from MedGANSynthLib.training.sample_pictures import SampleGridWriter
+from MedGANSynthLib.training.settings import check_run_folder
 from MedGANSynthLib.training.weights_export import WeightsExporter
 
 
@@ -272,10 +273,7 @@ class Trainer:
         and the RNG states as the checkpoint left them. Returns them, the step context and the checkpoint read."""
         config, context = self.config, self.context
         checkpoint_file = checkpoint_path(self.run_dir)
-        if not config.resume and checkpoint_file.exists():
-            raise InputError(
-                f"'{self.run_dir}' already holds a training run; pass --resume to continue it or choose a new folder."
-            )
+        check_run_folder(self.run_dir, resume=config.resume, overwrite=False)  # --overwrite has emptied it before
         checkpoint = load_checkpoint(checkpoint_file) if config.resume else None
         if context.is_main:
             remove_stale_temporaries(self.run_dir)

@@ -34,14 +34,13 @@ import torch
 import torch.nn.functional as F
 
 from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.virtual_pet.lesions import PAPER_THRESHOLD_SUV
 
 try:  # optional: the fast CPU path (see the module docstring)
     import cv2
 except ImportError:  # pragma: no cover - depends on the environment
     cv2 = None
 
-PAPER_THRESHOLD_SUV = 2.5
-"""Malignant lesions show SUV > 2.5 (Ben-Cohen et al., sections 2.4-2.5)."""
 DEFAULT_LEVELS = 4
 MIN_LEVEL_SIZE = 3
 """Mirror padding by 2 needs at least 3 pixels per side, which bounds the number of levels."""

@@ -13,6 +13,10 @@ Where cases come from (``discover_cases``):
   ``weight_kg, dose_mbq, injection_time, scan_time, half_life_s`` for PET files stored in Bq/ml; relative paths
   are relative to the CSV file.
 
+A case's ``ct`` or ``pet`` DICOM folder may hold several series: the CT folder gives its only CT series and the
+PET folder its only PET series; otherwise ``series`` (``--series``, SeriesNumber or SeriesInstanceUID) names the
+one to read in every folder that holds several.
+
 Loading (``load_case``) follows the paper: the PET is converted to SUV (DICOM from its headers; other formats
 must say SUV in their header or name — ``suv.*`` — or come with the CSV's SUV parameters), then resampled onto
 the CT grid (linear; lesion labels nearest-neighbour) so every CT voxel has its PET value.
@@ -26,8 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.io.dicom_folder import series_if_several
 from MedGANSynthLib.io.volume_io import VOLUME_SUFFIXES, read_volume, volume_suffix
-from MedGANSynthLib.pet.suv import load_pet_as_suv
+from MedGANSynthLib.pet.suv import DEFAULT_HALF_LIFE_S, load_pet_as_suv
 from MedGANSynthLib.preprocessing.resample import resample_to_reference
 from MedGANSynthLib.virtual_pet.inference import check_ct
 from MedGANSynthLib.volume import Volume
@@ -56,6 +61,8 @@ class PairedCase:
     """The case's own folder (None for a CSV row), where :mod:`.regions` looks for organ masks."""
     region_masks: dict[str, Path] = field(default_factory=dict)
     """Region name -> mask file, from a CSV manifest's ``<region>_mask`` columns."""
+    series: str | None = None
+    """The series to read from a DICOM folder of the case that holds several (``--series``)."""
 
 
 @dataclass
@@ -69,19 +76,23 @@ class LoadedCase:
 
 
 # ---- discovery ---------------------------------------------------------------------------------------------------
-def discover_cases(data: str | os.PathLike) -> list[PairedCase]:
-    """All paired cases in a folder (see the module text) or a CSV manifest, in a stable (sorted) order."""
+def discover_cases(data: str | os.PathLike, series: str | None = None) -> list[PairedCase]:
+    """All paired cases in a folder (see the module text) or a CSV manifest, in a stable (sorted) order;
+    ``series`` names the series of their DICOM folders that hold several."""
     source = Path(data)
     if not source.exists():
         raise InputError(f"'{source}' does not exist; pass a folder of CT/PET cases or a CSV manifest (ct,pet).")
     if source.is_file():
         if source.suffix.lower() != ".csv":
             raise InputError(f"'{source.name}' is neither a folder of cases nor a .csv manifest with columns ct,pet.")
-        return _cases_from_csv(source)
-    cases = _cases_in_folder(source, source, depth=0)
+        cases = _cases_from_csv(source)
+    else:
+        cases = _cases_in_folder(source, source, depth=0)
     if not cases:
         raise InputError(f"No CT + PET pairs found in '{source}': each case folder needs ct.* and pet.* "
                          "(or autoPET's CTres.nii.gz and SUV.nii.gz).")
+    for case in cases:
+        case.series = series
     return cases
 
 
@@ -174,7 +185,8 @@ def read_pet_as_suv(case: PairedCase) -> Volume:
     """The case's PET in SUV on its own grid (DICOM: from the headers; files: header/name says SUV, or CSV)."""
     path = case.pet_path
     if path.is_dir() or volume_suffix(path) == ".dcm":
-        return load_pet_as_suv(path, **_suv_arguments(case.suv_parameters))
+        return load_pet_as_suv(path, **_suv_arguments(case.suv_parameters),
+                               series=series_if_several(path, case.series), default_half_life_s=DEFAULT_HALF_LIFE_S)
     volume = read_volume(path)
     if volume.units.upper() == "SUV" or _entry_stem(path) == "suv":
         return volume.with_array(volume.array.astype("float32", copy=False), modality="PT", units="SUV")
@@ -182,7 +194,7 @@ def read_pet_as_suv(case: PairedCase) -> Volume:
         raise InputError(f"PET '{path.name}' of case {case.case_id} does not say it holds SUV; name it suv.nii.gz, "
                          "convert it with 'medgansynth suv', or give weight_kg,dose_mbq,injection_time,scan_time "
                          "columns in the CSV.")
-    return load_pet_as_suv(path, **_suv_arguments(case.suv_parameters))
+    return load_pet_as_suv(path, **_suv_arguments(case.suv_parameters), default_half_life_s=DEFAULT_HALF_LIFE_S)
 
 
 def _suv_arguments(parameters: dict[str, str]) -> dict:
@@ -195,14 +207,12 @@ def _suv_arguments(parameters: dict[str, str]) -> dict:
                 raise InputError(f"The manifest's {key} '{value}' is not a number.") from None
         else:
             arguments[key] = value
-    if arguments and "half_life_s" not in arguments:
-        arguments["half_life_s"] = 6586.2  # F-18 (FDG), 109.77 min (NNDC)
     return arguments
 
 
 def load_case(case: PairedCase) -> LoadedCase:
     """Read a pair, check the CT, convert the PET to SUV and resample PET (and lesion labels) onto the CT grid."""
-    ct = read_volume(case.ct_path)
+    ct = read_volume(case.ct_path, series=series_if_several(case.ct_path, case.series), modality="CT")
     try:
         check_ct(ct)
     except InputError as error:

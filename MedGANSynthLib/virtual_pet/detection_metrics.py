@@ -15,9 +15,9 @@ from scipy import ndimage
 
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.evaluation.image_similarity import psnr, ssim
+from MedGANSynthLib.virtual_pet.lesions import PAPER_THRESHOLD_SUV
 from MedGANSynthLib.volume import Volume
 
-PAPER_THRESHOLD_SUV = 2.5
 SUV_DATA_RANGE = 20.0
 CONNECTIVITY_26 = np.ones((3, 3, 3), dtype=bool)
 

@@ -52,7 +52,12 @@ from MedGANSynthLib.virtual_pet.detection_metrics import (
     margin_detection,
 )
 from MedGANSynthLib.virtual_pet.inference import POSTPROCESSING_KEYS, predict_virtual_pet
-from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML, find_lesion_candidates, voxel_volume_ml
+from MedGANSynthLib.virtual_pet.lesions import (
+    MIN_LESION_VOLUME_ML,
+    PAPER_THRESHOLD_SUV,
+    find_lesion_candidates,
+    voxel_volume_ml,
+)
 from MedGANSynthLib.virtual_pet.pipeline import staged_folder
 from MedGANSynthLib.virtual_pet.regions import (
     RegionCase,
@@ -64,7 +69,6 @@ from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID, VirtualPETModel
 from MedGANSynthLib.volume import Volume
 
 METHODS = ("fcn", "gan", "blended")
-MIN_LESION_ML = MIN_LESION_VOLUME_ML  # the shared default (virtual_pet.lesions)
 FOCAL_VOLUME_FACTOR = 4.0
 """Largest candidate, in lesion volumes, that still counts as a focal find (allows for the blur of 4 mm voxels)."""
 PAPER = {"tpr": 0.923, "fp_per_scan": 0.25}
@@ -78,24 +82,26 @@ def evaluate_virtual_pet(
     output_dir: str | os.PathLike,
     model: str | os.PathLike | VirtualPETModel = DEFAULT_MODEL_ID,
     device: str = "auto",
-    threshold_suv: float = 2.5,
+    threshold_suv: float = PAPER_THRESHOLD_SUV,
     slab_size: int | None = None,
-    min_volume_ml: float = MIN_LESION_ML,
+    min_volume_ml: float = MIN_LESION_VOLUME_ML,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     blend_levels: int | None = None,
     blend_dilation_mm: float | None = None,
     slice_smoothing_mm: float | None = None,
     region: str | None = None,
+    series: str | None = None,
 ) -> dict[str, Any]:
     """Predict every case, score FCN/GAN/blended against the true PET and lesions, write results + report.
 
     ``blend_levels`` / ``blend_dilation_mm`` / ``slice_smoothing_mm`` override the model card's (None: the card's).
     ``region`` (e.g. ``"liver"``, the paper's) scores inside that region only (:mod:`.regions`); every case needs
-    its mask, which is checked before any prediction runs.
+    its mask, which is checked before any prediction runs. ``series`` names the series to read from the cases'
+    DICOM folders that hold several (:func:`.cases.discover_cases`).
     """
     started = time.perf_counter()
-    cases = discover_cases(data)
+    cases = discover_cases(data, series)
     region = region.strip().lower() if region else None
     mask_sources = [region_mask_source(case, region) for case in cases] if region else [None] * len(cases)
     loaded = model if isinstance(model, VirtualPETModel) else load_virtual_pet(model, device="cpu")
@@ -138,7 +144,7 @@ def evaluate_virtual_pet(
 
 def score_case(case_id: str, ct: Volume, true_suv: Volume, lesions: Volume | None,
                predictions: dict[str, Volume], threshold_suv: float,
-               min_volume_ml: float = MIN_LESION_ML, region_mask: np.ndarray | None = None) -> dict[str, Any]:
+               min_volume_ml: float = MIN_LESION_VOLUME_ML, region_mask: np.ndarray | None = None) -> dict[str, Any]:
     """Image metrics in the body (and region) and detection scores of every prediction of one case.
 
     With ``region_mask`` detection sees only the region's lesions and the in-region SUV (:func:`.restrict_to_region`);

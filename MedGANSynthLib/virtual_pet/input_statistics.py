@@ -24,11 +24,10 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+from MedGANSynthLib.preprocessing.body_mask import body_mask_slice
 from MedGANSynthLib.volume import Volume
 from MedGANSynthLib.weights.model_card import ModelCard
 
-BODY_HU_ABOVE = -500.0
-"""Tissue is denser than -500 HU; the body is that, holes (lungs, bowel gas) filled slice by slice."""
 HU_BANDS = {"air_lung": (-np.inf, -500.0), "fat": (-500.0, -30.0), "soft_tissue": (-30.0, 100.0),
             "bone": (200.0, np.inf)}
 """Bands of body voxels (cancellous bone is ~230 HU, in the last band)."""
@@ -51,7 +50,10 @@ def ct_statistics(ct: Volume) -> dict[str, float]:
     stride = 2 if min(ct.array.shape[1:]) > 256 else 1
     sample = np.asarray(ct.array[::step, ::stride, ::stride], dtype=np.float32)
     pixel_mm = float(np.sqrt(ct.spacing[0] * ct.spacing[1])) * stride
-    body = np.stack([ndimage.binary_fill_holes(plane > BODY_HU_ABOVE) for plane in sample])
+    # The product's body mask without its table and speck steps: the cards' statistics (version 1) were measured
+    # on the -500 HU threshold with holes filled, the phantoms' couch counted in.
+    body = np.stack([body_mask_slice(plane, (ct.spacing[1] * stride, ct.spacing[0] * stride), thin_mm=0,
+                                     min_area_mm2=0) for plane in sample])
     values = sample[body]
     if values.size == 0:
         return {"body_fraction_of_image": 0.0}

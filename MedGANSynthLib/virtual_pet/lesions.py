@@ -20,6 +20,8 @@ from MedGANSynthLib.io.atomic import atomic_output
 from MedGANSynthLib.volume import Volume
 
 PAPER_THRESHOLD_SUV = 2.5
+"""Malignant lesions show SUV > 2.5 (Ben-Cohen et al., sections 2.4-2.5): the one default of the blend's hot mask,
+the lesion candidates and the detection rule, read by the CLI, the Slicer Logic and panel."""
 MIN_LESION_VOLUME_ML = 0.5
 """The one default smallest candidate, shared by the CLI, the Python API, the Slicer Logic and panel and the demo:
 a 1 cm sphere (0.52 ml), the smallest phantom lesion. Smaller specks (single voxels) are noise, not findings."""

@@ -2,7 +2,8 @@
 
 Files (all on the CT's exact grid; NRRD keeps modality/units in its header):
 
-    virtual_pet.nrrd     blended FCN + GAN virtual PET, SUV (Ben-Cohen et al.)
+    virtual_pet.nrrd     blended FCN + GAN virtual PET, SUV (Ben-Cohen et al.); 0 outside the CT's body unless
+                         ``outside_body="keep"`` (virtual_pet/outside_body.py; so are fcn, gan and uncertainty)
     fcn.nrrd, gan.nrrd   the two networks alone (unless ``write_fcn_gan=False``)
     uncertainty.nrrd     SD of Monte-Carlo-dropout GAN passes, SUV (only with ``uncertainty_passes > 0``)
     lesion_labels.nrrd   connected components of virtual PET > threshold (SUV 2.5) of >= min_volume_ml, ids 1..n
@@ -54,6 +55,11 @@ from MedGANSynthLib.virtual_pet.lesions import (
     write_lesion_json,
 )
 from MedGANSynthLib.virtual_pet.output_files import OUTPUT_FILES
+from MedGANSynthLib.virtual_pet.outside_body import (
+    DEFAULT_OUTSIDE_BODY,
+    check_outside_body,
+    zero_outside_body,
+)
 from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID, VirtualPETModel, load_virtual_pet
 from MedGANSynthLib.volume import Volume
 from MedGANSynthLib.weights.catalogue import resolve_model
@@ -83,6 +89,7 @@ def run_virtual_pet(
     cancel: CancelToken | None = None,
     ct_series: str | int | None = None,
     input_check: str | os.PathLike | CycleGANModel | None = AUTO,
+    outside_body: str = DEFAULT_OUTSIDE_BODY,
 ) -> dict[str, Any]:
     """Predict the virtual PET of a CT (path, DICOM folder or Volume) and write the stable files; returns the summary.
 
@@ -91,8 +98,10 @@ def run_virtual_pet(
     ``ct_series`` (SeriesNumber or SeriesInstanceUID) names the CT when a DICOM folder holds several series;
     ``compress`` gzips the float SUV volumes too (smaller, slower to write). ``input_check``: a CT -> PET CycleGAN
     whose cycle error checks the CT against its training CTs (cyclegan/input_check.py); the default ``"auto"`` uses
-    the bundled one when installed, None or "none" switches it off."""
+    the bundled one when installed, None or "none" switches it off. ``outside_body``: "zero" (default) sets every
+    output to 0 outside the CT's body, "keep" leaves the networks' raw values there (virtual_pet/outside_body.py)."""
     started = time.perf_counter()
+    check_outside_body(outside_body)
     if not threshold_suv > 0:
         raise InputError(f"The lesion threshold must be a positive SUV (got {threshold_suv}).")
     if min_volume_ml < 0:
@@ -121,6 +130,12 @@ def run_virtual_pet(
                                      cancel=cancel)
         settings = {"working_pixel_mm": config.working_pixel_mm,
                     **{key: getattr(config, key) for key in POSTPROCESSING_KEYS}}
+    removed_suv_max = None
+    if outside_body == "zero":  # before lesion finding, so no candidate lies in the air or on the table
+        report(progress, cancel, "outside_body", 0, 1, "setting the virtual PET to 0 outside the body")
+        outputs = [volume for volume in (result.blended, result.fcn, result.gan, result.uncertainty)
+                   if volume is not None]
+        removed_suv_max = round(zero_outside_body(ct, outputs), 3)
     labels, candidates = find_lesion_candidates(result.blended, threshold_suv, min_volume_ml)
     report(progress, cancel, "write", 0, 1, "writing files")
 
@@ -145,6 +160,9 @@ def run_virtual_pet(
             "min_volume_ml": min_volume_ml,
             "uncertainty_passes": uncertainty_passes,
             **settings,
+            "outside_body": outside_body,
+            # the networks' highest SUV outside the body before it was set to 0 (None with "keep")
+            "outside_body_suv_max_removed": removed_suv_max,
             "ct": {"shape_kji": list(ct.array.shape), "spacing": list(ct.spacing), "origin": list(ct.origin),
                    "direction": np.asarray(ct.direction).tolist(), "modality": ct.modality},
             "lesions": len(candidates),

@@ -61,7 +61,7 @@ def train_virtual_pet(settings: VirtualPETTrainingSettings, *, resume: bool = Fa
     dataset_config = SliceDatasetConfig(**stored["dataset"], crop_seed=settings.seed)
     networks.validate()
     dataset_config.validate()
-    cases = discover_cases(settings.data)
+    cases = discover_cases(settings.data, settings.series)
     dataset = VirtualPETSliceDataset(cases, dataset_config, progress=progress if context.is_main else None)
     seed_everything(settings.seed)  # same initial weights for the same seed
     fcn, generator, discriminator = build_networks(networks)

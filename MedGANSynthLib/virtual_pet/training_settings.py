@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from MedGANSynthLib.io.series_help import series_option_help
 from MedGANSynthLib.training.settings import TrainingSettings, setting
 
 DEFAULT_EPOCHS = 30
@@ -26,6 +27,7 @@ class VirtualPETTrainingSettings(TrainingSettings):
     """One virtual-PET training run; the field names are the flags of ``medgansynth train-virtual-pet``."""
 
     data: str | None = setting(None, "folder of CT/PET case folders, autoPET folder, or CSV manifest (ct,pet)")
+    series: str | None = setting(None, series_option_help("CT or PET"), metavar="NUMBER|UID")
     epochs: int | None = setting(None, f"epochs (default {DEFAULT_EPOCHS})")
     batch_size: int = setting(8, "slices per step (default 8; pix2pix used 1, 8 keeps BatchNorm statistics "
                               "meaningful and the CPU busy)")

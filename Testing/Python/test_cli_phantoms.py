@@ -85,3 +85,17 @@ def test_subprocess_error_is_one_line(tmp_path):
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert "melanoma" in result.stderr
+
+
+def test_quiet_shows_no_progress_bar_and_no_closing_line(tmp_path):
+    """A real run: without --quiet tqdm draws its bar on stderr, with --quiet stderr stays empty (only errors and
+    warnings would go there), and the files are the same."""
+    def run(*extra):
+        return subprocess.run([sys.executable, "-m", "MedGANSynthLib", "phantoms", "--kind", "ctslices", "--count",
+                               "2", "--size", "40", *extra], capture_output=True, text=True, timeout=300)
+
+    shown = run("-o", str(tmp_path / "shown"))
+    assert shown.returncode == 0 and "ct slices: 100%|" in shown.stderr and "wrote" in shown.stderr
+    quiet = run("-o", str(tmp_path / "quiet"), "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == ""
+    assert sorted(p.name for p in (tmp_path / "quiet").iterdir()) == sorted(p.name for p in (tmp_path / "shown").iterdir())

@@ -152,6 +152,62 @@ def test_virtual_pet_on_the_real_nifti_ct_and_dicom_folder(trained, tmp_path, ca
     assert (tmp_path / "dicom" / "summary.json").is_file()
 
 
+def test_outside_body_zero_clears_the_real_table_keeps_the_body_and_keep_is_the_networks_output(tmp_path, capsys):
+    from tiny_models import save_tiny_virtual_pet
+
+    from MedGANSynthLib.virtual_pet.inference import predict_virtual_pet
+    from MedGANSynthLib.virtual_pet.weights import load_virtual_pet
+
+    weights = save_tiny_virtual_pet(tmp_path)  # untrained: it paints the air and the table (the trained one: 0)
+    dicom = shared_data_path("ct-dicom-thorax")
+    for choice in ("keep", None):  # None: the default
+        extra = ["--outside-body", choice] if choice else []
+        code, _ = _run(capsys, "virtual-pet", dicom, "-o", tmp_path / str(choice), "--model", weights, "--device",
+                       "cpu", "--no-pictures", "--input-check", "none", *extra)
+        assert code == 0
+    kept, zeroed = ({name: read_volume(tmp_path / folder / f"{name}.nrrd").array for name in ("virtual_pet", "fcn",
+                                                                                             "gan")}
+                    for folder in ("keep", "None"))
+    # keep: exactly what the networks give (the library's inference, as the command wrote it before the option)
+    ct = read_volume(dicom)
+    model = load_virtual_pet(weights, "cpu")
+    raw = predict_virtual_pet(ct, model.fcn, model.gan, model.inference_config(return_fcn=True, return_gan=True),
+                              device="cpu")
+    for name, volume in (("virtual_pet", raw.blended), ("fcn", raw.fcn), ("gan", raw.gan)):
+        np.testing.assert_array_equal(kept[name], volume.array)
+    # Looking at the slices once: the back ends at row 418-419 under the spine; from row 430 down every dense
+    # voxel is one of the table's two thin carbon shells (test_body_mask.py shows the picture's reasons).
+    table = np.zeros(ct.array.shape, bool)
+    table[:, 430:] = ct.array[:, 430:] > -500
+    deep = np.stack([ndimage.binary_erosion(plane > -500, structure=np.ones((15, 15), bool)) for plane in ct.array])
+    assert max(float(kept[name][table].max()) for name in kept) > 0.5, "the untrained networks paint the table"
+    for name in kept:
+        assert not zeroed[name][table].any(), name
+        np.testing.assert_array_equal(zeroed[name][deep], kept[name][deep])  # tissue 7 mm from air: body
+        changed = zeroed[name] != kept[name]
+        assert not zeroed[name][changed].any()  # the only change: values set to 0
+    summaries = [json.loads((tmp_path / folder / "summary.json").read_text()) for folder in ("keep", "None")]
+    assert [s["outside_body"] for s in summaries] == ["keep", "zero"]
+    assert summaries[0]["outside_body_suv_max_removed"] is None
+    assert summaries[1]["outside_body_suv_max_removed"] == pytest.approx(
+        float(kept["virtual_pet"][zeroed["virtual_pet"] != kept["virtual_pet"]].max()), abs=1e-3)
+
+
+def test_a_bad_outside_body_value_is_one_line_with_exit_2(tmp_path, capsys):
+    code, err = _run(capsys, "virtual-pet", tmp_path / "ct.nrrd", "-o", tmp_path / "out", "--outside-body", "clip")
+    assert code == 2 and "--outside-body" in err and "'zero', 'keep'" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_library_refuses_a_bad_outside_body_value_before_any_work(tmp_path):
+    from MedGANSynthLib.errors import InputError
+    from MedGANSynthLib.virtual_pet.pipeline import run_virtual_pet
+
+    with pytest.raises(InputError, match="--outside-body must be one of zero, keep") as error:
+        run_virtual_pet(tmp_path / "missing-ct.nrrd", tmp_path / "out", outside_body="none")
+    assert "\n" not in str(error.value) and not (tmp_path / "out").exists()
+
+
 def _bad_inputs(root: Path, tmp_path: Path) -> dict[str, Path]:
     case = root / "data" / "wholebody_0000_lymphoma"
     ct = read_volume(case / "ct.nrrd")

@@ -209,3 +209,25 @@ def test_build_tree_has_module_library_and_resources_where_slicer_looks(configur
     assert "Resources/Icons/MedGANSynth.png" in resources and "Resources/requirements.txt" in resources
     for relative in resources:
         assert (modules / relative).read_bytes() == (REPO / relative).read_bytes()
+
+
+LINKED_SUFFIXES = {".py", ".md", ".txt", ".json", ".toml", ".cfg", ".cmake", ".html", ".ui", ".sh", ".yml", ".yaml"}
+PROJECT_LINK = re.compile(r"https?://(?:github\.com|raw\.githubusercontent\.com)/([\w.-]*medgansynth[\w.-]*/[\w.-]+)",
+                          re.IGNORECASE)
+
+
+def test_every_link_to_the_project_names_the_homepage_s_repository():
+    """Help texts, model cards and documents link the repository of EXTENSION_HOMEPAGE, spelt as it is there.
+    README.md at the top is left to its own review (rewritten separately)."""
+    homepage = _set_value(TOP_CMAKE.read_text(), "EXTENSION_HOMEPAGE")
+    repository = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+)#readme", homepage).group(1)
+    wrong = []
+    for path in REPO.rglob("*"):
+        parts = path.relative_to(REPO).parts
+        if parts[0] in (".git", ".venv") or parts == ("README.md",) or path.suffix not in LINKED_SUFFIXES \
+                or not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        wrong += [f"{path.relative_to(REPO)}: {name}" for name in PROJECT_LINK.findall(text)
+                  if name.removesuffix(".git") != repository]
+    assert not wrong, wrong

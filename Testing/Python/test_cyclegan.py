@@ -4,16 +4,19 @@ pool's statistics, and real tiny training runs (CLI, resume after a kill, cancel
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from cyclegan_data import write_unpaired_folders
+from safetensors.torch import load_file
 
-from MedGANSynthLib.cli.main import main
-from MedGANSynthLib.cyclegan.api import train_cyclegan
+from MedGANSynthLib.cli.main import build_parser, main
+from MedGANSynthLib.cli.settings_flags import settings_from_args
 from MedGANSynthLib.cyclegan.dataset import load_domain
 from MedGANSynthLib.cyclegan.image_pool import ImagePool
 from MedGANSynthLib.cyclegan.losses import (
@@ -24,6 +27,8 @@ from MedGANSynthLib.cyclegan.losses import (
 )
 from MedGANSynthLib.cyclegan.networks import CycleGANNetworkSettings, build_cyclegan
 from MedGANSynthLib.cyclegan.schedule import learning_rate_factor, split_epochs
+from MedGANSynthLib.cyclegan.training_run import read_cyclegan_settings, train_cyclegan
+from MedGANSynthLib.cyclegan.training_settings import CycleGANTrainingSettings
 from MedGANSynthLib.cyclegan.translate import translate_volume
 from MedGANSynthLib.cyclegan.weights import load_cyclegan
 from MedGANSynthLib.errors import Cancelled, InputError
@@ -37,6 +42,12 @@ from MedGANSynthLib.training.checkpoint import checkpoint_path, load_checkpoint
 TINY = {"image_size": 32, "width": 0.125, "residual_blocks": 1, "batch_size": 2, "seed": 3}
 TINY_CLI = ["--image-size", "32", "--width", "0.125", "--residual-blocks", "1", "--batch-size", "2", "--seed", "3",
             "--device", "cpu", "--threads", "1"]
+
+
+def _settings(run, **values) -> CycleGANTrainingSettings:
+    """A CPU run in ``run`` (folders as text, as the flags give them)."""
+    text = {key: str(value) for key, value in values.items() if key in ("data_a", "data_b")}
+    return CycleGANTrainingSettings(output=str(run), device="cpu", **{**values, **text})
 
 
 def _parameters(module: torch.nn.Module) -> int:
@@ -194,7 +205,7 @@ def _weights(run) -> dict[str, torch.Tensor]:
 def test_a_run_killed_mid_epoch_resumes_at_the_same_step_with_identical_weights(tmp_path):
     folder_a, folder_b = write_unpaired_folders(tmp_path)
     data = {"data_a": folder_a, "data_b": folder_b, "pool_size": 3, "epochs": 3, **TINY}
-    straight = train_cyclegan(tmp_path / "straight", device="cpu", **data)
+    straight = train_cyclegan(_settings(tmp_path / "straight", **data))
     token = CancelToken()
 
     def stop_at_step_eight(event):  # 6 steps per epoch: step 8 is in epoch 2, right after a step checkpoint
@@ -203,12 +214,12 @@ def test_a_run_killed_mid_epoch_resumes_at_the_same_step_with_identical_weights(
 
     run = tmp_path / "split"
     with pytest.raises(Cancelled):
-        train_cyclegan(run, device="cpu", checkpoint_steps=4, progress=stop_at_step_eight, cancel=token, **data)
+        train_cyclegan(_settings(run, checkpoint_steps=4, **data), progress=stop_at_step_eight, cancel=token)
     state = load_checkpoint(checkpoint_path(run))
     assert (state["epoch"], state["global_step"], state["partial_epoch"]["batches"]) == (1, 8, 2)
     assert len(state["task"]["pool_a"]) == 3  # the pools travel with the checkpoint
     assert not (run / "weights").exists()
-    resumed = train_cyclegan(run, resume=True, device="cpu", checkpoint_steps=4)
+    resumed = train_cyclegan(_settings(run, checkpoint_steps=4), resume=True)
     assert resumed["global_step"] == straight["global_step"] == 18
     first, second = _weights(tmp_path / "straight"), _weights(run)
     assert first.keys() == second.keys()
@@ -225,8 +236,7 @@ def test_cancel_stops_between_steps_and_exports_nothing(tmp_path):
     token = CancelToken()
     token.cancel()
     with pytest.raises(Cancelled):
-        train_cyclegan(tmp_path / "run", device="cpu", cancel=token, data_a=folder_a, data_b=folder_b, epochs=1,
-                       **TINY)
+        train_cyclegan(_settings(tmp_path / "run", data_a=folder_a, data_b=folder_b, epochs=1, **TINY), cancel=token)
     assert not (tmp_path / "run" / "weights").exists()
     assert not checkpoint_path(tmp_path / "run").exists()
 
@@ -280,8 +290,8 @@ def test_b_images_are_drawn_per_epoch_and_item_and_repeat_for_the_same_seed(tmp_
 
 def test_a_unet_cyclegan_trains_and_loads(tmp_path):
     folder_a, folder_b = write_unpaired_folders(tmp_path)
-    summary = train_cyclegan(tmp_path / "run", device="cpu", data_a=folder_a, data_b=folder_b, epochs=1,
-                             generator="unet", unet_depth=3, context_slices=1, **TINY)
+    summary = train_cyclegan(_settings(tmp_path / "run", data_a=folder_a, data_b=folder_b, epochs=1,
+                                       generator="unet", unet_depth=3, context_slices=1, **TINY))
     model = load_cyclegan(summary["weights"][0])
     assert model.card.config["networks"]["generator"] == "unet" and model.context_slices == 1
     assert model.g_ab(torch.zeros(1, 3, 32, 32)).shape == (1, 3, 32, 32)
@@ -304,3 +314,108 @@ def test_resume_refuses_settings_that_define_the_networks_or_data(tmp_path, caps
     # a run extended to 2 epochs decays over its second half: epoch 2 at 1e-4 x (1 - 1/2)
     rows = list(csv.DictReader(open(run / "losses_steps.csv")))
     assert {float(r["lr"]) for r in rows if r["epoch"] == "2"} == {5e-5}
+
+
+# ---- the Python API and old run files ----------------------------------------------------------------------------
+OLD_RUN_FILE = Path(__file__).parent / "old_run_files" / "cyclegan_run.json"
+# The flags old_run_files/cyclegan_run.json was written with (its README), with --epochs 2.
+OLD_RUN_FLAGS = ["--image-size", "32", "--width", "0.125", "--residual-blocks", "1", "--batch-size", "2", "--seed", "5",
+                 "--context-slices", "1", "--upsampling", "resize", "--pool-size", "3", "--window-b=0,15",
+                 "--identity-fraction", "0.25", "--lr", "3e-4", "--name-a", "CT body", "--epochs", "2",
+                 "--decay-epochs", "1"]
+
+
+def test_an_old_run_file_reads_as_the_flags_it_was_written_with():
+    saved = json.loads(OLD_RUN_FILE.read_text())
+    settings = CycleGANTrainingSettings.from_run_file(saved, output="r")
+    parsed = settings_from_args(CycleGANTrainingSettings, build_parser().parse_args(
+        ["train-cyclegan", "--data-a", "DATA_A", "--data-b", "DATA_B", "-o", "r", *OLD_RUN_FLAGS]))
+    # run.json holds the values a run starts with: the name of B and the base rate filled in, the rest as given
+    assert settings == dataclasses.replace(parsed, name_b="PET")
+    assert "width" not in saved and saved["networks"]["width"] == 0.125  # only in "networks" then
+
+
+def _stopped_at_step_nine(run, **values) -> None:
+    """A 2-epoch run (6 steps each) stopped right after the step checkpoint at step 9, inside epoch 2."""
+    token = CancelToken()
+
+    def stop(event):
+        if event.stage == "train" and event.done >= 9:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        train_cyclegan(_settings(run, checkpoint_steps=3, **values), progress=stop, cancel=token)
+
+
+def test_a_run_with_an_old_run_file_resumes_exactly(tmp_path, capsys):
+    """run.json written before the settings class (old_run_files) rebuilds the same run: resumed from a
+    checkpoint inside epoch 2, it ends with the weights of one uninterrupted run of the same settings."""
+    folder_a, folder_b = write_unpaired_folders(tmp_path)
+    parsed = settings_from_args(CycleGANTrainingSettings, build_parser().parse_args(
+        ["train-cyclegan", "--data-a", str(folder_a), "--data-b", str(folder_b), "-o", "r", *OLD_RUN_FLAGS]))
+    values = parsed.to_run_file()  # the run's settings, without the folder, device, ...
+    straight = train_cyclegan(_settings(tmp_path / "straight", **values))
+    run = tmp_path / "old"
+    _stopped_at_step_nine(run, **values)
+    old = OLD_RUN_FILE.read_text().replace('"DATA_A"', json.dumps(str(folder_a.resolve())))
+    (run / "run.json").write_text(old.replace('"DATA_B"', json.dumps(str(folder_b.resolve()))))
+    assert main(["train-cyclegan", "-o", str(run), "--resume", "--device", "cpu", "--threads", "1", "--quiet"]) == 0
+    assert load_checkpoint(checkpoint_path(run))["global_step"] == straight["global_step"] == 12
+    first = load_file(straight["weights"][0])
+    second = load_file(str(run / "weights" / "cyclegan.safetensors"))
+    assert first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
+    # the resumed run's run.json keeps its old layout (no network fields outside "networks")
+    assert "width" not in json.loads((run / "run.json").read_text())
+
+
+def test_train_cyclegan_from_python_then_resume_with_more_epochs(tmp_path):
+    folder_a, folder_b = write_unpaired_folders(tmp_path)
+    run = tmp_path / "run"
+    settings = _settings(run, data_a=folder_a, data_b=folder_b, epochs=1, **TINY)
+    summary = train_cyclegan(settings)
+    assert summary["epochs"] == 1 and summary["global_step"] == 6  # 12 CT slices, batch 2
+    saved = read_cyclegan_settings(run, device="cpu")
+    # run.json keeps the folders absolute and the values the run started with: the paper's rate 2e-4, the kinds'
+    # names
+    assert saved == dataclasses.replace(settings, data_a=str(folder_a.resolve()), data_b=str(folder_b.resolve()),
+                                        lr=2e-4, name_a="CT", name_b="PET")
+    with pytest.raises(InputError, match=r"leave out --pool-size, --width \(a resume may change only --epochs, "
+                                         r"--decay-epochs, --lr\)"):
+        train_cyclegan(dataclasses.replace(saved, epochs=2, width=0.5, pool_size=7), resume=True)
+    summary = train_cyclegan(dataclasses.replace(saved, epochs=2), resume=True)
+    assert summary["epochs"] == 2 and summary["global_step"] == 12
+    assert load_cyclegan(run / "weights" / "cyclegan.safetensors").card.epochs == 2
+    # run.json: the schedule of the extended run (its second half decays)
+    assert json.loads((run / "run.json").read_text())["schedule"] == [1, 1]
+
+
+@pytest.mark.parametrize("family", ["cyclegan", "gan", "virtual_pet"])
+def test_every_family_refuses_an_existing_run_and_resume_with_overwrite_in_the_same_words(tmp_path, family):
+    from MedGANSynthLib.gan.training_run import train_gan
+    from MedGANSynthLib.gan.training_settings import GanTrainingSettings
+    from MedGANSynthLib.virtual_pet.training_run import train_virtual_pet
+    from MedGANSynthLib.virtual_pet.training_settings import VirtualPETTrainingSettings
+
+    run = tmp_path / "run"
+    checkpoint_path(run).parent.mkdir(parents=True)
+    checkpoint_path(run).write_bytes(b"a run's checkpoint")  # what marks a folder as holding a run
+    train, settings = {"cyclegan": (train_cyclegan, CycleGANTrainingSettings),
+                       "gan": (train_gan, GanTrainingSettings),
+                       "virtual_pet": (train_virtual_pet, VirtualPETTrainingSettings)}[family]
+    with pytest.raises(InputError) as refused:
+        train(settings(output=str(run), device="cpu"))
+    assert str(refused.value) == (f"-o/--output '{run}' already holds a training run; pass --resume to continue it, "
+                                  "--overwrite to start afresh, or choose a new folder.")
+    with pytest.raises(InputError) as refused:
+        train(settings(output=str(run), device="cpu"), resume=True, overwrite=True)
+    assert str(refused.value) == "--overwrite starts the run afresh and --resume continues it; pass one of them."
+    assert checkpoint_path(run).read_bytes() == b"a run's checkpoint"
+
+
+def test_overwrite_starts_a_run_afresh(tmp_path):
+    folder_a, folder_b = write_unpaired_folders(tmp_path)
+    run = tmp_path / "run"
+    first = train_cyclegan(_settings(run, data_a=folder_a, data_b=folder_b, epochs=1, **TINY))
+    again = train_cyclegan(_settings(run, data_a=folder_a, data_b=folder_b, epochs=1, **TINY), overwrite=True)
+    assert again["global_step"] == first["global_step"] == 6
+    assert json.loads((run / "losses.json").read_text())["steps"][-1]["step"] == 6  # not appended to the old run

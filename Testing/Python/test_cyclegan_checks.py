@@ -8,8 +8,9 @@ import pytest
 import torch
 from cyclegan_data import write_unpaired_folders
 
-from MedGANSynthLib.cyclegan.api import train_cyclegan
 from MedGANSynthLib.cyclegan.cycle_error import cycle_error
+from MedGANSynthLib.cyclegan.training_run import train_cyclegan
+from MedGANSynthLib.cyclegan.training_settings import CycleGANTrainingSettings
 from MedGANSynthLib.cyclegan.weights import load_cyclegan
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.io.volume_io import read_volume
@@ -70,8 +71,9 @@ def tiny_model(tmp_path_factory):
     torch.set_num_threads(1)  # module fixtures run before conftest's one_torch_thread; 2 threads crawl when busy
     root = tmp_path_factory.mktemp("cyclegan")
     folder_a, folder_b = write_unpaired_folders(root)
-    train_cyclegan(root / "run", device="cpu", data_a=folder_a, data_b=folder_b, epochs=1, image_size=32,
-                   width=0.125, residual_blocks=1, batch_size=2)
+    train_cyclegan(CycleGANTrainingSettings(output=str(root / "run"), device="cpu", data_a=str(folder_a),
+                                            data_b=str(folder_b), epochs=1, image_size=32, width=0.125,
+                                            residual_blocks=1, batch_size=2))
     yield load_cyclegan(root / "run" / "weights" / "cyclegan.safetensors"), folder_a
     torch.set_num_threads(threads)
 

@@ -21,7 +21,6 @@ import torch
 from conftest import shared_data_path
 
 from MedGANSynthLib.cli.main import main
-from MedGANSynthLib.cyclegan.api import train_cyclegan
 from MedGANSynthLib.cyclegan.input_check import (
     BAND_KEY,
     card_band,
@@ -30,6 +29,8 @@ from MedGANSynthLib.cyclegan.input_check import (
     load_input_check,
     record_training_band,
 )
+from MedGANSynthLib.cyclegan.training_run import train_cyclegan
+from MedGANSynthLib.cyclegan.training_settings import CycleGANTrainingSettings
 from MedGANSynthLib.cyclegan.translate import model_slices
 from MedGANSynthLib.cyclegan.weights import install_cyclegan, load_cyclegan
 from MedGANSynthLib.errors import InputError
@@ -54,8 +55,9 @@ def phantom_cyclegan(tmp_path_factory):
     for seed in (2, 3):
         write_volume(make_wholebody_case(seed, CLASSES[seed % 3], TINY, version=1).pet,
                      root / "pet" / f"pet{seed}.nrrd")
-    train_cyclegan(root / "run", device="cpu", data_a=root / "ct", data_b=root / "pet", epochs=2, image_size=32,
-                   width=0.125, residual_blocks=1, batch_size=4, seed=3)
+    train_cyclegan(CycleGANTrainingSettings(output=str(root / "run"), device="cpu", data_a=str(root / "ct"),
+                                            data_b=str(root / "pet"), epochs=2, image_size=32, width=0.125,
+                                            residual_blocks=1, batch_size=4, seed=3))
     yield root / "run" / "weights" / "cyclegan.safetensors", root
     torch.set_num_threads(threads)
 

@@ -27,5 +27,10 @@ def test_train_model_runs_a_cyclegan_on_two_folders(logic, tmp_path):
     assert len(steps) == 3 and len(result["history"]) == 3  # 12 CT slices / batch 4
     assert {"cycle_a", "cycle_b", "d_a", "d_b"} <= set(steps[0])
     assert (tmp_path / "run" / "weights" / "cyclegan.safetensors").is_file()
+    # resumed to 2 epochs: the run keeps its batch of 4 (the panel's batch size is not passed on)
+    logic.trainModel("cyclegan", None, tmp_path / "run", epochs=2, batchSize=1, resume=True, device="cpu", wait=True,
+                     extraArgs=["--threads", "1"])
+    steps = json.loads((tmp_path / "run" / "losses.json").read_text())["steps"]
+    assert [step["step"] for step in steps] == [1, 2, 3, 4, 5, 6]
     with pytest.raises(InputError, match="two unpaired folders"):
         logic.trainModel("cyclegan", folder_a, tmp_path / "other", epochs=1, batchSize=1)

@@ -81,11 +81,11 @@ def test_virtual_pet_card_figures_equal_the_json_card():
     for key, scores in metrics.items():
         if key == "real_ct_physiology":
             (section,) = [part for part in sections if part.startswith("Real patient CTs")]
-            for case in scores["cases"]:
-                (row,) = table_rows(section, case["ct"])
-                assert leading_number(row[1]) == round(case["muscle_mean"], 2)
-                assert row[1].endswith(f"({case['muscle_left_mean']:.2f} / {case['muscle_right_mean']:.2f})")
-                assert float(row[2]) == round(case["fat_mean"], 2) and float(row[4]) == round(case["outside_body_max"], 2)
+            for case in scores["cases"]:  # one row per CT and --outside-body choice (older cards: keep only)
+                (row,) = [r for r in table_rows(section, case["ct"]) if r[1] == case.get("outside_body", "keep")]
+                assert leading_number(row[2]) == round(case["muscle_mean"], 2)
+                assert row[2].endswith(f"({case['muscle_left_mean']:.2f} / {case['muscle_right_mean']:.2f})")
+                assert float(row[3]) == round(case["fat_mean"], 2) and float(row[5]) == round(case["outside_body_max"], 2)
             continue
         (section,) = [part for part in sections if scores["phantoms"] in part]
         for method in ("fcn", "gan", "blended"):
@@ -102,3 +102,16 @@ def test_generated_blocks_are_up_to_date_with_the_json_cards():
     result = subprocess.run([sys.executable, str(REPO / "Testing" / "Training" / "model_card_markdown.py"), "--check"],
                             capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("entry", [e for e in CATALOGUE if e["task"] == "cyclegan"], ids=lambda e: e["id"])
+def test_cyclegan_card_figures_equal_the_json_card(entry):
+    text, heldout = markdown(entry), json_card(entry)["metrics"]["heldout"]
+    rows = {"CycleGAN": heldout, **heldout.get("paired_on_the_same_scans", {})}
+    for name, scores in rows.items():
+        (row,) = table_rows(text, name.split(" (")[0])
+        assert float(row[1]) == round(scores["ssim"], 2) and float(row[3]) == round(scores["mae_suv"], 2), name
+        assert float(row[4]) == round(scores["tpr"], 2) and float(row[6]) == round(scores["invented_per_scan"], 1)
+        assert float(row[7]) == round(scores["erased_per_scan"], 2), name
+    band = json_card(entry)["metrics"]["cycle_error_band"]["band_hu"]
+    assert f"above {band:.1f} HU" in text

@@ -216,8 +216,10 @@ def test_virtual_pet_job_gives_the_library_result_overlaid_with_its_lesions(logi
     expected = library(threshold)
     ct_node = node_from_volume(ct, context.scene, "Small CT")
     seen = []
+    # "keep": the networks' values everywhere, so the nodes equal the library's inference voxel for voxel
     result = logic.predictVirtualPET(ct_node, modelId=str(tiny_virtual_pet), device="cpu", threshold=threshold,
-                                     uncertainty=True, progress=seen.append, minVolumeMl=0.0)  # every region
+                                     uncertainty=True, progress=seen.append, minVolumeMl=0.0,  # every region
+                                     outsideBody="keep")
     assert seen and seen[-1].stage == "write"
     for node in (result.virtualPET, result.fcn, result.gan, result.uncertainty):
         np.testing.assert_allclose(ijk_to_ras_of(node), ijk_to_ras_of(ct_node), atol=1e-9)
@@ -232,6 +234,7 @@ def test_virtual_pet_job_gives_the_library_result_overlaid_with_its_lesions(logi
     assert len(result.lesions) == regions == result.lesionTable.GetTable().GetNumberOfRows()
     assert result.lesionSegmentation.GetSegmentation().GetNumberOfSegments() == regions
     assert result.summary["lesions"] == regions
+    assert result.summary["outside_body"] == "keep"
 
 
 @pytest.mark.slow
@@ -249,6 +252,30 @@ def test_bundled_virtual_pet_model_on_a_phantom_ct(logic, context):
     suv = slicer.util.arrayFromVolume(result.virtualPET)
     _, regions = ndimage.label(suv > 2.5, structure=np.ones((3, 3, 3)))
     assert len(result.lesions) == regions == result.lesionSegmentation.GetSegmentation().GetNumberOfSegments()
+
+
+def test_the_virtual_pet_is_zero_outside_the_body_by_default_and_a_bad_choice_is_refused(logic, context,
+                                                                                        tiny_virtual_pet):
+    from MedGANSynthLib.virtual_pet.inference import predict_virtual_pet
+    from MedGANSynthLib.virtual_pet.weights import load_virtual_pet
+
+    rng = np.random.default_rng(3)
+    j, i = np.mgrid[0:40, 0:40]
+    body = ((j - 20) / 16.0) ** 2 + ((i - 20) / 14.0) ** 2 < 1.0  # 48 x 42 mm of soft tissue in air, 1.5 mm pixels
+    hu = np.where(body, 40.0, -1000.0)[None].repeat(4, axis=0) + rng.normal(0, 30, (4, 40, 40))
+    ct = Volume(hu.astype(np.float32), spacing=(1.5, 1.5, 3.0), modality="CT", units="HU")
+    ct_node = node_from_volume(ct, context.scene, "Ellipse CT")
+    with pytest.raises(InputError, match="--outside-body must be one of zero, keep"):
+        logic.predictVirtualPET(ct_node, modelId=str(tiny_virtual_pet), device="cpu", outsideBody="clip")
+    result = logic.predictVirtualPET(ct_node, modelId=str(tiny_virtual_pet), device="cpu")
+    suv = slicer.util.arrayFromVolume(result.virtualPET)
+    outside = ~np.stack([ndimage.binary_dilation(body)] * 4)  # beyond one pixel of the ellipse: air
+    assert result.summary["outside_body"] == "zero" and not suv[outside].any()
+    assert result.summary["outside_body_suv_max_removed"] > 0  # the untrained networks did paint the air
+    model = load_virtual_pet(tiny_virtual_pet, "cpu")
+    library = predict_virtual_pet(ct, model.fcn, model.gan, model.inference_config(), device="cpu").blended.array
+    inside = np.stack([ndimage.binary_erosion(body, iterations=2)] * 4)
+    np.testing.assert_allclose(suv[inside], library[inside], atol=1e-4)  # the body keeps the networks' values
 
 
 def test_a_training_job_with_bad_input_fails_with_the_cli_message_and_cleans_up(logic, tmp_path):

@@ -64,6 +64,8 @@ def _old_run_file(name: str, data: Path) -> dict:
     GanTrainingSettings(output="r", architecture="radiogan", data="/d", epochs=5, lr=1e-4, loss="hinge",
                         window=[0.0, 10.0], auxiliary_classifier=0.5, class_projection=True, generator_ema=0.999),
     VirtualPETTrainingSettings(output="r", data="/d", epochs=2, width_fcn=0.25, crop_size=64, symmetric_suv_weight=True),
+    CycleGANTrainingSettings(output="r", data_a="/a", data_b="/b", epochs=3, window_b=[0.0, 15.0], generator="unet",
+                             unet_depth=3, name_a="CT body", lr=1e-4),
 ])
 def test_settings_round_trip_through_run_json(settings):
     written = json.loads(json.dumps(settings.to_run_file()))
@@ -176,22 +178,31 @@ def test_virtual_pet_flags_left_out_give_the_documented_defaults():
     assert PIX2PIX_RECONSTRUCTION_WEIGHT == settings.gan_l2_weight
 
 
-def test_cyclegan_flags_left_out_leave_the_papers_values_to_the_library():
-    from MedGANSynthLib.cyclegan.api import DEFAULTS
+def test_cyclegan_flags_left_out_give_the_papers_values():
+    from MedGANSynthLib.cyclegan.image_pool import POOL_SIZE
+    from MedGANSynthLib.cyclegan.losses import CYCLE_WEIGHT, IDENTITY_FRACTION
     from MedGANSynthLib.cyclegan.networks import CycleGANNetworkSettings
+    from MedGANSynthLib.cyclegan.task import LEARNING_RATE
+    from MedGANSynthLib.cyclegan.training_settings import DEFAULT_EPOCHS, NETWORK_FIELDS
 
     settings = settings_from_args(CycleGANTrainingSettings,
                                   build_parser().parse_args(["train-cyclegan", "-o", "run"]))
-    assert settings == CycleGANTrainingSettings(output="run") and settings.options() == {}
+    assert settings == CycleGANTrainingSettings(output="run")
     # Zhu et al. 2017 (as the --help texts say): 256 px, 200 epochs, batch 1, Adam 2e-4, lambda 10, identity 0.5,
-    # pools of 50, ResNet with 9 blocks at full width; this library: CT -> PET, 2-D (no context), U-Net depth 8
-    assert {key: DEFAULTS[key] for key in ("kind_a", "kind_b", "image_size", "context_slices", "epochs", "batch_size",
-                                            "lr", "cycle_weight", "identity_fraction", "pool_size")} == \
-        {"kind_a": "ct", "kind_b": "pet", "image_size": 256, "context_slices": 0, "epochs": 200, "batch_size": 1,
-         "lr": 2e-4, "cycle_weight": 10, "identity_fraction": 0.5, "pool_size": 50}
-    networks = CycleGANNetworkSettings()
-    assert (networks.generator, networks.residual_blocks, networks.width, networks.unet_depth, networks.upsampling) \
+    # pools of 50, ResNet with 9 blocks at full width; this library: CT -> PET, 2-D (no context), U-Net depth 8.
+    # Epochs and rate are None until the run starts (so a resume sees whether they were given).
+    assert (settings.kind_a, settings.kind_b, settings.image_size, settings.context_slices, settings.batch_size,
+            settings.cycle_weight, settings.identity_fraction, settings.pool_size, settings.epochs, settings.lr) == \
+        ("ct", "pet", 256, 0, 1, 10, 0.5, 50, None, None)
+    assert (DEFAULT_EPOCHS, LEARNING_RATE) == (200, 2e-4)
+    assert (settings.generator, settings.residual_blocks, settings.width, settings.unet_depth, settings.upsampling) \
         == ("resnet", 9, 1, 8, "transposed")
+    # ... the same as the defaults of the classes that train and build the networks
+    assert (CYCLE_WEIGHT, IDENTITY_FRACTION, POOL_SIZE) == (settings.cycle_weight, settings.identity_fraction,
+                                                           settings.pool_size)
+    networks = CycleGANNetworkSettings()
+    assert {name: getattr(networks, name) for name in NETWORK_FIELDS} == \
+        {name: getattr(settings, name) for name in NETWORK_FIELDS}
 
 
 def test_settings_argv_rebuilds_the_same_settings():
@@ -199,6 +210,10 @@ def test_settings_argv_rebuilds_the_same_settings():
     settings = GanTrainingSettings(output="r", architecture="ct_gan", data="/d", window=[-160.0, 240.0], lr=1e-5,
                                    minibatch_std=True, global_latent=8, image_size="40", device="cpu")
     assert _parsed(GanTrainingSettings, *settings_argv(settings)) == settings
+    cyclegan = CycleGANTrainingSettings(output="r", data_a="/a", data_b="/b", window_a=[-160.0, 240.0], epochs=3,
+                                        width=0.25, upsampling="resize", name_b="SUV", device="cpu")
+    assert settings_from_args(CycleGANTrainingSettings, build_parser().parse_args(
+        ["train-cyclegan", *settings_argv(cyclegan)])) == cyclegan
 
 
 # ---- recipes and --set ------------------------------------------------------------------------------------

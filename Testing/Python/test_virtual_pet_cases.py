@@ -125,3 +125,27 @@ def test_pet_and_ct_that_do_not_overlap_are_refused(tmp_path):
     write_volume(far.with_array(np.ones_like(far.array), modality="PT", units="SUV"), tmp_path / "c" / "pet.nrrd")
     with pytest.raises(InputError, match="do not overlap"):
         load_case(discover_cases(tmp_path)[0])
+
+
+def test_manifest_suv_columns_keep_a_dicom_pet_s_own_half_life(tmp_path):
+    """The real PET slice relabelled Ga-68 (RadionuclideHalfLife 4062.6 s, no radionuclide code), listed with a
+    weight_kg column: its header's half-life decays the dose, not F-18's (the manifest's default for plain files)."""
+    import pydicom
+    from conftest import shared_data_path
+    from dicom_variants import raw_rescaled
+
+    from MedGANSynthLib.virtual_pet.cases import read_pet_as_suv
+
+    pet = pydicom.dcmread(shared_data_path("pet-dicom-flt-breast", "1.dcm"))
+    drug = pet.RadiopharmaceuticalInformationSequence[0]
+    drug.RadionuclideHalfLife = 4062.6
+    del drug.RadionuclideCodeSequence
+    pet.save_as(tmp_path / "pet.dcm")
+    write_volume(_small_ct(), tmp_path / "ct.nii.gz")
+    manifest = tmp_path / "cases.csv"
+    manifest.write_text("ct,pet,weight_kg\nct.nii.gz,pet.dcm,80\n")
+    (case,) = discover_cases(manifest)
+    suv = read_pet_as_suv(case)
+    # DecayCorrection START: the series starts 15:23:16.921, the injection was 14:17:00, so 3976.921 s of decay.
+    expected = raw_rescaled(pet) * 80_000.0 / (float(drug.RadionuclideTotalDose) * 0.5 ** (3976.921 / 4062.6))
+    np.testing.assert_allclose(suv.array[0], expected, rtol=1e-5)

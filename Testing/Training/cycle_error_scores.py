@@ -33,9 +33,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from MedGANSynthLib.cyclegan.api import train_cyclegan  # noqa: E402
 from MedGANSynthLib.cyclegan.cycle_error import cycle_error  # noqa: E402
 from MedGANSynthLib.cyclegan.input_check import card_band, cycle_error_warnings  # noqa: E402
+from MedGANSynthLib.cyclegan.training_run import train_cyclegan  # noqa: E402
+from MedGANSynthLib.cyclegan.training_settings import CycleGANTrainingSettings  # noqa: E402
 from MedGANSynthLib.cyclegan.weights import load_cyclegan  # noqa: E402
 from MedGANSynthLib.errors import InputError  # noqa: E402
 from MedGANSynthLib.io.volume_io import read_volume  # noqa: E402
@@ -84,10 +85,11 @@ def main() -> None:
     weights = run / "weights" / "cyclegan.safetensors"
     started = time.perf_counter()
     if not weights.is_file():
-        summary = train_cyclegan(run, resume=(run / "checkpoints").is_dir(), device="cpu",
-                                 **({} if (run / "checkpoints").is_dir() else dict(
-                                     data_a=work / "A_ct", data_b=work / "B_pet", epochs=args.epochs, image_size=64,
-                                     width=0.25, residual_blocks=3, batch_size=4, seed=7)))
+        resume = (run / "checkpoints").is_dir()
+        summary = train_cyclegan(CycleGANTrainingSettings(
+            output=str(run), device="cpu", **({} if resume else dict(
+                data_a=str(work / "A_ct"), data_b=str(work / "B_pet"), epochs=args.epochs, image_size=64, width=0.25,
+                residual_blocks=3, batch_size=4, seed=7))), resume=resume)
         print(f"trained {summary['global_step']} steps in {time.perf_counter() - started:.0f} s "
               f"({summary['seconds_per_epoch']:.1f} s per epoch, {summary['data']['items_per_epoch']} items per epoch)")
     score_model(load_cyclegan(weights), held_out, work, trained_on=train_ct[:1])

@@ -5,7 +5,8 @@ hallucination counts per scan (hot spots > 2.5 SUV of >= 0.5 ml where the true P
     .venv/bin/python Testing/Training/evaluate_cyclegan.py --data CASES/ --cyclegan RUN/weights/cyclegan.safetensors \
         [--virtual-pet virtual-pet-phantom] [-o OUT.json] [--write-card-metrics]
 
---write-card-metrics stores the CycleGAN's held-out figures in its card (metrics.heldout; tensors unchanged).
+--write-card-metrics stores the CycleGAN's held-out figures in its card (metrics.heldout, with the paired model's on
+the same scans beside them; tensors unchanged).
 """
 
 from __future__ import annotations
@@ -46,10 +47,13 @@ def main() -> None:
     if args.virtual_pet:
         paired = load_virtual_pet(args.virtual_pet)
 
+        last = {}  # the paired model runs once per CT: its GAN-only and blended outputs come from one prediction
+
         def virtual_pet(ct, kind):
-            result = predict_virtual_pet(ct, paired.fcn, paired.gan, paired.inference_config(return_gan=True),
-                                         device="cpu")
-            return result.blended if kind == "blended" else result.gan
+            if last.get("ct") is not ct:
+                last.update(ct=ct, result=predict_virtual_pet(ct, paired.fcn, paired.gan,
+                                                              paired.inference_config(return_gan=True), device="cpu"))
+            return last["result"].blended if kind == "blended" else last["result"].gan
 
         predictors["pix2pix GAN (paired)"] = lambda ct: virtual_pet(ct, "gan")
         predictors["virtual PET blended (paired)"] = lambda ct: virtual_pet(ct, "blended")
@@ -62,8 +66,11 @@ def main() -> None:
         Path(args.output).write_text(json.dumps(results, indent=1))
     if args.write_card_metrics:
         _, card = weight_paths(args.cyclegan)
-        update_card_metrics(card, {"heldout": {"data": str(args.data), "scans": results["scans"],
-                                               **results["overall"]["cyclegan (unpaired)"]}})
+        compared = {name: summary for name, summary in results["overall"].items() if name != "cyclegan (unpaired)"}
+        update_card_metrics(card, {"heldout": {
+            "data": f"{results['scans']} held-out paired phantoms ({Path(args.data).name}), never used in training",
+            "scans": results["scans"], **results["overall"]["cyclegan (unpaired)"],
+            "paired_on_the_same_scans": compared}})
 
 
 if __name__ == "__main__":

@@ -62,6 +62,12 @@ def output_text(card: dict) -> str:
         return (f"virtual PET in SUV {fmt(config['suv_range'][0], 0)}-{fmt(config['suv_range'][1], 0)} on the CT's "
                 f"grid, from {config['in_channels']} CT slices windowed to {fmt(low, 0)}..{fmt(high, 0)} HU "
                 f"(working pixel {config['working_pixel_mm']} mm)")
+    if card["architecture"] == "cyclegan":
+        a, b = config["domains"]["a"], config["domains"]["b"]
+        return (f"{a['name']} ↔ {b['name']} translation of {config['image_size']} × {config['image_size']} axial "
+                f"slices ({fmt(a['pixel_mm'], 1)} mm pixels, {2 * config['context_slices'] + 1} slices as channels), "
+                f"{a['window']['units']} {fmt(a['window']['low'], 0)}..{fmt(a['window']['high'], 0)} and "
+                f"{b['window']['units']} {fmt(b['window']['low'], 0)}..{fmt(b['window']['high'], 0)}")
     if "image_size" in config:
         size = f"{config['image_size']} × {config['image_size']}"
     else:
@@ -173,12 +179,49 @@ def real_ct_lines(physiology: dict) -> list[str]:
     lines = [f"**Real patient CTs** (no PET to compare with; tissues from HU and depth, `{physiology['script']}`). "
              f"Published SUVmean: muscle {published['muscle'][0]}-{published['muscle'][1]}, fat "
              f"{published['fat'][0]}-{published['fat'][1]}.", "",
-             "| CT | muscle (left / right) | fat | below 0 | max outside the body |", "|---|---|---|---|---|"]
+             "`--outside-body keep` is the networks' raw output, `zero` (the default) what the command writes.", "",
+             "| CT | --outside-body | muscle (left / right) | fat | below 0 | max outside the body |",
+             "|---|---|---|---|---|---|"]
     for case in physiology["cases"]:
-        lines.append(f"| {case['ct']} | {fmt(case['muscle_mean'])} ({fmt(case['muscle_left_mean'])} / "
-                     f"{fmt(case['muscle_right_mean'])}) | {fmt(case['fat_mean'])} | {fmt(case['fraction_below_0'])} | "
-                     f"{fmt(case['outside_body_max'])} |")
+        lines.append(f"| {case['ct']} | {case.get('outside_body', 'keep')} | {fmt(case['muscle_mean'])} "
+                     f"({fmt(case['muscle_left_mean'])} / {fmt(case['muscle_right_mean'])}) | {fmt(case['fat_mean'])} | "
+                     f"{fmt(case['fraction_below_0'])} | {fmt(case['outside_body_max'])} |")
     return [*lines, ""]
+
+
+TRANSLATION_COLUMNS = (("ssim", "SSIM", 2), ("psnr_db", "PSNR (dB)", 1), ("mae_suv", "MAE (SUV)", 2),
+                       ("tpr", "TPR", 2), ("fp_per_scan", "false positives / scan", 1),
+                       ("invented_per_scan", "lesions invented / scan", 1), ("erased_per_scan", "erased / scan", 2),
+                       ("erased_fraction", "erased fraction", 2))
+
+
+def cyclegan_metrics(card: dict) -> list[str]:
+    """Held-out translation figures beside the paired model's on the same scans, and the input check's band."""
+    metrics, lines = card["metrics"], []
+    heldout = metrics.get("heldout")
+    if heldout:
+        rows = {"CycleGAN (unpaired, this model)": heldout, **heldout.get("paired_on_the_same_scans", {})}
+        lines += [f"**{heldout['data']}**: CT → PET; SSIM, PSNR and MAE in SUV inside the body; a lesion is found "
+                  "when a region above 2.5 SUV overlaps it; invented: regions above 2.5 SUV of at least 0.5 ml where the "
+                  "true PET is not above 2.5 (neither a lesion nor a hot organ); erased: lesions no region finds.", "",
+                  "| model | " + " | ".join(title for _, title, _ in TRANSLATION_COLUMNS) + " |",
+                  "|---|" + "---|" * len(TRANSLATION_COLUMNS)]
+        lines += [f"| {name} | " + " | ".join(fmt(row.get(key), digits) for key, _, digits in TRANSLATION_COLUMNS)
+                  + " |" for name, row in rows.items()]
+        lines.append("")
+    band = metrics.get("cycle_error_band")
+    if band:
+        lines += [f"**Input check** (statistic: {band['statistic']}): a CT whose median slice error lies above "
+                  f"{fmt(band['band_hu'], 1)} HU (the {fmt(band['percentile'], 0)}th percentile over {band['slices']} "
+                  f"training slices; their median {fmt(band['median_hu'], 1)} HU) gets a warning.", ""]
+    check = metrics.get("input_check")
+    if check:
+        lines += ["| images scored as CTs | scored | the check warned | median per-slice error (HU) |",
+                  "|---|---|---|---|"]
+        lines += [f"| {name} | {group['scored']} | {group['warned']} | {fmt(group['median_slice_mae_hu_range'][0], 0)}"
+                  f"-{fmt(group['median_slice_mae_hu_range'][1], 0)} |" for name, group in check["groups"].items()]
+        lines.append("")
+    return lines[:-1] if lines else ["No held-out evaluation is stored in this card."]
 
 
 def rule_text(scores: dict) -> str:
@@ -191,7 +234,7 @@ def rule_text(scores: dict) -> str:
 
 
 def generated_block(entry: dict, card: dict, json_name: str) -> str:
-    metrics = virtual_pet_metrics(card) if entry["task"] == "virtual_pet" else gan_metrics(card)
+    metrics = {"virtual_pet": virtual_pet_metrics, "cyclegan": cyclegan_metrics}.get(entry["task"], gan_metrics)(card)
     lines = [BEGIN.format(json=json_name), "", *facts_table(entry, card, json_name), "",
              "### Measured on held-out phantoms", "", *metrics, "", END]
     return "\n".join(lines)

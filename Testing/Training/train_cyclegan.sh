@@ -111,6 +111,8 @@ $PY Testing/Training/evaluate_cyclegan.py --data "$HELD" --cyclegan "$RUN/weight
 # Input check under this model: held-out phantom CTs, real CTs, non-CT images (measured, not assumed).
 $PY Testing/Training/cycle_error_scores.py "$ROOT/cycle_error_v$VERSION" --model "$RUN/weights/cyclegan.safetensors" \
   --phantoms "$HELD" | tee "$ROOT/cycle_error_v$VERSION.txt"
+$PY Testing/Training/cyclegan_input_check_card.py "$RUN/weights/cyclegan.json" \
+  "$ROOT/cycle_error_v$VERSION/cycle_error_scores.json"
 
 # Bundle: Resources/Models/cyclegan_phantom.safetensors + .json, listed as 'cyclegan-phantom' (task cyclegan); from
 # then on `virtual-pet` runs it as its input check unless --input-check none.
