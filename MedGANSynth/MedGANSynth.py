@@ -692,7 +692,7 @@ class MedGANSynthTest(ScriptedLoadableModuleTest):
         from MedGANSynthLib.mrml.volume_nodes import node_from_volume
         from MedGANSynthLib.phantoms import WholeBodyConfig, make_wholebody_case
 
-        case = make_wholebody_case(1, "lymphoma", WholeBodyConfig().with_voxel_mm(12))
+        case = make_wholebody_case(1, "lymphoma", WholeBodyConfig().with_voxel_mm(12), version=1)  # bundled models'
         return case, node_from_volume(case.ct, name="Phantom CT"), node_from_volume(case.pet, name="Phantom PET")
 
     def test_SuvAndMip(self) -> None:

@@ -28,6 +28,7 @@ from MedGANSynthLib.pet.suv import SuvParameters, load_pet_as_suv, suv_to_bqml
 from MedGANSynthLib.pet.timestamps import Timestamp
 from MedGANSynthLib.phantoms import LESION_CLASSES, WholeBodyConfig, make_wholebody_case, write_case
 from MedGANSynthLib.phantoms.dicom_write import write_dicom_series
+from MedGANSynthLib.phantoms.versions import BUNDLED_MODELS_PHANTOM_VERSION
 from MedGANSynthLib.pictures import (
     save_fusion_png,
     save_grid_png,
@@ -102,7 +103,8 @@ def _phantom_case(root: Path, index: int, lesion_class: str, seed: int, config,
     name = f"case_{index:03d}_{lesion_class}"
     folder = root / name
     keep_dicom = index == 0
-    case = make_wholebody_case(seed, lesion_class, config)
+    # the phantoms the bundled models were trained on, whatever the default version
+    case = make_wholebody_case(seed, lesion_class, config, version=BUNDLED_MODELS_PHANTOM_VERSION)
     files = {key: str(path) for key, path in write_case(case, folder / "phantom").items()}
 
     parameters = _suv_parameters(case.manifest)

@@ -13,6 +13,7 @@ from pathlib import Path
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.phantoms.brain import STAGES
 from MedGANSynthLib.phantoms.lesions import LESION_CLASSES
+from MedGANSynthLib.phantoms.versions import DEFAULT_PHANTOM_VERSION, PHANTOM_VERSIONS
 
 KINDS = ("wholebody", "brain", "ctslices")
 
@@ -34,14 +35,18 @@ def register(subparsers) -> None:
     parser.add_argument("--voxel-mm", type=positive_mm, default=None,
                         help="wholebody CT voxel size in mm (default ~1.95 x 3 mm; e.g. 8 for tiny fast cases)")
     parser.add_argument("--size", type=int, default=64, help="ctslices image size in pixels (e.g. 40 or 64)")
-    parser.add_argument("--phantom-version", type=int, default=1,
-                        help="wholebody generator: 1 (default; what the bundled models were trained on) or 2 "
-                             "(realistic anatomy: arms, muscles, bowel, published HU/SUV)")
+    parser.add_argument("--phantom-version", type=int, default=None,
+                        help=f"wholebody generator: {DEFAULT_PHANTOM_VERSION} (default; realistic anatomy - arms, "
+                             "muscles, bowel, published HU/SUV - with women's muscle HU by age, women's visceral fat and the portal-venous "
+                             "renal medulla corrected to published values), 2 (the same without those three "
+                             "corrections, kept bit-for-bit) or 1 (the box-shaped phantom the bundled models were "
+                             "trained on)")
     parser.add_argument("--contrast", default="none",
-                        help="wholebody version 2 CT phase: none (default) or portal-venous")
-    parser.add_argument("--arms", default="random", help="wholebody version 2 arm position: random, down or up")
+                        help="wholebody version 2 or 3 CT phase: none (default) or portal-venous")
+    parser.add_argument("--arms", default="random",
+                        help="wholebody version 2 or 3 arm position: random, down or up")
     parser.add_argument("--pet-noise", default="scaled",
-                        help="wholebody version 2 PET noise: scaled (default; Poisson-like, scaled to a liver CoV "
+                        help="wholebody version 2 or 3 PET noise: scaled (default; Poisson-like, scaled to a liver CoV "
                              "of 10-15 %%) or counts (from the counts of a clinical acquisition: dose, minutes per "
                              "bed, scanner sensitivity, patient attenuation)")
     parser.add_argument("--pet-minutes-per-bed", type=float, default=None,
@@ -59,8 +64,12 @@ def _split(text: str, allowed: tuple[str, ...], what: str) -> list[str]:
 
 
 def _check_version_options(args: argparse.Namespace) -> None:
-    if args.phantom_version not in (1, 2):
-        raise InputError(f"--phantom-version must be 1 or 2; got {args.phantom_version}.")
+    if args.phantom_version is not None and args.kind != "wholebody":
+        raise InputError("--phantom-version applies to --kind wholebody only; drop it for brain or ctslices.")
+    if args.phantom_version is None:
+        args.phantom_version = DEFAULT_PHANTOM_VERSION
+    if args.phantom_version not in PHANTOM_VERSIONS:
+        raise InputError(f"--phantom-version must be 1, 2 or 3; got {args.phantom_version}.")
     if args.contrast not in ("none", "portal-venous"):
         raise InputError(f"--contrast must be none or portal-venous; got '{args.contrast}'.")
     if args.arms not in ("random", "down", "up"):
@@ -72,10 +81,8 @@ def _check_version_options(args: argparse.Namespace) -> None:
     if args.pet_minutes_per_bed is not None and not 0 < args.pet_minutes_per_bed <= 60:
         raise InputError(f"--pet-minutes-per-bed must be between 0 and 60; got {args.pet_minutes_per_bed}.")
     uses_v2 = args.contrast != "none" or args.arms != "random" or args.pet_noise != "scaled"
-    if uses_v2 and (args.kind != "wholebody" or args.phantom_version != 2):
-        raise InputError("--contrast, --arms and --pet-noise need --kind wholebody --phantom-version 2.")
-    if args.phantom_version != 1 and args.kind != "wholebody":
-        raise InputError("--phantom-version applies to --kind wholebody only; drop it for brain or ctslices.")
+    if uses_v2 and (args.kind != "wholebody" or args.phantom_version == 1):
+        raise InputError("--contrast, --arms and --pet-noise need --kind wholebody --phantom-version 2 or 3.")
 
 
 def case_seeds(seed: int, count: int) -> list[int]:

@@ -75,6 +75,7 @@ def build_mip_dataset_from_phantoms(
     """Whole-body phantoms of each lesion class -> MIP training folder (``per_class`` includes the held-out; the
     ``selection_per_class`` cases for choosing between models come on top)."""
     from MedGANSynthLib.phantoms import LESION_CLASSES, WholeBodyConfig, make_wholebody_case
+    from MedGANSynthLib.phantoms.versions import BUNDLED_MODELS_PHANTOM_VERSION
 
     classes = list(classes or LESION_CLASSES)
     counts = split_counts(per_class, heldout_per_class, selection_per_class)
@@ -85,7 +86,8 @@ def build_mip_dataset_from_phantoms(
     for class_index, name in enumerate(classes):
         for case, split in enumerate(splits):
             case_seed = seed * 100_003 + class_index * 10_007 + case  # distinct, reproducible per (class, case)
-            phantom = make_wholebody_case(case_seed, name, config)
+            # the bundled RadioGAN's MIP data set (Testing/Training/train_bundled_gans.sh) is made of version 1
+            phantom = make_wholebody_case(case_seed, name, config, version=BUNDLED_MODELS_PHANTOM_VERSION)
             file = f"{name}_{case:04d}.nrrd"
             write_volume(training_mip(phantom.pet), Path(output) / split / file)
             rows[split].append((file, name))

@@ -22,9 +22,10 @@ def load_wholebody_phantom(scene=None, seed: int = 0, lesion_class: str = "lymph
     """A whole-body FDG PET/CT phantom case (clinical size unless ``config`` says otherwise) as [CT, PET] nodes,
     the PET over the CT. The nodes carry their modality, so the MedGANSynth panel preselects them."""
     from MedGANSynthLib.phantoms import make_wholebody_case
+    from MedGANSynthLib.phantoms.versions import BUNDLED_MODELS_PHANTOM_VERSION
 
     scene = resolve_scene(scene)
-    case = make_wholebody_case(int(seed), lesion_class, config)
+    case = make_wholebody_case(int(seed), lesion_class, config, version=BUNDLED_MODELS_PHANTOM_VERSION)
     ct = node_from_volume(case.ct, scene, f"MedGANSynth phantom CT ({lesion_class})")
     pet = node_from_volume(case.pet, scene, f"MedGANSynth phantom PET ({lesion_class})")
     show_overlay(ct, pet)

@@ -1,9 +1,11 @@
 """Phantom generators with ground truth: whole-body FDG PET/CT by lesion class, brain FDG-PET by dementia
 stage, axial chest CT slices. The bundled models are trained on these; values cite REFERENCE.md (here).
 
-The whole-body generator has two versions: 1 (default, bit-for-bit what the bundled models were trained on) and
-2 (``make_wholebody_case(..., version=2)``: anatomy on a skeleton frame with arms, muscles, bowel, published
-per-subject HU/SUV and an optional portal-venous CT phase).
+The whole-body generator has three versions (``make_wholebody_case(..., version=N)``, :mod:`versions`): 1 (bit-for-bit
+what the bundled models were trained on), 2 (anatomy on a skeleton frame with arms, muscles, bowel, published
+per-subject HU/SUV and an optional portal-venous CT phase; bit-for-bit, a virtual-PET candidate was trained on it)
+and 3, the default (version 2 with women's muscle HU by age, women's visceral fat and the nephrographic renal
+medulla corrected to published values, REFERENCE.md).
 
 The names load on first use (PEP 562), so the CLI's ``--help`` reads the class names without scipy.
 """

@@ -32,9 +32,10 @@ TRUNK_EXPONENT = 2.2  # rounded, not boxy: close to an ellipse in front
 BACK_EXPONENT = 3.2  # the back flattens on the table
 
 
-def build_anatomy_v2(grid: AxisGrid, subject: SubjectV2, rng: np.random.Generator) -> Anatomy:
-    """Paint every structure into a uint8 label map (ids from :mod:`tissues`)."""
-    fr = Frame(subject, rng)
+def build_anatomy_v2(grid: AxisGrid, subject: SubjectV2, rng: np.random.Generator, version: int = 2) -> Anatomy:
+    """Paint every structure into a uint8 label map (ids from :mod:`tissues`); ``version`` 3 narrows women's
+    waist (:data:`~MedGANSynthLib.phantoms.frame_v2.WOMEN_WAIST_NARROWING`)."""
+    fr = Frame(subject, rng, version)
     labels = np.zeros(grid.shape, dtype=np.uint8)
     marks: dict = {"fat_mm": round(fr.fat, 1), "arms": subject.arms}
     _paint_trunk_wall(labels, grid, fr)

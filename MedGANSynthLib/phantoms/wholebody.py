@@ -30,6 +30,7 @@ from MedGANSynthLib.phantoms.tissues import (
     suv_table,
     texture_sd_table,
 )
+from MedGANSynthLib.phantoms.versions import DEFAULT_PHANTOM_VERSION
 from MedGANSynthLib.volume import Volume
 
 FWHM_TO_SIGMA = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
@@ -99,7 +100,7 @@ def make_wholebody_case(
     config: WholeBodyConfig | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
-    version: int = 1,
+    version: int = DEFAULT_PHANTOM_VERSION,
     contrast: str = "none",
     arms: str | None = None,
     pet_noise: str = "scaled",
@@ -108,23 +109,26 @@ def make_wholebody_case(
     """Generate one case; the same (seed, class, config, version, ...) always gives identical arrays.
 
     ``version`` 1 is the generator the bundled models were trained on (kept bit-for-bit); version 2 has
-    realistic anatomy (:mod:`wholebody_v2`) and accepts ``contrast`` ("none", "portal-venous") and ``arms``
-    ("down", "up"; None draws per subject) and ``pet_noise`` ("scaled", "counts" with the acquisition
+    realistic anatomy (:mod:`wholebody_v2`, kept bit-for-bit: a virtual-PET candidate was trained on it);
+    version 3 (the default) is version 2 corrected towards published values (:mod:`values_v3`). Versions 2 and
+    3 accept ``contrast`` ("none", "portal-venous") and ``arms`` ("down", "up"; None draws per subject) and
+    ``pet_noise`` ("scaled", "counts" with the acquisition
     :class:`~MedGANSynthLib.phantoms.pet_counts.CountStatistics` ``counts``).
     """
     config = config or WholeBodyConfig()
     check_lesion_class(lesion_class)
-    if version == 2:
+    if version in (2, 3):
         from MedGANSynthLib.phantoms.wholebody_v2 import make_wholebody_case_v2
 
         return make_wholebody_case_v2(seed, lesion_class, config, progress, cancel, contrast=contrast, arms=arms,
-                                      pet_noise=pet_noise, counts=counts)
+                                      pet_noise=pet_noise, counts=counts, version=version)
     if version != 1:
-        raise InputError(f"Unknown phantom generator version {version}; choose 1 or 2.")
+        raise InputError(f"Unknown phantom generator version {version}; choose 1, 2 or 3.")
     if contrast != "none" or arms is not None:
-        raise InputError("Contrast phase and arm position need phantom generator version 2 (--phantom-version 2).")
+        raise InputError("Contrast phase and arm position need phantom generator version 2 or 3 "
+                         "(--phantom-version 2 or 3).")
     if pet_noise != "scaled" or counts is not None:
-        raise InputError("--pet-noise counts needs phantom generator version 2 (--phantom-version 2).")
+        raise InputError("--pet-noise counts needs phantom generator version 2 or 3 (--phantom-version 2 or 3).")
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(5)]
     anatomy_rng, lesion_rng, physiology_rng, ct_rng, pet_rng = rngs
     stage = "phantom"

@@ -1,4 +1,8 @@
-"""Whole-body FDG PET/CT phantom, generator version 2: realistic anatomy, optional portal-venous contrast.
+"""Whole-body FDG PET/CT phantom, generator versions 2 and 3: realistic anatomy, optional portal-venous contrast.
+
+Version 3 is version 2 with three corrections towards published values (REFERENCE.md §3 and §7): women's muscle
+attenuation by age, women's narrower waist (less visceral fat) and the nephrographic-phase renal medulla
+(:mod:`values_v3`). A seed draws the same subject in both versions; version 2's arrays never change.
 
 Same grids, lesion classes and outputs as version 1 (:mod:`wholebody`), on the anatomy of :mod:`anatomy_v2`
 with per-subject values from :mod:`values_v2` (sources in REFERENCE.md).
@@ -42,8 +46,10 @@ from MedGANSynthLib.phantoms.values_v2 import (
     sample_values,
     texture_lookup,
 )
+from MedGANSynthLib.phantoms.values_v3 import sample_values_v3
 
 GENERATOR_VERSION_2 = "wholebody-2"
+GENERATOR_VERSION_3 = "wholebody-3"
 CT_INPLANE_FWHM_MM = 1.2  # standard soft-tissue kernel, typical †
 FWHM_TO_SIGMA = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
 
@@ -57,8 +63,9 @@ def check_v2_options(contrast: str, arms: str | None) -> None:
 
 def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: ProgressCallback | None = None,
                            cancel: CancelToken | None = None, contrast: str = "none", arms: str | None = None,
-                           pet_noise: str = "scaled", counts: CountStatistics | None = None):
-    """Generate one version-2 case; the same (seed, class, config, contrast, arms, noise) gives identical arrays.
+                           pet_noise: str = "scaled", counts: CountStatistics | None = None, version: int = 2):
+    """Generate one version-2 (or 3) case; the same (seed, class, config, contrast, arms, noise, version) gives
+    identical arrays.
 
     ``pet_noise`` "scaled" (default) scales Poisson-like noise to a drawn liver CoV; "counts" derives it from
     the acquisition in ``counts`` (default :class:`CountStatistics`); the arrays of "scaled" never change.
@@ -84,9 +91,10 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
     shape, spacing, origin = ct_grid(config)
     grid = AxisGrid.from_geometry(shape, spacing, origin)
     subject = random_subject_v2(anatomy_rng, arms)
-    anatomy = build_anatomy_v2(grid, subject, anatomy_rng)
+    anatomy = build_anatomy_v2(grid, subject, anatomy_rng, version)
     lesions, disease_overrides = place_lesions(anatomy, lesion_class, lesion_rng)
-    values = sample_values(physiology_rng, subject.age_years, contrast)
+    values = (sample_values_v3(physiology_rng, subject.sex, subject.age_years, contrast) if version >= 3
+              else sample_values(physiology_rng, subject.age_years, contrast))
     values.suv.update(disease_overrides)
     _set_organ_lesion_hu(lesions, values, contrast, lesion_rng)
 
@@ -124,7 +132,7 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
 
     report(progress, cancel, stage, 3, 4, "manifest")
     manifest = _manifest(seed, lesion_class, anatomy, lesions, values, contrast, ct_noise_sd, liver_cov, config,
-                         acquisition)
+                         acquisition, version)
     if pet_noise == "counts":  # the default's manifest stays as it was
         manifest["pet_noise"] = {"model": "counts", "settings": counts_record}
         del manifest["pet_liver_cov"]
@@ -239,11 +247,11 @@ def _acquisition(subject, rng) -> dict:
 
 
 def _manifest(seed, lesion_class, anatomy, lesions, values, contrast, ct_noise_sd, liver_cov, config,
-              acquisition) -> dict:
+              acquisition, version) -> dict:
     subject = anatomy.subject
     return {
-        "generator": GENERATOR_VERSION_2,
-        "generator_version": 2,
+        "generator": GENERATOR_VERSION_3 if version >= 3 else GENERATOR_VERSION_2,
+        "generator_version": version,
         "kind": "wholebody",
         "seed": int(seed),
         "class": lesion_class,

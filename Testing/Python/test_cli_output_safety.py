@@ -25,7 +25,7 @@ from MedGANSynthLib.io.output_set import LOCK_TAG, STAGING_TAG
 from MedGANSynthLib.volume import Volume
 
 REPO = Path(__file__).resolve().parents[2]
-SLOW_PHANTOMS = ["phantoms", "--kind", "wholebody", "--count", "50", "--voxel-mm", "8"]
+SLOW_PHANTOMS = ["phantoms", "--kind", "wholebody", "--phantom-version", "1", "--count", "50", "--voxel-mm", "8"]
 
 
 def _suv_volume(path: Path, value: float = 2.0, units: str = "SUV") -> Path:

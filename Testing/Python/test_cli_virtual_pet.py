@@ -26,7 +26,8 @@ STABLE_FILES = ("virtual_pet.nrrd", "fcn.nrrd", "gan.nrrd", "lesion_labels.nrrd"
 def trained(tmp_path_factory):
     """Two 8 mm phantom cases and a tiny model trained on them for 2 epochs through the CLI."""
     root = tmp_path_factory.mktemp("cli_vpet")
-    assert main(["phantoms", "--kind", "wholebody", "--count", "2", "--seed", "5", "--voxel-mm", "8",
+    assert main(["phantoms", "--kind", "wholebody", "--phantom-version", "1",
+                 "--count", "2", "--seed", "5", "--voxel-mm", "8",
                  "--classes", "lymphoma,lung", "-o", str(root / "data")]) == 0
     code = main(["train-virtual-pet", "--data", str(root / "data"), "-o", str(root / "run"), "--epochs", "2",
                  "--batch-size", "16", "--threads", "1", "--width-fcn", "0.0625", "--width-gan", "0.0625",

@@ -110,7 +110,8 @@ def test_side_by_side_evaluation_on_a_phantom_agrees_with_the_detection_rule(tin
     from MedGANSynthLib.virtual_pet.translation_evaluation import evaluate_translation
 
     model, _ = tiny_model
-    assert main(["phantoms", "--kind", "wholebody", "--count", "1", "--seed", "5", "--classes", "lung",
+    assert main(["phantoms", "--kind", "wholebody", "--phantom-version", "1",
+                 "--count", "1", "--seed", "5", "--classes", "lung",
                  "--voxel-mm", "8", "-o", str(tmp_path / "ph")]) == 0
     results = evaluate_translation({"cyclegan": lambda ct: translate_volume(model, ct, "ab")},
                                    discover_cases(tmp_path / "ph"))

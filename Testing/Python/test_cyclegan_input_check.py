@@ -51,9 +51,10 @@ def phantom_cyclegan(tmp_path_factory):
     (root / "ct").mkdir()
     (root / "pet").mkdir()
     for seed in (0, 1):
-        write_volume(make_wholebody_case(seed, CLASSES[seed % 3], TINY).ct, root / "ct" / f"ct{seed}.nrrd")
+        write_volume(make_wholebody_case(seed, CLASSES[seed % 3], TINY, version=1).ct, root / "ct" / f"ct{seed}.nrrd")
     for seed in (2, 3):
-        write_volume(make_wholebody_case(seed, CLASSES[seed % 3], TINY).pet, root / "pet" / f"pet{seed}.nrrd")
+        write_volume(make_wholebody_case(seed, CLASSES[seed % 3], TINY, version=1).pet,
+                     root / "pet" / f"pet{seed}.nrrd")
     train_cyclegan(CycleGANTrainingSettings(output=str(root / "run"), device="cpu", data_a=str(root / "ct"),
                                             data_b=str(root / "pet"), epochs=2, image_size=32, width=0.125,
                                             residual_blocks=1, batch_size=4, seed=3))
@@ -93,13 +94,15 @@ def test_training_writes_the_95th_percentile_of_its_training_slices_into_the_car
 def test_held_out_phantom_cts_score_inside_the_band(phantom_cyclegan):
     model = load_input_check(phantom_cyclegan[0])
     for seed in (4, 5):
-        warnings, details = cycle_error_warnings(make_wholebody_case(seed, CLASSES[seed % 3], TINY).ct, model)
+        warnings, details = cycle_error_warnings(make_wholebody_case(seed, CLASSES[seed % 3], TINY, version=1).ct,
+                                                 model)
         assert warnings == [] and details["median_slice_error_hu"] <= details["band_hu"]
 
 
 def test_a_real_thorax_ct_and_an_inverted_ct_are_flagged_with_their_number(phantom_cyclegan):
     model = load_input_check(phantom_cyclegan[0])
-    for ct in (read_volume(shared_data_path("ct-dicom-thorax")), _inverted(make_wholebody_case(4, "lung", TINY).ct)):
+    for ct in (read_volume(shared_data_path("ct-dicom-thorax")),
+               _inverted(make_wholebody_case(4, "lung", TINY, version=1).ct)):
         warnings, details = cycle_error_warnings(ct, model)
         assert details["median_slice_error_hu"] > details["band_hu"]
         assert len(warnings) == 1 and f"{details['median_slice_error_hu']:.0f} HU" in warnings[0]
@@ -107,7 +110,7 @@ def test_a_real_thorax_ct_and_an_inverted_ct_are_flagged_with_their_number(phant
 
 def test_virtual_pet_with_a_cyclegan_model_and_input_check_writes_the_warning(phantom_cyclegan, tmp_path, capsys):
     weights, _ = phantom_cyclegan
-    ct = _inverted(make_wholebody_case(4, "lung", TINY).ct)
+    ct = _inverted(make_wholebody_case(4, "lung", TINY, version=1).ct)
     write_volume(ct, tmp_path / "ct.nrrd")
     capsys.readouterr()
     code = main(["virtual-pet", str(tmp_path / "ct.nrrd"), "-o", str(tmp_path / "out"), "--model", str(weights),
@@ -128,7 +131,7 @@ def test_virtual_pet_with_a_cyclegan_model_and_input_check_writes_the_warning(ph
 
 
 def test_the_paired_model_gets_the_check_too_and_a_phantom_passes(phantom_cyclegan, tmp_path):
-    ct = make_wholebody_case(5, "lymphoma", TINY).ct
+    ct = make_wholebody_case(5, "lymphoma", TINY, version=1).ct
     summary = run_virtual_pet(ct, tmp_path / "out", device="cpu", pictures=False, input_check=phantom_cyclegan[0])
     assert summary["architecture"] == "virtual_pet_fcn4s_pix2pix"
     assert summary["cycle_error_check"]["median_slice_error_hu"] <= summary["cycle_error_check"]["band_hu"]
@@ -143,7 +146,7 @@ def test_a_bundled_cyclegan_becomes_the_default_check(phantom_cyclegan, tmp_path
     assert default_input_check(models) == "cyclegan-test"
     assert load_input_check("cyclegan-test", models) is not None and load_input_check("none", models) is None
     monkeypatch.setenv("MEDGANSYNTH_MODELS", str(models))  # the folder the library reads models from
-    ct = _inverted(make_wholebody_case(4, "lung", TINY).ct)
+    ct = _inverted(make_wholebody_case(4, "lung", TINY, version=1).ct)
     summary = run_virtual_pet(ct, tmp_path / "auto", model=phantom_cyclegan[0], pictures=False)
     assert summary["cycle_error_check"]["median_slice_error_hu"] > summary["cycle_error_check"]["band_hu"]
     off = run_virtual_pet(ct, tmp_path / "off", model=phantom_cyclegan[0], pictures=False, input_check="none")
@@ -158,7 +161,7 @@ def test_a_card_without_the_band_is_refused_in_one_line_and_can_get_it(phantom_c
     stripped = dict(card.metrics)
     band = stripped.pop(BAND_KEY)
     dataclasses.replace(card, metrics=stripped, tensor_file=copy.name).save(copy.with_suffix(".json"))
-    write_volume(make_wholebody_case(4, "lung", TINY).ct, tmp_path / "ct.nrrd")
+    write_volume(make_wholebody_case(4, "lung", TINY, version=1).ct, tmp_path / "ct.nrrd")
     capsys.readouterr()
     code = main(["virtual-pet", str(tmp_path / "ct.nrrd"), "-o", str(tmp_path / "out"), "--model", str(weights),
                  "--input-check", str(copy), "--device", "cpu"])
@@ -170,7 +173,7 @@ def test_a_card_without_the_band_is_refused_in_one_line_and_can_get_it(phantom_c
 
 
 def test_cyclegan_model_refuses_the_paired_model_options(phantom_cyclegan, tmp_path):
-    ct = make_wholebody_case(4, "lung", TINY).ct
+    ct = make_wholebody_case(4, "lung", TINY, version=1).ct
     with pytest.raises(InputError, match="--uncertainty needs the paired"):
         run_virtual_pet(ct, tmp_path / "a", model=phantom_cyclegan[0], uncertainty_passes=4, input_check=None)
     with pytest.raises(InputError, match="--slice-smoothing shape the paired"):
@@ -186,7 +189,7 @@ def test_the_logic_passes_the_input_check_and_keeps_its_warning(phantom_cyclegan
 
     context = mrml_support.new_mrml_context()
     logic = MedGANSynthLogic(context.scene)
-    ct = node_from_volume(_inverted(make_wholebody_case(4, "lung", TINY).ct), context.scene, "Inverted CT")
+    ct = node_from_volume(_inverted(make_wholebody_case(4, "lung", TINY, version=1).ct), context.scene, "Inverted CT")
     weights = str(phantom_cyclegan[0])
     nodes = logic.predictVirtualPET(ct, modelId=weights, inputCheck=weights, device="cpu")
     assert len(logic.lastWarnings) == 1 and "cycle error" in logic.lastWarnings[0]

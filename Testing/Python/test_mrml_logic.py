@@ -245,7 +245,7 @@ def test_bundled_virtual_pet_model_on_a_phantom_ct(logic, context):
     if importlib.util.find_spec("MedGANSynthLib.cli.cmd_virtual_pet") is None or not logic.modelCatalogue(
             "virtual_pet"):
         pytest.skip("no bundled virtual-PET weights in Resources/Models/catalogue.json yet")
-    case = make_wholebody_case(3, "lymphoma", WholeBodyConfig().with_voxel_mm(8))
+    case = make_wholebody_case(3, "lymphoma", WholeBodyConfig().with_voxel_mm(8), version=1)
     ct = node_from_volume(case.ct, context.scene, "Phantom CT")
     result = logic.predictVirtualPET(ct, device="cpu")
     np.testing.assert_allclose(ijk_to_ras_of(result.virtualPET), ijk_to_ras_of(ct), atol=1e-9)

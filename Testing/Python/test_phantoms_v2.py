@@ -28,15 +28,16 @@ AIR = [LABEL["lung"], LABEL["airway"], LABEL["bowel_gas"]]
 BOWEL = [LABEL[n] for n in ("bowel", "bowel_content", "bowel_gas", "colon", "colon_content")]
 
 
-@pytest.fixture(scope="module")
-def cases():
+@pytest.fixture(scope="module", params=[2, 3], ids=["v2", "v3"])
+def cases(request):
     """Four subjects (seeds drawn to give two women, BMI 24.6 and 32.4, and two men), arms up and down, one in
-    the portal-venous phase."""
+    the portal-venous phase; in version 2 and in version 3 (the same subjects with its corrections)."""
+    version = request.param
     return [
-        make_wholebody_case(0, "normal", SMALL, version=2, arms="down"),
-        make_wholebody_case(6, "lymphoma", SMALL, version=2, arms="up"),
-        make_wholebody_case(8, "lung", SMALL, version=2, contrast="portal-venous"),
-        make_wholebody_case(3, "normal", SMALL, version=2),
+        make_wholebody_case(0, "normal", SMALL, version=version, arms="down"),
+        make_wholebody_case(6, "lymphoma", SMALL, version=version, arms="up"),
+        make_wholebody_case(8, "lung", SMALL, version=version, contrast="portal-venous"),
+        make_wholebody_case(3, "normal", SMALL, version=version),
     ]
 
 
@@ -53,8 +54,8 @@ def _height_mm(case):
 
 
 # --- versions, options, determinism ---------------------------------------------------------------------
-def test_version_1_stays_the_default_and_says_so():
-    old = make_wholebody_case(3, "normal", TINY)
+def test_versions_1_and_2_say_which_they_are():
+    old = make_wholebody_case(3, "normal", TINY, version=1)
     new = make_wholebody_case(3, "normal", TINY, version=2)
     assert old.manifest["generator_version"] == 1 and old.manifest["generator"] == "wholebody-1"
     assert new.manifest["generator_version"] == 2 and new.manifest["generator"] == "wholebody-2"
@@ -71,7 +72,7 @@ def test_same_seed_same_case_and_different_seed_differs():
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"version": 3}, "version"), ({"version": 1, "contrast": "portal-venous"}, "version 2"),
+    ({"version": 4}, "version"), ({"version": 1, "contrast": "portal-venous"}, "version 2"),
     ({"version": 1, "arms": "up"}, "version 2"), ({"version": 2, "contrast": "arterial"}, "contrast"),
     ({"version": 2, "arms": "sideways"}, "arm"),
 ])
@@ -245,6 +246,8 @@ def test_unenhanced_ct_numbers_within_published_ranges(cases, tissue, low, high)
     for case in cases:
         if case.manifest["contrast"] != "none":
             continue
+        if tissue == "muscle" and case.manifest["generator_version"] == 3 and case.manifest["subject"]["sex"] == "F":
+            continue  # version 3 draws women's muscle by age: Framingham bands, test_phantoms_v2_composition.py
         mask = _inner(case.organs.array == LABEL[tissue]) & (case.lesions.array == 0)
         values = case.ct.array[mask].astype(float)
         if values.size < 30:
@@ -345,7 +348,8 @@ def test_cli_writes_version_2_cases(tmp_path):
 
 
 @pytest.mark.parametrize("argv", [
-    ["--contrast", "portal-venous"], ["--phantom-version", "3"], ["--phantom-version", "2", "--arms", "left"],
+    ["--phantom-version", "1", "--contrast", "portal-venous"], ["--phantom-version", "4"],
+    ["--phantom-version", "2", "--arms", "left"],
     ["--kind", "brain", "--phantom-version", "2"],
 ])
 def test_cli_rejects_bad_version_options(tmp_path, capsys, argv):

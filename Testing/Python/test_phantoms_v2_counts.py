@@ -109,14 +109,15 @@ def test_heavier_slices_are_noisier():
 
 def test_counts_option_needs_version_2_and_valid_settings(tmp_path, capsys):
     with pytest.raises(InputError, match="version 2"):
-        make_wholebody_case(1, "normal", TRAINING_GRID.with_voxel_mm(12.0), pet_noise="counts")
+        make_wholebody_case(1, "normal", TRAINING_GRID.with_voxel_mm(12.0), version=1, pet_noise="counts")
     with pytest.raises(InputError, match="noise model"):
         make_wholebody_case(1, "normal", TRAINING_GRID.with_voxel_mm(12.0), version=2, pet_noise="gaussian")
     with pytest.raises(InputError, match="pet-noise counts"):
         make_wholebody_case(1, "normal", TRAINING_GRID.with_voxel_mm(12.0), version=2, counts=CountStatistics())
     with pytest.raises(InputError, match="minutes-per-bed"):
         CountStatistics(minutes_per_bed=0.0)
-    for argv in (["--pet-noise", "counts"], ["--phantom-version", "2", "--pet-minutes-per-bed", "3"],
+    for argv in (["--phantom-version", "1", "--pet-noise", "counts"],
+                 ["--phantom-version", "2", "--pet-minutes-per-bed", "3"],
                  ["--phantom-version", "2", "--pet-noise", "poisson"]):
         assert main(["phantoms", "-o", str(tmp_path / "x"), *argv]) == 2
         err = capsys.readouterr().err.strip()

@@ -20,11 +20,11 @@ TINY = WholeBodyConfig().with_voxel_mm(8.0)
 
 @pytest.fixture(scope="module")
 def cases():
-    return {name: make_wholebody_case(21, name, TINY) for name in LESION_CLASSES}
+    return {name: make_wholebody_case(21, name, TINY, version=1) for name in LESION_CLASSES}
 
 
 def test_same_seed_same_arrays_and_different_seed_differs():
-    first, again, other = (make_wholebody_case(s, "lymphoma", TINY) for s in (5, 5, 6))
+    first, again, other = (make_wholebody_case(s, "lymphoma", TINY, version=1) for s in (5, 5, 6))
     for name in ("ct", "pet", "organs", "lesions"):
         assert np.array_equal(getattr(first, name).array, getattr(again, name).array), name
     assert first.manifest == again.manifest
@@ -34,7 +34,7 @@ def test_same_seed_same_arrays_and_different_seed_differs():
 
 def test_unknown_class_is_a_clear_input_error():
     with pytest.raises(InputError, match="lesion class"):
-        make_wholebody_case(1, "melanoma", TINY)
+        make_wholebody_case(1, "melanoma", TINY, version=1)
 
 
 @pytest.mark.parametrize("lesion_class", LESION_CLASSES)
@@ -90,7 +90,7 @@ def _organ_mask_on_pet_grid(case, label):
 
 def test_liver_suv_and_noise_match_literature():
     config = WholeBodyConfig().with_voxel_mm(5.0)
-    case = make_wholebody_case(3, "normal", config)
+    case = make_wholebody_case(3, "normal", config, version=1)
     liver = ndimage.binary_erosion(_organ_mask_on_pet_grid(case, LABEL["liver"]), iterations=2)
     values = case.pet.array[liver]
     assert values.size > 300
@@ -123,7 +123,7 @@ def test_ct_hu_of_organs(cases, tissue, low, high):
 
 def test_ct_noise_is_low_dose_level():
     """Without texture a uniform organ holds only scanner noise: SD as in the manifest, within §3's 15-40 HU."""
-    case = make_wholebody_case(4, "normal", WholeBodyConfig(ct_texture=False).with_voxel_mm(8.0))
+    case = make_wholebody_case(4, "normal", WholeBodyConfig(ct_texture=False).with_voxel_mm(8.0), version=1)
     liver = case.ct.array[case.organs.array == LABEL["liver"]].astype(float)
     assert liver.std() == pytest.approx(case.manifest["ct_noise_sd_hu"], rel=0.1)
     assert 15 <= case.manifest["ct_noise_sd_hu"] <= 40
@@ -170,7 +170,7 @@ def _depth_fraction(case, centre_mm):
 
 def test_lesions_sit_in_the_right_regions():
     for seed in range(3):
-        lung = make_wholebody_case(seed, "lung", TINY)
+        lung = make_wholebody_case(seed, "lung", TINY, version=1)
         nodules = [les for les in lung.manifest["lesions"] if les["site"] == "lung"]
         assert len(nodules) == 1
         hosts = _lesion_host_labels(lung, nodules[0]["id"])
@@ -178,18 +178,18 @@ def test_lesions_sit_in_the_right_regions():
         for lesion in lung.manifest["lesions"]:
             assert 0.18 <= _depth_fraction(lung, lesion["centre_mm"]) <= 0.45  # chest or upper abdomen
 
-        neck = make_wholebody_case(seed, "head_neck", TINY)
+        neck = make_wholebody_case(seed, "head_neck", TINY, version=1)
         for lesion in neck.manifest["lesions"]:
             assert lesion["site"] in {"pharynx", "cervical_node"}
             assert 0.07 <= _depth_fraction(neck, lesion["centre_mm"]) <= 0.19  # skull base to thoracic inlet
 
-        oes = make_wholebody_case(seed, "oesophagus", TINY)
+        oes = make_wholebody_case(seed, "oesophagus", TINY, version=1)
         primary = [les for les in oes.manifest["lesions"] if les["site"] == "oesophagus"]
         assert len(primary) == 1
         assert np.any(_lesion_host_labels(oes, primary[0]["id"]) == LABEL["oesophagus"])
         assert 0.25 <= _depth_fraction(oes, primary[0]["centre_mm"]) <= 0.36  # behind the heart
 
-        lymphoma = make_wholebody_case(seed, "lymphoma", TINY)
+        lymphoma = make_wholebody_case(seed, "lymphoma", TINY, version=1)
         sites = {les["site"] for les in lymphoma.manifest["lesions"]}
         assert sites <= {"cervical_node", "axillary_node", "mediastinal_node", "para_aortic_node", "inguinal_node",
                          "spleen"}
@@ -198,12 +198,12 @@ def test_lesions_sit_in_the_right_regions():
 
 def test_ct_appearance_of_lesions():
     """Lung nodules are soft tissue in air-filled lung; liver lesions only 10-30 HU below the liver (§3)."""
-    lung = make_wholebody_case(0, "lung", WholeBodyConfig(noise=False).with_voxel_mm(8.0))
+    lung = make_wholebody_case(0, "lung", WholeBodyConfig(noise=False).with_voxel_mm(8.0), version=1)
     nodule = next(les for les in lung.manifest["lesions"] if les["site"] == "lung")
     assert lung.ct.array[lung.lesions.array == nodule["id"]].mean() > -50
     found = False
     for seed in range(60):
-        case = make_wholebody_case(seed, "oesophagus", WholeBodyConfig(noise=False).with_voxel_mm(8.0))
+        case = make_wholebody_case(seed, "oesophagus", WholeBodyConfig(noise=False).with_voxel_mm(8.0), version=1)
         liver_lesions = [les for les in case.manifest["lesions"] if les["site"] == "liver"]
         if not liver_lesions:
             continue

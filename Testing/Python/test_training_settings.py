@@ -305,7 +305,8 @@ def test_train_virtual_pet_from_python_then_resume_with_more_epochs(tmp_path):
     from MedGANSynthLib.virtual_pet.training_run import read_virtual_pet_settings, train_virtual_pet
     from MedGANSynthLib.virtual_pet.weights import load_virtual_pet
 
-    assert main(["phantoms", "--kind", "wholebody", "--count", "2", "--seed", "5", "--voxel-mm", "8", "--classes",
+    assert main(["phantoms", "--kind", "wholebody", "--phantom-version", "1",
+                 "--count", "2", "--seed", "5", "--voxel-mm", "8", "--classes",
                  "lymphoma,lung", "-o", str(tmp_path / "data"), "--quiet"]) == 0
     run = tmp_path / "run"
     settings = VirtualPETTrainingSettings(data=str(tmp_path / "data"), output=str(run), epochs=1, batch_size=16,

@@ -19,7 +19,7 @@ def phantom_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("phantoms")
     config = WholeBodyConfig().with_voxel_mm(8.0)
     for number, (seed, label) in enumerate(((3, "lymphoma"), (4, "lung"))):
-        write_case(make_wholebody_case(seed, label, config), root / f"wholebody_{number:04d}_{label}")
+        write_case(make_wholebody_case(seed, label, config, version=1), root / f"wholebody_{number:04d}_{label}")
     return root
 
 

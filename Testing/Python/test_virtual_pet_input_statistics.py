@@ -43,7 +43,7 @@ def reference() -> dict:
 @pytest.fixture(scope="module")
 def held_out_phantom():
     """The first held-out phantom of the card's evaluation set, at the training data's 4 mm voxels."""
-    return make_wholebody_case(case_seeds(HELD_OUT_SEED, 1)[0], "normal", WholeBodyConfig().with_voxel_mm(4))
+    return make_wholebody_case(case_seeds(HELD_OUT_SEED, 1)[0], "normal", WholeBodyConfig().with_voxel_mm(4), version=1)
 
 
 def _disc_ct() -> tuple[Volume, np.ndarray, np.ndarray]:

@@ -36,7 +36,7 @@ def cases(tmp_path_factory):
     root = tmp_path_factory.mktemp("vpet_cases")
     config = WholeBodyConfig().with_voxel_mm(8.0)
     for number, (seed, label) in enumerate(((7, "lymphoma"), (8, "lung"))):
-        write_case(make_wholebody_case(seed, label, config), root / f"wholebody_{number:04d}_{label}")
+        write_case(make_wholebody_case(seed, label, config, version=1), root / f"wholebody_{number:04d}_{label}")
     return [load_case(case) for case in discover_cases(root)]
 
 

@@ -70,7 +70,8 @@ def phantoms_with_untrained_virtual_pet(root: Path) -> tuple[Path, Path]:
     from MedGANSynthLib.virtual_pet.weights import save_virtual_pet
     from MedGANSynthLib.weights.model_card import phantom_training_data
 
-    assert main(["phantoms", "--kind", "wholebody", "--count", "2", "--seed", "9", "--voxel-mm", "8",
+    assert main(["phantoms", "--kind", "wholebody", "--phantom-version", "1",
+                 "--count", "2", "--seed", "9", "--voxel-mm", "8",
                  "--classes", "lymphoma,lung", "-o", str(root / "data")]) == 0
     seed_everything(0)
     fcn, generator, _ = build_networks(VirtualPETNetworkSettings(width_fcn=0.0625, fc_channels=256, fc6_kernel=3,

@@ -68,7 +68,7 @@ def phantom_pet(logic):
     from MedGANSynthLib.mrml.volume_nodes import node_from_volume
     from MedGANSynthLib.phantoms import WholeBodyConfig, make_wholebody_case
 
-    case = make_wholebody_case(0, "lymphoma", WholeBodyConfig().with_voxel_mm(12))
+    case = make_wholebody_case(0, "lymphoma", WholeBodyConfig().with_voxel_mm(12), version=1)
     return node_from_volume(case.pet, logic.scene, "Phantom PET")
 
 

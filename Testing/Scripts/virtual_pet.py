@@ -68,7 +68,7 @@ def main(argv) -> dict:
 def phantom_ct():
     from MedGANSynthLib.phantoms import WholeBodyConfig, make_wholebody_case
 
-    return make_wholebody_case(0, "lymphoma", WholeBodyConfig().with_voxel_mm(12)).ct
+    return make_wholebody_case(0, "lymphoma", WholeBodyConfig().with_voxel_mm(12), version=1).ct
 
 
 def run_and_exit() -> None:

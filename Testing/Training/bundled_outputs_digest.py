@@ -13,7 +13,7 @@ What is digested (array contents with their dtype and shape, never file bytes, w
 * ``sample MODEL --count 4 --seed 7`` for every ``task: gan`` model of Resources/Models/catalogue.json, each class
   of a conditional model: every NRRD volume and PNG picture written;
 * ``virtual-pet`` (the bundled model) on a version-1 whole-body phantom (``phantoms --kind wholebody --count 1
-  --seed 5 --voxel-mm 8``): every NRRD volume and PNG picture, and lesions.csv;
+  --seed 5 --voxel-mm 8 --phantom-version 1``): every NRRD volume and PNG picture, and lesions.csv;
 * tiny seeded training runs (``train`` CT GAN on ``phantoms --kind ctslices``, ``train`` RadioGAN on six MIP PNGs,
   ``train-virtual-pet``, ``train-cyclegan``, the tiny settings of the tests): every tensor of the exported weights,
   the modules, optimisers, RNG states and settings in the checkpoint, the loss tables (timing columns left out),

@@ -53,7 +53,7 @@ def make_phantoms(root: Path, seeds: range) -> list[Path]:
     for seed in seeds:
         folder = root / f"phantom_{seed}"
         if not (folder / "ct.nrrd").is_file():
-            write_case(make_wholebody_case(seed, CLASSES[seed % len(CLASSES)], config), folder)
+            write_case(make_wholebody_case(seed, CLASSES[seed % len(CLASSES)], config, version=1), folder)
         folders.append(folder)
     return folders
 

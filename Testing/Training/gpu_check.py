@@ -152,7 +152,8 @@ def make_vpet_data(args: argparse.Namespace, data: Path, logs: Path) -> dict[str
     for name, count, seed in (("train", args.train_cases, 21), ("fresh", args.eval_cases, args.eval_seed)):
         if not (data / name / "cases.csv").exists():
             medgansynth(["phantoms", "--kind", "wholebody", "--count", str(count), "--seed", str(seed),
-                         "--voxel-mm", args.voxel_mm, "-o", str(data / name), "--overwrite", "--quiet"],
+                         "--voxel-mm", args.voxel_mm, "--phantom-version", "1", "-o", str(data / name), "--overwrite",
+                         "--quiet"],
                         logs / f"phantoms_{name}.log")
         made[name] = {"cases": count, "seed": seed, "voxel_mm": float(args.voxel_mm)}
     return made

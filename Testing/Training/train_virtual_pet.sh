@@ -71,7 +71,7 @@ MGS=".venv/bin/medgansynth"
 mkdir -p "$ROOT"
 
 [ -f "$ROOT/data/vpet_train72/cases.csv" ] || \
-  $MGS phantoms --kind wholebody --count 72 --seed 21 --voxel-mm 4 -o "$ROOT/data/vpet_train72"
+  $MGS phantoms --kind wholebody --phantom-version 1 --count 72 --seed 21 --voxel-mm 4 -o "$ROOT/data/vpet_train72"
 
 ARGS=(--epochs 3 --batch-size 8 --seed 31 --threads 1 --checkpoint-every 1 --checkpoint-steps 1000 --progress-lines)
 # train RUN FCN_WIDTH: one 3-epoch run of the bundled recipe; only the FCN's width differs between the two runs.
@@ -105,9 +105,9 @@ print(install_virtual_pet(combined, 'Resources/Models', 'virtual-pet-phantom',
 # candidate on them. Selection: the 16 phantoms (seed 24) on which sessions 9 and 10 chose (the width-0.25 run, then
 # this combination), kept in the card as metrics.selection. Both with the 12 mm slice smoothing the card applies.
 [ -f "$ROOT/data/vpet_fresh24/cases.csv" ] || \
-  $MGS phantoms --kind wholebody --count 24 --seed 23 --voxel-mm 4 -o "$ROOT/data/vpet_fresh24"
+  $MGS phantoms --kind wholebody --phantom-version 1 --count 24 --seed 23 --voxel-mm 4 -o "$ROOT/data/vpet_fresh24"
 [ -f "$ROOT/data/vpet_sel16/cases.csv" ] || \
-  $MGS phantoms --kind wholebody --count 16 --seed 24 --voxel-mm 4 -o "$ROOT/data/vpet_sel16"
+  $MGS phantoms --kind wholebody --phantom-version 1 --count 16 --seed 24 --voxel-mm 4 -o "$ROOT/data/vpet_sel16"
 $MGS evaluate-virtual-pet --data "$ROOT/data/vpet_sel16" --model Resources/Models/virtual_pet_phantom.safetensors \
   -o "$ROOT/virtual_pet_selection_eval" --device cpu --threads 1 --slice-smoothing 12 --json \
   > "$ROOT/virtual_pet_selection_eval.json"
@@ -120,7 +120,7 @@ $MGS evaluate-virtual-pet --data "$ROOT/data/vpet_fresh24" --model Resources/Mod
 # metastasis (oesophagus, lung: 31 liver lesions), made after every choice above, scored inside the phantom's liver
 # (--region liver reads organs.nrrd). Into the card as metrics.heldout_liver.
 [ -f "$ROOT/data/vpet_liver160/cases.csv" ] || \
-  $MGS phantoms --kind wholebody --count 160 --seed 26 --classes oesophagus,lung --voxel-mm 4 -o "$ROOT/data/vpet_liver160"
+  $MGS phantoms --kind wholebody --phantom-version 1 --count 160 --seed 26 --classes oesophagus,lung --voxel-mm 4 -o "$ROOT/data/vpet_liver160"
 $MGS evaluate-virtual-pet --data "$ROOT/data/vpet_liver160" --model Resources/Models/virtual_pet_phantom.safetensors \
   -o "$ROOT/virtual_pet_liver_eval" --device cpu --threads 1 --region liver --write-card-metrics --slice-smoothing 12 \
   --json > "$ROOT/virtual_pet_liver_eval.json"
@@ -130,10 +130,10 @@ from MedGANSynthLib.virtual_pet.weights import update_card_metrics
 root, card = sys.argv[1], "Resources/Models/virtual_pet_phantom.json"
 metrics = json.load(open(card))["metrics"]
 held, liver = metrics["heldout"], metrics["heldout_liver"]
-held["phantoms"] = ("24 whole-body phantoms (phantoms --kind wholebody --count 24 --seed 23 --voxel-mm 4), not used to "
-                    "choose this model")
-liver["phantoms"] = ("160 whole-body phantoms of the oesophagus and lung classes (phantoms --kind wholebody --count 160 "
-                     "--seed 26 --classes oesophagus,lung --voxel-mm 4), scored inside the liver only, as the paper "
+held["phantoms"] = ("24 whole-body phantoms (phantoms --kind wholebody --phantom-version 1 --count 24 --seed 23 "
+                    "--voxel-mm 4), not used to choose this model")
+liver["phantoms"] = ("160 whole-body phantoms of the oesophagus and lung classes (phantoms --kind wholebody "
+                     "--phantom-version 1 --count 160 --seed 26 --classes oesophagus,lung --voxel-mm 4), scored inside the liver only, as the paper "
                      "did; not used to choose this model")
 chosen_on = json.load(open(f"{root}/virtual_pet_selection_eval/results.json"))
 selection = {"data": chosen_on["data"], "scans": chosen_on["scans"], **chosen_on["overall"],

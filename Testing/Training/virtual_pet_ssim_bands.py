@@ -2,7 +2,7 @@
 
     .venv/bin/python Testing/Training/virtual_pet_ssim_bands.py DATA [MODEL] [--cases N] [--slice-smoothing MM]
 
-DATA: paired cases (e.g. `medgansynth phantoms --kind wholebody --count 24 --seed 23 --voxel-mm 4 -o DATA`);
+DATA: paired cases (e.g. `medgansynth phantoms --kind wholebody --phantom-version 1 --count 24 --seed 23 --voxel-mm 4 -o DATA`);
 MODEL: a virtual-PET id or .safetensors (default: the bundled one), run with the inference settings its card stores;
 --slice-smoothing overrides the card's (give 12 for a run's own weights to match the bundled model's post-processing).
 

@@ -1,12 +1,12 @@
 """Write the out-of-distribution guard's training statistics into a virtual-PET model card.
 
 Reads the CTs of the first ``--cases`` phantoms of a ``medgansynth phantoms`` folder (the model's training data:
-the bundled model's is ``phantoms --kind wholebody --count 72 --seed 21 --voxel-mm 4``; the first N cases of a
+the bundled model's is ``phantoms --kind wholebody --phantom-version 1 --count 72 --seed 21 --voxel-mm 4``; the first N cases of a
 seed are the same whatever --count, so ``--count 24`` regenerates the first 24 of the 72) and stores
 ``input_statistics.training_statistics`` of them as the card's ``training_data.statistics``. The weights and
 their SHA-256 are unchanged.
 
-    medgansynth phantoms --kind wholebody --count 24 --seed 21 --voxel-mm 4 -o runs/data/vpet_train24
+    medgansynth phantoms --kind wholebody --phantom-version 1 --count 24 --seed 21 --voxel-mm 4 -o runs/data/vpet_train24
     .venv/bin/python Testing/Training/virtual_pet_training_statistics.py runs/data/vpet_train24 \
         --card Resources/Models/virtual_pet_phantom.json --cases 24
 """

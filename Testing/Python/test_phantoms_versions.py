@@ -1,0 +1,68 @@
+"""Phantom generator versions: 1 and 2 stay bit-for-bit (bundled models and a virtual-PET candidate were trained
+on them), version 3 is the default and changes version 2 only where REFERENCE.md corrected it.
+
+The digests in fixtures/phantom_digests_v1_v2.json were computed with main at 8adefa2, before version 3 existed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from MedGANSynthLib.cli.main import main
+from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, make_wholebody_case
+
+FIXTURE = Path(__file__).parent / "fixtures" / "phantom_digests_v1_v2.json"
+ARRAYS = ("ct", "pet", "organs", "lesions", "pet_truth")
+SMALL = WholeBodyConfig().with_voxel_mm(12.0)
+
+
+def _array_digest(array: np.ndarray) -> str:
+    """SHA-256 of dtype, shape and bytes (as Testing/Training/bundled_outputs_digest.py)."""
+    array = np.ascontiguousarray(array)
+    digest = hashlib.sha256(f"{array.dtype.str}{array.shape}".encode())
+    digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize("recorded", json.loads(FIXTURE.read_text()),
+                         ids=lambda r: f"v{r['version']}-seed{r['seed']}-{r['lesion_class']}")
+def test_versions_1_and_2_are_bit_for_bit_what_they_were(recorded):
+    case = make_wholebody_case(recorded["seed"], recorded["lesion_class"],
+                               WholeBodyConfig().with_voxel_mm(recorded["voxel_mm"]), version=recorded["version"],
+                               **recorded["options"])
+    digests = {name: _array_digest(getattr(case, name).array) for name in ARRAYS}
+    digests["manifest"] = hashlib.sha256(json.dumps(case.manifest, sort_keys=True).encode()).hexdigest()
+    assert digests == recorded["digests"]
+
+
+def test_version_3_changes_nothing_a_correction_does_not_touch():
+    """Seed 8 draws a man: without contrast none of the three corrections applies, so his version-3 arrays are
+    his version-2 arrays; in the portal-venous phase only the renal medulla's HU differs."""
+    v2, v3 = (make_wholebody_case(8, "normal", SMALL, version=v) for v in (2, 3))
+    assert v3.manifest["subject"]["sex"] == "M"
+    for name in ARRAYS:
+        assert np.array_equal(getattr(v2, name).array, getattr(v3, name).array), name
+    assert (v2.manifest["generator"], v3.manifest["generator"]) == ("wholebody-2", "wholebody-3")
+    v2, v3 = (make_wholebody_case(8, "normal", SMALL, version=v, contrast="portal-venous") for v in (2, 3))
+    changed = {name for name, hu in v2.manifest["organ_hu"].items() if v3.manifest["organ_hu"][name] != hu}
+    assert changed == {"renal_medulla"}
+
+
+def test_the_command_line_default_is_version_3(tmp_path):
+    out = tmp_path / "default"
+    assert main(["phantoms", "-o", str(out), "--count", "1", "--seed", "2", "--voxel-mm", "12"]) == 0
+    manifest = json.loads(next(out.glob("*/manifest.json")).read_text())
+    assert (manifest["generator_version"], manifest["generator"]) == (3, "wholebody-3")
+
+
+@pytest.mark.parametrize("argv", [["--kind", "brain", "--phantom-version", "3"], ["--phantom-version", "0"]])
+def test_the_command_line_refuses_a_version_where_it_does_not_apply(tmp_path, capsys, argv):
+    assert main(["phantoms", "-o", str(tmp_path / "x"), *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err and "\n" not in err and "Traceback" not in err and "--phantom-version" in err
+    assert not (tmp_path / "x").exists()
