@@ -13,6 +13,8 @@ training and the measurements are the project's own commands.
                              lesions.nrrd: the region both virtual PETs are trained on.
     translate MODEL SRC OUT  each case's CT through the CycleGAN's phantom -> real generator (A -> B), its SUV and
                              lesions linked unchanged: the same phantoms with a realistic CT appearance.
+    picture OUT_ROOT PNG     three cut phantoms' middle slices, raw and translated, beside the real CTs' middle
+                             slices (-200..300 HU), for HISTORY.md.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from scipy import ndimage
 from MedGANSynthLib.cyclegan.translate import translate_volume
 from MedGANSynthLib.cyclegan.weights import load_cyclegan
 from MedGANSynthLib.io.volume_io import read_volume, write_volume
+from MedGANSynthLib.pictures import save_grid_png
 from MedGANSynthLib.preprocessing.resample import resample_to_reference
 from MedGANSynthLib.virtual_pet.cases import discover_cases, load_case
 from MedGANSynthLib.volume import Volume
@@ -122,6 +125,26 @@ def translate(model_path: Path, source: Path, out: Path) -> None:
         print(f"{case.case_id}: mean |change| {np.abs(realistic.array - ct.array).mean():.1f} HU")
 
 
+def middle_slice(path: Path) -> np.ndarray:
+    volume = read_volume(path)
+    slices = np.moveaxis(volume.array, volume.axis_along(2), 0)
+    return slices[len(slices) // 2].astype(np.float32)
+
+
+def picture(root: Path, png: Path) -> None:
+    cases = sorted(p.name for p in (root / "translated_held").iterdir())[::8][:3]
+    tiles, titles = [], []
+    for case in cases:
+        tiles += [middle_slice(root / "cut_held" / case / "ct.nrrd"),
+                  middle_slice(root / "translated_held" / case / "ct.nrrd")]
+        titles += [f"phantom {case.split('wholebody_')[-1]}", "translated"]
+    for real in sorted((root / "real").glob("*.nrrd")):
+        tiles.append(middle_slice(real))
+        titles.append(f"real {real.stem}")
+    save_grid_png(np.stack(tiles), png, ncols=4, titles=titles, window=(-200.0, 300.0), tile_inches=2.2)
+    print(png)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     stages = parser.add_subparsers(dest="stage", required=True)
@@ -133,9 +156,14 @@ def main() -> None:
     stage = stages.add_parser("translate")
     for argument in ("model", "source", "out"):
         stage.add_argument(argument, type=Path)
+    stage = stages.add_parser("picture")
+    stage.add_argument("root", type=Path)
+    stage.add_argument("png", type=Path)
     args = parser.parse_args()
     if args.stage == "real-domain":
         real_domain(args.out)
+    elif args.stage == "picture":
+        picture(args.root, args.png)
     elif args.stage == "crop":
         crop(args.source, args.out)
     else:
