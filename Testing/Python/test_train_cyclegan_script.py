@@ -20,6 +20,8 @@ pytestmark = pytest.mark.slow
 
 def test_the_recipe_runs_end_to_end_at_toy_size(tmp_path):
     script = REPO_ROOT / "Testing" / "Training" / "train_cyclegan.sh"
+    bundled = REPO_ROOT / "Resources" / "Models"
+    before = {path.name: path.read_bytes() for path in bundled.iterdir() if path.is_file()}
     done = subprocess.run(["bash", str(script), str(tmp_path), "--tiny"], capture_output=True, text=True,
                           env={**os.environ, "PYTHON": sys.executable}, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -31,9 +33,14 @@ def test_the_recipe_runs_end_to_end_at_toy_size(tmp_path):
                                           "virtual PET blended (paired)"}
     scores = json.loads((tmp_path / "cycle_error_v1" / "cycle_error_scores.json").read_text())
     assert sum(row["group"] == "phantom CT" for row in scores) == 2
+    card = json.loads((tmp_path / "cyclegan_ct_pet_v1" / "weights" / "cyclegan.json").read_text())
+    groups = card["metrics"]["input_check"]["groups"]  # what the check did, counted here from the scores themselves
+    assert {name: group["scored"] for name, group in groups.items()} == {
+        name: sum(row["group"] == name for row in scores) for name in {row["group"] for row in scores}}
+    assert groups["phantom CT"]["warned"] == sum(row["input_check_warns"] for row in scores if row["group"] == "phantom CT")
     assert all(row["input_check_warns"] in (True, False) for row in scores)
     models = tmp_path / "models"
     assert [entry.task for entry in load_catalogue(models)] == ["cyclegan"]
     assert default_input_check(models) == "cyclegan-phantom"
     assert load_input_check("cyclegan-phantom", models) is not None
-    assert not (REPO_ROOT / "Resources" / "Models" / "cyclegan_phantom.json").exists()  # --tiny never bundles
+    assert {path.name: path.read_bytes() for path in bundled.iterdir() if path.is_file()} == before  # never bundles
