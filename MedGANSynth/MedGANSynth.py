@@ -52,6 +52,7 @@ from MedGANSynthLib.mrml.logic import MedGANSynthLogic as LibraryLogic  # noqa: 
 from MedGANSynthLib.mrml.model_choices import catalogue_model_ids, gan_classes  # noqa: E402
 from MedGANSynthLib.mrml.output_nodes import keep_outputs  # noqa: E402
 from MedGANSynthLib.mrml.parameter_names import (  # noqa: E402
+    fill_missing_parameters,
     grouped_parameter_names,
     move_flat_parameters,
     offered_choices,
@@ -609,6 +610,7 @@ class MedGANSynthLogic(ScriptedLoadableModuleLogic, LibraryLogic):
         """The module's parameter node; one saved by an earlier version is brought to the current names first."""
         node = super().getParameterNode()
         move_flat_parameters(node, [name for name in parameterNames() if not name.startswith("outputs.")])
+        fill_missing_parameters(node, MedGANSynthParameterNode)
         replace_values_not_offered(node, offered_choices(MedGANSynthParameterNode))
         return MedGANSynthParameterNode(node)
 

@@ -38,6 +38,23 @@ def grouped_parameter_names(wrapper_class) -> list[str]:
     return names
 
 
+def fill_missing_parameters(parameter_node, wrapper_class) -> list[str]:
+    """Write the default of every grouped parameter the node lacks (one added after the scene was saved).
+
+    Slicer's wrapper writes defaults only for a whole parameterPack that is absent (it checks the pack's first
+    field), so a field added to an existing section would read as empty text and fail its validation.
+    Returns the grouped names that were filled."""
+    filled = []
+    for section, info in wrapper_class.allParameters.items():
+        pack = typing.get_args(info.unalteredType)[0] if _is_annotated(info.unalteredType) else info.unalteredType
+        for name, field in pack.allParameters.items():
+            grouped = f"{section}.{name}"
+            if not field.serializer.isIn(parameter_node, grouped):
+                field.serializer.write(parameter_node, grouped, field.default)  # a pack stores the value itself
+                filled.append(grouped)
+    return filled
+
+
 def offered_choices(wrapper_class) -> dict[str, list]:
     """"section.name" -> its choices, for the parameters annotated with a ``Choice`` (anything with ``choices``)."""
     choices = {}
