@@ -24,7 +24,7 @@ from typing import Any
 from MedGANSynthLib.cyclegan.training_settings import DEFAULT_EPOCHS, NETWORK_FIELDS, CycleGANTrainingSettings
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback
-from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change, write_run_file
+from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change
 from MedGANSynthLib.training.settings import check_positive, check_range, check_run_folder, read_settings
 
 ARCHITECTURE = "cyclegan"
@@ -42,8 +42,7 @@ def train_cyclegan(settings: CycleGANTrainingSettings, *, resume: bool = False, 
     from MedGANSynthLib.cyclegan.networks import CycleGANNetworkSettings, build_cyclegan
     from MedGANSynthLib.cyclegan.task import CycleGANTask
     from MedGANSynthLib.training.distributed import context_from_env
-    from MedGANSynthLib.training.engine import Trainer, TrainerConfig, seed_everything
-    from MedGANSynthLib.training.run_file import training_run_folder
+    from MedGANSynthLib.training.engine import fit_in_run_folder, seed_everything
 
     context = context_from_env()
     run_dir = settings.run_dir
@@ -58,15 +57,8 @@ def train_cyclegan(settings: CycleGANTrainingSettings, *, resume: bool = False, 
                         cycle_weight=settings.cycle_weight, identity_fraction=settings.identity_fraction,
                         pool_size=settings.pool_size, sample_batch=dataset.sample_batch(),
                         export=_exporter(dataset, networks, stored))
-    with training_run_folder(run_dir, context.is_main, device=settings.device, overwrite=overwrite, resume=resume):
-        if context.is_main:
-            write_run_file(run_dir, stored)
-        trainer = Trainer(TrainerConfig(run_dir=run_dir, epochs=settings.epochs, batch_size=settings.batch_size,
-                                        seed=settings.seed, device=settings.device,
-                                        checkpoint_every=settings.checkpoint_every,
-                                        checkpoint_steps=settings.checkpoint_steps, resume=resume,
-                                        num_workers=settings.workers), context)
-        result = trainer.fit(task, dataset, progress=progress, cancel=cancel)
+    result = fit_in_run_folder(task, dataset, settings, run_dir, stored, context, resume=resume, overwrite=overwrite,
+                               progress=progress, cancel=cancel)
     return {"run_dir": str(run_dir), "architecture": ARCHITECTURE, "epochs": result.epochs_completed,
             "global_step": result.global_step, "batch_size": settings.batch_size, "world_size": context.world_size,
             "data": dataset.describe(), "checkpoint": str(result.checkpoint), "weights": result.exported,

@@ -21,7 +21,7 @@ from typing import Any
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.gan.training_settings import ARCHITECTURE_NAMES, ARCHITECTURE_TITLES, GanTrainingSettings
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback
-from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change, write_run_file
+from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change
 from MedGANSynthLib.training.settings import (
     check_positive,
     check_range,
@@ -47,9 +47,8 @@ def train_gan(settings: GanTrainingSettings, *, resume: bool = False, overwrite:
     from MedGANSynthLib.gan.task import GANTask, GANTaskSettings
     from MedGANSynthLib.networks.registry import build_gan, config_to_dict
     from MedGANSynthLib.training.distributed import context_from_env
-    from MedGANSynthLib.training.engine import Trainer, TrainerConfig, seed_everything
+    from MedGANSynthLib.training.engine import fit_in_run_folder, seed_everything
     from MedGANSynthLib.training.optimizers import paper_settings
-    from MedGANSynthLib.training.run_file import training_run_folder
 
     context = context_from_env()
     run_dir = settings.run_dir
@@ -72,22 +71,15 @@ def train_gan(settings: GanTrainingSettings, *, resume: bool = False, overwrite:
     stored["network_config"] = config_to_dict(config)
     if start is not None:  # a resumed run takes its weights from the checkpoint
         _warm_start(start, stored, dataset, generator, discriminator)
-    with training_run_folder(run_dir, context.is_main, device=settings.device, overwrite=overwrite, resume=resume):
-        if context.is_main:
-            write_run_file(run_dir, stored)
-        task = GANTask(generator, discriminator, optimizer,
-                       GANTaskSettings(loss=settings.loss, n_critic=settings.n_critic,
-                                       auxiliary_class_weight=settings.auxiliary_classifier or 0.0,
-                                       mismatched_labels=bool(settings.mismatched_labels),
-                                       hardest_mismatch=bool(settings.hardest_mismatch),
-                                       generator_ema=settings.generator_ema or 0.0),
-                       export=_weights_exporter(architecture, dataset, stored))
-        trainer = Trainer(TrainerConfig(run_dir=run_dir, epochs=settings.epochs, batch_size=settings.batch_size,
-                                        seed=settings.seed, device=settings.device,
-                                        checkpoint_every=settings.checkpoint_every,
-                                        checkpoint_steps=settings.checkpoint_steps, resume=resume,
-                                        amp=not settings.no_amp, num_workers=settings.workers), context)
-        result = trainer.fit(task, dataset, progress=progress, cancel=cancel)
+    task = GANTask(generator, discriminator, optimizer,
+                   GANTaskSettings(loss=settings.loss, n_critic=settings.n_critic,
+                                   auxiliary_class_weight=settings.auxiliary_classifier or 0.0,
+                                   mismatched_labels=bool(settings.mismatched_labels),
+                                   hardest_mismatch=bool(settings.hardest_mismatch),
+                                   generator_ema=settings.generator_ema or 0.0),
+                   export=_weights_exporter(architecture, dataset, stored))
+    result = fit_in_run_folder(task, dataset, settings, run_dir, stored, context, resume=resume, overwrite=overwrite,
+                               amp=not settings.no_amp, progress=progress, cancel=cancel)
     return {
         "run_dir": str(run_dir), "architecture": architecture, "epochs": result.epochs_completed,
         "global_step": result.global_step, "batch_size": settings.batch_size, "world_size": context.world_size,

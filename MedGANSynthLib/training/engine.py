@@ -442,6 +442,24 @@ class Trainer:
         }
 
 
+def fit_in_run_folder(task: TrainingTask, dataset: Dataset, settings: Any, run_dir: Path, run_record: dict[str, Any],
+                      context: DistributedContext, *, resume: bool, overwrite: bool, amp: bool = True,
+                      progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> TrainingResult:
+    """Every family's last step: take the run folder (training/run_file.training_run_folder's rules), write
+    run.json from rank 0, and fit ``task`` with the run's epochs, batch, seed, device, checkpoints and workers."""
+    from MedGANSynthLib.training.run_file import training_run_folder, write_run_file
+
+    with training_run_folder(run_dir, context.is_main, device=settings.device, overwrite=overwrite, resume=resume):
+        if context.is_main:
+            write_run_file(run_dir, run_record)
+        trainer = Trainer(TrainerConfig(run_dir=run_dir, epochs=settings.epochs, batch_size=settings.batch_size,
+                                        seed=settings.seed, device=settings.device,
+                                        checkpoint_every=settings.checkpoint_every,
+                                        checkpoint_steps=settings.checkpoint_steps, resume=resume, amp=amp,
+                                        num_workers=settings.workers), context)
+        return trainer.fit(task, dataset, progress=progress, cancel=cancel)
+
+
 def _callback_failure(callback: TrainerCallback, hook: str, state: TrainingState, error: Exception) -> str:
     where = f"epoch {state.epochs_completed + (1 if state.epoch_batches else 0)}, step {state.global_step}"
     checkpoint = checkpoint_path(state.run_dir)

@@ -21,7 +21,7 @@ from typing import Any
 
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback
-from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change, write_run_file
+from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change
 from MedGANSynthLib.training.settings import check_positive, check_range, check_run_folder, read_settings
 from MedGANSynthLib.virtual_pet.training_settings import (
     DATASET_FIELDS,
@@ -39,8 +39,7 @@ def train_virtual_pet(settings: VirtualPETTrainingSettings, *, resume: bool = Fa
     be extended, or continued at another rate). ``overwrite`` starts afresh in a folder that holds a run.
     """
     from MedGANSynthLib.training.distributed import context_from_env
-    from MedGANSynthLib.training.engine import Trainer, TrainerConfig, seed_everything
-    from MedGANSynthLib.training.run_file import training_run_folder
+    from MedGANSynthLib.training.engine import fit_in_run_folder, seed_everything
     from MedGANSynthLib.virtual_pet.cases import discover_cases
     from MedGANSynthLib.virtual_pet.slice_dataset import SliceDatasetConfig, VirtualPETSliceDataset
     from MedGANSynthLib.virtual_pet.training_task import (
@@ -71,15 +70,8 @@ def train_virtual_pet(settings: VirtualPETTrainingSettings, *, resume: bool = Fa
                           reconstruction_weight=settings.gan_l2_weight, sample_batch=sample, **weighting)
     fcn_task = FCNTask(fcn, settings.lr or FCN_LR, sample, **weighting)
     task = VirtualPETTask(fcn_task, pix2pix, sample_batch=sample, export=_exporter(dataset, cases, stored))
-    with training_run_folder(run_dir, context.is_main, device=settings.device, overwrite=overwrite, resume=resume):
-        if context.is_main:
-            write_run_file(run_dir, stored)
-        trainer = Trainer(TrainerConfig(run_dir=run_dir, epochs=settings.epochs, batch_size=settings.batch_size,
-                                        seed=settings.seed, device=settings.device,
-                                        checkpoint_every=settings.checkpoint_every,
-                                        checkpoint_steps=settings.checkpoint_steps, resume=resume,
-                                        num_workers=settings.workers), context)
-        result = trainer.fit(task, dataset, progress=progress, cancel=cancel)
+    result = fit_in_run_folder(task, dataset, settings, run_dir, stored, context, resume=resume, overwrite=overwrite,
+                               progress=progress, cancel=cancel)
     return {"run_dir": str(run_dir), "epochs": result.epochs_completed, "global_step": result.global_step,
             "batch_size": settings.batch_size, "world_size": context.world_size, "data": dataset.describe(),
             "checkpoint": str(result.checkpoint), "weights": result.exported,
