@@ -25,7 +25,7 @@ from MedGANSynthLib.cyclegan.training_settings import DEFAULT_EPOCHS, NETWORK_FI
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback
 from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change
-from MedGANSynthLib.training.settings import check_positive, check_range, check_run_folder, read_settings
+from MedGANSynthLib.training.settings import check_range, check_run_folder, read_settings
 
 ARCHITECTURE = "cyclegan"
 """run.json's "architecture" (every CycleGAN run file has it), as the model card's."""
@@ -81,8 +81,6 @@ def resolve_cyclegan_run(settings: CycleGANTrainingSettings, *, resume: bool = F
     run_dir = settings.run_dir
     check_run_folder(run_dir, resume=resume, overwrite=overwrite)
     settings.check_run_options()
-    check_range(("--epochs", settings.epochs, 1, None))
-    check_positive(("--lr", settings.lr))
     if resume:
         return _resumed(settings, run_dir)
     if not settings.data_a or not settings.data_b:

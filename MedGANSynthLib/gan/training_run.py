@@ -101,8 +101,7 @@ def resolve_gan_run(settings: GanTrainingSettings, *, resume: bool = False, over
     run_dir = settings.run_dir
     check_run_folder(run_dir, resume=resume, overwrite=overwrite)
     _check_generator_ema(settings.generator_ema)
-    check_positive(("--lr", settings.lr), ("--lr-d", settings.lr_d),
-                   ("--auxiliary-classifier", settings.auxiliary_classifier))
+    check_positive(("--lr-d", settings.lr_d), ("--auxiliary-classifier", settings.auxiliary_classifier))
     settings.check_run_options()
     if resume:
         return _resumed(settings, run_dir)
@@ -120,8 +119,7 @@ def resolve_gan_run(settings: GanTrainingSettings, *, resume: bool = False, over
                          f"{', '.join(ARCHITECTURE_NAMES)}.")
     if not settings.data:
         raise InputError("Pass --data with the training images (only --resume may leave it out).")
-    check_range(("--epochs", settings.epochs, 1, None), ("--batch-size", settings.batch_size, 1, None),
-                ("--n-critic", settings.n_critic, 1, None))
+    check_range(("--batch-size", settings.batch_size, 1, None), ("--n-critic", settings.n_critic, 1, None))
     refuse_other_architecture_options(settings, settings.architecture, ARCHITECTURE_TITLES)
     check_range(("--global-latent", settings.global_latent, 0, None))
     settings = _with_resolved_paths(settings)

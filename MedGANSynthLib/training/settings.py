@@ -177,13 +177,15 @@ class TrainingSettings:
         return dataclasses.replace(saved, **given, **self.invocation())
 
     def check_run_options(self) -> None:
-        """The checks every training run shares; one line naming the flag."""
+        """The checks every training run shares (a fresh run and a resume alike); one line naming the flag."""
         try:
             _check_seed(self.seed, InputError)
         except InputError as error:
             raise InputError(f"--seed: {error}.") from None
         check_range(("--checkpoint-every", self.checkpoint_every, 1, None),
-                    ("--checkpoint-steps", self.checkpoint_steps, 0, None), ("--workers", self.workers, 0, None))
+                    ("--checkpoint-steps", self.checkpoint_steps, 0, None), ("--workers", self.workers, 0, None),
+                    ("--epochs", getattr(self, "epochs", None), 1, None))  # every family has epochs and lr
+        check_positive(("--lr", getattr(self, "lr", None)))
 
     def invocation(self) -> dict[str, Any]:
         """The fields run.json does not keep (they belong to this invocation of the run)."""

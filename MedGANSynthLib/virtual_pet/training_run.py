@@ -22,7 +22,7 @@ from typing import Any
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback
 from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change
-from MedGANSynthLib.training.settings import check_positive, check_range, check_run_folder, read_settings
+from MedGANSynthLib.training.settings import check_range, check_run_folder, read_settings
 from MedGANSynthLib.virtual_pet.training_settings import (
     DATASET_FIELDS,
     DEFAULT_EPOCHS,
@@ -90,8 +90,6 @@ def resolve_virtual_pet_run(settings: VirtualPETTrainingSettings, *, resume: boo
     run_dir = settings.run_dir
     check_run_folder(run_dir, resume=resume, overwrite=overwrite)
     settings.check_run_options()
-    check_range(("--epochs", settings.epochs, 1, None))
-    check_positive(("--lr", settings.lr))
     if resume:
         stored = read_run_file(run_dir, VirtualPETTrainingSettings.RUN_FILE_KEYS, VirtualPETTrainingSettings.KIND)
         saved = VirtualPETTrainingSettings.from_run_file(stored)
