@@ -120,8 +120,7 @@ def translate(model_path: Path, source: Path, out: Path) -> None:
             if (case.ct_path.parent / name).exists():
                 os.symlink((case.ct_path.parent / name).resolve(), target / name)
         write_volume(realistic.with_array(np.rint(realistic.array).astype(np.int16), modality="CT", units="HU"),
-                     target / "ct.nrrd.part.nrrd")
-        (target / "ct.nrrd.part.nrrd").rename(target / "ct.nrrd")
+                     target / "ct.nrrd")  # atomic: a killed run leaves no half-written ct.nrrd to skip next time
         print(f"{case.case_id}: mean |change| {np.abs(realistic.array - ct.array).mean():.1f} HU")
 
 
