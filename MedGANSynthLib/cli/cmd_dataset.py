@@ -38,6 +38,10 @@ def register(subparsers) -> None:
     parser.add_argument("--voxel-mm", type=positive_mm, default=4.0, help="(mip) phantom CT voxel; MIPs are at 2 mm")
     parser.add_argument("--slices", type=int, default=32, help="(ct) slices per simulated subject")
     parser.add_argument("--size", type=int, default=64, help="(ct) slice size in pixels")
+    parser.add_argument("--phantom-version", type=int, default=None, metavar="N",
+                        help="(mip, ct) whole-body phantom generator version 1, 2 or 3; mip default 1 (what the "
+                             "bundled RadioGAN learned from), ct default: the chest-slice phantom the bundled CT GAN "
+                             "learned from, 2 or 3: chest slices of whole-body phantoms")
     add_series_option(parser, "PET")
     add_common_options(parser)
     parser.set_defaults(handler=run)
@@ -60,6 +64,7 @@ def run(args: argparse.Namespace) -> dict:
                              "in a data set of its own.")
     if args.series and not args.labels:
         raise InputError("--series picks a series in the DICOM folders that --labels lists; phantoms have none.")
+    check_phantom_version(args)
     if not 0 <= args.heldout_fraction < 1:
         raise InputError(f"--heldout-fraction must be from 0 to below 1 (got {args.heldout_fraction}).")
     with staged_output(args.output, args.overwrite) as staged, progress_display(args.progress_lines, args.quiet) as progress:
@@ -70,7 +75,8 @@ def run(args: argparse.Namespace) -> dict:
         elif args.kind == "mip":
             summary = builders.build_mip_dataset_from_phantoms(output, args.phantoms, heldout, args.seed,
                                                                classes, args.voxel_mm, progress=progress,
-                                                               selection_per_class=args.selection)
+                                                               selection_per_class=args.selection,
+                                                               phantom_version=args.phantom_version)
         elif args.kind == "brain":
             summary = builders.build_brain_dataset_from_phantoms(output, args.phantoms, heldout, args.seed,
                                                                  classes, progress=progress,
@@ -78,8 +84,24 @@ def run(args: argparse.Namespace) -> dict:
         else:
             summary = builders.build_ct_dataset_from_phantoms(output, args.phantoms, heldout, args.slices,
                                                               args.size, args.seed, progress=progress,
-                                                              selection_cases=args.selection)
+                                                              selection_cases=args.selection,
+                                                              phantom_version=args.phantom_version)
         summary = staged.final(summary)
     if not args.json and not args.quiet:
         print(f"Data set written to {args.output}: {summary['counts']}")
     return summary
+
+
+def check_phantom_version(args: argparse.Namespace) -> None:
+    """--phantom-version picks the whole-body generator of phantom MIP and CT data sets; nothing else has one."""
+    from MedGANSynthLib.phantoms.versions import PHANTOM_VERSIONS
+
+    if args.phantom_version is None:
+        return
+    if args.labels or args.kind == "brain":
+        raise InputError("--phantom-version applies to phantom mip and ct data sets; drop it for brain data or "
+                         "--labels.")
+    allowed = PHANTOM_VERSIONS if args.kind == "mip" else tuple(v for v in PHANTOM_VERSIONS if v >= 2)
+    if args.phantom_version not in allowed:
+        raise InputError(f"--phantom-version for {args.kind} data sets must be {' or '.join(map(str, allowed))}; "
+                         f"got {args.phantom_version}.")

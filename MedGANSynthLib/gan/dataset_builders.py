@@ -71,11 +71,15 @@ def build_mip_dataset_from_phantoms(
     output: str | os.PathLike, per_class: int, heldout_per_class: int, seed: int = 0,
     classes: Sequence[str] | None = None, voxel_mm: float = 4.0,
     progress: ProgressCallback | None = None, cancel: CancelToken | None = None, selection_per_class: int = 0,
+    phantom_version: int | None = None,
 ) -> dict:
     """Whole-body phantoms of each lesion class -> MIP training folder (``per_class`` includes the held-out; the
-    ``selection_per_class`` cases for choosing between models come on top)."""
+    ``selection_per_class`` cases for choosing between models come on top). ``phantom_version`` None is the
+    version the bundled RadioGAN learned from."""
     from MedGANSynthLib.phantoms import LESION_CLASSES, WholeBodyConfig, make_wholebody_case
     from MedGANSynthLib.phantoms.versions import BUNDLED_MODELS_PHANTOM_VERSION
+
+    version = BUNDLED_MODELS_PHANTOM_VERSION if phantom_version is None else phantom_version
 
     classes = list(classes or LESION_CLASSES)
     counts = split_counts(per_class, heldout_per_class, selection_per_class)
@@ -86,8 +90,7 @@ def build_mip_dataset_from_phantoms(
     for class_index, name in enumerate(classes):
         for case, split in enumerate(splits):
             case_seed = seed * 100_003 + class_index * 10_007 + case  # distinct, reproducible per (class, case)
-            # the bundled RadioGAN's MIP data set (Testing/Training/train_bundled_gans.sh) is made of version 1
-            phantom = make_wholebody_case(case_seed, name, config, version=BUNDLED_MODELS_PHANTOM_VERSION)
+            phantom = make_wholebody_case(case_seed, name, config, version=version)
             file = f"{name}_{case:04d}.nrrd"
             write_volume(training_mip(phantom.pet), Path(output) / split / file)
             rows[split].append((file, name))
@@ -96,7 +99,7 @@ def build_mip_dataset_from_phantoms(
     return _finish(output, rows, {"kind": "mip", "source": "MedGANSynth whole-body phantoms (not patient data)",
                                   "seed": seed, "voxel_mm": voxel_mm, "classes": classes, "per_class": per_class,
                                   "heldout_per_class": heldout_per_class,
-                                  "selection_per_class": selection_per_class})
+                                  "selection_per_class": selection_per_class, "phantom_version": version})
 
 
 def build_mip_dataset_from_volumes(
@@ -152,21 +155,27 @@ def build_brain_dataset_from_phantoms(
 def build_ct_dataset_from_phantoms(
     output: str | os.PathLike, cases: int, heldout_cases: int, slices_per_case: int = 32, size: int = 64,
     seed: int = 0, progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
-    selection_cases: int = 0,
+    selection_cases: int = 0, phantom_version: int | None = None,
 ) -> dict:
-    """Chest-CT slice phantoms -> stacks of axial slices in HU (one NRRD per simulated subject)."""
+    """Chest-CT phantoms -> stacks of axial slices in HU (one NRRD per simulated subject): the chest-slice
+    phantom when ``phantom_version`` is None, else chest slices of whole-body phantoms of that version."""
     from MedGANSynthLib.phantoms import make_chest_ct_slices
+    from MedGANSynthLib.phantoms.wholebody_ct_slices import wholebody_chest_ct_slices
 
     counts = split_counts(cases, heldout_cases, selection_cases)
     rows: dict[str, list[tuple[str, str]]] = {split: [] for split in counts}
     splits = case_splits(counts)
     for case, split in enumerate(splits):
-        stack = make_chest_ct_slices(seed * 100_003 + case, slices_per_case, size=size)
+        case_seed = seed * 100_003 + case
+        stack = (make_chest_ct_slices(case_seed, slices_per_case, size=size).ct if phantom_version is None
+                 else wholebody_chest_ct_slices(case_seed, slices_per_case, size, phantom_version))
         file = f"chest_{case:04d}.nrrd"
-        write_volume(stack.ct, Path(output) / split / file)
+        write_volume(stack, Path(output) / split / file)
         rows[split].append((file, "chest"))
         report(progress, cancel, "building CT data set", case + 1, len(splits), file)
-    return _finish(output, rows, {"kind": "ct", "source": "MedGANSynth chest-CT slice phantoms (not patient data)",
+    source = ("MedGANSynth chest-CT slice phantoms (not patient data)" if phantom_version is None else
+              f"chest slices of MedGANSynth whole-body phantoms, version {phantom_version} (not patient data)")
+    return _finish(output, rows, {"kind": "ct", "source": source, "phantom_version": phantom_version,
                                   "seed": seed, "cases": cases, "heldout_cases": heldout_cases,
                                   "selection_cases": selection_cases,
                                   "slices_per_case": slices_per_case, "size": size})
