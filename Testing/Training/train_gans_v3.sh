@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# RadioGAN and the CT GAN on the version-3 phantoms (issue 29 item 7). Candidates, not bundled by running this:
+# the choice is made on the selection split under the rule in HISTORY.md ("## The GANs on version-3 phantoms"),
+# written before any candidate was scored.
+#   bash Testing/Training/train_gans_v3.sh [RUN_ROOT] [STEPS]   (default RUN_ROOT ./runs_v3, STEPS "mipdata ctdata ct finetune")
+# STEPS: mipdata, ctdata (the data sets), ct (CT GAN, 64 x 64, from scratch), finetune (the bundled RadioGAN fine-tuned on
+# version-3 MIPs), scratch (RadioGAN from scratch with the bundled recipe, 700 epochs: hours, resumable).
+# Safe to interrupt: run it again and finished steps are skipped, unfinished runs resume from their last checkpoint.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT="${1:-runs_v3}"
+STEPS="${2:-mipdata ctdata ct finetune}"
+MGS=".venv/bin/medgansynth"
+mkdir -p "$ROOT"
+wanted() { [[ " $STEPS " == *" $1 "* ]]; }
+
+# Data: the bundled models' splits and seeds, version-3 phantoms. MIPs as train_bundled_gans.sh (140 per class of
+# which 20 held out, 20 more for selection); CT: 40 subjects (8 held out) plus 8 for selection, 32 chest slices
+# each at 64 x 64 (seed 004's size), cut from whole-body cases apex to base.
+if wanted mipdata; then
+  [ -f "$ROOT/data/mip/dataset.json" ] || $MGS dataset mip --phantoms 140 --heldout 20 --selection 20 --seed 1 \
+    --phantom-version 3 -o "$ROOT/data/mip" --progress-lines > "$ROOT/data_mip.log" 2>&1
+fi
+if wanted ctdata; then
+  [ -f "$ROOT/data/ct/dataset.json" ] || $MGS dataset ct --phantoms 40 --heldout 8 --selection 8 --seed 3 \
+    --slices 32 --size 64 --phantom-version 3 -o "$ROOT/data/ct" --progress-lines > "$ROOT/data_ct.log" 2>&1
+fi
+
+train() {  # train RUN_NAME ARGS...: start, or resume when a checkpoint exists, or skip when weights exist
+  local run="$ROOT/$1"; shift
+  if ls "$run"/weights/*.safetensors >/dev/null 2>&1; then return 0; fi
+  if [ -f "$run/checkpoints/checkpoint_last.pt" ]; then
+    $MGS train -o "$run" --resume --threads 1 --progress-lines >> "$ROOT/$(basename "$run").log" 2>&1
+  else
+    $MGS train -o "$run" --threads 1 "$@" --progress-lines > "$ROOT/$(basename "$run").log" 2>&1
+  fi
+}
+
+# The bundled CT GAN's recipe (train_bundled_gans.sh) at the full 64 x 64 instead of 40 x 40.
+wanted ct && train ct_gan_64 --architecture ct_gan --data "$ROOT/data/ct/train" --epochs 40 --image-size 64 \
+  --width 0.5 --discriminator-norm spectral --discriminator-dropout 0 --minibatch-std --latent-coordinates \
+  --global-latent 16 --lr 5e-4 --lr-d 2e-4 --checkpoint-every 5 --seed 14
+
+# The bundled RadioGAN (version-1 MIPs) fine-tuned on version-3 MIPs: the session-13 fine-tune's settings at
+# five times its rate, since the bodies change (arms, shoulders, a waist), not only the classes.
+wanted finetune && train radiogan_v3_finetune --init-weights Resources/Models/radiogan_phantom.safetensors \
+  --data "$ROOT/data/mip/train" --epochs 100 --lr 1e-4 --loss hinge --mismatched-labels --hardest-mismatch \
+  --checkpoint-every 5 --seed 11
+
+wanted scratch && train radiogan_v3 --architecture radiogan --data "$ROOT/data/mip/train" --epochs 700 \
+  --batch-size 32 --discriminator-norm spectral --discriminator-dropout 0 --loss hinge --class-projection \
+  --minibatch-std --generator-upsampling resize --class-batchnorm --mismatched-labels --window 0,10 --lr 2e-4 \
+  --lr-d 2e-4 --checkpoint-every 5 --seed 11
+echo "finished: $STEPS under $ROOT"
