@@ -103,5 +103,5 @@ def check_phantom_version(args: argparse.Namespace) -> None:
                          "--labels.")
     allowed = PHANTOM_VERSIONS if args.kind == "mip" else tuple(v for v in PHANTOM_VERSIONS if v >= 2)
     if args.phantom_version not in allowed:
-        raise InputError(f"--phantom-version for {args.kind} data sets must be {' or '.join(map(str, allowed))}; "
-                         f"got {args.phantom_version}.")
+        names = ", ".join(map(str, allowed[:-1])) + f" or {allowed[-1]}"
+        raise InputError(f"--phantom-version for {args.kind} data sets must be {names}; got {args.phantom_version}.")
