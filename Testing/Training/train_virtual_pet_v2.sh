@@ -2,6 +2,10 @@
 # Retrain the virtual PET on phantom version 2 (arms, muscle groups, bowel, published HU/SUV; with and without IV
 # contrast) and choose between it and the bundled version-1 model under a rule written before either was scored.
 #   bash Testing/Training/train_virtual_pet_v2.sh [RUN_ROOT]        (default RUN_ROOT: ./runs)
+# The same protocol for another phantom version or pix2pix settings (session 22: version 3 with a least-squares
+# adversarial loss and a slower PatchGAN, since session 20's PatchGAN loss fell to ~5e-5 and stopped teaching):
+#   PHANTOM_VERSION=3 RECIPE_EXTRA="--gan-loss lsgan --lr-d 1e-4" bash Testing/Training/train_virtual_pet_v2.sh ROOT
+# (use a RUN_ROOT of its own: the score and choice files have fixed names).
 # Safe to interrupt: run it again and finished steps are skipped, the training resumes from its last checkpoint.
 #
 # Data (phantoms only, never patients), 4 mm CT voxels:
@@ -31,14 +35,16 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="${1:-runs}"
 MGS=".venv/bin/medgansynth"
-V2=(--kind wholebody --voxel-mm 4 --phantom-version 2)
+V="${PHANTOM_VERSION:-2}"
+read -r -a RECIPE_EXTRA <<< "${RECIPE_EXTRA:-}"
+V2=(--kind wholebody --voxel-mm 4 --phantom-version "$V")
 mkdir -p "$ROOT/data" "$ROOT/incumbent_model"
 # The incumbent as it was before this script could replace it (scored beside the candidate, and after the choice).
 INCUMBENT="$ROOT/incumbent_model/virtual_pet_phantom.safetensors"
 [ -f "$INCUMBENT" ] || cp Resources/Models/virtual_pet_phantom.safetensors Resources/Models/virtual_pet_phantom.json \
   "$ROOT/incumbent_model/"
 
-# phantoms NAME COUNT SEED CONTRAST [extra args]: one version-2 phantom set, made once.
+# phantoms NAME COUNT SEED CONTRAST [extra args]: one phantom set of version $V, made once.
 phantoms() {
   local out="$ROOT/data/$1"
   [ -f "$out/cases.csv" ] || $MGS phantoms "${V2[@]}" --count "$2" --seed "$3" --contrast "$4" "${@:5}" -o "$out" --quiet
@@ -54,57 +60,57 @@ mix() {
   mv "$out.tmp" "$out"
 }
 
-phantoms v2_train_plain 48 41 none
-phantoms v2_train_pv 24 42 portal-venous
-mix v2_train72 v2_train_plain v2_train_pv
-phantoms v2_sel_plain 8 43 none
-phantoms v2_sel_pv 8 44 portal-venous
-mix v2_sel16 v2_sel_plain v2_sel_pv
+phantoms v${V}_train_plain 48 41 none
+phantoms v${V}_train_pv 24 42 portal-venous
+mix v${V}_train72 v${V}_train_plain v${V}_train_pv
+phantoms v${V}_sel_plain 8 43 none
+phantoms v${V}_sel_pv 8 44 portal-venous
+mix v${V}_sel16 v${V}_sel_plain v${V}_sel_pv
 
-RUN="$ROOT/virtual_pet_v2"
+RUN="$ROOT/virtual_pet_v$V"
 ARGS=(--epochs 3 --batch-size 8 --seed 31 --threads 1 --checkpoint-every 1 --checkpoint-steps 1000 --progress-lines)
 if [ ! -f "$RUN/weights/virtual_pet.safetensors" ]; then
   if [ -f "$RUN/checkpoints/checkpoint_last.pt" ]; then
     $MGS train-virtual-pet -o "$RUN" --resume "${ARGS[@]}" >> "$RUN.log" 2>&1
   else
-    $MGS train-virtual-pet --data "$ROOT/data/v2_train72" -o "$RUN" "${ARGS[@]}" \
+    $MGS train-virtual-pet --data "$ROOT/data/v${V}_train72" -o "$RUN" "${ARGS[@]}" \
       --width-fcn 0.25 --width-gan 0.25 --depth 7 --gan-upsampling resize --context-slices 2 --slice-size 128 \
-      --lesion-repeats 5 --suv-weight-power 2 --symmetric-suv-weight > "$RUN.log" 2>&1
+      --lesion-repeats 5 --suv-weight-power 2 --symmetric-suv-weight ${RECIPE_EXTRA[@]+"${RECIPE_EXTRA[@]}"} > "$RUN.log" 2>&1
   fi
 fi
 
 # Selection: both models on the selection set and on the real CTs.
 score() {  # score NAME MODEL
-  [ -f "$ROOT/$1_selection.json" ] || $MGS evaluate-virtual-pet --data "$ROOT/data/v2_sel16" --model "$2" \
+  [ -f "$ROOT/$1_selection.json" ] || $MGS evaluate-virtual-pet --data "$ROOT/data/v${V}_sel16" --model "$2" \
     -o "$ROOT/$1_selection" --device cpu --threads 1 --slice-smoothing 12 --json --overwrite > "$ROOT/$1_selection.json"
   [ -f "$ROOT/$1_real_ct.json" ] || .venv/bin/python Testing/Training/virtual_pet_real_ct_physiology.py \
     --model "$2" --json > "$ROOT/$1_real_ct.json"
 }
 score incumbent "$INCUMBENT"
 score candidate "$RUN/weights/virtual_pet.safetensors"
-.venv/bin/python Testing/Training/virtual_pet_v2_choice.py "$ROOT" | tee "$ROOT/v2_choice.txt"
+.venv/bin/python Testing/Training/virtual_pet_v2_choice.py "$ROOT" "$V" | tee "$ROOT/v${V}_choice.txt"
 
 # Install the chosen model (a new one at float16, with its card's training data, statistics and selection figures)
 # and record its real-CT figures; then the held-out figures, made only now (after the choice), go into its card.
-[ -f "$ROOT/v2_choice.json" ] || { echo "no choice recorded; see $ROOT/v2_choice.txt" >&2; exit 1; }
-.venv/bin/python Testing/Training/install_virtual_pet_v2.py "$ROOT"
-phantoms v2_held_plain 12 45 none
-phantoms v2_held_pv 12 46 portal-venous
-mix v2_held24 v2_held_plain v2_held_pv
-phantoms v2_held_liver32 32 47 portal-venous --classes oesophagus,lung
+[ -f "$ROOT/v${V}_choice.json" ] || { echo "no choice recorded; see $ROOT/v${V}_choice.txt" >&2; exit 1; }
+.venv/bin/python Testing/Training/install_virtual_pet_v2.py "$ROOT" "$V"
+phantoms v${V}_held_plain 12 45 none
+phantoms v${V}_held_pv 12 46 portal-venous
+mix v${V}_held24 v${V}_held_plain v${V}_held_pv
+phantoms v${V}_held_liver32 32 47 portal-venous --classes oesophagus,lung
 BUNDLED=Resources/Models/virtual_pet_phantom.safetensors
-CHOSEN=$(.venv/bin/python -c "import json,sys; print(json.load(open(sys.argv[1]))['chosen'])" "$ROOT/v2_choice.json")
+CHOSEN=$(.venv/bin/python -c "import json,sys; print(json.load(open(sys.argv[1]))['chosen'])" "$ROOT/v${V}_choice.json")
 OTHER=$([ "$CHOSEN" = candidate ] && echo "$INCUMBENT" || echo "$RUN/weights/virtual_pet.safetensors")
 heldout() {  # heldout NAME MODEL [--write-card-metrics]
-  [ -f "$ROOT/$1_heldout.json" ] || $MGS evaluate-virtual-pet --data "$ROOT/data/v2_held24" --model "$2" "${@:3}" \
+  [ -f "$ROOT/$1_heldout.json" ] || $MGS evaluate-virtual-pet --data "$ROOT/data/v${V}_held24" --model "$2" "${@:3}" \
     -o "$ROOT/$1_heldout" --device cpu --threads 1 --slice-smoothing 12 --json --overwrite > "$ROOT/$1_heldout.json"
-  [ -f "$ROOT/$1_liver.json" ] || $MGS evaluate-virtual-pet --data "$ROOT/data/v2_held_liver32" --model "$2" "${@:3}" \
+  [ -f "$ROOT/$1_liver.json" ] || $MGS evaluate-virtual-pet --data "$ROOT/data/v${V}_held_liver32" --model "$2" "${@:3}" \
     -o "$ROOT/$1_liver" --device cpu --threads 1 --slice-smoothing 12 --region liver --json --overwrite \
     > "$ROOT/$1_liver.json"
 }
 if [ "$CHOSEN" = candidate ]; then
   heldout bundled "$BUNDLED" --write-card-metrics
-  .venv/bin/python Testing/Training/install_virtual_pet_v2.py "$ROOT" --heldout
+  .venv/bin/python Testing/Training/install_virtual_pet_v2.py "$ROOT" "$V" --heldout
 else  # the incumbent keeps the held-out figures of its own phantoms; these are reported beside them (HISTORY.md)
   heldout bundled "$BUNDLED"
 fi

@@ -2,10 +2,11 @@
 
 Reads RUN_ROOT/{incumbent,candidate}_selection.json (evaluate-virtual-pet --json on the selection phantoms) and
 RUN_ROOT/{incumbent,candidate}_real_ct.json (virtual_pet_real_ct_physiology.py --json), prints each criterion with
-both models' figures, and writes RUN_ROOT/v2_choice.json naming the chosen model. The rule is the one written in
+both models' figures, and writes RUN_ROOT/vN_choice.json naming the chosen model (N: the phantom version the
+candidate learned from, 2 unless given). The rule is the one written in
 the shell script before any candidate was scored; this file only computes it.
 
-Usage: .venv/bin/python Testing/Training/virtual_pet_v2_choice.py RUN_ROOT
+Usage: .venv/bin/python Testing/Training/virtual_pet_v2_choice.py RUN_ROOT [PHANTOM_VERSION]
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from pathlib import Path
 
 MUSCLE_MIDDLE = 0.8  # the middle of the published skeletal-muscle FDG SUVmean, 0.6-1.0
 TPR_SLACK = 0.05
-MODELS = {"incumbent": "Resources/Models/virtual_pet_phantom.safetensors",
-          "candidate": "virtual_pet_v2/weights/virtual_pet.safetensors"}
+INCUMBENT = "Resources/Models/virtual_pet_phantom.safetensors"
 
 
 def figures(root: Path, name: str) -> dict[str, float]:
@@ -38,7 +38,7 @@ def criteria(old: dict[str, float], new: dict[str, float]) -> dict[str, bool]:
             "3b. real-CT max outside body <= incumbent's": new["outside_body_max"] <= old["outside_body_max"]}
 
 
-def main(root: Path) -> None:
+def main(root: Path, version: int = 2) -> None:
     old, new = figures(root, "incumbent"), figures(root, "candidate")
     passed = criteria(old, new)
     for key in old:
@@ -47,13 +47,13 @@ def main(root: Path) -> None:
         print(f"{'PASS' if ok else 'FAIL'}  {name}")
     chosen = "candidate" if all(passed.values()) else "incumbent"
     print(f"chosen: {chosen}")
-    model = MODELS[chosen] if chosen == "incumbent" else str(root / MODELS[chosen])
-    (root / "v2_choice.json").write_text(json.dumps(
+    model = INCUMBENT if chosen == "incumbent" else str(root / f"virtual_pet_v{version}/weights/virtual_pet.safetensors")
+    (root / f"v{version}_choice.json").write_text(json.dumps(
         {"chosen": chosen, "chosen_model": model, "criteria": passed, "incumbent": old, "candidate": new},
         indent=2) + "\n")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3):
         raise SystemExit(__doc__.splitlines()[-1])
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) == 3 else 2)
