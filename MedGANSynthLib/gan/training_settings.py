@@ -68,9 +68,9 @@ class GanTrainingSettings(TrainingSettings):
         False, "radiogan: class-conditional BatchNorm after every generator up-sampling, so the class reaches every "
         "resolution (de Vries et al. 2017); not in the paper", architectures=RADIOGAN)
     generator_upsampling: str | None = setting(
-        None, "radiogan, brain_dcgan: the papers' transposed convolutions (default) or nearest resize + 3x3 conv, "
-        "which cannot paint a checkerboard; not in the papers", choices=("transposed", "resize"),
-        architectures=("radiogan", "brain_dcgan"))
+        None, "radiogan, brain_dcgan, ct_gan: the papers' transposed convolutions (default) or nearest resize + 3x3 "
+        "conv, which cannot paint a checkerboard; not in the papers", choices=("transposed", "resize"),
+        architectures=("radiogan", "brain_dcgan", "ct_gan"))
     generator_ema: float | None = setting(
         None, "keep an exponential moving average of the generator's weights with this decay per step (e.g. 0.999) "
         "and export it instead of the last weights; may be switched on when resuming (the average then starts from "

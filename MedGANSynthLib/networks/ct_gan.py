@@ -19,6 +19,9 @@ column position, scaled to [-1, 1] over the map, to the noise map (CoordConv, Li
 of this generator sees only about 5 x 5 of the 10 x 10 latent cells, so without positions it can only paint a
 stationary texture, while a chest slice needs a layout (body outline, two lungs, spine at the back). The positions
 span [-1, 1] at every map size, so a 64 x 64 image keeps the same layout on a finer grid.
+``generator_upsampling="resize"`` (off by default) replaces the two stride-2 transposed convolutions with nearest x2 +
+3 x 3 convolution: a 3 x 3 kernel at stride 2 overlaps unevenly, so the paper's layers paint a 2-pixel grid, which
+at 64 x 64 covered the whole body (session 22, picture in HISTORY.md).
 ``global_latent_channels`` (also off by default) adds latent numbers that are the same in every cell of the map, so
 what must agree across the whole image (body size, how much air around it) has a source every pixel sees. Both keep
 the generator fully convolutional: flat latents are the map's numbers followed by the global ones.
@@ -44,6 +47,8 @@ from MedGANSynthLib.networks.layers import (
     append_minibatch_stddev,
     check_discriminator_norm,
     check_minibatch_std,
+    check_upsampling,
+    resize_conv,
     same_conv,
     same_transposed_conv,
     spectrally_normalise,
@@ -73,6 +78,7 @@ class CTGANConfig:
     minibatch_std: bool = False  # not the paper: batch-spread feature before the Dense (layers.append_minibatch_stddev)
     latent_coordinates: bool = False  # not the paper: row/column position channels beside the noise (see above)
     global_latent_channels: int = 0  # not the paper: latent numbers shared by every cell of the map (see above)
+    generator_upsampling: str = "transposed"  # the paper; "resize" = nearest x2 + 3x3 conv (layers.UPSAMPLINGS)
 
     def __post_init__(self) -> None:
         self.generator_channels = tuple(self.generator_channels)
@@ -87,6 +93,7 @@ class CTGANConfig:
         require_fraction("discriminator_dropout", self.discriminator_dropout)
         require_fraction("batchnorm_momentum", self.batchnorm_momentum, allow_zero=False)
         check_discriminator_norm(self.discriminator_norm)
+        check_upsampling(self.generator_upsampling, "CT GAN generator")
         if self.discriminator_norm == "batch":
             raise InputError("The CT GAN discriminator has no BatchNorm in the paper; use discriminator_norm none or spectral.")
         if self.latent_distribution not in LATENT_DISTRIBUTIONS:
@@ -126,7 +133,9 @@ class CTGANGenerator(GANGenerator):
         channels = config.map_channels + (2 if config.latent_coordinates else 0)
         for index, out in enumerate(config.generator_channels):
             stride = 2 if index < 2 else 1
+            resize = stride == 2 and config.generator_upsampling == "resize"
             layers += [
+                resize_conv(channels, out) if resize else
                 same_transposed_conv(channels, out, config.kernel_size, stride=stride),
                 nn.BatchNorm2d(out, momentum=config.batchnorm_momentum),
                 nn.LeakyReLU(config.leaky_slope),

@@ -36,10 +36,12 @@ train() {  # train RUN_NAME ARGS...: start, or resume when a checkpoint exists, 
   fi
 }
 
-# The bundled CT GAN's recipe (train_bundled_gans.sh) at the full 64 x 64 instead of 40 x 40.
-wanted ct && train ct_gan_64 --architecture ct_gan --data "$ROOT/data/ct/train" --epochs 40 --image-size 64 \
+# The bundled CT GAN's recipe (train_bundled_gans.sh) at the full 64 x 64 instead of 40 x 40, with resize
+# up-sampling: the same recipe with the paper's stride-2 transposed convolutions (run ct_gan_64, stopped at epoch 21)
+# painted a 2-pixel grid over every body by epoch 10 (HISTORY.md, session 22).
+wanted ct && train ct_gan_64_resize --architecture ct_gan --data "$ROOT/data/ct/train" --epochs 40 --image-size 64 \
   --width 0.5 --discriminator-norm spectral --discriminator-dropout 0 --minibatch-std --latent-coordinates \
-  --global-latent 16 --lr 5e-4 --lr-d 2e-4 --checkpoint-every 5 --seed 14
+  --global-latent 16 --generator-upsampling resize --lr 5e-4 --lr-d 2e-4 --checkpoint-every 5 --seed 14
 
 # The bundled RadioGAN (version-1 MIPs) fine-tuned on version-3 MIPs: the session-13 fine-tune's settings at
 # five times its rate, since the bodies change (arms, shoulders, a waist), not only the classes.
