@@ -20,6 +20,13 @@ The paper's weight comes from the truth alone, so a hot spot drawn where the tru
 tissue while a missed lesion costs the weight of the lesion; minimising that favours wide hot halos around anything
 that might be hot (our power-2 models drew organ-sized hot regions and many false lesions). With the larger of the
 two, a false hot spot costs as much as a missed one of the same SUV.
+
+Adversarial term, ``gan_loss``: "bce" (default; pix2pix and the paper) or "lsgan", least squares (Mao et al. 2017),
+as pix2pix's reference code offers it (--gan_mode lsgan): the PatchGAN's raw patch outputs are pulled towards 1 for
+real and 0 for generated pairs by squared error, and the generator pulls them towards 1. Mao et al.'s reason: the
+sigmoid's flat tails. A BCE PatchGAN that separates the pairs well saturates (measured, session 20: its loss fell to
+~5e-5 by epoch 3), and then neither it nor the generator learns how far the generated patches are from real ones;
+the squared error on the raw outputs grows with that distance. The reconstruction term is the same either way.
 """
 
 from __future__ import annotations
@@ -27,7 +34,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from MedGANSynthLib.cyclegan.losses import lsgan_discriminator_loss, lsgan_generator_loss
+from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.training.losses import bce_d_loss, bce_g_loss
+from MedGANSynthLib.virtual_pet.training_settings import GAN_LOSSES
 
 SUV_RANGE_MAX = 20.0
 """Upper end of the paper's SUV window [0, 20]."""
@@ -70,12 +80,24 @@ def generator_loss(
     fake_logits: torch.Tensor,
     reconstruction: torch.Tensor,
     reconstruction_weight: float = PIX2PIX_RECONSTRUCTION_WEIGHT,
+    gan_loss: str = "bce",
 ) -> torch.Tensor:
     """Fool the discriminator and stay close to the real PET: ``reconstruction`` is the SUV-weighted L2 of
-    :func:`suv_weighted_l2` (paper 2.3), passed in so the training step computes it once for the loss and its log."""
-    return bce_g_loss(fake_logits) + reconstruction_weight * reconstruction
+    :func:`suv_weighted_l2` (paper 2.3), passed in so the training step computes it once for the loss and its log.
+    The adversarial term: BCE -log D(G(x)), or with "lsgan" mean((D(G(x)) - 1)^2)."""
+    adversarial = lsgan_generator_loss if _checked(gan_loss) == "lsgan" else bce_g_loss
+    return adversarial(fake_logits) + reconstruction_weight * reconstruction
 
 
-def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-    """Half the sum of the real and fake BCE terms (pix2pix halves D's loss to slow it relative to G)."""
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, gan_loss: str = "bce") -> torch.Tensor:
+    """Half the sum of the real and fake terms (pix2pix halves D's loss to slow it relative to G): BCE, or with
+    "lsgan" 0.5 * (mean((D(real) - 1)^2) + mean(D(fake)^2))."""
+    if _checked(gan_loss) == "lsgan":
+        return lsgan_discriminator_loss(real_logits, fake_logits)  # halved there, as here
     return 0.5 * bce_d_loss(real_logits, fake_logits)
+
+
+def _checked(gan_loss: str) -> str:
+    if gan_loss not in GAN_LOSSES:
+        raise InputError(f"--gan-loss must be one of {', '.join(GAN_LOSSES)} (got '{gan_loss}').")
+    return gan_loss

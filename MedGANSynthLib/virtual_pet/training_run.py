@@ -6,8 +6,8 @@
     summary = train_virtual_pet(VirtualPETTrainingSettings(data="CASES/", output="runs/vpet", epochs=2))
 
 Both networks train in ONE run on the shared engine (MedGANSynthLib.training.engine): every batch updates the FCN-4s
-(SUV-weighted L2, Adam 1e-4) and then the pix2pix pair (PatchGAN BCE + 100 x SUV-weighted L2, Adam 2e-4, beta1
-0.5), so one checkpoint, one resume and one progress display cover the whole model. ``data`` takes a folder of case
+(SUV-weighted L2, Adam 1e-4) and then the pix2pix pair (PatchGAN BCE, or least squares with gan_loss="lsgan", +
+100 x SUV-weighted L2, Adam 2e-4, beta1 0.5; lr_d gives the PatchGAN its own rate), so one checkpoint, one resume and one progress display cover the whole model. ``data`` takes a folder of case
 folders (ct.*, pet.*, optional lesions.*), autoPET's <patient>/<study>/CTres.nii.gz + SUV.nii.gz + SEG.nii.gz, or a
 CSV manifest (ct,pet[,lesions]). At the end: weights/virtual_pet.safetensors + .json card.
 """
@@ -22,10 +22,11 @@ from typing import Any
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback
 from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change
-from MedGANSynthLib.training.settings import check_range, check_run_folder, read_settings
+from MedGANSynthLib.training.settings import check_positive, check_range, check_run_folder, read_settings
 from MedGANSynthLib.virtual_pet.training_settings import (
     DATASET_FIELDS,
     DEFAULT_EPOCHS,
+    GAN_LOSSES,
     NETWORK_FIELDS,
     VirtualPETTrainingSettings,
 )
@@ -35,8 +36,8 @@ def train_virtual_pet(settings: VirtualPETTrainingSettings, *, resume: bool = Fa
                       progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> dict[str, Any]:
     """Train (or with ``resume`` continue) the virtual-PET run in ``settings.output``; returns a JSON-able summary.
 
-    A resume rebuilds the run from its run.json; of the settings, only epochs and lr may change (a finished run may
-    be extended, or continued at another rate). ``overwrite`` starts afresh in a folder that holds a run.
+    A resume rebuilds the run from its run.json; of the settings, only epochs, lr and lr_d may change (a finished
+    run may be extended, or continued at other rates; lr alone sets every network's rate, the PatchGAN's too). ``overwrite`` starts afresh in a folder that holds a run.
     """
     from MedGANSynthLib.training.distributed import context_from_env
     from MedGANSynthLib.training.engine import fit_in_run_folder, seed_everything
@@ -67,7 +68,8 @@ def train_virtual_pet(settings: VirtualPETTrainingSettings, *, resume: bool = Fa
     sample = sample_batch_from(dataset)
     weighting = {"suv_weight_power": settings.suv_weight_power, "symmetric_suv_weight": settings.symmetric_suv_weight}
     pix2pix = Pix2PixTask(generator, discriminator, settings.lr or PIX2PIX_LR,
-                          reconstruction_weight=settings.gan_l2_weight, sample_batch=sample, **weighting)
+                          reconstruction_weight=settings.gan_l2_weight, sample_batch=sample, gan_loss=settings.gan_loss,
+                          lr_d=settings.lr_d, **weighting)
     fcn_task = FCNTask(fcn, settings.lr or FCN_LR, sample, **weighting)
     task = VirtualPETTask(fcn_task, pix2pix, sample_batch=sample, export=_exporter(dataset, cases, stored))
     result = fit_in_run_folder(task, dataset, settings, run_dir, stored, context, resume=resume, overwrite=overwrite,
@@ -86,21 +88,28 @@ def read_virtual_pet_settings(output: str | Path, **invocation: Any) -> VirtualP
 
 def resolve_virtual_pet_run(settings: VirtualPETTrainingSettings, *, resume: bool = False, overwrite: bool = False):
     """Check ``settings`` and work out the run: (settings, run.json contents). When resuming, the settings come
-    from run.json (the networks must match the checkpoint) with a new epoch count or rate applied."""
+    from run.json (the networks must match the checkpoint) with a new epoch count or rates applied."""
     run_dir = settings.run_dir
     check_run_folder(run_dir, resume=resume, overwrite=overwrite)
     settings.check_run_options()
+    check_positive(("--lr-d", settings.lr_d))
+    if settings.gan_loss not in GAN_LOSSES:
+        raise InputError(f"--gan-loss must be one of {', '.join(GAN_LOSSES)} (got '{settings.gan_loss}').")
     if resume:
         stored = read_run_file(run_dir, VirtualPETTrainingSettings.RUN_FILE_KEYS, VirtualPETTrainingSettings.KIND)
         saved = VirtualPETTrainingSettings.from_run_file(stored)
-        # Older run files keep only the network settings that were given; the others were the defaults.
-        recorded = {*stored, *NETWORK_FIELDS, *DATASET_FIELDS}
+        # Older run files keep only the network settings that were given; the others were the defaults (and runs
+        # from before gan_loss existed trained with BCE, its default).
+        recorded = {*stored, *NETWORK_FIELDS, *DATASET_FIELDS, "gan_loss"}
         data = str(Path(settings.data).resolve()) if settings.data else None  # run.json keeps it absolute
         resumed = replace(settings, data=data).resumed_from(saved, recorded)
+        if settings.lr not in (None, saved.lr) and settings.lr_d is None:
+            resumed = replace(resumed, lr_d=None)  # a new --lr alone sets every rate, as at the start
         stored["epochs"] = resumed.epochs  # resuming may extend a finished run ...
-        if resumed.lr != saved.lr:  # ... or continue at another rate (e.g. a lower one to fine-tune)
-            stored["lr"] = resumed.lr
-            record_learning_rate_change(stored, run_dir, lr=resumed.lr)
+        if (resumed.lr, resumed.lr_d) != (saved.lr, saved.lr_d):  # ... or continue at other rates (to fine-tune)
+            stored.update(lr=resumed.lr, lr_d=resumed.lr_d)
+            rates = {"lr": resumed.lr, **({"lr_d": resumed.lr_d} if resumed.lr_d is not None else {})}
+            record_learning_rate_change(stored, run_dir, **rates)
         return resumed, stored
     if not settings.data:
         raise InputError("Pass --data with the paired CT/PET cases (only --resume may leave it out).")
@@ -151,7 +160,8 @@ def _exporter(dataset, cases, stored: dict[str, Any]):
     def export(fcn, generator, run_dir: Path, summary: dict[str, Any]) -> list[Path]:
         metrics = {"final_epoch": {k: v for k, v in summary.get("final_epoch_losses", {}).items()
                                    if isinstance(v, (int, float))},
-                   "training": {k: stored.get(k) for k in ("lr", "batch_size", "seed", "epochs", "gan_l2_weight",
+                   "training": {k: stored.get(k) for k in ("lr", "lr_d", "gan_loss", "batch_size", "seed", "epochs",
+                                                           "gan_l2_weight",
                                                            "suv_weight_power", "symmetric_suv_weight",
                                                            "learning_rate_changes")}}
         folder = run_dir / "weights"

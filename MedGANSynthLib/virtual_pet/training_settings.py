@@ -20,6 +20,8 @@ NETWORK_FIELDS = ("width_fcn", "width_gan", "depth", "gan_upsampling")
 """Fields run.json keeps under "networks" (with in_channels = 2 * context_slices + 1)."""
 DATASET_FIELDS = ("context_slices", "slice_size", "lesion_repeats", "crop_size")
 """Fields run.json keeps under "dataset" (crop_size only when given)."""
+GAN_LOSSES = ("bce", "lsgan")
+"""Adversarial losses of the pix2pix pair (``gan_loss``; virtual_pet/losses.py computes them)."""
 
 
 @dataclass
@@ -33,6 +35,9 @@ class VirtualPETTrainingSettings(TrainingSettings):
                               "meaningful and the CPU busy)")
     lr: float | None = setting(None, "learning rate of all networks (default FCN 1e-4, pix2pix 2e-4); with --resume, "
                                "the run continues at this rate")
+    lr_d: float | None = setting(None, "learning rate of the PatchGAN discriminator when it should differ from the "
+                                 "generator's (default: the same, 2e-4 or --lr); with --resume, the run continues at "
+                                 "this rate (--lr alone sets every network's rate, the PatchGAN's too)")
     width_fcn: float = setting(0.125, "FCN-4s channel factor (default 0.125; paper 1)")
     width_gan: float = setting(0.25, "U-Net and PatchGAN channel factor (default 0.25; paper 1)")
     depth: int = setting(7, "U-Net down-samplings (default 7 for 128 px; paper 8 for 256 px)")
@@ -55,8 +60,12 @@ class VirtualPETTrainingSettings(TrainingSettings):
         False, "weigh each pixel by the larger of its true and predicted SUV, so a hot spot drawn on cold tissue costs "
         "as much as a missed lesion; not in the paper (its weight is the true SUV alone)")
 
+    gan_loss: str = setting("bce", "adversarial loss of the pix2pix pair: bce (default; pix2pix, the paper) or lsgan "
+                            "(least squares, Mao et al. 2017, meant to keep teaching the generator when the PatchGAN "
+                            "wins); not in the paper", choices=GAN_LOSSES)
+
     KIND: ClassVar[str] = "virtual-PET"
-    RESUME_MAY_CHANGE: ClassVar[tuple[str, ...]] = ("epochs", "lr")
+    RESUME_MAY_CHANGE: ClassVar[tuple[str, ...]] = ("epochs", "lr", "lr_d")
     RUN_FILE_KEYS: ClassVar[tuple[str, ...]] = ("data", "epochs", "batch_size", "lr", "seed", "checkpoint_every",
                                                 "networks", "dataset")
 

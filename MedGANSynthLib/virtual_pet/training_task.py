@@ -11,7 +11,8 @@
   errors make the reconstruction term ~10x the adversarial one. An L2 in normalised units shrinks with the square
   of the error (0.05^2 x 100 = 0.25): the adversarial term then dominates and, measured on 4 mm phantoms after
   2 epochs, the generator painted checkerboard speckle with SUV > 2.5 over 48 % of the body (true PET: 6 %).
-  (The FCN's loss scale is irrelevant: Adam's steps do not depend on it.)
+  (The FCN's loss scale is irrelevant: Adam's steps do not depend on it.) Not in the paper, off by default:
+  ``gan_loss="lsgan"`` (least squares instead of BCE, virtual_pet/losses.py) and ``lr_d``, the PatchGAN's own rate.
 * :class:`VirtualPETTask` — both in one run: each batch trains the FCN and then the pix2pix pair. One run folder,
   one checkpoint and one ``--resume`` for the whole model, and the sample grid can show the blend, which needs both
   networks. The two networks never share parameters, so training them side by side equals training them apart.
@@ -164,13 +165,15 @@ class Pix2PixTask:
     def __init__(self, generator: UNetGenerator, discriminator: PatchGANDiscriminator, lr: float = PIX2PIX_LR,
                  reconstruction_weight: float = PIX2PIX_RECONSTRUCTION_WEIGHT, reconstruction_in_suv: bool = True,
                  sample_batch: dict[str, torch.Tensor] | None = None, suv_weight_power: float = 1.0,
-                 symmetric_suv_weight: bool = False) -> None:
+                 symmetric_suv_weight: bool = False, gan_loss: str = "bce", lr_d: float | None = None) -> None:
         self.generator = generator
         self.suv_weight_power = suv_weight_power
         self.symmetric_suv_weight = symmetric_suv_weight
         self.reconstruction_in_suv = reconstruction_in_suv
         self.discriminator = discriminator
         self.lr = lr
+        self.lr_d = lr if lr_d is None else lr_d
+        self.gan_loss = gan_loss
         self.reconstruction_weight = reconstruction_weight
         self.sample_batch = sample_batch
         self._optimizers: dict[str, torch.optim.Optimizer] | None = None
@@ -182,7 +185,8 @@ class Pix2PixTask:
         if self._optimizers is None:
             self._optimizers = {
                 "generator": torch.optim.Adam(self.generator.parameters(), lr=self.lr, betas=PIX2PIX_BETAS),
-                "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=self.lr, betas=PIX2PIX_BETAS),
+                "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=self.lr_d,
+                                                  betas=PIX2PIX_BETAS),
             }
         return self._optimizers
 
@@ -194,7 +198,7 @@ class Pix2PixTask:
             fake = generator(ct)
             real_logits = critic(ct, target).float()
             fake_logits = critic(ct, fake.detach()).float()
-            d_loss = discriminator_loss(real_logits, fake_logits)
+            d_loss = discriminator_loss(real_logits, fake_logits, self.gan_loss)
         ctx.optimize("discriminator", d_loss)
         with ctx.autocast(), frozen(self.discriminator) as still_critic:  # input gradient only: see engine.frozen
             fooled_logits = still_critic(ct, fake).float()
@@ -204,7 +208,7 @@ class Pix2PixTask:
         predicted_suv = _weighting_prediction(fake, generator, self.symmetric_suv_weight)
         reconstruction = suv_weighted_l2(fake_suv, truth, suv, weight_power=self.suv_weight_power,
                                          predicted_suv=predicted_suv)
-        g_loss = generator_loss(fooled_logits, reconstruction, self.reconstruction_weight)
+        g_loss = generator_loss(fooled_logits, reconstruction, self.reconstruction_weight, self.gan_loss)
         ctx.optimize("generator", g_loss)
         return {"d_loss": float(d_loss.detach()), "g_loss": float(g_loss.detach()),
                 "gan_l2": float(reconstruction.detach())}

@@ -270,9 +270,14 @@ def test_train_virtual_pet_subprocess_without_cases_is_one_line(tmp_path):
     ("--crop-size", "0", "--crop-size must be at least 1"),
     ("--workers", "-1", "--workers must be 0 or more"),
     ("--checkpoint-steps", "-5", "--checkpoint-steps must be 0 or more"),
+    ("--lr-d", "0", "--lr-d must be positive (got 0.0)"),
+    ("--lr-d=-1e-4", None, "--lr-d must be positive (got -0.0001)"),
+    ("--gan-loss", "hinge", "argument --gan-loss: 'hinge' is not one of bce, lsgan"),
+    ("--set", "gan_loss=hinge", "--set gan_loss: 'hinge' is not one of bce, lsgan (like --gan-loss)"),
 ])
 def test_bad_loss_settings_are_one_line(tmp_path, capsys, option, value, message):
     (tmp_path / "data").mkdir()
-    code, err = _run(capsys, "train-virtual-pet", "--data", tmp_path / "data", "-o", tmp_path / "run", option, value)
+    flags = [option] if value is None else [option, value]
+    code, err = _run(capsys, "train-virtual-pet", "--data", tmp_path / "data", "-o", tmp_path / "run", *flags)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "run").exists()

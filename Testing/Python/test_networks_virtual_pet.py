@@ -228,6 +228,35 @@ def test_pix2pix_losses_combine_the_terms_by_hand():
     assert math.isclose(float(discriminator_loss(real, fake)), 0.5 * (d_real + d_fake), rel_tol=1e-6)
 
 
+def test_lsgan_losses_are_the_squared_errors_of_the_patch_logits_by_hand():
+    from MedGANSynthLib.virtual_pet.losses import discriminator_loss, generator_loss
+
+    real = torch.tensor([[[[1.5, -0.5], [1.0, 0.0]]]])  # 2 x 2 patch outputs of a PatchGAN
+    fake = torch.tensor([[[[0.5, -1.0], [2.0, 0.0]]]])
+    pred, target, suv = torch.tensor([0.2, 0.4]), torch.tensor([0.0, 0.4]), torch.tensor([4.0, 0.0])
+    # D: 0.5 * [mean((real - 1)^2) + mean(fake^2)] = 0.5 * [(0.25 + 2.25 + 0 + 1) / 4 + (0.25 + 1 + 4 + 0) / 4]
+    d = 0.5 * (3.5 / 4 + 5.25 / 4)
+    assert math.isclose(float(discriminator_loss(real, fake, "lsgan")), d, rel_tol=1e-6)
+    # G: mean((fake - 1)^2) = (0.25 + 4 + 1 + 1) / 4, plus 100 x the SUV-weighted L2 (5 * 0.04) / (5 + 1), unchanged
+    g = 6.25 / 4 + 100 * (5 * 0.04) / 6
+    assert math.isclose(float(generator_loss(fake, suv_weighted_l2(pred, target, suv), gan_loss="lsgan")), g,
+                        rel_tol=1e-6)
+    # D at its optimum (real patches 1, fake 0) costs nothing; G then pays 1 per patch
+    ones, zeros = torch.ones(1, 1, 2, 2), torch.zeros(1, 1, 2, 2)
+    assert float(discriminator_loss(ones, zeros, "lsgan")) == 0.0
+    assert float(generator_loss(zeros, torch.tensor(0.0), gan_loss="lsgan")) == 1.0
+
+
+def test_an_unknown_gan_loss_is_refused_in_one_line():
+    from MedGANSynthLib.virtual_pet.losses import discriminator_loss, generator_loss
+
+    logits = torch.zeros(1, 1, 2, 2)
+    with pytest.raises(InputError, match="--gan-loss must be one of bce, lsgan"):
+        discriminator_loss(logits, logits, "hinge")
+    with pytest.raises(InputError, match="--gan-loss must be one of bce, lsgan"):
+        generator_loss(logits, torch.tensor(0.0), gan_loss="hinge")
+
+
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("size", [(1, 1), (5, 8)])
 def test_subpixel_conv_equals_nearest_resize_then_conv(bias, size):

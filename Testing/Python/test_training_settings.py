@@ -63,7 +63,8 @@ def _old_run_file(name: str, data: Path) -> dict:
 @pytest.mark.parametrize("settings", [
     GanTrainingSettings(output="r", architecture="radiogan", data="/d", epochs=5, lr=1e-4, loss="hinge",
                         window=[0.0, 10.0], auxiliary_classifier=0.5, class_projection=True, generator_ema=0.999),
-    VirtualPETTrainingSettings(output="r", data="/d", epochs=2, width_fcn=0.25, crop_size=64, symmetric_suv_weight=True),
+    VirtualPETTrainingSettings(output="r", data="/d", epochs=2, width_fcn=0.25, crop_size=64, symmetric_suv_weight=True,
+                               gan_loss="lsgan", lr_d=5e-5),
     CycleGANTrainingSettings(output="r", data_a="/a", data_b="/b", epochs=3, window_b=[0.0, 15.0], generator="unet",
                              unet_depth=3, name_a="CT body", lr=1e-4),
 ])
@@ -90,6 +91,7 @@ def test_old_virtual_pet_run_file_reads_its_networks_and_dataset_parts():
                                                                                                 "resize")
     assert (settings.context_slices, settings.slice_size, settings.lesion_repeats, settings.crop_size) == (2, 32, 5, None)
     assert (settings.suv_weight_power, settings.symmetric_suv_weight, settings.batch_size) == (2.0, True, 16)
+    assert (settings.gan_loss, settings.lr_d) == ("bce", None)  # not in that file: pix2pix's BCE, one rate
     # an older file still: the network settings not given were not written; they were the defaults then and now
     older = VirtualPETTrainingSettings.from_run_file({"networks": {"in_channels": 3}, "dataset": {}})
     assert (older.width_fcn, older.width_gan, older.depth, older.gan_upsampling) == (0.125, 0.25, 7, "transposed")
@@ -166,8 +168,8 @@ def test_virtual_pet_flags_left_out_give_the_documented_defaults():
     # The values the help texts and the module documentation state (pix2pix's lambda 100, batch 8, 128 px, ...).
     assert (settings.batch_size, settings.width_fcn, settings.width_gan, settings.depth, settings.gan_upsampling,
             settings.context_slices, settings.slice_size, settings.lesion_repeats, settings.gan_l2_weight,
-            settings.suv_weight_power, settings.symmetric_suv_weight, settings.crop_size) == \
-        (8, 0.125, 0.25, 7, "transposed", 1, 128, 3, 100.0, 1.0, False, None)
+            settings.suv_weight_power, settings.symmetric_suv_weight, settings.crop_size, settings.gan_loss,
+            settings.lr_d) == (8, 0.125, 0.25, 7, "transposed", 1, 128, 3, 100.0, 1.0, False, None, "bce", None)
     # ... the same as the defaults of the classes that build the networks and the slices
     networks, slices = VirtualPETNetworkSettings(), SliceDatasetConfig()
     assert (networks.width_fcn, networks.width_gan, networks.depth, networks.gan_upsampling) == \
