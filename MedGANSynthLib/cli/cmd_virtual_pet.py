@@ -30,8 +30,7 @@ from MedGANSynthLib.virtual_pet.outside_body import (
     OUTSIDE_BODY_CHOICES,
     OUTSIDE_BODY_HELP,
 )
-
-DEFAULT_UNCERTAINTY_PASSES = 8
+from MedGANSynthLib.virtual_pet.uncertainty import DEFAULT_UNCERTAINTY_PASSES
 
 
 def register(subparsers) -> None:

@@ -42,6 +42,7 @@ from MedGANSynthLib.training.settings import settings_argv
 from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML, PAPER_THRESHOLD_SUV
 from MedGANSynthLib.virtual_pet.output_files import OUTPUT_FILES
 from MedGANSynthLib.virtual_pet.outside_body import DEFAULT_OUTSIDE_BODY, check_outside_body
+from MedGANSynthLib.virtual_pet.uncertainty import DEFAULT_UNCERTAINTY_PASSES
 from MedGANSynthLib.volume import Volume
 
 WARNINGS_ATTRIBUTE = "MedGANSynth.warnings"
@@ -261,6 +262,8 @@ class MedGANSynthLogic:
         whose cycle error checks the CT against its training CTs, "none" for no check (default: the bundled CycleGAN
         when installed); its warning joins ``lastWarnings``. ``outsideBody``: "zero" (default) sets the virtual PET
         to 0 outside the CT's body, "keep" shows the networks' raw values there (``--outside-body``).
+        ``uncertainty``: also the spread of DEFAULT_UNCERTAINTY_PASSES (8) Monte-Carlo-dropout passes of the GAN
+        (``--uncertainty``).
         ``wait=True`` returns :class:`VirtualPETNodes`; ``wait=False`` returns a :class:`LogicJob` whose ``result``
         holds them when done.
         """
@@ -280,7 +283,7 @@ class MedGANSynthLogic:
         if modelId:
             args += ["--model", str(modelId)]
         if uncertainty:
-            args.append("--uncertainty")
+            args += ["--uncertainty", str(DEFAULT_UNCERTAINTY_PASSES)]
         if inputCheck is not None:
             args += ["--input-check", str(inputCheck)]
         job = self._start("Virtual PET", args, lambda: self.loadVirtualPET(ctNode, work / "out", threshold),

@@ -15,11 +15,10 @@ from scipy import ndimage
 
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.evaluation.image_similarity import psnr, ssim
-from MedGANSynthLib.virtual_pet.lesions import PAPER_THRESHOLD_SUV
+from MedGANSynthLib.virtual_pet.lesions import CONNECTIVITY_26, PAPER_THRESHOLD_SUV
 from MedGANSynthLib.volume import Volume
 
 SUV_DATA_RANGE = 20.0
-CONNECTIVITY_26 = np.ones((3, 3, 3), dtype=bool)
 
 
 def _array(image: Volume | np.ndarray) -> np.ndarray:

@@ -39,6 +39,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SLICER_PYTHON = Path(os.environ.get("MEDGANSYNTH_SLICER_PYTHON", REPO_ROOT.parent / "shared" / "slicer-python"))
 SLICER_VERSIONS = ("5.10.0", "main")
 MODULE_FILE = REPO_ROOT / "MedGANSynth" / "MedGANSynth.py"
+MODULE_PARTS = "MedGANSynthModule"  # the package beside MODULE_FILE that holds the module's classes
 SLICER_LAYER = ("util", "parameterNodeWrapper", "ScriptedLoadableModule", "i18n", "packaging", "logic", "cli",
                 "testing", "slicerqt", "modules", "moduleNames")
 
@@ -365,6 +366,11 @@ class ApplicationStandIn:
         QtWidgets.QApplication.restoreOverrideCursor()
 
 
+def _replaced_here(name: str) -> bool:
+    """Modules a SlicerEnvironment puts in ``sys.modules`` (and takes out when closed)."""
+    return name in ("qt", "ctk", "MedGANSynth") or name.split(".")[0] == MODULE_PARTS or name.startswith("slicer.")
+
+
 def qapplication():
     return QtWidgets.QApplication.instance() or QtWidgets.QApplication(["MedGANSynth module tier"])
 
@@ -392,8 +398,7 @@ class SlicerEnvironment:
         self.version, self.slicer = version, slicer
         self._saved_path = list(slicer.__path__)
         self._saved_attributes = dict(vars(slicer))
-        self._saved_modules = {name: module for name, module in sys.modules.items()
-                               if name in ("qt", "ctk", "MedGANSynth") or name.startswith("slicer.")}
+        self._saved_modules = {name: module for name, module in sys.modules.items() if _replaced_here(name)}
         for name in list(sys.modules):
             if name.startswith("slicer.") and name.split(".")[1] in SLICER_LAYER:
                 del sys.modules[name]
@@ -424,7 +429,9 @@ class SlicerEnvironment:
         self.module = self._load_module()
 
     def _load_module(self):
-        """As qSlicerScriptedLoadableModule does: the file as module ``MedGANSynth``, then its module class."""
+        """As Slicer does: the file's folder appended to ``sys.path`` (ctkFactoryScriptedItem::load), then the
+        file as module ``MedGANSynth`` and its module class (qSlicerScriptedLoadableModule)."""
+        sys.path.append(str(MODULE_FILE.parent))
         spec = importlib.util.spec_from_file_location("MedGANSynth", MODULE_FILE)
         module = importlib.util.module_from_spec(spec)
         sys.modules["MedGANSynth"] = module
@@ -463,9 +470,10 @@ class SlicerEnvironment:
         self.mainWindow.deleteLater()
         slicer = self.slicer
         for name in list(sys.modules):
-            if name in ("qt", "ctk", "MedGANSynth") or name.startswith("slicer."):
+            if _replaced_here(name):
                 del sys.modules[name]
         sys.modules.update(self._saved_modules)
+        sys.path.remove(str(MODULE_FILE.parent))
         slicer.__path__[:] = self._saved_path
         for name in list(vars(slicer)):
             if name not in self._saved_attributes:

@@ -199,6 +199,19 @@ def test_a_bad_outside_body_value_is_one_line_with_exit_2(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+def test_uncertainty_without_a_count_runs_the_shared_default_of_8_passes():
+    """The CLI and the Slicer Logic (test_mrml_logic) read the default from virtual_pet.uncertainty."""
+    from MedGANSynthLib.cli.main import build_parser
+    from MedGANSynthLib.virtual_pet.uncertainty import DEFAULT_UNCERTAINTY_PASSES
+
+    assert DEFAULT_UNCERTAINTY_PASSES == 8  # the documented default (--help)
+    parser = build_parser()
+    assert parser.parse_args(["virtual-pet", "ct.nrrd", "-o", "out", "--uncertainty"]).uncertainty == 8
+    assert parser.parse_args(["virtual-pet", "ct.nrrd", "-o", "out"]).uncertainty == 0
+    subparser = parser._subparsers._group_actions[0].choices["virtual-pet"]
+    assert "(N defaults to 8)" in subparser.format_help().replace("\n", " ")
+
+
 def test_the_library_refuses_a_bad_outside_body_value_before_any_work(tmp_path):
     from MedGANSynthLib.errors import InputError
     from MedGANSynthLib.virtual_pet.pipeline import run_virtual_pet

@@ -173,8 +173,8 @@ def configured_build(tmp_path_factory):
     (source / "MedGANSynth").mkdir(parents=True)
     fake.mkdir()
     shutil.copy(TOP_CMAKE, source / "CMakeLists.txt")
-    shutil.copy(MODULE_CMAKE, source / "MedGANSynth" / "CMakeLists.txt")
-    shutil.copy(REPO / "MedGANSynth" / "MedGANSynth.py", source / "MedGANSynth" / "MedGANSynth.py")
+    shutil.copytree(REPO / "MedGANSynth", source / "MedGANSynth", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__"))
     (source / "MedGANSynthLib").symlink_to(REPO / "MedGANSynthLib", target_is_directory=True)
     (source / "Resources").symlink_to(REPO / "Resources", target_is_directory=True)
     (fake / "SlicerConfig.cmake").write_text(FAKE_SLICER_CONFIG.replace("@LIB_DIR@", LIB_DIR))
@@ -200,7 +200,11 @@ def test_cmake_configure_calls_the_slicer_macros_as_intended(configured_build):
 
 def test_build_tree_has_module_library_and_resources_where_slicer_looks(configured_build):
     modules = configured_build / LIB_DIR
-    assert (modules / "MedGANSynth.py").is_file()
+    module_folder = REPO / "MedGANSynth"
+    module_sources = sorted(p.relative_to(module_folder).as_posix() for p in module_folder.rglob("*.py"))
+    assert "MedGANSynth.py" in module_sources and len(module_sources) > 1  # the entry point and its parts
+    for relative in module_sources:  # each listed in MODULE_PYTHON_SCRIPTS, or Slicer would lack it
+        assert (modules / relative).read_bytes() == (module_folder / relative).read_bytes(), relative
     library_sources = sorted(p.relative_to(REPO).as_posix() for p in (REPO / "MedGANSynthLib").rglob("*.py"))
     for relative in library_sources:
         assert (modules / relative).is_file(), f"{relative} is not built beside the module"

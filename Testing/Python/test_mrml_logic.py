@@ -19,6 +19,7 @@ from MedGANSynthLib.mrml.display import INVERTED_GREY, PET_HEAT, slice_composite
 from MedGANSynthLib.mrml.logic import MedGANSynthLogic
 from MedGANSynthLib.mrml.sequences import frame_volume_node
 from MedGANSynthLib.mrml.volume_nodes import ijk_to_ras, node_from_volume, volume_from_node
+from MedGANSynthLib.virtual_pet.uncertainty import DEFAULT_UNCERTAINTY_PASSES
 from MedGANSynthLib.volume import Volume
 
 pytestmark = pytest.mark.mrml
@@ -235,6 +236,7 @@ def test_virtual_pet_job_gives_the_library_result_overlaid_with_its_lesions(logi
     assert result.lesionSegmentation.GetSegmentation().GetNumberOfSegments() == regions
     assert result.summary["lesions"] == regions
     assert result.summary["outside_body"] == "keep"
+    assert result.summary["uncertainty_passes"] == DEFAULT_UNCERTAINTY_PASSES  # the CLI's default, passed on
 
 
 @pytest.mark.slow
