@@ -56,4 +56,23 @@ def run(args: argparse.Namespace) -> dict:
         overall = summary["results"].get("overall") or {}
         numbers = ", ".join(f"{k}={v}" for k, v in overall.items() if isinstance(v, (int, float)))
         print(f"Report written to {args.output}" + (f" (overall: {numbers})" if numbers else ""))
+        for line in artefact_lines(summary["results"]):
+            print(line)
     return summary
+
+
+def artefact_lines(results: dict) -> list[str]:
+    """Grid texture and specks outside the body, generated vs held-out real, of the pooled classes (or the one)."""
+    section = results.get("overall") or next(iter(results["per_class"].values()))
+    lines = []
+    texture = section.get("grid_texture")
+    if texture:
+        lines.append(f"Grid texture: generated {texture['generated']:.2f}, held-out real {texture['floor_heldout']:.2f} "
+                     f"(ratio {texture['ratio']:.2f}; about 1 = no more grid texture than real images)")
+    specks = section.get("specks_outside_body")
+    if specks:
+        generated, real = specks["generated"], specks["floor_heldout"]
+        lines.append(f"Specks outside the body: {generated['images_with_specks']:.0%} of generated images, "
+                     f"{generated['specks_per_image']:.2f} per image (held-out real: {real['images_with_specks']:.0%}, "
+                     f"{real['specks_per_image']:.2f})")
+    return lines

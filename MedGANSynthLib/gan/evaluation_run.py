@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.gan.artefact_measures import artefact_measures
 from MedGANSynthLib.gan.latent_walk import latent_walk
 from MedGANSynthLib.gan.report import (
     evaluate_gan,
@@ -21,7 +22,7 @@ from MedGANSynthLib.gan.report import (
     render_gan_pictures,
     write_gan_report,
 )
-from MedGANSynthLib.gan.sampling import sample_images
+from MedGANSynthLib.gan.sampling import sample_images, to_physical
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
 from MedGANSynthLib.weights.catalogue import resolve_model
 from MedGANSynthLib.weights.model_card import ModelCard
@@ -31,6 +32,7 @@ COMPARISON_SPLITS = ("heldout", "selection")
 # Choosing on the selection split must not reuse the held-out run's samples or judge either: class accuracy depends
 # on those alone (not on the held-out images), so the same seed would pick the model on the very numbers it reports.
 SELECTION_SEED_OFFSET = 1_000_003
+MIP_ARCHITECTURES = ("radiogan",)  # models of whole-body PET MIPs: their specks outside the body are counted
 
 
 def real_images_by_class(card: ModelCard, folder: Path, classes: list[str]) -> dict[str, np.ndarray]:
@@ -102,6 +104,7 @@ def evaluate_models(
         results = evaluate_gan(generated, train, heldout, value_range=value_range, epochs=epochs, seed=seed,
                                device=device, run_tstr=run_tstr, progress=progress, cancel=cancel, judges=judges)
     results["compared_with"] = against
+    _add_artefact_measures(results, generated, heldout, card)
     walk = _walk(loaded[0][1], loaded[0][3], classes, seed, device) if conditional else None
     pictures = render_gan_pictures(generated, train, results, Path(output) / "pictures", walk=walk)
     files = write_gan_report(results, {k: str(v) for k, v in pictures.items()}, output)
@@ -109,6 +112,18 @@ def evaluate_models(
         for path, _, _, model_card in loaded:
             _write_metrics_into_card(path, model_card, results, root, count)
     return {"results": results, "files": {k: str(v) for k, v in files.items()}}
+
+
+def _add_artefact_measures(results: dict, generated: dict[str, np.ndarray], heldout: dict[str, np.ndarray],
+                           card: ModelCard) -> None:
+    """Grid texture (every model) and specks outside the body (MIP models, in SUV) into the per-class and overall
+    sections of ``results``, each beside its held-out floor."""
+    to_suv = (lambda images: to_physical(images, card)) if card.architecture in MIP_ARCHITECTURES else None
+    measures = artefact_measures(generated, heldout, to_suv)
+    for name, entries in measures["per_class"].items():
+        results["per_class"][name].update(entries)
+    if results.get("overall"):
+        results["overall"].update(measures["overall"])
 
 
 def _walk(generator, card: ModelCard, classes: list[str], seed: int, device: str) -> np.ndarray:

@@ -12,6 +12,8 @@
   with this feature network and about this many images (FD numbers are not ImageNet FIDs; see :mod:`.frechet`).
 - memorisation audit (:mod:`.memorisation`), PSNR/SSIM to the nearest training image (:mod:`.image_similarity`,
   with the held-out floor), joint histogram mutual information (:mod:`.joint_histogram`), and TSTR (:mod:`.tstr`).
+- grid texture and specks outside the body are added by :mod:`MedGANSynthLib.gan.artefact_measures` (the evaluation
+  run knows the model, hence whether its images are MIPs and how to map them to SUV); the report shows them here.
 
 :func:`render_gan_pictures` draws the pictures and :func:`write_gan_report` writes everything into one folder,
 each file atomically, with relative links only to pictures that exist.
@@ -381,6 +383,12 @@ _ROWS = (
      ("similarity_to_nearest_train", "floor_heldout", "ssim_mean")),
     ("Joint-histogram mutual information (bits)", ("mutual_information_bits", "generated"),
      ("mutual_information_bits", "floor_heldout")),
+    ("Grid texture (spectral peaks at 2- and 4-pixel periods)", ("grid_texture", "generated"),
+     ("grid_texture", "floor_heldout")),
+    ("Images with specks outside the body (fraction)", ("specks_outside_body", "generated", "images_with_specks"),
+     ("specks_outside_body", "floor_heldout", "images_with_specks")),
+    ("Specks outside the body per image", ("specks_outside_body", "generated", "specks_per_image"),
+     ("specks_outside_body", "floor_heldout", "specks_per_image")),
 )
 
 SINGLE_CLASS_NOTE = ("single-class model: no judge classifier can be trained on one class, so class accuracy, the "
@@ -392,7 +400,10 @@ _EXPLANATION = (
     "distances use the project's own classifier features, so they are not comparable to ImageNet-Inception FIDs "
     "in papers. A memorisation ratio below 1 means generated images sit closer to the training images than new real "
     "images do. PSNR/SSIM are against the nearest training image (reference means in the brain-PET DCGAN paper: "
-    f"{PAPER_PSNR_DB} dB, {PAPER_SSIM}); very high values mean copies, not quality."
+    f"{PAPER_PSNR_DB} dB, {PAPER_SSIM}); very high values mean copies, not quality. Grid texture is the power at "
+    "the frequencies of 2- and 4-pixel periods (the up-sampling layers' checkerboard and block edges) over the power "
+    "around them, about 1.5 for a smooth spectrum; specks are bright spots (>= 1 SUV) in the air beside the body of "
+    "a whole-body MIP."
 )
 
 

@@ -36,6 +36,11 @@ def test_report_and_card(trained, tmp_path):
     stored = card.metrics["heldout_evaluation"]["results"]["per_class"]
     assert stored.keys() == results["per_class"].keys()
     assert results["compared_with"] == "heldout" and results["per_class"]["normal"]["counts"]["heldout"] == 4
+    # a MIP model: grid texture and specks outside the body, per class and pooled, each with its held-out floor
+    for section in (*results["per_class"].values(), results["overall"]):
+        assert section["grid_texture"]["floor_heldout"] > 0
+        assert section["specks_outside_body"]["floor_heldout"]["images_with_specks"] == 0.0  # real phantom MIPs
+    assert "grid_texture" in stored["normal"]
 
 
 def test_choosing_between_models_on_the_selection_split(trained, tmp_path, capsys):
@@ -111,6 +116,8 @@ def test_single_class_ct_gan_gets_the_class_free_metrics(tmp_path):
     assert audit["ratio_pixel"] == pytest.approx(audit["median_generated_to_train"] / audit["median_heldout_to_train"])
     assert entry["similarity_to_nearest_train"]["floor_heldout"]["ssim_mean"] <= 1.0
     assert results["judge"] is None and "Fréchet" in results["note"]
+    # grid texture for every GAN; specks only for whole-body MIP models
+    assert entry["grid_texture"]["ratio"] > 0 and "specks_outside_body" not in entry
     # the same report and pictures as a multi-class evaluation, every picture linked from the report
     report = (tmp_path / "report" / "report.md").read_text()
     assert "No judge" in report and (tmp_path / "report" / "report.html").is_file()

@@ -115,3 +115,27 @@ def test_cyclegan_card_figures_equal_the_json_card(entry):
         assert float(row[7]) == round(scores["erased_per_scan"], 2), name
     band = json_card(entry)["metrics"]["cycle_error_band"]["band_hu"]
     assert f"above {band:.1f} HU" in text
+
+
+def test_artefact_measures_of_a_new_evaluation_appear_in_the_gan_tables():
+    """Cards scored before grid texture and specks existed keep their text (the --check above); a card re-scored
+    with them gets their rows, with the stored numbers rounded as the cards print them."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("card_markdown", REPO / "Testing" / "Training" / "model_card_markdown.py")
+    cards = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cards)
+    texture = {"generated": 43.1636, "floor_heldout": 2.8684, "ratio": 15.05}
+    specks = {"generated": {"images_with_specks": 0.456, "specks_per_image": 0.812},
+              "floor_heldout": {"images_with_specks": 0.0, "specks_per_image": 0.0}}
+    ct = json_card(next(e for e in CATALOGUE if e["id"] == "ct-gan-phantom"))
+    (section,) = ct["metrics"]["heldout_evaluation"]["results"]["per_class"].values()
+    section["grid_texture"] = texture
+    (row,) = table_rows("\n".join(cards.gan_metrics(ct)), "grid texture")
+    assert row[1:] == ["43.16", "2.87"]
+    radiogan = json_card(next(e for e in CATALOGUE if e["id"] == "radiogan-phantom"))
+    radiogan["metrics"]["heldout_evaluation"]["results"]["overall"].update(
+        {"grid_texture": texture, "specks_outside_body": specks})
+    text = "\n".join(cards.gan_metrics(radiogan))
+    assert table_rows(text, "images with specks outside the body")[0][1:] == ["0.46", "0.00"]
+    assert table_rows(text, "specks outside the body per image")[0][1:] == ["0.81", "0.00"]

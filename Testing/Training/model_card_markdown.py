@@ -110,6 +110,7 @@ def gan_metrics(card: dict) -> list[str]:
                   f"{fmt(similarity['floor_heldout']['ssim_mean'])} |",
                   f"| PSNR to the nearest training slice (dB) | {fmt(similarity['generated']['psnr_mean_db'], 1)} | "
                   f"{fmt(similarity['floor_heldout']['psnr_mean_db'], 1)} |",
+                  *artefact_rows(section),
                   "", "One class only, so there is no judge classifier, class accuracy or TSTR."]
         return lines
     lines += [f"Judges: {judge.get('count', 1)} classifiers; their accuracy on held-out real phantoms "
@@ -126,6 +127,9 @@ def gan_metrics(card: dict) -> list[str]:
     else:
         lines += ["", "This stage's model was judged together with its sibling stages' models; the row in bold is "
                   "its own."]
+    artefacts = artefact_rows(results.get("overall") or {})
+    if artefacts:
+        lines += ["", "| artefact (all classes) | generated | held-out real phantoms |", "|---|---|---|", *artefacts]
     tstr = results.get("tstr")
     if tstr:
         lines += ["", f"TSTR (a classifier tested on held-out real phantoms): trained on real "
@@ -137,6 +141,24 @@ def gan_metrics(card: dict) -> list[str]:
                   f"→ real + synthetic {fmt(seeds['mean_real_plus_synthetic'])} (gain standard deviation "
                   f"{fmt(seeds['sd_gain'])})."]
     return lines
+
+
+def artefact_rows(section: dict) -> list[str]:
+    """Table rows for grid texture and specks outside the body, where the evaluation stored them (cards scored
+    before these measures existed have none, and their Markdown stays as it was)."""
+    rows = []
+    texture = section.get("grid_texture")
+    if texture:
+        rows.append(f"| grid texture (spectral peaks at 2- and 4-pixel periods; ~1.5 = none) | "
+                    f"{fmt(texture['generated'])} | {fmt(texture['floor_heldout'])} |")
+    specks = section.get("specks_outside_body")
+    if specks:
+        generated, real = specks["generated"], specks["floor_heldout"]
+        rows += [f"| images with specks outside the body | {fmt(generated['images_with_specks'])} | "
+                 f"{fmt(real['images_with_specks'])} |",
+                 f"| specks outside the body per image | {fmt(generated['specks_per_image'])} | "
+                 f"{fmt(real['specks_per_image'])} |"]
+    return rows
 
 
 def metrics_row(label: str, section: dict) -> str:
