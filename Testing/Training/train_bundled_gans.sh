@@ -148,15 +148,7 @@ wanted radiogan && { [ -f "$ROOT/data/mip/dataset.json" ] || $MGS dataset mip   
 wanted brain && { [ -f "$ROOT/data/brain/dataset.json" ] || $MGS dataset brain --phantoms 20 --heldout 5  --seed 2 -o "$ROOT/data/brain"; }
 wanted ct && { [ -f "$ROOT/data/ct/dataset.json" ] || $MGS dataset ct    --phantoms 40 --heldout 8  --seed 3 --slices 32 --size 64 -o "$ROOT/data/ct"; }
 
-train() {  # train RUN_NAME ARGS...: start, or resume when a checkpoint exists, or skip when weights exist
-  local run="$ROOT/$1"; shift
-  if ls "$run"/weights/*.safetensors >/dev/null 2>&1; then return 0; fi
-  if [ -f "$run/checkpoints/checkpoint_last.pt" ]; then  # run.json holds every setting; --init-weights is refused here
-    $MGS train -o "$run" --resume --threads 1 --progress-lines >> "$ROOT/$(basename "$run").log" 2>&1
-  else
-    $MGS train -o "$run" --threads 1 "$@" --progress-lines > "$ROOT/$(basename "$run").log" 2>&1
-  fi
-}
+source Testing/Training/resumable_train.sh
 
 (
   if wanted radiogan; then

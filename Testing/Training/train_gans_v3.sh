@@ -26,15 +26,7 @@ if wanted ctdata; then
     --slices 32 --size 64 --phantom-version 3 -o "$ROOT/data/ct" --progress-lines > "$ROOT/data_ct.log" 2>&1
 fi
 
-train() {  # train RUN_NAME ARGS...: start, or resume when a checkpoint exists, or skip when weights exist
-  local run="$ROOT/$1"; shift
-  if ls "$run"/weights/*.safetensors >/dev/null 2>&1; then return 0; fi
-  if [ -f "$run/checkpoints/checkpoint_last.pt" ]; then
-    $MGS train -o "$run" --resume --threads 1 --progress-lines >> "$ROOT/$(basename "$run").log" 2>&1
-  else
-    $MGS train -o "$run" --threads 1 "$@" --progress-lines > "$ROOT/$(basename "$run").log" 2>&1
-  fi
-}
+source Testing/Training/resumable_train.sh
 
 # The bundled CT GAN's recipe (train_bundled_gans.sh) at the full 64 x 64 instead of 40 x 40, with resize
 # up-sampling: the same recipe with the paper's stride-2 transposed convolutions (run ct_gan_64, stopped at epoch 21)
