@@ -4,7 +4,7 @@
 # written before any candidate was scored.
 #   bash Testing/Training/train_gans_v3.sh [RUN_ROOT] [STEPS]   (default RUN_ROOT ./runs_v3, STEPS "mipdata ctdata ct finetune")
 # STEPS: mipdata, ctdata (the data sets), ct (CT GAN, 64 x 64, from scratch), finetune (the bundled RadioGAN fine-tuned on
-# version-3 MIPs), scratch (RadioGAN from scratch with the bundled recipe, 700 epochs: hours, resumable).
+# version-3 MIPs), finetune_gentle (the same at 2e-5 with random wrong labels), scratch (RadioGAN from scratch with the bundled recipe, 700 epochs: hours, resumable).
 # Safe to interrupt: run it again and finished steps are skipped, unfinished runs resume from their last checkpoint.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -40,6 +40,11 @@ wanted ct && train ct_gan_64_resize --architecture ct_gan --data "$ROOT/data/ct/
 wanted finetune && train radiogan_v3_finetune --init-weights Resources/Models/radiogan_phantom.safetensors \
   --data "$ROOT/data/mip/train" --epochs 100 --lr 1e-4 --loss hinge --mismatched-labels --hardest-mismatch \
   --checkpoint-every 5 --seed 11
+
+# Session 23: the session-13 fine-tune's rate (2e-5) with random wrong labels, after the 1e-4 hardest-mismatch
+# fine-tune above scattered specks (HISTORY.md, session 22).
+wanted finetune_gentle && train radiogan_v3_finetune_gentle --init-weights Resources/Models/radiogan_phantom.safetensors \
+  --data "$ROOT/data/mip/train" --epochs 100 --lr 2e-5 --loss hinge --mismatched-labels --checkpoint-every 5 --seed 11
 
 wanted scratch && train radiogan_v3 --architecture radiogan --data "$ROOT/data/mip/train" --epochs 700 \
   --batch-size 32 --discriminator-norm spectral --discriminator-dropout 0 --loss hinge --class-projection \
