@@ -296,7 +296,7 @@ def _organ_on_pet_grid(case, label_ids):
 
 @pytest.mark.parametrize(("tissues", "low", "high"), [
     (["liver"], 1.4, 3.0),  # 2.2 ± 0.4, mean ± 2 SD (Boktor 2013); 1.85-1.89 (Liu 2019)
-    (["muscle"], 0.5, 1.1),  # 0.6-1.0 (†), ± 0.1 for noise and partial volume
+    (["muscle"], 0.5, 1.1),  # generator band 0.6-1.0 ± 0.1 (noise, partial volume); published men: L3 test in _composition
     (["lung"], 0.35, 0.95),  # 0.5-0.6, dependent base 0.80 ± 0.23 (Eur J Nucl Med 1996)
     (["spleen"], 1.1, 2.6),  # 1.5-2.2, below liver (†) ± partial volume
     (["cerebellum"], 3.6, 12.4),  # 8.0 ± 2.2, ± 2 SD (Wang 2007)
