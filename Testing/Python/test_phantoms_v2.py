@@ -241,6 +241,9 @@ def _inner(mask, iterations=1):
     ("muscle", 40.0 - 8, 50.0 + 8),  # 40-50 HU (†), ± the noise's standard error allowance
     ("subcutaneous_fat", -100.0 - 8, -50.0),  # radclass fat -50..-100
     ("lung", -910.0 - 15, -850.0 + 25),  # radclass inspiration; + partial volume of vessels
+    pytest.param("thyroid", 118.1 - 2 * 12.2, 118.1 + 2 * 12.2, id="thyroid-93.7-142.5",  # Radiology 1983;147(3)
+                 marks=pytest.mark.xfail(strict=True, reason="known difference (REFERENCE.md §3, proposed for version "
+                                         "4): thyroid drawn at 80-120 HU, normal glands 118.1 ± 12.2; seed 6 draws 88")),
 ])
 def test_unenhanced_ct_numbers_within_published_ranges(cases, tissue, low, high):
     for case in cases:
@@ -308,6 +311,17 @@ def test_pet_organ_suv_within_published_ranges(cases, tissues, low, high):
         if values.size < 20:
             continue
         assert low <= values.mean() <= high, (tissues, values.mean())
+
+
+@pytest.mark.xfail(strict=True, reason="known difference (REFERENCE.md §1, proposed for version 4): kidney cortex "
+                   "drawn at 2.5-3.5, normal kidney 2.2 ± 0.3 in the controls of an RCC series; seeds 0 and 6 draw 3.1")
+def test_kidney_parenchyma_suv_within_published_controls(cases):
+    """Eroded renal cortex on the PET truth (before blur, so the urine in the pelves does not spill in) within
+    the controls' mean ± 2 SD: 2.2 ± 0.3 (Clin Nucl Med 2015, PMC4890815; the abstract's SUV type not read)."""
+    for case in cases:
+        cortex = _inner(case.organs.array == LABEL["kidney"]) & (case.lesions.array == 0)
+        value = float(case.pet_truth.array[cortex].mean())
+        assert 2.2 - 2 * 0.3 <= value <= 2.2 + 2 * 0.3, value
 
 
 def test_physiological_uptake_pattern(cases):
