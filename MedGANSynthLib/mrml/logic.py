@@ -33,6 +33,8 @@ from MedGANSynthLib.errors import Cancelled, InputError
 from MedGANSynthLib.gan.training_settings import GanTrainingSettings
 from MedGANSynthLib.jobs.progress import Progress
 from MedGANSynthLib.mrml.display import show_mip, show_overlay
+from MedGANSynthLib.mrml.node_suv import dicom_pet_in_suv, node_as_suv, pet_for_projection
+from MedGANSynthLib.mrml.node_warnings import WARNINGS_ATTRIBUTE, attach_warnings  # noqa: F401 -- scripts import it here
 from MedGANSynthLib.mrml.plots import loss_plot, update_loss_plot
 from MedGANSynthLib.mrml.scene import inside_slicer_application, resolve_scene
 from MedGANSynthLib.mrml.segmentation import segmentation_from_labels, table_from_rows
@@ -44,9 +46,6 @@ from MedGANSynthLib.virtual_pet.output_files import OUTPUT_FILES
 from MedGANSynthLib.virtual_pet.outside_body import DEFAULT_OUTSIDE_BODY, check_outside_body
 from MedGANSynthLib.virtual_pet.uncertainty import DEFAULT_UNCERTAINTY_PASSES
 from MedGANSynthLib.volume import Volume
-
-WARNINGS_ATTRIBUTE = "MedGANSynth.warnings"
-"""Attribute of an SUV node holding its plausibility warnings, one a line, for the panel to show."""
 
 VIRTUAL_PET_OUTPUTS = {  # result attribute -> (its key in virtual_pet.output_files.OUTPUT_FILES, node name suffix)
     "virtualPET": ("virtual_pet", "virtual PET"),
@@ -178,7 +177,7 @@ class MedGANSynthLogic:
                                      default_half_life_s=DEFAULT_HALF_LIFE_S)
             return self._suv_node(volume, f"{_stem(path)} SUV")
         volume = volume_from_node(petNodeOrPath)
-        suv = _node_as_suv(petNodeOrPath, volume, weightKg, doseMBq, injectionTime, scanTime, halfLifeS)
+        suv = node_as_suv(petNodeOrPath, volume, weightKg, doseMBq, injectionTime, scanTime, halfLifeS)
         return self._suv_node(suv, f"{petNodeOrPath.GetName()} SUV", petNodeOrPath)
 
     def _suv_node(self, volume: Volume, name: str, reference_node=None):
@@ -186,8 +185,7 @@ class MedGANSynthLogic:
 
         node = node_from_volume(volume, self.scene, name, reference_node=reference_node)
         self.lastWarnings = suv_warnings(volume)
-        if self.lastWarnings:
-            node.SetAttribute(WARNINGS_ATTRIBUTE, "\n".join(self.lastWarnings))
+        attach_warnings(node, self.lastWarnings)
         return node
 
     def resampleVolume(self, node, spacingMm: float = 2.0, interpolation: str = "auto"):
@@ -197,7 +195,7 @@ class MedGANSynthLogic:
         """
         from MedGANSynthLib.preprocessing.resample import resample_isotropic
 
-        volume = _dicom_pet_in_suv(node, volume_from_node(node))
+        volume = dicom_pet_in_suv(node, volume_from_node(node))
         volume = resample_isotropic(volume, float(spacingMm), interpolation)
         return node_from_volume(volume, self.scene, f"{node.GetName()} {spacingMm:g} mm", reference_node=node)
 
@@ -210,7 +208,7 @@ class MedGANSynthLogic:
         """
         from MedGANSynthLib.projection.mip import mip
 
-        projection = node_from_volume(mip(_pet_for_projection(node, units), axis), self.scene,
+        projection = node_from_volume(mip(pet_for_projection(node, units), axis), self.scene,
                                       f"{node.GetName()} {axis} MIP", reference_node=node)
         show_mip(projection)
         return projection
@@ -222,7 +220,7 @@ class MedGANSynthLogic:
         """
         from MedGANSynthLib.projection.rotating_mip import rotating_mip
 
-        stack = rotating_mip(_pet_for_projection(node, units), int(angles))
+        stack = rotating_mip(pet_for_projection(node, units), int(angles))
         frames = [stack.with_array(stack.array[n:n + 1]) for n in range(stack.array.shape[0])]
         _, browser = sequence_from_volumes(frames, self.scene, f"{node.GetName()} rotating MIP", "angle",
                                            stack.metadata["angles_deg"], "deg")
@@ -317,8 +315,7 @@ class MedGANSynthLogic:
         if (folder / OUTPUT_FILES["summary"]).is_file():
             nodes.summary = json.loads((folder / OUTPUT_FILES["summary"]).read_text())
             self.lastWarnings = list(nodes.summary.get("warnings", []))  # e.g. a CT unlike the training data
-            if self.lastWarnings:
-                nodes.virtualPET.SetAttribute(WARNINGS_ATTRIBUTE, "\n".join(self.lastWarnings))
+            attach_warnings(nodes.virtualPET, self.lastWarnings)
         show_overlay(ctNode, nodes.virtualPET)
         return nodes
 
@@ -485,78 +482,6 @@ def _stem(path: Path) -> str:
         if name.lower().endswith(suffix):
             return name[: -len(suffix)]
     return name
-
-
-def _node_as_suv(node, volume: Volume, weight_kg, dose_mbq, injection_time, scan_time, half_life_s) -> Volume:
-    """SUV of a PET node: already SUV, from its DICOM headers (inside Slicer), else from the given values."""
-    from MedGANSynthLib.pet.suv import (
-        DEFAULT_HALF_LIFE_S,
-        SuvOverrides,
-        bqml_to_suv,
-        suv_from_dicom_headers,
-        suv_parameters_from_values,
-    )
-
-    given = (weight_kg, dose_mbq, injection_time, scan_time, half_life_s)
-    if volume.units == "SUV":
-        if any(value is not None for value in given):
-            raise InputError(f"Volume '{node.GetName()}' is already in SUV; use SUV from DICOM tags (no values).")
-        return volume
-    volume = volume.with_array(volume.array.astype("float32"), modality="PT", units="BQML")
-    headers = _dicom_headers_of(node)
-    overrides = SuvOverrides(weight_kg, dose_mbq, injection_time, scan_time, half_life_s)
-    if headers:  # the same Units / DecayCorrection rules as a DICOM file (Philips CNTS, NONE, GML)
-        return suv_from_dicom_headers(volume, headers, overrides)
-    missing = [name for name, value in zip(("weightKg", "doseMBq", "injectionTime", "scanTime"), given, strict=False)
-               if value is None]
-    if missing:
-        raise InputError(f"Volume '{node.GetName()}' has no DICOM headers to read SUV parameters from; "
-                         f"enter {', '.join(missing)}.")
-    return bqml_to_suv(volume, suv_parameters_from_values(overrides, DEFAULT_HALF_LIFE_S))
-
-
-def _dicom_pet_in_suv(node, volume: Volume) -> Volume:
-    """A node loaded from a DICOM PET (Slicer's DICOM database) in SUV; every other volume unchanged."""
-    if volume.units.upper() == "SUV":
-        return volume
-    headers = _dicom_headers_of(node)
-    if not headers or str(headers[0].get("Modality", "")).upper() != "PT":
-        return volume
-    return _node_as_suv(node, volume, None, None, None, None, None)  # the vendor rules of DICOM files (Units ...)
-
-
-def _pet_for_projection(node, units: str | None) -> Volume:
-    """The PET of ``node`` in SUV (or, with ``units="bqml"``, as it is); a CT or an unlabelled volume is refused."""
-    from MedGANSynthLib.validation import require_pet, require_suv
-
-    what = f"Volume '{node.GetName()}'"
-    if units not in (None, "suv", "bqml"):
-        raise InputError(f"units must be 'suv' or 'bqml' (got '{units}').")
-    volume = volume_from_node(node)
-    require_pet(volume, what)
-    if units == "bqml":
-        return volume.with_array(volume.array, units=volume.units or "BQML")
-    volume = _dicom_pet_in_suv(node, volume)
-    if volume.units.upper() == "SUV":
-        return volume
-    if units == "suv":
-        require_suv(volume, what)
-        return volume.with_array(volume.array, units="SUV")
-    raise InputError(f"{what} does not say it holds SUV (no SUV units, no DICOM PET headers); compute the SUV first "
-                     "(PET section: weight, dose and times), or pass units='suv' if it holds SUV or units='bqml' to "
-                     "project Bq/ml.")
-
-
-def _dicom_headers_of(node) -> list:
-    """pydicom headers of the files a node was loaded from (Slicer's DICOM database); [] outside Slicer."""
-    uids = (node.GetAttribute("DICOM.instanceUIDs") or "").split()
-    database = getattr(__import__("slicer"), "dicomDatabase", None) if uids else None
-    if database is None:
-        return []
-    import pydicom
-
-    files = [database.fileForInstance(uid) for uid in uids]
-    return [pydicom.dcmread(path, stop_before_pixels=True) for path in files if path]
 
 
 def _value_range(volume: Volume) -> tuple[float, float]:
