@@ -18,25 +18,23 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import shutil
-import sys
 import tempfile
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from MedGANSynthLib.cyclegan.training_settings import CycleGANTrainingSettings
-from MedGANSynthLib.errors import Cancelled, InputError
+from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.gan.training_settings import GanTrainingSettings
 from MedGANSynthLib.jobs.progress import Progress
 from MedGANSynthLib.mrml.display import show_mip, show_overlay
+from MedGANSynthLib.mrml.logic_jobs import JobControl, LogicJob, ProgressHandler, child_python  # noqa: F401 -- public here
 from MedGANSynthLib.mrml.node_suv import dicom_pet_in_suv, node_as_suv, pet_for_projection
 from MedGANSynthLib.mrml.node_warnings import WARNINGS_ATTRIBUTE, attach_warnings  # noqa: F401 -- scripts import it here
 from MedGANSynthLib.mrml.plots import loss_plot, update_loss_plot
-from MedGANSynthLib.mrml.scene import inside_slicer_application, resolve_scene
+from MedGANSynthLib.mrml.scene import resolve_scene
 from MedGANSynthLib.mrml.segmentation import segmentation_from_labels, table_from_rows
 from MedGANSynthLib.mrml.sequences import frame_volume_node, sequence_from_volumes
 from MedGANSynthLib.mrml.volume_nodes import node_from_volume, volume_from_node
@@ -53,59 +51,6 @@ VIRTUAL_PET_OUTPUTS = {  # result attribute -> (its key in virtual_pet.output_fi
     "gan": ("gan", "virtual PET (GAN)"),
     "uncertainty": ("uncertainty", "virtual PET uncertainty"),
 }
-ProgressHandler = Callable[[Progress], None]
-
-
-# --- background jobs ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class LogicJob:
-    """A running CLI job plus what to do with its outputs; the panel polls it, scripts wait for it."""
-
-    name: str
-    runner: Any  # MedGANSynthLib.mrml.job_runner.JobRunner
-    finish: Callable[[], Any]
-    cleanup: Callable[[], None] = lambda: None
-    progress: ProgressHandler | None = None
-    on_event: Callable[[Progress], None] | None = None
-    events: queue.Queue = field(default_factory=queue.Queue)
-    latest: Progress | None = None
-    finished: bool = False
-    cancelled: bool = False
-    result: Any = None
-    chart: Any = None
-    """The live loss plot of a training job (created with the first losses)."""
-
-    @property
-    def fraction(self) -> float:
-        return self.latest.fraction if self.latest else 0.0
-
-    @property
-    def status(self) -> str:
-        if self.cancelled:
-            return f"{self.name}: cancelled"
-        if self.finished:
-            return f"{self.name}: done"
-        if self.latest is None:
-            return f"{self.name}: starting"
-        detail = self.latest.message or f"{self.latest.done}/{self.latest.total}"
-        return f"{self.name}: {self.latest.stage} {detail}"
-
-
-def child_python() -> str:
-    """The Python that runs CLI jobs: Slicer's ``PythonSlicer`` inside Slicer (its packages), else this one."""
-    if not inside_slicer_application():
-        return sys.executable
-    import slicer
-
-    names = ("PythonSlicer.exe", "PythonSlicer") if os.name == "nt" else ("PythonSlicer",)
-    folders = [Path(sys.executable).parent, Path(slicer.app.slicerHome) / "bin"]
-    for folder in folders:
-        for name in names:
-            if (folder / name).is_file():
-                return str(folder / name)
-    return shutil.which("PythonSlicer") or sys.executable
 
 
 # --- result objects ----------------------------------------------------------------------------------------------
@@ -139,7 +84,7 @@ class VirtualPETNodes:
 # --- the logic ---------------------------------------------------------------------------------------------------
 
 
-class MedGANSynthLogic:
+class MedGANSynthLogic(JobControl):
     """Panel actions as methods, working in ``scene``.
 
     Without a scene it uses ``slicer.mrmlScene``: Slicer's own inside the application, the one a script set, or
@@ -408,72 +353,7 @@ class MedGANSynthLogic:
                           progress=progress, on_event=add_losses)
         return self.waitForJob(job) if wait else job
 
-    # --- job control ----------------------------------------------------------------------------------------
-
-    def _start(self, name: str, args: list[str], finish, cleanup=lambda: None, progress=None, on_event=None):
-        from MedGANSynthLib.mrml.job_runner import run_job
-
-        if self.currentJob is not None and not self.currentJob.finished:
-            raise InputError(f"'{self.currentJob.name}' is still running; wait for it or cancel it first.")
-        events: queue.Queue = queue.Queue()
-        try:
-            runner = run_job(args, progress=events.put, wait=False, python=child_python())
-        except BaseException:
-            cleanup()
-            raise
-        self.currentJob = LogicJob(name, runner, finish, cleanup, progress, on_event, events)
-        return self.currentJob
-
-    def processJob(self, job: LogicJob | None = None) -> bool:
-        """Hand the job's new progress to the callbacks (on the caller's thread) and finish it once it ended.
-
-        Returns True when the job is over. Raises the job's error (InputError, JobFailed) when it failed.
-        """
-        job = job or self.currentJob
-        if job is None or job.finished:
-            return True
-        _deliver_events(job)
-        if job.runner.poll() is None:
-            return False
-        try:
-            try:
-                job.runner.wait()  # joins the output readers, so every progress line has arrived
-            finally:
-                _deliver_events(job)
-            job.result = job.finish()
-        except Cancelled:
-            job.cancelled = True
-        finally:
-            job.finished = True
-            job.cleanup()
-        return True
-
-    def waitForJob(self, job: LogicJob | None = None, pollSeconds: float = 0.1):
-        """Block until the job ends; returns its result (None when cancelled)."""
-        job = job or self.currentJob
-        while not self.processJob(job):
-            time.sleep(pollSeconds)
-        return job.result
-
-    def cancelJob(self) -> None:
-        """Stop the running job and every process it started; its temporary files are deleted."""
-        job = self.currentJob
-        if job is None or job.finished:
-            return
-        job.runner.cancel()
-        self.processJob(job)
-
-
 # --- helpers -----------------------------------------------------------------------------------------------------
-
-
-def _deliver_events(job: LogicJob) -> None:
-    """Hand queued progress events to the job's handlers, on the calling (main) thread."""
-    while not job.events.empty():
-        job.latest = job.events.get_nowait()
-        for handler in (job.on_event, job.progress):
-            if handler is not None:
-                handler(job.latest)
 
 
 def _stem(path: Path) -> str:
