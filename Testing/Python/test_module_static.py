@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 MODULE = REPO / "MedGANSynth" / "MedGANSynth.py"
 MODULE_FILES = [MODULE, *sorted((REPO / "MedGANSynth" / "MedGANSynthModule").glob("*.py"))]
 UI = REPO / "Resources" / "UI" / "MedGANSynth.ui"
-LIBRARY_LOGIC = REPO / "MedGANSynthLib" / "mrml" / "logic.py"
+LIBRARY_LOGIC_FILES = sorted((REPO / "MedGANSynthLib" / "mrml").glob("logic*.py"))  # the class and its parts
 INPUT_WIDGETS = {"QSpinBox", "QDoubleSpinBox", "QCheckBox", "QComboBox", "QLineEdit", "ctkPathLineEdit",
                  "qMRMLNodeComboBox", "ctkSliderWidget"}
 
@@ -103,6 +103,14 @@ def _methods(module: ast.Module, class_name: str) -> set[str]:
     return {item.name for item in _class(module, class_name).body if isinstance(item, ast.FunctionDef)}
 
 
+def _library_logic_methods() -> set[str]:
+    """Methods of the library's MedGANSynthLogic: its own and those of the parts it is made of (its bases)."""
+    library = ast.Module(body=[node for path in LIBRARY_LOGIC_FILES for node in ast.parse(path.read_text()).body],
+                         type_ignores=[])
+    bases = [ast.unparse(base) for base in _class(library, "MedGANSynthLogic").bases]
+    return _methods(library, "MedGANSynthLogic").union(*(_methods(library, base) for base in bases))
+
+
 def test_every_widget_the_code_uses_is_in_the_ui(tree, ui_widgets):
     used = _ui_attributes_used(tree)
     assert used, "the widget uses no self.ui.<name> at all?"
@@ -125,7 +133,7 @@ def test_every_input_widget_is_bound_to_the_parameter_node(ui_widgets):
 def test_every_logic_method_the_widget_calls_exists(tree):
     widget = _class(tree, "MedGANSynthWidget")
     called = set(_logic_calls(widget))
-    available = _methods(tree, "MedGANSynthLogic") | _methods(ast.parse(LIBRARY_LOGIC.read_text()), "MedGANSynthLogic")
+    available = _methods(tree, "MedGANSynthLogic") | _library_logic_methods()
     available |= {"getParameterNode"}  # ScriptedLoadableModuleLogic's own
     assert {"computeSUVAndMIP", "predictVirtualPET", "sampleGAN", "latentWalk", "trainModel"} <= called
     assert sorted(called - available) == []
@@ -196,7 +204,7 @@ def test_the_job_timer_slot_does_not_use_try_with_error_display(tree):
 
 def test_library_logic_imports_no_qt():
     imported = set()
-    for node in ast.walk(ast.parse(LIBRARY_LOGIC.read_text())):
+    for node in (node for path in LIBRARY_LOGIC_FILES for node in ast.walk(ast.parse(path.read_text()))):
         if isinstance(node, ast.Import):
             imported |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:

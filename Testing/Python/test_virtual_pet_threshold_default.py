@@ -14,7 +14,7 @@ from MedGANSynthLib.virtual_pet.lesions import PAPER_THRESHOLD_SUV
 
 LIBRARY = REPO_ROOT / "MedGANSynthLib"
 VIRTUAL_PET_CODE = [*sorted((LIBRARY / "virtual_pet").glob("*.py")), LIBRARY / "cli" / "cmd_virtual_pet.py",
-                    LIBRARY / "cli" / "cmd_evaluate_virtual_pet.py", LIBRARY / "mrml" / "logic.py",
+                    LIBRARY / "cli" / "cmd_evaluate_virtual_pet.py", *sorted((LIBRARY / "mrml").glob("logic*.py")),
                     *sorted((REPO_ROOT / "MedGANSynth").rglob("*.py"))]
 DEFINITION = LIBRARY / "virtual_pet" / "lesions.py"
 
