@@ -112,7 +112,7 @@ def gan_metrics(card: dict) -> list[str]:
                   f"{fmt(similarity['floor_heldout']['psnr_mean_db'], 1)} |",
                   *artefact_rows(section),
                   "", "One class only, so there is no judge classifier, class accuracy or TSTR."]
-        return lines
+        return lines + real_ct_tissue_lines(card["metrics"].get("real_ct_tissues"))
     lines += [f"Judges: {judge.get('count', 1)} classifiers; their accuracy on held-out real phantoms "
               f"{fmt(judge['heldout_real_accuracy'])} (chance {fmt(1 / len(results['classes']))}).", "",
               "| class | class accuracy (per judge) | judge on held-out real | memorisation ratio | "
@@ -159,6 +159,26 @@ def artefact_rows(section: dict) -> list[str]:
                  f"| specks outside the body per image | {fmt(generated['specks_per_image'])} | "
                  f"{fmt(real['specks_per_image'])} |"]
     return rows
+
+
+TISSUE_NAMES = {"lung": "lung", "fat": "fat", "soft": "soft tissue", "bone": "bone"}
+
+
+def real_ct_tissue_lines(tissues: dict | None) -> list[str]:
+    """A CT GAN's tissue shares beside a real CT's and its own data's (ct_gan_real_ct_tissues.py)."""
+    if not tissues:
+        return []
+    bounds = ", ".join(f"{TISSUE_NAMES[name]} {fmt(low, 0)}..{fmt(high, 0)} HU" if high is not None
+                       else f"{TISSUE_NAMES[name]} above {fmt(low, 0)} HU" for name, (low, high) in tissues["classes_hu"].items())
+    lines = ["", f"**Against a real CT** (`{tissues['script']}`, every source at {tissues['size']} × "
+             f"{tissues['size']}): shares of the pixels above {fmt(tissues['not_air_above_hu'], 0)} HU (not air) "
+             f"that are {bounds}.", "",
+             "| source | images | " + " | ".join(TISSUE_NAMES.values()) + " | soft-tissue mean (HU) |",
+             "|---|---|" + "---|" * len(TISSUE_NAMES) + "---|"]
+    for name, row in tissues["rows"].items():
+        lines.append(f"| {name} | {row['slices']} | " + " | ".join(fmt(row[key], 3) for key in TISSUE_NAMES)
+                     + f" | {fmt(row['soft_mean_hu'], 1)} |")
+    return lines
 
 
 def metrics_row(label: str, section: dict) -> str:
