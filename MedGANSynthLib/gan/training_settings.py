@@ -108,11 +108,8 @@ GAN_RECIPES: dict[str, dict[str, Any]] = {
                                 loss="hinge", class_projection=True, generator_upsampling="resize",
                                 class_batchnorm=True, mismatched_labels=True, window=[0.0, 10.0], lr=2e-4,
                                 lr_d=2e-4, seed=11),
-    # Testing/Training/train_gans_v3.sh step ct (version-3 chest slices, 64 x 64): the 40 x 40 recipe at the data's
-    # size with resize up-sampling, since transposed convolutions painted a grid at 64 x 64 (HISTORY.md, session 22).
-    "ct-gan-phantom": _shared(architecture="ct_gan", epochs=40, image_size="64", width=0.5, discriminator_dropout=0.0,
-                              latent_coordinates=True, global_latent=16, generator_upsampling="resize", lr=5e-4,
-                              lr_d=2e-4, seed=14),
+    "ct-gan-phantom": _shared(architecture="ct_gan", epochs=40, image_size="40", width=0.5, discriminator_dropout=0.0,
+                              latent_coordinates=True, global_latent=16, lr=5e-4, lr_d=2e-4, seed=14),
     # One model per stage: add --stage NC, MCI or AD.
     "brain-dcgan-phantom": _shared(architecture="brain_dcgan", epochs=75, batch_size=32, image_size="64", lr=5e-4,
                                    lr_d=2e-4, seed=12),

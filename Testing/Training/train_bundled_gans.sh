@@ -171,8 +171,6 @@ source Testing/Training/resumable_train.sh
       --epochs 100 --lr 2e-5 --loss hinge --mismatched-labels --hardest-mismatch --checkpoint-every 5 --seed 11
   fi
   wanted ct || exit 0
-  # The 40 x 40 CT GAN bundled until session 23; the bundled one is now train_gans_v3.sh's step ct (64 x 64,
-  # version-3 chest slices, resize up-sampling), which drew far less grid texture (HISTORY.md, session 22).
   train ct_gan --architecture ct_gan --data "$ROOT/data/ct/train" --epochs 40 --image-size 40 \
     --width 0.5 --discriminator-norm spectral --discriminator-dropout 0 --minibatch-std --latent-coordinates \
     --global-latent 16 --lr 5e-4 --lr-d 2e-4 --checkpoint-every 5 --seed 14
