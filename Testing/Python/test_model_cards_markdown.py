@@ -139,3 +139,16 @@ def test_artefact_measures_of_a_new_evaluation_appear_in_the_gan_tables():
     text = "\n".join(cards.gan_metrics(radiogan))
     assert table_rows(text, "images with specks outside the body")[0][1:] == ["0.46", "0.00"]
     assert table_rows(text, "specks outside the body per image")[0][1:] == ["0.81", "0.00"]
+
+
+def test_ct_gan_card_shows_its_tissue_shares_against_a_real_ct():
+    """The bundled CT GAN's card keeps the rows of ct_gan_real_ct_tissues.py --write-card, printed to 3 decimals:
+    what the held-out phantom figures cannot show (the samples' tissue mix against a real CT's and their data's)."""
+    entry = next(e for e in CATALOGUE if e["id"] == "ct-gan-phantom")
+    text, tissues = markdown(entry), json_card(entry)["metrics"]["real_ct_tissues"]
+    assert len(tissues["rows"]) == 3
+    for name, shares in tissues["rows"].items():
+        (row,) = table_rows(text, name.split(" (")[0])
+        assert int(row[1]) == shares["slices"]
+        assert [float(cell) for cell in row[2:6]] == [round(shares[key], 3) for key in ("lung", "fat", "soft", "bone")]
+        assert float(row[6]) == round(shares["soft_mean_hu"], 1)

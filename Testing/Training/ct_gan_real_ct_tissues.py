@@ -62,9 +62,11 @@ def generated_slices(model: str, count: int) -> np.ndarray:
     return to_physical(sample_images(generator, count=count, seed=SEED), card)[:, 0]
 
 
-def card_entry(real: dict, heldout: dict, generated: dict, count: int) -> dict:
-    """What a model card keeps: the three rows under fixed names, and how they were measured."""
+def card_entry(real: dict, heldout: dict, generated: dict, count: int, generated_size: int) -> dict:
+    """What a model card keeps: the three rows under fixed names, and how they were measured (the samples at the
+    model's own size: a 40 x 40 model is judged on what it draws)."""
     return {"script": "Testing/Training/ct_gan_real_ct_tissues.py", "size": SIZE, "generated_count": count,
+            "generated_size": generated_size,
             "seed": SEED, "not_air_above_hu": NOT_AIR,
             "classes_hu": {name: [low, None if np.isinf(high) else high] for name, (low, high) in CLASSES.items()},
             "rows": {"real CT at the liver, below the lungs (TotalSegmentator, 500 mm field)": real,
@@ -85,10 +87,11 @@ def main() -> None:
     for root in args.data:
         rows[f"phantom held-out: {root}"] = tissue_shares(heldout_slices(root))
     for model in args.models:
-        rows[f"generated: {model}"] = tissue_shares(generated_slices(model, args.count))
+        slices = generated_slices(model, args.count)
+        rows[f"generated: {model}"] = tissue_shares(slices)
     if args.write_card:
         card = weight_paths(args.models[0])[1]
-        update_card_metrics(card, {"real_ct_tissues": card_entry(*rows.values(), args.count)})
+        update_card_metrics(card, {"real_ct_tissues": card_entry(*rows.values(), args.count, slices.shape[-1])})
         print(f"wrote metrics.real_ct_tissues into {card}")
     if args.json:
         print(json.dumps(rows, indent=2))

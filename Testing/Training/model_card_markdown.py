@@ -170,8 +170,10 @@ def real_ct_tissue_lines(tissues: dict | None) -> list[str]:
         return []
     bounds = ", ".join(f"{TISSUE_NAMES[name]} {fmt(low, 0)}..{fmt(high, 0)} HU" if high is not None
                        else f"{TISSUE_NAMES[name]} above {fmt(low, 0)} HU" for name, (low, high) in tissues["classes_hu"].items())
-    lines = ["", f"**Against a real CT** (`{tissues['script']}`, every source at {tissues['size']} × "
-             f"{tissues['size']}): shares of the pixels above {fmt(tissues['not_air_above_hu'], 0)} HU (not air) "
+    size, drawn = tissues["size"], tissues.get("generated_size", tissues["size"])
+    where = (f"every source at {size} × {size}" if drawn == size
+             else f"the real CT and the phantoms at {size} × {size}, the samples at the model's {drawn} × {drawn}")
+    lines = ["", f"**Against a real CT** (`{tissues['script']}`, {where}): shares of the pixels above {fmt(tissues['not_air_above_hu'], 0)} HU (not air) "
              f"that are {bounds}.", "",
              "| source | images | " + " | ".join(TISSUE_NAMES.values()) + " | soft-tissue mean (HU) |",
              "|---|---|" + "---|" * len(TISSUE_NAMES) + "---|"]
