@@ -19,6 +19,10 @@ Per scan and overall, for each of ``fcn``, ``gan`` and ``blended``:
 * the ceiling of those rules on the data: the true PET itself, scored as if it were a prediction (``true_pet``).
   A lesion whose true SUVmax stays at or below the threshold after the scanner's blur, or that merges with a hot
   neighbour, is missed even by a perfect virtual PET; no model can beat this TPR on the same cases.
+* where the margin rule's false positives lie, for cases carrying an organ label map (whole-body phantoms'
+  ``organs.*``): each false region named by the organ holding most of its voxels, with its volume and SUVmax, and
+  counts per organ (:mod:`.false_positive_organs`); ``margin_missed_lesions`` lists the lesion ids the margin rule
+  misses.
 * SSIM, PSNR and MAE in SUV inside the body (CT > -500 HU), over SUV [0, 20] (:func:`.detection_metrics.image_metrics`);
   overall values are means over scans.
 
