@@ -88,7 +88,17 @@ def run(args: argparse.Namespace) -> dict:
         update_card_metrics(card_path, {key: {"data": results["data"], "scans": results["scans"], **scope,
                                               "threshold_suv": results["threshold_suv"],
                                               "min_volume_ml": results["min_volume_ml"], **blending,
-                                              **results["overall"]}}, blending)
+                                              **_brief(results["overall"])}}, blending)
         results["card_updated"] = str(card_path)
-    return {key: results[key] for key in ("model", "scans", "overall", "files", "seconds")} | (
-        {"card_updated": results["card_updated"]} if card_path else {})
+    summary = {key: results[key] for key in ("model", "scans", "files", "seconds")}
+    summary["overall"] = _brief(results["overall"])
+    by_organ = results["overall"].get("blended", {}).get("margin_fp_by_organ")
+    if by_organ is not None:  # brief: blended false positives per scan by organ; the regions are in results.json
+        summary["margin_fp_per_scan_by_organ"] = {row["organ"]: round(row["per_scan"], 3) for row in by_organ}
+    return summary | ({"card_updated": results["card_updated"]} if card_path else {})
+
+
+def _brief(overall: dict) -> dict:
+    """The overall figures without the per-organ lists of false positives (results.json keeps them)."""
+    return {method: {key: value for key, value in row.items() if key != "margin_fp_by_organ"}
+            for method, row in overall.items()}

@@ -102,13 +102,28 @@ def margin_detection(
     # A lesion voxel within one voxel of a hot voxel <=> the lesion grown by one voxel touches the hot region.
     near_hot = ndimage.binary_dilation(hot, structure=CONNECTIVITY_26)
     found = np.unique(truth[near_hot & (truth > 0)])
+    _, false = margin_false_positives(truth, predicted, true_pet, voxel_ml, threshold, min_volume_ml)
+    tp = int(found.size)
+    return {"tp": tp, "n_true": int(true_ids.size), "fp": int(false.size),
+            "tpr": tp / true_ids.size if true_ids.size else None,
+            "missed": [int(i) for i in np.setdiff1d(true_ids, found)]}
+
+
+def margin_false_positives(
+    true_lesion_labels: Volume | np.ndarray,
+    predicted_suv: Volume | np.ndarray,
+    true_suv: Volume | np.ndarray,
+    voxel_ml: float,
+    threshold: float = PAPER_THRESHOLD_SUV,
+    min_volume_ml: float = 0.5,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(component labels of ``predicted > threshold``, ids of its margin-rule false positives; see
+    :func:`margin_detection`), so the false regions can be looked at one by one."""
+    truth, predicted, true_pet = _array(true_lesion_labels), _array(predicted_suv), _array(true_suv)
     near_lesion = ndimage.binary_dilation(truth > 0, structure=CONNECTIVITY_26)
     allowed = ndimage.binary_dilation(true_pet > threshold, structure=CONNECTIVITY_26, iterations=2) | near_lesion
-    components, count = ndimage.label(hot, structure=CONNECTIVITY_26)
+    components, count = ndimage.label(predicted > threshold, structure=CONNECTIVITY_26)
     sizes = np.bincount(components.ravel(), minlength=count + 1) * voxel_ml
     touching = np.unique(components[allowed & (components > 0)])
     large = np.flatnonzero(sizes >= min_volume_ml)
-    false = np.setdiff1d(large[large > 0], touching)
-    tp = int(found.size)
-    return {"tp": tp, "n_true": int(true_ids.size), "fp": int(false.size),
-            "tpr": tp / true_ids.size if true_ids.size else None}
+    return components, np.setdiff1d(large[large > 0], touching)

@@ -19,6 +19,10 @@ Per scan and overall, for each of ``fcn``, ``gan`` and ``blended``:
 * the ceiling of those rules on the data: the true PET itself, scored as if it were a prediction (``true_pet``).
   A lesion whose true SUVmax stays at or below the threshold after the scanner's blur, or that merges with a hot
   neighbour, is missed even by a perfect virtual PET; no model can beat this TPR on the same cases.
+* where the margin rule's false positives lie, for cases carrying an organ label map (whole-body phantoms'
+  ``organs.*``): each false region named by the organ holding most of its voxels, with its volume and SUVmax, and
+  counts per organ (:mod:`.false_positive_organs`); ``margin_missed_lesions`` lists the lesion ids the margin rule
+  misses.
 * SSIM, PSNR and MAE in SUV inside the body (CT > -500 HU), over SUV [0, 20] (:func:`.detection_metrics.image_metrics`);
   overall values are means over scans.
 
@@ -50,6 +54,13 @@ from MedGANSynthLib.virtual_pet.detection_metrics import (
     image_metrics,
     lesion_detection,
     margin_detection,
+    margin_false_positives,
+)
+from MedGANSynthLib.virtual_pet.false_positive_organs import (
+    count_by_organ,
+    false_positive_regions,
+    load_organ_labels,
+    overall_by_organ,
 )
 from MedGANSynthLib.virtual_pet.inference import POSTPROCESSING_KEYS, predict_virtual_pet
 from MedGANSynthLib.virtual_pet.lesions import (
@@ -62,6 +73,7 @@ from MedGANSynthLib.virtual_pet.pipeline import staged_folder
 from MedGANSynthLib.virtual_pet.regions import (
     RegionCase,
     load_region_mask,
+    organ_map_path,
     region_mask_source,
     restrict_to_region,
 )
@@ -114,10 +126,12 @@ def evaluate_virtual_pet(
         for number, (case, mask_source) in enumerate(zip(cases, mask_sources, strict=True)):
             pair = load_case(case)
             region_mask = None if mask_source is None else load_region_mask(mask_source, pair.ct, pair.case_id)
+            organ_map = organ_map_path(case)
+            organs = None if organ_map is None else load_organ_labels(organ_map, pair.ct)
             result = predict_virtual_pet(pair.ct, loaded.fcn, loaded.gan, config, device=device, cancel=cancel)
             predictions = {"fcn": result.fcn, "gan": result.gan, "blended": result.blended}
             per_scan.append(score_case(pair.case_id, pair.ct, pair.suv, pair.lesions, predictions, threshold_suv,
-                                       min_volume_ml, region_mask))
+                                       min_volume_ml, region_mask, organs))
             picture = stage / "pictures" / f"{_safe(pair.case_id)}.png"
             save_comparison_png(pair.ct, pair.suv, result.blended, picture, pair.case_id)
             pictures[pair.case_id] = f"pictures/{picture.name}"
@@ -144,11 +158,14 @@ def evaluate_virtual_pet(
 
 def score_case(case_id: str, ct: Volume, true_suv: Volume, lesions: Volume | None,
                predictions: dict[str, Volume], threshold_suv: float,
-               min_volume_ml: float = MIN_LESION_VOLUME_ML, region_mask: np.ndarray | None = None) -> dict[str, Any]:
+               min_volume_ml: float = MIN_LESION_VOLUME_ML, region_mask: np.ndarray | None = None,
+               organs: np.ndarray | None = None) -> dict[str, Any]:
     """Image metrics in the body (and region) and detection scores of every prediction of one case.
 
     With ``region_mask`` detection sees only the region's lesions and the in-region SUV (:func:`.restrict_to_region`);
-    the image metrics still compare the unmasked images, over the region's body voxels.
+    the image metrics still compare the unmasked images, over the region's body voxels. With ``organs`` (the case's
+    organ label map on the CT grid) each margin-rule false positive is named by its organ
+    (:mod:`.false_positive_organs`): ``margin_fp_regions`` and ``margin_fp_by_organ`` per method.
     """
     body = body_mask_from_ct(ct)
     seen = RegionCase(lesions, true_suv, predictions, body)
@@ -167,7 +184,10 @@ def score_case(case_id: str, ct: Volume, true_suv: Volume, lesions: Volume | Non
             scores.update(raw_tp=raw["tp"], raw_fp=raw["fp"])
             margins = margin_detection(seen.lesions, seen.predictions[method], seen.true_suv,
                                        voxel_volume_ml(lesions), threshold_suv, min_volume_ml)
-            scores.update(margin_tp=margins["tp"], margin_fp=margins["fp"])
+            scores.update(margin_tp=margins["tp"], margin_fp=margins["fp"], margin_missed_lesions=margins["missed"])
+            if organs is not None:
+                scores.update(_organ_attribution(seen, method, organs, voxel_volume_ml(lesions), threshold_suv,
+                                                 min_volume_ml))
             entry["true_lesions"] = scores["n_true"]
         entry[method] = scores
     if seen.lesions is not None:
@@ -175,6 +195,15 @@ def score_case(case_id: str, ct: Volume, true_suv: Volume, lesions: Volume | Non
         entry["true_pet"]["margin_tp"] = margin_detection(seen.lesions, seen.true_suv, seen.true_suv,
                                                           voxel_volume_ml(lesions), threshold_suv, min_volume_ml)["tp"]
     return entry
+
+
+def _organ_attribution(seen: RegionCase, method: str, organs: np.ndarray, voxel_ml: float, threshold_suv: float,
+                       min_volume_ml: float) -> dict[str, Any]:
+    predicted = seen.predictions[method].array
+    components, false_ids = margin_false_positives(seen.lesions, predicted, seen.true_suv, voxel_ml, threshold_suv,
+                                                   min_volume_ml)
+    regions = false_positive_regions(components, false_ids, predicted, organs, voxel_ml)
+    return {"margin_fp_regions": regions, "margin_fp_by_organ": count_by_organ(regions)}
 
 
 def detection_scores(lesions: Volume, predicted: Volume, true_suv: Volume, threshold_suv: float,
@@ -223,7 +252,7 @@ def overall_metrics(per_scan: list[dict[str, Any]]) -> dict[str, Any]:
                                           if labelled else None),
             "raw_tpr": raw_tp / true if true else None,
             "raw_fp_per_scan": raw_fp / len(labelled) if labelled else None, "labelled_scans": len(labelled),
-            **_margin_rates(labelled),
+            **_margin_rates(labelled), **_margin_organs(labelled),
             **{key: float(np.mean([row[key] for row in rows])) for key in ("ssim", "psnr_db", "mae_suv")},
         }
     references = [scan["true_pet"] for scan in per_scan if "true_pet" in scan]
@@ -241,6 +270,14 @@ def _margin_rates(labelled: list[dict[str, Any]]) -> dict[str, Any]:
     true = sum(row["n_true"] for row in labelled)
     return {"tpr_margin": sum(row["margin_tp"] for row in labelled) / true if true else None,
             "fp_margin_per_scan": sum(row["margin_fp"] for row in labelled) / len(labelled)}
+
+
+def _margin_organs(labelled: list[dict[str, Any]]) -> dict[str, Any]:
+    """Margin false positives per organ over the labelled scans that carry an organ map (none: no entry)."""
+    mapped = [row["margin_fp_regions"] for row in labelled if "margin_fp_regions" in row]
+    if not mapped:
+        return {}
+    return {"margin_fp_by_organ": overall_by_organ(mapped), "organ_mapped_scans": len(mapped)}
 
 
 def _pooled_detection(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -301,6 +338,22 @@ HEADER = ["method", "TPR", "detected", "focal TPR", "FP / scan", "physiological 
           "PSNR (dB)", "MAE (SUV)"]
 
 
+ORGAN_HEADER_METHOD = "blended"
+ORGAN_HEADER = ["organ (most of the region's voxels)", "false regions", "FP / scan", "total ml"]
+
+
+def _organ_rows(results: dict[str, Any]) -> list[list[str]]:
+    return [[row["organ"], str(row["count"]), _fmt(row["per_scan"], 2), _fmt(row["volume_ml"], 1)]
+            for row in results["overall"][ORGAN_HEADER_METHOD]["margin_fp_by_organ"]]
+
+
+def _organ_sentence(results: dict[str, Any]) -> str:
+    overall = results["overall"][ORGAN_HEADER_METHOD]
+    return (f"Each false positive of the margin rule named by the organ label holding most of its voxels, in the "
+            f"{overall['organ_mapped_scans']} scans that carry an organ map (organs.*); per scan over those scans. "
+            "results.json lists every region with its volume, SUVmax and the organ at its hottest voxel.")
+
+
 def _ceiling_sentence(results: dict[str, Any]) -> str:
     ceiling = results["overall"]["true_pet"]
     return (f"Ceiling on these cases: the true PET itself, scored by the same rules, reaches TPR "
@@ -337,6 +390,10 @@ def markdown_report(results: dict[str, Any]) -> str:
              "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     lines += ["| " + " | ".join(row) + " |" for row in _table_rows(results)]
     lines += ["", _ceiling_sentence(results)] if "true_pet" in results["overall"] else []
+    if ORGAN_HEADER_METHOD in results["overall"] and "margin_fp_by_organ" in results["overall"][ORGAN_HEADER_METHOD]:
+        lines += ["", "## Where the margin false positives lie (blended)", "", _organ_sentence(results), "",
+                  "| " + " | ".join(ORGAN_HEADER) + " |", "|" + "---|" * len(ORGAN_HEADER)]
+        lines += ["| " + " | ".join(row) + " |" for row in _organ_rows(results)]
     lines += ["", "## Per scan", "", "| case | lesions | " + " | ".join(
         f"{m} TP/FP/SSIM" for m in METHODS) + " |", "|---|---|" + "---|" * len(METHODS)]
     for scan in results["per_scan"]:
@@ -368,6 +425,9 @@ def html_report(results: dict[str, Any]) -> str:
             f"{PAPER['fp_per_scan']} FP per scan, liver only). {html.escape(_scope_sentence(results))}</p>"
             + table(HEADER, _table_rows(results))
             + (f"<p>{html.escape(_ceiling_sentence(results))}</p>" if "true_pet" in results["overall"] else "")
+            + (f"<h2>Where the margin false positives lie (blended)</h2><p>{html.escape(_organ_sentence(results))}</p>"
+               + table(ORGAN_HEADER, _organ_rows(results))
+               if "margin_fp_by_organ" in results["overall"].get(ORGAN_HEADER_METHOD, {}) else "")
             + "<h2>Per scan (TP/FP/SSIM)</h2>" + table(["case", "lesions", *METHODS], scans)
             + "<h2>Coronal MIPs</h2>" + pictures + "</body></html>\n")
 

@@ -61,6 +61,11 @@ def region_mask_source(case: PairedCase, region: str) -> tuple[Path, int | None]
                      f"segmentations/ folder, give a '{region}_mask' column in the CSV manifest, or drop --region.")
 
 
+def organ_map_path(case: PairedCase) -> Path | None:
+    """The case folder's organ label map (``organs.*``, a whole-body phantom's), None when it has none."""
+    return _volume_named(case.folder, ORGAN_MAP_NAME) if case.folder is not None else None
+
+
 def load_region_mask(source: tuple[Path, int | None], ct: Volume, case_id: str) -> np.ndarray:
     """The region as a boolean array on the CT's grid (nearest-neighbour when the mask has another grid)."""
     path, label = source
