@@ -79,12 +79,16 @@ if [ ! -f "$RUN/weights/virtual_pet.safetensors" ]; then
   fi
 fi
 
+# into FILE COMMAND...: COMMAND's output lands in FILE only when it finished, so an interrupted score is redone on
+# the next run instead of being skipped as a half-written file.
+into() { local out=$1; shift; "$@" > "$out.tmp" && mv "$out.tmp" "$out"; }
 # Selection: both models on the selection set and on the real CTs.
 score() {  # score NAME MODEL
-  [ -f "$ROOT/$1_selection.json" ] || $MGS evaluate-virtual-pet --data "$ROOT/data/v${V}_sel16" --model "$2" \
-    -o "$ROOT/$1_selection" --device cpu --threads 1 --slice-smoothing 12 --json --overwrite > "$ROOT/$1_selection.json"
-  [ -f "$ROOT/$1_real_ct.json" ] || .venv/bin/python Testing/Training/virtual_pet_real_ct_physiology.py \
-    --model "$2" --json > "$ROOT/$1_real_ct.json"
+  [ -f "$ROOT/$1_selection.json" ] || into "$ROOT/$1_selection.json" $MGS evaluate-virtual-pet \
+    --data "$ROOT/data/v${V}_sel16" --model "$2" -o "$ROOT/$1_selection" --device cpu --threads 1 --slice-smoothing 12 \
+    --json --overwrite
+  [ -f "$ROOT/$1_real_ct.json" ] || into "$ROOT/$1_real_ct.json" .venv/bin/python \
+    Testing/Training/virtual_pet_real_ct_physiology.py --model "$2" --json
 }
 score incumbent "$INCUMBENT"
 score candidate "$RUN/weights/virtual_pet.safetensors"
@@ -102,11 +106,12 @@ BUNDLED=Resources/Models/virtual_pet_phantom.safetensors
 CHOSEN=$(.venv/bin/python -c "import json,sys; print(json.load(open(sys.argv[1]))['chosen'])" "$ROOT/v${V}_choice.json")
 OTHER=$([ "$CHOSEN" = candidate ] && echo "$INCUMBENT" || echo "$RUN/weights/virtual_pet.safetensors")
 heldout() {  # heldout NAME MODEL [--write-card-metrics]
-  [ -f "$ROOT/$1_heldout.json" ] || $MGS evaluate-virtual-pet --data "$ROOT/data/v${V}_held24" --model "$2" "${@:3}" \
-    -o "$ROOT/$1_heldout" --device cpu --threads 1 --slice-smoothing 12 --json --overwrite > "$ROOT/$1_heldout.json"
-  [ -f "$ROOT/$1_liver.json" ] || $MGS evaluate-virtual-pet --data "$ROOT/data/v${V}_held_liver32" --model "$2" "${@:3}" \
-    -o "$ROOT/$1_liver" --device cpu --threads 1 --slice-smoothing 12 --region liver --json --overwrite \
-    > "$ROOT/$1_liver.json"
+  [ -f "$ROOT/$1_heldout.json" ] || into "$ROOT/$1_heldout.json" $MGS evaluate-virtual-pet \
+    --data "$ROOT/data/v${V}_held24" --model "$2" "${@:3}" -o "$ROOT/$1_heldout" --device cpu --threads 1 \
+    --slice-smoothing 12 --json --overwrite
+  [ -f "$ROOT/$1_liver.json" ] || into "$ROOT/$1_liver.json" $MGS evaluate-virtual-pet \
+    --data "$ROOT/data/v${V}_held_liver32" --model "$2" "${@:3}" -o "$ROOT/$1_liver" --device cpu --threads 1 \
+    --slice-smoothing 12 --region liver --json --overwrite
 }
 if [ "$CHOSEN" = candidate ]; then
   heldout bundled "$BUNDLED" --write-card-metrics
