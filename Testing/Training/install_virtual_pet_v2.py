@@ -80,7 +80,8 @@ def record_real_ct(root: Path, chosen: str) -> None:
     update_card_metrics(CARD, {"real_ct_physiology": {
         **real, "script": "Testing/Training/virtual_pet_real_ct_physiology.py",
         "note": "real patient CTs without PET ground truth: tissue classes from HU and depth; published FDG levels "
-                "beside them"}})
+                "beside them; each CT as the command writes it with --outside-body keep (the networks) and zero "
+                "(the default)"}})
 
 
 def describe_heldout(version: int) -> None:
