@@ -5,6 +5,9 @@
 # The same protocol for another phantom version or pix2pix settings (session 22: version 3 with a least-squares
 # adversarial loss and a slower PatchGAN, since session 20's PatchGAN loss fell to ~5e-5 and stopped teaching):
 #   PHANTOM_VERSION=3 RECIPE_EXTRA="--gan-loss lsgan --lr-d 1e-4" bash Testing/Training/train_virtual_pet_v2.sh ROOT
+# and EPOCHS=N for a shorter run, e.g. session 24's fine-tune of the bundled networks (HISTORY.md):
+#   PHANTOM_VERSION=3 EPOCHS=1 RECIPE_EXTRA="--init-weights ROOT/incumbent_model/virtual_pet_phantom.safetensors
+#     --overshoot-factor 4 --overshoot-threshold 2.5" bash Testing/Training/train_virtual_pet_v2.sh ROOT
 # (use a RUN_ROOT of its own: the score and choice files have fixed names).
 # Safe to interrupt: run it again and finished steps are skipped, the training resumes from its last checkpoint.
 #
@@ -68,7 +71,7 @@ phantoms v${V}_sel_pv 8 44 portal-venous
 mix v${V}_sel16 v${V}_sel_plain v${V}_sel_pv
 
 RUN="$ROOT/virtual_pet_v$V"
-ARGS=(--epochs 3 --batch-size 8 --seed 31 --threads 1 --checkpoint-every 1 --checkpoint-steps 1000 --progress-lines)
+ARGS=(--epochs "${EPOCHS:-3}" --batch-size 8 --seed 31 --threads 1 --checkpoint-every 1 --checkpoint-steps 1000 --progress-lines)
 if [ ! -f "$RUN/weights/virtual_pet.safetensors" ]; then
   if [ -f "$RUN/checkpoints/checkpoint_last.pt" ]; then
     $MGS train-virtual-pet -o "$RUN" --resume "${ARGS[@]}" >> "$RUN.log" 2>&1
