@@ -9,7 +9,8 @@ Both networks train in ONE run on the shared engine (MedGANSynthLib.training.eng
 (SUV-weighted L2, Adam 1e-4) and then the pix2pix pair (PatchGAN BCE, or least squares with gan_loss="lsgan", +
 100 x SUV-weighted L2, Adam 2e-4, beta1 0.5; lr_d gives the PatchGAN its own rate), so one checkpoint, one resume and one progress display cover the whole model. ``data`` takes a folder of case
 folders (ct.*, pet.*, optional lesions.*), autoPET's <patient>/<study>/CTres.nii.gz + SUV.nii.gz + SEG.nii.gz, or a
-CSV manifest (ct,pet[,lesions]). At the end: weights/virtual_pet.safetensors + .json card.
+CSV manifest (ct,pet[,lesions]). At the end: weights/virtual_pet.safetensors + .json card. ``init_weights`` starts
+the FCN-4s and the generator from a saved virtual-PET model (a fine-tune; virtual_pet/init_weights.py).
 """
 
 from __future__ import annotations
@@ -66,6 +67,10 @@ def train_virtual_pet(settings: VirtualPETTrainingSettings, *, resume: bool = Fa
     dataset = VirtualPETSliceDataset(cases, dataset_config, progress=progress if context.is_main else None)
     seed_everything(settings.seed)  # same initial weights for the same seed
     fcn, generator, discriminator = build_networks(networks)
+    if stored.get("init_weights") and not resume:  # a resumed run's networks come from its checkpoint
+        from MedGANSynthLib.virtual_pet.init_weights import load_init_weights
+
+        load_init_weights(settings.init_weights, stored["init_weights"], fcn, generator)
     sample = sample_batch_from(dataset)
     weighting = {"suv_weight_power": settings.suv_weight_power, "symmetric_suv_weight": settings.symmetric_suv_weight,
                  "overshoot_factor": settings.overshoot_factor, "overshoot_threshold": settings.overshoot_threshold}
@@ -98,6 +103,9 @@ def resolve_virtual_pet_run(settings: VirtualPETTrainingSettings, *, resume: boo
     if settings.gan_loss not in GAN_LOSSES:
         raise InputError(f"--gan-loss must be one of {', '.join(GAN_LOSSES)} (got '{settings.gan_loss}').")
     if resume:
+        if settings.init_weights:
+            raise InputError("--init-weights starts a new run from saved weights; --resume continues a run from its "
+                             "checkpoint. Pass one of them.")
         stored = read_run_file(run_dir, VirtualPETTrainingSettings.RUN_FILE_KEYS, VirtualPETTrainingSettings.KIND)
         saved = VirtualPETTrainingSettings.from_run_file(stored)
         # Older run files keep only the network settings that were given; the others were the defaults (and runs
@@ -128,8 +136,14 @@ def resolve_virtual_pet_run(settings: VirtualPETTrainingSettings, *, resume: boo
         raise InputError(f"--overshoot-factor must be a number of at least 1 (1 = off; got {settings.overshoot_factor}).")
     if not 0 < settings.overshoot_threshold < math.inf:
         raise InputError(f"--overshoot-threshold must be a positive SUV (got {settings.overshoot_threshold}).")
+    start: dict[str, Any] = {}
+    if settings.init_weights:
+        from MedGANSynthLib.virtual_pet.init_weights import init_weights_settings
+
+        settings, networks, record = init_weights_settings(settings)
+        start = {"networks": networks, "init_weights": record}
     settings = replace(settings, data=str(Path(settings.data).resolve()), epochs=settings.epochs or DEFAULT_EPOCHS)
-    return settings, {**settings.to_run_file(), **settings.run_parts()}
+    return settings, {**settings.to_run_file(), **settings.run_parts(), **start}
 
 
 def training_data_summary(dataset, cases, data: str) -> dict[str, Any]:
@@ -172,7 +186,7 @@ def _exporter(dataset, cases, stored: dict[str, Any]):
                                                            "gan_l2_weight",
                                                            "suv_weight_power", "symmetric_suv_weight",
                                                            "overshoot_factor", "overshoot_threshold",
-                                                           "learning_rate_changes")}}
+                                                           "learning_rate_changes", "init_weights")}}
         folder = run_dir / "weights"
         folder.mkdir(parents=True, exist_ok=True)
         return list(save_virtual_pet(fcn, generator, folder, data_summary, working_pixel_mm=dataset.pixel_mm,

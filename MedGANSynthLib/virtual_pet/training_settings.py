@@ -68,6 +68,11 @@ class VirtualPETTrainingSettings(TrainingSettings):
     overshoot_threshold: float = setting(
         OVERSHOOT_THRESHOLD_SUV, "SUV that --overshoot-factor counts as hot (default 2.5, the paper's lesion "
         "threshold)", metavar="SUV")
+    init_weights: str | None = setting(
+        None, "fine-tune: start the FCN-4s and the pix2pix generator from a virtual-PET model (a bundled id such as "
+        "virtual-pet-phantom, or a .safetensors file with its .json card); the networks' sizes, context slices and "
+        "slice size come from its card (leave those flags out); the PatchGAN discriminator is not in the file and "
+        "starts fresh; a lower --lr suits a fine-tune; not with --resume", metavar="MODEL", stored=False)
 
     gan_loss: str = setting("bce", "adversarial loss of the pix2pix pair: bce (default; pix2pix, the paper) or lsgan "
                             "(least squares, Mao et al. 2017, meant to keep teaching the generator when the PatchGAN "
