@@ -150,3 +150,8 @@ def test_the_bundled_model_gives_its_architecture_and_the_bundled_recipe_agrees(
     assert (settings.context_slices, settings.slice_size) == (card["config"]["context_slices"],
                                                               card["training_data"]["dataset"]["slice_size"])
     assert stored["init_weights"]["sha256"] == _sha256(BUNDLED) == card["tensor_sha256"]
+    fcn, generator, _ = build_networks(VirtualPETNetworkSettings(**stored["networks"]))
+    load_init_weights(settings.init_weights, stored["init_weights"], fcn, generator)
+    tensors = load_file(str(BUNDLED))
+    assert all(torch.equal(value, tensors[f"gan.{key}"]) for key, value in generator.state_dict().items())
+    assert all(torch.equal(value, tensors[f"fcn.{key}"]) for key, value in fcn.state_dict().items())
