@@ -3,6 +3,8 @@
     medgansynth train-virtual-pet --data CASES/ -o runs/vpet --epochs 30 --threads 1
     medgansynth train-virtual-pet --data CASES/ -o runs/vpet --epochs 30 --resume     # continue a stopped run
     medgansynth train-virtual-pet --recipe virtual-pet-phantom --data CASES/ -o runs/vpet  # the bundled settings
+    medgansynth train-virtual-pet --recipe virtual-pet-phantom --init-weights virtual-pet-phantom --data CASES/ \
+        -o runs/vpet_tuned --epochs 2 --lr 2e-5 --lr-d 2e-4   # fine-tune the bundled model (PatchGAN starts fresh)
     torchrun --nproc_per_node=2 -m MedGANSynthLib train-virtual-pet --data CASES/ -o runs/vpet
 
 Both networks train in ONE run on the shared engine: every batch updates the FCN-4s (SUV-weighted L2, Adam 1e-4) and

@@ -9,12 +9,14 @@ Both networks train in ONE run on the shared engine (MedGANSynthLib.training.eng
 (SUV-weighted L2, Adam 1e-4) and then the pix2pix pair (PatchGAN BCE, or least squares with gan_loss="lsgan", +
 100 x SUV-weighted L2, Adam 2e-4, beta1 0.5; lr_d gives the PatchGAN its own rate), so one checkpoint, one resume and one progress display cover the whole model. ``data`` takes a folder of case
 folders (ct.*, pet.*, optional lesions.*), autoPET's <patient>/<study>/CTres.nii.gz + SUV.nii.gz + SEG.nii.gz, or a
-CSV manifest (ct,pet[,lesions]). At the end: weights/virtual_pet.safetensors + .json card.
+CSV manifest (ct,pet[,lesions]). At the end: weights/virtual_pet.safetensors + .json card. ``init_weights`` starts
+the FCN-4s and the generator from a saved virtual-PET model (a fine-tune; virtual_pet/init_weights.py).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -65,8 +67,13 @@ def train_virtual_pet(settings: VirtualPETTrainingSettings, *, resume: bool = Fa
     dataset = VirtualPETSliceDataset(cases, dataset_config, progress=progress if context.is_main else None)
     seed_everything(settings.seed)  # same initial weights for the same seed
     fcn, generator, discriminator = build_networks(networks)
+    if stored.get("init_weights") and not resume:  # a resumed run's networks come from its checkpoint
+        from MedGANSynthLib.virtual_pet.init_weights import load_init_weights
+
+        load_init_weights(settings.init_weights, stored["init_weights"], fcn, generator)
     sample = sample_batch_from(dataset)
-    weighting = {"suv_weight_power": settings.suv_weight_power, "symmetric_suv_weight": settings.symmetric_suv_weight}
+    weighting = {"suv_weight_power": settings.suv_weight_power, "symmetric_suv_weight": settings.symmetric_suv_weight,
+                 "overshoot_factor": settings.overshoot_factor, "overshoot_threshold": settings.overshoot_threshold}
     pix2pix = Pix2PixTask(generator, discriminator, settings.lr or PIX2PIX_LR,
                           reconstruction_weight=settings.gan_l2_weight, sample_batch=sample, gan_loss=settings.gan_loss,
                           lr_d=settings.lr_d, **weighting)
@@ -96,15 +103,20 @@ def resolve_virtual_pet_run(settings: VirtualPETTrainingSettings, *, resume: boo
     if settings.gan_loss not in GAN_LOSSES:
         raise InputError(f"--gan-loss must be one of {', '.join(GAN_LOSSES)} (got '{settings.gan_loss}').")
     if resume:
+        if settings.init_weights:
+            raise InputError("--init-weights starts a new run from saved weights; --resume continues a run from its "
+                             "checkpoint. Pass one of them.")
         stored = read_run_file(run_dir, VirtualPETTrainingSettings.RUN_FILE_KEYS, VirtualPETTrainingSettings.KIND)
         saved = VirtualPETTrainingSettings.from_run_file(stored)
         # Older run files keep only the network settings that were given; the others were the defaults (and runs
-        # from before gan_loss existed trained with BCE, its default).
-        recorded = {*stored, *NETWORK_FIELDS, *DATASET_FIELDS, "gan_loss"}
+        # from before gan_loss or the overshoot factor existed trained with their defaults).
+        recorded = {*stored, *NETWORK_FIELDS, *DATASET_FIELDS, "gan_loss", "overshoot_factor", "overshoot_threshold"}
         data = str(Path(settings.data).resolve()) if settings.data else None  # run.json keeps it absolute
         resumed = replace(settings, data=data).resumed_from(saved, recorded)
         if settings.lr not in (None, saved.lr) and settings.lr_d is None:
             resumed = replace(resumed, lr_d=None)  # a new --lr alone sets every rate, as at the start
+        stored.setdefault("overshoot_factor", resumed.overshoot_factor)  # the card says what the run trained with
+        stored.setdefault("overshoot_threshold", resumed.overshoot_threshold)
         stored["epochs"] = resumed.epochs  # resuming may extend a finished run ...
         if (resumed.lr, resumed.lr_d) != (saved.lr, saved.lr_d):  # ... or continue at other rates (to fine-tune)
             stored.update(lr=resumed.lr, lr_d=resumed.lr_d)
@@ -120,8 +132,18 @@ def resolve_virtual_pet_run(settings: VirtualPETTrainingSettings, *, resume: boo
         raise InputError(f"--gan-l2-weight cannot be negative (got {settings.gan_l2_weight}).")
     if not 0 < settings.suv_weight_power <= 4:
         raise InputError(f"--suv-weight-power must be above 0 and at most 4 (got {settings.suv_weight_power}).")
+    if not 1 <= settings.overshoot_factor < math.inf:
+        raise InputError(f"--overshoot-factor must be a number of at least 1 (1 = off; got {settings.overshoot_factor}).")
+    if not 0 < settings.overshoot_threshold < math.inf:
+        raise InputError(f"--overshoot-threshold must be a positive SUV (got {settings.overshoot_threshold}).")
+    start: dict[str, Any] = {}
+    if settings.init_weights:
+        from MedGANSynthLib.virtual_pet.init_weights import init_weights_settings
+
+        settings, networks, record = init_weights_settings(settings)
+        start = {"networks": networks, "init_weights": record}
     settings = replace(settings, data=str(Path(settings.data).resolve()), epochs=settings.epochs or DEFAULT_EPOCHS)
-    return settings, {**settings.to_run_file(), **settings.run_parts()}
+    return settings, {**settings.to_run_file(), **settings.run_parts(), **start}
 
 
 def training_data_summary(dataset, cases, data: str) -> dict[str, Any]:
@@ -163,7 +185,8 @@ def _exporter(dataset, cases, stored: dict[str, Any]):
                    "training": {k: stored.get(k) for k in ("lr", "lr_d", "gan_loss", "batch_size", "seed", "epochs",
                                                            "gan_l2_weight",
                                                            "suv_weight_power", "symmetric_suv_weight",
-                                                           "learning_rate_changes")}}
+                                                           "overshoot_factor", "overshoot_threshold",
+                                                           "learning_rate_changes", "init_weights")}}
         folder = run_dir / "weights"
         folder.mkdir(parents=True, exist_ok=True)
         return list(save_virtual_pet(fcn, generator, folder, data_summary, working_pixel_mm=dataset.pixel_mm,

@@ -20,6 +20,8 @@ NETWORK_FIELDS = ("width_fcn", "width_gan", "depth", "gan_upsampling")
 """Fields run.json keeps under "networks" (with in_channels = 2 * context_slices + 1)."""
 DATASET_FIELDS = ("context_slices", "slice_size", "lesion_repeats", "crop_size")
 """Fields run.json keeps under "dataset" (crop_size only when given)."""
+OVERSHOOT_THRESHOLD_SUV = 2.5
+"""Default of overshoot_threshold: the paper's lesion threshold (virtual_pet/lesions.PAPER_THRESHOLD_SUV)."""
 GAN_LOSSES = ("bce", "lsgan")
 """Adversarial losses of the pix2pix pair (``gan_loss``; virtual_pet/losses.py computes them)."""
 
@@ -59,6 +61,18 @@ class VirtualPETTrainingSettings(TrainingSettings):
     symmetric_suv_weight: bool = setting(
         False, "weigh each pixel by the larger of its true and predicted SUV, so a hot spot drawn on cold tissue costs "
         "as much as a missed lesion; not in the paper (its weight is the true SUV alone)")
+    overshoot_factor: float = setting(
+        1.0, "multiply the L2 loss weight of each pixel whose true SUV is below --overshoot-threshold while the "
+        "network draws it above: a hot spot drawn where the truth is not hot costs F times as much, in the FCN and "
+        "the pix2pix L2 (default 1, off; e.g. 4); not in the paper", metavar="F")
+    overshoot_threshold: float = setting(
+        OVERSHOOT_THRESHOLD_SUV, "SUV that --overshoot-factor counts as hot (default 2.5, the paper's lesion "
+        "threshold)", metavar="SUV")
+    init_weights: str | None = setting(
+        None, "fine-tune: start the FCN-4s and the pix2pix generator from a virtual-PET model (a bundled id such as "
+        "virtual-pet-phantom, or a .safetensors file with its .json card); the networks' sizes, context slices and "
+        "slice size come from its card (leave those flags out); the PatchGAN discriminator is not in the file and "
+        "starts fresh; a lower --lr suits a fine-tune; not with --resume", metavar="MODEL", stored=False)
 
     gan_loss: str = setting("bce", "adversarial loss of the pix2pix pair: bce (default; pix2pix, the paper) or lsgan "
                             "(least squares, Mao et al. 2017, meant to keep teaching the generator when the PatchGAN "

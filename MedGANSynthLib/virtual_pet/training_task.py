@@ -12,7 +12,8 @@
   of the error (0.05^2 x 100 = 0.25): the adversarial term then dominates and, measured on 4 mm phantoms after
   2 epochs, the generator painted checkerboard speckle with SUV > 2.5 over 48 % of the body (true PET: 6 %).
   (The FCN's loss scale is irrelevant: Adam's steps do not depend on it.) Not in the paper, off by default:
-  ``gan_loss="lsgan"`` (least squares instead of BCE, virtual_pet/losses.py) and ``lr_d``, the PatchGAN's own rate.
+  ``gan_loss="lsgan"`` (least squares instead of BCE, virtual_pet/losses.py), ``lr_d``, the PatchGAN's own rate,
+  and ``overshoot_factor`` (a hot spot drawn on tissue that is not hot costs more, in both networks' L2).
 * :class:`VirtualPETTask` — both in one run: each batch trains the FCN and then the pix2pix pair. One run folder,
   one checkpoint and one ``--resume`` for the whole model, and the sample grid can show the blend, which needs both
   networks. The two networks never share parameters, so training them side by side equals training them apart.
@@ -115,20 +116,24 @@ def _output_range(model: nn.Module) -> tuple[float, float]:
     return getattr(model, "module", model).config.output_range
 
 
-def _weighting_prediction(output: torch.Tensor, model: nn.Module, symmetric: bool) -> torch.Tensor | None:
-    """The prediction in SUV for a symmetric loss weight (losses.suv_weighted_l2), or None for the paper's."""
-    return network_output_to_suv(output.detach().float(), _output_range(model)) if symmetric else None
+def _weighting_prediction(output: torch.Tensor, model: nn.Module, needed: bool) -> torch.Tensor | None:
+    """The prediction in SUV for a symmetric or overshoot loss weight (losses.suv_weighted_l2), or None for the
+    paper's weight (which needs no prediction)."""
+    return network_output_to_suv(output.detach().float(), _output_range(model)) if needed else None
 
 
 class FCNTask:
     """FCN-4s with the SUV-weighted L2 loss (a TrainingTask)."""
 
     def __init__(self, fcn: FCN4s, lr: float = FCN_LR, sample_batch: dict[str, torch.Tensor] | None = None,
-                 suv_weight_power: float = 1.0, symmetric_suv_weight: bool = False) -> None:
+                 suv_weight_power: float = 1.0, symmetric_suv_weight: bool = False, overshoot_factor: float = 1.0,
+                 overshoot_threshold: float = PAPER_THRESHOLD_SUV) -> None:
         self.fcn = fcn
         self.lr = lr
         self.suv_weight_power = suv_weight_power
         self.symmetric_suv_weight = symmetric_suv_weight
+        self.overshoot_factor = overshoot_factor
+        self.overshoot_threshold = overshoot_threshold
         self.sample_batch = sample_batch
         self._optimizers: dict[str, torch.optim.Optimizer] | None = None
 
@@ -146,8 +151,10 @@ class FCNTask:
         with ctx.autocast():
             prediction = fcn(ct).float()
         target = suv_to_network_range(suv, _output_range(fcn))
-        predicted_suv = _weighting_prediction(prediction, fcn, self.symmetric_suv_weight)
-        loss = suv_weighted_l2(prediction, target, suv, weight_power=self.suv_weight_power, predicted_suv=predicted_suv)
+        predicted_suv = _weighting_prediction(prediction, fcn, self.symmetric_suv_weight or self.overshoot_factor != 1)
+        loss = suv_weighted_l2(prediction, target, suv, weight_power=self.suv_weight_power, predicted_suv=predicted_suv,
+                               symmetric=self.symmetric_suv_weight, overshoot_factor=self.overshoot_factor,
+                               overshoot_threshold=self.overshoot_threshold)
         ctx.optimize("fcn", loss)
         return {"fcn_l2": float(loss.detach())}
 
@@ -165,10 +172,13 @@ class Pix2PixTask:
     def __init__(self, generator: UNetGenerator, discriminator: PatchGANDiscriminator, lr: float = PIX2PIX_LR,
                  reconstruction_weight: float = PIX2PIX_RECONSTRUCTION_WEIGHT, reconstruction_in_suv: bool = True,
                  sample_batch: dict[str, torch.Tensor] | None = None, suv_weight_power: float = 1.0,
-                 symmetric_suv_weight: bool = False, gan_loss: str = "bce", lr_d: float | None = None) -> None:
+                 symmetric_suv_weight: bool = False, gan_loss: str = "bce", lr_d: float | None = None,
+                 overshoot_factor: float = 1.0, overshoot_threshold: float = PAPER_THRESHOLD_SUV) -> None:
         self.generator = generator
         self.suv_weight_power = suv_weight_power
         self.symmetric_suv_weight = symmetric_suv_weight
+        self.overshoot_factor = overshoot_factor
+        self.overshoot_threshold = overshoot_threshold
         self.reconstruction_in_suv = reconstruction_in_suv
         self.discriminator = discriminator
         self.lr = lr
@@ -205,9 +215,11 @@ class Pix2PixTask:
         # The reconstruction term is measured in SUV (see the module text): the generator's output mapped to SUV.
         fake_suv = self.to_reconstruction_units(fake.float(), _output_range(generator))
         truth = self.to_reconstruction_units(target, _output_range(generator))
-        predicted_suv = _weighting_prediction(fake, generator, self.symmetric_suv_weight)
+        predicted_suv = _weighting_prediction(fake, generator, self.symmetric_suv_weight or self.overshoot_factor != 1)
         reconstruction = suv_weighted_l2(fake_suv, truth, suv, weight_power=self.suv_weight_power,
-                                         predicted_suv=predicted_suv)
+                                         predicted_suv=predicted_suv, symmetric=self.symmetric_suv_weight,
+                                         overshoot_factor=self.overshoot_factor,
+                                         overshoot_threshold=self.overshoot_threshold)
         g_loss = generator_loss(fooled_logits, reconstruction, self.reconstruction_weight, self.gan_loss)
         ctx.optimize("generator", g_loss)
         return {"d_loss": float(d_loss.detach()), "g_loss": float(g_loss.detach()),

@@ -13,7 +13,7 @@ from safetensors.torch import load_file, save_file
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, make_wholebody_case
 from MedGANSynthLib.phantoms.writer import write_case
-from MedGANSynthLib.training.engine import Trainer, TrainerConfig, seed_everything
+from MedGANSynthLib.training.engine import StepContext, Trainer, TrainerConfig, seed_everything
 from MedGANSynthLib.virtual_pet.cases import discover_cases, load_case
 from MedGANSynthLib.virtual_pet.slice_dataset import SliceDatasetConfig, VirtualPETSliceDataset
 from MedGANSynthLib.virtual_pet.training_task import (
@@ -296,3 +296,66 @@ def test_the_pix2pix_generator_update_computes_no_patchgan_gradients(dataset):
     items = [dataset[i] for i in range(4)]
     batch = {"ct": torch.stack([item["ct"] for item in items]), "suv": torch.stack([item["suv"] for item in items])}
     assert_generator_update_leaves_discriminator_gradients_alone(task, batch)
+
+
+def _step_context(task) -> StepContext:
+    return StepContext(device=torch.device("cpu"), models=task.modules(), optimizers=task.optimizers(),
+                       scalers={name: torch.amp.GradScaler("cpu", enabled=False) for name in task.modules()},
+                       generator=torch.Generator(), amp_dtype=None)
+
+
+def _overshoot_weight(truth: np.ndarray, predicted_suv: np.ndarray, factor: float) -> np.ndarray:
+    """The paper's weight 1 + SUV, times ``factor`` where the truth is below 2.5 and the prediction above it."""
+    return (1.0 + np.clip(truth, 0.0, 20.0)) * np.where((truth < 2.5) & (predicted_suv > 2.5), factor, 1.0)
+
+
+def _some_slices(dataset) -> tuple[torch.Tensor, torch.Tensor]:
+    items = [dataset[i] for i in range(0, len(dataset), len(dataset) // 8)][:8]
+    return torch.stack([item["ct"] for item in items]), torch.stack([item["suv"] for item in items])
+
+
+def test_fcn_step_weighs_a_hot_spot_on_cold_tissue_overshoot_factor_times(dataset):
+    task = _fcn_task(dataset)
+    task.overshoot_factor = 4.0
+    with torch.no_grad():
+        task.fcn.score_pool2.bias += 1.0  # the untrained FCN draws SUV < 0; now many pixels are hotter than the truth
+    task.fcn.train()
+    ct, suv = _some_slices(dataset)
+    low, high = task.fcn.config.output_range
+    torch.manual_seed(5)  # the same dropout masks for the hand computation and the step
+    with torch.no_grad():
+        prediction = task.fcn(ct).double().numpy()
+    truth = suv.double().numpy()
+    predicted_suv = np.clip((prediction - low) / (high - low), 0.0, 1.0) * 20.0
+    target = low + np.clip(truth, 0.0, 20.0) / 20.0 * (high - low)
+    weight = _overshoot_weight(truth, predicted_suv, 4.0)
+    expected = np.sum(weight * (prediction - target) ** 2) / np.sum(weight)
+    paper_weight = _overshoot_weight(truth, predicted_suv, 1.0)
+    assert 0 < np.mean(weight > paper_weight) < 1  # some pixels overshoot, not all
+    paper = np.sum(paper_weight * (prediction - target) ** 2) / np.sum(paper_weight)
+    assert abs(expected / paper - 1) > 0.01  # the step below can tell the two weights apart
+    torch.manual_seed(5)
+    losses = task.train_step({"ct": ct, "suv": suv}, _step_context(task))
+    assert losses["fcn_l2"] == pytest.approx(expected, rel=1e-4)
+
+
+def test_pix2pix_reconstruction_weighs_a_hot_spot_on_cold_tissue_overshoot_factor_times(dataset):
+    seed_everything(0)
+    _, generator, discriminator = build_networks(TINY)
+    task = Pix2PixTask(generator, discriminator, overshoot_factor=3.0, overshoot_threshold=2.5)
+    ct, suv = _some_slices(dataset)
+    low, high = generator.config.output_range
+    generator.train()
+    torch.manual_seed(5)  # the generator's forward comes first in the step: the same dropout masks
+    with torch.no_grad():
+        fake = generator(ct).double().numpy()
+    truth = np.clip(suv.double().numpy(), 0.0, 20.0)
+    fake_suv = (fake - low) / (high - low) * 20.0  # the reconstruction term is in SUV, unclipped
+    weight = _overshoot_weight(truth, np.clip(fake_suv, 0.0, 20.0), 3.0)
+    assert 0 < np.mean(weight > 1.0 + truth) < 1  # some pixels overshoot, not all
+    expected = np.sum(weight * (fake_suv - truth) ** 2) / np.sum(weight)
+    paper = np.sum((1.0 + truth) * (fake_suv - truth) ** 2) / np.sum(1.0 + truth)
+    assert abs(expected / paper - 1) > 0.01  # the step below can tell the two weights apart
+    torch.manual_seed(5)
+    losses = task.train_step({"ct": ct, "suv": suv}, _step_context(task))
+    assert losses["gan_l2"] == pytest.approx(expected, rel=1e-4)
