@@ -7,7 +7,7 @@
 #   PHANTOM_VERSION=3 RECIPE_EXTRA="--gan-loss lsgan --lr-d 1e-4" bash Testing/Training/train_virtual_pet_v2.sh ROOT
 # and EPOCHS=N for a shorter run, e.g. session 24's fine-tune of the bundled networks (HISTORY.md):
 #   PHANTOM_VERSION=3 EPOCHS=1 RECIPE_EXTRA="--init-weights ROOT/incumbent_model/virtual_pet_phantom.safetensors
-#     --overshoot-factor 4 --overshoot-threshold 2.5" bash Testing/Training/train_virtual_pet_v2.sh ROOT
+#     --overshoot-factor 4 --overshoot-threshold 2.5 --lr 5e-5 --lr-d 2e-4" bash Testing/Training/train_virtual_pet_v2.sh ROOT
 # (use a RUN_ROOT of its own: the score and choice files have fixed names).
 # Safe to interrupt: run it again and finished steps are skipped, the training resumes from its last checkpoint.
 #
