@@ -110,16 +110,28 @@ def margin_detection(
     if not truth.shape == predicted.shape == true_pet.shape:
         raise InputError(f"Lesion labels {truth.shape}, predicted {predicted.shape} and true PET {true_pet.shape} "
                          "are on different grids.")
-    hot = predicted > threshold
     true_ids = np.unique(truth[truth > 0])
-    # A lesion voxel within one voxel of a hot voxel <=> the lesion grown by one voxel touches the hot region.
-    near_hot = ndimage.binary_dilation(hot, structure=CONNECTIVITY_26)
-    found = np.unique(truth[near_hot & (truth > 0)])
+    found = margin_found_lesions(truth, predicted, threshold)
     false = margin_false_positives(truth, predicted, true_pet, voxel_ml, threshold, min_volume_ml)
     tp = int(found.size)
     return {"tp": tp, "n_true": int(true_ids.size), "fp": int(false.ids.size),
             "tpr": tp / true_ids.size if true_ids.size else None,
             "missed": [int(i) for i in np.setdiff1d(true_ids, found)], "false_positives": false}
+
+
+def margin_found_lesions(
+    true_lesion_labels: Volume | np.ndarray,
+    predicted_suv: Volume | np.ndarray,
+    threshold: float = PAPER_THRESHOLD_SUV,
+) -> np.ndarray:
+    """Ids of the true lesions the margin rule finds (see :func:`margin_detection`); alone, for a caller that needs
+    no false positives (the true PET scored as its own ceiling)."""
+    truth, predicted = _array(true_lesion_labels), _array(predicted_suv)
+    if truth.shape != predicted.shape:
+        raise InputError(f"Lesion labels {truth.shape} and predicted PET {predicted.shape} are on different grids.")
+    # A lesion voxel within one voxel of a hot voxel <=> the lesion grown by one voxel touches the hot region.
+    near_hot = ndimage.binary_dilation(predicted > threshold, structure=CONNECTIVITY_26)
+    return np.unique(truth[near_hot & (truth > 0)])
 
 
 def margin_false_positives(

@@ -55,6 +55,7 @@ from MedGANSynthLib.virtual_pet.detection_metrics import (
     image_metrics,
     lesion_detection,
     margin_detection,
+    margin_found_lesions,
 )
 from MedGANSynthLib.virtual_pet.false_positive_organs import (
     count_by_organ,
@@ -192,8 +193,7 @@ def score_case(case_id: str, ct: Volume, true_suv: Volume, lesions: Volume | Non
         entry[method] = scores
     if seen.lesions is not None:
         entry["true_pet"] = detection_scores(seen.lesions, seen.true_suv, seen.true_suv, threshold_suv, min_volume_ml)
-        entry["true_pet"]["margin_tp"] = margin_detection(seen.lesions, seen.true_suv, seen.true_suv,
-                                                          voxel_volume_ml(lesions), threshold_suv, min_volume_ml)["tp"]
+        entry["true_pet"]["margin_tp"] = int(margin_found_lesions(seen.lesions, seen.true_suv, threshold_suv).size)
     return entry
 
 
