@@ -10,6 +10,8 @@ Image similarity (SSIM, PSNR, MAE) is computed in SUV inside a body mask, over t
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy import ndimage
 
@@ -19,6 +21,14 @@ from MedGANSynthLib.virtual_pet.lesions import CONNECTIVITY_26, PAPER_THRESHOLD_
 from MedGANSynthLib.volume import Volume
 
 SUV_DATA_RANGE = 20.0
+
+
+class MarginFalsePositives(NamedTuple):
+    """The 26-connected components of ``predicted > threshold`` and the ids of the margin rule's false positives
+    among them: what :func:`margin_detection` counts, kept so the regions can be looked at one by one."""
+
+    components: np.ndarray
+    ids: np.ndarray
 
 
 def _array(image: Volume | np.ndarray) -> np.ndarray:
@@ -92,21 +102,36 @@ def margin_detection(
     * A false positive is a 26-connected region of ``predicted > threshold`` of at least ``min_volume_ml`` that stays
       two voxels or more away from every voxel where the true PET exceeds ``threshold`` and one voxel or more from
       every true lesion: hot where the true PET is not.
+
+    ``false_positives`` carries the labelled regions and their false ids (:class:`MarginFalsePositives`), so a
+    caller that names the regions (:mod:`.false_positive_organs`) reuses this labelling instead of redoing it.
     """
     truth, predicted, true_pet = _array(true_lesion_labels), _array(predicted_suv), _array(true_suv)
     if not truth.shape == predicted.shape == true_pet.shape:
         raise InputError(f"Lesion labels {truth.shape}, predicted {predicted.shape} and true PET {true_pet.shape} "
                          "are on different grids.")
-    hot = predicted > threshold
     true_ids = np.unique(truth[truth > 0])
-    # A lesion voxel within one voxel of a hot voxel <=> the lesion grown by one voxel touches the hot region.
-    near_hot = ndimage.binary_dilation(hot, structure=CONNECTIVITY_26)
-    found = np.unique(truth[near_hot & (truth > 0)])
-    _, false = margin_false_positives(truth, predicted, true_pet, voxel_ml, threshold, min_volume_ml)
+    found = margin_found_lesions(truth, predicted, threshold)
+    false = margin_false_positives(truth, predicted, true_pet, voxel_ml, threshold, min_volume_ml)
     tp = int(found.size)
-    return {"tp": tp, "n_true": int(true_ids.size), "fp": int(false.size),
+    return {"tp": tp, "n_true": int(true_ids.size), "fp": int(false.ids.size),
             "tpr": tp / true_ids.size if true_ids.size else None,
-            "missed": [int(i) for i in np.setdiff1d(true_ids, found)]}
+            "missed": [int(i) for i in np.setdiff1d(true_ids, found)], "false_positives": false}
+
+
+def margin_found_lesions(
+    true_lesion_labels: Volume | np.ndarray,
+    predicted_suv: Volume | np.ndarray,
+    threshold: float = PAPER_THRESHOLD_SUV,
+) -> np.ndarray:
+    """Ids of the true lesions the margin rule finds (see :func:`margin_detection`); alone, for a caller that needs
+    no false positives (the true PET scored as its own ceiling)."""
+    truth, predicted = _array(true_lesion_labels), _array(predicted_suv)
+    if truth.shape != predicted.shape:
+        raise InputError(f"Lesion labels {truth.shape} and predicted PET {predicted.shape} are on different grids.")
+    # A lesion voxel within one voxel of a hot voxel <=> the lesion grown by one voxel touches the hot region.
+    near_hot = ndimage.binary_dilation(predicted > threshold, structure=CONNECTIVITY_26)
+    return np.unique(truth[near_hot & (truth > 0)])
 
 
 def margin_false_positives(
@@ -116,9 +141,9 @@ def margin_false_positives(
     voxel_ml: float,
     threshold: float = PAPER_THRESHOLD_SUV,
     min_volume_ml: float = 0.5,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(component labels of ``predicted > threshold``, ids of its margin-rule false positives; see
-    :func:`margin_detection`), so the false regions can be looked at one by one."""
+) -> MarginFalsePositives:
+    """Component labels of ``predicted > threshold`` and the ids of its margin-rule false positives (see
+    :func:`margin_detection`)."""
     truth, predicted, true_pet = _array(true_lesion_labels), _array(predicted_suv), _array(true_suv)
     near_lesion = ndimage.binary_dilation(truth > 0, structure=CONNECTIVITY_26)
     allowed = ndimage.binary_dilation(true_pet > threshold, structure=CONNECTIVITY_26, iterations=2) | near_lesion
@@ -126,4 +151,4 @@ def margin_false_positives(
     sizes = np.bincount(components.ravel(), minlength=count + 1) * voxel_ml
     touching = np.unique(components[allowed & (components > 0)])
     large = np.flatnonzero(sizes >= min_volume_ml)
-    return components, np.setdiff1d(large[large > 0], touching)
+    return MarginFalsePositives(components, np.setdiff1d(large[large > 0], touching))

@@ -50,11 +50,12 @@ from MedGANSynthLib.pictures import display_plane, square_pixels, windowed
 from MedGANSynthLib.projection.mip import mip
 from MedGANSynthLib.virtual_pet.cases import discover_cases, load_case
 from MedGANSynthLib.virtual_pet.detection_metrics import (
+    MarginFalsePositives,
     body_mask_from_ct,
     image_metrics,
     lesion_detection,
     margin_detection,
-    margin_false_positives,
+    margin_found_lesions,
 )
 from MedGANSynthLib.virtual_pet.false_positive_organs import (
     count_by_organ,
@@ -186,23 +187,20 @@ def score_case(case_id: str, ct: Volume, true_suv: Volume, lesions: Volume | Non
                                        voxel_volume_ml(lesions), threshold_suv, min_volume_ml)
             scores.update(margin_tp=margins["tp"], margin_fp=margins["fp"], margin_missed_lesions=margins["missed"])
             if organs is not None:
-                scores.update(_organ_attribution(seen, method, organs, voxel_volume_ml(lesions), threshold_suv,
-                                                 min_volume_ml))
+                scores.update(_organ_attribution(margins["false_positives"], seen.predictions[method].array, organs,
+                                                 voxel_volume_ml(lesions)))
             entry["true_lesions"] = scores["n_true"]
         entry[method] = scores
     if seen.lesions is not None:
         entry["true_pet"] = detection_scores(seen.lesions, seen.true_suv, seen.true_suv, threshold_suv, min_volume_ml)
-        entry["true_pet"]["margin_tp"] = margin_detection(seen.lesions, seen.true_suv, seen.true_suv,
-                                                          voxel_volume_ml(lesions), threshold_suv, min_volume_ml)["tp"]
+        entry["true_pet"]["margin_tp"] = int(margin_found_lesions(seen.lesions, seen.true_suv, threshold_suv).size)
     return entry
 
 
-def _organ_attribution(seen: RegionCase, method: str, organs: np.ndarray, voxel_ml: float, threshold_suv: float,
-                       min_volume_ml: float) -> dict[str, Any]:
-    predicted = seen.predictions[method].array
-    components, false_ids = margin_false_positives(seen.lesions, predicted, seen.true_suv, voxel_ml, threshold_suv,
-                                                   min_volume_ml)
-    regions = false_positive_regions(components, false_ids, predicted, organs, voxel_ml)
+def _organ_attribution(false_positives: MarginFalsePositives, predicted: np.ndarray, organs: np.ndarray,
+                       voxel_ml: float) -> dict[str, Any]:
+    """The regions the margin rule counted, named by organ: its own labelling, so the two always agree."""
+    regions = false_positive_regions(false_positives.components, false_positives.ids, predicted, organs, voxel_ml)
     return {"margin_fp_regions": regions, "margin_fp_by_organ": count_by_organ(regions)}
 
 

@@ -180,7 +180,11 @@ def test_margin_rule_counts_near_misses_as_found_and_hot_spots_far_from_uptake_a
     # Lesion 1 found, lesion 2 missed. Regions: [4,2,2] touches lesion 1 (1 voxel, also small); [8:10,5,2] lies
     # two voxels from lesion 2 but lesions only excuse one voxel, and true uptake >2.5 at lesion 2 excuses two, so
     # it is allowed; [2:4,6,8:10] within two of the uptake: allowed; the 8-voxel cube: false; the speck: too small.
+    false = scores.pop("false_positives")
     assert scores == {"tp": 1, "n_true": 2, "fp": 1, "tpr": 0.5, "missed": [2]}
+    cube = np.zeros(truth.shape, bool)
+    cube[9:11, 9:11, 9:11] = True
+    assert np.array_equal(np.isin(false.components, false.ids), cube)  # the counted region is the cube, kept for reuse
     predicted[2:4, 6, 8:10] = 1.0
     predicted[2:4, 5, 8:10] = 5.0       # one voxel further: three voxels from the uptake -> false
     assert margin_detection(truth, predicted, true_suv, voxel_ml=1.0, min_volume_ml=2.0)["fp"] == 2

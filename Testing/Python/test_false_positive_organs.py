@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 import SimpleITK as sitk
+from scipy import ndimage
 from tiny_models import phantoms_with_untrained_virtual_pet
 
 from MedGANSynthLib.cli.main import main
@@ -111,3 +112,42 @@ def test_evaluation_tables_false_positives_by_organ_only_for_cases_with_an_organ
     assert "## Where the margin false positives lie (blended)" in text
     for row in results["overall"]["blended"]["margin_fp_by_organ"]:
         assert f"| {row['organ']} | {row['count']} | {row['per_scan']:.2f} |" in text
+
+
+def test_each_methods_named_regions_are_its_own_margin_false_positives_region_by_region(tmp_path):
+    """The bundled model on a v3 phantom: every region results.json names, per method, is one that an independent
+    labelling of that method's written output (``virtual-pet --outside-body keep``: the evaluation's raw
+    predictions) finds false under the margin rule, with the same organ, volume and SUVmax, and none is missing."""
+    from MedGANSynthLib.phantoms.tissues import LABEL
+
+    names = {label: name for name, label in LABEL.items()}
+    data = tmp_path / "data"
+    assert main(["phantoms", "--kind", "wholebody", "--phantom-version", "3", "--count", "1", "--seed", "5",
+                 "--voxel-mm", "8", "-o", str(data), "--quiet"]) == 0
+    case = next(p for p in data.iterdir() if p.is_dir())
+    assert main(["virtual-pet", str(case / "ct.nrrd"), "-o", str(tmp_path / "vp"), "--outside-body", "keep",
+                 "--input-check", "none", "--no-pictures", "--device", "cpu", "--threads", "1", "--quiet"]) == 0
+    assert main(["evaluate-virtual-pet", "--data", str(data), "-o", str(tmp_path / "eval"), "--device", "cpu",
+                 "--threads", "1", "--quiet"]) == 0
+    scan = json.loads((tmp_path / "eval" / "results.json").read_text())["per_scan"][0]
+
+    ct = sitk.ReadImage(str(case / "ct.nrrd"))
+    lesions, organs = (sitk.GetArrayFromImage(sitk.ReadImage(str(case / f"{name}.nrrd"))) for name in ("lesions",
+                                                                                                      "organs"))
+    true_suv = sitk.GetArrayFromImage(sitk.Resample(sitk.ReadImage(str(case / "pet.nrrd")), ct, sitk.Transform(),
+                                                    sitk.sitkLinear, 0.0))  # the PET on the CT grid
+    voxel_ml = float(np.prod(ct.GetSpacing())) / 1000.0
+    cube = np.ones((3, 3, 3), bool)  # 26-connectivity; one voxel of margin per dilation
+    excused = ndimage.binary_dilation(true_suv > 2.5, cube, iterations=2) | ndimage.binary_dilation(lesions > 0, cube)
+    for method, file in (("fcn", "fcn"), ("gan", "gan"), ("blended", "virtual_pet")):
+        predicted = sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "vp" / f"{file}.nrrd")))
+        regions, _ = ndimage.label(predicted > 2.5, cube)
+        expected = []
+        for region_id, box in enumerate(ndimage.find_objects(regions), start=1):
+            inside = regions[box] == region_id
+            if inside.sum() * voxel_ml >= 0.5 and not excused[box][inside].any():
+                expected.append((names[int(np.argmax(np.bincount(organs[box][inside])))],
+                                 pytest.approx(inside.sum() * voxel_ml), float(predicted[box][inside].max())))
+        named = [(r["organ"], r["volume_ml"], r["suv_peak"]) for r in scan[method]["margin_fp_regions"]]
+        assert len(expected) == scan[method]["margin_fp"] > 0
+        assert sorted(named, key=lambda r: (r[2], r[0])) == sorted(expected, key=lambda r: (r[2], r[0])), method
