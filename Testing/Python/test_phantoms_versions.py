@@ -1,7 +1,10 @@
-"""Phantom generator versions: 1 and 2 stay bit-for-bit (bundled models and a virtual-PET candidate were trained
+"""Phantom generator versions: 1, 2 and 3 stay bit-for-bit (bundled models and virtual-PET candidates were trained
 on them), version 3 is the default and changes version 2 only where REFERENCE.md corrected it.
 
-The digests in fixtures/phantom_digests_v1_v2.json were computed with main at 8adefa2, before version 3 existed.
+The digests in fixtures/phantom_digests_v1_v2.json were computed with main at 8adefa2, before version 3 existed;
+those in fixtures/phantom_digests_v2_v3.json with main at 546b226, before version 4 existed (version 3 cases of a
+woman with diffuse splenic lymphoma, of an enhanced woman and of a man with count noise; a version-2 splenic
+lymphoma).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import pytest
 from MedGANSynthLib.cli.main import main
 from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, make_wholebody_case
 
-FIXTURE = Path(__file__).parent / "fixtures" / "phantom_digests_v1_v2.json"
+FIXTURES = [Path(__file__).parent / "fixtures" / name for name in ("phantom_digests_v1_v2.json",
+                                                                     "phantom_digests_v2_v3.json")]
 ARRAYS = ("ct", "pet", "organs", "lesions", "pet_truth")
 SMALL = WholeBodyConfig().with_voxel_mm(12.0)
 
@@ -29,9 +33,9 @@ def _array_digest(array: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-@pytest.mark.parametrize("recorded", json.loads(FIXTURE.read_text()),
+@pytest.mark.parametrize("recorded", [r for fixture in FIXTURES for r in json.loads(fixture.read_text())],
                          ids=lambda r: f"v{r['version']}-seed{r['seed']}-{r['lesion_class']}")
-def test_versions_1_and_2_are_bit_for_bit_what_they_were(recorded):
+def test_versions_1_2_and_3_are_bit_for_bit_what_they_were(recorded):
     case = make_wholebody_case(recorded["seed"], recorded["lesion_class"],
                                WholeBodyConfig().with_voxel_mm(recorded["voxel_mm"]), version=recorded["version"],
                                **recorded["options"])
