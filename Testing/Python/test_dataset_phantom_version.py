@@ -48,8 +48,8 @@ def test_mip_data_set_of_version_3_differs_and_version_1_stays_the_default(tmp_p
 
 @pytest.mark.parametrize(("arguments", "message"), [
     (["ct", "--phantoms", "2", "--size", "60", "--phantom-version", "3"], "--size must divide"),
-    (["ct", "--phantoms", "2", "--phantom-version", "1"], "must be 2 or 3"),
-    (["mip", "--phantoms", "2", "--phantom-version", "4"], "must be 1, 2 or 3"),
+    (["ct", "--phantoms", "2", "--phantom-version", "1"], "must be 2, 3 or 4"),
+    (["mip", "--phantoms", "2", "--phantom-version", "5"], "must be 1, 2, 3 or 4"),
     (["brain", "--phantoms", "2", "--phantom-version", "3"], "drop it for brain"),
 ])
 def test_bad_phantom_version_requests_are_refused_in_one_line_and_write_nothing(tmp_path, capsys, arguments, message):
