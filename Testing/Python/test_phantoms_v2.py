@@ -37,7 +37,7 @@ def _differs_before_v4(reason):
 
 @pytest.fixture(scope="module", params=[2, 3, 4], ids=["v2", "v3", "v4"])
 def cases(request):
-    """Four subjects (seeds drawn to give two women, aged 52 and 78, BMI 24.6 and 32.4, and two men aged 63 and 59),
+    """Four subjects (seeds drawn to give two women, aged 52 and 78, BMI 24.6 and 32.4, and two men aged 39 and 59),
     arms up and down, one in the portal-venous phase; in versions 2, 3 and 4 (the same subjects, corrected)."""
     version = request.param
     return [
