@@ -48,7 +48,7 @@ def register(subparsers) -> None:
                              "age, women's marrow SUV by age, muscle, fat and kidney-cortex SUV, thyroid HU and "
                              "splenic lymphoma above the subject's liver corrected to published values), 3 (without "
                              "those six, with women's muscle HU by age, women's visceral fat and the portal-venous "
-                             "renal medulla corrected; the issue-29 models' data, kept bit-for-bit), 2 (without any "
+                             "renal medulla corrected; kept bit-for-bit, models are trained on it), 2 (without any "
                              "correction, kept bit-for-bit) or 1 (the box-shaped phantom the bundled models were "
                              "trained on)")
     parser.add_argument("--contrast", default="none",
