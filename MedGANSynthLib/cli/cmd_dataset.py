@@ -39,9 +39,9 @@ def register(subparsers) -> None:
     parser.add_argument("--slices", type=int, default=32, help="(ct) slices per simulated subject")
     parser.add_argument("--size", type=int, default=64, help="(ct) slice size in pixels")
     parser.add_argument("--phantom-version", type=int, default=None, metavar="N",
-                        help="(mip, ct) whole-body phantom generator version 1, 2 or 3; mip default 1 (what the "
+                        help="(mip, ct) whole-body phantom generator version 1, 2, 3 or 4; mip default 1 (what the "
                              "bundled RadioGAN learned from), ct default: the chest-slice phantom the bundled CT GAN "
-                             "learned from, 2 or 3: chest slices of whole-body phantoms")
+                             "learned from, 2, 3 or 4: chest slices of whole-body phantoms")
     add_series_option(parser, "PET")
     add_common_options(parser)
     parser.set_defaults(handler=run)
@@ -94,14 +94,14 @@ def run(args: argparse.Namespace) -> dict:
 
 def check_phantom_version(args: argparse.Namespace) -> None:
     """--phantom-version picks the whole-body generator of phantom MIP and CT data sets; nothing else has one."""
-    from MedGANSynthLib.phantoms.versions import PHANTOM_VERSIONS
+    from MedGANSynthLib.phantoms.versions import PHANTOM_VERSIONS, REALISTIC_PHANTOM_VERSIONS, spoken_versions
 
     if args.phantom_version is None:
         return
     if args.labels or args.kind == "brain":
         raise InputError("--phantom-version applies to phantom mip and ct data sets; drop it for brain data or "
                          "--labels.")
-    allowed = PHANTOM_VERSIONS if args.kind == "mip" else tuple(v for v in PHANTOM_VERSIONS if v >= 2)
+    allowed = PHANTOM_VERSIONS if args.kind == "mip" else REALISTIC_PHANTOM_VERSIONS
     if args.phantom_version not in allowed:
-        names = ", ".join(map(str, allowed[:-1])) + f" or {allowed[-1]}"
-        raise InputError(f"--phantom-version for {args.kind} data sets must be {names}; got {args.phantom_version}.")
+        raise InputError(f"--phantom-version for {args.kind} data sets must be {spoken_versions(allowed)}; "
+                         f"got {args.phantom_version}.")

@@ -13,7 +13,14 @@ from pathlib import Path
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.phantoms.brain import STAGES
 from MedGANSynthLib.phantoms.lesions import LESION_CLASSES
-from MedGANSynthLib.phantoms.versions import DEFAULT_PHANTOM_VERSION, PHANTOM_VERSIONS
+from MedGANSynthLib.phantoms.versions import (
+    DEFAULT_PHANTOM_VERSION,
+    PHANTOM_VERSIONS,
+    REALISTIC_PHANTOM_VERSIONS,
+    spoken_versions,
+)
+
+REALISTIC = spoken_versions(REALISTIC_PHANTOM_VERSIONS)
 
 KINDS = ("wholebody", "brain", "ctslices")
 
@@ -37,16 +44,19 @@ def register(subparsers) -> None:
     parser.add_argument("--size", type=int, default=64, help="ctslices image size in pixels (e.g. 40 or 64)")
     parser.add_argument("--phantom-version", type=int, default=None,
                         help=f"wholebody generator: {DEFAULT_PHANTOM_VERSION} (default; realistic anatomy - arms, "
-                             "muscles, bowel, published HU/SUV - with women's muscle HU by age, women's visceral fat and the portal-venous "
-                             "renal medulla corrected to published values), 2 (the same without those three "
-                             "corrections, kept bit-for-bit) or 1 (the box-shaped phantom the bundled models were "
+                             "muscles, bowel, published HU/SUV - with version 3's corrections and men's muscle HU by "
+                             "age, women's marrow SUV by age, muscle, fat and kidney-cortex SUV, thyroid HU and "
+                             "splenic lymphoma above the subject's liver corrected to published values), 3 (without "
+                             "those six, with women's muscle HU by age, women's visceral fat and the portal-venous "
+                             "renal medulla corrected; kept bit-for-bit, models are trained on it), 2 (without any "
+                             "correction, kept bit-for-bit) or 1 (the box-shaped phantom the bundled models were "
                              "trained on)")
     parser.add_argument("--contrast", default="none",
-                        help="wholebody version 2 or 3 CT phase: none (default) or portal-venous")
+                        help=f"wholebody version {REALISTIC} CT phase: none (default) or portal-venous")
     parser.add_argument("--arms", default="random",
-                        help="wholebody version 2 or 3 arm position: random, down or up")
+                        help=f"wholebody version {REALISTIC} arm position: random, down or up")
     parser.add_argument("--pet-noise", default="scaled",
-                        help="wholebody version 2 or 3 PET noise: scaled (default; Poisson-like, scaled to a liver CoV "
+                        help=f"wholebody version {REALISTIC} PET noise: scaled (default; Poisson-like, scaled to a liver CoV "
                              "of 10-15 %%) or counts (from the counts of a clinical acquisition: dose, minutes per "
                              "bed, scanner sensitivity, patient attenuation)")
     parser.add_argument("--pet-minutes-per-bed", type=float, default=None,
@@ -69,7 +79,7 @@ def _check_version_options(args: argparse.Namespace) -> None:
     if args.phantom_version is None:
         args.phantom_version = DEFAULT_PHANTOM_VERSION
     if args.phantom_version not in PHANTOM_VERSIONS:
-        raise InputError(f"--phantom-version must be 1, 2 or 3; got {args.phantom_version}.")
+        raise InputError(f"--phantom-version must be {spoken_versions(PHANTOM_VERSIONS)}; got {args.phantom_version}.")
     if args.contrast not in ("none", "portal-venous"):
         raise InputError(f"--contrast must be none or portal-venous; got '{args.contrast}'.")
     if args.arms not in ("random", "down", "up"):
@@ -82,7 +92,7 @@ def _check_version_options(args: argparse.Namespace) -> None:
         raise InputError(f"--pet-minutes-per-bed must be between 0 and 60; got {args.pet_minutes_per_bed}.")
     uses_v2 = args.contrast != "none" or args.arms != "random" or args.pet_noise != "scaled"
     if uses_v2 and (args.kind != "wholebody" or args.phantom_version == 1):
-        raise InputError("--contrast, --arms and --pet-noise need --kind wholebody --phantom-version 2 or 3.")
+        raise InputError(f"--contrast, --arms and --pet-noise need --kind wholebody --phantom-version {REALISTIC}.")
 
 
 def case_seeds(seed: int, count: int) -> list[int]:

@@ -1,11 +1,13 @@
 """Phantom generators with ground truth: whole-body FDG PET/CT by lesion class, brain FDG-PET by dementia
 stage, axial chest CT slices. The bundled models are trained on these; values cite REFERENCE.md (here).
 
-The whole-body generator has three versions (``make_wholebody_case(..., version=N)``, :mod:`versions`): 1 (bit-for-bit
+The whole-body generator has four versions (``make_wholebody_case(..., version=N)``, :mod:`versions`): 1 (bit-for-bit
 what the bundled models were trained on), 2 (anatomy on a skeleton frame with arms, muscles, bowel, published
-per-subject HU/SUV and an optional portal-venous CT phase; bit-for-bit, a virtual-PET candidate was trained on it)
-and 3, the default (version 2 with women's muscle HU by age, women's visceral fat and the nephrographic renal
-medulla corrected to published values, REFERENCE.md).
+per-subject HU/SUV and an optional portal-venous CT phase; bit-for-bit, a virtual-PET candidate was trained on it),
+3 (version 2 with women's muscle HU by age, women's visceral fat and the nephrographic renal medulla corrected to
+published values; bit-for-bit, the models of issue 29 are trained on it) and 4, the default (version 3 with men's
+muscle HU by age, women's marrow SUV by age, muscle, fat and kidney-cortex SUV and thyroid HU corrected to published
+values and diffuse splenic lymphoma above the subject's own liver; :mod:`values_v4`, REFERENCE.md "Version 4").
 
 The names load on first use (PEP 562), so the CLI's ``--help`` reads the class names without scipy.
 """

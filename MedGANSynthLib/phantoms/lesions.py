@@ -91,8 +91,13 @@ class _Placer:
         return np.array([g.x[i[n]], g.y[j[n]], g.z[k[n]]])
 
 
-def place_lesions(anatomy: Anatomy, lesion_class: str, rng: np.random.Generator) -> tuple[list[Lesion], dict]:
-    """Lesions of one class; also returns organ SUV overrides the disease implies (diffuse spleen uptake)."""
+def place_lesions(anatomy: Anatomy, lesion_class: str, rng: np.random.Generator,
+                  liver_suv: float | None = None) -> tuple[list[Lesion], dict]:
+    """Lesions of one class; also returns organ SUV overrides the disease implies (diffuse spleen uptake).
+
+    Diffuse splenic involvement is 1.1-1.5 x ``liver_suv``, the subject's liver; None keeps the version-1 table's
+    liver (2.2), as generator versions 1-3 did, so their cases stay bit-for-bit (with a subject's liver drawn up to
+    3.0, their "above liver" spleen can fall below it, REFERENCE.md)."""
     check_lesion_class(lesion_class)
     placer = _Placer(anatomy, lesion_class, rng)
     marks = anatomy.landmarks
@@ -132,7 +137,8 @@ def place_lesions(anatomy: Anatomy, lesion_class: str, rng: np.random.Generator)
         for station in chosen:
             _add_nodes(placer, marks[station], int(rng.integers(1, 3)), station.removesuffix("s"), (15, 40), (6, 20))
         if rng.random() < 0.5:  # spleen involvement: diffuse uptake above liver plus focal deposits
-            overrides["spleen"] = round(float(TISSUE_BY_NAME["liver"].suv_mean * rng.uniform(1.1, 1.5)), 3)
+            liver = TISSUE_BY_NAME["liver"].suv_mean if liver_suv is None else liver_suv
+            overrides["spleen"] = round(float(liver * rng.uniform(1.1, 1.5)), 3)
             centre, radii = np.asarray(marks["spleen_centre"]), np.asarray(marks["spleen_radii"])
             for _ in range(int(rng.integers(1, 4))):
                 point = centre + rng.uniform(-0.45, 0.45, 3) * radii

@@ -30,7 +30,12 @@ from MedGANSynthLib.phantoms.tissues import (
     suv_table,
     texture_sd_table,
 )
-from MedGANSynthLib.phantoms.versions import DEFAULT_PHANTOM_VERSION
+from MedGANSynthLib.phantoms.versions import (
+    DEFAULT_PHANTOM_VERSION,
+    PHANTOM_VERSIONS,
+    REALISTIC_PHANTOM_VERSIONS,
+    spoken_versions,
+)
 from MedGANSynthLib.volume import Volume
 
 FWHM_TO_SIGMA = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
@@ -110,25 +115,27 @@ def make_wholebody_case(
 
     ``version`` 1 is the generator the bundled models were trained on (kept bit-for-bit); version 2 has
     realistic anatomy (:mod:`wholebody_v2`, kept bit-for-bit: a virtual-PET candidate was trained on it);
-    version 3 (the default) is version 2 corrected towards published values (:mod:`values_v3`). Versions 2 and
-    3 accept ``contrast`` ("none", "portal-venous") and ``arms`` ("down", "up"; None draws per subject) and
+    version 3 is version 2 corrected towards published values (:mod:`values_v3`; kept bit-for-bit: models are
+    trained on it); version 4 (the default) corrects six more values (:mod:`values_v4`). Versions 2 to 4 accept ``contrast`` ("none", "portal-venous") and ``arms`` ("down", "up"; None draws per subject) and
     ``pet_noise`` ("scaled", "counts" with the acquisition
     :class:`~MedGANSynthLib.phantoms.pet_counts.CountStatistics` ``counts``).
     """
     config = config or WholeBodyConfig()
     check_lesion_class(lesion_class)
-    if version in (2, 3):
+    if version in REALISTIC_PHANTOM_VERSIONS:
         from MedGANSynthLib.phantoms.wholebody_v2 import make_wholebody_case_v2
 
         return make_wholebody_case_v2(seed, lesion_class, config, progress, cancel, contrast=contrast, arms=arms,
                                       pet_noise=pet_noise, counts=counts, version=version)
     if version != 1:
-        raise InputError(f"Unknown phantom generator version {version}; choose 1, 2 or 3.")
+        raise InputError(f"Unknown phantom generator version {version}; choose {spoken_versions(PHANTOM_VERSIONS)}.")
+    realistic = spoken_versions(REALISTIC_PHANTOM_VERSIONS)
     if contrast != "none" or arms is not None:
-        raise InputError("Contrast phase and arm position need phantom generator version 2 or 3 "
-                         "(--phantom-version 2 or 3).")
+        raise InputError(f"Contrast phase and arm position need phantom generator version {realistic} "
+                         f"(--phantom-version {realistic}).")
     if pet_noise != "scaled" or counts is not None:
-        raise InputError("--pet-noise counts needs phantom generator version 2 or 3 (--phantom-version 2 or 3).")
+        raise InputError(f"--pet-noise counts needs phantom generator version {realistic} "
+                         f"(--phantom-version {realistic}).")
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(5)]
     anatomy_rng, lesion_rng, physiology_rng, ct_rng, pet_rng = rngs
     stage = "phantom"

@@ -1,6 +1,6 @@
-"""Axial chest CT slices cut from whole-body phantoms, for the small CT GAN on the realistic anatomy (versions 2, 3).
+"""Axial chest CT slices cut from whole-body phantoms, for the small CT GAN on the realistic anatomy (versions 2-4).
 
-The chest-slice phantom (:mod:`ct_slices`) draws a torso of ellipses; a whole-body case of version 2 or 3 has
+The chest-slice phantom (:mod:`ct_slices`) draws a torso of ellipses; a whole-body case of version 2, 3 or 4 has
 arms, ribs as arcs, muscle compartments, vessels and airways. Each subject gives ``count`` slices spread evenly
 from the lung apex to the lung bases (where the case's label map holds lung), area-averaged from the case's CT
 matrix to ``size`` px over the whole field of view, so partial volume at the small size is physical, as in the
@@ -13,6 +13,7 @@ import numpy as np
 
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.phantoms.tissues import LABEL
+from MedGANSynthLib.phantoms.versions import REALISTIC_PHANTOM_VERSIONS, spoken_versions
 from MedGANSynthLib.volume import Volume
 
 
@@ -20,8 +21,9 @@ def wholebody_chest_ct_slices(seed: int, count: int, size: int, version: int) ->
     """``count`` axial chest slices ``[count, size, size]`` in HU of one whole-body subject (non-contrast)."""
     from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, make_wholebody_case
 
-    if version not in (2, 3):
-        raise InputError(f"Chest slices from whole-body phantoms need --phantom-version 2 or 3; got {version}.")
+    if version not in REALISTIC_PHANTOM_VERSIONS:
+        raise InputError("Chest slices from whole-body phantoms need --phantom-version "
+                         f"{spoken_versions(REALISTIC_PHANTOM_VERSIONS)}; got {version}.")
     config = WholeBodyConfig()
     if config.ct_matrix % size:
         divisors = [d for d in range(8, config.ct_matrix + 1) if config.ct_matrix % d == 0]

@@ -1,8 +1,10 @@
-"""Whole-body FDG PET/CT phantom, generator versions 2 and 3: realistic anatomy, optional portal-venous contrast.
+"""Whole-body FDG PET/CT phantom, generator versions 2, 3 and 4: realistic anatomy, optional portal-venous contrast.
 
 Version 3 is version 2 with three corrections towards published values (REFERENCE.md §3 and §7): women's muscle
 attenuation by age, women's narrower waist (less visceral fat) and the nephrographic-phase renal medulla
-(:mod:`values_v3`). A seed draws the same subject in both versions; version 2's arrays never change.
+(:mod:`values_v3`). Version 4 is version 3 with six more (:mod:`values_v4`: men's muscle attenuation by age,
+women's marrow SUV by age, muscle, fat and kidney-cortex SUV, thyroid HU) and diffuse splenic lymphoma above the
+subject's own liver. A seed draws the same subject in every version; the arrays of versions 2 and 3 never change.
 
 Same grids, lesion classes and outputs as version 1 (:mod:`wholebody`), on the anatomy of :mod:`anatomy_v2`
 with per-subject values from :mod:`values_v2` (sources in REFERENCE.md).
@@ -47,9 +49,11 @@ from MedGANSynthLib.phantoms.values_v2 import (
     texture_lookup,
 )
 from MedGANSynthLib.phantoms.values_v3 import sample_values_v3
+from MedGANSynthLib.phantoms.values_v4 import sample_values_v4
 
 GENERATOR_VERSION_2 = "wholebody-2"
 GENERATOR_VERSION_3 = "wholebody-3"
+GENERATOR_VERSION_4 = "wholebody-4"
 CT_INPLANE_FWHM_MM = 1.2  # standard soft-tissue kernel, typical †
 FWHM_TO_SIGMA = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
 
@@ -64,7 +68,7 @@ def check_v2_options(contrast: str, arms: str | None) -> None:
 def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: ProgressCallback | None = None,
                            cancel: CancelToken | None = None, contrast: str = "none", arms: str | None = None,
                            pet_noise: str = "scaled", counts: CountStatistics | None = None, version: int = 2):
-    """Generate one version-2 (or 3) case; the same (seed, class, config, contrast, arms, noise, version) gives
+    """Generate one version-2 (3 or 4) case; the same (seed, class, config, contrast, arms, noise, version) gives
     identical arrays.
 
     ``pet_noise`` "scaled" (default) scales Poisson-like noise to a drawn liver CoV; "counts" derives it from
@@ -92,9 +96,10 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
     grid = AxisGrid.from_geometry(shape, spacing, origin)
     subject = random_subject_v2(anatomy_rng, arms)
     anatomy = build_anatomy_v2(grid, subject, anatomy_rng, version)
-    lesions, disease_overrides = place_lesions(anatomy, lesion_class, lesion_rng)
-    values = (sample_values_v3(physiology_rng, subject.sex, subject.age_years, contrast) if version >= 3
-              else sample_values(physiology_rng, subject.age_years, contrast))
+    values = _sample_values(version, physiology_rng, subject, contrast)  # its own stream: order is free
+    # Version 4 sets diffuse splenic lymphoma above this subject's liver; 1-3 above the v1 table's 2.2.
+    lesions, disease_overrides = place_lesions(anatomy, lesion_class, lesion_rng,
+                                               liver_suv=values.suv["liver"] if version >= 4 else None)
     values.suv.update(disease_overrides)
     _set_organ_lesion_hu(lesions, values, contrast, lesion_rng)
 
@@ -142,6 +147,14 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
     return case
 
 
+def _sample_values(version: int, rng, subject, contrast: str):
+    if version >= 4:
+        return sample_values_v4(rng, subject.sex, subject.age_years, contrast)
+    if version == 3:
+        return sample_values_v3(rng, subject.sex, subject.age_years, contrast)
+    return sample_values(rng, subject.age_years, contrast)
+
+
 def _set_organ_lesion_hu(lesions, values, contrast: str, rng) -> None:
     """Liver/spleen lesions: hypodense to the organ (unenhanced, Bressler 1987 †); in the portal-venous phase a
     hypovascular metastasis takes up only part of the organ's enhancement (†), so it stays dark."""
@@ -155,7 +168,9 @@ def _set_organ_lesion_hu(lesions, values, contrast: str, rng) -> None:
 
 
 def _lung_gravity_gradient(suv: np.ndarray, anatomy, lung_suv: float) -> None:
-    """Dependent (posterior) lung ~40 % above the anterior lung (Eur J Nucl Med 1996;23:517), across the lungs."""
+    """A linear ramp across the lungs from x 0.8 (anterior edge) to x 1.2 (posterior edge) of the drawn SUV, so the
+    dependent lung is hotter: the posterior edge is 1.5 x the anterior edge and 1.2 x the drawn value. The source
+    (Eur J Nucl Med 1996;23:517) gives the dependent base 0.80 ± 0.23, ~40 % above the rest; the ramp's shape †."""
     lung = anatomy.labels == LABEL["lung"]
     rows = np.nonzero(lung.any(axis=(0, 2)))[0]
     if rows.size == 0:
@@ -250,7 +265,7 @@ def _manifest(seed, lesion_class, anatomy, lesions, values, contrast, ct_noise_s
               acquisition, version) -> dict:
     subject = anatomy.subject
     return {
-        "generator": GENERATOR_VERSION_3 if version >= 3 else GENERATOR_VERSION_2,
+        "generator": {2: GENERATOR_VERSION_2, 3: GENERATOR_VERSION_3, 4: GENERATOR_VERSION_4}[version],
         "generator_version": version,
         "kind": "wholebody",
         "seed": int(seed),

@@ -1,4 +1,4 @@
-"""`dataset mip|ct --phantom-version`: GAN data sets from the realistic whole-body phantoms (versions 2, 3)."""
+"""`dataset mip|ct --phantom-version`: GAN data sets from the realistic whole-body phantoms (versions 2-4)."""
 
 from __future__ import annotations
 
@@ -46,10 +46,20 @@ def test_mip_data_set_of_version_3_differs_and_version_1_stays_the_default(tmp_p
     assert json.loads((tmp_path / "default" / "dataset.json").read_text())["phantom_version"] == 1
 
 
+def test_mip_data_set_of_version_4_is_written_and_is_not_version_3(tmp_path):
+    """Version 4 changes the SUV of muscle, fat and kidney cortex, so the same subjects' PET MIPs differ."""
+    common = ["dataset", "mip", "--phantoms", "2", "--heldout", "1", "--classes", "normal", "--seed", "5", "--quiet"]
+    for version in ("3", "4"):
+        assert main([*common, "--phantom-version", version, "-o", str(tmp_path / f"v{version}")]) == 0
+    images = [read_volume(tmp_path / v / "train" / "normal_0000.nrrd").array for v in ("v3", "v4")]
+    assert images[0].shape == images[1].shape and not np.array_equal(*images)
+    assert json.loads((tmp_path / "v4" / "dataset.json").read_text())["phantom_version"] == 4
+
+
 @pytest.mark.parametrize(("arguments", "message"), [
     (["ct", "--phantoms", "2", "--size", "60", "--phantom-version", "3"], "--size must divide"),
-    (["ct", "--phantoms", "2", "--phantom-version", "1"], "must be 2 or 3"),
-    (["mip", "--phantoms", "2", "--phantom-version", "4"], "must be 1, 2 or 3"),
+    (["ct", "--phantoms", "2", "--phantom-version", "1"], "must be 2, 3 or 4"),
+    (["mip", "--phantoms", "2", "--phantom-version", "5"], "must be 1, 2, 3 or 4"),
     (["brain", "--phantoms", "2", "--phantom-version", "3"], "drop it for brain"),
 ])
 def test_bad_phantom_version_requests_are_refused_in_one_line_and_write_nothing(tmp_path, capsys, arguments, message):

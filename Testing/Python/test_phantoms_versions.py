@@ -1,7 +1,11 @@
-"""Phantom generator versions: 1 and 2 stay bit-for-bit (bundled models and a virtual-PET candidate were trained
-on them), version 3 is the default and changes version 2 only where REFERENCE.md corrected it.
+"""Phantom generator versions: 1, 2 and 3 stay bit-for-bit (bundled models and virtual-PET candidates were trained
+on them), version 3 changes version 2 only where REFERENCE.md corrected it, and version 4, the default, changes
+version 3 only where REFERENCE.md's "Version 4" corrected it.
 
-The digests in fixtures/phantom_digests_v1_v2.json were computed with main at 8adefa2, before version 3 existed.
+The digests in fixtures/phantom_digests_v1_v2.json were computed with main at 8adefa2, before version 3 existed;
+those in fixtures/phantom_digests_v2_v3.json with main at 546b226, before version 4 existed (version 3 cases of a
+woman with diffuse splenic lymphoma, of an enhanced woman and of a man with count noise; a version-2 splenic
+lymphoma).
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ import pytest
 from MedGANSynthLib.cli.main import main
 from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, make_wholebody_case
 
-FIXTURE = Path(__file__).parent / "fixtures" / "phantom_digests_v1_v2.json"
+FIXTURES = [Path(__file__).parent / "fixtures" / name for name in ("phantom_digests_v1_v2.json",
+                                                                     "phantom_digests_v2_v3.json")]
 ARRAYS = ("ct", "pet", "organs", "lesions", "pet_truth")
 SMALL = WholeBodyConfig().with_voxel_mm(12.0)
 
@@ -29,9 +34,9 @@ def _array_digest(array: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-@pytest.mark.parametrize("recorded", json.loads(FIXTURE.read_text()),
+@pytest.mark.parametrize("recorded", [r for fixture in FIXTURES for r in json.loads(fixture.read_text())],
                          ids=lambda r: f"v{r['version']}-seed{r['seed']}-{r['lesion_class']}")
-def test_versions_1_and_2_are_bit_for_bit_what_they_were(recorded):
+def test_versions_1_2_and_3_are_bit_for_bit_what_they_were(recorded):
     case = make_wholebody_case(recorded["seed"], recorded["lesion_class"],
                                WholeBodyConfig().with_voxel_mm(recorded["voxel_mm"]), version=recorded["version"],
                                **recorded["options"])
@@ -53,14 +58,51 @@ def test_version_3_changes_nothing_a_correction_does_not_touch():
     assert changed == {"renal_medulla"}
 
 
-def test_the_command_line_default_is_version_3(tmp_path):
+# The values version 4 redraws (REFERENCE.md, "Version 4"): every subject's muscle, fat and kidney-cortex SUV and
+# unenhanced thyroid HU; men's muscle HU (age); women's vertebral marrow SUV (age); the spleen of splenic lymphoma.
+V4_SUV = {"muscle", "visceral_fat", "subcutaneous_fat", "kidney"}
+
+
+@pytest.mark.parametrize(("seed", "lesion_class", "contrast", "changed_hu", "changed_suv"), [
+    (10, "normal", "none", {"thyroid", "muscle"}, V4_SUV),  # a man of 73
+    (8, "lymphoma", "portal-venous", {"thyroid", "muscle"}, V4_SUV | {"spleen"}),  # a man of 59, splenic lymphoma
+    (0, "normal", "none", {"thyroid"}, V4_SUV | {"cancellous_bone"}),  # a woman of 52
+])
+def test_version_4_changes_only_what_it_corrects(seed, lesion_class, contrast, changed_hu, changed_suv):
+    """Same subject, anatomy and lesions as version 3; only the corrected values differ (in both phases the
+    enhancement is version 3's, so the enhanced HU change exactly as the unenhanced ones)."""
+    v3, v4 = (make_wholebody_case(seed, lesion_class, SMALL, version=v, contrast=contrast) for v in (3, 4))
+    assert v4.manifest["subject"] == v3.manifest["subject"]
+    assert (v3.manifest["generator"], v4.manifest["generator"]) == ("wholebody-3", "wholebody-4")
+    for name in ("organs", "lesions"):
+        assert np.array_equal(getattr(v3, name).array, getattr(v4, name).array), name
+    assert v4.manifest["lesions"] == v3.manifest["lesions"]
+    for key, changed in (("organ_hu", changed_hu), ("organ_hu_unenhanced", changed_hu), ("organ_suv", changed_suv)):
+        assert {name for name, value in v3.manifest[key].items() if v4.manifest[key][name] != value} == changed, key
+    enhancement = {name: v4.manifest["organ_hu"][name] - v4.manifest["organ_hu_unenhanced"][name] for name in changed_hu}
+    assert enhancement == pytest.approx({name: v3.manifest["organ_hu"][name] - v3.manifest["organ_hu_unenhanced"][name]
+                                         for name in changed_hu}, abs=0.011)
+
+
+def test_the_command_line_default_is_version_4(tmp_path):
     out = tmp_path / "default"
     assert main(["phantoms", "-o", str(out), "--count", "1", "--seed", "2", "--voxel-mm", "12"]) == 0
     manifest = json.loads(next(out.glob("*/manifest.json")).read_text())
-    assert (manifest["generator_version"], manifest["generator"]) == (3, "wholebody-3")
+    assert (manifest["generator_version"], manifest["generator"]) == (4, "wholebody-4")
 
 
-@pytest.mark.parametrize("argv", [["--kind", "brain", "--phantom-version", "3"], ["--phantom-version", "0"]])
+def test_the_command_line_writes_version_4_with_its_options(tmp_path):
+    out = tmp_path / "v4"
+    assert main(["phantoms", "-o", str(out), "--count", "1", "--seed", "2", "--voxel-mm", "12", "--phantom-version",
+                 "4", "--contrast", "portal-venous", "--arms", "up", "--pet-noise", "counts"]) == 0
+    manifest = json.loads(next(out.glob("*/manifest.json")).read_text())
+    assert (manifest["generator_version"], manifest["contrast"], manifest["subject"]["arms"]) == (4, "portal-venous",
+                                                                                               "up")
+    assert manifest["pet_noise"]["model"] == "counts"
+
+
+@pytest.mark.parametrize("argv", [["--kind", "brain", "--phantom-version", "3"], ["--phantom-version", "0"],
+                                  ["--phantom-version", "5"]])
 def test_the_command_line_refuses_a_version_where_it_does_not_apply(tmp_path, capsys, argv):
     assert main(["phantoms", "-o", str(tmp_path / "x"), *argv]) == 2
     err = capsys.readouterr().err.strip()
