@@ -1,10 +1,13 @@
-"""README pictures of the version-2 whole-body phantom: one per lesion class (coronal and axial CT, PET MIP, axial
-PET through the largest lesion) and one setting the phantom's coronal CT and PET MIP (and axial slices) beside the
-real CT and PET in ../shared/data at the same millimetre per pixel and window.
+"""README pictures of the whole-body phantom (by default the package's default version): one per lesion class
+(coronal and axial CT, PET MIP, axial PET through the largest lesion) and one setting the phantom's coronal CT and
+PET MIP (and axial slices) beside the real CT and PET in ../shared/data at the same millimetre per pixel and window.
 
     PYTHONPATH=. .venv/bin/python Testing/Training/phantom_pictures.py [--out Resources/Screenshots] [--seed 5]
+        [--phantom-version 2|3|4]
 
-Writes phantom_v2_<class>.png and phantom_v2_vs_real.png (each < 300 KB). The comparison needs ../shared/data.
+Writes phantom_v<version>_<class>.png and phantom_v<version>_vs_real.png (each < 300 KB); every title names the
+version. Version 1 has no contrast phase or arm position, which the pictures set, so it is not offered. The
+comparison needs ../shared/data.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from MedGANSynthLib.phantoms.lesions import LESION_CLASSES  # noqa: E402
+from MedGANSynthLib.phantoms.versions import DEFAULT_PHANTOM_VERSION, REALISTIC_PHANTOM_VERSIONS  # noqa: E402
 from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, make_wholebody_case  # noqa: E402
 
 SOFT = {"cmap": "gray", "vmin": -160, "vmax": 240}  # abdomen window (W 400 / L 40)
@@ -87,8 +91,8 @@ def class_picture(case, title, out: Path) -> None:
 MM_PER_PIXEL = 2.0  # every panel of the comparison is resampled to this, so sizes compare directly
 
 
-def comparison_picture(out: Path, seed: int, config: WholeBodyConfig) -> None:
-    """A version-2 phantom's coronal CT and PET MIP beside the real CT and PET in ../shared/data, every panel
+def comparison_picture(out: Path, seed: int, config: WholeBodyConfig, version: int) -> None:
+    """A phantom's coronal CT and PET MIP beside the real CT and PET in ../shared/data, every panel
     resampled to 2 mm per pixel (one image pixel = one PNG pixel), radiological orientation, labelled.
 
     The real data are short: a coronal reformat can only span their 90 mm (ct-nifti) and 40 mm (ct-dicom-thorax)
@@ -101,22 +105,24 @@ def comparison_picture(out: Path, seed: int, config: WholeBodyConfig) -> None:
     dicom = read_dicom_series(SHARED / "ct-dicom-thorax")
     nifti = read_volume(SHARED / "ct-nifti" / "example_ct_sm.nii.gz")
     real_pet = load_pet_as_suv(SHARED / "pet-dicom-flt-breast" / "1.dcm")
-    case = make_wholebody_case(seed, "normal", config, version=2, arms="down")
+    case = make_wholebody_case(seed, "normal", config, version=version, arms="down")
     y_plane = case.manifest["landmarks"]["spine_y_L4"] - 25.0  # through the kidneys, in front of the spine
     z_axial = case.manifest["landmarks"]["T12"][0]
+    ct_t12, pet_t12 = _nearest(case.ct, 2, z_axial), _nearest(case.pet, 2, z_axial)
     columns = [
-        [("phantom v2 CT, coronal", _window(_coronal(case.ct, y_plane), SOFT))],
-        [("phantom v2 PET MIP (SUV 0-7)", _window(_coronal_mip(case.pet), PET))],
+        [(f"phantom v{version} CT, coronal", _window(_coronal(case.ct, y_plane), SOFT))],
+        [(f"phantom v{version} PET MIP (SUV 0-7)", _window(_coronal_mip(case.pet), PET))],
         [("real CT coronal (ct-nifti, 90 mm)", _window(_coronal(nifti, None), SOFT)),
          ("real CT coronal (ct-dicom-thorax, 40 mm)", _window(_coronal(dicom, None), SOFT)),
          ("real CT axial (ct-dicom-thorax)", _window(_axial(dicom, dicom.array.shape[0] // 2), SOFT)),
-         ("phantom v2 CT axial (T12)", _window(_axial(case.ct, _nearest(case.ct, 2, z_axial)), SOFT))],
+         (f"phantom v{version} CT axial (T12)", _window(_axial(case.ct, ct_t12), SOFT))],
         [("real PET axial (FLT, one slice)", _window(_axial(real_pet, 0), PET)),
-         ("phantom v2 PET axial (FDG, T12)", _window(_axial(case.pet, _nearest(case.pet, 2, z_axial)), PET))],
+         (f"phantom v{version} PET axial (FDG, T12)", _window(_axial(case.pet, pet_t12), PET))],
     ]
     _compose(out, columns, "All panels 2 mm per pixel (bar: 100 mm); patient's right on the image's left; CT "
-             f"W400/L40, PET SUV 0-7. Phantom: seed {seed}, {case.manifest['subject']['sex']}, BMI "
-             f"{case.manifest['subject']['bmi']:.1f}. Real: ../shared/data (TotalSegmentator CT, ACRIN-FLT-Breast).")
+             f"W400/L40, PET SUV 0-7. Phantom version {version}: seed {seed}, {case.manifest['subject']['sex']}, "
+             f"BMI {case.manifest['subject']['bmi']:.1f}. Real: ../shared/data (TotalSegmentator CT, "
+             "ACRIN-FLT-Breast).")
 
 
 def _nearest(volume, axis, mm) -> int:
@@ -211,17 +217,20 @@ def main() -> None:
     parser.add_argument("--out", default="Resources/Screenshots")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--voxel-mm", type=float, default=None, help="coarser grid for a quick look")
+    parser.add_argument("--phantom-version", type=int, default=DEFAULT_PHANTOM_VERSION,
+                        choices=REALISTIC_PHANTOM_VERSIONS, help="phantom generator version (default: %(default)s)")
     args = parser.parse_args()
+    version = args.phantom_version
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     config = WholeBodyConfig() if args.voxel_mm is None else WholeBodyConfig().with_voxel_mm(args.voxel_mm)
     for n, name in enumerate(LESION_CLASSES):
-        case = make_wholebody_case(args.seed + n, name, config, version=2, **CLASS_OPTIONS[name])
-        class_picture(case, name, out / f"phantom_v2_{name}.png")
-        print(out / f"phantom_v2_{name}.png")
+        case = make_wholebody_case(args.seed + n, name, config, version=version, **CLASS_OPTIONS[name])
+        class_picture(case, f"phantom v{version}, {name}", out / f"phantom_v{version}_{name}.png")
+        print(out / f"phantom_v{version}_{name}.png")
     if SHARED.is_dir():
-        comparison_picture(out / "phantom_v2_vs_real.png", args.seed, config)
-        print(out / "phantom_v2_vs_real.png")
+        comparison_picture(out / f"phantom_v{version}_vs_real.png", args.seed, config, version)
+        print(out / f"phantom_v{version}_vs_real.png")
     else:
         print(f"skipped the comparison picture: {SHARED} is absent")
 
