@@ -70,6 +70,7 @@ class Frame:
 
     def __init__(self, subject: SubjectV2, rng: np.random.Generator, version: int = 2):
         self.subject = subject
+        self.version = version
         self.waist_narrowing = WOMEN_WAIST_NARROWING if version >= 3 and subject.sex == "F" else None
         ref_h, ref_w = REFERENCE_BODY[subject.sex]
         self.h = subject.height_cm * 10.0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from MedGANSynthLib.phantoms.frame_v2 import Frame
+from MedGANSynthLib.phantoms.pelvis_v4 import paint_pelvis
 from MedGANSynthLib.phantoms.shapes import (
     AxisGrid,
     ellipsoid,
@@ -29,7 +30,13 @@ def paint_skeleton(labels, grid: AxisGrid, fr: Frame, marks: dict) -> None:
     _paint_vertebrae(labels, grid, fr)
     _paint_ribs_and_sternum(labels, grid, fr)
     _paint_shoulder_girdle(labels, grid, fr)
-    _paint_pelvis_and_femora(labels, grid, fr)
+    if fr.version >= 4:  # one jointed pelvis (:mod:`pelvis_v4`) instead of version 2's separate pieces
+        pelvis = paint_pelvis(labels, grid, fr)
+        for side in (-1, 1):
+            head = np.array([side * pelvis["head_half"], pelvis["head_y"], pelvis["head_z"]])
+            _paint_femur(labels, grid, fr, side, head, pelvis["head_r"])
+    else:
+        _paint_pelvis_and_femora(labels, grid, fr)
 
 
 def _bone_tube(labels, grid, points, radius, cortex=2.5, marrow=MARROW) -> None:
@@ -67,6 +74,8 @@ def _paint_vertebrae(labels, grid, fr: Frame) -> None:
         span = (24 if name.startswith("C") else 30 if name.startswith("T") else 38) * fr.s
         for side in (-1, 1):
             _bone_tube(labels, grid, [(side * 8 * fr.s, canal_y, zc), (side * span, canal_y + 6, zc)], 4.5)
+    if fr.version >= 4:
+        return  # the sacrum is part of the version-4 pelvis
     sacrum_c = np.array([0.0, fr.spine_y(fr.z(0.46)) + 8, fr.z(0.462)])
     tilt = rotation_matrix([1, 0, 0], -28)
     paint(labels, ellipsoid(grid, sacrum_c, np.array([48, 16, 46]) * fr.s * [fr.hip, 1, 1], tilt), BONE)
@@ -167,3 +176,20 @@ def _paint_pelvis_and_femora(labels, grid, fr: Frame) -> None:
         tuberosity = np.array([side * 55 * hip, 38.0, z(0.522)])
         _bone_tube(labels, grid, [head + [side * 10, -12, 0], symphysis], 9, cortex=2.5)  # pubic ramus
         _bone_tube(labels, grid, [head + [side * 8, 15, -5], tuberosity, symphysis + [side * 14, 10, -14]], 9)
+
+
+def _paint_femur(labels, grid, fr: Frame, side: int, head, head_r: float) -> None:
+    """Version 4: femoral head in its acetabulum, neck, greater trochanter and shaft (yellow marrow), placed as
+    version 2's femur relative to the head."""
+    z = fr.z
+    hip = fr.hip * fr.s
+    trochanter = head + [side * (122 * hip - abs(head[0])), 12.0, z(0.498) - z(0.488)]
+    knee_way = np.array([side * 96 * hip, 8.0, z(0.72)])
+    paint(labels, ellipsoid(grid, head, [head_r] * 3), BONE)
+    paint(labels, ellipsoid(grid, head, [head_r - 2.5] * 3), MARROW)
+    _bone_tube(labels, grid, [head, trochanter], 16 * fr.s)
+    paint(labels, ellipsoid(grid, trochanter, [17, 20, 24]), BONE)
+    paint(labels, ellipsoid(grid, trochanter, [14, 17, 21]), MARROW)
+    shaft_top = trochanter + [-side * 8, 0, -30]
+    paint(labels, segment_tube(grid, trochanter + [-side * 6, 0, -10], knee_way, 14), BONE)
+    paint(labels, segment_tube(grid, shaft_top, knee_way, 8), YELLOW)
