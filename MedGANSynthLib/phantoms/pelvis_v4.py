@@ -6,8 +6,8 @@ wedge; each hip bone is one shell of cortical bone around cancellous marrow - th
 acetabular roof to a horseshoe crest, the posterior ilium against the sacrum, the acetabular cup over the femoral
 head, the pubic rami meeting at the symphysis and the ischium down to its tuberosity. Joints are cartilage
 (label ``disc``) of the published width: sacroiliac 2.5 mm, symphysis 4 mm, hip 4.5 mm. Sizes (REFERENCE.md §6):
-inter-femoral-head distance 160 ± 8 mm (CT, Skeletal Radiol 2010), sacral height 107 ± 10 and width 104 ± 7 mm,
-L5/S1 disc 7-13 mm. All cortices are painted before all marrow, so overlapping pieces make one bone, not walls.
+inter-femoral-head distance 160 ± 8 mm (CT of 200 adults), sacral height 107 ± 10 and width 104 ± 7 mm, L5/S1
+disc 7-13 mm. All cortices are painted before all marrow, so overlapping pieces make one bone, not walls.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ def pelvis_landmarks(fr: Frame) -> dict:
     s1_z = fr.vertebrae["L5"][1]  # the L5 "vertebra" ends with its disc: the S1 endplate is right below it
     s1_y = float(fr.spine_y(s1_z))
     head_z = float(fr.z(0.488))
-    # Half of the 160 mm inter-femoral-head distance, which hardly follows stature (CT of 200 adults, Skeletal
-    # Radiol 2010): it grows only with the square root of the body's length scale.
+    # Half of the 160 mm inter-femoral-head distance, which does not follow stature (CT of 200 adults, [IFD-CT-2010]):
+    # here it grows only with the square root of the body's length scale (†).
     head_half = 80.0 * s**0.5 * fr.hip**0.5
     head_r = 24.0 * s
     sym_z = head_z - 25.0 * s
@@ -133,7 +133,7 @@ def _crest(fr: Frame, marks: dict, side: int) -> np.ndarray:
     """The iliac crest from the posterior superior to the anterior superior iliac spine (a horseshoe seen from
     above), kept under the skin of a thin subject."""
     s, s1 = fr.s, marks["s1"]
-    asis_y = marks["head_y"] - 55.0 * s  # hip centre ~37 % of the pelvic depth behind the ASIS (Bone Joint J 2010)
+    asis_y = marks["head_y"] - 55.0 * s  # hip centre ~37 % of a ~150 mm pelvic depth behind the ASIS (†)
     psis_y = s1[1] + 58.0 * s
     points = np.array([  # (x, y, z) for the reference male; x grows with the female pelvis
         [40, psis_y, s1[2] - 12 * s],

@@ -200,7 +200,7 @@ def _first_miss(mask, grid, centre, direction) -> float:
 
 @_differs_before_v4("version 3 has no hip joints: its femora and pelvis are one blob")
 def test_pelvic_sizes_are_the_published_ones(subject_name, version):
-    """Measured on the image: inter-femoral-head distance 160 ± 2×8 mm (CT of 200 adults, Skeletal Radiol 2010);
+    """Measured on the image: inter-femoral-head distance 160 ± 2×8 mm (CT of 200 adults, [IFD-CT-2010]);
     bi-iliac (crest) breadth between the CT inter-ASIS distance of 227 mm and 28 cm + 2 cm (the caliper breadth of
     the average woman, over skin); sacral width 104 ± 2×7 mm and height 107 ± 2×10 mm (30 dry sacra); femoral head
     diameter / pelvic height (crest to tuberosity) 0.173-0.249 (range of 187 adults, Eur J Orthop Surg Traumatol
