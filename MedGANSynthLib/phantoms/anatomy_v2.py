@@ -354,8 +354,10 @@ def _paint_heart_and_vessels(labels, grid, fr: Frame, marks) -> None:
         paint(labels, shape, blood)
     bifurcation = aorta[-1]
     for side in (-1, 1):
-        iliac = smooth_polyline([bifurcation, (side * 40, bifurcation[1] + 10, fr.z(0.45)),
-                                 (side * 75 * fr.hip, bifurcation[1] - 10, fr.z(0.48)),
+        # Version 4's acetabulum reaches up there: the external iliacs run on the pelvic brim in front of it.
+        brim = ((side * 60 * fr.s * fr.hip, -46 * fr.s, fr.z(0.48)) if fr.version >= 4
+                else (side * 75 * fr.hip, bifurcation[1] - 10, fr.z(0.48)))
+        iliac = smooth_polyline([bifurcation, (side * 40, bifurcation[1] + 10, fr.z(0.45)), brim,
                                  (side * 80 * fr.hip, -fr.half_ap(fr.z(0.5)) + fr.fat_at(fr.z(0.5)) + 30, fr.z(0.515))])
         for shape in polyline_tube(grid, iliac, 6.5):
             paint(labels, shape, blood)
