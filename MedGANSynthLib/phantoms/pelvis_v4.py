@@ -23,6 +23,7 @@ CORTEX_MM = 2.0
 SACROILIAC_GAP_MM = 2.5  # CT joint space 2.49 ± 0.66 mm under 40 years, 1.72 overall (Demir 2007)
 SYMPHYSIS_GAP_MM = 4.0  # narrowest CT width 3.1 ± 1.5 mm (Korean CT 2021); 4.6-5.0 mid-joint (Alicioglu 2008)
 HIP_GAP_MM = 4.5  # hip joint space width 4.5 mm (Saikia, Indian J Orthop 2008)
+ILIAC_MUSCLE_MM = 16.0  # iliacus inside, gluteus medius/minimus outside the wing (reference man, †)
 
 # Sacral centre line below the S1 endplate (reference male, mm: posterior shift, drop), and the half width and
 # half depth of the bone there: S1 body with its alae, tapering to the apex; concave in front.
@@ -53,6 +54,9 @@ def pelvis_landmarks(fr: Frame) -> dict:
 def paint_pelvis(labels, grid: AxisGrid, fr: Frame) -> dict:
     """Paint sacrum and hip bones (cortex, marrow, joint cartilage); return the landmarks for the femora."""
     marks = pelvis_landmarks(fr)
+    for side in (-1, 1):  # iliacus inside and gluteal muscles outside the wing: no abdominal cavity there
+        for shape in _wing_struts(grid, fr, marks, side, pad=ILIAC_MUSCLE_MM * fr.s * fr.muscle):
+            paint(labels, shape, LABEL["muscle"], [LABEL["visceral_fat"]])
     hip_shells = [shape for side in (-1, 1) for shape in _hip_bone(grid, fr, marks, side)]
     for outer, _ in hip_shells:
         paint(labels, outer, BONE)
@@ -173,17 +177,10 @@ def _hip_bone(grid, fr: Frame, marks: dict, side: int) -> list:
     opening /= np.linalg.norm(opening)
     outer_r = r + HIP_GAP_MM + 9.0 * s
     pieces.append((_cup(grid, head, outer_r, opening), _cup(grid, head, outer_r - CORTEX_MM, opening)))
-    # Iliac wing: struts fanning from the acetabular roof to the crest; neighbours overlap into one plate.
+    outer = _wing_struts(grid, fr, marks, side, pad=0.0)
+    pieces += zip(outer, _wing_struts(grid, fr, marks, side, pad=-CORTEX_MM), strict=True)
     crest = _crest(fr, marks, side)
-    fine = np.array([np.interp(np.linspace(0, len(crest) - 1, 40), np.arange(len(crest)), crest[:, k])
-                     for k in range(3)]).T
-    roof = head + [medial * 6 * s, 6 * s, r + 10 * s]
-    for n, top in enumerate(fine):
-        u = n / (len(fine) - 1)
-        base = roof + [0, (12 - 30 * u) * s, 0]
-        pieces.append(_tube_pair(grid, base, top, 9.0 * s, 5.5 * s))
-        if n:
-            pieces.append(_tube_pair(grid, fine[n - 1], top, 6.0 * s, 6.0 * s))  # the thickened crest
+    roof = _roof(marks, side, s)
     # Posterior ilium: from the roof and the posterior crest to the auricular surface beside S1-S3.
     for t, dz in ((0.1, 0.0), (0.35, 0.0), (0.55, 0.0)):
         sac, width, depth = _sacrum_point(fr, marks, t)
@@ -206,6 +203,28 @@ def _hip_bone(grid, fr: Frame, marks: dict, side: int) -> list:
     pieces.append((ellipsoid(grid, tub, np.array([12, 15, 18]) * s),
                    ellipsoid(grid, tub, np.array([12, 15, 18]) * s - CORTEX_MM)))
     return pieces
+
+
+def _roof(marks: dict, side: int, s: float) -> np.ndarray:
+    """The thick bone above the acetabulum where the wing rises from."""
+    return _head_centre(marks, side) + [-side * 6 * s, 6 * s, marks["head_r"] + 10 * s]
+
+
+def _wing_struts(grid, fr: Frame, marks: dict, side: int, pad: float) -> list:
+    """Iliac wing: struts fanning from the acetabular roof to the crest, neighbours overlapping into one plate,
+    and the thickened crest; ``pad`` widens (muscle) or narrows (marrow) every strut."""
+    s = fr.s
+    crest = _crest(fr, marks, side)
+    fine = np.array([np.interp(np.linspace(0, len(crest) - 1, 40), np.arange(len(crest)), crest[:, k])
+                     for k in range(3)]).T
+    roof = _roof(marks, side, s)
+    struts = []
+    for n, top in enumerate(fine):
+        base = roof + [0, (12 - 30 * n / (len(fine) - 1)) * s, 0]
+        struts.append(tapered_segment(grid, base, top, max(9.0 * s + pad, 0.8), max(5.5 * s + pad, 0.8)))
+        if n:
+            struts.append(tapered_segment(grid, fine[n - 1], top, max(6.0 * s + pad, 0.8), max(6.0 * s + pad, 0.8)))
+    return struts
 
 
 def _cup(grid, centre, radius, opening):
