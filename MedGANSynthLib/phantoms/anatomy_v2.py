@@ -14,6 +14,7 @@ import numpy as np
 from MedGANSynthLib.phantoms.anatomy import Anatomy
 from MedGANSynthLib.phantoms.bowel_v2 import paint_bowel
 from MedGANSynthLib.phantoms.frame_v2 import ICRP89_ORGAN_MASS_G, Frame, SubjectV2
+from MedGANSynthLib.phantoms.pelvis_v4 import paint_iliac_muscles
 from MedGANSynthLib.phantoms.shapes import (
     AxisGrid,
     ellipsoid,
@@ -44,6 +45,8 @@ def build_anatomy_v2(grid: AxisGrid, subject: SubjectV2, rng: np.random.Generato
     _paint_arms(labels, grid, fr)
     _paint_back_muscles(labels, grid, fr)
     _paint_cavities(labels, grid, fr)
+    if version >= 4:
+        paint_iliac_muscles(labels, grid, fr)
     _paint_neck(labels, grid, fr, marks)
     _paint_heart_and_vessels(labels, grid, fr, marks)
     _paint_lung_trees(labels, grid, fr, rng, marks)

@@ -51,12 +51,18 @@ def pelvis_landmarks(fr: Frame) -> dict:
     }
 
 
+def paint_iliac_muscles(labels, grid: AxisGrid, fr: Frame) -> None:
+    """Iliacus inside and gluteus medius/minimus outside each iliac wing, over the abdominal cavity's fat; painted
+    before the organs so that bowel loops lie beside the wings, not in them."""
+    marks = pelvis_landmarks(fr)
+    for side in (-1, 1):
+        for shape in _wing_struts(grid, fr, marks, side, pad=ILIAC_MUSCLE_MM * fr.s * fr.muscle):
+            paint(labels, shape, LABEL["muscle"], [LABEL["visceral_fat"]])
+
+
 def paint_pelvis(labels, grid: AxisGrid, fr: Frame) -> dict:
     """Paint sacrum and hip bones (cortex, marrow, joint cartilage); return the landmarks for the femora."""
     marks = pelvis_landmarks(fr)
-    for side in (-1, 1):  # iliacus inside and gluteal muscles outside the wing: no abdominal cavity there
-        for shape in _wing_struts(grid, fr, marks, side, pad=ILIAC_MUSCLE_MM * fr.s * fr.muscle):
-            paint(labels, shape, LABEL["muscle"], [LABEL["visceral_fat"]])
     hip_shells = [shape for side in (-1, 1) for shape in _hip_bone(grid, fr, marks, side)]
     for outer, _ in hip_shells:
         paint(labels, outer, BONE)
