@@ -14,7 +14,7 @@ import numpy as np
 from MedGANSynthLib.phantoms.anatomy import Anatomy
 from MedGANSynthLib.phantoms.bowel_v2 import paint_bowel
 from MedGANSynthLib.phantoms.frame_v2 import ICRP89_ORGAN_MASS_G, Frame, SubjectV2
-from MedGANSynthLib.phantoms.pelvis_v4 import paint_iliac_muscles
+from MedGANSynthLib.phantoms.pelvis_v4 import paint_iliac_muscles, sacrum_front_y
 from MedGANSynthLib.phantoms.shapes import (
     AxisGrid,
     ellipsoid,
@@ -543,8 +543,10 @@ def _paint_pelvic_organs(labels, grid, fr: Frame, rng, marks) -> None:
     if fr.subject.sex == "M":
         paint(labels, ellipsoid(grid, [0, bladder_c[1] + 5, z_floor - 14], [21, 16, 17]), LABEL["prostate"])
     else:
-        paint(labels, ellipsoid(grid, [0, bladder_c[1] + r[1] + 22, z_floor + r[2] * 1.6 + 20], [28, 20, 40]),
-              LABEL["uterus"], [LABEL["visceral_fat"]])
+        uterus = np.array([0, bladder_c[1] + r[1] + 22, z_floor + r[2] * 1.6 + 20])
+        if fr.version >= 4:  # a full bladder lifts it onto the bladder dome, in front of the sacrum and rectum
+            uterus[1] = min(uterus[1], sacrum_front_y(fr, uterus[2]) - 20 - 25)
+        paint(labels, ellipsoid(grid, uterus, [28, 20, 40]), LABEL["uterus"], [LABEL["visceral_fat"]])
     for side, kidney in zip((-1, 1), marks["kidneys"], strict=True):
         z4 = fr.level("L4", 0.5)
         ureter = smooth_polyline([kidney["pelvis"], (side * (fr.spine_half(z4)[0] + 22), fr.spine_y(z4) - 26, z4),

@@ -97,6 +97,16 @@ def _sacrum_point(fr: Frame, marks: dict, t: float) -> tuple[np.ndarray, float, 
     return np.array([0.0, s1[1] + dy, s1[2] + dz]), float(width), float(depth)
 
 
+def sacrum_front_y(fr: Frame, z: float) -> float:
+    """y of the sacrum's anterior surface at height ``z`` (the S1 body above its endplate, the apex below it)."""
+    marks = pelvis_landmarks(fr)
+    ts = np.linspace(0.0, 1.0, 41)
+    points = [_sacrum_point(fr, marks, t) for t in ts]
+    zs = np.array([p[0][2] for p in points])
+    fronts = np.array([p[0][1] - p[2] for p in points])
+    return float(np.interp(z, zs[::-1], fronts[::-1]))
+
+
 def _sacrum_beads(grid, fr: Frame, marks: dict) -> list:
     """Overlapping flat ellipsoids along the curved centre line: (widened for the joint, outer, marrow)."""
     beads = []
