@@ -23,6 +23,7 @@ CORTEX_MM = 2.0
 SACROILIAC_GAP_MM = 2.5  # CT joint space 2.49 ± 0.66 mm under 40 years, 1.72 overall (Demir 2007)
 SYMPHYSIS_GAP_MM = 4.0  # narrowest CT width 3.1 ± 1.5 mm (Korean CT 2021); 4.6-5.0 mid-joint (Alicioglu 2008)
 HIP_GAP_MM = 4.5  # hip joint space width 4.5 mm (Saikia, Indian J Orthop 2008)
+LUMBOSACRAL_EXTRA_MM = 2.5
 ILIAC_MUSCLE_MM = 16.0  # iliacus inside, gluteus medius/minimus outside the wing (reference man, †)
 
 # Sacral centre line below the S1 endplate (reference male, mm: posterior shift, drop), and the half width and
@@ -35,7 +36,9 @@ SACRUM_HALF_DEPTH = np.array([17, 17, 14, 10, 7, 5], float)
 def pelvis_landmarks(fr: Frame) -> dict:
     """Where the pelvis sits in this subject: S1 endplate, hip joint centres, symphysis, crest and tuberosities."""
     s, female = fr.s, fr.subject.sex == "F"
-    s1_z = fr.vertebrae["L5"][1]  # the L5 "vertebra" ends with its disc: the S1 endplate is right below it
+    # The L5 "vertebra" ends with its disc (22 % of a lumbar level, ~8.5 mm); the L5/S1 disc is thicker, ~11 mm
+    # (middle height 11.1 mm, MRI; reference range 7.1-13.1 mm), so the S1 endplate lies a little lower.
+    s1_z = fr.vertebrae["L5"][1] - LUMBOSACRAL_EXTRA_MM * s
     s1_y = float(fr.spine_y(s1_z))
     head_z = float(fr.z(0.488))
     # Half of the 160 mm inter-femoral-head distance, which does not follow stature (CT of 200 adults, [IFD-CT-2010]):
@@ -69,6 +72,9 @@ def paint_pelvis(labels, grid: AxisGrid, fr: Frame) -> dict:
     for _, inner in hip_shells:
         paint(labels, inner, MARROW)
     _cut_symphysis(labels, grid, marks)
+    s1 = marks["s1"]
+    w, d = (float(v) for v in fr.spine_half(s1[2]))
+    paint(labels, _slab(grid, (s1[2] - 1.0, fr.vertebrae["L5"][1] + 1.0), s1[1], w - 1, d - 1), CARTILAGE)
     sacrum = _sacrum_beads(grid, fr, marks)
     for widened, _, _ in sacrum:  # sacroiliac joint: the ilium stops one joint width from the sacrum
         paint(labels, widened, CARTILAGE, [BONE, MARROW])
