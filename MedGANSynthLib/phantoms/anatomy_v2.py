@@ -388,7 +388,9 @@ def _paint_heart_and_vessels(labels, grid, fr: Frame, marks) -> None:
         hilum = np.array([side * 44 * fr.lat, cy + 10, fr.level("T6", 0.2)])
         paint(labels, segment_tube(grid, trunk_top, hilum, 9.0 * fr.s), blood)
         hila.append(hilum.tolist())
-    oesophagus = [(0, 4, fr.z(0.125)), (2, fr.spine_y(fr.level("T1")) - 22, fr.level("T1"))]
+    # Version 4: the oesophagus starts at the cricoid, below the pharynx (head_neck_v4), not at the chin.
+    top = airway_levels(fr)["cricoid"] if fr.version >= 4 else fr.z(0.125)
+    oesophagus = [(0, 4, top), (2, fr.spine_y(fr.level("T1")) - 22, fr.level("T1"))]
     for level in ("T4", "T7", "T9"):
         zl = fr.level(level, 0.5)
         oesophagus.append((6 if level != "T9" else 14, fr.spine_y(zl) - fr.spine_half(zl)[1] - 12, zl))

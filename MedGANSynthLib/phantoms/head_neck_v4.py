@@ -17,8 +17,8 @@ from MedGANSynthLib.phantoms.shapes import AxisGrid, ellipsoid, paint, segment_t
 from MedGANSynthLib.phantoms.tissues import LABEL
 
 BONE, MARROW = LABEL["cortical_bone"], LABEL["cancellous_bone"]
-SOFT = [0, LABEL["muscle"], LABEL["subcutaneous_fat"], LABEL["visceral_fat"]]  # what the skull base may replace
-OPEN = [*SOFT, LABEL["airway"], LABEL["tonsil"], LABEL["parotid"]]  # what the airway may replace: not brain, bone
+SOFT = [LABEL["muscle"], LABEL["visceral_fat"]]  # what the skull base may replace: deep soft tissue only
+OPEN = [*SOFT, 0, LABEL["subcutaneous_fat"], LABEL["airway"], LABEL["tonsil"], LABEL["parotid"]]  # not brain, bone
 
 # Foramen magnum (sagittal, transverse) diameters, mm, Abdelaziz 2020.
 FORAMEN_MAGNUM_MM = {"M": (37.4, 30.9), "F": (35.8, 28.8)}
@@ -67,9 +67,14 @@ def paint_skull_base(labels, grid: AxisGrid, fr: Frame) -> dict:
     sagittal, transverse = FORAMEN_MAGNUM_MM[fr.subject.sex]
     fm_y = canal_y  # the foramen magnum over the spinal canal; its front rim (basion) over the dens
     basion_y = fm_y - sagittal / 2
-    plate = ([0.0, fm_y + 14 * hs, basion_z + 1], np.array([58.0, 36.0, 6.0]) * hs)  # from the basion back
-    paint(labels, ellipsoid(grid, *plate), BONE, SOFT)
-    paint(labels, ellipsoid(grid, plate[0], plate[1] - [3, 3, 2.5]), MARROW, [BONE])
+    # The occipital plate, from the basion back, stopping 20 mm (†) inside the head's muscle layer (anatomy_v2's
+    # ellipsoid, centre y 6, radii 95 x 102 hs): in heavy subjects the spine, and so the foramen, lies further back.
+    head_back = 6 + 95 * hs * np.sqrt(max(0.0, 1 - ((basion_z + 104 * hs) / (102 * hs)) ** 2))
+    front, rear = basion_y - 4, min(fm_y + 50 * hs, head_back - 20)
+    for value, inset, where in ((BONE, 0.0, SOFT), (MARROW, 3.0, [BONE])):  # a flat disc 12 mm thick (†)
+        paint(labels, vertical_superellipse(
+            grid, (basion_z - 5 + inset, basion_z + 7 - inset), lambda z: 0 * z, lambda z: (front + rear) / 2 + 0 * z,
+            lambda z, i=inset: 58.0 * hs - i + 0 * z, lambda z, i=inset: (rear - front) / 2 - i + 0 * z), value, where)
     dorsum = [0.0, basion_y - CLIVUS_MM * hs * np.cos(np.radians(CLIVUS_DEG)),
               basion_z + CLIVUS_MM * hs * np.sin(np.radians(CLIVUS_DEG))]
     lower_clivus = [0.0, basion_y - 2, basion_z + 2]  # the foramen's front rim
