@@ -14,6 +14,7 @@ import numpy as np
 from MedGANSynthLib.phantoms.anatomy import Anatomy
 from MedGANSynthLib.phantoms.bowel_v2 import paint_bowel
 from MedGANSynthLib.phantoms.frame_v2 import ICRP89_ORGAN_MASS_G, Frame, SubjectV2
+from MedGANSynthLib.phantoms.head_neck_v4 import airway_levels, paint_pharyngeal_airway, paint_skull_base
 from MedGANSynthLib.phantoms.shapes import (
     AxisGrid,
     ellipsoid,
@@ -192,6 +193,8 @@ def _paint_head(labels, grid, fr: Frame, marks) -> None:
     paint(labels, ellipsoid(grid, [0, -50 * s, chin_z + 52], [22, 30, 13]), LABEL["cortical_bone"])  # teeth/maxilla
     paint(labels, ellipsoid(grid, [0, -40 * s, chin_z + 36], [22, 30, 13]), muscle)  # tongue
     marks["brain_centre"] = brain_c.tolist()
+    if fr.version >= 4:  # the skull base closes onto C1
+        marks.update(paint_skull_base(labels, grid, fr))
 
 
 # --- arms -----------------------------------------------------------------------------------------------
@@ -284,7 +287,9 @@ def _paint_neck(labels, grid, fr: Frame, marks) -> None:
     carina = fr.level("T5", 0.3)
     cy = float(fr.cage(carina)[0])
     pharynx = [(0, -12, fr.z(0.095)), (0, -10, chin)]
-    trachea = [(0, -16, chin - 15), (0, -14, inlet), (0, cy - 8, carina)]
+    # Version 4: the trachea starts below the cricoid, where the pharyngeal airway ends (head_neck_v4).
+    trachea_top = airway_levels(fr)["cricoid"] if fr.version >= 4 else chin - 15
+    trachea = [(0, -16, trachea_top), (0, -14, inlet), (0, cy - 8, carina)]
     for side in (-1, 1):  # fat of the carotid spaces and posterior triangles between the neck muscles
         for centre, radii in (((side * 30, -2), (17, 14)), ((side * 45, 28), (14, 16))):
             paint(labels, vertical_superellipse(
@@ -295,18 +300,22 @@ def _paint_neck(labels, grid, fr: Frame, marks) -> None:
     for side in (-1, 1):
         paint(labels, ellipsoid(grid, [side * 17, -16, thyroid_z], [8, 10, 22]), LABEL["thyroid"])
     paint(labels, ellipsoid(grid, [0, -26, thyroid_z - 8], [12, 4, 7]), LABEL["thyroid"])
-    for shape in polyline_tube(grid, pharynx, 9.0):
-        paint(labels, shape, LABEL["airway"])
+    if fr.version < 4:
+        for shape in polyline_tube(grid, pharynx, 9.0):
+            paint(labels, shape, LABEL["airway"])
     for shape in polyline_tube(grid, trachea, 10.0 * fr.s):
         paint(labels, shape, LABEL["muscle"])  # cartilage ring / wall
     for shape in polyline_tube(grid, trachea, 8.0 * fr.s):
         paint(labels, shape, LABEL["airway"])
+    if fr.version >= 4:
+        marks.update(paint_pharyngeal_airway(labels, grid, fr, (0.0, -16.0, trachea_top, 8.0 * fr.s)))
     for side in (-1, 1):
-        paint(labels, ellipsoid(grid, [side * 13, -8, fr.z(0.108)], [7, 7, 9]), LABEL["tonsil"])
+        if fr.version < 4:  # version 4 puts the tonsils in the oropharynx's lateral walls
+            paint(labels, ellipsoid(grid, [side * 13, -8, fr.z(0.108)], [7, 7, 9]), LABEL["tonsil"])
         for offset, radius in ((24, 4.0), (36, 6.0)):  # carotid artery, jugular vein
             points = [(side * offset, 4, fr.z(0.10)), (side * offset, 0, inlet + 5)]
             paint(labels, segment_tube(grid, *points, radius), LABEL["blood"])
-    marks["pharynx"] = [0.0, -10.0, fr.z(0.11)]
+    marks.setdefault("pharynx", [0.0, -10.0, fr.z(0.11)])
     marks["cervical_nodes"] = [[side * 40 * fr.lat, -2.0, fr.z(f)] for side in (-1, 1) for f in (0.125, 0.15)]
     marks["carina"] = [0.0, cy - 8, carina]
 
@@ -379,7 +388,9 @@ def _paint_heart_and_vessels(labels, grid, fr: Frame, marks) -> None:
         hilum = np.array([side * 44 * fr.lat, cy + 10, fr.level("T6", 0.2)])
         paint(labels, segment_tube(grid, trunk_top, hilum, 9.0 * fr.s), blood)
         hila.append(hilum.tolist())
-    oesophagus = [(0, 4, fr.z(0.125)), (2, fr.spine_y(fr.level("T1")) - 22, fr.level("T1"))]
+    # Version 4: the oesophagus starts at the cricoid, below the pharynx (head_neck_v4), not at the chin.
+    top = airway_levels(fr)["cricoid"] if fr.version >= 4 else fr.z(0.125)
+    oesophagus = [(0, 4, top), (2, fr.spine_y(fr.level("T1")) - 22, fr.level("T1"))]
     for level in ("T4", "T7", "T9"):
         zl = fr.level(level, 0.5)
         oesophagus.append((6 if level != "T9" else 14, fr.spine_y(zl) - fr.spine_half(zl)[1] - 12, zl))
