@@ -10,6 +10,7 @@ Every shape is an analytic solid evaluated in its bounding box (:mod:`shapes`), 
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 from MedGANSynthLib.phantoms.anatomy import Anatomy
 from MedGANSynthLib.phantoms.bowel_v2 import paint_bowel
@@ -43,9 +44,9 @@ def build_anatomy_v2(grid: AxisGrid, subject: SubjectV2, rng: np.random.Generato
     _paint_head(labels, grid, fr, marks)
     _paint_arms(labels, grid, fr)
     _paint_back_muscles(labels, grid, fr)
-    _paint_cavities(labels, grid, fr)
+    _paint_cavities(labels, grid, fr, version)
     _paint_neck(labels, grid, fr, marks)
-    _paint_heart_and_vessels(labels, grid, fr, marks)
+    _paint_heart_and_vessels(labels, grid, fr, marks, version)
     _paint_lung_trees(labels, grid, fr, rng, marks)
     _paint_upper_abdomen(labels, grid, fr, rng, marks)
     _paint_pelvic_organs(labels, grid, fr, rng, marks)
@@ -240,18 +241,38 @@ def _paint_arm_bones(labels, grid, shoulder, elbow, wrist) -> None:
 
 
 # --- cavities -------------------------------------------------------------------------------------------
-def diaphragm_z(fr: Frame, x, y, z) -> np.ndarray:
-    """z of the diaphragm under (x, y): two domes, the right higher, deepest in the posterior recesses."""
+def diaphragm_z(fr: Frame, x, y, z, version: int = 2) -> np.ndarray:
+    """z of the diaphragm under (x, y): two domes, the right higher, deepest in the posterior recesses. Version 4
+    shapes each dome to its published height above the lateral costophrenic angle (:data:`DOME_HEIGHT_MM`)."""
     cy, a, b = fr.cage(z)
     side = np.where(x < 0, -1, 1)
     top = np.where(side < 0, fr.diaphragm_top(-1), fr.diaphragm_top(1))
-    u = (x - side * 0.45 * a) / (0.8 * a)
     v = (y - cy) / (0.95 * b)
+    if version >= 4:
+        return top - _dome_drop_v4(fr, side * x, a, side) - 50.0 * fr.s * v**2 - 35.0 * fr.s * np.clip(v, 0, None)
+    u = (x - side * 0.45 * a) / (0.8 * a)
     return top - 75.0 * fr.s * (u**2 + 0.7 * v**2) - 35.0 * fr.s * np.clip(v, 0, None)
 
 
-def _paint_cavities(labels, grid, fr: Frame) -> None:
-    """Thoracic cage (lungs above the diaphragm) and abdominopelvic cavity (visceral fat below it)."""
+# Dome apex above the lateral costophrenic angle, right / left, mm (Alghamdi, Int J Biomed 2021: 51.3 ± 10.6 and
+# 38.4 ± 9.2 on 45 PA radiographs); the apex over the midclavicular line, 0.45 of the cage's half width out (†).
+DOME_HEIGHT_MM = {-1: 51.3, 1: 38.4}
+DOME_APEX_OUT = 0.45
+
+
+def _dome_drop_v4(fr: Frame, outward, a, side) -> np.ndarray:
+    """How far the dome falls below its apex at ``outward`` mm from the midline: steeply into the lateral
+    costophrenic recess (the full dome height at the rib cage), gently towards the heart."""
+    height = np.where(side < 0, DOME_HEIGHT_MM[-1], DOME_HEIGHT_MM[1]) * fr.s
+    t = (outward - DOME_APEX_OUT * a) / np.where(outward > DOME_APEX_OUT * a, (1 - DOME_APEX_OUT) * a,
+                                                  DOME_APEX_OUT * a)
+    return height * np.where(t > 0, np.abs(t) ** 2.5, 0.4 * t**2)
+
+
+def _paint_cavities(labels, grid, fr: Frame, version: int = 2) -> None:
+    """Thoracic cage (lungs above the diaphragm) and abdominopelvic cavity (visceral fat below it). Version 4
+    paints a narrower, rounded mediastinum: its fat then follows the great vessels, which bring their own fat
+    sheaths (:func:`_paint_heart_and_vessels`), instead of filling a box between the lungs."""
     def cy(z):
         return fr.cage(z)[0]
 
@@ -266,16 +287,21 @@ def _paint_cavities(labels, grid, fr: Frame) -> None:
         return
     box, mask = shape
     z, y, x = grid.coords(box)
-    above = z >= diaphragm_z(fr, x, y, z)
+    above = z >= diaphragm_z(fr, x, y, z, version)
     region = labels[box]
     region[mask] = np.where(np.broadcast_to(above, mask.shape)[mask], LABEL["lung"], LABEL["visceral_fat"])
     # Mediastinum: a central band from the sternum to the spine, wider at the heart.
+    narrow, exponent = (MEDIASTINUM_NARROWING_V4, 2.2) if version >= 4 else (1.0, 4.0)
+
     def width(z):
-        return np.interp(fr.frac(z), [0.16, 0.19, 0.22, 0.25, 0.3], [16, 30, 38, 40, 36]) * fr.s
+        return np.interp(fr.frac(z), [0.16, 0.19, 0.22, 0.25, 0.3], [16, 30, 38, 40, 36]) * fr.s * narrow
 
     paint(labels, vertical_superellipse(grid, (fr.z(0.33), fr.z(0.165)), lambda z: 4 + 0 * z,
-                                        lambda z: cy(z) - b(z) * 0.15, width, lambda z: b(z) * 0.85, 4.0),
+                                        lambda z: cy(z) - b(z) * 0.15, width, lambda z: b(z) * 0.85, exponent),
           LABEL["visceral_fat"], [LABEL["lung"]])
+
+
+MEDIASTINUM_NARROWING_V4 = 0.45  # † the central band's width; the vessels' fat sheaths widen it where they run
 
 
 # --- neck -----------------------------------------------------------------------------------------------
@@ -320,7 +346,9 @@ def _heart_axes() -> np.ndarray:
     return np.column_stack([u, v, np.cross(u, v)])
 
 
-def _paint_heart_and_vessels(labels, grid, fr: Frame, marks) -> None:
+def _paint_heart_and_vessels(labels, grid, fr: Frame, marks, version: int = 2) -> None:
+    """Heart, aorta, venae cavae, pulmonary trunk and oesophagus; version 4 adds the arch's branches, the
+    brachiocephalic veins and the mediastinal fat around them all (:func:`_paint_mediastinal_fat_v4`)."""
     k = organ_radius_factor(fr, "heart") * fr.s
     axes = _heart_axes()
     base_z = fr.diaphragm_top(1)
@@ -328,7 +356,8 @@ def _paint_heart_and_vessels(labels, grid, fr: Frame, marks) -> None:
     cy = float(fr.cage(z_c)[0])
     centre = np.array([18.0, cy - 18.0, z_c])
     myo, blood = LABEL["myocardium"], LABEL["blood"]
-    paint(labels, ellipsoid(grid, centre, np.array([66, 52, 50]) * k, axes), LABEL["visceral_fat"],
+    pericardial_fat = np.array([66, 52, 50]) if version < 4 else np.array([60, 47, 45]) + PERICARDIAL_FAT_MM_V4
+    paint(labels, ellipsoid(grid, centre, pericardial_fat * k, axes), LABEL["visceral_fat"],
           [LABEL["lung"]])  # pericardial fat
     paint(labels, ellipsoid(grid, centre, np.array([60, 47, 45]) * k, axes), myo)
     chambers = (  # (offset in heart axes, radii) of RV, RA, LA cavities; LV painted with its own wall below
@@ -363,7 +392,7 @@ def _paint_heart_and_vessels(labels, grid, fr: Frame, marks) -> None:
             paint(labels, shape, blood)  # iliac veins beside the arteries
     # Veins: SVC to the right atrium, IVC from the pelvis through the liver.
     ra = centre + axes @ (np.array([-40, -6, 18]) * k)
-    paint(labels, segment_tube(grid, ra, (-26, cy - 8, fr.level("T2")), 9.0), blood)
+    paint(labels, segment_tube(grid, ra, (-26, cy - 8, fr.level("T2")), 9.0), blood)  # SVC
     ivc = [ra, (-22, spine_front(fr.level("T11"), gap=30), fr.level("T11"))]
     for level in ("L1", "L3", "L4"):
         zl = fr.level(level, 0.5)
@@ -386,6 +415,7 @@ def _paint_heart_and_vessels(labels, grid, fr: Frame, marks) -> None:
     oesophagus.append((40, fr.cage(fr.level("T11"))[0] + 10, fr.level("T11", 0.5)))
     for shape in polyline_tube(grid, smooth_polyline(oesophagus, 1), 8.0):
         paint(labels, shape, LABEL["oesophagus"])
+    svc_top = np.array([-26.0, cy - 8, fr.level("T2")])
     marks.update(
         heart_centre=centre.tolist(), hila=hila, aorta=[list(map(float, p)) for p in aorta],
         oesophagus=[list(map(float, p)) for p in oesophagus],
@@ -397,6 +427,68 @@ def _paint_heart_and_vessels(labels, grid, fr: Frame, marks) -> None:
                            [hila[1][0] * 0.75, hila[1][1] - 6, hila[1][2] + 12]],
         axillary_nodes=[[side * (fr.half_lat(fr.level("T3")) - fr.fat - 25), 5, fr.level("T3")] for side in (-1, 1)],
     )
+
+    if version >= 4:
+        _paint_mediastinal_fat_v4(labels, grid, fr, marks, aorta, [(ra, svc_top), (rvot, trunk_top)]
+                                  + [(trunk_top, hilum) for hilum in hila], svc_top)
+
+
+# Version 4, mediastinum (REFERENCE.md §6): fat (-50 to -250 HU on CT) surrounds the great vessels, airways,
+# oesophagus and nodes; the thickness of the sheaths and pads is †.
+FAT_SHEATH_MM = 4.0
+NODE_FAT_PAD_MM = 13.0
+NODE_SEARCH_MM = 16.0  # a station's node is moved at most this far, to where its pad is fattest
+PERICARDIAL_FAT_MM_V4 = 3.0  # thinner than version 3's 6 mm: intrathoracic fat near Stojanovska 2017's 141 mL
+
+
+def _paint_mediastinal_fat_v4(labels, grid, fr: Frame, marks, aorta, vessel_segments, svc_top) -> None:
+    """The arch's three branches and the brachiocephalic veins, then a fat sheath around every mediastinal
+    structure and a fat pad at every nodal station, both painted into lung only: the lung's edge follows the
+    vessels, and nodes lie in fat as on CT."""
+    blood, fat, lung = LABEL["blood"], LABEL["visceral_fat"], LABEL["lung"]
+    inlet, arch_z = fr.level("T1", 0.5), fr.level("T4", 0.0)
+    cy = float(fr.cage(arch_z)[0])
+    top = np.array([2.0, cy - 10, arch_z + 8])  # the arch's crest
+    branches = (  # (path, radius): brachiocephalic trunk and right common carotid, left common carotid, left subclavian
+        ([top + [-6, -2, 0], (-14, cy - 14, arch_z + 40), (-24, 0, inlet + 5)], 6.5),
+        ([top + [4, 0, 0], (18, cy - 8, arch_z + 35), (24, 0, inlet + 5)], 4.5),
+        ([top + [14, 8, -4], (30, cy, arch_z + 30), (46, 8, inlet)], 5.5),
+    )
+    veins = (  # left brachiocephalic vein crosses in front of the branches; the right one runs down to the SVC
+        ([(40, -8, inlet), (10, cy - 24, arch_z + 22), svc_top], 6.5),
+        ([(-36, 0, inlet + 5), svc_top], 7.5),
+    )
+    tubes = [(smooth_polyline(path, 1), radius) for path, radius in branches + veins]
+    for path, radius in tubes:
+        for shape in polyline_tube(grid, path, radius * fr.s):
+            paint(labels, shape, blood, [lung, fat, LABEL["muscle"]])
+    thoracic = aorta[aorta[:, 2] > fr.level("T11")]
+    carina = np.asarray(marks["carina"], float)
+    trachea = np.array([(0.0, -14.0, inlet), carina])
+    sheathed = ([(thoracic, 14.0), (trachea, 10.0), (np.asarray(marks["oesophagus"])[1:5], 8.0)]
+                + [(np.array(segment), 12.0) for segment in vessel_segments] + tubes)
+    for path, radius in sheathed:
+        for shape in polyline_tube(grid, path, radius * fr.s + FAT_SHEATH_MM):
+            paint(labels, shape, fat, [lung])
+    for node in marks["mediastinal_nodes"]:
+        paint(labels, ellipsoid(grid, node, np.full(3, NODE_FAT_PAD_MM * fr.s)), fat, [lung])
+    marks["mediastinal_nodes"] = [_fattest_point_near(labels, grid, node) for node in marks["mediastinal_nodes"]]
+
+
+def _fattest_point_near(labels, grid, point) -> list[float]:
+    """The point within :data:`NODE_SEARCH_MM` of ``point`` whose surroundings (a node's size) hold the most
+    fat, nearest first: nodes lie in the fat of their station, not in a vessel or the lung beside it."""
+    box = grid.box(np.subtract(point, NODE_SEARCH_MM), np.add(point, NODE_SEARCH_MM))
+    if box is None:
+        return list(map(float, point))
+    step = abs(float(grid.z[1] - grid.z[0]))
+    fat = ndimage.uniform_filter((labels[box] == LABEL["visceral_fat"]).astype(np.float32),
+                                 size=max(int(round(12.0 / step)) | 1, 3), mode="constant")
+    z, y, x = grid.coords(box)
+    distance = np.sqrt((x - point[0]) ** 2 + (y - point[1]) ** 2 + (z - point[2]) ** 2)
+    score = np.where(distance <= NODE_SEARCH_MM, fat - 1e-3 * distance, -np.inf)
+    k, j, i = np.unravel_index(int(np.argmax(score)), score.shape)
+    return [float(x[0, 0, i]), float(y[0, j, 0]), float(z[k, 0, 0])]
 
 
 def _paint_lung_trees(labels, grid, fr: Frame, rng, marks) -> None:
