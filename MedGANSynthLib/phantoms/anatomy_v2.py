@@ -23,6 +23,7 @@ from MedGANSynthLib.phantoms.shapes import (
     rotation_matrix,
     segment_tube,
     smooth_polyline,
+    tapered_segment,
     tapered_tube,
     vertical_superellipse,
 )
@@ -47,7 +48,7 @@ def build_anatomy_v2(grid: AxisGrid, subject: SubjectV2, rng: np.random.Generato
     _paint_cavities(labels, grid, fr, version)
     _paint_neck(labels, grid, fr, marks)
     _paint_heart_and_vessels(labels, grid, fr, marks, version)
-    _paint_lung_trees(labels, grid, fr, rng, marks)
+    _paint_lung_trees(labels, grid, fr, rng, marks, version)
     _paint_upper_abdomen(labels, grid, fr, rng, marks)
     _paint_pelvic_organs(labels, grid, fr, rng, marks)
     paint_bowel(labels, grid, fr, rng, marks)
@@ -301,7 +302,7 @@ def _paint_cavities(labels, grid, fr: Frame, version: int = 2) -> None:
           LABEL["visceral_fat"], [LABEL["lung"]])
 
 
-MEDIASTINUM_NARROWING_V4 = 0.45  # † the central band's width; the vessels' fat sheaths widen it where they run
+MEDIASTINUM_NARROWING_V4 = 0.35  # † the central band's width; the vessels' fat sheaths widen it where they run
 
 
 # --- neck -----------------------------------------------------------------------------------------------
@@ -375,6 +376,9 @@ def _paint_heart_and_vessels(labels, grid, fr: Frame, marks, version: int = 2) -
     root = centre + axes @ (np.array([-38, 10, 30]) * k)
     arch_z = fr.level("T4", 0.0)
     aorta = [root, (root[0] - 4, root[1] - 6, arch_z - 30), (2, cy - 10, arch_z), (18, fr.spine_y(arch_z) - 20, arch_z - 8)]
+    if version >= 4:  # the crest at T3/T4 after smoothing, the arch ending lower behind: at the carina the
+        # ascending and descending aorta are two round vessels, the arch above them (†)
+        aorta[2:] = [(4, cy - 4, arch_z + 14), (20, fr.spine_y(arch_z) - 18, arch_z - 6)]
     for level in ("T7", "T10", "L1", "L3", "L4"):
         zl = fr.level(level, 0.5)
         aorta.append((np.interp(fr.frac(zl), [0.25, 0.4], [22, 6]), spine_front(zl), zl))
@@ -400,13 +404,20 @@ def _paint_heart_and_vessels(labels, grid, fr: Frame, marks, version: int = 2) -
     for shape in polyline_tube(grid, smooth_polyline(ivc), 10.5 * fr.s):
         paint(labels, shape, blood)
     # Pulmonary trunk from the right ventricle to its bifurcation under the arch, branches to the hila.
-    trunk_top = np.array([0.0, cy + 5, fr.level("T5", 0.6)])
+    trunk_top = np.array([0.0, cy + 5, fr.level("T5", 0.6) if version < 4 else fr.level("T6", 0.1)])  # v4: 2 cm below the carina (†)
     rvot = centre + axes @ (np.array([-20, -38, 30]) * k)
     paint(labels, segment_tube(grid, rvot, trunk_top, 12.0 * fr.s), blood)
-    hila = []
+    hila, pulmonary_arteries = [], []
     for side in (-1, 1):
         hilum = np.array([side * 44 * fr.lat, cy + 10, fr.level("T6", 0.2)])
-        paint(labels, segment_tube(grid, trunk_top, hilum, 9.0 * fr.s), blood)
+        if version >= 4:  # the left artery arches up over its bronchus, the right runs under the arch; both taper
+            bend = trunk_top + [side * (24 if side > 0 else 28), 12, 5 if side > 0 else -2]
+            pulmonary_arteries.append(smooth_polyline([trunk_top, bend, hilum], 2))
+            artery = pulmonary_arteries[-1]
+            for shape in tapered_tube(grid, artery, np.linspace(11.0, 7.0, len(artery)) * fr.s):
+                paint(labels, shape, blood)
+        else:
+            paint(labels, segment_tube(grid, trunk_top, hilum, 9.0 * fr.s), blood)
         hila.append(hilum.tolist())
     oesophagus = [(0, 4, fr.z(0.125)), (2, fr.spine_y(fr.level("T1")) - 22, fr.level("T1"))]
     for level in ("T4", "T7", "T9"):
@@ -430,13 +441,13 @@ def _paint_heart_and_vessels(labels, grid, fr: Frame, marks, version: int = 2) -
 
     if version >= 4:
         _paint_mediastinal_fat_v4(labels, grid, fr, marks, aorta, [(ra, svc_top), (rvot, trunk_top)]
-                                  + [(trunk_top, hilum) for hilum in hila], svc_top)
+                                  + pulmonary_arteries, svc_top)
 
 
 # Version 4, mediastinum (REFERENCE.md §6): fat (-50 to -250 HU on CT) surrounds the great vessels, airways,
 # oesophagus and nodes; the thickness of the sheaths and pads is †.
 FAT_SHEATH_MM = 4.0
-NODE_FAT_PAD_MM = 13.0
+NODE_FAT_PAD_MM = (15.0, 15.0, 19.0)  # x, y, z: nodes lie along the vessels and airways
 NODE_SEARCH_MM = 16.0  # a station's node is moved at most this far, to where its pad is fattest
 PERICARDIAL_FAT_MM_V4 = 3.0  # thinner than version 3's 6 mm: intrathoracic fat near Stojanovska 2017's 141 mL
 
@@ -471,7 +482,7 @@ def _paint_mediastinal_fat_v4(labels, grid, fr: Frame, marks, aorta, vessel_segm
         for shape in polyline_tube(grid, path, radius * fr.s + FAT_SHEATH_MM):
             paint(labels, shape, fat, [lung])
     for node in marks["mediastinal_nodes"]:
-        paint(labels, ellipsoid(grid, node, np.full(3, NODE_FAT_PAD_MM * fr.s)), fat, [lung])
+        paint(labels, ellipsoid(grid, node, np.multiply(NODE_FAT_PAD_MM, fr.s)), fat, [lung])
     marks["mediastinal_nodes"] = [_fattest_point_near(labels, grid, node) for node in marks["mediastinal_nodes"]]
 
 
@@ -483,16 +494,21 @@ def _fattest_point_near(labels, grid, point) -> list[float]:
         return list(map(float, point))
     step = abs(float(grid.z[1] - grid.z[0]))
     fat = ndimage.uniform_filter((labels[box] == LABEL["visceral_fat"]).astype(np.float32),
-                                 size=max(int(round(12.0 / step)) | 1, 3), mode="constant")
+                                 size=max(int(round(16.0 / step)) | 1, 3), mode="constant")
     z, y, x = grid.coords(box)
     distance = np.sqrt((x - point[0]) ** 2 + (y - point[1]) ** 2 + (z - point[2]) ** 2)
-    score = np.where(distance <= NODE_SEARCH_MM, fat - 1e-3 * distance, -np.inf)
+    score = np.where(distance <= NODE_SEARCH_MM, fat - 0.01 * distance, -np.inf)  # 1 % fat per mm moved
     k, j, i = np.unravel_index(int(np.argmax(score)), score.shape)
     return [float(x[0, 0, i]), float(y[0, j, 0]), float(z[k, 0, 0])]
 
 
-def _paint_lung_trees(labels, grid, fr: Frame, rng, marks) -> None:
-    """Pulmonary vessels (blood) and bronchi (air in a soft-tissue wall) branching out of each hilum."""
+def _paint_lung_trees(labels, grid, fr: Frame, rng, marks, version: int = 2) -> None:
+    """Pulmonary vessels (blood) and bronchi (air in a soft-tissue wall) branching out of each hilum. Version 4
+    grows tapering trees out to the lung's periphery (:func:`_branch_v4`) from a generator of its own, after
+    drawing exactly version 3's numbers, so that every organ painted later keeps its version-3 draws."""
+    if version >= 4:
+        own = rng.standard_normal(V3_TREE_DRAWS)
+        rng = np.random.default_rng(own[:4].view(np.uint64))
     carina = np.asarray(marks["carina"], float)
     lung = [LABEL["lung"]]
     for side, hilum in zip((-1, 1), marks["hila"], strict=True):
@@ -504,7 +520,45 @@ def _paint_lung_trees(labels, grid, fr: Frame, rng, marks) -> None:
                       (side * 0.6, 0.0, -0.8)]
         for direction in directions:
             jitter = rng.normal(0.0, 0.2, 3)
-            _branch(labels, grid, rng, hilum, np.asarray(direction, float) + jitter, 38.0 * fr.s, 5.5, 0, lung)
+            if version >= 4:
+                _branch_v4(labels, grid, rng, hilum, hilum, np.asarray(direction, float) + jitter, 34.0 * fr.s, 5.5, 0,
+                           lung)
+            else:
+                _branch(labels, grid, rng, hilum, np.asarray(direction, float) + jitter, 38.0 * fr.s, 5.5, 0, lung)
+
+
+# Version 3's trees draw 10 roots × (3 jitter + 31 branchings × 6) normals; version 4 draws as many first.
+V3_TREE_DRAWS = 10 * (3 + 31 * 6)
+# Version 4 trees: a child's radius is its parent's / 2^(1/3) (Murray's law for a symmetric fork, †) and 0.72 of its
+# length; each segment tapers by 10 %; the branches lean away from the hilum, so they reach the pleura.
+MURRAY_RATIO = 2.0 ** (-1.0 / 3.0)
+TREE_GENERATIONS_V4 = 7
+TREE_LENGTH_RATIO_V4 = 0.72
+
+
+def _label_at_point(labels, grid, point) -> int:
+    index = tuple(int(np.clip(np.searchsorted(axis, p), 0, axis.size - 1)) for axis, p in
+                  ((grid.z, point[2]), (grid.y, point[1]), (grid.x, point[0])))
+    return int(labels[index])
+
+
+def _branch_v4(labels, grid, rng, hilum, start, direction, length, radius, generation, lung) -> None:
+    direction = direction / np.linalg.norm(direction)
+    end = start + direction * length
+    paint(labels, tapered_segment(grid, start, end, radius, 0.9 * radius), LABEL["blood"], lung)
+    if generation < 2:  # a bronchus runs beside the artery in the first generations
+        offset = np.cross(direction, [0, 0, 1.0]) * 0.8 * (radius + 3)
+        paint(labels, segment_tube(grid, start + offset, end + offset, radius + 1.2), LABEL["muscle"], lung)
+        paint(labels, segment_tube(grid, start + offset, end + offset, radius * 0.8), LABEL["airway"],
+              lung + [LABEL["muscle"]])
+    inside = lung + [LABEL["blood"], LABEL["visceral_fat"], LABEL["airway"]] + [LABEL["muscle"]] * (generation < 2)
+    if generation >= TREE_GENERATIONS_V4 or _label_at_point(labels, grid, end) not in inside:
+        return  # the last generation, or the branch left the thorax (chest wall, mediastinum's far side)
+    outward = (end - hilum) / max(np.linalg.norm(end - hilum), 1e-6)
+    for _ in range(2):
+        turn = rng.normal(0.0, 0.5, 3)
+        _branch_v4(labels, grid, rng, hilum, end, direction + 0.4 * outward + turn, length * TREE_LENGTH_RATIO_V4,
+                   radius * MURRAY_RATIO, generation + 1, lung)
 
 
 def _branch(labels, grid, rng, start, direction, length, radius, generation, lung) -> None:
