@@ -1,13 +1,13 @@
 """Version-4 thorax anatomy measured on generated cases against published anatomy (REFERENCE.md §6).
 
-* Diaphragm domes: the right dome above the left by 0.9-2.2 cm (Mishra, EJBPS 2019: 72 normal radiographs, right
-  higher in 98.6 %); each dome's apex above its lateral costophrenic angle by 51.3 ± 10.6 mm (right) and
+* Diaphragm domes: the right dome above the left by 0.9-2.2 cm (Mishra et al., Eur J Biomed Pharm Sci: 72 normal
+  radiographs, right higher in 98.6 %); each dome's apex above its lateral costophrenic angle by 51.3 ± 10.6 mm (right) and
   38.4 ± 9.2 mm (left) (Alghamdi, Int J Biomed 2021;11(2):206, 45 PA radiographs).
 * Mediastinum: fat (-50 to -250 HU) around the great vessels; intrathoracic fat from the pulmonary-artery
   bifurcation to the heart's apex 141 ± 72 cm³ (Stojanovska, Tomography 2017;3(1):33, 62 subjects free of
   cardiovascular disease). Mediastinal nodes are soft-tissue ovals in that fat.
 
-Cases use a 4 mm grid (whole file in well under a minute). Measurements use the organ label map, so the expected
+Cases use a 4 mm grid, the lung vessels one 2 mm case (the whole file runs in about 30 s). Measurements use the organ label map, so the expected
 numbers are the sources', never the generator's own tables.
 """
 
@@ -25,7 +25,7 @@ FAT = [LABEL["visceral_fat"], LABEL["subcutaneous_fat"]]
 VESSEL = [LABEL["blood"], LABEL["myocardium"]]
 BELOW_DIAPHRAGM = [LABEL[n] for n in ("liver", "visceral_fat", "stomach", "spleen", "bowel_content", "bowel_gas",
                                       "gallbladder", "colon", "colon_content", "bowel", "kidney", "pancreas")]
-DOME_DIFFERENCE_MM = (9.0, 22.0)  # Mishra 2019, min-max of 72 normals
+DOME_DIFFERENCE_MM = (9.0, 22.0)  # Mishra et al. (EJBPS), min-max of 72 normals
 DOME_HEIGHT_MM = {-1: (51.3, 10.6), 1: (38.4, 9.2)}  # Alghamdi 2021, right (-x) and left (+x): mean, SD
 INTRATHORACIC_FAT_ML = (141.0, 72.0)  # Stojanovska 2017, mean, SD
 
