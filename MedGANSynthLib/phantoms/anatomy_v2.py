@@ -447,7 +447,7 @@ def _paint_heart_and_vessels(labels, grid, fr: Frame, marks, version: int = 2) -
 # Version 4, mediastinum (REFERENCE.md §6): fat (-50 to -250 HU on CT) surrounds the great vessels, airways,
 # oesophagus and nodes; the thickness of the sheaths and pads is †.
 FAT_SHEATH_MM = 4.0
-NODE_FAT_PAD_MM = (15.0, 15.0, 19.0)  # x, y, z: nodes lie along the vessels and airways
+NODE_FAT_PAD_MM = (17.0, 17.0, 21.0)  # x, y, z: nodes lie along the vessels and airways
 NODE_SEARCH_MM = 16.0  # a station's node is moved at most this far, to where its pad is fattest
 PERICARDIAL_FAT_MM_V4 = 2.5  # thinner than version 3's 6 mm: intrathoracic fat near Stojanovska 2017's 141 mL
 
