@@ -45,9 +45,10 @@ def register(subparsers) -> None:
     parser.add_argument("--phantom-version", type=int, default=None,
                         help=f"wholebody generator: {DEFAULT_PHANTOM_VERSION} (default; realistic anatomy - arms, "
                              "muscles, bowel, published HU/SUV - with version 3's corrections and men's muscle HU by "
-                             "age, women's marrow SUV by age, muscle, fat and kidney-cortex SUV, thyroid HU and "
-                             "splenic lymphoma above the subject's liver corrected to published values), 3 (without "
-                             "those six, with women's muscle HU by age, women's visceral fat and the portal-venous "
+                             "age, women's marrow SUV by age, muscle, fat, kidney-cortex and cortical-bone SUV, "
+                             "thyroid and pancreas HU, muscle and small-bowel enhancement and splenic lymphoma above "
+                             "the subject's liver corrected to published values), 3 (without those, with women's "
+                             "muscle HU by age, women's visceral fat and the portal-venous "
                              "renal medulla corrected; kept bit-for-bit, models are trained on it), 2 (without any "
                              "correction, kept bit-for-bit) or 1 (the box-shaped phantom the bundled models were "
                              "trained on)")

@@ -6,8 +6,9 @@ what the bundled models were trained on), 2 (anatomy on a skeleton frame with ar
 per-subject HU/SUV and an optional portal-venous CT phase; bit-for-bit, a virtual-PET candidate was trained on it),
 3 (version 2 with women's muscle HU by age, women's visceral fat and the nephrographic renal medulla corrected to
 published values; bit-for-bit, the models of issue 29 are trained on it) and 4, the default (version 3 with men's
-muscle HU by age, women's marrow SUV by age, muscle, fat and kidney-cortex SUV and thyroid HU corrected to published
-values and diffuse splenic lymphoma above the subject's own liver; :mod:`values_v4`, REFERENCE.md "Version 4").
+muscle HU by age, women's marrow SUV by age, muscle, fat, kidney-cortex and cortical-bone SUV, thyroid and pancreas
+HU and the muscle's and small bowel's contrast enhancement corrected to published values and diffuse splenic
+lymphoma above the subject's own liver; :mod:`values_v4`, REFERENCE.md "Version 4").
 
 The names load on first use (PEP 562), so the CLI's ``--help`` reads the class names without scipy.
 """

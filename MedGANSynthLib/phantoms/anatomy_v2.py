@@ -10,10 +10,12 @@ Every shape is an analytic solid evaluated in its bounding box (:mod:`shapes`), 
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 from MedGANSynthLib.phantoms.anatomy import Anatomy
 from MedGANSynthLib.phantoms.bowel_v2 import paint_bowel
 from MedGANSynthLib.phantoms.frame_v2 import ICRP89_ORGAN_MASS_G, Frame, SubjectV2
+from MedGANSynthLib.phantoms.head_neck_v4 import airway_levels, paint_pharyngeal_airway, paint_skull_base
 from MedGANSynthLib.phantoms.pelvis_v4 import paint_iliac_muscles, sacrum_front_y
 from MedGANSynthLib.phantoms.shapes import (
     AxisGrid,
@@ -23,6 +25,7 @@ from MedGANSynthLib.phantoms.shapes import (
     rotation_matrix,
     segment_tube,
     smooth_polyline,
+    tapered_segment,
     tapered_tube,
     vertical_superellipse,
 )
@@ -44,12 +47,12 @@ def build_anatomy_v2(grid: AxisGrid, subject: SubjectV2, rng: np.random.Generato
     _paint_head(labels, grid, fr, marks)
     _paint_arms(labels, grid, fr)
     _paint_back_muscles(labels, grid, fr)
-    _paint_cavities(labels, grid, fr)
+    _paint_cavities(labels, grid, fr, version)
     if version >= 4:
         paint_iliac_muscles(labels, grid, fr)
     _paint_neck(labels, grid, fr, marks)
-    _paint_heart_and_vessels(labels, grid, fr, marks)
-    _paint_lung_trees(labels, grid, fr, rng, marks)
+    _paint_heart_and_vessels(labels, grid, fr, marks, version)
+    _paint_lung_trees(labels, grid, fr, rng, marks, version)
     _paint_upper_abdomen(labels, grid, fr, rng, marks)
     _paint_pelvic_organs(labels, grid, fr, rng, marks)
     paint_bowel(labels, grid, fr, rng, marks)
@@ -195,6 +198,8 @@ def _paint_head(labels, grid, fr: Frame, marks) -> None:
     paint(labels, ellipsoid(grid, [0, -50 * s, chin_z + 52], [22, 30, 13]), LABEL["cortical_bone"])  # teeth/maxilla
     paint(labels, ellipsoid(grid, [0, -40 * s, chin_z + 36], [22, 30, 13]), muscle)  # tongue
     marks["brain_centre"] = brain_c.tolist()
+    if fr.version >= 4:  # the skull base closes onto C1
+        marks.update(paint_skull_base(labels, grid, fr))
 
 
 # --- arms -----------------------------------------------------------------------------------------------
@@ -243,18 +248,38 @@ def _paint_arm_bones(labels, grid, shoulder, elbow, wrist) -> None:
 
 
 # --- cavities -------------------------------------------------------------------------------------------
-def diaphragm_z(fr: Frame, x, y, z) -> np.ndarray:
-    """z of the diaphragm under (x, y): two domes, the right higher, deepest in the posterior recesses."""
+def diaphragm_z(fr: Frame, x, y, z, version: int = 2) -> np.ndarray:
+    """z of the diaphragm under (x, y): two domes, the right higher, deepest in the posterior recesses. Version 4
+    shapes each dome to its published height above the lateral costophrenic angle (:data:`DOME_HEIGHT_MM`)."""
     cy, a, b = fr.cage(z)
     side = np.where(x < 0, -1, 1)
     top = np.where(side < 0, fr.diaphragm_top(-1), fr.diaphragm_top(1))
-    u = (x - side * 0.45 * a) / (0.8 * a)
     v = (y - cy) / (0.95 * b)
+    if version >= 4:
+        return top - _dome_drop_v4(fr, side * x, a, side) - 50.0 * fr.s * v**2 - 35.0 * fr.s * np.clip(v, 0, None)
+    u = (x - side * 0.45 * a) / (0.8 * a)
     return top - 75.0 * fr.s * (u**2 + 0.7 * v**2) - 35.0 * fr.s * np.clip(v, 0, None)
 
 
-def _paint_cavities(labels, grid, fr: Frame) -> None:
-    """Thoracic cage (lungs above the diaphragm) and abdominopelvic cavity (visceral fat below it)."""
+# Dome apex above the lateral costophrenic angle, right / left, mm (Alghamdi, Int J Biomed 2021: 51.3 ± 10.6 and
+# 38.4 ± 9.2 on 45 PA radiographs); the apex over the midclavicular line, 0.45 of the cage's half width out (†).
+DOME_HEIGHT_MM = {-1: 51.3, 1: 38.4}
+DOME_APEX_OUT = 0.45
+
+
+def _dome_drop_v4(fr: Frame, outward, a, side) -> np.ndarray:
+    """How far the dome falls below its apex at ``outward`` mm from the midline: steeply into the lateral
+    costophrenic recess (the full dome height at the rib cage), gently towards the heart."""
+    height = np.where(side < 0, DOME_HEIGHT_MM[-1], DOME_HEIGHT_MM[1]) * fr.s
+    t = (outward - DOME_APEX_OUT * a) / np.where(outward > DOME_APEX_OUT * a, (1 - DOME_APEX_OUT) * a,
+                                                  DOME_APEX_OUT * a)
+    return height * np.where(t > 0, np.abs(t) ** 2.5, 0.4 * t**2)
+
+
+def _paint_cavities(labels, grid, fr: Frame, version: int = 2) -> None:
+    """Thoracic cage (lungs above the diaphragm) and abdominopelvic cavity (visceral fat below it). Version 4
+    paints a narrower, rounded mediastinum: its fat then follows the great vessels, which bring their own fat
+    sheaths (:func:`_paint_heart_and_vessels`), instead of filling a box between the lungs."""
     def cy(z):
         return fr.cage(z)[0]
 
@@ -269,16 +294,21 @@ def _paint_cavities(labels, grid, fr: Frame) -> None:
         return
     box, mask = shape
     z, y, x = grid.coords(box)
-    above = z >= diaphragm_z(fr, x, y, z)
+    above = z >= diaphragm_z(fr, x, y, z, version)
     region = labels[box]
     region[mask] = np.where(np.broadcast_to(above, mask.shape)[mask], LABEL["lung"], LABEL["visceral_fat"])
     # Mediastinum: a central band from the sternum to the spine, wider at the heart.
+    narrow, exponent = (MEDIASTINUM_NARROWING_V4, 2.2) if version >= 4 else (1.0, 4.0)
+
     def width(z):
-        return np.interp(fr.frac(z), [0.16, 0.19, 0.22, 0.25, 0.3], [16, 30, 38, 40, 36]) * fr.s
+        return np.interp(fr.frac(z), [0.16, 0.19, 0.22, 0.25, 0.3], [16, 30, 38, 40, 36]) * fr.s * narrow
 
     paint(labels, vertical_superellipse(grid, (fr.z(0.33), fr.z(0.165)), lambda z: 4 + 0 * z,
-                                        lambda z: cy(z) - b(z) * 0.15, width, lambda z: b(z) * 0.85, 4.0),
+                                        lambda z: cy(z) - b(z) * 0.15, width, lambda z: b(z) * 0.85, exponent),
           LABEL["visceral_fat"], [LABEL["lung"]])
+
+
+MEDIASTINUM_NARROWING_V4 = 0.35  # † the central band's width; the vessels' fat sheaths widen it where they run
 
 
 # --- neck -----------------------------------------------------------------------------------------------
@@ -287,7 +317,9 @@ def _paint_neck(labels, grid, fr: Frame, marks) -> None:
     carina = fr.level("T5", 0.3)
     cy = float(fr.cage(carina)[0])
     pharynx = [(0, -12, fr.z(0.095)), (0, -10, chin)]
-    trachea = [(0, -16, chin - 15), (0, -14, inlet), (0, cy - 8, carina)]
+    # Version 4: the trachea starts below the cricoid, where the pharyngeal airway ends (head_neck_v4).
+    trachea_top = airway_levels(fr)["cricoid"] if fr.version >= 4 else chin - 15
+    trachea = [(0, -16, trachea_top), (0, -14, inlet), (0, cy - 8, carina)]
     for side in (-1, 1):  # fat of the carotid spaces and posterior triangles between the neck muscles
         for centre, radii in (((side * 30, -2), (17, 14)), ((side * 45, 28), (14, 16))):
             paint(labels, vertical_superellipse(
@@ -298,18 +330,22 @@ def _paint_neck(labels, grid, fr: Frame, marks) -> None:
     for side in (-1, 1):
         paint(labels, ellipsoid(grid, [side * 17, -16, thyroid_z], [8, 10, 22]), LABEL["thyroid"])
     paint(labels, ellipsoid(grid, [0, -26, thyroid_z - 8], [12, 4, 7]), LABEL["thyroid"])
-    for shape in polyline_tube(grid, pharynx, 9.0):
-        paint(labels, shape, LABEL["airway"])
+    if fr.version < 4:
+        for shape in polyline_tube(grid, pharynx, 9.0):
+            paint(labels, shape, LABEL["airway"])
     for shape in polyline_tube(grid, trachea, 10.0 * fr.s):
         paint(labels, shape, LABEL["muscle"])  # cartilage ring / wall
     for shape in polyline_tube(grid, trachea, 8.0 * fr.s):
         paint(labels, shape, LABEL["airway"])
+    if fr.version >= 4:
+        marks.update(paint_pharyngeal_airway(labels, grid, fr, (0.0, -16.0, trachea_top, 8.0 * fr.s)))
     for side in (-1, 1):
-        paint(labels, ellipsoid(grid, [side * 13, -8, fr.z(0.108)], [7, 7, 9]), LABEL["tonsil"])
+        if fr.version < 4:  # version 4 puts the tonsils in the oropharynx's lateral walls
+            paint(labels, ellipsoid(grid, [side * 13, -8, fr.z(0.108)], [7, 7, 9]), LABEL["tonsil"])
         for offset, radius in ((24, 4.0), (36, 6.0)):  # carotid artery, jugular vein
             points = [(side * offset, 4, fr.z(0.10)), (side * offset, 0, inlet + 5)]
             paint(labels, segment_tube(grid, *points, radius), LABEL["blood"])
-    marks["pharynx"] = [0.0, -10.0, fr.z(0.11)]
+    marks.setdefault("pharynx", [0.0, -10.0, fr.z(0.11)])
     marks["cervical_nodes"] = [[side * 40 * fr.lat, -2.0, fr.z(f)] for side in (-1, 1) for f in (0.125, 0.15)]
     marks["carina"] = [0.0, cy - 8, carina]
 
@@ -323,7 +359,9 @@ def _heart_axes() -> np.ndarray:
     return np.column_stack([u, v, np.cross(u, v)])
 
 
-def _paint_heart_and_vessels(labels, grid, fr: Frame, marks) -> None:
+def _paint_heart_and_vessels(labels, grid, fr: Frame, marks, version: int = 2) -> None:
+    """Heart, aorta, venae cavae, pulmonary trunk and oesophagus; version 4 adds the arch's branches, the
+    brachiocephalic veins and the mediastinal fat around them all (:func:`_paint_mediastinal_fat_v4`)."""
     k = organ_radius_factor(fr, "heart") * fr.s
     axes = _heart_axes()
     base_z = fr.diaphragm_top(1)
@@ -331,7 +369,8 @@ def _paint_heart_and_vessels(labels, grid, fr: Frame, marks) -> None:
     cy = float(fr.cage(z_c)[0])
     centre = np.array([18.0, cy - 18.0, z_c])
     myo, blood = LABEL["myocardium"], LABEL["blood"]
-    paint(labels, ellipsoid(grid, centre, np.array([66, 52, 50]) * k, axes), LABEL["visceral_fat"],
+    pericardial_fat = np.array([66, 52, 50]) if version < 4 else np.array([60, 47, 45]) + PERICARDIAL_FAT_MM_V4
+    paint(labels, ellipsoid(grid, centre, pericardial_fat * k, axes), LABEL["visceral_fat"],
           [LABEL["lung"]])  # pericardial fat
     paint(labels, ellipsoid(grid, centre, np.array([60, 47, 45]) * k, axes), myo)
     chambers = (  # (offset in heart axes, radii) of RV, RA, LA cavities; LV painted with its own wall below
@@ -349,6 +388,9 @@ def _paint_heart_and_vessels(labels, grid, fr: Frame, marks) -> None:
     root = centre + axes @ (np.array([-38, 10, 30]) * k)
     arch_z = fr.level("T4", 0.0)
     aorta = [root, (root[0] - 4, root[1] - 6, arch_z - 30), (2, cy - 10, arch_z), (18, fr.spine_y(arch_z) - 20, arch_z - 8)]
+    if version >= 4:  # the crest at T3/T4 after smoothing, the arch ending lower behind: at the carina the
+        # ascending and descending aorta are two round vessels, the arch above them (†)
+        aorta[2:] = [(4, cy - 4, arch_z + 14), (20, fr.spine_y(arch_z) - 18, arch_z - 6)]
     for level in ("T7", "T10", "L1", "L3", "L4"):
         zl = fr.level(level, 0.5)
         aorta.append((np.interp(fr.frac(zl), [0.25, 0.4], [22, 6]), spine_front(zl), zl))
@@ -368,7 +410,7 @@ def _paint_heart_and_vessels(labels, grid, fr: Frame, marks) -> None:
             paint(labels, shape, blood)  # iliac veins beside the arteries
     # Veins: SVC to the right atrium, IVC from the pelvis through the liver.
     ra = centre + axes @ (np.array([-40, -6, 18]) * k)
-    paint(labels, segment_tube(grid, ra, (-26, cy - 8, fr.level("T2")), 9.0), blood)
+    paint(labels, segment_tube(grid, ra, (-26, cy - 8, fr.level("T2")), 9.0), blood)  # SVC
     ivc = [ra, (-22, spine_front(fr.level("T11"), gap=30), fr.level("T11"))]
     for level in ("L1", "L3", "L4"):
         zl = fr.level(level, 0.5)
@@ -376,21 +418,31 @@ def _paint_heart_and_vessels(labels, grid, fr: Frame, marks) -> None:
     for shape in polyline_tube(grid, smooth_polyline(ivc), 10.5 * fr.s):
         paint(labels, shape, blood)
     # Pulmonary trunk from the right ventricle to its bifurcation under the arch, branches to the hila.
-    trunk_top = np.array([0.0, cy + 5, fr.level("T5", 0.6)])
+    trunk_top = np.array([0.0, cy + 5, fr.level("T5", 0.6) if version < 4 else fr.level("T6", 0.1)])  # v4: 2 cm below the carina (†)
     rvot = centre + axes @ (np.array([-20, -38, 30]) * k)
     paint(labels, segment_tube(grid, rvot, trunk_top, 12.0 * fr.s), blood)
-    hila = []
+    hila, pulmonary_arteries = [], []
     for side in (-1, 1):
         hilum = np.array([side * 44 * fr.lat, cy + 10, fr.level("T6", 0.2)])
-        paint(labels, segment_tube(grid, trunk_top, hilum, 9.0 * fr.s), blood)
+        if version >= 4:  # the left artery arches up over its bronchus, the right runs under the arch; both taper
+            bend = trunk_top + [side * (24 if side > 0 else 28), 12, 5 if side > 0 else -2]
+            pulmonary_arteries.append(smooth_polyline([trunk_top, bend, hilum], 2))
+            artery = pulmonary_arteries[-1]
+            for shape in tapered_tube(grid, artery, np.linspace(11.0, 7.0, len(artery)) * fr.s):
+                paint(labels, shape, blood)
+        else:
+            paint(labels, segment_tube(grid, trunk_top, hilum, 9.0 * fr.s), blood)
         hila.append(hilum.tolist())
-    oesophagus = [(0, 4, fr.z(0.125)), (2, fr.spine_y(fr.level("T1")) - 22, fr.level("T1"))]
+    # Version 4: the oesophagus starts at the cricoid, below the pharynx (head_neck_v4), not at the chin.
+    top = airway_levels(fr)["cricoid"] if fr.version >= 4 else fr.z(0.125)
+    oesophagus = [(0, 4, top), (2, fr.spine_y(fr.level("T1")) - 22, fr.level("T1"))]
     for level in ("T4", "T7", "T9"):
         zl = fr.level(level, 0.5)
         oesophagus.append((6 if level != "T9" else 14, fr.spine_y(zl) - fr.spine_half(zl)[1] - 12, zl))
     oesophagus.append((40, fr.cage(fr.level("T11"))[0] + 10, fr.level("T11", 0.5)))
     for shape in polyline_tube(grid, smooth_polyline(oesophagus, 1), 8.0):
         paint(labels, shape, LABEL["oesophagus"])
+    svc_top = np.array([-26.0, cy - 8, fr.level("T2")])
     marks.update(
         heart_centre=centre.tolist(), hila=hila, aorta=[list(map(float, p)) for p in aorta],
         oesophagus=[list(map(float, p)) for p in oesophagus],
@@ -403,9 +455,76 @@ def _paint_heart_and_vessels(labels, grid, fr: Frame, marks) -> None:
         axillary_nodes=[[side * (fr.half_lat(fr.level("T3")) - fr.fat - 25), 5, fr.level("T3")] for side in (-1, 1)],
     )
 
+    if version >= 4:
+        _paint_mediastinal_fat_v4(labels, grid, fr, marks, aorta, [(ra, svc_top), (rvot, trunk_top)]
+                                  + pulmonary_arteries, svc_top)
 
-def _paint_lung_trees(labels, grid, fr: Frame, rng, marks) -> None:
-    """Pulmonary vessels (blood) and bronchi (air in a soft-tissue wall) branching out of each hilum."""
+
+# Version 4, mediastinum (REFERENCE.md §6): fat (-50 to -250 HU on CT) surrounds the great vessels, airways,
+# oesophagus and nodes; the thickness of the sheaths and pads is †.
+FAT_SHEATH_MM = 4.0
+NODE_FAT_PAD_MM = (17.0, 17.0, 21.0)  # x, y, z: nodes lie along the vessels and airways
+NODE_SEARCH_MM = 16.0  # a station's node is moved at most this far, to where its pad is fattest
+PERICARDIAL_FAT_MM_V4 = 2.5  # thinner than version 3's 6 mm: intrathoracic fat near Stojanovska 2017's 141 mL
+
+
+def _paint_mediastinal_fat_v4(labels, grid, fr: Frame, marks, aorta, vessel_segments, svc_top) -> None:
+    """The arch's three branches and the brachiocephalic veins, then a fat sheath around every mediastinal
+    structure and a fat pad at every nodal station, both painted into lung only: the lung's edge follows the
+    vessels, and nodes lie in fat as on CT."""
+    blood, fat, lung = LABEL["blood"], LABEL["visceral_fat"], LABEL["lung"]
+    inlet, arch_z = fr.level("T1", 0.5), fr.level("T4", 0.0)
+    cy = float(fr.cage(arch_z)[0])
+    top = np.array([2.0, cy - 10, arch_z + 8])  # the arch's crest
+    branches = (  # (path, radius): brachiocephalic trunk and right common carotid, left common carotid, left subclavian
+        ([top + [-6, -2, 0], (-14, cy - 14, arch_z + 40), (-24, 0, inlet + 5)], 6.5),
+        ([top + [4, 0, 0], (18, cy - 8, arch_z + 35), (24, 0, inlet + 5)], 4.5),
+        ([top + [14, 8, -4], (30, cy, arch_z + 30), (46, 8, inlet)], 5.5),
+    )
+    veins = (  # left brachiocephalic vein crosses in front of the branches; the right one runs down to the SVC
+        ([(40, -8, inlet), (10, cy - 24, arch_z + 22), svc_top], 6.5),
+        ([(-36, 0, inlet + 5), svc_top], 7.5),
+    )
+    tubes = [(smooth_polyline(path, 1), radius) for path, radius in branches + veins]
+    for path, radius in tubes:
+        for shape in polyline_tube(grid, path, radius * fr.s):
+            paint(labels, shape, blood, [lung, fat, LABEL["muscle"]])
+    thoracic = aorta[aorta[:, 2] > fr.level("T11")]
+    carina = np.asarray(marks["carina"], float)
+    trachea = np.array([(0.0, -14.0, inlet), carina])
+    sheathed = ([(thoracic, 14.0), (trachea, 10.0), (np.asarray(marks["oesophagus"])[1:5], 8.0)]
+                + [(np.array(segment), 12.0) for segment in vessel_segments] + tubes)
+    for path, radius in sheathed:
+        for shape in polyline_tube(grid, path, radius * fr.s + FAT_SHEATH_MM):
+            paint(labels, shape, fat, [lung])
+    for node in marks["mediastinal_nodes"]:
+        paint(labels, ellipsoid(grid, node, np.multiply(NODE_FAT_PAD_MM, fr.s)), fat, [lung])
+    marks["mediastinal_nodes"] = [_fattest_point_near(labels, grid, node) for node in marks["mediastinal_nodes"]]
+
+
+def _fattest_point_near(labels, grid, point) -> list[float]:
+    """The point within :data:`NODE_SEARCH_MM` of ``point`` whose surroundings (a node's size) hold the most
+    fat, nearest first: nodes lie in the fat of their station, not in a vessel or the lung beside it."""
+    box = grid.box(np.subtract(point, NODE_SEARCH_MM), np.add(point, NODE_SEARCH_MM))
+    if box is None:
+        return list(map(float, point))
+    step = abs(float(grid.z[1] - grid.z[0]))
+    fat = ndimage.uniform_filter((labels[box] == LABEL["visceral_fat"]).astype(np.float32),
+                                 size=max(int(round(16.0 / step)) | 1, 3), mode="constant")
+    z, y, x = grid.coords(box)
+    distance = np.sqrt((x - point[0]) ** 2 + (y - point[1]) ** 2 + (z - point[2]) ** 2)
+    score = np.where(distance <= NODE_SEARCH_MM, fat - 0.01 * distance, -np.inf)  # 1 % fat per mm moved
+    k, j, i = np.unravel_index(int(np.argmax(score)), score.shape)
+    return [float(x[0, 0, i]), float(y[0, j, 0]), float(z[k, 0, 0])]
+
+
+def _paint_lung_trees(labels, grid, fr: Frame, rng, marks, version: int = 2) -> None:
+    """Pulmonary vessels (blood) and bronchi (air in a soft-tissue wall) branching out of each hilum. Version 4
+    grows tapering trees out to the lung's periphery (:func:`_branch_v4`) from a generator of its own, after
+    drawing exactly version 3's numbers, so that every organ painted later keeps its version-3 draws."""
+    if version >= 4:
+        own = rng.standard_normal(V3_TREE_DRAWS)
+        rng = np.random.default_rng(own[:4].view(np.uint64))
     carina = np.asarray(marks["carina"], float)
     lung = [LABEL["lung"]]
     for side, hilum in zip((-1, 1), marks["hila"], strict=True):
@@ -417,7 +536,45 @@ def _paint_lung_trees(labels, grid, fr: Frame, rng, marks) -> None:
                       (side * 0.6, 0.0, -0.8)]
         for direction in directions:
             jitter = rng.normal(0.0, 0.2, 3)
-            _branch(labels, grid, rng, hilum, np.asarray(direction, float) + jitter, 38.0 * fr.s, 5.5, 0, lung)
+            if version >= 4:
+                _branch_v4(labels, grid, rng, hilum, hilum, np.asarray(direction, float) + jitter, 34.0 * fr.s, 5.5, 0,
+                           lung)
+            else:
+                _branch(labels, grid, rng, hilum, np.asarray(direction, float) + jitter, 38.0 * fr.s, 5.5, 0, lung)
+
+
+# Version 3's trees draw 10 roots × (3 jitter + 31 branchings × 6) normals; version 4 draws as many first.
+V3_TREE_DRAWS = 10 * (3 + 31 * 6)
+# Version 4 trees: a child's radius is its parent's / 2^(1/3) (Murray's law for a symmetric fork, †) and 0.72 of its
+# length; each segment tapers by 10 %; the branches lean away from the hilum, so they reach the pleura.
+MURRAY_RATIO = 2.0 ** (-1.0 / 3.0)
+TREE_GENERATIONS_V4 = 7
+TREE_LENGTH_RATIO_V4 = 0.72
+
+
+def _label_at_point(labels, grid, point) -> int:
+    index = tuple(int(np.clip(np.searchsorted(axis, p), 0, axis.size - 1)) for axis, p in
+                  ((grid.z, point[2]), (grid.y, point[1]), (grid.x, point[0])))
+    return int(labels[index])
+
+
+def _branch_v4(labels, grid, rng, hilum, start, direction, length, radius, generation, lung) -> None:
+    direction = direction / np.linalg.norm(direction)
+    end = start + direction * length
+    paint(labels, tapered_segment(grid, start, end, radius, 0.9 * radius), LABEL["blood"], lung)
+    if generation < 2:  # a bronchus runs beside the artery in the first generations
+        offset = np.cross(direction, [0, 0, 1.0]) * 0.8 * (radius + 3)
+        paint(labels, segment_tube(grid, start + offset, end + offset, radius + 1.2), LABEL["muscle"], lung)
+        paint(labels, segment_tube(grid, start + offset, end + offset, radius * 0.8), LABEL["airway"],
+              lung + [LABEL["muscle"]])
+    inside = lung + [LABEL["blood"], LABEL["visceral_fat"], LABEL["airway"]] + [LABEL["muscle"]] * (generation < 2)
+    if generation >= TREE_GENERATIONS_V4 or _label_at_point(labels, grid, end) not in inside:
+        return  # the last generation, or the branch left the thorax (chest wall, mediastinum's far side)
+    outward = (end - hilum) / max(np.linalg.norm(end - hilum), 1e-6)
+    for _ in range(2):
+        turn = rng.normal(0.0, 0.5, 3)
+        _branch_v4(labels, grid, rng, hilum, end, direction + 0.4 * outward + turn, length * TREE_LENGTH_RATIO_V4,
+                   radius * MURRAY_RATIO, generation + 1, lung)
 
 
 def _branch(labels, grid, rng, start, direction, length, radius, generation, lung) -> None:

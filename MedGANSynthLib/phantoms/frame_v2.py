@@ -26,6 +26,13 @@ ICRP89_ORGAN_MASS_G = {
 # Vertebral levels as fractions of stature below the vertex (top of C1 ... bottom of L5), see the module doc.
 SPINE_LEVELS = {"C1": 0.112, "T1": 0.175, "L1": 0.330, "S1": 0.440}
 
+# Version 4: C1 sits on the skull base. The basion (front rim of the foramen magnum) lies this far below the vertex,
+# scaled like the head (stature**0.3, as in anatomy_v2's head; †: 156 mm puts it just under the cerebellum), and
+# the top of C1 (tip of the dens) this far below the basion: basion-dens interval on CT < 8.5 mm in 95 % of adults
+# (Rojas, AJNR 2007). Versions 2-3 put C1 at 0.112 of stature, ~40 mm of plain soft tissue below the skull.
+BASION_BELOW_VERTEX_MM = 156.0
+BASION_DENS_MM = 5.0
+
 # Version 3, women: the waist narrowed by these fractions (lateral, AP) from L2 to L4, fading out towards L1
 # (below the liver, which keeps its volume) and the iliac crests. Fitted (†) so that women's L3 visceral fat
 # comes near the healthy women's median of 67.2 cm² (Kong, Front Nutr 2022); version 2 gave about twice that
@@ -107,11 +114,19 @@ class Frame:
     def _vertebrae(self) -> dict[str, tuple[float, float]]:
         """(z_top, z_bottom) of each vertebra C1..L5 (body plus the disc below it)."""
         levels = {}
+        tops = {name: self.z(fraction) for name, fraction in SPINE_LEVELS.items()}
+        if self.version >= 4:
+            tops["C1"] = self.basion_z - BASION_DENS_MM
         for prefix, count, top, bottom in (("C", 7, "C1", "T1"), ("T", 12, "T1", "L1"), ("L", 5, "L1", "S1")):
-            edges = np.linspace(self.z(SPINE_LEVELS[top]), self.z(SPINE_LEVELS[bottom]), count + 1)
+            edges = np.linspace(tops[top], tops[bottom], count + 1)
             for n in range(count):
                 levels[f"{prefix}{n + 1}"] = (float(edges[n]), float(edges[n + 1]))
         return levels
+
+    @property
+    def basion_z(self) -> float:
+        """z of the basion, the front rim of the foramen magnum (version 4's skull base; see BASION_BELOW_VERTEX_MM)."""
+        return -BASION_BELOW_VERTEX_MM * self.s**0.3
 
     def level(self, name: str, where: float = 0.5) -> float:
         """z inside a vertebra: 0 its top, 1 the bottom of the disc below it."""

@@ -108,7 +108,11 @@ def place_lesions(anatomy: Anatomy, lesion_class: str, rng: np.random.Generator,
             nodes = 1
         if primary:
             offset = [rng.choice([-1, 1]) * rng.uniform(4, 12), rng.uniform(-6, 6), rng.uniform(-10, 10)]
-            placer.add("pharynx", np.add(marks["pharynx"], offset), rng.uniform(20, 40), placer.suv(6, 20))
+            diameter, suv_max = rng.uniform(20, 40), placer.suv(6, 20)  # the draws' order of versions 1-3
+            centre = np.add(marks["pharynx"], offset)
+            if "pharynx_lumen_half_width" in marks:  # version 4: in the lateral pharyngeal wall, abutting the air
+                centre[0] = np.sign(offset[0]) * (marks["pharynx_lumen_half_width"] + 0.5 * diameter)
+            placer.add("pharynx", centre, diameter, suv_max)
         for _ in range(nodes):
             station = marks["cervical_nodes"][int(rng.integers(len(marks["cervical_nodes"])))]
             placer.add("cervical_node", station, rng.uniform(10, 30), placer.suv(3.5, 12), jitter=8)

@@ -116,7 +116,7 @@ def make_wholebody_case(
     ``version`` 1 is the generator the bundled models were trained on (kept bit-for-bit); version 2 has
     realistic anatomy (:mod:`wholebody_v2`, kept bit-for-bit: a virtual-PET candidate was trained on it);
     version 3 is version 2 corrected towards published values (:mod:`values_v3`; kept bit-for-bit: models are
-    trained on it); version 4 (the default) corrects six more values (:mod:`values_v4`). Versions 2 to 4 accept ``contrast`` ("none", "portal-venous") and ``arms`` ("down", "up"; None draws per subject) and
+    trained on it); version 4 (the default) corrects ten more values (:mod:`values_v4`). Versions 2 to 4 accept ``contrast`` ("none", "portal-venous") and ``arms`` ("down", "up"; None draws per subject) and
     ``pet_noise`` ("scaled", "counts" with the acquisition
     :class:`~MedGANSynthLib.phantoms.pet_counts.CountStatistics` ``counts``).
     """

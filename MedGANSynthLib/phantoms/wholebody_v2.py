@@ -2,9 +2,9 @@
 
 Version 3 is version 2 with three corrections towards published values (REFERENCE.md §3 and §7): women's muscle
 attenuation by age, women's narrower waist (less visceral fat) and the nephrographic-phase renal medulla
-(:mod:`values_v3`). Version 4 is version 3 with six more (:mod:`values_v4`: men's muscle attenuation by age,
-women's marrow SUV by age, muscle, fat and kidney-cortex SUV, thyroid HU) and diffuse splenic lymphoma above the
-subject's own liver. A seed draws the same subject in every version; the arrays of versions 2 and 3 never change.
+(:mod:`values_v3`). Version 4 is version 3 with ten more (:mod:`values_v4`: men's muscle attenuation by age,
+women's marrow SUV by age, muscle, fat, kidney-cortex and cortical-bone SUV, thyroid and pancreas HU, muscle and
+small-bowel enhancement) and diffuse splenic lymphoma above the subject's own liver. A seed draws the same subject in every version; the arrays of versions 2 and 3 never change.
 
 Same grids, lesion classes and outputs as version 1 (:mod:`wholebody`), on the anatomy of :mod:`anatomy_v2`
 with per-subject values from :mod:`values_v2` (sources in REFERENCE.md).
