@@ -8,7 +8,9 @@ DEFAULT_PHANTOM_VERSION = 4
 """Version 2's anatomy with the published corrections of REFERENCE.md - version 3's (women's muscle HU by age,
 women's visceral fat, the nephrographic renal medulla) and version 4's (men's muscle HU by age, women's marrow SUV
 by age, muscle, fat, kidney-cortex and cortical-bone SUV, thyroid and pancreas HU, muscle and small-bowel contrast
-enhancement, splenic lymphoma above the subject's liver): what new data sets should use. Version 3 stays bit-for-bit: the models of issue 29 are trained on it (their scripts name it)."""
+enhancement, splenic lymphoma above the subject's liver) and its redrawn head and neck, thorax and pelvis: what new
+data sets should use. Versions 3 and 4 stay bit-for-bit (4 frozen in session 24): the models of issue 29 are
+trained on them (their scripts name the version)."""
 REALISTIC_PHANTOM_VERSIONS = (2, 3, 4)
 """The versions on the skeleton-frame anatomy: contrast phase, arm position, count noise, whole-body chest slices."""
 BUNDLED_MODELS_PHANTOM_VERSION = 1

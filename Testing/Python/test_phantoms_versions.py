@@ -1,11 +1,12 @@
-"""Phantom generator versions: 1, 2 and 3 stay bit-for-bit (bundled models and virtual-PET candidates were trained
-on them), version 3 changes version 2 only where REFERENCE.md corrected it, and version 4, the default, changes
-version 3 only where REFERENCE.md's "Version 4" corrected it.
+"""Phantom generator versions: 1, 2, 3 and 4 stay bit-for-bit (bundled models and virtual-PET candidates were trained
+on them; version 4 frozen in session 24 when the first candidate trained on it), version 3 changes version 2 only
+where REFERENCE.md corrected it, and version 4, the default, changes version 3 only where REFERENCE.md's "Version 4"
+corrected it (values) plus its redrawn head and neck, thorax and pelvis.
 
 The digests in fixtures/phantom_digests_v1_v2.json were computed with main at 8adefa2, before version 3 existed;
 those in fixtures/phantom_digests_v2_v3.json with main at 546b226, before version 4 existed (version 3 cases of a
 woman with diffuse splenic lymphoma, of an enhanced woman and of a man with count noise; a version-2 splenic
-lymphoma).
+lymphoma); those in fixtures/phantom_digests_v4.json with main at 4850ccf, when version 4 was frozen.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from MedGANSynthLib.cli.main import main
 from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, make_wholebody_case
 
 FIXTURES = [Path(__file__).parent / "fixtures" / name for name in ("phantom_digests_v1_v2.json",
-                                                                     "phantom_digests_v2_v3.json")]
+                                                                     "phantom_digests_v2_v3.json",
+                                                                     "phantom_digests_v4.json")]
 ARRAYS = ("ct", "pet", "organs", "lesions", "pet_truth")
 SMALL = WholeBodyConfig().with_voxel_mm(12.0)
 
@@ -36,7 +38,7 @@ def _array_digest(array: np.ndarray) -> str:
 
 @pytest.mark.parametrize("recorded", [r for fixture in FIXTURES for r in json.loads(fixture.read_text())],
                          ids=lambda r: f"v{r['version']}-seed{r['seed']}-{r['lesion_class']}")
-def test_versions_1_2_and_3_are_bit_for_bit_what_they_were(recorded):
+def test_frozen_versions_are_bit_for_bit_what_they_were(recorded):
     case = make_wholebody_case(recorded["seed"], recorded["lesion_class"],
                                WholeBodyConfig().with_voxel_mm(recorded["voxel_mm"]), version=recorded["version"],
                                **recorded["options"])
