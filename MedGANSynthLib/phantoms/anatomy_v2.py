@@ -10,7 +10,6 @@ Every shape is an analytic solid evaluated in its bounding box (:mod:`shapes`), 
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 from MedGANSynthLib.phantoms.anatomy import Anatomy
 from MedGANSynthLib.phantoms.bowel_v2 import paint_bowel
@@ -25,11 +24,11 @@ from MedGANSynthLib.phantoms.shapes import (
     rotation_matrix,
     segment_tube,
     smooth_polyline,
-    tapered_segment,
     tapered_tube,
     vertical_superellipse,
 )
 from MedGANSynthLib.phantoms.skeleton_v2 import paint_skeleton
+from MedGANSynthLib.phantoms.thorax_v4 import dome_drop, grow_branch, paint_mediastinal_fat
 from MedGANSynthLib.phantoms.tissues import LABEL
 
 TRUNK_EXPONENT = 2.2  # rounded, not boxy: close to an ellipse in front
@@ -250,30 +249,16 @@ def _paint_arm_bones(labels, grid, shoulder, elbow, wrist) -> None:
 # --- cavities -------------------------------------------------------------------------------------------
 def diaphragm_z(fr: Frame, x, y, z, version: int = 2) -> np.ndarray:
     """z of the diaphragm under (x, y): two domes, the right higher, deepest in the posterior recesses. Version 4
-    shapes each dome to its published height above the lateral costophrenic angle (:data:`DOME_HEIGHT_MM`)."""
+    shapes each dome to its published height above the lateral costophrenic angle
+    (:data:`thorax_v4.DOME_HEIGHT_MM`)."""
     cy, a, b = fr.cage(z)
     side = np.where(x < 0, -1, 1)
     top = np.where(side < 0, fr.diaphragm_top(-1), fr.diaphragm_top(1))
     v = (y - cy) / (0.95 * b)
     if version >= 4:
-        return top - _dome_drop_v4(fr, side * x, a, side) - 50.0 * fr.s * v**2 - 35.0 * fr.s * np.clip(v, 0, None)
+        return top - dome_drop(fr, side * x, a, side) - 50.0 * fr.s * v**2 - 35.0 * fr.s * np.clip(v, 0, None)
     u = (x - side * 0.45 * a) / (0.8 * a)
     return top - 75.0 * fr.s * (u**2 + 0.7 * v**2) - 35.0 * fr.s * np.clip(v, 0, None)
-
-
-# Dome apex above the lateral costophrenic angle, right / left, mm (Alghamdi, Int J Biomed 2021: 51.3 ± 10.6 and
-# 38.4 ± 9.2 on 45 PA radiographs); the apex over the midclavicular line, 0.45 of the cage's half width out (†).
-DOME_HEIGHT_MM = {-1: 51.3, 1: 38.4}
-DOME_APEX_OUT = 0.45
-
-
-def _dome_drop_v4(fr: Frame, outward, a, side) -> np.ndarray:
-    """How far the dome falls below its apex at ``outward`` mm from the midline: steeply into the lateral
-    costophrenic recess (the full dome height at the rib cage), gently towards the heart."""
-    height = np.where(side < 0, DOME_HEIGHT_MM[-1], DOME_HEIGHT_MM[1]) * fr.s
-    t = (outward - DOME_APEX_OUT * a) / np.where(outward > DOME_APEX_OUT * a, (1 - DOME_APEX_OUT) * a,
-                                                  DOME_APEX_OUT * a)
-    return height * np.where(t > 0, np.abs(t) ** 2.5, 0.4 * t**2)
 
 
 def _paint_cavities(labels, grid, fr: Frame, version: int = 2) -> None:
@@ -361,7 +346,8 @@ def _heart_axes() -> np.ndarray:
 
 def _paint_heart_and_vessels(labels, grid, fr: Frame, marks, version: int = 2) -> None:
     """Heart, aorta, venae cavae, pulmonary trunk and oesophagus; version 4 adds the arch's branches, the
-    brachiocephalic veins and the mediastinal fat around them all (:func:`_paint_mediastinal_fat_v4`)."""
+    brachiocephalic veins and the mediastinal fat around them all
+    (:func:`thorax_v4.paint_mediastinal_fat`)."""
     k = organ_radius_factor(fr, "heart") * fr.s
     axes = _heart_axes()
     base_z = fr.diaphragm_top(1)
@@ -456,72 +442,17 @@ def _paint_heart_and_vessels(labels, grid, fr: Frame, marks, version: int = 2) -
     )
 
     if version >= 4:
-        _paint_mediastinal_fat_v4(labels, grid, fr, marks, aorta, [(ra, svc_top), (rvot, trunk_top)]
-                                  + pulmonary_arteries, svc_top)
+        paint_mediastinal_fat(labels, grid, fr, marks, aorta, [(ra, svc_top), (rvot, trunk_top)]
+                              + pulmonary_arteries, svc_top)
 
 
-# Version 4, mediastinum (REFERENCE.md §6): fat (-50 to -250 HU on CT) surrounds the great vessels, airways,
-# oesophagus and nodes; the thickness of the sheaths and pads is †.
-FAT_SHEATH_MM = 4.0
-NODE_FAT_PAD_MM = (17.0, 17.0, 21.0)  # x, y, z: nodes lie along the vessels and airways
-NODE_SEARCH_MM = 16.0  # a station's node is moved at most this far, to where its pad is fattest
 PERICARDIAL_FAT_MM_V4 = 2.5  # thinner than version 3's 6 mm: intrathoracic fat near Stojanovska 2017's 141 mL
-
-
-def _paint_mediastinal_fat_v4(labels, grid, fr: Frame, marks, aorta, vessel_segments, svc_top) -> None:
-    """The arch's three branches and the brachiocephalic veins, then a fat sheath around every mediastinal
-    structure and a fat pad at every nodal station, both painted into lung only: the lung's edge follows the
-    vessels, and nodes lie in fat as on CT."""
-    blood, fat, lung = LABEL["blood"], LABEL["visceral_fat"], LABEL["lung"]
-    inlet, arch_z = fr.level("T1", 0.5), fr.level("T4", 0.0)
-    cy = float(fr.cage(arch_z)[0])
-    top = np.array([2.0, cy - 10, arch_z + 8])  # the arch's crest
-    branches = (  # (path, radius): brachiocephalic trunk and right common carotid, left common carotid, left subclavian
-        ([top + [-6, -2, 0], (-14, cy - 14, arch_z + 40), (-24, 0, inlet + 5)], 6.5),
-        ([top + [4, 0, 0], (18, cy - 8, arch_z + 35), (24, 0, inlet + 5)], 4.5),
-        ([top + [14, 8, -4], (30, cy, arch_z + 30), (46, 8, inlet)], 5.5),
-    )
-    veins = (  # left brachiocephalic vein crosses in front of the branches; the right one runs down to the SVC
-        ([(40, -8, inlet), (10, cy - 24, arch_z + 22), svc_top], 6.5),
-        ([(-36, 0, inlet + 5), svc_top], 7.5),
-    )
-    tubes = [(smooth_polyline(path, 1), radius) for path, radius in branches + veins]
-    for path, radius in tubes:
-        for shape in polyline_tube(grid, path, radius * fr.s):
-            paint(labels, shape, blood, [lung, fat, LABEL["muscle"]])
-    thoracic = aorta[aorta[:, 2] > fr.level("T11")]
-    carina = np.asarray(marks["carina"], float)
-    trachea = np.array([(0.0, -14.0, inlet), carina])
-    sheathed = ([(thoracic, 14.0), (trachea, 10.0), (np.asarray(marks["oesophagus"])[1:5], 8.0)]
-                + [(np.array(segment), 12.0) for segment in vessel_segments] + tubes)
-    for path, radius in sheathed:
-        for shape in polyline_tube(grid, path, radius * fr.s + FAT_SHEATH_MM):
-            paint(labels, shape, fat, [lung])
-    for node in marks["mediastinal_nodes"]:
-        paint(labels, ellipsoid(grid, node, np.multiply(NODE_FAT_PAD_MM, fr.s)), fat, [lung])
-    marks["mediastinal_nodes"] = [_fattest_point_near(labels, grid, node) for node in marks["mediastinal_nodes"]]
-
-
-def _fattest_point_near(labels, grid, point) -> list[float]:
-    """The point within :data:`NODE_SEARCH_MM` of ``point`` whose surroundings (a node's size) hold the most
-    fat, nearest first: nodes lie in the fat of their station, not in a vessel or the lung beside it."""
-    box = grid.box(np.subtract(point, NODE_SEARCH_MM), np.add(point, NODE_SEARCH_MM))
-    if box is None:
-        return list(map(float, point))
-    step = abs(float(grid.z[1] - grid.z[0]))
-    fat = ndimage.uniform_filter((labels[box] == LABEL["visceral_fat"]).astype(np.float32),
-                                 size=max(int(round(16.0 / step)) | 1, 3), mode="constant")
-    z, y, x = grid.coords(box)
-    distance = np.sqrt((x - point[0]) ** 2 + (y - point[1]) ** 2 + (z - point[2]) ** 2)
-    score = np.where(distance <= NODE_SEARCH_MM, fat - 0.01 * distance, -np.inf)  # 1 % fat per mm moved
-    k, j, i = np.unravel_index(int(np.argmax(score)), score.shape)
-    return [float(x[0, 0, i]), float(y[0, j, 0]), float(z[k, 0, 0])]
 
 
 def _paint_lung_trees(labels, grid, fr: Frame, rng, marks, version: int = 2) -> None:
     """Pulmonary vessels (blood) and bronchi (air in a soft-tissue wall) branching out of each hilum. Version 4
-    grows tapering trees out to the lung's periphery (:func:`_branch_v4`) from a generator of its own, after
-    drawing exactly version 3's numbers, so that every organ painted later keeps its version-3 draws."""
+    grows tapering trees out to the lung's periphery (:func:`thorax_v4.grow_branch`) from a generator of its own,
+    after drawing exactly version 3's numbers, so that every organ painted later keeps its version-3 draws."""
     if version >= 4:
         own = rng.standard_normal(V3_TREE_DRAWS)
         rng = np.random.default_rng(own[:4].view(np.uint64))
@@ -537,44 +468,14 @@ def _paint_lung_trees(labels, grid, fr: Frame, rng, marks, version: int = 2) -> 
         for direction in directions:
             jitter = rng.normal(0.0, 0.2, 3)
             if version >= 4:
-                _branch_v4(labels, grid, rng, hilum, hilum, np.asarray(direction, float) + jitter, 34.0 * fr.s, 5.5, 0,
-                           lung)
+                grow_branch(labels, grid, rng, hilum, hilum, np.asarray(direction, float) + jitter, 34.0 * fr.s,
+                            5.5, 0, lung)
             else:
                 _branch(labels, grid, rng, hilum, np.asarray(direction, float) + jitter, 38.0 * fr.s, 5.5, 0, lung)
 
 
 # Version 3's trees draw 10 roots × (3 jitter + 31 branchings × 6) normals; version 4 draws as many first.
 V3_TREE_DRAWS = 10 * (3 + 31 * 6)
-# Version 4 trees: a child's radius is its parent's / 2^(1/3) (Murray's law for a symmetric fork, †) and 0.72 of its
-# length; each segment tapers by 10 %; the branches lean away from the hilum, so they reach the pleura.
-MURRAY_RATIO = 2.0 ** (-1.0 / 3.0)
-TREE_GENERATIONS_V4 = 7
-TREE_LENGTH_RATIO_V4 = 0.72
-
-
-def _label_at_point(labels, grid, point) -> int:
-    index = tuple(int(np.clip(np.searchsorted(axis, p), 0, axis.size - 1)) for axis, p in
-                  ((grid.z, point[2]), (grid.y, point[1]), (grid.x, point[0])))
-    return int(labels[index])
-
-
-def _branch_v4(labels, grid, rng, hilum, start, direction, length, radius, generation, lung) -> None:
-    direction = direction / np.linalg.norm(direction)
-    end = start + direction * length
-    paint(labels, tapered_segment(grid, start, end, radius, 0.9 * radius), LABEL["blood"], lung)
-    if generation < 2:  # a bronchus runs beside the artery in the first generations
-        offset = np.cross(direction, [0, 0, 1.0]) * 0.8 * (radius + 3)
-        paint(labels, segment_tube(grid, start + offset, end + offset, radius + 1.2), LABEL["muscle"], lung)
-        paint(labels, segment_tube(grid, start + offset, end + offset, radius * 0.8), LABEL["airway"],
-              lung + [LABEL["muscle"]])
-    inside = lung + [LABEL["blood"], LABEL["visceral_fat"], LABEL["airway"]] + [LABEL["muscle"]] * (generation < 2)
-    if generation >= TREE_GENERATIONS_V4 or _label_at_point(labels, grid, end) not in inside:
-        return  # the last generation, or the branch left the thorax (chest wall, mediastinum's far side)
-    outward = (end - hilum) / max(np.linalg.norm(end - hilum), 1e-6)
-    for _ in range(2):
-        turn = rng.normal(0.0, 0.5, 3)
-        _branch_v4(labels, grid, rng, hilum, end, direction + 0.4 * outward + turn, length * TREE_LENGTH_RATIO_V4,
-                   radius * MURRAY_RATIO, generation + 1, lung)
 
 
 def _branch(labels, grid, rng, start, direction, length, radius, generation, lung) -> None:

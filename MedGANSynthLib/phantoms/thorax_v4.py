@@ -1,0 +1,133 @@
+"""Version-4 thorax: diaphragm domes of published height, mediastinal fat around the great vessels and nodes, and
+pulmonary trees that reach the lung's periphery.
+
+Versions 2-3 drew both domes alike (the right one below its published range) and filled the mediastinum with a
+box of fat between the lungs; their vessel trees do not taper or lean towards the pleura. :mod:`anatomy_v2` calls
+these for version 4 only, so versions 1-3 are unchanged; they live here to keep that file to one concept. Sources (REFERENCE.md §6): dome heights above the lateral costophrenic angle [Alghamdi-IJBM-2021];
+intrathoracic fat of -50 to -250 HU around the vessels, airways and nodes [Stojanovska-2017]; a child branch's
+radius by Murray's law for a symmetric fork. Sheath and pad thicknesses, the apex position and the tree's length
+ratio and generations are †.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from MedGANSynthLib.phantoms.frame_v2 import Frame
+from MedGANSynthLib.phantoms.shapes import (
+    ellipsoid,
+    paint,
+    polyline_tube,
+    segment_tube,
+    smooth_polyline,
+    tapered_segment,
+)
+from MedGANSynthLib.phantoms.tissues import LABEL
+
+# Dome apex above the lateral costophrenic angle, right / left, mm (Alghamdi, Int J Biomed 2021: 51.3 ± 10.6 and
+# 38.4 ± 9.2 on 45 PA radiographs); the apex over the midclavicular line, 0.45 of the cage's half width out (†).
+DOME_HEIGHT_MM = {-1: 51.3, 1: 38.4}
+DOME_APEX_OUT = 0.45
+
+
+def dome_drop(fr: Frame, outward, a, side) -> np.ndarray:
+    """How far the dome falls below its apex at ``outward`` mm from the midline: steeply into the lateral
+    costophrenic recess (the full dome height at the rib cage), gently towards the heart."""
+    height = np.where(side < 0, DOME_HEIGHT_MM[-1], DOME_HEIGHT_MM[1]) * fr.s
+    t = (outward - DOME_APEX_OUT * a) / np.where(outward > DOME_APEX_OUT * a, (1 - DOME_APEX_OUT) * a,
+                                                  DOME_APEX_OUT * a)
+    return height * np.where(t > 0, np.abs(t) ** 2.5, 0.4 * t**2)
+
+
+# Version 4, mediastinum (REFERENCE.md §6): fat (-50 to -250 HU on CT) surrounds the great vessels, airways,
+# oesophagus and nodes; the thickness of the sheaths and pads is †.
+FAT_SHEATH_MM = 4.0
+NODE_FAT_PAD_MM = (17.0, 17.0, 21.0)  # x, y, z: nodes lie along the vessels and airways
+NODE_SEARCH_MM = 16.0  # a station's node is moved at most this far, to where its pad is fattest
+
+
+def paint_mediastinal_fat(labels, grid, fr: Frame, marks, aorta, vessel_segments, svc_top) -> None:
+    """The arch's three branches and the brachiocephalic veins, then a fat sheath around every mediastinal
+    structure and a fat pad at every nodal station, both painted into lung only: the lung's edge follows the
+    vessels, and nodes lie in fat as on CT."""
+    blood, fat, lung = LABEL["blood"], LABEL["visceral_fat"], LABEL["lung"]
+    inlet, arch_z = fr.level("T1", 0.5), fr.level("T4", 0.0)
+    cy = float(fr.cage(arch_z)[0])
+    top = np.array([2.0, cy - 10, arch_z + 8])  # the arch's crest
+    branches = (  # (path, radius): brachiocephalic trunk and right common carotid, left common carotid, left subclavian
+        ([top + [-6, -2, 0], (-14, cy - 14, arch_z + 40), (-24, 0, inlet + 5)], 6.5),
+        ([top + [4, 0, 0], (18, cy - 8, arch_z + 35), (24, 0, inlet + 5)], 4.5),
+        ([top + [14, 8, -4], (30, cy, arch_z + 30), (46, 8, inlet)], 5.5),
+    )
+    veins = (  # left brachiocephalic vein crosses in front of the branches; the right one runs down to the SVC
+        ([(40, -8, inlet), (10, cy - 24, arch_z + 22), svc_top], 6.5),
+        ([(-36, 0, inlet + 5), svc_top], 7.5),
+    )
+    tubes = [(smooth_polyline(path, 1), radius) for path, radius in branches + veins]
+    for path, radius in tubes:
+        for shape in polyline_tube(grid, path, radius * fr.s):
+            paint(labels, shape, blood, [lung, fat, LABEL["muscle"]])
+    thoracic = aorta[aorta[:, 2] > fr.level("T11")]
+    carina = np.asarray(marks["carina"], float)
+    trachea = np.array([(0.0, -14.0, inlet), carina])
+    sheathed = ([(thoracic, 14.0), (trachea, 10.0), (np.asarray(marks["oesophagus"])[1:5], 8.0)]
+                + [(np.array(segment), 12.0) for segment in vessel_segments] + tubes)
+    for path, radius in sheathed:
+        for shape in polyline_tube(grid, path, radius * fr.s + FAT_SHEATH_MM):
+            paint(labels, shape, fat, [lung])
+    for node in marks["mediastinal_nodes"]:
+        paint(labels, ellipsoid(grid, node, np.multiply(NODE_FAT_PAD_MM, fr.s)), fat, [lung])
+    marks["mediastinal_nodes"] = [fattest_point_near(labels, grid, node) for node in marks["mediastinal_nodes"]]
+
+
+def fattest_point_near(labels, grid, point) -> list[float]:
+    """The point within :data:`NODE_SEARCH_MM` of ``point`` whose surroundings (a node's size) hold the most
+    fat, nearest first: nodes lie in the fat of their station, not in a vessel or the lung beside it."""
+    box = grid.box(np.subtract(point, NODE_SEARCH_MM), np.add(point, NODE_SEARCH_MM))
+    if box is None:
+        return list(map(float, point))
+    step = abs(float(grid.z[1] - grid.z[0]))
+    fat = ndimage.uniform_filter((labels[box] == LABEL["visceral_fat"]).astype(np.float32),
+                                 size=max(int(round(16.0 / step)) | 1, 3), mode="constant")
+    z, y, x = grid.coords(box)
+    distance = np.sqrt((x - point[0]) ** 2 + (y - point[1]) ** 2 + (z - point[2]) ** 2)
+    score = np.where(distance <= NODE_SEARCH_MM, fat - 0.01 * distance, -np.inf)  # 1 % fat per mm moved
+    k, j, i = np.unravel_index(int(np.argmax(score)), score.shape)
+    return [float(x[0, 0, i]), float(y[0, j, 0]), float(z[k, 0, 0])]
+
+
+# Version 4 trees: a child's radius is its parent's / 2^(1/3) (Murray's law for a symmetric fork, †) and 0.72 of its
+# length; each segment tapers by 10 %; the branches lean away from the hilum, so they reach the pleura.
+MURRAY_RATIO = 2.0 ** (-1.0 / 3.0)
+TREE_GENERATIONS_V4 = 7
+TREE_LENGTH_RATIO_V4 = 0.72
+
+
+def label_at_point(labels, grid, point) -> int:
+    """The label of the voxel nearest above ``point`` on each axis (clipped to the grid)."""
+    index = tuple(int(np.clip(np.searchsorted(axis, p), 0, axis.size - 1)) for axis, p in
+                  ((grid.z, point[2]), (grid.y, point[1]), (grid.x, point[0])))
+    return int(labels[index])
+
+
+def grow_branch(labels, grid, rng, hilum, start, direction, length, radius, generation, lung) -> None:
+    """One tapering vessel segment (with its bronchus in the first two generations), then two children leaning
+    away from ``hilum``, until the last generation or until the segment ends outside the lung."""
+    direction = direction / np.linalg.norm(direction)
+    end = start + direction * length
+    paint(labels, tapered_segment(grid, start, end, radius, 0.9 * radius), LABEL["blood"], lung)
+    if generation < 2:  # a bronchus runs beside the artery in the first generations
+        offset = np.cross(direction, [0, 0, 1.0]) * 0.8 * (radius + 3)
+        paint(labels, segment_tube(grid, start + offset, end + offset, radius + 1.2), LABEL["muscle"], lung)
+        paint(labels, segment_tube(grid, start + offset, end + offset, radius * 0.8), LABEL["airway"],
+              lung + [LABEL["muscle"]])
+    inside = lung + [LABEL["blood"], LABEL["visceral_fat"], LABEL["airway"]] + [LABEL["muscle"]] * (generation < 2)
+    if generation >= TREE_GENERATIONS_V4 or label_at_point(labels, grid, end) not in inside:
+        return  # the last generation, or the branch left the thorax (chest wall, mediastinum's far side)
+    outward = (end - hilum) / max(np.linalg.norm(end - hilum), 1e-6)
+    for _ in range(2):
+        turn = rng.normal(0.0, 0.5, 3)
+        grow_branch(labels, grid, rng, hilum, end, direction + 0.4 * outward + turn, length * TREE_LENGTH_RATIO_V4,
+                   radius * MURRAY_RATIO, generation + 1, lung)
+
