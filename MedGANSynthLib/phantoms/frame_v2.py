@@ -198,3 +198,10 @@ class Frame:
     @property
     def hip_z(self) -> float:
         return self.z(0.47)
+
+
+def organ_radius_factor(fr: Frame, organ: str) -> float:
+    """Linear size factor of an organ: cube root of (sex-specific ICRP mass / male mass × subject factor)."""
+    male, female = ICRP89_ORGAN_MASS_G[organ]
+    mass = male if fr.subject.sex == "M" else female
+    return float((mass / male * fr.subject.organ_scale.get(organ, 1.0)) ** (1.0 / 3.0))

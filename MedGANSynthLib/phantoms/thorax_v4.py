@@ -2,8 +2,9 @@
 pulmonary trees that reach the lung's periphery.
 
 Versions 2-3 drew both domes alike (the right one below its published range) and filled the mediastinum with a
-box of fat between the lungs; their vessel trees do not taper or lean towards the pleura. :mod:`anatomy_v2` calls
-these for version 4 only, so versions 1-3 are unchanged; they live here to keep that file to one concept. Sources (REFERENCE.md §6): dome heights above the lateral costophrenic angle [Alghamdi-IJBM-2021];
+box of fat between the lungs; their vessel trees do not taper or lean towards the pleura. :mod:`anatomy_v2` and
+:mod:`heart_vessels_v2` call these for version 4 only, so versions 1-3 are unchanged; they live here to keep that
+file to one concept. Sources (REFERENCE.md §6): dome heights above the lateral costophrenic angle [Alghamdi-IJBM-2021];
 intrathoracic fat of -50 to -250 HU around the vessels, airways and nodes [Stojanovska-2017]; a child branch's
 radius by Murray's law for a symmetric fork. Sheath and pad thicknesses, the apex position and the tree's length
 ratio and generations are †.
