@@ -14,14 +14,15 @@ from typing import Any, ClassVar
 
 from MedGANSynthLib.io.series_help import series_option_help
 from MedGANSynthLib.training.settings import TrainingSettings, setting
+from MedGANSynthLib.virtual_pet.lesions import PAPER_THRESHOLD_SUV
 
 DEFAULT_EPOCHS = 30
 NETWORK_FIELDS = ("width_fcn", "width_gan", "depth", "gan_upsampling")
 """Fields run.json keeps under "networks" (with in_channels = 2 * context_slices + 1)."""
 DATASET_FIELDS = ("context_slices", "slice_size", "lesion_repeats", "crop_size")
 """Fields run.json keeps under "dataset" (crop_size only when given)."""
-OVERSHOOT_THRESHOLD_SUV = 2.5
-"""Default of overshoot_threshold: the paper's lesion threshold (virtual_pet/lesions.PAPER_THRESHOLD_SUV)."""
+OVERSHOOT_THRESHOLD_SUV = PAPER_THRESHOLD_SUV
+"""Default of overshoot_threshold: the paper's lesion threshold, read from its one definition."""
 GAN_LOSSES = ("bce", "lsgan")
 """Adversarial losses of the pix2pix pair (``gan_loss``; virtual_pet/losses.py computes them)."""
 
