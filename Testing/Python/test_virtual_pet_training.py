@@ -258,15 +258,12 @@ def test_wrong_weights_files_are_refused_in_one_line(saved_model, tmp_path):
 
 
 def test_symmetric_fcn_step_weighs_each_pixel_by_the_hotter_of_truth_and_prediction(dataset):
-    from MedGANSynthLib.training.engine import StepContext
-
     task = _fcn_task(dataset)
     task.symmetric_suv_weight = True
     with torch.no_grad():
         task.fcn.score_pool2.bias += 1.0  # the untrained FCN draws SUV < 0; now many pixels are hotter than the truth
     task.fcn.train()
-    items = [dataset[i] for i in range(0, len(dataset), len(dataset) // 8)][:8]
-    ct, suv = torch.stack([item["ct"] for item in items]), torch.stack([item["suv"] for item in items])
+    ct, suv = _some_slices(dataset)
     low, high = task.fcn.config.output_range
     torch.manual_seed(5)  # the same dropout masks for the hand computation and the step
     with torch.no_grad():
@@ -279,11 +276,8 @@ def test_symmetric_fcn_step_weighs_each_pixel_by_the_hotter_of_truth_and_predict
     paper_weight = 1.0 + np.clip(truth, 0.0, 20.0)
     paper = np.sum(paper_weight * (prediction - target) ** 2) / np.sum(paper_weight)
     assert expected > 1.05 * paper  # the hot pixels on cold tissue now weigh more
-    context = StepContext(device=torch.device("cpu"), models={"fcn": task.fcn}, optimizers=task.optimizers(),
-                          scalers={"fcn": torch.amp.GradScaler("cpu", enabled=False)},
-                          generator=torch.Generator(), amp_dtype=None)
     torch.manual_seed(5)
-    losses = task.train_step({"ct": ct, "suv": suv}, context)
+    losses = task.train_step({"ct": ct, "suv": suv}, _step_context(task))
     assert losses["fcn_l2"] == pytest.approx(expected, rel=1e-4)
 
 
