@@ -1,6 +1,6 @@
 """Axial chest CT slices cut from whole-body phantoms, for the small CT GAN on the realistic anatomy (versions 2-4).
 
-The chest-slice phantom (:mod:`ct_slices`) draws a torso of ellipses; a whole-body case of version 2, 3 or 4 has
+The chest-slice phantom (:mod:`ct_slices`) draws a torso of ellipses; a whole-body case of version 2 or later has
 arms, ribs as arcs, muscle compartments, vessels and airways. Each subject gives ``count`` slices spread evenly
 from the lung apex to the lung bases (where the case's label map holds lung), area-averaged from the case's CT
 matrix to ``size`` px over the whole field of view, so partial volume at the small size is physical, as in the
