@@ -4,14 +4,15 @@
   (Maturitas 1992;14:103); before it, a regular cycle (every woman alike: the spread of the age at menopause, the
   perimenopause, hormones and contraceptives are not modelled †).
 * The cycle's phase drawn with probabilities proportional to its length in days: menses 6 and a 17-day follicular
-  phase whose last day is the estimated ovulation, then a 12-day luteal phase (medians of 3,324 cycles, Paediatr
-  Perinat Epidemiol 2020;34:318); the ovulatory phase taken as ovulation ± 1 day † (the SUV source's own day
-  ranges were not read), so menstrual 6, proliferative 9, ovulatory 3, secretory 11 of 29 days.
+  phase whose last day is the estimated ovulation, then a 12-day luteal phase (medians of 3,324 cycles of 581
+  women, Paediatr Perinat Epidemiol 2020, doi:10.1111/ppe.12644); the ovulatory phase taken as ovulation ± 1 day †
+  (the SUV source's own day ranges were not read), so menstrual 6, proliferative 9, ovulatory 3, secretory 11 of
+  29 days.
 * Endometrial SUV: normal(mean, SD) of the phase or of postmenopausal women (J Nucl Med 2004;45:266), clipped to
   mean ± 2 SD with a floor at the postmenopausal mean - 2 SD, 0.7 (†: the menstrual mean - 2 SD is negative).
-* Endometrial thickness (both layers, front to back): postmenopausal 2.0 ± 1.0 mm (transvaginal ultrasound of 1,182
-  women), at ovulation 10.0-15.9 mm (Acta Obstet Gynecol Scand 1994;73:790); menstrual 2-4, proliferative 5-11 and
-  secretory 7-16 mm † (textbook ranges, no study read).
+* Endometrial thickness (both layers, front to back): postmenopausal 2.0 ± 1.0 mm (transvaginal ultrasound,
+  asymptomatic postmenopausal women), clipped to 1.0 † - 4.0 mm; at ovulation 10.0-15.9 mm (Acta Obstet Gynecol
+  Scand 1994;73:790); menstrual 2-4, proliferative 5-11 and secretory 7-16 mm † (textbook ranges, no study read).
 
 The state is drawn from its own stream of the case's seed, so it is the same in both contrast phases and leaves
 every other draw of the case where it was.
