@@ -5,6 +5,8 @@ attenuation by age, women's narrower waist (less visceral fat) and the nephrogra
 (:mod:`values_v3`). Version 4 is version 3 with ten more (:mod:`values_v4`: men's muscle attenuation by age,
 women's marrow SUV by age, muscle, fat, kidney-cortex and cortical-bone SUV, thyroid and pancreas HU, muscle and
 small-bowel enhancement) and diffuse splenic lymphoma above the subject's own liver. A seed draws the same subject in every version; the arrays of versions 2 and 3 never change.
+Version 5 (open) draws both contrast phases of a seed alike (:mod:`values_v5`) and gives women an endometrium by
+menstrual phase or menopause (:mod:`endometrium_v5`).
 
 Same grids, lesion classes and outputs as version 1 (:mod:`wholebody`), on the anatomy of :mod:`anatomy_v2`
 with per-subject values from :mod:`values_v2` (sources in REFERENCE.md).
