@@ -10,6 +10,7 @@ Every shape is an analytic solid evaluated in its bounding box (:mod:`shapes`), 
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 from MedGANSynthLib.phantoms.anatomy import Anatomy
 from MedGANSynthLib.phantoms.bowel_v2 import paint_bowel
@@ -36,9 +37,11 @@ TRUNK_EXPONENT = 2.2  # rounded, not boxy: close to an ellipse in front
 BACK_EXPONENT = 3.2  # the back flattens on the table
 
 
-def build_anatomy_v2(grid: AxisGrid, subject: SubjectV2, rng: np.random.Generator, version: int = 2) -> Anatomy:
+def build_anatomy_v2(grid: AxisGrid, subject: SubjectV2, rng: np.random.Generator, version: int = 2,
+                     endometrium_mm: float | None = None) -> Anatomy:
     """Paint every structure into a uint8 label map (ids from :mod:`tissues`); ``version`` 3 narrows women's
-    waist (:data:`~MedGANSynthLib.phantoms.frame_v2.WOMEN_WAIST_NARROWING`)."""
+    waist (:data:`~MedGANSynthLib.phantoms.frame_v2.WOMEN_WAIST_NARROWING`); ``endometrium_mm`` (version 5,
+    women) paints an endometrium of that thickness inside the uterus."""
     fr = Frame(subject, rng, version)
     labels = np.zeros(grid.shape, dtype=np.uint8)
     marks: dict = {"fat_mm": round(fr.fat, 1), "arms": subject.arms}
@@ -58,6 +61,8 @@ def build_anatomy_v2(grid: AxisGrid, subject: SubjectV2, rng: np.random.Generato
     paint_bowel(labels, grid, fr, rng, marks)
     _paint_psoas(labels, grid, fr)
     paint_skeleton(labels, grid, fr, marks)
+    if version >= 5 and endometrium_mm is not None and "uterus_centre" in marks:
+        _paint_endometrium(labels, grid, marks["uterus_centre"], endometrium_mm)  # last: inside what is left
     marks["trunk_z"] = [fr.shoulder_z, fr.hip_z]
     marks["vertebrae"] = {name: [round(top, 2), round(bottom, 2)] for name, (top, bottom) in fr.vertebrae.items()}
     marks["spine_y_L4"] = round(float(fr.spine_y(fr.level("L4"))), 2)
@@ -485,7 +490,9 @@ def _paint_pelvic_organs(labels, grid, fr: Frame, rng, marks) -> None:
         uterus = np.array([0, bladder_c[1] + r[1] + 22, z_floor + r[2] * 1.6 + 20])
         if fr.version >= 4:  # a full bladder lifts it onto the bladder dome, in front of the sacrum and rectum
             uterus[1] = min(uterus[1], sacrum_front_y(fr, uterus[2]) - 20 - 25)
-        paint(labels, ellipsoid(grid, uterus, [28, 20, 40]), LABEL["uterus"], [LABEL["visceral_fat"]])
+        paint(labels, ellipsoid(grid, uterus, UTERUS_RADII_MM), LABEL["uterus"], [LABEL["visceral_fat"]])
+        if fr.version >= 5:  # where the endometrium goes once every organ is painted
+            marks["uterus_centre"] = uterus.tolist()
     for side, kidney in zip((-1, 1), marks["kidneys"], strict=True):
         z4 = fr.level("L4", 0.5)
         ureter = smooth_polyline([kidney["pelvis"], (side * (fr.spine_half(z4)[0] + 22), fr.spine_y(z4) - 26, z4),
@@ -496,6 +503,30 @@ def _paint_pelvic_organs(labels, grid, fr: Frame, rng, marks) -> None:
             paint(labels, shape, LABEL["urine"] if full else LABEL["muscle"], [LABEL["visceral_fat"], LABEL["muscle"]])
     marks["bladder_ml"] = fr.subject.bladder_ml
     marks["bladder_centre"] = bladder_c.tolist()
+
+
+UTERUS_RADII_MM = (28.0, 20.0, 40.0)  # x, y, z
+ENDOMETRIUM_SHARE_OF_UTERUS = (0.55, 0.65)  # cavity's half-width and half-length over the uterus's (x, z) †
+
+
+def _paint_endometrium(labels, grid, uterus_centre, thickness_mm: float) -> None:
+    """The endometrium: a thin layer across the uterus's centre (front-to-back thickness ``thickness_mm``, both
+    layers as ultrasound measures it), over the middle of its width and length †, in the uterus's interior only
+    (where bowel painted later cut into the uterus, a wall of uterus is kept). A layer thinner than the grid's rows
+    keeps one row, so that it exists on every grid (partial volume would spread it so)."""
+    row = float(abs(grid.y[1] - grid.y[0])) if grid.y.size > 1 else thickness_mm
+    half_thickness = max(0.5 * thickness_mm, 0.5 * row + 1e-3)
+    radii = [UTERUS_RADII_MM[0] * ENDOMETRIUM_SHARE_OF_UTERUS[0], half_thickness,
+             UTERUS_RADII_MM[2] * ENDOMETRIUM_SHARE_OF_UTERUS[1]]
+    shape = ellipsoid(grid, uterus_centre, radii)
+    if shape is None:
+        return
+    box, mask = shape
+    padded = tuple(slice(max(b.start - 1, 0), b.stop + 1) for b in box)
+    interior = ndimage.binary_erosion(labels[padded] == LABEL["uterus"])
+    inner = tuple(slice(b.start - p.start, b.stop - p.start) for b, p in zip(box, padded, strict=True))
+    region = labels[box]
+    region[mask & interior[inner]] = LABEL["endometrium"]
 
 
 def _paint_back_muscles(labels, grid, fr: Frame) -> None:

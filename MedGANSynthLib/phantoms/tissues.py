@@ -63,6 +63,8 @@ TISSUES: tuple[Tissue, ...] = (
     Tissue(34, "uterus", 45.0, 5.0, 2.0),
     Tissue(35, "thyroid", 100.0, 8.0, 1.2),
     Tissue(36, "gallbladder", 10.0, 3.0, 0.4),
+    # Label 37 appears only in generator version 5 (values from values_v5.py / endometrium_v5.py).
+    Tissue(37, "endometrium", 45.0, 5.0, 1.7),
 )
 # fmt: on
 
