@@ -19,8 +19,9 @@ from tiny_gan import (
 )
 
 from MedGANSynthLib.cli.main import main
-from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.errors import Cancelled, InputError
 from MedGANSynthLib.gan.task import GANTask, GANTaskSettings
+from MedGANSynthLib.jobs.progress import CancelToken
 from MedGANSynthLib.networks import build_gan
 from MedGANSynthLib.training.augmentation_policy import augment_policy_names, parse_augment_policy
 from MedGANSynthLib.training.checkpoint import checkpoint_path, load_checkpoint
@@ -192,6 +193,29 @@ def test_augmentation_changes_training_and_a_resume_repeats_it_exactly(tmp_path)
     assert [row["d_loss"] for row in resumed] == [row["d_loss"] for row in straight]
     plain = train(tmp_path / "plain", 3, names=())
     assert [row["d_loss"] for row in plain] != [row["d_loss"] for row in straight]
+
+
+def test_a_run_stopped_inside_an_epoch_resumes_its_augmentation_exactly(tmp_path):
+    """The draws come from the step's noise generator, which a step checkpoint keeps where it was."""
+    def train(run, resume=False, cancel=None, progress=None):
+        task = _blob_task(("translation", "cutout"), "hinge", mismatched=True)
+        config = TrainerConfig(run_dir=run, epochs=3, batch_size=8, seed=5, device="cpu", resume=resume,
+                               checkpoint_steps=2)
+        Trainer(config).fit(task, BlobDataset(num_classes=2), progress=progress, cancel=cancel)
+        return json.loads((run / "losses.json").read_text())["steps"]
+
+    straight = train(tmp_path / "straight")
+    token = CancelToken()
+
+    def stop_after_step_five(event):  # 3 steps per epoch: step 5 is inside epoch 2, after its checkpoint at step 4
+        if event.done >= 5:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        train(tmp_path / "split", cancel=token, progress=stop_after_step_five)
+    assert load_checkpoint(checkpoint_path(tmp_path / "split"))["partial_epoch"]["batches"] == 1
+    resumed = train(tmp_path / "split", resume=True)
+    assert [(row["d_loss"], row["g_loss"]) for row in resumed] == [(row["d_loss"], row["g_loss"]) for row in straight]
 
 
 def test_unknown_augmentation_in_the_task_is_refused():
