@@ -80,7 +80,7 @@ class GanTrainingSettings(TrainingSettings):
         None, "differentiable augmentation (Zhao et al. 2020) of every image the discriminator sees, real and generated "
         "alike, in both networks' updates, against memorising a small data set: a comma-separated list of translation "
         "(shift by up to 1/8 of each side) and cutout (blank a rectangle of half each side), the background filling "
-        "what they uncover; e.g. translation,cutout; no flip (it swaps the body's sides); not in the papers",
+        "what they uncover; e.g. translation,cutout; no flip (it swaps the body's sides); not in the architectures' papers",
         metavar="POLICY", parse=parse_augment_policy)
     latent_coordinates: bool = setting(
         False, "ct_gan: give the fully convolutional generator each latent cell's position, so it can lay out a whole "

@@ -15,7 +15,7 @@ Each image gets its own draw, from the caller's noise generator (so a resumed ru
   the border, to the background.
 
 The background is the generator's low output (the window's low end: SUV 0 or air) rather than the papers' 0,
-which in a [-1, 1] window would be a bright band of half the window's top. Transforms only move or blank pixels, so
+which in a [-1, 1] output is mid-window (SUV 5 in the bundled RadioGAN's 0-10 window): a grey band no image has. Transforms only move or blank pixels, so
 the gradient of a kept pixel is passed through unchanged and that of a blanked one is 0.
 """
 
