@@ -17,6 +17,13 @@ from MedGANSynthLib.phantoms.bowel_v2 import paint_bowel
 from MedGANSynthLib.phantoms.frame_v2 import Frame, SubjectV2, organ_radius_factor
 from MedGANSynthLib.phantoms.head_neck_v4 import airway_levels, paint_pharyngeal_airway, paint_skull_base
 from MedGANSynthLib.phantoms.heart_vessels_v2 import paint_heart_and_vessels
+from MedGANSynthLib.phantoms.muscle_groups_v5 import name_muscle_groups
+from MedGANSynthLib.phantoms.muscle_shapes_v2 import (
+    erector_spinae_shape,
+    psoas_shape,
+    thigh_axes,
+    thigh_muscle_shape,
+)
 from MedGANSynthLib.phantoms.pelvis_v4 import paint_iliac_muscles, sacrum_front_y
 from MedGANSynthLib.phantoms.shapes import (
     AxisGrid,
@@ -63,6 +70,8 @@ def build_anatomy_v2(grid: AxisGrid, subject: SubjectV2, rng: np.random.Generato
     paint_skeleton(labels, grid, fr, marks)
     if version >= 5 and endometrium_mm is not None and "uterus_centre" in marks:
         _paint_endometrium(labels, grid, marks["uterus_centre"], endometrium_mm)  # last: inside what is left
+    if version >= 5:  # the muscle groups of published uptake get labels of their own; nothing else changes
+        name_muscle_groups(labels, grid, fr)
     marks["trunk_z"] = [fr.shoulder_z, fr.hip_z]
     marks["vertebrae"] = {name: [round(top, 2), round(bottom, 2)] for name, (top, bottom) in fr.vertebrae.items()}
     marks["spine_y_L4"] = round(float(fr.spine_y(fr.level("L4"))), 2)
@@ -123,22 +132,11 @@ def _paint_trunk_wall(labels, grid, fr: Frame) -> None:
 def _paint_thighs(labels, grid, fr: Frame) -> None:
     top, bottom = fr.z(0.47), grid.z[0] - 10
     for side in (-1, 1):
-        def centre_x(z, side=side):
-            return side * np.interp(fr.frac(z), [0.47, 0.53, 0.65], [78, 90, 88]) * fr.hip * fr.lat ** 0.5
-
-        def radius(z):
-            return np.interp(fr.frac(z), [0.47, 0.53, 0.60, 0.70], [78, 88, 80, 66]) * fr.lat * fr.hip
-
-        def centre_y(z):
-            return np.interp(fr.frac(z), [0.47, 0.53], [12, 0]) + 0 * z
-
+        centre_x, centre_y, radius = thigh_axes(fr, side)
         paint(labels, vertical_superellipse(grid, (top, bottom), centre_x, centre_y, radius,
                                             lambda z, r=radius: r(z) * 0.95, 2.1), LABEL["subcutaneous_fat"],
               [0])  # only outside the trunk: no fat ring inside the pelvis
-        inner = vertical_superellipse(grid, (top, bottom), centre_x, centre_y,
-                                      lambda z, r=radius: r(z) - fr.fat * 0.9,
-                                      lambda z, r=radius: r(z) * 0.95 - fr.fat * 0.9, 2.1)
-        paint(labels, inner, LABEL["muscle"], [0, LABEL["subcutaneous_fat"]])
+        paint(labels, thigh_muscle_shape(grid, fr, side), LABEL["muscle"], [0, LABEL["subcutaneous_fat"]])
         # Intermuscular fat planes between the quadriceps, adductors and hamstrings (†).
         for angle in (0.6, 2.4, 4.2):
             z_mid = fr.z(0.58)
@@ -531,12 +529,8 @@ def _paint_endometrium(labels, grid, uterus_centre, thickness_mm: float) -> None
 
 def _paint_back_muscles(labels, grid, fr: Frame) -> None:
     """Erector spinae beside the spinous processes and quadratus lumborum beside the transverse processes."""
-    top, bottom = fr.level("T11", 0.0), fr.z(0.47)
     for side in (-1, 1):
-        paint(labels, vertical_superellipse(
-            grid, (bottom, top), lambda z, side=side: side * 32 * fr.s + 0 * z,
-            lambda z: fr.spine_y(z) + fr.spine_half(z)[1] + 32 * fr.s, lambda z: 28 * fr.s * fr.muscle + 0 * z,
-            lambda z: 22 * fr.s * fr.muscle + 0 * z, 2.2), LABEL["muscle"], [LABEL["visceral_fat"]])
+        paint(labels, erector_spinae_shape(grid, fr, side), LABEL["muscle"], [LABEL["visceral_fat"]])
         paint(labels, vertical_superellipse(
             grid, (fr.level("L4", 1.0), fr.level("T12", 0.5)),
             lambda z, side=side: side * (fr.spine_half(z)[0] + 40 * fr.s) + 0 * z,
@@ -547,23 +541,7 @@ def _paint_back_muscles(labels, grid, fr: Frame) -> None:
 
 def _paint_psoas(labels, grid, fr: Frame) -> None:
     """Psoas major from T12/L1 along the lumbar spine to the groin, the same function on both sides."""
-    top, bottom = fr.level("T12", 0.5), fr.z(0.50)
     for side in (-1, 1):
-        def cx(z, side=side):
-            f = fr.frac(z)
-            w = fr.spine_half(z)[0]
-            return side * (w + np.interp(f, [0.33, 0.42, 0.46, 0.50], [12, 22, 40, 62]) * fr.s)
-
-        def cy(z):
-            f = fr.frac(z)
-            return fr.spine_y(z) - np.interp(f, [0.33, 0.42, 0.46, 0.50], [2, 8, 30, 55]) * fr.s
-
-        def rx(z):
-            return np.interp(fr.frac(z), [0.33, 0.40, 0.44, 0.50], [9, 19, 24, 18]) * fr.s * fr.muscle
-
-        def ry(z):
-            return np.interp(fr.frac(z), [0.33, 0.40, 0.44, 0.50], [9, 18, 20, 16]) * fr.s * fr.muscle
-
-        paint(labels, vertical_superellipse(grid, (bottom, top), cx, cy, rx, ry), LABEL["muscle"],
+        paint(labels, psoas_shape(grid, fr, side), LABEL["muscle"],
               [LABEL["visceral_fat"], LABEL["muscle"], LABEL["subcutaneous_fat"], LABEL["bowel"],
                LABEL["bowel_content"], LABEL["colon"], LABEL["colon_content"]])
