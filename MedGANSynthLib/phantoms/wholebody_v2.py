@@ -54,6 +54,7 @@ from MedGANSynthLib.phantoms.values_v4 import sample_values_v4
 GENERATOR_VERSION_2 = "wholebody-2"
 GENERATOR_VERSION_3 = "wholebody-3"
 GENERATOR_VERSION_4 = "wholebody-4"
+GENERATOR_VERSION_5 = "wholebody-5"
 CT_INPLANE_FWHM_MM = 1.2  # standard soft-tissue kernel, typical †
 FWHM_TO_SIGMA = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
 
@@ -265,7 +266,8 @@ def _manifest(seed, lesion_class, anatomy, lesions, values, contrast, ct_noise_s
               acquisition, version) -> dict:
     subject = anatomy.subject
     return {
-        "generator": {2: GENERATOR_VERSION_2, 3: GENERATOR_VERSION_3, 4: GENERATOR_VERSION_4}[version],
+        "generator": {2: GENERATOR_VERSION_2, 3: GENERATOR_VERSION_3, 4: GENERATOR_VERSION_4,
+                      5: GENERATOR_VERSION_5}[version],
         "generator_version": version,
         "kind": "wholebody",
         "seed": int(seed),
