@@ -29,8 +29,9 @@ from MedGANSynthLib.phantoms.shapes import (
     vertical_superellipse,
 )
 from MedGANSynthLib.phantoms.skeleton_v2 import paint_skeleton
-from MedGANSynthLib.phantoms.thorax_v4 import dome_drop, grow_branch
+from MedGANSynthLib.phantoms.thorax_v4 import LUNG_TREE_V4, dome_drop
 from MedGANSynthLib.phantoms.tissues import LABEL
+from MedGANSynthLib.phantoms.vessel_tree import grow_tree
 
 TRUNK_EXPONENT = 2.2  # rounded, not boxy: close to an ellipse in front
 BACK_EXPONENT = 3.2  # the back flattens on the table
@@ -332,7 +333,7 @@ def _paint_neck(labels, grid, fr: Frame, marks) -> None:
 # --- lung trees -----------------------------------------------------------------------------------------
 def _paint_lung_trees(labels, grid, fr: Frame, rng, marks, version: int = 2) -> None:
     """Pulmonary vessels (blood) and bronchi (air in a soft-tissue wall) branching out of each hilum. Version 4
-    grows tapering trees out to the lung's periphery (:func:`thorax_v4.grow_branch`) from a generator of its own,
+    grows tapering trees out to the lung's periphery (:func:`vessel_tree.grow_tree`) from a generator of its own,
     after drawing exactly version 3's numbers, so that every organ painted later keeps its version-3 draws."""
     if version >= 4:
         own = rng.standard_normal(V3_TREE_DRAWS)
@@ -349,8 +350,8 @@ def _paint_lung_trees(labels, grid, fr: Frame, rng, marks, version: int = 2) -> 
         for direction in directions:
             jitter = rng.normal(0.0, 0.2, 3)
             if version >= 4:
-                grow_branch(labels, grid, rng, hilum, hilum, np.asarray(direction, float) + jitter, 34.0 * fr.s,
-                            5.5, 0, lung)
+                grow_tree(labels, grid, rng, LUNG_TREE_V4, hilum, hilum, np.asarray(direction, float) + jitter,
+                          34.0 * fr.s, 5.5)
             else:
                 _branch(labels, grid, rng, hilum, np.asarray(direction, float) + jitter, 38.0 * fr.s, 5.5, 0, lung)
 
