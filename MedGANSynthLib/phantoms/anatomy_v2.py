@@ -16,7 +16,11 @@ from MedGANSynthLib.phantoms.bowel_v2 import paint_bowel
 from MedGANSynthLib.phantoms.frame_v2 import Frame, SubjectV2, organ_radius_factor
 from MedGANSynthLib.phantoms.head_neck_v4 import airway_levels, paint_pharyngeal_airway, paint_skull_base
 from MedGANSynthLib.phantoms.heart_vessels_v2 import paint_heart_and_vessels
-from MedGANSynthLib.phantoms.liver_vessels_v5 import confluence_on_ivc, paint_liver_veins
+from MedGANSynthLib.phantoms.liver_vessels_v5 import (
+    MAIN_PORTAL_VEIN_RADIUS_MM,
+    confluence_on_ivc,
+    paint_liver_veins,
+)
 from MedGANSynthLib.phantoms.pelvis_v4 import paint_iliac_muscles, sacrum_front_y
 from MedGANSynthLib.phantoms.shapes import (
     AxisGrid,
@@ -397,7 +401,7 @@ def _paint_upper_abdomen(labels, grid, fr: Frame, rng, marks) -> None:
     for shape in tapered_tube(grid, pancreas, pancreas_r):
         paint(labels, shape, LABEL["pancreas"], cavity)
     portal = [(-0.05 * a, front - 24, z_p + 10), (-0.35 * a, cy - 0.05 * b, z_p + 50)]
-    paint(labels, segment_tube(grid, *portal, 7.0), LABEL["blood"])
+    paint(labels, segment_tube(grid, *portal, MAIN_PORTAL_VEIN_RADIUS_MM if fr.version >= 5 else 7.0), LABEL["blood"])
     ks = organ_radius_factor(fr, "spleen")
     spleen_c = np.array([0.66 * a, cy + 0.38 * b, top_l - 48])
     spleen_r = np.array([24.0, 46.0, 48.0]) * ks

@@ -20,7 +20,8 @@ from MedGANSynthLib.phantoms.vessel_tree import MURRAY_RATIO, TreeStyle, grow_tr
 
 HEPATIC_VEIN_RADIUS_MM = 4.5  # 9 mm at the cava: inside the 7-12 mm of most autopsy livers
 CONFLUENCE_BELOW_HIATUS_MM = 8.6  # caval hiatus to the right hepatic vein's upper margin (autopsy mean)
-PORTAL_BRANCH_RADIUS_MM = 7.0 * MURRAY_RATIO  # the main portal vein (7 mm radius, anatomy_v2) forks by Murray's law
+MAIN_PORTAL_VEIN_RADIUS_MM = 15.5 / 2  # CT mean of healthy adults (versions 2-4: 7 mm, a 14 mm vein)
+PORTAL_BRANCH_RADIUS_MM = MAIN_PORTAL_VEIN_RADIUS_MM * MURRAY_RATIO  # the main portal vein forks by Murray's law
 TRUNK_SHARE = 0.35  # a vein's trunk runs this share of the way to its target before it branches (†)
 LIVER_TREE_V5 = TreeStyle(paint_into=(LABEL["liver"],), grows_through=(LABEL["liver"], LABEL["blood"]),
                           generations=6, length_ratio=0.8, min_radius=1.0, lean=0.3, turn_sd=0.5)

@@ -106,8 +106,10 @@ LUNG_TREE_V4 = TreeStyle(paint_into=(LABEL["lung"],),
                          grows_through=(LABEL["lung"], LABEL["blood"], LABEL["visceral_fat"], LABEL["airway"]),
                          generations=7, length_ratio=0.72, bronchus_generations=2)
 # Version 5 (REFERENCE.md "Version 5: liver and lung vessels"): on CT the vessels reach to within 1-2 cm of the
-# pleura; version 4's trees stopped after 7 generations of 0.72 x length (at most 12 cm from the hilum). Version 5
-# grows 10 generations of 0.78 x length, its segments never thinner than 1 mm (2 mm vessels stay visible on 2 mm
-# voxels); the ratios are † (fitted to the subpleural vessel distances measured in test_phantoms_v5_vessels.py).
+# pleura; version 4's trees (7 generations, a 34 mm first segment, 0.72 x length) left the subpleural lung 2-3 cm
+# from any vessel. Version 5 starts with a 22 mm segment and grows 9 generations of 0.85 x length, never thinner
+# than 1 mm radius (2 mm vessels stay visible on 2 mm voxels), from 7 roots per hilum (anatomy_v2: the anterior
+# segments and the lower lobe's superior segment added). Lengths, ratios and roots are † (chosen so that the median
+# subpleural lung lies within 2 cm of a vessel and vessels take 1.6-5.1 % of the lung, test_phantoms_v5_vessels.py).
 LUNG_TREE_V5 = replace(LUNG_TREE_V4, generations=9, length_ratio=0.85, min_radius=1.0)
 LUNG_ROOT_MM = {4: 34.0, 5: 22.0}  # the first segment's length (reference stature)
