@@ -5,6 +5,8 @@ on a real batch and a batch of generated images, then one generator update on fr
 the real images' class labels for both networks (the fake images get the same labels, so each batch keeps the data
 set's class mix). WGAN-GP adds λ·penalty to the critic loss and uses n_critic = 5 by default (Gulrajani et al.).
 The real images of a step are reused for every critic update of that step (the data loader yields one batch).
+With ``augment`` (Zhao et al. 2020), every image the discriminator sees, real or generated, in its update and the
+generator's, is first augmented with a fresh draw per image (training/differentiable_augmentation.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from MedGANSynthLib.errors import InputError
+from MedGANSynthLib.training.augmentation_policy import AUGMENTATIONS
+from MedGANSynthLib.training.differentiable_augmentation import augment
 from MedGANSynthLib.training.engine import StepContext, frozen
 from MedGANSynthLib.training.losses import AdversarialLoss, adversarial_loss, gradient_penalty
 from MedGANSynthLib.training.optimizers import OptimizerSettings, gan_optimizers
@@ -57,6 +61,11 @@ class GANTaskSettings:
     It smooths the to-and-fro of the adversarial game that a single late snapshot catches at a random point. It
     starts from the weights after the first step it sees, so it can be switched on when resuming a run. Buffers
     (BatchNorm statistics) are copied from the live generator. 0 = off (the papers)."""
+    augment: tuple[str, ...] = ()
+    """Differentiable augmentation (Zhao et al. 2020) of every image the discriminator sees, real and generated, in
+    both updates: names from training.augmentation_policy.AUGMENTATIONS, drawn per image from the step's noise
+    generator; the gradient penalty is taken between the augmented images. () = off (the papers): no draw at all,
+    so the noise of every other draw is what it was without the option."""
 
     def critic_steps(self) -> int:
         if self.n_critic is not None:
@@ -87,6 +96,9 @@ class GANTask:
             raise InputError("An auxiliary class loss needs a discriminator with a class head "
                              "(RadioGAN with auxiliary_classifier on).")
         self.loss: AdversarialLoss = adversarial_loss(self.settings.loss)
+        unknown = [name for name in self.settings.augment if name not in AUGMENTATIONS]
+        if unknown:
+            raise InputError(f"Unknown augmentation {', '.join(unknown)}; choose from {', '.join(AUGMENTATIONS)}.")
         if not 0.0 <= self.settings.generator_ema < 1.0:
             raise InputError(f"The generator average's decay must be in [0, 1) (got {self.settings.generator_ema}).")
         self.export_function = export
@@ -112,12 +124,14 @@ class GANTask:
         for _ in range(self.settings.critic_steps()):
             latent = self.generator.sample_latent(count, generator=ctx.generator, device=ctx.device)
             with torch.no_grad(), ctx.autocast():
-                fake = generator_net(latent, labels)
+                fake = self._augmented(generator_net(latent, labels), ctx)
+            seen_real = self._augmented(real, ctx)
             with ctx.autocast():
-                real_logits, real_class_loss = self._judge(critic, real, labels, auxiliary)
+                real_logits, real_class_loss = self._judge(critic, seen_real, labels, auxiliary)
                 fake_logits = critic(fake, labels).float()
                 if self.settings.mismatched_labels and labels is not None:
-                    mismatched_logits = critic(real, self._wrong_labels(labels, ctx, critic, real)).float()
+                    wrong = self._wrong_labels(labels, ctx, critic, seen_real)
+                    mismatched_logits = critic(seen_real, wrong).float()
                     losses["d_mismatch"] = float(mismatched_logits.detach().mean())
                     d_loss = self.loss.d_loss(real_logits, torch.cat([fake_logits, mismatched_logits]))
                 else:
@@ -127,7 +141,7 @@ class GANTask:
                     losses["d_class"] = float(real_class_loss.detach())
             if self.loss.gradient_penalty_weight > 0:
                 # In fp32 outside autocast: the double backward of the penalty is sensitive to fp16 rounding.
-                penalty = gradient_penalty(critic, real.float(), fake.float(), labels, generator=ctx.generator)
+                penalty = gradient_penalty(critic, seen_real.float(), fake.float(), labels, generator=ctx.generator)
                 d_loss = d_loss + self.loss.gradient_penalty_weight * penalty
                 losses["gradient_penalty"] = float(penalty.detach())
             ctx.optimize("discriminator", d_loss)
@@ -140,7 +154,7 @@ class GANTask:
         # all-reduced under DDP and then discarded. So the critic is frozen and run unwrapped (a DDP module whose
         # parameters get no gradient would wait for them forever); its outputs are the same either way.
         with ctx.autocast(), frozen(self.discriminator) as still_critic:
-            fake = generator_net(latent, labels)
+            fake = self._augmented(generator_net(latent, labels), ctx)
             fooled_logits, fake_class_loss = self._judge(still_critic, fake, labels, auxiliary)
             g_loss = self.loss.g_loss(fooled_logits)
             if auxiliary:
@@ -151,6 +165,12 @@ class GANTask:
         if self.settings.generator_ema > 0:
             self._update_average()
         return losses
+
+    def _augmented(self, images: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        """``images`` as the discriminator sees them: augmented when the option is on (background: the generator's
+        low output, the window's low end), else themselves."""
+        background = getattr(self.generator, "output_range", (-1.0, 1.0))[0]
+        return augment(images, self.settings.augment, ctx.generator, background)
 
     @torch.no_grad()
     def _update_average(self) -> None:

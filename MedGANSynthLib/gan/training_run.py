@@ -21,6 +21,7 @@ from typing import Any
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.gan.training_settings import ARCHITECTURE_NAMES, ARCHITECTURE_TITLES, GanTrainingSettings
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback
+from MedGANSynthLib.training.augmentation_policy import augment_policy_names, parse_augment_policy
 from MedGANSynthLib.training.run_file import read_run_file, record_learning_rate_change
 from MedGANSynthLib.training.settings import (
     check_positive,
@@ -76,7 +77,8 @@ def train_gan(settings: GanTrainingSettings, *, resume: bool = False, overwrite:
                                    auxiliary_class_weight=settings.auxiliary_classifier or 0.0,
                                    mismatched_labels=bool(settings.mismatched_labels),
                                    hardest_mismatch=bool(settings.hardest_mismatch),
-                                   generator_ema=settings.generator_ema or 0.0),
+                                   generator_ema=settings.generator_ema or 0.0,
+                                   augment=augment_policy_names(settings.augment)),
                    export=_weights_exporter(architecture, dataset, stored))
     result = fit_in_run_folder(task, dataset, settings, run_dir, stored, context, resume=resume, overwrite=overwrite,
                                amp=not settings.no_amp, progress=progress, cancel=cancel)
@@ -103,6 +105,8 @@ def resolve_gan_run(settings: GanTrainingSettings, *, resume: bool = False, over
     _check_generator_ema(settings.generator_ema)
     check_positive(("--lr-d", settings.lr_d), ("--auxiliary-classifier", settings.auxiliary_classifier))
     settings.check_run_options()
+    if settings.augment is not None:  # the Python API may spell it as the flag may (e.g. 'cutout, translation')
+        settings = replace(settings, augment=parse_augment_policy(settings.augment))
     if resume:
         return _resumed(settings, run_dir)
     start = None
@@ -138,6 +142,9 @@ def _resumed(settings: GanTrainingSettings, run_dir: Path):
         raise InputError("--init-weights starts a new run from saved weights; --resume continues a run from its "
                          "checkpoint. Pass one of them.")
     stored = read_run_file(run_dir, GanTrainingSettings.RUN_FILE_KEYS)
+    if settings.augment and "augment" not in stored:  # older than the option: it trained without augmentation
+        raise InputError(f"--resume continues the run with the settings in its run.json; the run in '{run_dir}' "
+                         "trained without --augment, so leave it out.")
     saved = GanTrainingSettings.from_run_file(stored)
     if settings.architecture not in (None, saved.architecture):
         raise InputError(f"The run in '{run_dir}' trains '{saved.architecture}', not '{settings.architecture}'.")
@@ -361,7 +368,8 @@ def _weights_exporter(architecture: str, dataset, stored: dict[str, Any]):
                      "training": {k: stored.get(training.get(k, k), stored.get(k))
                                   for k in ("loss", "lr", "lr_d", "batch_size", "seed", "epochs",
                                             "auxiliary_class_weight", "mismatched_labels", "hardest_mismatch",
-                                            "generator_ema", "learning_rate_changes", "init_weights")}},
+                                            "generator_ema", "augment", "learning_rate_changes",
+                                            "init_weights")}},
         )
         folder = run_dir / "weights"
         folder.mkdir(parents=True, exist_ok=True)

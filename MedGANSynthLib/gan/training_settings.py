@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from MedGANSynthLib.training.augmentation_policy import parse_augment_policy
 from MedGANSynthLib.training.settings import TrainingSettings, parse_low_high, setting
 
 ARCHITECTURE_NAMES = ("radiogan", "brain_dcgan", "ct_gan")
@@ -75,6 +76,12 @@ class GanTrainingSettings(TrainingSettings):
         None, "keep an exponential moving average of the generator's weights with this decay per step (e.g. 0.999) "
         "and export it instead of the last weights; may be switched on when resuming (the average then starts from "
         "the resumed weights); 0 = off; not in the papers", metavar="DECAY")
+    augment: str | None = setting(
+        None, "differentiable augmentation (Zhao et al. 2020) of every image the discriminator sees, real and generated "
+        "alike, in both networks' updates, against memorising a small data set: a comma-separated list of translation "
+        "(shift by up to 1/8 of each side) and cutout (blank a rectangle of half each side), the background filling "
+        "what they uncover; e.g. translation,cutout; no flip (it swaps the body's sides); not in the architectures' papers",
+        metavar="POLICY", parse=parse_augment_policy)
     latent_coordinates: bool = setting(
         False, "ct_gan: give the fully convolutional generator each latent cell's position, so it can lay out a whole "
         "slice rather than a texture; not in the paper", architectures=("ct_gan",),

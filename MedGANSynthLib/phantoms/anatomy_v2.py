@@ -10,6 +10,7 @@ Every shape is an analytic solid evaluated in its bounding box (:mod:`shapes`), 
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 from MedGANSynthLib.phantoms.anatomy import Anatomy
 from MedGANSynthLib.phantoms.bowel_v2 import paint_bowel
@@ -20,6 +21,13 @@ from MedGANSynthLib.phantoms.liver_vessels_v5 import (
     MAIN_PORTAL_VEIN_RADIUS_MM,
     confluence_on_ivc,
     paint_liver_veins,
+)
+from MedGANSynthLib.phantoms.muscle_groups_v5 import name_muscle_groups
+from MedGANSynthLib.phantoms.muscle_shapes_v2 import (
+    erector_spinae_shape,
+    psoas_shape,
+    thigh_axes,
+    thigh_muscle_shape,
 )
 from MedGANSynthLib.phantoms.pelvis_v4 import paint_iliac_muscles, sacrum_front_y
 from MedGANSynthLib.phantoms.shapes import (
@@ -42,9 +50,11 @@ TRUNK_EXPONENT = 2.2  # rounded, not boxy: close to an ellipse in front
 BACK_EXPONENT = 3.2  # the back flattens on the table
 
 
-def build_anatomy_v2(grid: AxisGrid, subject: SubjectV2, rng: np.random.Generator, version: int = 2) -> Anatomy:
+def build_anatomy_v2(grid: AxisGrid, subject: SubjectV2, rng: np.random.Generator, version: int = 2,
+                     endometrium_mm: float | None = None) -> Anatomy:
     """Paint every structure into a uint8 label map (ids from :mod:`tissues`); ``version`` 3 narrows women's
-    waist (:data:`~MedGANSynthLib.phantoms.frame_v2.WOMEN_WAIST_NARROWING`)."""
+    waist (:data:`~MedGANSynthLib.phantoms.frame_v2.WOMEN_WAIST_NARROWING`); ``endometrium_mm`` (version 5,
+    women) paints an endometrium of that thickness inside the uterus."""
     fr = Frame(subject, rng, version)
     labels = np.zeros(grid.shape, dtype=np.uint8)
     marks: dict = {"fat_mm": round(fr.fat, 1), "arms": subject.arms}
@@ -64,6 +74,10 @@ def build_anatomy_v2(grid: AxisGrid, subject: SubjectV2, rng: np.random.Generato
     paint_bowel(labels, grid, fr, rng, marks)
     _paint_psoas(labels, grid, fr)
     paint_skeleton(labels, grid, fr, marks)
+    if version >= 5 and endometrium_mm is not None and "uterus_centre" in marks:
+        _paint_endometrium(labels, grid, marks["uterus_centre"], endometrium_mm)  # last: inside what is left
+    if version >= 5:  # the muscle groups of published uptake get labels of their own; nothing else changes
+        name_muscle_groups(labels, grid, fr)
     marks["trunk_z"] = [fr.shoulder_z, fr.hip_z]
     marks["vertebrae"] = {name: [round(top, 2), round(bottom, 2)] for name, (top, bottom) in fr.vertebrae.items()}
     marks["spine_y_L4"] = round(float(fr.spine_y(fr.level("L4"))), 2)
@@ -124,22 +138,11 @@ def _paint_trunk_wall(labels, grid, fr: Frame) -> None:
 def _paint_thighs(labels, grid, fr: Frame) -> None:
     top, bottom = fr.z(0.47), grid.z[0] - 10
     for side in (-1, 1):
-        def centre_x(z, side=side):
-            return side * np.interp(fr.frac(z), [0.47, 0.53, 0.65], [78, 90, 88]) * fr.hip * fr.lat ** 0.5
-
-        def radius(z):
-            return np.interp(fr.frac(z), [0.47, 0.53, 0.60, 0.70], [78, 88, 80, 66]) * fr.lat * fr.hip
-
-        def centre_y(z):
-            return np.interp(fr.frac(z), [0.47, 0.53], [12, 0]) + 0 * z
-
+        centre_x, centre_y, radius = thigh_axes(fr, side)
         paint(labels, vertical_superellipse(grid, (top, bottom), centre_x, centre_y, radius,
                                             lambda z, r=radius: r(z) * 0.95, 2.1), LABEL["subcutaneous_fat"],
               [0])  # only outside the trunk: no fat ring inside the pelvis
-        inner = vertical_superellipse(grid, (top, bottom), centre_x, centre_y,
-                                      lambda z, r=radius: r(z) - fr.fat * 0.9,
-                                      lambda z, r=radius: r(z) * 0.95 - fr.fat * 0.9, 2.1)
-        paint(labels, inner, LABEL["muscle"], [0, LABEL["subcutaneous_fat"]])
+        paint(labels, thigh_muscle_shape(grid, fr, side), LABEL["muscle"], [0, LABEL["subcutaneous_fat"]])
         # Intermuscular fat planes between the quadriceps, adductors and hamstrings (†).
         for angle in (0.6, 2.4, 4.2):
             z_mid = fr.z(0.58)
@@ -512,7 +515,9 @@ def _paint_pelvic_organs(labels, grid, fr: Frame, rng, marks) -> None:
         uterus = np.array([0, bladder_c[1] + r[1] + 22, z_floor + r[2] * 1.6 + 20])
         if fr.version >= 4:  # a full bladder lifts it onto the bladder dome, in front of the sacrum and rectum
             uterus[1] = min(uterus[1], sacrum_front_y(fr, uterus[2]) - 20 - 25)
-        paint(labels, ellipsoid(grid, uterus, [28, 20, 40]), LABEL["uterus"], [LABEL["visceral_fat"]])
+        paint(labels, ellipsoid(grid, uterus, UTERUS_RADII_MM), LABEL["uterus"], [LABEL["visceral_fat"]])
+        if fr.version >= 5:  # where the endometrium goes once every organ is painted
+            marks["uterus_centre"] = uterus.tolist()
     for side, kidney in zip((-1, 1), marks["kidneys"], strict=True):
         z4 = fr.level("L4", 0.5)
         ureter = smooth_polyline([kidney["pelvis"], (side * (fr.spine_half(z4)[0] + 22), fr.spine_y(z4) - 26, z4),
@@ -525,14 +530,34 @@ def _paint_pelvic_organs(labels, grid, fr: Frame, rng, marks) -> None:
     marks["bladder_centre"] = bladder_c.tolist()
 
 
+UTERUS_RADII_MM = (28.0, 20.0, 40.0)  # x, y, z
+ENDOMETRIUM_SHARE_OF_UTERUS = (0.55, 0.65)  # cavity's half-width and half-length over the uterus's (x, z) †
+
+
+def _paint_endometrium(labels, grid, uterus_centre, thickness_mm: float) -> None:
+    """The endometrium: a thin layer across the uterus's centre (front-to-back thickness ``thickness_mm``, both
+    layers as ultrasound measures it), over the middle of its width and length †, in the uterus's interior only
+    (where bowel painted later cut into the uterus, a wall of uterus is kept). A layer thinner than the grid's rows
+    keeps one row, so that it exists on every grid (partial volume would spread it so)."""
+    row = float(abs(grid.y[1] - grid.y[0])) if grid.y.size > 1 else thickness_mm
+    half_thickness = max(0.5 * thickness_mm, 0.5 * row + 1e-3)
+    radii = [UTERUS_RADII_MM[0] * ENDOMETRIUM_SHARE_OF_UTERUS[0], half_thickness,
+             UTERUS_RADII_MM[2] * ENDOMETRIUM_SHARE_OF_UTERUS[1]]
+    shape = ellipsoid(grid, uterus_centre, radii)
+    if shape is None:
+        return
+    box, mask = shape
+    padded = tuple(slice(max(b.start - 1, 0), b.stop + 1) for b in box)
+    interior = ndimage.binary_erosion(labels[padded] == LABEL["uterus"])
+    inner = tuple(slice(b.start - p.start, b.stop - p.start) for b, p in zip(box, padded, strict=True))
+    region = labels[box]
+    region[mask & interior[inner]] = LABEL["endometrium"]
+
+
 def _paint_back_muscles(labels, grid, fr: Frame) -> None:
     """Erector spinae beside the spinous processes and quadratus lumborum beside the transverse processes."""
-    top, bottom = fr.level("T11", 0.0), fr.z(0.47)
     for side in (-1, 1):
-        paint(labels, vertical_superellipse(
-            grid, (bottom, top), lambda z, side=side: side * 32 * fr.s + 0 * z,
-            lambda z: fr.spine_y(z) + fr.spine_half(z)[1] + 32 * fr.s, lambda z: 28 * fr.s * fr.muscle + 0 * z,
-            lambda z: 22 * fr.s * fr.muscle + 0 * z, 2.2), LABEL["muscle"], [LABEL["visceral_fat"]])
+        paint(labels, erector_spinae_shape(grid, fr, side), LABEL["muscle"], [LABEL["visceral_fat"]])
         paint(labels, vertical_superellipse(
             grid, (fr.level("L4", 1.0), fr.level("T12", 0.5)),
             lambda z, side=side: side * (fr.spine_half(z)[0] + 40 * fr.s) + 0 * z,
@@ -543,23 +568,7 @@ def _paint_back_muscles(labels, grid, fr: Frame) -> None:
 
 def _paint_psoas(labels, grid, fr: Frame) -> None:
     """Psoas major from T12/L1 along the lumbar spine to the groin, the same function on both sides."""
-    top, bottom = fr.level("T12", 0.5), fr.z(0.50)
     for side in (-1, 1):
-        def cx(z, side=side):
-            f = fr.frac(z)
-            w = fr.spine_half(z)[0]
-            return side * (w + np.interp(f, [0.33, 0.42, 0.46, 0.50], [12, 22, 40, 62]) * fr.s)
-
-        def cy(z):
-            f = fr.frac(z)
-            return fr.spine_y(z) - np.interp(f, [0.33, 0.42, 0.46, 0.50], [2, 8, 30, 55]) * fr.s
-
-        def rx(z):
-            return np.interp(fr.frac(z), [0.33, 0.40, 0.44, 0.50], [9, 19, 24, 18]) * fr.s * fr.muscle
-
-        def ry(z):
-            return np.interp(fr.frac(z), [0.33, 0.40, 0.44, 0.50], [9, 18, 20, 16]) * fr.s * fr.muscle
-
-        paint(labels, vertical_superellipse(grid, (bottom, top), cx, cy, rx, ry), LABEL["muscle"],
+        paint(labels, psoas_shape(grid, fr, side), LABEL["muscle"],
               [LABEL["visceral_fat"], LABEL["muscle"], LABEL["subcutaneous_fat"], LABEL["bowel"],
                LABEL["bowel_content"], LABEL["colon"], LABEL["colon_content"]])

@@ -63,12 +63,36 @@ TISSUES: tuple[Tissue, ...] = (
     Tissue(34, "uterus", 45.0, 5.0, 2.0),
     Tissue(35, "thyroid", 100.0, 8.0, 1.2),
     Tissue(36, "gallbladder", 10.0, 3.0, 0.4),
+    # Label 37 appears only in generator version 5 (values from values_v5.py / endometrium_v5.py).
+    Tissue(37, "endometrium", 45.0, 5.0, 1.7),
+    # Labels 40-47: the skeletal muscle groups that generator version 5 names (muscle_groups_v5.py); muscle's HU,
+    # SUV the group's mean of Goncalves 2017 Table 1 (values_v5.py draws each subject's).
+    Tissue(40, "muscle_paraspinal", 45.0, 8.0, 0.67),
+    Tissue(41, "muscle_psoas", 45.0, 8.0, 0.56),
+    Tissue(42, "muscle_gluteus_maximus", 45.0, 8.0, 0.59),
+    Tissue(43, "muscle_thigh", 45.0, 8.0, 0.493),
+    Tissue(44, "muscle_rectus_abdominis", 45.0, 8.0, 0.46),
+    Tissue(45, "muscle_oblique", 45.0, 8.0, 0.57),
+    Tissue(46, "muscle_pectoralis", 45.0, 8.0, 0.51),
+    Tissue(47, "muscle_intercostal", 45.0, 8.0, 0.68),
 )
 # fmt: on
 
 TISSUE_BY_NAME: dict[str, Tissue] = {t.name: t for t in TISSUES}
 LABEL = {t.name: t.label for t in TISSUES}
 """Label id of each tissue by name, e.g. ``LABEL["liver"] == 7``."""
+
+MUSCLE_GROUPS: tuple[str, ...] = tuple(t.name for t in TISSUES if t.name.startswith("muscle_"))
+"""The named skeletal muscle groups (version 5); every other skeletal muscle keeps the label ``muscle``."""
+MUSCLE_LABELS: tuple[int, ...] = (LABEL["muscle"], *(LABEL[name] for name in MUSCLE_GROUPS))
+"""Every label that is skeletal muscle: what treats muscle as one tissue (body composition, organ names, regions)
+uses these, so that version 5's groups count as muscle."""
+
+
+def is_muscle(labels: np.ndarray) -> np.ndarray:
+    """Boolean mask of the skeletal muscle voxels of a label map, the named groups included."""
+    return np.isin(labels, MUSCLE_LABELS)
+
 
 CT_NOISE_SD_RANGE = (15.0, 40.0)  # §3 low-dose CT noise SD at 30-80 mAs †
 LIVER_COV_RANGE = (0.10, 0.15)  # §4 liver CoV 9-11 % measured, 10-15 % typical †

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from MedGANSynthLib.phantoms.tissues import LABEL
+from MedGANSynthLib.phantoms.tissues import LABEL, MUSCLE_GROUPS
 
 
 @dataclass(frozen=True)
@@ -137,4 +137,6 @@ def lookup(values: dict[str, float], size: int = 256) -> np.ndarray:
 
 
 def texture_lookup(size: int = 256) -> np.ndarray:
-    return lookup({name: v.texture_sd for name, v in TISSUE_VALUES.items()}, size)
+    """Texture SD per label; version 5's muscle groups take muscle's (labels absent from versions 2-4)."""
+    texture = {name: v.texture_sd for name, v in TISSUE_VALUES.items()}
+    return lookup(texture | {group: texture["muscle"] for group in MUSCLE_GROUPS}, size)

@@ -5,6 +5,8 @@ attenuation by age, women's narrower waist (less visceral fat) and the nephrogra
 (:mod:`values_v3`). Version 4 is version 3 with ten more (:mod:`values_v4`: men's muscle attenuation by age,
 women's marrow SUV by age, muscle, fat, kidney-cortex and cortical-bone SUV, thyroid and pancreas HU, muscle and
 small-bowel enhancement) and diffuse splenic lymphoma above the subject's own liver. A seed draws the same subject in every version; the arrays of versions 2 and 3 never change.
+Version 5 (open) draws both contrast phases of a seed alike (:mod:`values_v5`) and gives women an endometrium by
+menstrual phase or menopause (:mod:`endometrium_v5`).
 
 Same grids, lesion classes and outputs as version 1 (:mod:`wholebody`), on the anatomy of :mod:`anatomy_v2`
 with per-subject values from :mod:`values_v2` (sources in REFERENCE.md).
@@ -28,6 +30,7 @@ from scipy import ndimage
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
 from MedGANSynthLib.phantoms.anatomy_v2 import build_anatomy_v2
+from MedGANSynthLib.phantoms.endometrium_v5 import draw_endometrium, endometrium_stream
 from MedGANSynthLib.phantoms.frame_v2 import ARM_POSITIONS, random_subject_v2
 from MedGANSynthLib.phantoms.lesions import check_lesion_class, place_lesions, render_lesions
 from MedGANSynthLib.phantoms.pet_counts import (
@@ -46,10 +49,10 @@ from MedGANSynthLib.phantoms.values_v2 import (
     METASTASIS_PV_SHARE,
     lookup,
     sample_values,
-    texture_lookup,
 )
 from MedGANSynthLib.phantoms.values_v3 import sample_values_v3
 from MedGANSynthLib.phantoms.values_v4 import sample_values_v4
+from MedGANSynthLib.phantoms.values_v5 import sample_values_v5, texture_lookup_v5
 
 GENERATOR_VERSION_2 = "wholebody-2"
 GENERATOR_VERSION_3 = "wholebody-3"
@@ -96,13 +99,17 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
     shape, spacing, origin = ct_grid(config)
     grid = AxisGrid.from_geometry(shape, spacing, origin)
     subject = random_subject_v2(anatomy_rng, arms)
-    anatomy = build_anatomy_v2(grid, subject, anatomy_rng, version)
-    values = _sample_values(version, physiology_rng, subject, contrast)  # its own stream: order is free
+    # Version 5: a woman's menstrual state, from its own stream of the seed (the same in both contrast phases)
+    endometrium = (draw_endometrium(endometrium_stream(seed), subject.age_years)
+                   if version >= 5 and subject.sex == "F" else None)
+    anatomy = build_anatomy_v2(grid, subject, anatomy_rng, version,
+                               endometrium.thickness_mm if endometrium is not None else None)
+    values = _sample_values(version, physiology_rng, subject, contrast, endometrium)  # its own stream: order is free
     # Version 4 sets diffuse splenic lymphoma above this subject's liver; 1-3 above the v1 table's 2.2.
     lesions, disease_overrides = place_lesions(anatomy, lesion_class, lesion_rng,
                                                liver_suv=values.suv["liver"] if version >= 4 else None)
     values.suv.update(disease_overrides)
-    _set_organ_lesion_hu(lesions, values, contrast, lesion_rng)
+    _set_organ_lesion_hu(lesions, values, contrast, lesion_rng, version)
 
     report(progress, cancel, stage, 1, 4, "CT")
     hu_mean = lookup(values.hu)[anatomy.labels]
@@ -139,6 +146,8 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
     report(progress, cancel, stage, 3, 4, "manifest")
     manifest = _manifest(seed, lesion_class, anatomy, lesions, values, contrast, ct_noise_sd, liver_cov, config,
                          acquisition, version)
+    if version >= 5:
+        manifest["endometrium"] = endometrium.to_manifest() if endometrium is not None else None
     if pet_noise == "counts":  # the default's manifest stays as it was
         manifest["pet_noise"] = {"model": "counts", "settings": counts_record}
         del manifest["pet_liver_cov"]
@@ -148,23 +157,28 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
     return case
 
 
-def _sample_values(version: int, rng, subject, contrast: str):
-    if version >= 4:
+def _sample_values(version: int, rng, subject, contrast: str, endometrium=None):
+    if version >= 5:
+        return sample_values_v5(rng, subject.sex, subject.age_years, contrast, endometrium)
+    if version == 4:
         return sample_values_v4(rng, subject.sex, subject.age_years, contrast)
     if version == 3:
         return sample_values_v3(rng, subject.sex, subject.age_years, contrast)
     return sample_values(rng, subject.age_years, contrast)
 
 
-def _set_organ_lesion_hu(lesions, values, contrast: str, rng) -> None:
+def _set_organ_lesion_hu(lesions, values, contrast: str, rng, version: int = 2) -> None:
     """Liver/spleen lesions: hypodense to the organ (unenhanced, Bressler 1987 †); in the portal-venous phase a
-    hypovascular metastasis takes up only part of the organ's enhancement (†), so it stays dark."""
+    hypovascular metastasis takes up only part of the organ's enhancement (†), so it stays dark. Version 5 draws
+    the share in both phases (used only when enhanced), so a seed's second lesion gets the same unenhanced HU in
+    both; versions 2-4 drew it in the portal-venous phase only."""
     for lesion in lesions:
         if lesion.site not in ("liver", "spleen"):
             continue
         plain = values.hu_unenhanced[lesion.site] - rng.uniform(*METASTASIS_HU_DROP)
         enhancement = values.hu[lesion.site] - values.hu_unenhanced[lesion.site]
-        share = rng.uniform(*METASTASIS_PV_SHARE) if contrast == "portal-venous" else 0.0
+        drawn = contrast == "portal-venous" or version >= 5  # unenhanced, the enhancement it multiplies is 0
+        share = rng.uniform(*METASTASIS_PV_SHARE) if drawn else 0.0
         lesion.hu = float(plain + share * enhancement)
 
 
@@ -190,7 +204,7 @@ def _make_ct(anatomy, lesion_map, hu, noise_sd, config, rng) -> np.ndarray:
     sigma = fwhm * FWHM_TO_SIGMA / spacing
     ct = hu
     _add_couch(ct, anatomy)
-    texture = texture_lookup()[anatomy.labels] if config.ct_texture else np.zeros(ct.shape, np.float32)
+    texture = texture_lookup_v5()[anatomy.labels] if config.ct_texture else np.zeros(ct.shape, np.float32)
     texture[lesion_map > 0] = 8.0 if config.ct_texture else 0.0
     texture **= 2
     texture += noise_sd**2 if config.noise else 0.0

@@ -25,12 +25,13 @@ import numpy as np
 from scipy import ndimage
 
 from MedGANSynthLib.io.volume_io import read_volume
-from MedGANSynthLib.phantoms.tissues import LABEL
+from MedGANSynthLib.phantoms.tissues import LABEL, MUSCLE_LABELS, is_muscle
 from MedGANSynthLib.preprocessing.resample import resample_to_reference
 from MedGANSynthLib.volume import Volume
 
-ORGAN_NAMES = {label: name for name, label in LABEL.items()}
-"""Organ name of each phantom label id; an id outside the table is reported as ``label_<id>``."""
+ORGAN_NAMES = {label: "muscle" if label in MUSCLE_LABELS else name for name, label in LABEL.items()}
+"""Organ name of each phantom label id; an id outside the table is reported as ``label_<id>``. Version 5's named
+muscle groups are all "muscle", as one organ."""
 
 
 def load_organ_labels(path: Path, ct: Volume) -> np.ndarray:
@@ -54,6 +55,7 @@ def false_positive_regions(components: np.ndarray, false_ids: np.ndarray, predic
         box = boxes[region_id - 1]
         inside = components[box] == region_id
         labels, suv = organs[box][inside], predicted_suv[box][inside]
+        labels = np.where(is_muscle(labels), LABEL["muscle"], labels)  # the muscle groups vote as one organ
         counts = np.bincount(labels - labels.min())
         majority = int(np.argmax(counts)) + int(labels.min())  # ties: the lowest label id
         regions.append({"organ": organ_name(majority), "peak_organ": organ_name(labels[np.argmax(suv)]),

@@ -7,7 +7,7 @@ Where a case's region mask comes from (first found wins), for ``region="liver"``
   is inside), or in its ``segmentations/`` sub-folder, where TotalSegmentator writes one mask per organ;
 * for a CSV manifest, a column ``liver_mask`` holding the mask's path;
 * ``organs.*``, the organ label map that ``medgansynth phantoms --kind wholebody`` writes, with the phantom's label
-  ids (``phantoms.tissues.LABEL``; liver is 7).
+  ids (``phantoms.tissues.LABEL``; liver is 7; "muscle" takes every muscle label, ``tissues.MUSCLE_LABELS``).
 
 Restricting a case (:func:`restrict_to_region`): a true lesion belongs to the region when most of its voxels lie in
 it (a liver metastasis bulging past the capsule stays a liver tumour, a node touching the liver does not); predicted
@@ -24,7 +24,7 @@ import numpy as np
 
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.io.volume_io import VOLUME_SUFFIXES, read_volume, volume_suffix
-from MedGANSynthLib.phantoms.tissues import LABEL
+from MedGANSynthLib.phantoms.tissues import LABEL, is_muscle
 from MedGANSynthLib.preprocessing.resample import resample_to_reference
 from MedGANSynthLib.virtual_pet.cases import PairedCase
 from MedGANSynthLib.volume import Volume
@@ -72,7 +72,12 @@ def load_region_mask(source: tuple[Path, int | None], ct: Volume, case_id: str) 
     mask = read_volume(path)
     if not mask.same_grid(ct):
         mask = resample_to_reference(mask.with_array(mask.array, units="label"), ct, "nearest")
-    inside = mask.array == label if label is not None else mask.array != 0
+    if label is None:
+        inside = mask.array != 0
+    elif label == LABEL["muscle"]:  # every muscle label, version 5's named groups included
+        inside = is_muscle(np.rint(mask.array))
+    else:
+        inside = mask.array == label
     if not inside.any():
         raise InputError(f"Case {case_id}: the region mask '{path.name}' is empty on the CT's grid; check that it "
                          "belongs to this CT or drop the case.")

@@ -17,7 +17,7 @@ from scipy import ndimage
 from MedGANSynthLib.cli.main import main
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.phantoms.frame_v2 import ICRP89_ORGAN_MASS_G
-from MedGANSynthLib.phantoms.tissues import LABEL
+from MedGANSynthLib.phantoms.tissues import LABEL, MUSCLE_LABELS, is_muscle
 from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, make_wholebody_case
 
 TINY = WholeBodyConfig().with_voxel_mm(8.0)
@@ -135,7 +135,7 @@ def test_trunk_body_composition_within_ranges(cases):
         total = trunk.sum()
         fractions = {
             "fat": np.isin(labels, FAT)[trunk].sum() / total,
-            "muscle": (labels == LABEL["muscle"])[trunk].sum() / total,
+            "muscle": is_muscle(labels)[trunk].sum() / total,
             "bone": np.isin(labels, BONE)[trunk].sum() / total,
             "air": np.isin(labels, AIR)[trunk].sum() / total,
         }
@@ -173,7 +173,7 @@ def test_l3_muscle_area_and_attenuation_above_healthy_cutoffs(cases):
         k = int(np.argmin(np.abs(_z(case) - z_l3)))
         labels = case.organs.array[k]
         trunk = _without_arms(labels[None])[0]
-        muscle = (labels == LABEL["muscle"]) & trunk
+        muscle = is_muscle(labels) & trunk
         area_cm2 = muscle.sum() * case.ct.spacing[0] * case.ct.spacing[1] / 100.0
         smi = area_cm2 / (case.manifest["subject"]["height_cm"] / 100.0) ** 2
         male = case.manifest["subject"]["sex"] == "M"
@@ -192,7 +192,7 @@ def test_psoas_left_and_right_are_symmetric(cases):
         y = case.ct.origin[1] + case.ct.spacing[1] * np.arange(labels.shape[0])
         spine_y = case.manifest["landmarks"]["spine_y_L4"]
         near = (np.abs(y - spine_y)[:, None] < 45) & (np.abs(x)[None, :] < 90) & (np.abs(x)[None, :] > 15)
-        muscle = (labels == LABEL["muscle"]) & near
+        muscle = is_muscle(labels) & near
         areas = [muscle[:, x * side > 0].sum() for side in (-1, 1)]
         assert min(areas) > 0 and max(areas) / min(areas) < 1.15, areas
         truth = case.pet_truth.array[k]
@@ -218,8 +218,9 @@ def test_bowel_fills_the_abdomen(cases):
 def test_lesions_sit_in_plausible_tissue(lesion_class):
     """The lesion classes of version 1 reused on the new anatomy: nodules in lung, the oesophageal primary on the
     oesophagus, nodes in soft tissue or fat - never mostly inside bone or air."""
-    soft = [LABEL[n] for n in ("muscle", "subcutaneous_fat", "visceral_fat", "blood", "oesophagus", "tonsil",
-                               "parotid", "liver", "spleen", "airway", "lung", "pancreas", "bowel", "colon")]
+    soft = [*MUSCLE_LABELS] + [LABEL[n] for n in ("subcutaneous_fat", "visceral_fat", "blood", "oesophagus", "tonsil",
+                                                  "parotid", "liver", "spleen", "airway", "lung", "pancreas", "bowel",
+                                                  "colon")]
     for seed in range(3):
         case = make_wholebody_case(seed, lesion_class, SMALL, version=2)
         assert case.manifest["lesions"]
@@ -237,6 +238,11 @@ def test_lesions_sit_in_plausible_tissue(lesion_class):
 
 
 # --- CT -------------------------------------------------------------------------------------------------
+def _label_ids(tissues):
+    """Label ids of the tissues; "muscle" takes every muscle label (version 5 names muscle groups)."""
+    return [i for t in tissues for i in (MUSCLE_LABELS if t == "muscle" else (LABEL[t],))]
+
+
 def _inner(mask, iterations=1):
     return ndimage.binary_erosion(mask, iterations=iterations)
 
@@ -267,7 +273,7 @@ def _assert_unenhanced_mean_within(case, tissue, low, high) -> bool:
     of it to measure (or the case is enhanced)."""
     if case.manifest["contrast"] != "none":
         return False
-    mask = _inner(case.organs.array == LABEL[tissue]) & (case.lesions.array == 0)
+    mask = _inner(np.isin(case.organs.array, _label_ids([tissue]))) & (case.lesions.array == 0)
     values = case.ct.array[mask].astype(float)
     if values.size < 30:
         return False
@@ -336,7 +342,7 @@ def test_pet_organ_suv_within_published_ranges(cases, tissues, low, high):
         # (Goncalves 2017, Table 1), ± 0.1 as above; the L3 muscles per man: test_phantoms_v2_composition.py
         low, high = 0.46 - 2 * 0.02 * np.sqrt(18) - 0.1, 0.68 + 2 * 0.02 * np.sqrt(18) + 0.1
     for case in cases:
-        mask = _inner(_organ_on_pet_grid(case, [LABEL[t] for t in tissues]))
+        mask = _inner(_organ_on_pet_grid(case, _label_ids(tissues)))
         values = case.pet.array[mask]
         if values.size < 20:
             continue
@@ -443,7 +449,7 @@ def test_cli_writes_version_2_cases(tmp_path):
 
 
 @pytest.mark.parametrize("argv", [
-    ["--phantom-version", "1", "--contrast", "portal-venous"], ["--phantom-version", "5"],
+    ["--phantom-version", "1", "--contrast", "portal-venous"], ["--phantom-version", "6"],
     ["--phantom-version", "2", "--arms", "left"],
     ["--kind", "brain", "--phantom-version", "2"],
 ])

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from MedGANSynthLib.phantoms.tissues import LABEL
+from MedGANSynthLib.phantoms.tissues import LABEL, is_muscle
 from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, make_wholebody_case
 
 GRID = WholeBodyConfig().with_voxel_mm(4.0)
@@ -71,8 +71,13 @@ def l3_slices(request):
     return slices
 
 
+def _mask(labels, tissue):
+    """The tissue's voxels; "muscle" takes every muscle label (version 5 names muscle groups)."""
+    return is_muscle(labels) if tissue == "muscle" else labels == LABEL[tissue]
+
+
 def _area_cm2(item, tissue):
-    return (item["labels"] == LABEL[tissue]).sum() * item["pixel_cm2"]
+    return _mask(item["labels"], tissue).sum() * item["pixel_cm2"]
 
 
 def test_women_l3_muscle_index_within_framingham_band(l3_slices):
@@ -90,7 +95,7 @@ def test_women_l3_muscle_index_within_framingham_band(l3_slices):
 def test_women_l3_muscle_attenuation_follows_age(l3_slices):
     for item in (s for s in l3_slices if s["sex"] == "F"):
         mean, sd = _age_group(FHS_WOMEN_L3_SMRA, item["age"])
-        inner = ndimage.binary_erosion(item["labels"] == LABEL["muscle"])
+        inner = ndimage.binary_erosion(is_muscle(item["labels"]))
         assert mean - 2 * sd <= item["ct"][inner].mean() <= mean + 2 * sd, item["age"]
 
 
@@ -128,7 +133,7 @@ def test_portal_venous_kidney_cortex_and_medulla_nearly_equal(version):
 
 def _suv_mean(item, tissue):
     """Mean SUV inside the eroded tissue mask of the L3 slice (away from the boundaries, as an ROI is drawn)."""
-    inner = ndimage.binary_erosion(item["labels"] == LABEL[tissue])
+    inner = ndimage.binary_erosion(_mask(item["labels"], tissue))
     assert inner.sum() > 10, tissue
     return float(item["suv"][inner].mean())
 
@@ -192,7 +197,7 @@ def men_by_age(request):
             assert case.manifest["subject"]["sex"] == "M"
             z = case.ct.origin[2] + case.ct.spacing[2] * np.arange(case.ct.array.shape[0])
             k = int(np.argmin(np.abs(z - np.mean(case.manifest["landmarks"]["L3"]))))
-            inner = ndimage.binary_erosion(case.organs.array[k] == LABEL["muscle"])
+            inner = ndimage.binary_erosion(is_muscle(case.organs.array[k]))
             group.append((case.manifest["subject"]["age_years"], float(case.ct.array[k][inner].mean())))
         groups.append(np.array(group))
     return groups

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from MedGANSynthLib.phantoms.tissues import LABEL
+from MedGANSynthLib.phantoms.tissues import LABEL, is_muscle
 from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, make_wholebody_case
 
 GRID = WholeBodyConfig(ct_noise_sd=20.0).with_voxel_mm(4.0)
@@ -48,7 +48,8 @@ def pairs(request):
 
 def _free(case, tissue, structure=None):
     """The tissue's voxels eroded once (``structure``: scipy's default cross), lesions left out."""
-    mask = ndimage.binary_erosion(case.organs.array == LABEL[tissue], structure=structure)
+    voxels = is_muscle(case.organs.array) if tissue == "muscle" else case.organs.array == LABEL[tissue]
+    mask = ndimage.binary_erosion(voxels, structure=structure)
     return mask & (case.lesions.array == 0)
 
 

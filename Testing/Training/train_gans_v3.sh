@@ -4,7 +4,8 @@
 # written before any candidate was scored.
 #   bash Testing/Training/train_gans_v3.sh [RUN_ROOT] [STEPS]   (default RUN_ROOT ./runs_v3, STEPS "mipdata ctdata ct finetune")
 # STEPS: mipdata, ctdata (the data sets), ct (CT GAN, 64 x 64, from scratch), ct_slow (the same, slower generator, 80 epochs), finetune (the bundled RadioGAN fine-tuned on
-# version-3 MIPs), finetune_gentle (the same at 2e-5 with random wrong labels), scratch (RadioGAN from scratch with the bundled recipe, 700 epochs: hours, resumable).
+# version-3 MIPs), finetune_gentle (the same at 2e-5 with random wrong labels), scratch (RadioGAN from scratch with the bundled recipe, 700 epochs: hours, resumable), stages (the same
+# recipe exported and scored at epochs 200, 300, 400 and 500), stages_augment (the same with --augment).
 # Safe to interrupt: run it again and finished steps are skipped, unfinished runs resume from their last checkpoint.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -55,4 +56,31 @@ wanted scratch && train radiogan_v3 --architecture radiogan --data "$ROOT/data/m
   --batch-size 32 --discriminator-norm spectral --discriminator-dropout 0 --loss hinge --class-projection \
   --minibatch-std --generator-upsampling resize --class-batchnorm --mismatched-labels --window 0,10 --lr 2e-4 \
   --lr-d 2e-4 --checkpoint-every 5 --seed 11
+# Session 25: the same recipe and seed stopped earlier: one run extended stage by stage (--resume --epochs N), each
+# stage's weights kept in RUN/stages/epoch_N and scored on the selection split under session 22's rule (HISTORY.md);
+# Testing/Training/radiogan_stage_choice.py applies the rule. stages_augment: the same with --augment
+# translation,cutout (differentiable augmentation of what the discriminator sees, against memorising).
+stages() {  # stages RUN_NAME [extra train arguments]
+  local run="$ROOT/$1"; shift
+  for epochs in 200 300 400 500; do
+    local stage="$run/stages/epoch_$epochs"
+    [ -f "$stage.selection.json" ] && continue
+    if [ ! -f "$stage/radiogan.safetensors" ]; then
+      if [ -f "$run/checkpoints/checkpoint_last.pt" ]; then
+        $MGS train -o "$run" --resume --epochs "$epochs" --threads 1 --progress-lines >> "$run.log" 2>&1
+      else
+        $MGS train -o "$run" --architecture radiogan --data "$ROOT/data/mip/train" --epochs "$epochs" \
+          --batch-size 32 --discriminator-norm spectral --discriminator-dropout 0 --loss hinge --class-projection \
+          --minibatch-std --generator-upsampling resize --class-batchnorm --mismatched-labels --window 0,10 \
+          --lr 2e-4 --lr-d 2e-4 --checkpoint-every 5 --seed 11 --threads 1 --progress-lines "$@" > "$run.log" 2>&1
+      fi
+      mkdir -p "$stage.tmp" && cp "$run"/weights/radiogan.* "$stage.tmp/" && mv "$stage.tmp" "$stage"
+    fi
+    $MGS evaluate-gan "$stage/radiogan.safetensors" --data "$ROOT/data/mip" --against selection --count 100 \
+      --epochs 40 --no-tstr --seed 0 --judges 3 -o "$stage.selection" --json --overwrite \
+      > "$stage.selection.json.tmp" 2> "$stage.selection.log" && mv "$stage.selection.json.tmp" "$stage.selection.json"
+  done
+}
+wanted stages && stages radiogan_v3_stages
+wanted stages_augment && stages radiogan_v3_augment_stages --augment translation,cutout
 echo "finished: $STEPS under $ROOT"
