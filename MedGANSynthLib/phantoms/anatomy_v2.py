@@ -17,6 +17,11 @@ from MedGANSynthLib.phantoms.bowel_v2 import paint_bowel
 from MedGANSynthLib.phantoms.frame_v2 import Frame, SubjectV2, organ_radius_factor
 from MedGANSynthLib.phantoms.head_neck_v4 import airway_levels, paint_pharyngeal_airway, paint_skull_base
 from MedGANSynthLib.phantoms.heart_vessels_v2 import paint_heart_and_vessels
+from MedGANSynthLib.phantoms.liver_vessels_v5 import (
+    MAIN_PORTAL_VEIN_RADIUS_MM,
+    confluence_on_ivc,
+    paint_liver_veins,
+)
 from MedGANSynthLib.phantoms.muscle_groups_v5 import name_muscle_groups
 from MedGANSynthLib.phantoms.muscle_shapes_v2 import (
     erector_spinae_shape,
@@ -37,8 +42,9 @@ from MedGANSynthLib.phantoms.shapes import (
     vertical_superellipse,
 )
 from MedGANSynthLib.phantoms.skeleton_v2 import paint_skeleton
-from MedGANSynthLib.phantoms.thorax_v4 import dome_drop, grow_branch
+from MedGANSynthLib.phantoms.thorax_v4 import LUNG_ROOT_MM, LUNG_TREE_V4, LUNG_TREE_V5, dome_drop
 from MedGANSynthLib.phantoms.tissues import LABEL
+from MedGANSynthLib.phantoms.vessel_tree import grow_tree
 
 TRUNK_EXPONENT = 2.2  # rounded, not boxy: close to an ellipse in front
 BACK_EXPONENT = 3.2  # the back flattens on the table
@@ -335,7 +341,7 @@ def _paint_neck(labels, grid, fr: Frame, marks) -> None:
 # --- lung trees -----------------------------------------------------------------------------------------
 def _paint_lung_trees(labels, grid, fr: Frame, rng, marks, version: int = 2) -> None:
     """Pulmonary vessels (blood) and bronchi (air in a soft-tissue wall) branching out of each hilum. Version 4
-    grows tapering trees out to the lung's periphery (:func:`thorax_v4.grow_branch`) from a generator of its own,
+    grows tapering trees out to the lung's periphery (:func:`vessel_tree.grow_tree`) from a generator of its own,
     after drawing exactly version 3's numbers, so that every organ painted later keeps its version-3 draws."""
     if version >= 4:
         own = rng.standard_normal(V3_TREE_DRAWS)
@@ -349,11 +355,14 @@ def _paint_lung_trees(labels, grid, fr: Frame, rng, marks, version: int = 2) -> 
         paint(labels, segment_tube(grid, *bronchus, 5.0), LABEL["airway"])
         directions = [(side * 0.4, 0.1, 0.9), (side * 1.0, 0.0, 0.1), (side * 0.5, -0.6, -0.6), (side * 0.5, 0.6, -0.7),
                       (side * 0.6, 0.0, -0.8)]
+        if version >= 5:  # the anterior segments and the lower lobe's superior segment, horizontal (thorax_v4)
+            directions += [(side * 0.5, -0.9, 0.15), (side * 0.4, 0.9, 0.05)]
         for direction in directions:
             jitter = rng.normal(0.0, 0.2, 3)
             if version >= 4:
-                grow_branch(labels, grid, rng, hilum, hilum, np.asarray(direction, float) + jitter, 34.0 * fr.s,
-                            5.5, 0, lung)
+                style, root_mm = (LUNG_TREE_V5, LUNG_ROOT_MM[5]) if version >= 5 else (LUNG_TREE_V4, LUNG_ROOT_MM[4])
+                grow_tree(labels, grid, rng, style, hilum, hilum, np.asarray(direction, float) + jitter,
+                          root_mm * fr.s, 5.5)
             else:
                 _branch(labels, grid, rng, hilum, np.asarray(direction, float) + jitter, 38.0 * fr.s, 5.5, 0, lung)
 
@@ -395,7 +404,7 @@ def _paint_upper_abdomen(labels, grid, fr: Frame, rng, marks) -> None:
     for shape in tapered_tube(grid, pancreas, pancreas_r):
         paint(labels, shape, LABEL["pancreas"], cavity)
     portal = [(-0.05 * a, front - 24, z_p + 10), (-0.35 * a, cy - 0.05 * b, z_p + 50)]
-    paint(labels, segment_tube(grid, *portal, 7.0), LABEL["blood"])
+    paint(labels, segment_tube(grid, *portal, MAIN_PORTAL_VEIN_RADIUS_MM if fr.version >= 5 else 7.0), LABEL["blood"])
     ks = organ_radius_factor(fr, "spleen")
     spleen_c = np.array([0.66 * a, cy + 0.38 * b, top_l - 48])
     spleen_r = np.array([24.0, 46.0, 48.0]) * ks
@@ -413,11 +422,16 @@ def _paint_upper_abdomen(labels, grid, fr: Frame, rng, marks) -> None:
     z_h = fr.level("T11", 0.3)
     confluence = np.array([-22.0, fr.spine_y(z_h) - fr.spine_half(z_h)[1] - 30, z_h])
     porta = np.array([-0.35 * a, cy - 0.05 * b, z_p + 50])
-    for start, end in ((confluence, (-0.75 * a, cy + 0.05 * b, top_r - 45)),  # right, middle, left hepatic veins
-                       (confluence, (-0.35 * a, cy - 0.7 * b, top_r - 35)),
-                       (confluence, (0.15 * a, cy - 0.55 * b, top_r - 35)),
-                       (porta, (-0.68 * a, cy + 0.25 * b, top_r - 95)),  # right and left portal branches
-                       (porta, (0.05 * a, cy - 0.55 * b, top_r - 55))):
+    if fr.version >= 5:  # trees of veins inside the liver, from a stream of their own (later organs keep their draws)
+        hepatic = confluence_on_ivc(marks["ivc"], _caval_hiatus_z(fr, marks["ivc"]), fr.s)
+        marks.update(paint_liver_veins(labels, grid, np.random.Generator(rng.bit_generator.jumped()), (cy, a, b),
+                                       hepatic, porta))
+    for start, end in () if fr.version >= 5 else (
+            (confluence, (-0.75 * a, cy + 0.05 * b, top_r - 45)),  # right, middle, left hepatic veins
+            (confluence, (-0.35 * a, cy - 0.7 * b, top_r - 35)),
+            (confluence, (0.15 * a, cy - 0.55 * b, top_r - 35)),
+            (porta, (-0.68 * a, cy + 0.25 * b, top_r - 95)),  # right and left portal branches
+            (porta, (0.05 * a, cy - 0.55 * b, top_r - 55))):
         paint(labels, tapered_tube(grid, [start, end], [6.0, 2.5])[0], LABEL["blood"], [LABEL["liver"]])
     kidneys = []
     kk = organ_radius_factor(fr, "kidney")
@@ -453,6 +467,19 @@ def _paint_upper_abdomen(labels, grid, fr: Frame, rng, marks) -> None:
         inguinal_nodes=[[side * 85.0 * fr.hip, -fr.half_ap(fr.z(0.525)) + fr.fat_at(fr.z(0.525)) + 28, fr.z(0.525)]
                         for side in (-1, 1)],
     )
+
+
+def _caval_hiatus_z(fr: Frame, ivc) -> float:
+    """z where the IVC's axis passes through the diaphragm (the first point of the axis, going down from the right
+    atrium, that lies below the dome)."""
+    ivc = np.asarray(ivc, float)
+    for upper, lower in zip(ivc[:-1], ivc[1:], strict=True):
+        if lower[2] < diaphragm_z(fr, lower[0], lower[1], lower[2], fr.version):
+            t = np.linspace(0.0, 1.0, 21)[:, None]
+            points = upper + t * (lower - upper)
+            below = points[:, 2] < diaphragm_z(fr, points[:, 0], points[:, 1], points[:, 2], fr.version)
+            return float(points[int(np.argmax(below)), 2])
+    return float(ivc[-1, 2])
 
 
 def _gas_above(labels, grid, points, radii, content, share) -> None:

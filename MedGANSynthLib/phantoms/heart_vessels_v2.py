@@ -97,7 +97,8 @@ def paint_heart_and_vessels(labels, grid, fr: Frame, marks, version: int = 2) ->
     for level in ("L1", "L3", "L4"):
         zl = fr.level(level, 0.5)
         ivc.append((-24, spine_front(zl, gap=16), zl))
-    for shape in polyline_tube(grid, smooth_polyline(ivc), 10.5 * fr.s):
+    ivc = smooth_polyline(ivc)
+    for shape in polyline_tube(grid, ivc, 10.5 * fr.s):
         paint(labels, shape, blood)
     # Pulmonary trunk from the right ventricle to its bifurcation under the arch, branches to the hila.
     trunk_top = np.array([0.0, cy + 5, fr.level("T5", 0.6) if version < 4 else fr.level("T6", 0.1)])  # v4: 2 cm below the carina (†)
@@ -126,7 +127,7 @@ def paint_heart_and_vessels(labels, grid, fr: Frame, marks, version: int = 2) ->
         paint(labels, shape, LABEL["oesophagus"])
     svc_top = np.array([-26.0, cy - 8, fr.level("T2")])
     marks.update(
-        heart_centre=centre.tolist(), hila=hila, aorta=[list(map(float, p)) for p in aorta],
+        heart_centre=centre.tolist(), hila=hila, ivc=ivc.tolist(), aorta=[list(map(float, p)) for p in aorta],
         oesophagus=[list(map(float, p)) for p in oesophagus],
         lung_range_z=[float(fr.diaphragm_top(1) - 60), fr.z(0.165)],
         # Stations: right paratracheal (4R), aortopulmonary window (5), subcarinal (7), hilar (10R, 10L).

@@ -12,6 +12,8 @@ ratio and generations are †.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from scipy import ndimage
 
@@ -20,11 +22,10 @@ from MedGANSynthLib.phantoms.shapes import (
     ellipsoid,
     paint,
     polyline_tube,
-    segment_tube,
     smooth_polyline,
-    tapered_segment,
 )
 from MedGANSynthLib.phantoms.tissues import LABEL
+from MedGANSynthLib.phantoms.vessel_tree import TreeStyle
 
 # Dome apex above the lateral costophrenic angle, right / left, mm (Alghamdi, Int J Biomed 2021: 51.3 ± 10.6 and
 # 38.4 ± 9.2 on 45 PA radiographs); the apex over the midclavicular line, 0.45 of the cage's half width out (†).
@@ -98,37 +99,17 @@ def fattest_point_near(labels, grid, point) -> list[float]:
     return [float(x[0, 0, i]), float(y[0, j, 0]), float(z[k, 0, 0])]
 
 
-# Version 4 trees: a child's radius is its parent's / 2^(1/3) (Murray's law for a symmetric fork, †) and 0.72 of its
-# length; each segment tapers by 10 %; the branches lean away from the hilum, so they reach the pleura.
-MURRAY_RATIO = 2.0 ** (-1.0 / 3.0)
-TREE_GENERATIONS_V4 = 7
-TREE_LENGTH_RATIO_V4 = 0.72
-
-
-def label_at_point(labels, grid, point) -> int:
-    """The label of the voxel nearest above ``point`` on each axis (clipped to the grid)."""
-    index = tuple(int(np.clip(np.searchsorted(axis, p), 0, axis.size - 1)) for axis, p in
-                  ((grid.z, point[2]), (grid.y, point[1]), (grid.x, point[0])))
-    return int(labels[index])
-
-
-def grow_branch(labels, grid, rng, hilum, start, direction, length, radius, generation, lung) -> None:
-    """One tapering vessel segment (with its bronchus in the first two generations), then two children leaning
-    away from ``hilum``, until the last generation or until the segment ends outside the lung."""
-    direction = direction / np.linalg.norm(direction)
-    end = start + direction * length
-    paint(labels, tapered_segment(grid, start, end, radius, 0.9 * radius), LABEL["blood"], lung)
-    if generation < 2:  # a bronchus runs beside the artery in the first generations
-        offset = np.cross(direction, [0, 0, 1.0]) * 0.8 * (radius + 3)
-        paint(labels, segment_tube(grid, start + offset, end + offset, radius + 1.2), LABEL["muscle"], lung)
-        paint(labels, segment_tube(grid, start + offset, end + offset, radius * 0.8), LABEL["airway"],
-              lung + [LABEL["muscle"]])
-    inside = lung + [LABEL["blood"], LABEL["visceral_fat"], LABEL["airway"]] + [LABEL["muscle"]] * (generation < 2)
-    if generation >= TREE_GENERATIONS_V4 or label_at_point(labels, grid, end) not in inside:
-        return  # the last generation, or the branch left the thorax (chest wall, mediastinum's far side)
-    outward = (end - hilum) / max(np.linalg.norm(end - hilum), 1e-6)
-    for _ in range(2):
-        turn = rng.normal(0.0, 0.5, 3)
-        grow_branch(labels, grid, rng, hilum, end, direction + 0.4 * outward + turn, length * TREE_LENGTH_RATIO_V4,
-                   radius * MURRAY_RATIO, generation + 1, lung)
-
+# Version 4 trees (grown by :func:`vessel_tree.grow_tree`): a child's radius is its parent's / 2^(1/3) (Murray's law
+# for a symmetric fork, †) and 0.72 of its length; each segment tapers by 10 %; the branches lean away from the
+# hilum, so they reach the pleura; bronchi beside the first two generations.
+LUNG_TREE_V4 = TreeStyle(paint_into=(LABEL["lung"],),
+                         grows_through=(LABEL["lung"], LABEL["blood"], LABEL["visceral_fat"], LABEL["airway"]),
+                         generations=7, length_ratio=0.72, bronchus_generations=2)
+# Version 5 (REFERENCE.md "Version 5: liver and lung vessels"): on CT the vessels reach to within 1-2 cm of the
+# pleura; version 4's trees (7 generations, a 34 mm first segment, 0.72 x length) left the subpleural lung 2-3 cm
+# from any vessel. Version 5 starts with a 22 mm segment and grows 9 generations of 0.85 x length, never thinner
+# than 1 mm radius (2 mm vessels stay visible on 2 mm voxels), from 7 roots per hilum (anatomy_v2: the anterior
+# segments and the lower lobe's superior segment added). Lengths, ratios and roots are † (chosen so that the median
+# subpleural lung lies within 2 cm of a vessel and vessels take 1.6-5.1 % of the lung, test_phantoms_v5_vessels.py).
+LUNG_TREE_V5 = replace(LUNG_TREE_V4, generations=9, length_ratio=0.85, min_radius=1.0)
+LUNG_ROOT_MM = {4: 34.0, 5: 22.0}  # the first segment's length (reference stature)
