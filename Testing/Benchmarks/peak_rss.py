@@ -5,7 +5,7 @@ memory it ran in before its exec: Python's ``subprocess`` starts children with v
 process's own peak. A benchmark holding a 500 MB array made an 11 MB child report 512 MB. ``run_with_peak_rss``
 therefore starts the command from a small launcher (this file run as a script: a fresh Python importing nothing
 heavy) that spawns the command and reports the command's ``os.wait4`` resource usage; all the command inherits is
-the launcher's ~10 MB. ``own_peak_rss_bytes`` is the calling process's own high-water mark (``VmHWM``).
+the launcher's ~14 MB. ``own_peak_rss_bytes`` is the calling process's own high-water mark (``VmHWM``).
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ def run_with_peak_rss(command: list[str], cwd: str | Path | None = None, env: di
     command are both killed (they share a new process group) and ``subprocess.TimeoutExpired`` is raised."""
     with tempfile.TemporaryDirectory(prefix="peak-rss-") as folder:
         report = Path(folder) / "usage.json"
-        launcher = subprocess.Popen([sys.executable, __file__, str(report), *command], cwd=cwd, env=env, text=True,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        launcher_command = [sys.executable, str(Path(__file__).resolve()), str(report), *command]
+        launcher = subprocess.Popen(launcher_command, cwd=cwd, env=env, text=True, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, start_new_session=True)
         try:
             stdout, stderr = launcher.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -32,7 +32,7 @@ block = b"x" * (int(sys.argv[1]) * 2**20)  # written, so every page is resident
 print(json.dumps({"rss_before": before, "hwm": status("VmHWM"), "cpu": time.process_time()}))
 """
 LAUNCHER_AND_SLACK = 40 * MIB
-"""The most a child may inherit from the launcher (a bare Python, ~10 MB) plus what it touches after its report."""
+"""The most a child may inherit from the launcher (a bare Python, ~14 MB) plus what it touches after its report."""
 
 
 @pytest.fixture
