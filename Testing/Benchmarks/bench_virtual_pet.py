@@ -14,6 +14,7 @@
   is importable), ``ours_torch_ops`` the torch ops alone (the CUDA path; the CPU's without OpenCV).
 * Memory: peak RSS of a child process running a whole-volume ``predict_virtual_pet`` on a synthetic
   ``--slices`` x 512 x 512 int16 CT (default 600), next to the bytes of the CT plus the float32 output it must hold.
+  The child's own peak (``peak_rss``); before session 25 ``RUSAGE_CHILDREN``, which also held this script's peak.
 
 Networks: the bundled ``Resources/Models/virtual_pet_phantom.safetensors`` when it exists (or ``--model``), with
 its card's blending and slice smoothing, else the CPU-sized architecture with random weights
@@ -29,8 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -42,6 +41,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_report import print_results  # noqa: E402
 from conv_throughput import best_seconds, count_flops, measure_conv_gflops  # noqa: E402
+from peak_rss import own_peak_rss_bytes, run_with_peak_rss  # noqa: E402
 
 from MedGANSynthLib.virtual_pet import blending  # noqa: E402
 from MedGANSynthLib.virtual_pet.blending import DEFAULT_LEVELS, laplacian_blend, usable_levels  # noqa: E402
@@ -195,7 +195,7 @@ def child_predict(slices: int, model: str | None, slab_size: int | None = None) 
     """Child-process body of the memory benchmark: build the CT, predict, print a JSON line."""
     fcn, gan, _, postprocessing = load_networks(model)
     ct = synthetic_ct(slices)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = own_peak_rss_bytes() // 1024
     started = time.perf_counter()
     config = VirtualPETConfig(slab_size=slab_size, **postprocessing)
     result = predict_virtual_pet(ct, fcn, gan, config, device="cpu")
@@ -208,9 +208,11 @@ def bench_memory(slices: int, model: str | None, slab_size: int | None = None) -
     command += ["--slab-size", str(slab_size)] if slab_size else []
     command += ["--model", model] if model else []
     command += ["--threads", str(torch.get_num_threads())]  # the child runs with the parent's thread count
-    completed = subprocess.run(command, capture_output=True, text=True, check=True)
-    child = json.loads(completed.stdout.strip().splitlines()[-1])
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # Linux: kilobytes
+    run = run_with_peak_rss(command)
+    if run.returncode != 0:
+        raise SystemExit(f"memory child failed ({run.returncode}): {run.stderr.strip()[-500:]}")
+    child = json.loads(run.stdout.strip().splitlines()[-1])
+    peak_kb = run.peak_rss_bytes // 1024
     must_hold = slices * 512 * 512 * (2 + 4)  # int16 CT + float32 blended output
     return {
         "volume_slices": slices,
@@ -223,6 +225,8 @@ def bench_memory(slices: int, model: str | None, slab_size: int | None = None) -
         "volume_peak_rss_over_ct_plus_output": peak_kb * 1024 / must_hold,
         # What prediction needs beyond the loaded CT, the models and its own output: the per-slab working set.
         "volume_working_set_mb": (peak_kb - child["rss_before_predict_kb"]) / 1024 - slices * 512 * 512 * 4 / 2**20,
+        # What a plain child's ru_maxrss could not go below (the measure before session 25): this script's peak.
+        "volume_benchmark_script_peak_rss_mb": own_peak_rss_bytes() / 2**20,
     }
 
 

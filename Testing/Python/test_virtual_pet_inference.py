@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -21,6 +20,9 @@ from MedGANSynthLib.virtual_pet.inference import VirtualPETConfig, predict_virtu
 from MedGANSynthLib.volume import Volume
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+BENCHMARKS = REPO_ROOT / "Testing" / "Benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+from peak_rss import run_with_peak_rss  # noqa: E402
 
 
 def tiny_networks(in_channels: int = 1, seed: int = 0):
@@ -220,14 +222,12 @@ def test_real_ct_gives_a_virtual_pet_on_its_grid_and_a_real_pet_is_refused():
 MEMORY_SCRIPT = textwrap.dedent("""
     import json, sys, time
     import numpy as np, torch
+    from peak_rss import own_peak_rss_bytes
     from MedGANSynthLib.networks.fcn4s import FCN4s, FCN4sConfig
     from MedGANSynthLib.networks.unet_pix2pix import UNetConfig, UNetGenerator
     from MedGANSynthLib.virtual_pet.inference import VirtualPETConfig, predict_virtual_pet
     from MedGANSynthLib.volume import Volume
     torch.set_num_threads(2)
-    def peak_mb():  # this process's own peak: ru_maxrss would also hold the forking parent's (the test runner's)
-        with open("/proc/self/status") as status:
-            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
     slices = int(sys.argv[1])
     torch.manual_seed(0)
     fcn = FCN4s(FCN4sConfig(width=0.0625, fc_channels=128, fc6_kernel=3)).eval()
@@ -236,12 +236,12 @@ MEMORY_SCRIPT = textwrap.dedent("""
                         fcn, gan, device="cpu")  # warm up torch's allocator and kernels
     ct = np.full((slices, 512, 512), -1000, np.int16)
     ct[:, 100:400, 120:390] = 40
-    baseline_mb = peak_mb()
+    baseline_mb = own_peak_rss_bytes() / 2**20
     start = time.perf_counter()
     result = predict_virtual_pet(Volume(ct, spacing=(0.8, 0.8, 2.0), modality="CT", units="HU"), fcn, gan,
                                  VirtualPETConfig(slab_size=8), device="cpu")
     seconds = time.perf_counter() - start
-    print(json.dumps({"baseline_mb": baseline_mb, "peak_mb": peak_mb(), "seconds": seconds,
+    print(json.dumps({"baseline_mb": baseline_mb, "seconds": seconds,
                       "ct_mb": ct.nbytes / 2**20, "output_mb": result.blended.array.nbytes / 2**20}))
 """)
 
@@ -251,10 +251,11 @@ def test_memory_stays_bounded_on_a_large_ct(tmp_path):
     """120 x 512 x 512 int16 CT, blended output only: peak RSS = baseline + CT + output + one slab."""
     script = tmp_path / "memory.py"
     script.write_text(MEMORY_SCRIPT)
-    run = subprocess.run([sys.executable, str(script), "120"], capture_output=True, text=True, timeout=600,
-                         cwd=REPO_ROOT, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    run = run_with_peak_rss([sys.executable, str(script), "120"], timeout=600, cwd=REPO_ROOT,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(BENCHMARKS)])})
     assert run.returncode == 0, run.stderr[-2000:]
-    numbers = json.loads(run.stdout.strip().splitlines()[-1])
+    # The script's own peak: a plain child's ru_maxrss would also hold the test runner's.
+    numbers = {**json.loads(run.stdout.strip().splitlines()[-1]), "peak_mb": run.peak_rss_bytes / 2**20}
     print(numbers)
     # The baseline already holds the CT; inference may add the float32 output and one slab. 500 MB of slack
     # (295 MB measured at 512 x 512, slab 8) for the networks' activations at 512 x 512 and the allocator.
