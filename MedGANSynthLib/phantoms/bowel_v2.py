@@ -67,10 +67,10 @@ def _clear_of_hip_bones(fr: Frame, path: np.ndarray, radii: np.ndarray) -> np.nd
     near = path[:, 2] < pelvis_landmarks(fr)["s1"][2] + 80.0 * fr.s + reach  # below the crests' tops
     if not near.any():
         return path
-    margin = float(reach.max()) + 20.0
+    margin = float(reach.max()) + 10.0
     low, high = path[near].min(axis=0) - margin, path[near].max(axis=0) + margin
-    local, distance = hip_bone_clearance(fr, low, high)
-    step = 2.0  # mm, the clearance grid's voxel
+    step = 4.0  # mm, the clearance grid's voxel: coarse (a case's time), well inside the iliacus margin
+    local, distance = hip_bone_clearance(fr, low, high, step)
     slope = np.gradient(distance, step)  # (d/dz, d/dy, d/dx)
     moved = path.copy()
     for n in np.nonzero(near)[0]:

@@ -26,7 +26,7 @@ from MedGANSynthLib.phantoms.tissues import LABEL
 WOMEN_INTERCRISTAL_MM = 280.0
 SOFT_TISSUE_ALLOWANCE_MM = 20.0
 REFERENCE_WOMAN_CM = 163.0
-# Inter-ASIS distance on CT of 100 adults (50 women, 50 men): 225 ± 20 mm women, 227 ± 13 mm men [ASIS-CT-2016].
+# Inter-ASIS distance on CT of 100 adults (50 women, 50 men): 225 ± 20 mm women, 227 ± 13 mm men [ASIS-CT-SSM].
 INTER_ASIS_MM = {"F": (225.0, 20.0), "M": (227.0, 13.0)}
 # The iliac fossa: the wing's inner surface is hollow ([Iliac-fossa]: "a large, smooth, concave surface"). No
 # published depth was found: 8 mm is a threshold (†) that a flat or ruled plate (≤ 2.4 mm on version 4: one voxel
@@ -83,7 +83,7 @@ def test_womens_intercristal_width_is_the_published_one(name, version):
 
 def test_the_inter_asis_distance_is_the_published_ct_one(subject_name):
     """The anterior superior iliac spines (the most anterior hip-bone voxel above the femoral head on each side) lie
-    225 ± 2 × 20 mm (women) or 227 ± 2 × 13 mm (men) apart (CT of 100 adults, [ASIS-CT-2016]): widening the women's
+    225 ± 2 × 20 mm (women) or 227 ± 2 × 13 mm (men) apart (CT of 100 adults, [ASIS-CT-SSM]): widening the women's
     crests did not move the spines."""
     anatomy, grid = _pelvis(subject_name, 5)
     hips, femora = _hip_bones(anatomy, grid)
