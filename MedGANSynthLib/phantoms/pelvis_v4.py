@@ -8,11 +8,16 @@ head, the pubic rami meeting at the symphysis and the ischium down to its tubero
 (label ``disc``) of the published width: sacroiliac 2.5 mm, symphysis 4 mm, hip 4.5 mm. Sizes (REFERENCE.md §6):
 inter-femoral-head distance 160 ± 8 mm (CT of 200 adults), sacral height 107 ± 10 and width 104 ± 7 mm, L5/S1
 disc 7-13 mm. All cortices are painted before all marrow, so overlapping pieces make one bone, not walls.
+
+Version 5 (behind ``fr.version >= 5``, REFERENCE.md "Version 5: pelvis") bows every wing strut outwards into an
+iliac fossa and gives the crest an S shape seen from above; :func:`hip_bone_clearance` lets organs painted before
+the skeleton (the colon) keep out of the hip bones.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 from MedGANSynthLib.phantoms.frame_v2 import Frame
 from MedGANSynthLib.phantoms.shapes import AxisGrid, ellipsoid, paint, tapered_segment, vertical_superellipse
@@ -261,8 +266,8 @@ def _wing_struts(grid, fr: Frame, marks: dict, side: int, pad: float) -> list:
 def _s_shaped_crest(s1: np.ndarray, psis_y: float, asis_y: float, s: float) -> np.ndarray:
     """Version 5's crest, an S seen from above: from the PSIS it runs forwards and turns outwards (concave
     laterally), then over its widest point turns inwards to the ASIS (convex laterally) [Vetter-2009]; it rises
-    highest behind its middle. (x, y, z) for the reference male, † shape; x grows with the female pelvis."""
-    def along(u):  # fraction of the way from the PSIS (0) to the ASIS (1), front to back
+    highest near its middle. (x, y, z) for the reference male, † shape; x grows with the female pelvis."""
+    def along(u):  # y at a fraction of the way from the PSIS (0, behind) to the ASIS (1, in front)
         return psis_y + u * (asis_y - psis_y)
 
     return np.array([
@@ -292,8 +297,6 @@ def _bowed_strut(grid, base, top, r_base: float, r_top: float, side: int, depth:
 def hip_bone_clearance(fr: Frame, low, high, voxel_mm: float = 2.0):
     """Distance (mm) from the nearest hip-bone voxel, on a ``voxel_mm`` grid over the box [low, high] (x, y, z):
     returns (grid, distance) so organs painted before the skeleton can be kept out of the bone it paints."""
-    from scipy import ndimage
-
     low, high = np.asarray(low, float), np.asarray(high, float)
     local = AxisGrid(*(np.arange(low[k], high[k] + voxel_mm, voxel_mm) for k in range(3)))
     marks = pelvis_landmarks(fr)
