@@ -39,6 +39,11 @@ BASION_DENS_MM = 5.0
 # (REFERENCE.md §7).
 WOMEN_WAIST_NARROWING = (0.15, 0.12)
 WAIST_KNOTS = (0.345, 0.37, 0.42, 0.46)  # fractions of stature below the vertex: fade in, full, full, fade out
+# Version 5: the lateral narrowing stays full through L3 (0.385, where [Kong-2022] measures) and is gone at the iliac
+# crests (0.410: S1 endplate + 55 mm × length scale), so it no longer holds the women's crests ~20 mm per side inside
+# a waist they lie below (versions 3-4 narrowed down to 0.46: women's bony crest width 240-248 mm). The AP narrowing
+# keeps version 4's knots: the spine is placed from the back (Frame.spine_y), so changing them would kink L3-L5.
+WAIST_KNOTS_V5_LATERAL = (0.345, 0.37, 0.39, 0.41)
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ class Frame:
         self.subject = subject
         self.version = version
         self.waist_narrowing = WOMEN_WAIST_NARROWING if version >= 3 and subject.sex == "F" else None
+        self._waist_knots = (WAIST_KNOTS_V5_LATERAL if version >= 5 else WAIST_KNOTS, WAIST_KNOTS)  # lateral, AP
         ref_h, ref_w = REFERENCE_BODY[subject.sex]
         self.h = subject.height_cm * 10.0
         self.s = self.h / 1760.0  # length scale
@@ -146,7 +152,7 @@ class Frame:
     def _waist(self, half, z, axis: int):
         if self.waist_narrowing is None:
             return half
-        return half * (1.0 - self.waist_narrowing[axis] * np.interp(self.frac(z), WAIST_KNOTS, [0, 1, 1, 0]))
+        return half * (1.0 - self.waist_narrowing[axis] * np.interp(self.frac(z), self._waist_knots[axis], [0, 1, 1, 0]))
 
     def fat_at(self, z):
         """Subcutaneous fat thickness (mm) on the trunk at height z (thinner over the chest and neck)."""

@@ -8,11 +8,16 @@ head, the pubic rami meeting at the symphysis and the ischium down to its tubero
 (label ``disc``) of the published width: sacroiliac 2.5 mm, symphysis 4 mm, hip 4.5 mm. Sizes (REFERENCE.md §6):
 inter-femoral-head distance 160 ± 8 mm (CT of 200 adults), sacral height 107 ± 10 and width 104 ± 7 mm, L5/S1
 disc 7-13 mm. All cortices are painted before all marrow, so overlapping pieces make one bone, not walls.
+
+Version 5 (behind ``fr.version >= 5``, REFERENCE.md "Version 5: pelvis") bows every wing strut outwards into an
+iliac fossa and gives the crest an S shape seen from above; :func:`hip_bone_clearance` lets organs painted before
+the skeleton (the colon) keep out of the hip bones.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 from MedGANSynthLib.phantoms.frame_v2 import Frame
 from MedGANSynthLib.phantoms.shapes import AxisGrid, ellipsoid, paint, tapered_segment, vertical_superellipse
@@ -25,6 +30,7 @@ SYMPHYSIS_GAP_MM = 4.0  # narrowest CT width 3.1 ± 1.5 mm (Korean CT 2021); 4.6
 HIP_GAP_MM = 4.5  # hip joint space width 4.5 mm (Saikia, Indian J Orthop 2008)
 LUMBOSACRAL_EXTRA_MM = 2.5
 ILIAC_MUSCLE_MM = 16.0  # iliacus inside, gluteus medius/minimus outside the wing (reference man, †)
+ILIAC_FOSSA_DEPTH_MM = 18.0  # version 5: how far the middle of the wing bows outwards, reference man (†)
 
 # Sacral centre line below the S1 endplate (reference male, mm: posterior shift, drop), and the half width and
 # half depth of the bone there: S1 body with its alae, tapering to the apex; concave in front.
@@ -161,14 +167,17 @@ def _crest(fr: Frame, marks: dict, side: int) -> np.ndarray:
     s, s1 = fr.s, marks["s1"]
     asis_y = marks["head_y"] - 55.0 * s  # hip centre ~37 % of a ~150 mm pelvic depth behind the ASIS (†)
     psis_y = s1[1] + 58.0 * s
-    points = np.array([  # (x, y, z) for the reference male; x grows with the female pelvis
-        [40, psis_y, s1[2] - 12 * s],
-        [64, psis_y - 4 * s, s1[2] + 30 * s],
-        [100, 0.55 * psis_y + 0.45 * asis_y, s1[2] + 55 * s],
-        [132, 0.2 * psis_y + 0.8 * asis_y, s1[2] + 50 * s],
-        [128, asis_y + 8 * s, s1[2] + 28 * s],
-        [114, asis_y, s1[2] + 4 * s],
-    ])
+    if fr.version >= 5:
+        points = _s_shaped_crest(s1, psis_y, asis_y, s)
+    else:
+        points = np.array([  # (x, y, z) for the reference male; x grows with the female pelvis
+            [40, psis_y, s1[2] - 12 * s],
+            [64, psis_y - 4 * s, s1[2] + 30 * s],
+            [100, 0.55 * psis_y + 0.45 * asis_y, s1[2] + 55 * s],
+            [132, 0.2 * psis_y + 0.8 * asis_y, s1[2] + 50 * s],
+            [128, asis_y + 8 * s, s1[2] + 28 * s],
+            [114, asis_y, s1[2] + 4 * s],
+        ])
     points[:, 0] *= s * fr.hip
     z = points[:, 2]
     room_x = fr.half_lat(z) - 1.3 * fr.fat_at(z) - 10.0
@@ -243,10 +252,59 @@ def _wing_struts(grid, fr: Frame, marks: dict, side: int, pad: float) -> list:
     struts = []
     for n, top in enumerate(fine):
         base = roof + [0, (12 - 30 * n / (len(fine) - 1)) * s, 0]
-        struts.append(tapered_segment(grid, base, top, max(9.0 * s + pad, 0.8), max(5.5 * s + pad, 0.8)))
+        r_base, r_top = max(9.0 * s + pad, 0.8), max(5.5 * s + pad, 0.8)
+        if fr.version >= 5:  # bowed outwards: the iliac fossa, deepest in the middle of the fan
+            depth = ILIAC_FOSSA_DEPTH_MM * s * np.sin(np.pi * n / (len(fine) - 1))
+            struts += _bowed_strut(grid, base, top, r_base, r_top, side, depth)
+        else:
+            struts.append(tapered_segment(grid, base, top, r_base, r_top))
         if n:
             struts.append(tapered_segment(grid, fine[n - 1], top, max(6.0 * s + pad, 0.8), max(6.0 * s + pad, 0.8)))
     return struts
+
+
+def _s_shaped_crest(s1: np.ndarray, psis_y: float, asis_y: float, s: float) -> np.ndarray:
+    """Version 5's crest, an S seen from above: from the PSIS it runs forwards and turns outwards (concave
+    laterally), then over its widest point turns inwards to the ASIS (convex laterally) [Vetter-2009]; it rises
+    highest near its middle. (x, y, z) for the reference male, † shape; x grows with the female pelvis."""
+    def along(u):  # y at a fraction of the way from the PSIS (0, behind) to the ASIS (1, in front)
+        return psis_y + u * (asis_y - psis_y)
+
+    return np.array([
+        [40, psis_y, s1[2] - 12 * s],
+        [50, along(0.18), s1[2] + 32 * s],
+        [72, along(0.36), s1[2] + 52 * s],
+        [104, along(0.56), s1[2] + 57 * s],
+        [130, along(0.78), s1[2] + 50 * s],
+        [128, asis_y + 8 * s, s1[2] + 28 * s],
+        [114, asis_y, s1[2] + 4 * s],
+    ])
+
+
+def _bowed_strut(grid, base, top, r_base: float, r_top: float, side: int, depth: float) -> list:
+    """A strut from ``base`` to ``top`` curved outwards (away from the midline, square to the strut) by ``depth`` at
+    its middle: a quadratic Bézier curve drawn as three tapered segments."""
+    axis = (top - base) / np.linalg.norm(top - base)
+    outward = np.array([float(side), 0.0, 0.0])
+    outward -= (outward @ axis) * axis
+    control = 0.5 * (base + top) + 2.0 * depth * outward / np.linalg.norm(outward)
+    ts = np.linspace(0.0, 1.0, 4)
+    points = [(1 - t) ** 2 * base + 2 * t * (1 - t) * control + t**2 * top for t in ts]
+    radii = r_base + ts * (r_top - r_base)
+    return [tapered_segment(grid, points[n], points[n + 1], radii[n], radii[n + 1]) for n in range(3)]
+
+
+def hip_bone_clearance(fr: Frame, low, high, voxel_mm: float = 2.0):
+    """Distance (mm) from the nearest hip-bone voxel, on a ``voxel_mm`` grid over the box [low, high] (x, y, z):
+    returns (grid, distance) so organs painted before the skeleton can be kept out of the bone it paints."""
+    low, high = np.asarray(low, float), np.asarray(high, float)
+    local = AxisGrid(*(np.arange(low[k], high[k] + voxel_mm, voxel_mm) for k in range(3)))
+    marks = pelvis_landmarks(fr)
+    bone = np.zeros(local.shape, bool)
+    for side in (-1, 1):
+        for outer, _ in _hip_bone(local, fr, marks, side):
+            paint(bone, outer, True)
+    return local, ndimage.distance_transform_edt(~bone, sampling=voxel_mm)
 
 
 def _cup(grid, centre, radius, opening):

@@ -2,9 +2,10 @@
 
 Version 2 (and so 3) drew the pelvis as separate pieces: the sacrum a flat oval ~60 mm below L5, thin elliptic iliac
 wings, pubic tubes without a symphysis, no acetabular cup. Each check runs on version 4 and, as a strict xfail, on
-version 3, whose anatomy it corrects. Subjects are the ICRP 89 reference man and woman (and a tall thin man and a
-short heavy woman); only the pelvic region is generated, on 2 mm grids (1 mm for the lumbosacral disc). Two more
-checks keep organs out of the new bone, which is painted last: the uterus over a full bladder and the iliac vessels.
+version 3, whose anatomy it corrects, and on version 5 (curved wings, S-shaped crests), which must keep it. Subjects
+are the ICRP 89 reference man and woman (and a tall thin man and a short heavy woman); only the pelvic region is
+generated, on 2 mm grids (1 mm for the lumbosacral disc). Two more checks keep organs out of the new bone, which is
+painted last: the uterus over a full bladder and the iliac vessels.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def _pelvis(name: str, version: int, voxel_mm: float = 2.0, x=(-200, 200), y=(-1
 
 def _differs_before_v4(reason):
     old = pytest.param(3, marks=pytest.mark.xfail(strict=True, reason=reason), id="v3")
-    return pytest.mark.parametrize("version", [old, pytest.param(4, id="v4")])
+    return pytest.mark.parametrize("version", [old, pytest.param(4, id="v4"), pytest.param(5, id="v5")])
 
 
 def _bone(labels):
@@ -223,11 +224,12 @@ def test_pelvic_sizes_are_the_published_ones(subject_name, version):
     assert 87 <= np.ptp(grid.z[k]) <= 127
 
 
+@pytest.mark.parametrize("version", [4, 5])
 @pytest.mark.parametrize("name", ["woman", "short-heavy-woman"])
-def test_the_uterus_lies_in_front_of_the_sacrum_even_over_a_full_bladder(name):
+def test_the_uterus_lies_in_front_of_the_sacrum_even_over_a_full_bladder(name, version):
     """Bone is painted last, so an organ placed in the sacrum would be cut by it: with a 450 mL bladder lifting it,
     every uterus voxel lies in front of the sacral bone of its slice (midline ± 15 mm)."""
-    anatomy, grid = _pelvis(name, 4, bladder_ml=450.0)
+    anatomy, grid = _pelvis(name, version, bladder_ml=450.0)
     labels = anatomy.labels
     i = np.abs(grid.x) <= 15
     l5_bottom = anatomy.landmarks["vertebrae"]["L5"][1]
@@ -240,10 +242,11 @@ def test_the_uterus_lies_in_front_of_the_sacrum_even_over_a_full_bladder(name):
             assert uterus_y.max() < grid.y[bone_rows].min(), grid.z[k]
 
 
-def test_the_iliac_vessels_pass_the_hip_bones_uncut(subject_name):
+@pytest.mark.parametrize("version", [4, 5])
+def test_the_iliac_vessels_pass_the_hip_bones_uncut(subject_name, version):
     """The external iliac vessels run on the pelvic brim, in front of the acetabulum: blood stays one tube on each
     side from the top of the region (aorta/IVC) down past the femoral head centres."""
-    anatomy, grid = _pelvis(subject_name, 4)
+    anatomy, grid = _pelvis(subject_name, version)
     bone = _bone(anatomy.labels)
     head_z = min(_head(f, grid)[0][2] for f in _femora(bone, grid))
     parts, _ = ndimage.label(anatomy.labels == LABEL["blood"])
