@@ -14,7 +14,7 @@ from MedGANSynthLib.phantoms.tissues import LABEL, is_muscle
 from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, make_wholebody_case
 
 GRID = WholeBodyConfig().with_voxel_mm(4.0)
-VERSIONS = (2, 3, 4)
+VERSIONS = (2, 3, 4, 5)
 
 # Framingham Heart Study, women, L3 (Invest Radiol 2023;59:259, Table 2): age group -> (mean, SD)
 FHS_WOMEN_L3_SMI = {45: (48.2, 7.1), 55: (48.0, 7.2), 65: (45.8, 6.8), 75: (44.3, 6.5), 200: (43.5, 6.7)}
