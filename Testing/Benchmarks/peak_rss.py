@@ -2,7 +2,7 @@
 
 A child's ``ru_maxrss`` (``getrusage(RUSAGE_CHILDREN)``, ``os.wait4``) also holds the RSS high-water mark of the
 memory it ran in before its exec: Python's ``subprocess`` starts children with vfork, so that is the starting
-process's own peak. A benchmark holding a 500 MB array made an 11 MB child report 512 MB. ``run_with_peak_rss``
+process's own peak. A test process holding 500 MB made an 11 MB child report 728 MB (Benchmarks README). ``run_with_peak_rss``
 therefore starts the command from a small launcher (this file run as a script: a fresh Python importing nothing
 heavy) that spawns the command and reports the command's ``os.wait4`` resource usage; all the command inherits is
 the launcher's ~14 MB. ``own_peak_rss_bytes`` is the calling process's own high-water mark (``VmHWM``).
