@@ -125,13 +125,15 @@ def _paint_trunk_wall(labels, grid, fr: Frame) -> None:
     region[inside & ~fat & ~deep] = LABEL["muscle"]
     region[inside & deep] = LABEL["visceral_fat"]
     if fr.subject.sex == "F":  # breasts: fat with a glandular core in front of pectoralis
+        # Versions 1-4 paint the core as muscle; version 5 as fibroglandular tissue (breast_v5), same voxels.
+        gland = LABEL["breast_gland"] if fr.version >= 5 else LABEL["muscle"]
         z_b = fr.level("T5", 0.6)
         for side in (-1, 1):
             size = (fr.subject.bmi / 23.0) ** 0.5
             centre = [side * 0.40 * fr.half_lat(z_b), -fr.half_ap(z_b) + 22, z_b]
             radius = np.array([62, 40, 52]) * size
             paint(labels, ellipsoid(grid, centre, radius), LABEL["subcutaneous_fat"], [0])
-            paint(labels, ellipsoid(grid, np.add(centre, [0, -8, 0]), radius * [0.5, 0.55, 0.5]), LABEL["muscle"],
+            paint(labels, ellipsoid(grid, np.add(centre, [0, -8, 0]), radius * [0.5, 0.55, 0.5]), gland,
                   [0, LABEL["subcutaneous_fat"]])
 
 

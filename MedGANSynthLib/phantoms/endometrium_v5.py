@@ -53,12 +53,17 @@ def endometrium_stream(seed: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), 2], spawn_key=(STREAM_KEY,)))
 
 
+def is_postmenopausal(age_years: float) -> bool:
+    """Menopause at the median age of natural menopause (every woman alike, see the module text)."""
+    return age_years >= MENOPAUSE_MEDIAN_AGE
+
+
 def draw_endometrium(rng: np.random.Generator, age_years: float) -> EndometriumState:
     """A woman's menstrual status (by age, then phase by its length), endometrial thickness and SUV."""
     phases = list(PHASE_DAYS)
     days = np.array([PHASE_DAYS[name] for name in phases], float)
     phase = phases[int(rng.choice(len(phases), p=days / days.sum()))]  # drawn at every age: the stream stays aligned
-    status = "postmenopausal" if age_years >= MENOPAUSE_MEDIAN_AGE else phase
+    status = "postmenopausal" if is_postmenopausal(age_years) else phase
     if status == "postmenopausal":
         mean, sd = POSTMENOPAUSAL_THICKNESS_MM
         thickness = float(np.clip(rng.normal(mean, sd), POSTMENOPAUSAL_THICKNESS_FLOOR_MM, mean + 2 * sd))

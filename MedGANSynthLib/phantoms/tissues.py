@@ -65,6 +65,8 @@ TISSUES: tuple[Tissue, ...] = (
     Tissue(36, "gallbladder", 10.0, 3.0, 0.4),
     # Label 37 appears only in generator version 5 (values from values_v5.py / endometrium_v5.py).
     Tissue(37, "endometrium", 45.0, 5.0, 1.7),
+    # Label 38 appears only in generator version 5 (values from breast_v5.py): breast fibroglandular tissue.
+    Tissue(38, "breast_gland", 20.0, 7.0, 0.84),
     # Labels 40-47: the skeletal muscle groups that generator version 5 names (muscle_groups_v5.py); muscle's HU,
     # SUV the group's mean of Goncalves 2017 Table 1 (values_v5.py draws each subject's).
     Tissue(40, "muscle_paraspinal", 45.0, 8.0, 0.67),

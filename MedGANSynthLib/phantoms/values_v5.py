@@ -10,6 +10,8 @@ enhancement aside.
 The endometrium (label 37, women only) takes the SUV of the woman's menstrual state (:mod:`endometrium_v5`) and the
 uterus's HU, unenhanced and enhanced († no CT value of the endometrium read).
 
+The breast gland (label 38, women only) takes the SUV and HU of the woman's breast state (:mod:`breast_v5`).
+
 Muscle groups (:mod:`muscle_groups_v5`): Goncalves et al. (Acad Radiol 2017;24(10), Table 1) measured FDG SUVmean
 in 14 muscles of 18 healthy men; version 4 draws one muscle SUV per subject around the mean of all 14 (0.575 ±
 0.085, clipped to ± 2 SD). Version 5 keeps that draw for unnamed muscle and gives each group its own Table 1 mean
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from MedGANSynthLib.phantoms.breast_v5 import BreastState, set_breast_values
 from MedGANSynthLib.phantoms.endometrium_v5 import EndometriumState
 from MedGANSynthLib.phantoms.tissues import LABEL
 from MedGANSynthLib.phantoms.values_v2 import TISSUE_VALUES, SubjectValues, texture_lookup
@@ -43,9 +46,10 @@ MUSCLE_GROUP_SUV = {
 
 
 def sample_values_v5(rng: np.random.Generator, sex: str, age_years: float, contrast: str,
-                     endometrium: EndometriumState | None = None) -> SubjectValues:
+                     endometrium: EndometriumState | None = None,
+                     breast: BreastState | None = None) -> SubjectValues:
     """One subject's HU and SUV: version 4's portal-venous draws (unenhanced HU when ``contrast`` is "none"), the
-    endometrium's and the muscle groups'."""
+    endometrium's, the breast gland's (:mod:`breast_v5`) and the muscle groups'."""
     values = sample_values_v4(rng, sex, age_years, ENHANCED_PHASE)
     if contrast != ENHANCED_PHASE:
         values.hu = dict(values.hu_unenhanced)
@@ -53,6 +57,8 @@ def sample_values_v5(rng: np.random.Generator, sex: str, age_years: float, contr
         values.suv["endometrium"] = endometrium.suv
         values.hu["endometrium"] = values.hu["uterus"]
         values.hu_unenhanced["endometrium"] = values.hu_unenhanced["uterus"]
+    if breast is not None:
+        set_breast_values(values, breast)
     deviation = values.suv["muscle"] - MUSCLE_SUV[0]
     for group, mean in MUSCLE_GROUP_SUV.items():
         values.suv[group] = round(mean + deviation, 4)
@@ -62,8 +68,10 @@ def sample_values_v5(rng: np.random.Generator, sex: str, age_years: float, contr
 
 
 def texture_lookup_v5(size: int = 256) -> np.ndarray:
-    """Version 2's texture SD table with the endometrium's, the uterus's († as its HU); label 37 exists only in
-    version 5, so the table of versions 2-4 is unchanged where their label maps look it up."""
+    """Version 2's texture SD table with the endometrium's, the uterus's († as its HU), and the breast gland's,
+    muscle's (†); labels 37 and 38 exist only in version 5, so the table of versions 2-4 is unchanged where their
+    label maps look it up."""
     table = texture_lookup(size)
     table[LABEL["endometrium"]] = TISSUE_VALUES["uterus"].texture_sd
+    table[LABEL["breast_gland"]] = TISSUE_VALUES["muscle"].texture_sd  # † no texture read: soft tissue's
     return table

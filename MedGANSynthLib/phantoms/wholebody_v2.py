@@ -6,7 +6,7 @@ attenuation by age, women's narrower waist (less visceral fat) and the nephrogra
 women's marrow SUV by age, muscle, fat, kidney-cortex and cortical-bone SUV, thyroid and pancreas HU, muscle and
 small-bowel enhancement) and diffuse splenic lymphoma above the subject's own liver. A seed draws the same subject in every version; the arrays of versions 2 and 3 never change.
 Version 5 (open) draws both contrast phases of a seed alike (:mod:`values_v5`) and gives women an endometrium by
-menstrual phase or menopause (:mod:`endometrium_v5`).
+menstrual phase or menopause (:mod:`endometrium_v5`) and breast fibroglandular tissue by density (:mod:`breast_v5`).
 
 Same grids, lesion classes and outputs as version 1 (:mod:`wholebody`), on the anatomy of :mod:`anatomy_v2`
 with per-subject values from :mod:`values_v2` (sources in REFERENCE.md).
@@ -30,6 +30,7 @@ from scipy import ndimage
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
 from MedGANSynthLib.phantoms.anatomy_v2 import build_anatomy_v2
+from MedGANSynthLib.phantoms.breast_v5 import breast_stream, draw_breast
 from MedGANSynthLib.phantoms.endometrium_v5 import draw_endometrium, endometrium_stream
 from MedGANSynthLib.phantoms.frame_v2 import ARM_POSITIONS, random_subject_v2
 from MedGANSynthLib.phantoms.lesions import check_lesion_class, place_lesions, render_lesions
@@ -102,9 +103,10 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
     # Version 5: a woman's menstrual state, from its own stream of the seed (the same in both contrast phases)
     endometrium = (draw_endometrium(endometrium_stream(seed), subject.age_years)
                    if version >= 5 and subject.sex == "F" else None)
+    breast = draw_breast(breast_stream(seed), subject.age_years) if version >= 5 and subject.sex == "F" else None
     anatomy = build_anatomy_v2(grid, subject, anatomy_rng, version,
                                endometrium.thickness_mm if endometrium is not None else None)
-    values = _sample_values(version, physiology_rng, subject, contrast, endometrium)  # its own stream: order is free
+    values = _sample_values(version, physiology_rng, subject, contrast, endometrium, breast)  # own stream: order free
     # Version 4 sets diffuse splenic lymphoma above this subject's liver; 1-3 above the v1 table's 2.2.
     lesions, disease_overrides = place_lesions(anatomy, lesion_class, lesion_rng,
                                                liver_suv=values.suv["liver"] if version >= 4 else None)
@@ -148,6 +150,7 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
                          acquisition, version)
     if version >= 5:
         manifest["endometrium"] = endometrium.to_manifest() if endometrium is not None else None
+        manifest["breast"] = breast.to_manifest() if breast is not None else None
     if pet_noise == "counts":  # the default's manifest stays as it was
         manifest["pet_noise"] = {"model": "counts", "settings": counts_record}
         del manifest["pet_liver_cov"]
@@ -157,9 +160,9 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
     return case
 
 
-def _sample_values(version: int, rng, subject, contrast: str, endometrium=None):
+def _sample_values(version: int, rng, subject, contrast: str, endometrium=None, breast=None):
     if version >= 5:
-        return sample_values_v5(rng, subject.sex, subject.age_years, contrast, endometrium)
+        return sample_values_v5(rng, subject.sex, subject.age_years, contrast, endometrium, breast)
     if version == 4:
         return sample_values_v4(rng, subject.sex, subject.age_years, contrast)
     if version == 3:
