@@ -18,6 +18,7 @@ from scipy.stats import truncnorm
 NON_ANAEMIC_AORTIC_ARCH_IQR_HU = (40.0, 47.5)  # Sci Rep 2022;12:21380, Table 2
 NORMAL_IQR_IN_SD = 1.349  # a normal's interquartile range in standard deviations (2 × 0.6745)
 TRUNCATE_SD = 2.0  # keep the draw inside mean ± 2 SD, as version 4's normal draws
+HU_STEP = 0.01  # HU are kept to two decimals: the blood stays at least one step below the liver after rounding
 
 
 def unenhanced_blood_hu() -> tuple[float, float]:
@@ -29,5 +30,5 @@ def unenhanced_blood_hu() -> tuple[float, float]:
 def draw_unenhanced_blood(rng: np.random.Generator, liver_hu: float) -> float:
     """One subject's unenhanced blood HU, inside mean ± 2 SD and below ``liver_hu``."""
     mean, sd = unenhanced_blood_hu()
-    upper = min(TRUNCATE_SD, (liver_hu - mean) / sd)
+    upper = min(TRUNCATE_SD, (liver_hu - HU_STEP - mean) / sd)
     return round(float(truncnorm.rvs(-TRUNCATE_SD, upper, loc=mean, scale=sd, random_state=rng)), 2)
