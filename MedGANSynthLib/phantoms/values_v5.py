@@ -19,17 +19,21 @@ plus the same subject's deviation from 0.575 (derived: one deviation per subject
 published order in every subject and each stays inside its mean ± 2 SD, the SD being SEM 0.02 × √18 ≈ 0.085 for
 each of these muscles). No new draw is made for them. Women take the men's values (no women's source read, †).
 Each group's HU is muscle's, unenhanced and enhanced.
+
+Blood and myocardium, unenhanced: non-anaemic blood below the subject's liver (:mod:`blood_v5`), drawn after every
+version-4 draw, so nothing else a seed draws moves; each keeps version 4's portal-venous enhancement.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from MedGANSynthLib.phantoms.blood_v5 import draw_unenhanced_blood
 from MedGANSynthLib.phantoms.breast_v5 import BreastState, set_breast_values
 from MedGANSynthLib.phantoms.endometrium_v5 import EndometriumState
 from MedGANSynthLib.phantoms.tissues import LABEL
 from MedGANSynthLib.phantoms.values_v2 import TISSUE_VALUES, SubjectValues, texture_lookup
-from MedGANSynthLib.phantoms.values_v4 import MUSCLE_SUV, sample_values_v4
+from MedGANSynthLib.phantoms.values_v4 import MUSCLE_SUV, _set_unenhanced, sample_values_v4
 
 ENHANCED_PHASE = "portal-venous"
 # Goncalves 2017 Table 1, SUVmean of the muscle (or the mean of the group's muscles) each label stands for.
@@ -48,9 +52,13 @@ MUSCLE_GROUP_SUV = {
 def sample_values_v5(rng: np.random.Generator, sex: str, age_years: float, contrast: str,
                      endometrium: EndometriumState | None = None,
                      breast: BreastState | None = None) -> SubjectValues:
-    """One subject's HU and SUV: version 4's portal-venous draws (unenhanced HU when ``contrast`` is "none"), the
-    endometrium's, the breast gland's (:mod:`breast_v5`) and the muscle groups'."""
+    """One subject's HU and SUV: version 4's portal-venous draws (unenhanced HU when ``contrast`` is "none") with
+    version 5's unenhanced blood and myocardium, the endometrium's, the breast gland's (:mod:`breast_v5`) and the
+    muscle groups'."""
     values = sample_values_v4(rng, sex, age_years, ENHANCED_PHASE)
+    blood = draw_unenhanced_blood(rng, values.hu_unenhanced["liver"])
+    for tissue in ("blood", "myocardium"):
+        _set_unenhanced(values.hu_unenhanced, values.hu, tissue, blood)
     if contrast != ENHANCED_PHASE:
         values.hu = dict(values.hu_unenhanced)
     if endometrium is not None:
