@@ -13,7 +13,7 @@ import numpy as np
 from scipy import ndimage
 
 from MedGANSynthLib.phantoms.anatomy import Anatomy
-from MedGANSynthLib.phantoms.bowel_v2 import paint_bowel
+from MedGANSynthLib.phantoms.bowel_v2 import keep_bowel_off_bone, paint_bowel
 from MedGANSynthLib.phantoms.frame_v2 import Frame, SubjectV2, organ_radius_factor
 from MedGANSynthLib.phantoms.head_neck_v4 import airway_levels, paint_pharyngeal_airway, paint_skull_base
 from MedGANSynthLib.phantoms.heart_vessels_v2 import paint_heart_and_vessels
@@ -74,6 +74,8 @@ def build_anatomy_v2(grid: AxisGrid, subject: SubjectV2, rng: np.random.Generato
     paint_bowel(labels, grid, fr, rng, marks)
     _paint_psoas(labels, grid, fr)
     paint_skeleton(labels, grid, fr, marks)
+    if version >= 5:  # the skeleton, painted last, cut into bowel loops: a layer of fat goes between
+        keep_bowel_off_bone(labels, grid)
     if version >= 5 and endometrium_mm is not None and "uterus_centre" in marks:
         _paint_endometrium(labels, grid, marks["uterus_centre"], endometrium_mm)  # last: inside what is left
     if version >= 5:  # the muscle groups of published uptake get labels of their own; nothing else changes

@@ -20,11 +20,40 @@ from MedGANSynthLib.phantoms.tissues import LABEL
 SMALL_BOWEL_RADIUS = 12.5
 WALL_MM = 2.5
 FREE = (LABEL["visceral_fat"],)
+# Version 5: bowel never lies on bare bone; peritoneum and fat (or a muscle) lie between (REFERENCE.md "Version 5:
+# bowel and bone"). The gap is a few mm (†), and never less than one voxel of the grid.
+BONE_GAP_MM = 3.0
+BONE = [LABEL["cortical_bone"], LABEL["cancellous_bone"], LABEL["yellow_marrow"]]
+WALLS = {LABEL["bowel"]: (LABEL["bowel_content"], LABEL["bowel_gas"]),
+         LABEL["colon"]: (LABEL["colon_content"], LABEL["bowel_gas"])}
 
 
 def paint_bowel(labels, grid: AxisGrid, fr: Frame, rng: np.random.Generator, marks: dict) -> None:
     _paint_colon(labels, grid, fr, rng, marks)
     _paint_small_bowel(labels, grid, fr, rng, marks)
+
+
+def keep_bowel_off_bone(labels, grid: AxisGrid) -> None:
+    """Version 5, after the skeleton: bowel and colon voxels within :data:`BONE_GAP_MM` (at least one voxel) of bone
+    become visceral fat, and the content they uncover becomes wall again."""
+    spacing = np.array([axis[1] - axis[0] for axis in (grid.z, grid.y, grid.x)])
+    gap = max(BONE_GAP_MM, float(spacing.max()))
+    reach = np.floor(gap / spacing).astype(int)
+    offsets = np.stack(np.meshgrid(*(np.arange(-r, r + 1) for r in reach), indexing="ij"), axis=-1)
+    ball = np.sum((offsets * spacing) ** 2, axis=-1) <= gap**2
+    family = np.isin(labels, [LABEL["bowel"], LABEL["colon"], *WALLS[LABEL["bowel"]], *WALLS[LABEL["colon"]]])
+    if not family.any():
+        return
+    k, j, i = np.nonzero(family)
+    box = tuple(slice(max(int(lo) - r, 0), int(hi) + r + 1) for lo, hi, r in
+                zip((k.min(), j.min(), i.min()), (k.max(), j.max(), i.max()), reach, strict=True))
+    region = labels[box]
+    cleared = family[box] & ndimage.binary_dilation(np.isin(region, BONE), ball)
+    uncovered = ndimage.binary_dilation(cleared) & ~cleared
+    region[cleared] = LABEL["visceral_fat"]
+    for wall, contents in WALLS.items():  # the colon's gas takes the colon's wall, the small bowel's its own
+        of_this_tube = ndimage.binary_dilation(region == wall, np.ones((3, 3, 3), bool))
+        region[uncovered & of_this_tube & np.isin(region, contents)] = wall
 
 
 def _paint_colon(labels, grid, fr: Frame, rng, marks) -> None:

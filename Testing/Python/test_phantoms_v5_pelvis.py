@@ -17,6 +17,7 @@ from test_phantoms_v4_pelvis import SUBJECTS, _bone, _head, _hip_bones_and_sacru
 from MedGANSynthLib.phantoms.anatomy_v2 import build_anatomy_v2
 from MedGANSynthLib.phantoms.shapes import AxisGrid, tapered_segment
 from MedGANSynthLib.phantoms.tissues import LABEL
+from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, make_wholebody_case
 
 # Intercristal (bi-iliac) breadth of women, over the skin: 28 cm "normal" (obstetric external pelvimetry,
 # [Pelvimetry-VanBlarcom]); 28 cm for the average woman (calipers, [Biiliac-wiki] citing Heinz 2003). The bone lies
@@ -36,6 +37,12 @@ FOSSA_DEPTH_MIN_MM = 8.0
 L3_FRACTION = 0.385  # L3 mid-height, fraction of stature below the vertex (frame_v2.SPINE_LEVELS: L1 0.33, S1 0.44)
 CREST_FRACTION = 0.41  # the crests' tops: S1 endplate (0.44 of stature) + 55 mm × length scale (pelvis_v4._crest)
 CAECUM_RADIUS_MM = 34.0  # as bowel_v2 draws it (68 mm wide, under the 9 cm of the "3-6-9" rule, REFERENCE.md §6)
+
+# Bowel never lies on bare bone: peritoneum and fat, or a muscle, lie between (REFERENCE.md "Version 5: bowel and
+# bone"): at least 3 mm (†) and never a bone voxel beside a bowel voxel, whatever the grid.
+BOWEL_BONE_GAP_MM = 3.0
+BOWEL_FAMILY = [LABEL[name] for name in ("bowel", "bowel_content", "bowel_gas", "colon", "colon_content")]
+BOWEL_SEEDS = (0, 3, 8)  # whole-body cases whose version-5 bowel touched bone (21-51 wall voxels at 4 mm)
 
 WOMEN = [name for name, (sex, _, _) in SUBJECTS.items() if sex == "F"]
 
@@ -176,3 +183,35 @@ def test_the_caecum_lies_in_the_right_iliac_fossa_uncut_by_bone(subject_name, ve
                                                                                 caecum[::-1], strict=True))
     assert distance[index] <= radius + 30.0, distance[index]
     assert hips[0][tuple(nearest[:, index[0], index[1], index[2]])], "the nearest bone is not the right hip bone"
+
+
+def _bowel_to_bone_mm(labels, spacing_zyx) -> float:
+    """Shortest distance from a bowel, colon or bowel-content voxel's centre to a bone voxel's centre."""
+    distance = ndimage.distance_transform_edt(~_bone(labels), sampling=spacing_zyx)
+    return float(distance[np.isin(labels, BOWEL_FAMILY)].min())
+
+
+@pytest.mark.parametrize("voxel_mm", [2.0, 4.0])
+@_differs_before_v5("version 4 paints the skeleton over the bowel: 208-1443 bowel voxels lie beside bone")
+def test_no_bowel_lies_on_bone_in_the_pelvis(subject_name, voxel_mm, version):
+    """Bowel, colon and their content keep 3 mm, and at least one voxel beyond a face neighbour, from every bone."""
+    anatomy, grid = _pelvis(subject_name, version, voxel_mm)
+    gap = _bowel_to_bone_mm(anatomy.labels, (voxel_mm,) * 3)
+    assert gap > max(BOWEL_BONE_GAP_MM, voxel_mm), gap
+
+
+@pytest.fixture(scope="module", params=[pytest.param(4, marks=pytest.mark.xfail(
+    strict=True, reason="version 4: 261-309 bowel voxels beside bone in whole-body cases at 4 mm"), id="v4"),
+    pytest.param(5, id="v5")])
+def whole_body_cases(request):
+    grid = WholeBodyConfig().with_voxel_mm(4.0)
+    return [make_wholebody_case(seed, "normal", grid, version=request.param) for seed in BOWEL_SEEDS]
+
+
+def test_no_bowel_lies_on_bone_in_whole_body_cases(whole_body_cases):
+    """The same gap over the whole body (colon flexures under the ribs included), on the label maps a case writes."""
+    for seed, case in zip(BOWEL_SEEDS, whole_body_cases, strict=True):
+        labels = case.organs.array
+        beside_bone = ndimage.binary_dilation(_bone(labels)) & np.isin(labels, BOWEL_FAMILY)
+        assert not beside_bone.any(), (seed, int(beside_bone.sum()))
+        assert _bowel_to_bone_mm(labels, case.organs.spacing[::-1]) > 4.0, seed
