@@ -44,14 +44,10 @@ def register(subparsers) -> None:
     parser.add_argument("--size", type=int, default=64, help="ctslices image size in pixels (e.g. 40 or 64)")
     parser.add_argument("--phantom-version", type=int, default=None,
                         help=f"wholebody generator: {DEFAULT_PHANTOM_VERSION} (default; realistic anatomy - arms, "
-                             "muscles, bowel, published HU/SUV - with version 3's corrections and men's muscle HU by "
-                             "age, women's marrow SUV by age, muscle, fat, kidney-cortex and cortical-bone SUV, "
-                             "thyroid and pancreas HU, muscle and small-bowel enhancement and splenic lymphoma above "
-                             "the subject's liver corrected to published values), 3 (without those, with women's "
-                             "muscle HU by age, women's visceral fat and the portal-venous "
-                             "renal medulla corrected; kept bit-for-bit, models are trained on it), 2 (without any "
-                             "correction, kept bit-for-bit) or 1 (the box-shaped phantom the bundled models were "
-                             "trained on)")
+                             "muscle groups, bowel, liver and lung vessels, published HU/SUV), 4 (before version 5's "
+                             "muscle groups, vessels, endometrium, breast gland, blood HU and pelvis), 3 or 2 (before "
+                             "version 4's and 3's corrections to published values), all kept bit-for-bit since models "
+                             "are trained on them, or 1 (the box-shaped phantom the bundled models were trained on)")
     parser.add_argument("--contrast", default="none",
                         help=f"wholebody version {REALISTIC} CT phase: none (default) or portal-venous")
     parser.add_argument("--arms", default="random",

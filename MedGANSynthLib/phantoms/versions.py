@@ -4,14 +4,13 @@ Kept free of numpy/scipy so the command line's ``--help`` can name them.
 """
 
 PHANTOM_VERSIONS = (1, 2, 3, 4, 5)
-DEFAULT_PHANTOM_VERSION = 4
-"""Version 2's anatomy with the published corrections of REFERENCE.md - version 3's (women's muscle HU by age,
-women's visceral fat, the nephrographic renal medulla) and version 4's (men's muscle HU by age, women's marrow SUV
-by age, muscle, fat, kidney-cortex and cortical-bone SUV, thyroid and pancreas HU, muscle and small-bowel contrast
-enhancement, splenic lymphoma above the subject's liver) and its redrawn head and neck, thorax and pelvis: what new
-data sets should use. Versions 3 and 4 stay bit-for-bit (4 frozen in session 24): the models of issue 29 are
-trained on them (their scripts name the version). Version 5 (session 25) is under construction: it may still
-change, so no data set or model should rely on it until it is frozen and made the default."""
+DEFAULT_PHANTOM_VERSION = 5
+"""Version 4 with the gaps its pictures showed closed (REFERENCE.md, "Version 5: ..." sections): one subject in both
+contrast phases, an endometrium by menstrual phase or menopause, eight muscle groups at their published FDG uptake,
+hepatic and portal veins, lung vessels to the pleura, curved iliac wings, fibroglandular breast tissue, unenhanced
+blood from non-anaemic adults, bowel kept off bone: what new data sets should use. Frozen in session 26 (digests in
+Testing/Python/fixtures/phantom_digests_v5.json). Versions 1-5 stay bit-for-bit: the models of issue 29 are trained
+on versions 3 and 4 (their scripts name the version)."""
 REALISTIC_PHANTOM_VERSIONS = (2, 3, 4, 5)
 """The versions on the skeleton-frame anatomy: contrast phase, arm position, count noise, whole-body chest slices."""
 BUNDLED_MODELS_PHANTOM_VERSION = 1

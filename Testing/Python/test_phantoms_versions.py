@@ -1,12 +1,15 @@
-"""Phantom generator versions: 1, 2, 3 and 4 stay bit-for-bit (bundled models and virtual-PET candidates were trained
+"""Phantom generator versions: 1 to 5 stay bit-for-bit (bundled models and virtual-PET candidates were trained
 on them; version 4 frozen in session 24 when the first candidate trained on it), version 3 changes version 2 only
-where REFERENCE.md corrected it, and version 4, the default, changes version 3 only where REFERENCE.md's "Version 4"
-corrected it (values) plus its redrawn head and neck, thorax and pelvis.
+where REFERENCE.md corrected it, and version 4 changes version 3 only where REFERENCE.md's "Version 4" corrected it
+(values) plus its redrawn head and neck, thorax and pelvis. Version 5, the default, is checked against version 4 by
+the test_phantoms_v5_*.py files.
 
 The digests in fixtures/phantom_digests_v1_v2.json were computed with main at 8adefa2, before version 3 existed;
 those in fixtures/phantom_digests_v2_v3.json with main at 546b226, before version 4 existed (version 3 cases of a
 woman with diffuse splenic lymphoma, of an enhanced woman and of a man with count noise; a version-2 splenic
-lymphoma); those in fixtures/phantom_digests_v4.json with main at 4850ccf, when version 4 was frozen.
+lymphoma); those in fixtures/phantom_digests_v4.json with main at 4850ccf, when version 4 was frozen; those in
+fixtures/phantom_digests_v5.json in session 26, when version 5 was frozen and made the default (one case on a 4 mm
+grid, where its vessels, breast gland and bowel margin are drawn).
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, make_wholebody_ca
 
 FIXTURES = [Path(__file__).parent / "fixtures" / name for name in ("phantom_digests_v1_v2.json",
                                                                      "phantom_digests_v2_v3.json",
-                                                                     "phantom_digests_v4.json")]
+                                                                     "phantom_digests_v4.json",
+                                                                     "phantom_digests_v5.json")]
 ARRAYS = ("ct", "pet", "organs", "lesions", "pet_truth")
 SMALL = WholeBodyConfig().with_voxel_mm(12.0)
 
@@ -105,11 +109,11 @@ def test_version_4_changes_only_what_it_corrects(seed, lesion_class, contrast, c
                for name in changed_enhancement)
 
 
-def test_the_command_line_default_is_version_4(tmp_path):
+def test_the_command_line_default_is_version_5(tmp_path):
     out = tmp_path / "default"
     assert main(["phantoms", "-o", str(out), "--count", "1", "--seed", "2", "--voxel-mm", "12"]) == 0
     manifest = json.loads(next(out.glob("*/manifest.json")).read_text())
-    assert (manifest["generator_version"], manifest["generator"]) == (4, "wholebody-4")
+    assert (manifest["generator_version"], manifest["generator"]) == (5, "wholebody-5")
 
 
 def test_the_command_line_writes_version_4_with_its_options(tmp_path):
