@@ -3,7 +3,7 @@
 PET MIP (and axial slices) beside the real CT and PET in ../shared/data at the same millimetre per pixel and window.
 
     PYTHONPATH=. .venv/bin/python Testing/Training/phantom_pictures.py [--out Resources/Screenshots] [--seed 5]
-        [--phantom-version 2|3|4]
+        [--phantom-version 2|3|4|5]
 
 Writes phantom_v<version>_<class>.png and phantom_v<version>_vs_real.png (each < 300 KB); every title names the
 version. Version 1 has no contrast phase or arm position, which the pictures set, so it is not offered. The
