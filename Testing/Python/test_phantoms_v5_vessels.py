@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from mask_box import around
 from scipy import ndimage
 
 from MedGANSynthLib.phantoms.anatomy_v2 import build_anatomy_v2
@@ -62,19 +63,11 @@ def _anatomy(seed, version):
     return _ANATOMIES[seed, version]
 
 
-def _around(mask, margin):
-    """Slices of ``mask``'s bounding box grown by ``margin`` voxels (clipped to the array). Measuring inside it
-    gives the whole array's result when nothing the measure looks at lies outside; it saves most of the time on a
-    2 mm whole body."""
-    box = ndimage.find_objects(mask.astype(np.uint8))[0]
-    return tuple(slice(max(s.start - margin, 0), s.stop + margin) for s in box)
-
-
 def _liver_region(labels):
     """The liver with the vessels inside it: closing fills the tubes the veins cut into the liver label (done in
     the liver's box, 8 voxels wider than the closing's reach of 3)."""
     liver = labels == LABEL["liver"]
-    box = _around(liver, 8)
+    box = around(liver, 8)
     region = np.zeros_like(liver)
     region[box] = ndimage.binary_fill_holes(ndimage.binary_closing(liver[box], iterations=3)) | liver[box]
     return region
@@ -131,7 +124,7 @@ def test_three_hepatic_veins_of_published_calibre_join_the_ivc(seed):
     assert all(low - VOXEL_MM <= d <= high + VOXEL_MM for d in sorted(calibres)[-2:]), calibres
     blood = labels == LABEL["blood"]
     near_liver = np.zeros_like(region)
-    box = _around(region, 4)  # the dilation reaches 3 voxels
+    box = around(region, 4)  # the dilation reaches 3 voxels
     near_liver[box] = ndimage.binary_dilation(region[box], iterations=3)
     parts, _ = ndimage.label(blood & (near_liver | ivc))
     k, j, i = (int(np.argmin(np.abs(axis - c))) for axis, c in zip((grid.z, grid.y, grid.x), confluence[::-1],
@@ -161,7 +154,7 @@ def test_portal_vein_of_published_calibre_forks_at_the_hilum(seed):
 
 def _liver_vessel_share_and_coverage(labels):
     region = _liver_region(labels)
-    box = _around(region, 1)  # every vessel counted lies in the region, so inside the box
+    box = around(region, 1)  # every vessel counted lies in the region, so inside the box
     region, labels = region[box], labels[box]
     vessels = region & (labels == LABEL["blood"])
     parenchyma = ndimage.binary_erosion(labels == LABEL["liver"], iterations=2)
@@ -184,7 +177,7 @@ def _lung_box(seed, version):
     """Label map and grid of the lungs' box, one voxel of margin around them: the lung region, its vessels and
     the distances measured to them are the whole map's."""
     labels, grid, _ = _anatomy(seed, version)
-    k, j, i = _around(labels == LABEL["lung"], 1)
+    k, j, i = around(labels == LABEL["lung"], 1)
     return labels[k, j, i], AxisGrid(grid.x[i], grid.y[j], grid.z[k])
 
 
@@ -252,7 +245,7 @@ def _vessel_blood_and_liver_hu(case):
     labels = case.organs.array
     blood = labels == LABEL["blood"]
     region = _liver_region(labels)
-    box = _around(region, 3)  # the region holds the liver and its veins; the erosions reach 1 and 2 voxels
+    box = around(region, 3)  # the region holds the liver and its veins; the erosions reach 1 and 2 voxels
     veins, liver = np.zeros_like(region), np.zeros_like(region)
     veins[box] = region[box] & ndimage.binary_erosion(blood[box], iterations=1)
     liver[box] = ndimage.binary_erosion(labels[box] == LABEL["liver"], iterations=2) & (case.lesions.array[box] == 0)
