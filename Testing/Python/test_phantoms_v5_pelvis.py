@@ -178,11 +178,17 @@ def test_the_caecum_lies_in_the_right_iliac_fossa_uncut_by_bone(subject_name, ve
     head_top = max(_head(f, grid)[0][2] + _head(f, grid)[1] for f in femora)
     crest_top = grid.z[np.nonzero((hips[0] | hips[1]).any(axis=(1, 2)))[0].max()]
     assert caecum[0] < -20 and head_top < caecum[2] < crest_top, caecum
-    distance, nearest = ndimage.distance_transform_edt(~bone, sampling=grid.x[1] - grid.x[0], return_indices=True)
     index = tuple(int(np.argmin(np.abs(axis - value))) for axis, value in zip((grid.z, grid.y, grid.x),
                                                                                 caecum[::-1], strict=True))
-    assert distance[index] <= radius + 30.0, distance[index]
-    assert hips[0][tuple(nearest[:, index[0], index[1], index[2]])], "the nearest bone is not the right hip bone"
+    # Distances within a cube around the caecum reaching past radius + 30 mm: any bone that near lies inside it
+    voxel = grid.x[1] - grid.x[0]
+    reach = int(np.ceil((radius + 30.0) / voxel)) + 2
+    box = tuple(slice(max(c - reach, 0), c + reach + 1) for c in index)
+    assert bone[box].any(), "no bone within the caecum's radius + 30 mm"
+    distance, nearest = ndimage.distance_transform_edt(~bone[box], sampling=voxel, return_indices=True)
+    local = tuple(c - s.start for c, s in zip(index, box, strict=True))
+    assert distance[local] <= radius + 30.0, distance[local]
+    assert hips[0][box][tuple(nearest[(slice(None), *local)])], "the nearest bone is not the right hip bone"
 
 
 def _bowel_to_bone_mm(labels, spacing_zyx) -> float:
