@@ -65,10 +65,10 @@ def sample_values_v4(rng: np.random.Generator, sex: str, age_years: float, contr
     suv["visceral_fat"] = _clipped_normal(rng, *VISCERAL_FAT_SUV)
     suv["subcutaneous_fat"] = _clipped_normal(rng, *SUBCUTANEOUS_FAT_SUV, low=SUBCUTANEOUS_FAT_SUV_FLOOR)
     suv["kidney"] = _clipped_normal(rng, *KIDNEY_CORTEX_SUV)
-    _set_unenhanced(plain, hu, "thyroid", round(_clipped_normal(rng, *THYROID_HU), 2))
+    set_unenhanced(plain, hu, "thyroid", round(_clipped_normal(rng, *THYROID_HU), 2))
     if sex == "M":
         decline = MEN_MUSCLE_HU_PER_YEAR * max(age_years - MEN_MUSCLE_HU_FROM_AGE, 0.0)
-        _set_unenhanced(plain, hu, "muscle", round(plain["muscle"] + decline, 2))
+        set_unenhanced(plain, hu, "muscle", round(plain["muscle"] + decline, 2))
     else:
         suv["cancellous_bone"] = _clipped_normal(rng, *women_marrow_suv(age_years))
     _correct_pancreas_bone_and_enhancement(_phase_independent_stream(rng), values, sex, contrast)
@@ -87,7 +87,7 @@ def _correct_pancreas_bone_and_enhancement(rng: np.random.Generator, values: Sub
     """Pancreas HU, cortical-bone SUV and the muscle's and small bowel's portal-venous enhancement. ``rng`` is the
     phase-independent stream: every value is drawn in both phases, so a seed's draws are the same in both."""
     plain, hu, suv = values.hu_unenhanced, values.hu, values.suv
-    _set_unenhanced(plain, hu, "pancreas", round(_clipped_normal(rng, *PANCREAS_HU), 2))
+    set_unenhanced(plain, hu, "pancreas", round(_clipped_normal(rng, *PANCREAS_HU), 2))
     suv["cortical_bone"] = _clipped_normal(rng, *CORTICAL_BONE_SUV)
     mean, sd = MUSCLE_PV_ENHANCEMENT_HU[sex]
     muscle = round(_clipped_normal(rng, mean, sd, low=max(mean - CLIP_SD * sd, 0.0)), 2)  # iodine never lowers HU
@@ -102,7 +102,7 @@ def _clipped_normal(rng: np.random.Generator, mean: float, sd: float, low: float
     return round(value, 4)
 
 
-def _set_unenhanced(plain: dict, hu: dict, tissue: str, value: float) -> None:
+def set_unenhanced(plain: dict, hu: dict, tissue: str, value: float) -> None:
     """New unenhanced HU; the phase's HU keeps the enhancement version 2 drew."""
     hu[tissue] = round(hu[tissue] - plain[tissue] + value, 2)
     plain[tissue] = value

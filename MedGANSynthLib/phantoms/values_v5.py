@@ -33,7 +33,7 @@ from MedGANSynthLib.phantoms.breast_v5 import BreastState, set_breast_values
 from MedGANSynthLib.phantoms.endometrium_v5 import EndometriumState
 from MedGANSynthLib.phantoms.tissues import LABEL
 from MedGANSynthLib.phantoms.values_v2 import TISSUE_VALUES, SubjectValues, texture_lookup
-from MedGANSynthLib.phantoms.values_v4 import MUSCLE_SUV, _set_unenhanced, sample_values_v4
+from MedGANSynthLib.phantoms.values_v4 import MUSCLE_SUV, sample_values_v4, set_unenhanced
 
 ENHANCED_PHASE = "portal-venous"
 # Goncalves 2017 Table 1, SUVmean of the muscle (or the mean of the group's muscles) each label stands for.
@@ -58,7 +58,7 @@ def sample_values_v5(rng: np.random.Generator, sex: str, age_years: float, contr
     values = sample_values_v4(rng, sex, age_years, ENHANCED_PHASE)
     blood = draw_unenhanced_blood(rng, values.hu_unenhanced["liver"])
     for tissue in ("blood", "myocardium"):
-        _set_unenhanced(values.hu_unenhanced, values.hu, tissue, blood)
+        set_unenhanced(values.hu_unenhanced, values.hu, tissue, blood)
     if contrast != ENHANCED_PHASE:
         values.hu = dict(values.hu_unenhanced)
     if endometrium is not None:
