@@ -47,11 +47,6 @@ class BreastState:
         return asdict(self)
 
 
-def breast_stream(seed: int) -> np.random.Generator:
-    """The state's own generator: a child of the case's seed sequence that no other draw uses."""
-    return np.random.default_rng(np.random.SeedSequence([int(seed), 2], spawn_key=(STREAM_KEY,)))
-
-
 def dense_share(age_years: float) -> float:
     """Share of women of this age whose breasts are dense (see the module text)."""
     if not is_postmenopausal(age_years):

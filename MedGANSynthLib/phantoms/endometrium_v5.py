@@ -48,11 +48,6 @@ class EndometriumState:
         return asdict(self)
 
 
-def endometrium_stream(seed: int) -> np.random.Generator:
-    """The state's own generator: a child of the case's seed sequence that no other draw uses."""
-    return np.random.default_rng(np.random.SeedSequence([int(seed), 2], spawn_key=(STREAM_KEY,)))
-
-
 def is_postmenopausal(age_years: float) -> bool:
     """Menopause at the median age of natural menopause (every woman alike, see the module text)."""
     return age_years >= MENOPAUSE_MEDIAN_AGE

@@ -29,9 +29,10 @@ from scipy import ndimage
 
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
+from MedGANSynthLib.phantoms import breast_v5, endometrium_v5
 from MedGANSynthLib.phantoms.anatomy_v2 import build_anatomy_v2
-from MedGANSynthLib.phantoms.breast_v5 import breast_stream, draw_breast
-from MedGANSynthLib.phantoms.endometrium_v5 import draw_endometrium, endometrium_stream
+from MedGANSynthLib.phantoms.breast_v5 import draw_breast
+from MedGANSynthLib.phantoms.endometrium_v5 import draw_endometrium
 from MedGANSynthLib.phantoms.frame_v2 import ARM_POSITIONS, random_subject_v2
 from MedGANSynthLib.phantoms.lesions import check_lesion_class, place_lesions, render_lesions
 from MedGANSynthLib.phantoms.pet_counts import (
@@ -101,9 +102,10 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
     grid = AxisGrid.from_geometry(shape, spacing, origin)
     subject = random_subject_v2(anatomy_rng, arms)
     # Version 5: a woman's menstrual state, from its own stream of the seed (the same in both contrast phases)
-    endometrium = (draw_endometrium(endometrium_stream(seed), subject.age_years)
+    endometrium = (draw_endometrium(_own_stream(seed, endometrium_v5.STREAM_KEY), subject.age_years)
                    if version >= 5 and subject.sex == "F" else None)
-    breast = draw_breast(breast_stream(seed), subject.age_years) if version >= 5 and subject.sex == "F" else None
+    breast = (draw_breast(_own_stream(seed, breast_v5.STREAM_KEY), subject.age_years)
+              if version >= 5 and subject.sex == "F" else None)
     anatomy = build_anatomy_v2(grid, subject, anatomy_rng, version,
                                endometrium.thickness_mm if endometrium is not None else None)
     values = _sample_values(version, physiology_rng, subject, contrast, endometrium, breast)  # own stream: order free
@@ -158,6 +160,12 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
                          manifest)
     report(progress, cancel, stage, 4, 4, "done")
     return case
+
+
+def _own_stream(seed: int, key: int) -> np.random.Generator:
+    """A generator of its own for one version-5 state (endometrium, breast): a child of the case seed's sequence,
+    keyed by the module's ``STREAM_KEY``, that no other draw uses, so adding a state moves no other draw."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed), 2], spawn_key=(key,)))
 
 
 def _sample_values(version: int, rng, subject, contrast: str, endometrium=None, breast=None):
