@@ -29,10 +29,18 @@ from MedGANSynthLib.volume import Volume
 from MedGANSynthLib.weights.catalogue import file_sha256
 
 CARD = REPO_ROOT / "Resources" / "Models" / "virtual_pet_phantom.json"
-HELD_OUT_SEED = 23
-"""The card's held-out phantoms (phantoms --seed 23); the statistics come from training phantoms (seed 21)."""
+PHANTOM_VERSION = 5
+"""The bundled model's phantom version (its card's training_data.phantom_version)."""
+HELD_OUT_SEEDS = {"none": 45, "portal-venous": 46}
+"""The card's held-out sets per contrast phase (train_virtual_pet_v2.sh); its statistics come from seeds 41 and 42."""
+UNENHANCED_TRAINING_SEED = 41
 PORTAL_VENOUS_HU = {"liver": 60, "blood": 130, "spleen": 70, "kidney": 150}
-"""Enhancement of a portal-venous phase (liver ~110-120 HU, vessels ~180 HU), which the phantoms never have."""
+"""Enhancement added to a phantom without contrast (liver ~110-120 HU, vessels ~180 HU in a portal-venous phase)."""
+
+
+def _phantom(seed: int, contrast: str):
+    return make_wholebody_case(case_seeds(seed, 1)[0], "normal", WholeBodyConfig().with_voxel_mm(4),
+                               version=PHANTOM_VERSION, contrast=contrast)
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +50,8 @@ def reference() -> dict:
 
 @pytest.fixture(scope="module")
 def held_out_phantom():
-    """The first held-out phantom of the card's evaluation set, at the training data's 4 mm voxels."""
-    return make_wholebody_case(case_seeds(HELD_OUT_SEED, 1)[0], "normal", WholeBodyConfig().with_voxel_mm(4), version=1)
+    """The first held-out phantom without contrast of the card's evaluation set, at the training data's 4 mm voxels."""
+    return _phantom(HELD_OUT_SEEDS["none"], "none")
 
 
 def _disc_ct() -> tuple[Volume, np.ndarray, np.ndarray]:
@@ -105,15 +113,27 @@ def test_storing_statistics_keeps_every_other_card_field(tmp_path, held_out_phan
     assert after == before
 
 
-def test_a_held_out_phantom_passes_and_its_contrast_phase_is_flagged(reference, held_out_phantom):
-    warnings, details = distribution_warnings(held_out_phantom.ct, reference)
-    assert warnings == [] and details["score"] <= reference["warning_distance"]
+def test_held_out_phantoms_of_both_trained_phases_pass_the_bundled_card(reference, held_out_phantom):
+    assert json.loads(CARD.read_text())["training_data"]["phantom_version"] == PHANTOM_VERSION
+    for ct in (held_out_phantom.ct, _phantom(HELD_OUT_SEEDS["portal-venous"], "portal-venous").ct):
+        warnings, details = distribution_warnings(ct, reference)
+        assert warnings == [] and details["score"] <= reference["warning_distance"]
+
+
+def test_a_contrast_phase_is_flagged_for_a_model_trained_without_contrast(held_out_phantom):
+    """The bundled model saw both phases, so its card cannot show this: a reference from unenhanced phantoms only."""
+    seeds = case_seeds(UNENHANCED_TRAINING_SEED, 4)
+    training = [make_wholebody_case(seed, "normal", WholeBodyConfig().with_voxel_mm(4), version=PHANTOM_VERSION).ct
+                for seed in seeds]
+    unenhanced = training_statistics(training, "4 training phantoms without contrast")
+    warnings, details = distribution_warnings(held_out_phantom.ct, unenhanced)
+    assert warnings == [] and details["score"] <= unenhanced["warning_distance"]
     array = held_out_phantom.ct.array.astype(np.int16)
     for organ, hu in PORTAL_VENOUS_HU.items():
         array[held_out_phantom.organs.array == LABEL[organ]] += hu
-    warnings, details = distribution_warnings(held_out_phantom.ct.with_array(array), reference)
+    warnings, details = distribution_warnings(held_out_phantom.ct.with_array(array), unenhanced)
     assert len(warnings) == 1 and "fraction_contrast_enhanced" in warnings[0]
-    assert details["score"] > reference["warning_distance"]
+    assert details["score"] > unenhanced["warning_distance"]
 
 
 @pytest.mark.parametrize("parts", [("ct-nifti", "example_ct_sm.nii.gz"), ("ct-dicom-thorax",)])

@@ -67,7 +67,8 @@ def install_candidate(root: Path, version: int) -> None:
     store_training_statistics(CARD, training_statistics(
         cts, "CTs of 24 training phantoms without contrast (seed 41) and 12 in the portal-venous phase (seed 42)"))
     chosen_on = json.loads((root / "candidate_selection.json").read_text())
-    selection = {"data": chosen_on["data"], "scans": chosen_on["scans"], **chosen_on["overall"],
+    # evaluate-virtual-pet's JSON names no data folder: name the selection set this script's shell script scored
+    selection = {"data": str(root / "data" / f"v{version}_sel16"), "scans": chosen_on["scans"], **chosen_on["overall"],
                  "phantoms": f"16 version-{version} phantoms (8 without contrast, seed 43; 8 portal-venous, seed 44) "
                              "on which this model was chosen against the version-1 model, scored at float32; "
                              "optimistic"}

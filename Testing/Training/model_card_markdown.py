@@ -199,6 +199,8 @@ def virtual_pet_metrics(card: dict) -> list[str]:
         if key == "real_ct_physiology":
             lines += real_ct_lines(scores)
             continue
+        if "blended" not in scores:  # the training run's own records (final_epoch, training), not an evaluation
+            continue
         title = {"heldout": "Held-out phantoms", "selection": "Selection phantoms"}.get(key, f"Held-out phantoms, {scores.get('region', key)} only")
         lines += [f"**{title}**: {scores['phantoms']}; {scores['scans']} scans, "
                   f"{scores['blended']['true_lesions']} lesions.{rule_text(scores)}", "",
