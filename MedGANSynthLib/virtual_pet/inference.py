@@ -63,6 +63,9 @@ class VirtualPETConfig:
     blend_levels: int = DEFAULT_LEVELS
     blend_dilation_mm: float = 0.0
     """Grow the blending mask by this many millimetres in-plane (blending.hot_mask; the paper: 0)."""
+    blend_veto_suv: float = 0.0
+    """Where the GAN is above the threshold while the FCN stays below this SUV, take the FCN image (blending's
+    ``veto_suv``; the paper: 0, off)."""
     slice_smoothing_mm: float = 0.0
     """Average every output over the slices within +-mm/2 of each slice (a moving average across slices; the
     paper: 0, plain 2-D). Evens out the slice-to-slice streaks of the 2-D networks that become false lesions."""
@@ -76,7 +79,7 @@ class VirtualPETConfig:
     suv_range: tuple[float, float] = SUV_RANGE
 
 
-POSTPROCESSING_KEYS = ("blend_levels", "blend_dilation_mm", "slice_smoothing_mm")
+POSTPROCESSING_KEYS = ("blend_levels", "blend_dilation_mm", "blend_veto_suv", "slice_smoothing_mm")
 """The VirtualPETConfig fields that shape the outputs after the networks; reports and model cards carry them with
 the metrics they produced."""
 
@@ -170,6 +173,8 @@ def predict_virtual_pet(
                          f"{config.blend_levels} levels and {config.blend_dilation_mm} mm.")
     if config.slice_smoothing_mm < 0:
         raise InputError(f"The smoothing across slices must be 0 mm or more; got {config.slice_smoothing_mm} mm.")
+    if config.blend_veto_suv < 0:
+        raise InputError(f"The blend's veto level must be 0 SUV (off) or more; got {config.blend_veto_suv}.")
     target = resolve_device(device)
     fcn = fcn.to(target).eval()
     gan = gan.to(target).eval()
@@ -305,7 +310,7 @@ def _predict_slab(slab: torch.Tensor, networks: tuple[nn.Module, nn.Module, nn.M
         fcn_suv = network_output_to_suv(fcn(fast_slab).float(), fcn.config.output_range, config.suv_range)
         gan_suv = network_output_to_suv(gan(fast_slab).float(), gan.config.output_range, config.suv_range)
         blended = laplacian_blend(fcn_suv, gan_suv, threshold_suv=config.threshold_suv, levels=config.blend_levels,
-                                  dilation_px=_dilation_px(config, ct, slice_axis))
+                                  dilation_px=_dilation_px(config, ct, slice_axis), veto_suv=config.blend_veto_suv)
         results = {"blended": blended, "fcn": fcn_suv, "gan": gan_suv}
         if config.uncertainty_passes > 0:
             results["uncertainty"] = _mc_dropout_std(slab, sampling_gan, config, seed)

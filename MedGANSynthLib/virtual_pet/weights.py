@@ -57,6 +57,7 @@ class VirtualPETModel:
                   "threshold_suv": float(config.get("threshold_suv", PAPER_THRESHOLD_SUV)),
                   "blend_levels": int(config.get("blend_levels", DEFAULT_LEVELS)),
                   "blend_dilation_mm": float(config.get("blend_dilation_mm", 0.0)),
+                  "blend_veto_suv": float(config.get("blend_veto_suv", 0.0)),
                   "slice_smoothing_mm": float(config.get("slice_smoothing_mm", 0.0)),
                   "ct_window_hu": tuple(config.get("ct_window_hu", CT_WINDOW_HU)),
                   "suv_range": tuple(config.get("suv_range", SUV_RANGE))}
@@ -80,7 +81,7 @@ def save_virtual_pet(fcn: FCN4s, gan: UNetGenerator, folder_or_stem: str | os.Pa
                      blending: dict[str, Any] | None = None) -> tuple[Path, Path]:
     """Write ``<stem>.safetensors`` + ``<stem>.json`` atomically (a folder gets ``virtual_pet.*``).
 
-    ``blending`` (``blend_levels``, ``blend_dilation_mm``, ``slice_smoothing_mm``) goes into the card's config, as
+    ``blending`` (``blend_levels``, ``blend_dilation_mm``, ``blend_veto_suv``, ``slice_smoothing_mm``) goes into the card's config, as
     :func:`update_card_metrics` would put it."""
     card = ModelCard(
         architecture=ARCHITECTURE,
@@ -140,7 +141,7 @@ def update_card_metrics(card_path: str | os.PathLike, metrics: dict[str, Any],
                         blending: dict[str, Any] | None = None) -> Path:
     """Store evaluation metrics in an existing card (the tensor file and its checksum are unchanged).
 
-    ``blending`` (``blend_levels``, ``blend_dilation_mm``, ``slice_smoothing_mm``) is written into the card's config with them, so the
+    ``blending`` (``blend_levels``, ``blend_dilation_mm``, ``blend_veto_suv``, ``slice_smoothing_mm``) is written into the card's config with them, so the
     metrics always describe the blending the card runs with.
     """
     card = ModelCard.load(card_path)

@@ -95,6 +95,39 @@ def test_grown_mask_blend_equals_opencv_with_cv2_dilate(rng, dilation):
     np.testing.assert_allclose(blended[0, 0].numpy(), expected, atol=1e-10)
 
 
+@pytest.mark.parametrize("dilation", [0, 2])
+def test_vetoed_blend_equals_opencv_with_the_gan_s_unconfirmed_hot_pixels_added_to_the_mask(rng, dilation):
+    fcn, gan = _images(rng)
+    f, g = fcn[0, 0].numpy(), gan[0, 0].numpy()
+    square = np.ones((2 * dilation + 1,) * 2, np.uint8)
+    paper_mask = (f > 4.5).astype(np.float64)
+    mask = cv2.dilate(np.maximum(paper_mask, (g > 4.5) & (f < 2.0)).astype(np.float64), square)
+    assert mask.sum() > cv2.dilate(paper_mask, square).sum()
+    expected = _cv_blend(f, g, mask, levels=3)
+    blended = laplacian_blend(fcn, gan, threshold_suv=4.5, levels=3, dilation_px=dilation, veto_suv=2.0)
+    np.testing.assert_allclose(blended[0, 0].numpy(), expected, atol=1e-10)
+
+
+def test_the_veto_removes_a_gan_hot_spot_on_cool_fcn_and_keeps_one_on_warm_fcn():
+    """A GAN hot spot where the FCN reads 1.0 takes the FCN's value; one where the FCN reads 2.0 (above the veto
+    level) stays the GAN's, and a lesion both networks see is unchanged."""
+    fcn = torch.full((1, 1, 96, 96), 1.0, dtype=torch.float64)
+    gan = fcn.clone()
+    gan[0, 0, 8:16, 8:16] = 4.0  # the GAN alone, on cool FCN tissue
+    gan[0, 0, 8:16, 72:80], fcn[0, 0, 8:16, 72:80] = 4.0, 2.0  # the GAN, on tissue the FCN reads warm
+    fcn[0, 0, 72:80, 40:48] = gan[0, 0, 72:80, 40:48] = 5.0  # a lesion both see
+    paper = laplacian_blend(fcn, gan, levels=4)
+    vetoed = laplacian_blend(fcn, gan, levels=4, veto_suv=1.5)
+    assert float(paper[0, 0, 8:16, 8:16].max()) == pytest.approx(4.0)  # the paper's mask leaves it in
+    assert float(vetoed[0, 0, 8:16, 8:16].max()) < 2.5  # below the lesion threshold: no candidate
+    np.testing.assert_allclose(vetoed[0, 0, 8:16, 72:80].numpy(), paper[0, 0, 8:16, 72:80].numpy(), atol=1e-3)
+    # Both images agree on the lesion; only the coarsest levels carry a trace of the vetoed spot far away.
+    np.testing.assert_allclose(vetoed[0, 0, 72:80, 40:48].numpy(), 5.0, atol=1e-3)
+    np.testing.assert_array_equal(laplacian_blend(fcn, gan, veto_suv=0.0).numpy(), paper.numpy())
+    with pytest.raises(InputError, match="veto level must be 0 SUV"):
+        laplacian_blend(fcn, gan, veto_suv=-1.0)
+
+
 def test_hot_mask_grows_one_hot_pixel_into_a_square():
     fcn = torch.zeros(1, 1, 12, 12)
     fcn[0, 0, 5, 6] = 3.0

@@ -102,6 +102,25 @@ def test_blend_dilation_is_converted_from_millimetres_to_in_plane_pixels(oblique
         predict_virtual_pet(oblique_ct, fcn, gan, VirtualPETConfig(blend_dilation_mm=-1.0), device="cpu")
 
 
+def test_the_veto_reaches_the_blend_of_every_slice(oblique_ct):
+    from MedGANSynthLib.virtual_pet.blending import laplacian_blend
+
+    fcn, gan = tiny_networks()
+    plain = predict_virtual_pet(oblique_ct, fcn, gan, VirtualPETConfig(return_fcn=True, return_gan=True),
+                                device="cpu")
+    threshold = float(np.quantile(plain.gan.array, 0.9))
+    veto = float(np.quantile(plain.fcn.array, 0.5))
+    config = VirtualPETConfig(return_fcn=True, return_gan=True, threshold_suv=threshold, blend_veto_suv=veto)
+    result = predict_virtual_pet(oblique_ct, fcn, gan, config, device="cpu")
+    fcn_suv, gan_suv = (torch.from_numpy(image.array)[:, None] for image in (result.fcn, result.gan))
+    expected = laplacian_blend(fcn_suv, gan_suv, threshold_suv=threshold, veto_suv=veto)[:, 0]
+    np.testing.assert_allclose(result.blended.array, expected.numpy(), atol=1e-5)
+    paper = laplacian_blend(fcn_suv, gan_suv, threshold_suv=threshold)[:, 0]
+    assert not np.allclose(result.blended.array, paper.numpy(), atol=1e-3)  # the veto changed something
+    with pytest.raises(InputError, match="veto level must be 0 SUV"):
+        predict_virtual_pet(oblique_ct, fcn, gan, VirtualPETConfig(blend_veto_suv=-0.5), device="cpu")
+
+
 def _three_slice_mean(array: np.ndarray) -> np.ndarray:
     """By hand: each slice averaged with its neighbours along axis 0, the edge slices repeated."""
     a = array.astype(np.float64)

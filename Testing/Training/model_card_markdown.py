@@ -276,7 +276,13 @@ def rule_text(scores: dict) -> str:
         return ""
     return (f" A lesion is found when a candidate of at least {fmt(scores['min_volume_ml'], 1)} ml with SUVmax > "
             f"{fmt(scores['threshold_suv'], 1)} overlaps it; blending {scores['blend_levels']} pyramid levels, mask "
-            f"grown {fmt(scores['blend_dilation_mm'], 0)} mm, slice smoothing {fmt(scores['slice_smoothing_mm'], 0)} mm.")
+            f"grown {fmt(scores['blend_dilation_mm'], 0)} mm, {veto_text(scores.get('blend_veto_suv', 0.0))}slice "
+            f"smoothing {fmt(scores['slice_smoothing_mm'], 0)} mm.")
+
+
+def veto_text(veto_suv: float) -> str:
+    """The blend's veto in words; nothing when it is off (the paper's blend, and cards older than the option)."""
+    return f"GAN hot spots vetoed where the FCN is below {fmt(veto_suv, 1)}, " if veto_suv else ""
 
 
 def generated_block(entry: dict, card: dict, json_name: str) -> str:
