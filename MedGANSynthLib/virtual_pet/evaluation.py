@@ -252,7 +252,7 @@ def overall_metrics(per_scan: list[dict[str, Any]]) -> dict[str, Any]:
                                           if labelled else None),
             "raw_tpr": raw_tp / true if true else None,
             "raw_fp_per_scan": raw_fp / len(labelled) if labelled else None, "labelled_scans": len(labelled),
-            **_margin_rates(labelled), **_margin_organs(labelled),
+            **margin_rates(labelled), **margin_organs(labelled),
             **{key: float(np.mean([row[key] for row in rows])) for key in ("ssim", "psnr_db", "mae_suv")},
         }
     references = [scan["true_pet"] for scan in per_scan if "true_pet" in scan]
@@ -263,7 +263,7 @@ def overall_metrics(per_scan: list[dict[str, Any]]) -> dict[str, Any]:
     return overall
 
 
-def _margin_rates(labelled: list[dict[str, Any]]) -> dict[str, Any]:
+def margin_rates(labelled: list[dict[str, Any]]) -> dict[str, Any]:
     """TPR and false positives per scan under the margin rule (:func:`.detection_metrics.margin_detection`)."""
     if not labelled or "margin_tp" not in labelled[0]:
         return {}
@@ -272,7 +272,7 @@ def _margin_rates(labelled: list[dict[str, Any]]) -> dict[str, Any]:
             "fp_margin_per_scan": sum(row["margin_fp"] for row in labelled) / len(labelled)}
 
 
-def _margin_organs(labelled: list[dict[str, Any]]) -> dict[str, Any]:
+def margin_organs(labelled: list[dict[str, Any]]) -> dict[str, Any]:
     """Margin false positives per organ over the labelled scans that carry an organ map (none: no entry)."""
     mapped = [row["margin_fp_regions"] for row in labelled if "margin_fp_regions" in row]
     if not mapped:

@@ -204,11 +204,11 @@ def predict_virtual_pet(
             if name in views:
                 views[name][start:stop] = values
         report(progress, cancel, "virtual_pet", stop, total, f"slices {start + 1}-{stop} of {total}")
-    width = _smoothing_slices(config.slice_smoothing_mm, ct, slice_axis)
+    width = smoothing_slices(config.slice_smoothing_mm, ct, slice_axis)
     if width > 1:
         for name in ("blended", "fcn", "gan"):
             if name in views:
-                _average_across_slices(views[name], width)
+                average_across_slices(views[name], width)
     # The Laplacian blend overshoots below 0 beside hot regions (down to -0.6 on real CTs); no SUV is negative.
     np.maximum(outputs["blended"], 0.0, out=outputs["blended"])
 
@@ -277,13 +277,13 @@ def _dilation_px(config: VirtualPETConfig, ct: Volume, slice_axis: int) -> int:
     return round(config.blend_dilation_mm / (config.working_pixel_mm or min(_in_plane_spacing(ct, slice_axis))))
 
 
-def _smoothing_slices(length_mm: float, ct: Volume, slice_axis: int) -> int:
+def smoothing_slices(length_mm: float, ct: Volume, slice_axis: int) -> int:
     """Slices whose centres lie within +-length_mm/2 of a slice, itself included (always odd, so unshifted)."""
     half = int(np.floor(length_mm / 2.0 / ct.spacing[2 - slice_axis] + 1e-6))
     return 2 * half + 1
 
 
-def _average_across_slices(slices: np.ndarray, width: int, block_bytes: int = 32 * 2**20) -> None:
+def average_across_slices(slices: np.ndarray, width: int, block_bytes: int = 32 * 2**20) -> None:
     """In place: moving average of ``width`` slices along axis 0 (edge slices repeat, as for the context
     channels), a block of rows at a time so the extra memory stays at ``block_bytes``, not a volume copy."""
     rows = max(1, block_bytes // (slices.shape[0] * slices.shape[2] * slices.itemsize))

@@ -146,11 +146,11 @@ def test_slice_smoothing_averages_the_slices_within_the_length(oblique_ct):
 
 
 def test_slice_smoothing_in_row_blocks_equals_the_whole_volume_average(rng):
-    from MedGANSynthLib.virtual_pet.inference import _average_across_slices
+    from MedGANSynthLib.virtual_pet.inference import average_across_slices
 
     volume = rng.normal(size=(4, 5, 6)).astype(np.float32)  # slices along the last array axis
     expected = np.moveaxis(_three_slice_mean(np.moveaxis(volume, 2, 0)), 0, 2)
-    _average_across_slices(np.moveaxis(volume, 2, 0), 3, block_bytes=1)  # writes through the view, a row per block
+    average_across_slices(np.moveaxis(volume, 2, 0), 3, block_bytes=1)  # writes through the view, a row per block
     np.testing.assert_allclose(volume, expected, atol=1e-6)
 
 

@@ -35,9 +35,9 @@ from MedGANSynthLib.phantoms.tissues import LIVER_COV_RANGE
 from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, add_pet_noise, make_wholebody_case
 from MedGANSynthLib.preprocessing.resample import resample_to_reference
 from MedGANSynthLib.virtual_pet.cases import discover_cases, load_case
-from MedGANSynthLib.virtual_pet.evaluation import _margin_organs, _margin_rates, score_case
+from MedGANSynthLib.virtual_pet.evaluation import margin_organs, margin_rates, score_case
 from MedGANSynthLib.virtual_pet.false_positive_organs import load_organ_labels
-from MedGANSynthLib.virtual_pet.inference import _average_across_slices, _smoothing_slices
+from MedGANSynthLib.virtual_pet.inference import average_across_slices, smoothing_slices
 from MedGANSynthLib.virtual_pet.lesions import MIN_LESION_VOLUME_ML, PAPER_THRESHOLD_SUV
 from MedGANSynthLib.virtual_pet.regions import organ_map_path
 from MedGANSynthLib.volume import Volume
@@ -103,9 +103,9 @@ def smoothed_across_slices(image: Volume, length_mm: float) -> Volume:
     """What inference does to its outputs with ``slice_smoothing_mm``: a moving average across slices."""
     slice_axis = image.axis_along(2)
     array = image.array.copy()
-    width = _smoothing_slices(length_mm, image, slice_axis)
+    width = smoothing_slices(length_mm, image, slice_axis)
     if width > 1:
-        _average_across_slices(np.moveaxis(array, slice_axis, 0), width)
+        average_across_slices(np.moveaxis(array, slice_axis, 0), width)
     return image.with_array(array)
 
 
@@ -148,8 +148,8 @@ def summarise(scans: list[dict], noise_seeds: list[int]) -> dict:
     summary = {}
     for group, names in groups.items():
         rows = [scan[name] for name in names for scan in scans]
-        organs = {row["organ"]: row["per_scan"] for row in _margin_organs(rows)["margin_fp_by_organ"]}
-        summary[group] = {**_margin_rates(rows), "margin_fp": sum(row["margin_fp"] for row in rows),
+        organs = {row["organ"]: row["per_scan"] for row in margin_organs(rows)["margin_fp_by_organ"]}
+        summary[group] = {**margin_rates(rows), "margin_fp": sum(row["margin_fp"] for row in rows),
                           "scored_scans": len(rows), "fp_marrow_per_scan": organs.get("cancellous_bone", 0.0),
                           "fp_muscle_per_scan": organs.get("muscle", 0.0), "fp_by_organ_per_scan": organs}
     true = sum(scan["true_pet"]["n_true"] for scan in scans)

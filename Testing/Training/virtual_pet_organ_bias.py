@@ -17,10 +17,11 @@ import json
 import numpy as np
 from scipy import ndimage
 
-from MedGANSynthLib.io.volume_io import read_volume
 from MedGANSynthLib.phantoms.tissues import LABEL
 from MedGANSynthLib.virtual_pet.cases import discover_cases, load_case
+from MedGANSynthLib.virtual_pet.false_positive_organs import load_organ_labels
 from MedGANSynthLib.virtual_pet.inference import predict_virtual_pet
+from MedGANSynthLib.virtual_pet.regions import organ_map_path
 from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID, load_virtual_pet
 
 ORGANS = ("muscle", "muscle_thigh", "subcutaneous_fat", "visceral_fat", "lung", "blood", "liver", "spleen",
@@ -32,7 +33,7 @@ MIN_VOXELS = 50
 def organ_means(case, model, config) -> dict[str, dict[str, float]]:
     pair = load_case(case)
     result = predict_virtual_pet(pair.ct, model.fcn, model.gan, config, device="cpu")
-    organs = read_volume(next(case.ct_path.parent.glob("organs.*"))).array
+    organs = load_organ_labels(organ_map_path(case), pair.ct)
     images = {"true": pair.suv.array, "fcn": result.fcn.array, "gan": result.gan.array,
               "blended": result.blended.array}
     means = {}
