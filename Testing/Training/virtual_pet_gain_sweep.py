@@ -19,8 +19,8 @@ import json
 
 from MedGANSynthLib.virtual_pet.cases import discover_cases, load_case
 from MedGANSynthLib.virtual_pet.detection_metrics import margin_detection
-from MedGANSynthLib.virtual_pet.lesions import voxel_volume_ml
 from MedGANSynthLib.virtual_pet.inference import predict_virtual_pet
+from MedGANSynthLib.virtual_pet.lesions import voxel_volume_ml
 from MedGANSynthLib.virtual_pet.weights import DEFAULT_MODEL_ID, load_virtual_pet
 
 OUTPUTS = ("fcn", "gan", "blended")
@@ -32,13 +32,16 @@ def case_counts(case, model, config, gains) -> dict[str, dict[float, tuple[int, 
     pair = load_case(case)
     result = predict_virtual_pet(pair.ct, model.fcn, model.gan, config, device="cpu")
     voxel_ml = voxel_volume_ml(pair.lesions)
+    return {name: gain_counts(pair.lesions.array, pair.suv.array, getattr(result, name).array, voxel_ml, gains)
+            for name in OUTPUTS}
+
+
+def gain_counts(lesions, true_suv, image, voxel_ml, gains) -> dict[float, tuple[int, int, int]]:
+    """(lesions found, lesions, false positives) of ``image`` times each gain, under the margin rule at 2.5 SUV."""
     counts = {}
-    for name in OUTPUTS:
-        image = getattr(result, name).array
-        counts[name] = {}
-        for gain in gains:
-            scores = margin_detection(pair.lesions, image * gain, pair.suv, voxel_ml)
-            counts[name][gain] = (scores["tp"], scores["n_true"], scores["fp"])
+    for gain in gains:
+        scores = margin_detection(lesions, image * gain, true_suv, voxel_ml)
+        counts[gain] = (scores["tp"], scores["n_true"], scores["fp"])
     return counts
 
 
