@@ -46,6 +46,11 @@ def failed_criteria(candidate: dict, incumbent: dict) -> list[str]:
     return [name for name, passed in checks.items() if not passed]
 
 
+def label(path: Path) -> str:
+    """A stage's run and epoch (RUN/stages/epoch_N.selection.json), else the file's stem."""
+    return f"{path.parents[1].name} {path.stem.split('.')[0]}" if path.parent.name == "stages" else path.stem
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("incumbent", type=Path)
@@ -63,10 +68,10 @@ def main() -> None:
         fails = failed_criteria(row, incumbent) if fails is None else fails
         if path != args.incumbent and not fails:
             passing.append((row["worst"], row["recall"], path))
-        print(f"| {path.stem} | {row['worst']:.2f} | {row['recall']:.2f} | {row['memorisation']:.2f} | "
+        print(f"| {label(path)} | {row['worst']:.2f} | {row['recall']:.2f} | {row['memorisation']:.2f} | "
               f"{row['copies']:.0%} | {row['specks']:.0%} | {', '.join(fails) or '-'} |")
     chosen = max(passing)[2] if passing else None
-    print(f"chosen: {chosen.stem if chosen else 'the incumbent (no candidate passes)'}")
+    print(f"chosen: {label(chosen) if chosen else 'the incumbent (no candidate passes)'}")
 
 
 if __name__ == "__main__":
