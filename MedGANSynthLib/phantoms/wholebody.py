@@ -117,8 +117,9 @@ def make_wholebody_case(
     realistic anatomy (:mod:`wholebody_v2`, kept bit-for-bit: a virtual-PET candidate was trained on it);
     version 3 is version 2 corrected towards published values (:mod:`values_v3`; kept bit-for-bit: models are
     trained on it); version 4 corrects ten more values (:mod:`values_v4`; kept bit-for-bit); version 5 (the default,
-    frozen in session 26) closes the gaps version 4's pictures showed (:mod:`values_v5`, REFERENCE.md "Version 5").
-    Versions 2 to 5 accept ``contrast`` ("none", "portal-venous"), ``arms`` ("down", "up"; None draws per subject)
+    frozen in session 26) closes the gaps version 4's pictures showed (:mod:`values_v5`, REFERENCE.md "Version 5");
+    version 6 is version 5 with the unenhanced CT's noise measured on real PET/CT CTs (:mod:`ct_noise_v6`).
+    Versions 2 to 6 accept ``contrast`` ("none", "portal-venous"), ``arms`` ("down", "up"; None draws per subject)
     and ``pet_noise`` ("scaled", "counts" with the acquisition
     :class:`~MedGANSynthLib.phantoms.pet_counts.CountStatistics` ``counts``).
     """

@@ -1,4 +1,4 @@
-"""Axial chest CT slices cut from whole-body phantoms, for the small CT GAN on the realistic anatomy (versions 2-5).
+"""Axial chest CT slices cut from whole-body phantoms, for the small CT GAN on the realistic anatomy (versions 2-6).
 
 The chest-slice phantom (:mod:`ct_slices`) draws a torso of ellipses; a whole-body case of version 2 or later has
 arms, ribs as arcs, muscle compartments, vessels and airways. Each subject gives ``count`` slices spread evenly

@@ -7,6 +7,8 @@ women's marrow SUV by age, muscle, fat, kidney-cortex and cortical-bone SUV, thy
 small-bowel enhancement) and diffuse splenic lymphoma above the subject's own liver. A seed draws the same subject in every version; the arrays of versions 2 and 3 never change.
 Version 5 (open) draws both contrast phases of a seed alike (:mod:`values_v5`) and gives women an endometrium by
 menstrual phase or menopause (:mod:`endometrium_v5`) and breast fibroglandular tissue by density (:mod:`breast_v5`).
+Version 6 is version 5 with the unenhanced CT's noise SD drawn from a band measured on real PET/CT CTs
+(:mod:`ct_noise_v6`); every other array and draw is version 5's.
 
 Same grids, lesion classes and outputs as version 1 (:mod:`wholebody`), on the anatomy of :mod:`anatomy_v2`
 with per-subject values from :mod:`values_v2` (sources in REFERENCE.md).
@@ -32,6 +34,7 @@ from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
 from MedGANSynthLib.phantoms import breast_v5, endometrium_v5
 from MedGANSynthLib.phantoms.anatomy_v2 import build_anatomy_v2
 from MedGANSynthLib.phantoms.breast_v5 import draw_breast
+from MedGANSynthLib.phantoms.ct_noise_v6 import CT_NOISE_SD_V6
 from MedGANSynthLib.phantoms.endometrium_v5 import draw_endometrium
 from MedGANSynthLib.phantoms.frame_v2 import ARM_POSITIONS, random_subject_v2
 from MedGANSynthLib.phantoms.lesions import check_lesion_class, place_lesions, render_lesions
@@ -60,6 +63,7 @@ GENERATOR_VERSION_2 = "wholebody-2"
 GENERATOR_VERSION_3 = "wholebody-3"
 GENERATOR_VERSION_4 = "wholebody-4"
 GENERATOR_VERSION_5 = "wholebody-5"
+GENERATOR_VERSION_6 = "wholebody-6"
 CT_INPLANE_FWHM_MM = 1.2  # standard soft-tissue kernel, typical †
 FWHM_TO_SIGMA = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
 
@@ -120,7 +124,8 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
     suv_fine = lookup(values.suv)[anatomy.labels]
     _lung_gravity_gradient(suv_fine, anatomy, values.suv["lung"])
     lesion_map = render_lesions(grid, lesions, suv_fine, hu_mean)
-    ct_noise_sd = float(ct_rng.uniform(*CT_NOISE_SD[contrast])) if config.ct_noise_sd is None else config.ct_noise_sd
+    noise_band = CT_NOISE_SD_V6[contrast] if version >= 6 else CT_NOISE_SD[contrast]  # the same one draw either way
+    ct_noise_sd = float(ct_rng.uniform(*noise_band)) if config.ct_noise_sd is None else config.ct_noise_sd
     if pet_noise == "counts":
         water_diameter = water_equivalent_diameter_mm(hu_mean, anatomy.labels > 0, spacing[0] * spacing[1])
     ct = _make_ct(anatomy, lesion_map, hu_mean, ct_noise_sd, config, ct_rng)
@@ -292,7 +297,7 @@ def _manifest(seed, lesion_class, anatomy, lesions, values, contrast, ct_noise_s
     subject = anatomy.subject
     return {
         "generator": {2: GENERATOR_VERSION_2, 3: GENERATOR_VERSION_3, 4: GENERATOR_VERSION_4,
-                      5: GENERATOR_VERSION_5}[version],
+                      5: GENERATOR_VERSION_5, 6: GENERATOR_VERSION_6}[version],
         "generator_version": version,
         "kind": "wholebody",
         "seed": int(seed),

@@ -1,9 +1,8 @@
-"""CT noise of the phantoms against the real CTs in ../shared/data, measured alike (session 27).
+"""CT noise of the phantoms against the real CTs in ../shared/data, measured alike (session 27; version 6's band).
 
-In soft tissue (20-80 HU inside the body, eroded by one pixel in-plane) the SD of each voxel minus its 3 x 3 in-plane
-mean, times sqrt(9/8) (white noise: the residual's SD is sqrt(8/9) of the noise SD). The 20-80 HU window cuts the
-tails of a noisy image, so the figure is a lower bound of the noise SD. The PET/CT scanner's thorax CT is also
-block-averaged to 3.9 x 3.9 x 4 mm, the phantoms' voxels.
+The measure is :func:`MedGANSynthLib.evaluation.ct_noise.soft_tissue_noise_sd`: in soft tissue (20-80 HU, eroded by
+one pixel in-plane) the SD of each voxel minus its 3 x 3 in-plane mean, times sqrt(9/8). The PET/CT scanner's
+thorax CT is also block-averaged to 3.9 x 3.9 x 4 mm, the phantoms' voxels.
 
 Usage: .venv/bin/python Testing/Training/ct_noise_phantom_vs_real.py PHANTOM_FOLDER [COUNT]
 """
@@ -12,34 +11,32 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
+from MedGANSynthLib.evaluation.ct_noise import block_mean, soft_tissue_noise_sd
 from MedGANSynthLib.io.volume_io import read_volume
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+THORAX_TO_PHANTOM_VOXELS = (2, 4, 4)  # 0.98 x 0.98 x 2 mm -> 3.9 x 3.9 x 4 mm (slices, rows, columns)
 
 
-def residual_sd(hu: np.ndarray) -> tuple[float, int]:
-    soft = ndimage.binary_erosion((hu >= 20) & (hu <= 80), np.ones((1, 3, 3), bool))
-    residual = hu - ndimage.uniform_filter(hu, (1, 3, 3))
-    return float(residual[soft].std() * np.sqrt(9 / 8)), int(soft.sum())
-
-
-def block_mean(hu: np.ndarray, factors: tuple[int, int, int]) -> np.ndarray:
-    k, j, i = (size // factor * factor for size, factor in zip(hu.shape, factors, strict=True))
-    shape = (k // factors[0], factors[0], j // factors[1], factors[1], i // factors[2], factors[2])
-    return hu[:k, :j, :i].reshape(shape).mean(axis=(1, 3, 5))
+def real_ct_noise(data: Path = SHARED_DATA) -> dict[str, float]:
+    """The real CTs' noise on about the phantoms' voxels: the PET/CT's thorax block-averaged, the torso CT at 3 mm."""
+    thorax = read_volume(data / "ct-dicom-thorax").array.astype(np.float32)
+    torso = read_volume(data / "ct-nifti" / "example_ct_sm.nii.gz").array
+    return {"thorax, 3.9 x 3.9 x 4 mm": soft_tissue_noise_sd(block_mean(thorax, THORAX_TO_PHANTOM_VOXELS))[0],
+            "torso, 3 mm": soft_tissue_noise_sd(torso)[0]}
 
 
 def report(name: str, hu: np.ndarray) -> None:
-    noise, voxels = residual_sd(hu.astype(np.float32))
+    noise, voxels = soft_tissue_noise_sd(hu)
     print(f"{name}: {noise:.1f} HU ({voxels} voxels)")
 
 
 def main(folder: Path, count: int) -> None:
     thorax = read_volume(SHARED_DATA / "ct-dicom-thorax")
     report(f"real thorax CT (PET/CT scanner), native {thorax.spacing} mm", thorax.array)
-    report("real thorax CT block-averaged to 3.9 x 3.9 x 4 mm", block_mean(thorax.array.astype(np.float32), (2, 4, 4)))
+    report("real thorax CT block-averaged to 3.9 x 3.9 x 4 mm",
+           block_mean(thorax.array.astype(np.float32), THORAX_TO_PHANTOM_VOXELS))
     report("real torso CT, 3 mm", read_volume(SHARED_DATA / "ct-nifti" / "example_ct_sm.nii.gz").array)
     for case in sorted(folder.glob("wholebody_*"))[:count]:
         phantom = read_volume(next(case.glob("ct.*")))
