@@ -86,7 +86,7 @@ wanted stages && stages radiogan_v3_stages
 wanted stages_augment && stages radiogan_v3_augment_stages --augment translation,cutout
 # Session 28: the stage session 22's rule chose (augmented arm, epoch 500; HISTORY.md) scored on the held-out split
 # with seed 9 and three judges, its card written, and installed as radiogan-phantom. Session 28 ran the scoring
-# only: the install waits for the incumbent's score on the same held-out split (HISTORY.md).
+# only: the incumbent scored higher on the same held-out split, so nothing was installed (HISTORY.md).
 if wanted bundle; then
   mkdir -p "$ROOT/bundle" && cp "$ROOT"/radiogan_v3_augment_stages/stages/epoch_500/radiogan.* "$ROOT/bundle/"
   $MGS evaluate-gan "$ROOT/bundle/radiogan.safetensors" --data "$ROOT/data/mip" -o "$ROOT/eval_radiogan" --count 100 \
