@@ -6,7 +6,7 @@
 # STEPS: mipdata, ctdata (the data sets), ct (CT GAN, 64 x 64, from scratch), ct_slow (the same, slower generator, 80 epochs), finetune (the bundled RadioGAN fine-tuned on
 # version-3 MIPs), finetune_gentle (the same at 2e-5 with random wrong labels), scratch (RadioGAN from scratch with the bundled recipe, 700 epochs: hours, resumable), stages (the same
 # recipe exported and scored at epochs 200, 300, 400 and 500), stages_augment (the same with --augment), bundle (the chosen
-# stage's held-out card and install, session 28).
+# stage's held-out score and card, session 28).
 # Safe to interrupt: run it again and finished steps are skipped, unfinished runs resume from their last checkpoint.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -85,13 +85,11 @@ stages() {  # stages RUN_NAME [extra train arguments]
 wanted stages && stages radiogan_v3_stages
 wanted stages_augment && stages radiogan_v3_augment_stages --augment translation,cutout
 # Session 28: the stage session 22's rule chose (augmented arm, epoch 500; HISTORY.md) scored on the held-out split
-# with seed 9 and three judges, its card written, and installed as radiogan-phantom. Session 28 ran the scoring
-# only: the incumbent scored higher on the same held-out split, so nothing was installed (HISTORY.md).
+# with seed 9 and three judges, its card written beside a copy of its weights. Not installed: the incumbent scored
+# higher on the same held-out split (HISTORY.md).
 if wanted bundle; then
   mkdir -p "$ROOT/bundle" && cp "$ROOT"/radiogan_v3_augment_stages/stages/epoch_500/radiogan.* "$ROOT/bundle/"
   $MGS evaluate-gan "$ROOT/bundle/radiogan.safetensors" --data "$ROOT/data/mip" -o "$ROOT/eval_radiogan" --count 100 \
     --epochs 40 --seed 9 --judges 3 --write-card
-  .venv/bin/python -c "import sys; from MedGANSynthLib.weights.install import install_gan; print(install_gan(sys.argv[1], \
-'Resources/Models', 'radiogan-phantom', 'RadioGAN: class-conditional coronal MIP PET (5 classes)'))" "$ROOT/bundle/radiogan.safetensors"
 fi
 echo "finished: $STEPS under $ROOT"
