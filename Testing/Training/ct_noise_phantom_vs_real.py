@@ -19,28 +19,25 @@ SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 THORAX_TO_PHANTOM_VOXELS = (2, 4, 4)  # 0.98 x 0.98 x 2 mm -> 3.9 x 3.9 x 4 mm (slices, rows, columns)
 
 
-def real_ct_noise(data: Path = SHARED_DATA) -> dict[str, float]:
-    """The real CTs' noise on about the phantoms' voxels: the PET/CT's thorax block-averaged, the torso CT at 3 mm."""
-    thorax = read_volume(data / "ct-dicom-thorax").array.astype(np.float32)
+def real_ct_noise(data: Path = SHARED_DATA, native: bool = False) -> dict[str, float]:
+    """The real CTs' noise on about the phantoms' voxels: the PET/CT's thorax block-averaged, the torso CT at 3 mm
+    (and, with ``native``, the thorax at its own voxels, read from the same volume)."""
+    thorax = read_volume(data / "ct-dicom-thorax")
     torso = read_volume(data / "ct-nifti" / "example_ct_sm.nii.gz").array
-    return {"thorax, 3.9 x 3.9 x 4 mm": soft_tissue_noise_sd(block_mean(thorax, THORAX_TO_PHANTOM_VOXELS))[0],
-            "torso, 3 mm": soft_tissue_noise_sd(torso)[0]}
-
-
-def report(name: str, hu: np.ndarray) -> None:
-    noise, voxels = soft_tissue_noise_sd(hu)
-    print(f"{name}: {noise:.1f} HU ({voxels} voxels)")
+    noise = {"thorax, 3.9 x 3.9 x 4 mm": block_mean(thorax.array.astype(np.float32), THORAX_TO_PHANTOM_VOXELS),
+             "torso, 3 mm": torso}
+    if native:
+        noise[f"thorax, native {thorax.spacing} mm"] = thorax.array
+    return {name: soft_tissue_noise_sd(hu)[0] for name, hu in noise.items()}
 
 
 def main(folder: Path, count: int) -> None:
-    thorax = read_volume(SHARED_DATA / "ct-dicom-thorax")
-    report(f"real thorax CT (PET/CT scanner), native {thorax.spacing} mm", thorax.array)
-    report("real thorax CT block-averaged to 3.9 x 3.9 x 4 mm",
-           block_mean(thorax.array.astype(np.float32), THORAX_TO_PHANTOM_VOXELS))
-    report("real torso CT, 3 mm", read_volume(SHARED_DATA / "ct-nifti" / "example_ct_sm.nii.gz").array)
+    for name, noise in real_ct_noise(native=True).items():
+        print(f"real CT, {name}: {noise:.1f} HU")
     for case in sorted(folder.glob("wholebody_*"))[:count]:
         phantom = read_volume(next(case.glob("ct.*")))
-        report(f"phantom {case.name}, {phantom.spacing} mm", phantom.array)
+        noise, voxels = soft_tissue_noise_sd(phantom.array)
+        print(f"phantom {case.name}, {phantom.spacing} mm: {noise:.1f} HU ({voxels} voxels)")
 
 
 if __name__ == "__main__":
