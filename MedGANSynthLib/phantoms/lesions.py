@@ -19,6 +19,7 @@ import numpy as np
 
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.phantoms.anatomy import Anatomy
+from MedGANSynthLib.phantoms.nodes_in_fat_v7 import FatPockets
 from MedGANSynthLib.phantoms.shapes import AxisGrid, ellipsoid
 from MedGANSynthLib.phantoms.tissues import LABEL, LIVER_LESION_HU_DROP, SOFT_TISSUE_LESION_HU, TISSUE_BY_NAME
 
@@ -60,9 +61,19 @@ def check_lesion_class(name: str) -> str:
 class _Placer:
     """Draws lesion sizes and positions, keeping lesions apart and inside their host tissue."""
 
-    def __init__(self, anatomy: Anatomy, lesion_class: str, rng: np.random.Generator):
+    def __init__(self, anatomy: Anatomy, lesion_class: str, rng: np.random.Generator, nodes_in_fat: bool = False):
         self.anatomy, self.lesion_class, self.rng = anatomy, lesion_class, rng
         self.lesions: list[Lesion] = []
+        self.nodes_in_fat = nodes_in_fat
+        self._fat: FatPockets | None = None
+
+    def in_fat(self, site: str, centre: np.ndarray, radii: np.ndarray) -> np.ndarray:
+        """Version 7 moves a lymph node into the fat next to its station (:mod:`nodes_in_fat_v7`)."""
+        if not (self.nodes_in_fat and site.endswith("_node")):
+            return centre
+        if self._fat is None:
+            self._fat = FatPockets(self.anatomy)
+        return self._fat.place(centre, float(max(radii)))
 
     def suv(self, low: float, high: float) -> float:
         return float(np.clip(self.rng.uniform(low, high), *SUV_MAX_RANGE))
@@ -72,6 +83,7 @@ class _Placer:
         for _ in range(30):
             c = np.asarray(centre, float) + self.rng.normal(0.0, jitter, 3) * (jitter > 0)
             radii = 0.5 * diameter * np.asarray(elongation) * self.rng.uniform(0.85, 1.15, 3)
+            c = self.in_fat(site, c, radii)
             if any(np.linalg.norm(c - other.centre_mm) < max(radii) + max(other.radii_mm) + 4 for other in self.lesions):
                 continue
             if hosts is not None and _host_fraction(self.anatomy, c, radii, hosts) < 0.9:
@@ -92,14 +104,15 @@ class _Placer:
 
 
 def place_lesions(anatomy: Anatomy, lesion_class: str, rng: np.random.Generator,
-                  liver_suv: float | None = None) -> tuple[list[Lesion], dict]:
+                  liver_suv: float | None = None, nodes_in_fat: bool = False) -> tuple[list[Lesion], dict]:
     """Lesions of one class; also returns organ SUV overrides the disease implies (diffuse spleen uptake).
 
     Diffuse splenic involvement is 1.1-1.5 x ``liver_suv``, the subject's liver; None keeps the version-1 table's
     liver (2.2), as generator versions 1-3 did, so their cases stay bit-for-bit (with a subject's liver drawn up to
-    3.0, their "above liver" spleen can fall below it, REFERENCE.md)."""
+    3.0, their "above liver" spleen can fall below it, REFERENCE.md). ``nodes_in_fat`` (version 7) moves every
+    lymph node into the fat next to its station after the same draws (:mod:`nodes_in_fat_v7`)."""
     check_lesion_class(lesion_class)
-    placer = _Placer(anatomy, lesion_class, rng)
+    placer = _Placer(anatomy, lesion_class, rng, nodes_in_fat)
     marks = anatomy.landmarks
     overrides: dict = {}
     if lesion_class == "head_neck":

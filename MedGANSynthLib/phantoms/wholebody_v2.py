@@ -64,6 +64,7 @@ GENERATOR_VERSION_3 = "wholebody-3"
 GENERATOR_VERSION_4 = "wholebody-4"
 GENERATOR_VERSION_5 = "wholebody-5"
 GENERATOR_VERSION_6 = "wholebody-6"
+GENERATOR_VERSION_7 = "wholebody-7"
 CT_INPLANE_FWHM_MM = 1.2  # standard soft-tissue kernel, typical †
 FWHM_TO_SIGMA = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
 
@@ -115,7 +116,8 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
     values = _sample_values(version, physiology_rng, subject, contrast, endometrium, breast)  # own stream: order free
     # Version 4 sets diffuse splenic lymphoma above this subject's liver; 1-3 above the v1 table's 2.2.
     lesions, disease_overrides = place_lesions(anatomy, lesion_class, lesion_rng,
-                                               liver_suv=values.suv["liver"] if version >= 4 else None)
+                                               liver_suv=values.suv["liver"] if version >= 4 else None,
+                                               nodes_in_fat=version >= 7)
     values.suv.update(disease_overrides)
     _set_organ_lesion_hu(lesions, values, contrast, lesion_rng, version)
 
@@ -297,7 +299,7 @@ def _manifest(seed, lesion_class, anatomy, lesions, values, contrast, ct_noise_s
     subject = anatomy.subject
     return {
         "generator": {2: GENERATOR_VERSION_2, 3: GENERATOR_VERSION_3, 4: GENERATOR_VERSION_4,
-                      5: GENERATOR_VERSION_5, 6: GENERATOR_VERSION_6}[version],
+                      5: GENERATOR_VERSION_5, 6: GENERATOR_VERSION_6, 7: GENERATOR_VERSION_7}[version],
         "generator_version": version,
         "kind": "wholebody",
         "seed": int(seed),

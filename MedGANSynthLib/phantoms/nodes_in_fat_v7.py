@@ -1,0 +1,61 @@
+"""Version 7: lymph nodes sit in fat, as in patients, not inside the muscles next to their station.
+
+Versions 1-6 put a node at its station's landmark plus a few mm of jitter, whatever tissue is there. On the
+version-5 anatomy the inguinal station lies wholly inside the thigh muscle in every subject, the axillary station in
+the shoulder muscles and half the cervical one in the neck muscles (REFERENCE.md, "Version 7: lymph nodes in fat"),
+so a third of the nodes were painted over muscle at muscle's HU. Anatomically the superficial inguinal nodes lie in
+the subcutaneous fat of the femoral triangle and the axillary nodes in the axillary fat, and the virtual PET trained
+on those phantoms learned to paint muscle near the stations hot.
+
+Version 7 keeps every draw of version 6 (station, size, SUV, jitter) and then moves the node's centre to the
+nearest point of fat where it fits: the nearest fat voxel at least the node's largest radius (times
+:data:`FIT_FRACTION`) from any other tissue, within :data:`SEARCH_MM` of the jittered centre. Where no fat pocket is
+that deep (a thin patient's groin), the deepest fat within reach is taken and the node bulges into its neighbours
+as a bulky node would.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from MedGANSynthLib.phantoms.anatomy import Anatomy
+from MedGANSynthLib.phantoms.tissues import LABEL
+
+FAT_LABELS = (LABEL["subcutaneous_fat"], LABEL["visceral_fat"])
+SEARCH_MM = 40.0
+"""How far a node may move from its jittered station point: half the 80 mm span of a nodal station such as the
+femoral triangle's inguinal chain (the landmarks themselves are placed to ± 10-20 mm)."""
+FIT_FRACTION = 0.8
+"""A pocket counts as fitting when fat reaches 0.8 x the node's largest radius around its centre: the grid's
+voxels (4 mm) make a deeper requirement miss pockets a node visibly fits in."""
+
+
+class FatPockets:
+    """Depth of fat (mm to the nearest other tissue) on the anatomy's grid, computed once per subject."""
+
+    def __init__(self, anatomy: Anatomy):
+        self.grid = anatomy.grid
+        spacing = [float(np.diff(axis[:2])[0]) if axis.size > 1 else 1.0
+                   for axis in (self.grid.z, self.grid.y, self.grid.x)]
+        self.depth_mm = ndimage.distance_transform_edt(np.isin(anatomy.labels, FAT_LABELS), sampling=spacing)
+
+    def place(self, centre_mm, radius_mm: float) -> np.ndarray:
+        """The node centre (x, y, z mm) in fat nearest ``centre_mm`` that fits ``radius_mm`` (see the module)."""
+        centre = np.asarray(centre_mm, float)
+        box = self.grid.box(centre - SEARCH_MM, centre + SEARCH_MM)
+        if box is None:
+            return centre
+        depth = self.depth_mm[box]
+        z, y, x = np.meshgrid(self.grid.z[box[0]], self.grid.y[box[1]], self.grid.x[box[2]], indexing="ij")
+        distance = np.sqrt((x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2)
+        reachable = (distance <= SEARCH_MM) & (depth > 0)
+        if not reachable.any():
+            return centre
+        fits = reachable & (depth >= FIT_FRACTION * radius_mm)
+        if fits.any():
+            best = np.where(fits, distance, np.inf).argmin()
+        else:
+            best = np.where(reachable, depth, -1.0).argmax()
+        k, j, i = np.unravel_index(best, depth.shape)
+        return np.array([x[k, j, i], y[k, j, i], z[k, j, i]])
