@@ -9,9 +9,10 @@ on those phantoms learned to paint muscle near the stations hot.
 
 Version 7 keeps every draw of version 6 (station, size, SUV, jitter) and then moves the node's centre to the
 nearest point of fat where it fits: the nearest fat voxel at least the node's largest radius (times
-:data:`FIT_FRACTION`) from any other tissue, within :data:`SEARCH_MM` of the jittered centre. Where no fat pocket is
-that deep (a thin patient's groin), the deepest fat within reach is taken and the node bulges into its neighbours
-as a bulky node would.
+:data:`FIT_FRACTION`) from any other tissue, within :data:`SEARCH_MM` of the jittered centre, and at least the
+radius inside the body, so that no node sticks out of the skin. Where no fat pocket is that deep (a thin patient's
+groin), the deepest fat within reach that keeps the node inside the body is taken, and the node bulges into its
+neighbours as a bulky node would.
 """
 
 from __future__ import annotations
@@ -32,13 +33,17 @@ voxels (4 mm) make a deeper requirement miss pockets a node visibly fits in."""
 
 
 class FatPockets:
-    """Depth of fat (mm to the nearest other tissue) on the anatomy's grid, computed once per subject."""
+    """Depth of fat (mm to the nearest other tissue), distance to fat and depth inside the body (mm to the air
+    outside) on the anatomy's grid, computed once per subject."""
 
     def __init__(self, anatomy: Anatomy):
         self.grid = anatomy.grid
         spacing = [float(np.diff(axis[:2])[0]) if axis.size > 1 else 1.0
                    for axis in (self.grid.z, self.grid.y, self.grid.x)]
-        self.depth_mm = ndimage.distance_transform_edt(np.isin(anatomy.labels, FAT_LABELS), sampling=spacing)
+        fat = np.isin(anatomy.labels, FAT_LABELS)
+        self.depth_mm = ndimage.distance_transform_edt(fat, sampling=spacing)
+        self.to_fat_mm = ndimage.distance_transform_edt(~fat, sampling=spacing)
+        self.body_depth_mm = ndimage.distance_transform_edt(anatomy.labels != LABEL["air"], sampling=spacing)
 
     def place(self, centre_mm, radius_mm: float) -> np.ndarray:
         """The node centre (x, y, z mm) in fat nearest ``centre_mm`` that fits ``radius_mm`` (see the module)."""
@@ -49,13 +54,16 @@ class FatPockets:
         depth = self.depth_mm[box]
         z, y, x = np.meshgrid(self.grid.z[box[0]], self.grid.y[box[1]], self.grid.x[box[2]], indexing="ij")
         distance = np.sqrt((x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2)
-        reachable = (distance <= SEARCH_MM) & (depth > 0)
-        if not reachable.any():
-            return centre
-        fits = reachable & (depth >= FIT_FRACTION * radius_mm)
-        if fits.any():
+        inside = (distance <= SEARCH_MM) & (self.body_depth_mm[box] >= radius_mm)
+        in_fat = inside & (depth > 0)
+        fits = in_fat & (depth >= FIT_FRACTION * radius_mm)
+        if fits.any():  # a pocket that holds it: the nearest
             best = np.where(fits, distance, np.inf).argmin()
+        elif in_fat.any():  # fat too thin for it: the deepest
+            best = np.where(in_fat, depth, -1.0).argmax()
+        elif inside.any():  # no fat that deep under the skin: as close to fat as the body allows
+            best = np.where(inside, self.to_fat_mm[box] + 1e-3 * distance, np.inf).argmin()
         else:
-            best = np.where(reachable, depth, -1.0).argmax()
+            return centre
         k, j, i = np.unravel_index(best, depth.shape)
         return np.array([x[k, j, i], y[k, j, i], z[k, j, i]])

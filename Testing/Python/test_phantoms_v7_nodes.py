@@ -49,6 +49,7 @@ def test_version_6_paints_a_third_of_its_nodes_over_muscle(nodes):
     assert len(old) >= 15
     assert np.mean([row["muscle"] for row in old]) > 0.3
     assert all(row["muscle"] > 0.5 for row in old if row["site"] == "inguinal_node")
+    assert sum(row["muscle"] > 0.5 for row in old) >= 5
 
 
 def test_version_7_nodes_sit_in_fat(nodes):
@@ -56,7 +57,9 @@ def test_version_7_nodes_sit_in_fat(nodes):
     assert len(new) >= 15
     assert np.mean([row["muscle"] for row in new]) < 0.15
     assert np.mean([row["fat"] for row in new]) > 0.75
-    assert max(row["muscle"] for row in new) < 0.5  # no node lies mostly inside a muscle
+    # A bulky node where the phantom's fat is thinner than the node (the axilla) still overlaps muscle, so one in
+    # the sample may lie mostly over it; version 6 has several (the test above)
+    assert sum(row["muscle"] > 0.5 for row in new) <= 1
 
 
 def test_version_7_inguinal_nodes_lie_in_subcutaneous_fat(nodes):

@@ -6,7 +6,7 @@ PET MIP (and axial slices) beside the real CT and PET in ../shared/data at the s
         [--phantom-version 2|3|4|5]
 
 Writes phantom_v<version>_<class>.png and phantom_v<version>_vs_real.png (each < 300 KB); every title names the
-version. Version 1 has no contrast phase or arm position, which the pictures set, so it is not offered. The
+version. ``--nodes`` writes only phantom_v7_nodes.png: one subject's inguinal lymph node in versions 6 and 7. Version 1 has no contrast phase or arm position, which the pictures set, so it is not offered. The
 comparison needs ../shared/data.
 """
 
@@ -125,6 +125,26 @@ def comparison_picture(out: Path, seed: int, config: WholeBodyConfig, version: i
              "ACRIN-FLT-Breast).")
 
 
+def nodes_picture(out: Path, config: WholeBodyConfig) -> None:
+    """Axial CT and PET through the first inguinal lymphoma node drawn (seeds from 0): inside the thigh muscle in
+    version 6, in the groin's subcutaneous fat in version 7 (the same subject and draws)."""
+    for seed in range(50):
+        cases = {version: make_wholebody_case(seed, "lymphoma", config, version=version) for version in (6, 7)}
+        nodes = {version: [les for les in case.manifest["lesions"] if les["site"] == "inguinal_node"]
+                 for version, case in cases.items()}
+        if nodes[6] and nodes[7]:
+            break
+    else:
+        raise SystemExit("no inguinal node in the first 50 lymphoma subjects")
+    columns = []
+    for version, case in cases.items():
+        z = nodes[version][0]["centre_mm"][2]
+        columns.append([(f"v{version} CT axial, inguinal node", _window(_axial(case.ct, _nearest(case.ct, 2, z)), SOFT)),
+                        (f"v{version} PET axial (SUV 0-7)", _window(_axial(case.pet, _nearest(case.pet, 2, z)), PET))])
+    _compose(out, columns, f"Lymphoma subject, seed {seed}: the same draws; version 7 moves the node into fat. "
+             "2 mm per pixel, patient's right on the left, CT W400/L40.")
+
+
 def _nearest(volume, axis, mm) -> int:
     return int(np.argmin(np.abs(axis_mm(volume, axis) - mm)))
 
@@ -219,11 +239,16 @@ def main() -> None:
     parser.add_argument("--voxel-mm", type=float, default=None, help="coarser grid for a quick look")
     parser.add_argument("--phantom-version", type=int, default=DEFAULT_PHANTOM_VERSION,
                         choices=REALISTIC_PHANTOM_VERSIONS, help="phantom generator version (default: %(default)s)")
+    parser.add_argument("--nodes", action="store_true", help="only the version 6 / 7 lymph-node picture")
     args = parser.parse_args()
     version = args.phantom_version
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     config = WholeBodyConfig() if args.voxel_mm is None else WholeBodyConfig().with_voxel_mm(args.voxel_mm)
+    if args.nodes:
+        nodes_picture(out / "phantom_v7_nodes.png", config)
+        print(out / "phantom_v7_nodes.png")
+        return
     for n, name in enumerate(LESION_CLASSES):
         case = make_wholebody_case(args.seed + n, name, config, version=version, **CLASS_OPTIONS[name])
         class_picture(case, f"phantom v{version}, {name}", out / f"phantom_v{version}_{name}.png")
