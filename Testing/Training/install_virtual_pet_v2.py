@@ -6,7 +6,8 @@ bundled ``virtual-pet-phantom`` at half precision (as every bundled virtual PET 
 smoothing both models were scored with, a training-data description naming the phantoms and their seeds, the
 out-of-distribution statistics of its training CTs (without and with contrast) and the selection figures. For
 either choice the card records the model's behaviour on the real CTs (virtual_pet_real_ct_physiology.py). The
-held-out figures are written afterwards by ``evaluate-virtual-pet --write-card-metrics``.
+held-out figures are written afterwards by ``evaluate-virtual-pet --write-card-metrics``. With BLEND_VETO set in the
+environment (the shell script's setting), the installed card also takes that blend veto, as it was scored.
 
 Usage: .venv/bin/python Testing/Training/install_virtual_pet_v2.py RUN_ROOT [PHANTOM_VERSION] [--heldout]
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +28,12 @@ from MedGANSynthLib.weights.model_card import ModelCard
 
 CARD = Path("Resources/Models/virtual_pet_phantom.json")
 SMOOTHING = {"slice_smoothing_mm": 12.0}
+
+
+def inference_settings() -> dict[str, float]:
+    """What the candidate was scored with and its card must say: 12 mm smoothing, and the blend veto if one was set."""
+    veto = os.environ.get("BLEND_VETO")
+    return SMOOTHING | ({"blend_veto_suv": float(veto)} if veto else {})
 STATISTICS_CASES = {"train_plain": 24, "train_pv": 12}  # two thirds without contrast, as in training
 
 
@@ -72,7 +80,7 @@ def install_candidate(root: Path, version: int) -> None:
                  "phantoms": f"16 version-{version} phantoms (8 without contrast, seed 43; 8 portal-venous, seed 44) "
                              "on which this model was chosen against the version-1 model, scored at float32; "
                              "optimistic"}
-    update_card_metrics(CARD, {"selection": selection}, SMOOTHING)
+    update_card_metrics(CARD, {"selection": selection}, inference_settings())
 
 
 def record_real_ct(root: Path, chosen: str) -> None:

@@ -8,7 +8,9 @@
 # and EPOCHS=N for a shorter run, e.g. session 24's fine-tune of the bundled networks (HISTORY.md):
 #   PHANTOM_VERSION=3 EPOCHS=1 RECIPE_EXTRA="--init-weights ROOT/incumbent_model/virtual_pet_phantom.safetensors
 #     --overshoot-factor 4 --overshoot-threshold 2.5 --lr 5e-5 --lr-d 2e-4" bash Testing/Training/train_virtual_pet_v2.sh ROOT
-# (use a RUN_ROOT of its own: the score and choice files have fixed names).
+# (use a RUN_ROOT of its own: the score and choice files have fixed names). BLEND_VETO=V scores both models (selection,
+# real CTs, held out) with `--blend-veto V` and writes it into an installed candidate's card, e.g. BLEND_VETO=1.0 as
+# the bundled card since session 27 (without it, each model is scored with its own card's blend).
 # Safe to interrupt: run it again and finished steps are skipped, the training resumes from its last checkpoint.
 #
 # Data (phantoms only, never patients), 4 mm CT voxels:
@@ -40,6 +42,8 @@ ROOT="${1:-runs}"
 MGS=".venv/bin/medgansynth"
 V="${PHANTOM_VERSION:-2}"
 read -r -a RECIPE_EXTRA <<< "${RECIPE_EXTRA:-}"
+VETO=()
+[ -n "${BLEND_VETO:-}" ] && VETO=(--blend-veto "$BLEND_VETO")
 V2=(--kind wholebody --voxel-mm 4 --phantom-version "$V")
 mkdir -p "$ROOT/data" "$ROOT/incumbent_model"
 # The incumbent as it was before this script could replace it (scored beside the candidate, and after the choice).
@@ -89,9 +93,9 @@ into() { local out=$1; shift; "$@" > "$out.tmp" && mv "$out.tmp" "$out"; }
 score() {  # score NAME MODEL
   [ -f "$ROOT/$1_selection.json" ] || into "$ROOT/$1_selection.json" $MGS evaluate-virtual-pet \
     --data "$ROOT/data/v${V}_sel16" --model "$2" -o "$ROOT/$1_selection" --device cpu --threads 1 --slice-smoothing 12 \
-    --json --overwrite
+    ${VETO[@]+"${VETO[@]}"} --json --overwrite
   [ -f "$ROOT/$1_real_ct.json" ] || into "$ROOT/$1_real_ct.json" .venv/bin/python \
-    Testing/Training/virtual_pet_real_ct_physiology.py --model "$2" --json
+    Testing/Training/virtual_pet_real_ct_physiology.py --model "$2" ${VETO[@]+"${VETO[@]}"} --json
 }
 score incumbent "$INCUMBENT"
 score candidate "$RUN/weights/virtual_pet.safetensors"
@@ -111,10 +115,10 @@ OTHER=$([ "$CHOSEN" = candidate ] && echo "$INCUMBENT" || echo "$RUN/weights/vir
 heldout() {  # heldout NAME MODEL [--write-card-metrics]
   [ -f "$ROOT/$1_heldout.json" ] || into "$ROOT/$1_heldout.json" $MGS evaluate-virtual-pet \
     --data "$ROOT/data/v${V}_held24" --model "$2" "${@:3}" -o "$ROOT/$1_heldout" --device cpu --threads 1 \
-    --slice-smoothing 12 --json --overwrite
+    --slice-smoothing 12 ${VETO[@]+"${VETO[@]}"} --json --overwrite
   [ -f "$ROOT/$1_liver.json" ] || into "$ROOT/$1_liver.json" $MGS evaluate-virtual-pet \
     --data "$ROOT/data/v${V}_held_liver32" --model "$2" "${@:3}" -o "$ROOT/$1_liver" --device cpu --threads 1 \
-    --slice-smoothing 12 --region liver --json --overwrite
+    --slice-smoothing 12 ${VETO[@]+"${VETO[@]}"} --region liver --json --overwrite
 }
 if [ "$CHOSEN" = candidate ]; then
   heldout bundled "$BUNDLED" --write-card-metrics
