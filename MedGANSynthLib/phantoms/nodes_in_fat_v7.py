@@ -27,6 +27,8 @@ FAT_LABELS = (LABEL["subcutaneous_fat"], LABEL["visceral_fat"])
 SEARCH_MM = 40.0
 """How far a node may move from its jittered station point: half the 80 mm span of a nodal station such as the
 femoral triangle's inguinal chain (the landmarks themselves are placed to ± 10-20 mm)."""
+TILE_MM = 40.0
+"""Side of the cubes over which the distance maps are computed and kept (see :class:`FatPockets`)."""
 FIT_FRACTION = 0.8
 """A pocket counts as fitting when fat reaches 0.8 x the node's largest radius around its centre: the grid's
 voxels (4 mm) make a deeper requirement miss pockets a node visibly fits in."""
@@ -34,16 +36,34 @@ voxels (4 mm) make a deeper requirement miss pockets a node visibly fits in."""
 
 class FatPockets:
     """Depth of fat (mm to the nearest other tissue), distance to fat and depth inside the body (mm to the air
-    outside) on the anatomy's grid, computed once per subject."""
+    outside) around a node's station.
+
+    The distance maps are computed per tile of :data:`TILE_MM` (cached: a node's tries and a station's nodes share
+    them) over the tile grown by twice :data:`SEARCH_MM`, not over the whole body (a whole-body map at the default
+    2 mm grid costs ~4 s). A search box lies within its tile grown by SEARCH_MM, and a distance up to a further
+    SEARCH_MM is the whole-body map's exactly (its nearest voxel of the other kind lies inside the grown tile); every
+    comparison below is with a node radius, well under it, so the placement is the whole-body maps' placement.
+    """
 
     def __init__(self, anatomy: Anatomy):
-        self.grid = anatomy.grid
-        spacing = [float(np.diff(axis[:2])[0]) if axis.size > 1 else 1.0
-                   for axis in (self.grid.z, self.grid.y, self.grid.x)]
-        fat = np.isin(anatomy.labels, FAT_LABELS)
-        self.depth_mm = ndimage.distance_transform_edt(fat, sampling=spacing)
-        self.to_fat_mm = ndimage.distance_transform_edt(~fat, sampling=spacing)
-        self.body_depth_mm = ndimage.distance_transform_edt(anatomy.labels != LABEL["air"], sampling=spacing)
+        self.grid, self.labels = anatomy.grid, anatomy.labels
+        self.spacing = [float(np.diff(axis[:2])[0]) if axis.size > 1 else 1.0
+                        for axis in (self.grid.z, self.grid.y, self.grid.x)]
+        self._tiles: dict[tuple[int, ...], tuple] = {}
+
+    def distance_maps(self, centre: np.ndarray, box) -> tuple[np.ndarray, ...]:
+        """Fat depth, distance to fat and body depth (mm) over ``box``, the search box around ``centre``."""
+        tile = tuple(int(t) for t in np.floor(centre / TILE_MM))
+        if tile not in self._tiles:
+            low = np.asarray(tile) * TILE_MM
+            grown = self.grid.box(low - 2 * SEARCH_MM, low + TILE_MM + 2 * SEARCH_MM)
+            labels = self.labels[grown]
+            fat = np.isin(labels, FAT_LABELS)
+            self._tiles[tile] = grown, tuple(ndimage.distance_transform_edt(mask, sampling=self.spacing)
+                                             for mask in (fat, ~fat, labels != LABEL["air"]))
+        grown, maps = self._tiles[tile]
+        inner = tuple(slice(b.start - g.start, b.stop - g.start) for b, g in zip(box, grown, strict=True))
+        return tuple(m[inner] for m in maps)
 
     def place(self, centre_mm, radius_mm: float) -> np.ndarray:
         """The node centre (x, y, z mm) in fat nearest ``centre_mm`` that fits ``radius_mm`` (see the module)."""
@@ -51,10 +71,10 @@ class FatPockets:
         box = self.grid.box(centre - SEARCH_MM, centre + SEARCH_MM)
         if box is None:
             return centre
-        depth = self.depth_mm[box]
+        depth, to_fat, body_depth = self.distance_maps(centre, box)
         z, y, x = np.meshgrid(self.grid.z[box[0]], self.grid.y[box[1]], self.grid.x[box[2]], indexing="ij")
         distance = np.sqrt((x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2)
-        inside = (distance <= SEARCH_MM) & (self.body_depth_mm[box] >= radius_mm)
+        inside = (distance <= SEARCH_MM) & (body_depth >= radius_mm)
         in_fat = inside & (depth > 0)
         fits = in_fat & (depth >= FIT_FRACTION * radius_mm)
         if fits.any():  # a pocket that holds it: the nearest
@@ -62,7 +82,7 @@ class FatPockets:
         elif in_fat.any():  # fat too thin for it: the deepest
             best = np.where(in_fat, depth, -1.0).argmax()
         elif inside.any():  # no fat that deep under the skin: as close to fat as the body allows
-            best = np.where(inside, self.to_fat_mm[box] + 1e-3 * distance, np.inf).argmin()
+            best = np.where(inside, to_fat + 1e-3 * distance, np.inf).argmin()
         else:
             return centre
         k, j, i = np.unravel_index(best, depth.shape)

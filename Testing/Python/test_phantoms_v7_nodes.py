@@ -13,10 +13,15 @@ import json
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from MedGANSynthLib.cli.main import main
+from MedGANSynthLib.phantoms.anatomy_v2 import build_anatomy_v2
+from MedGANSynthLib.phantoms.frame_v2 import random_subject_v2
+from MedGANSynthLib.phantoms.nodes_in_fat_v7 import SEARCH_MM, FatPockets
+from MedGANSynthLib.phantoms.shapes import AxisGrid
 from MedGANSynthLib.phantoms.tissues import LABEL, MUSCLE_LABELS
-from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, make_wholebody_case
+from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, ct_grid, make_wholebody_case
 
 GRID = WholeBodyConfig().with_voxel_mm(4.0)  # the virtual PET's training grid; fat depth needs voxels this fine
 FAT = (LABEL["subcutaneous_fat"], LABEL["visceral_fat"])
@@ -82,3 +87,24 @@ def test_command_line_writes_version_7(tmp_path):
                  "--phantom-version", "7", "--classes", "lymphoma", "--quiet"]) == 0
     manifest = json.loads(next(out.glob("wholebody_*/manifest.json")).read_text())
     assert (manifest["generator"], manifest["class"]) == ("wholebody-7", "lymphoma")
+
+
+def test_tiled_distance_maps_equal_whole_body_maps_up_to_the_search_radius():
+    """The placement's distance maps are computed per tile for speed; up to SEARCH_MM (beyond every node radius
+    they are compared with) they must equal scipy's maps of the whole body, checked at every nodal station."""
+    anatomy_rng = np.random.default_rng(np.random.SeedSequence([1, 2]).spawn(6)[0])
+    shape, spacing, origin = ct_grid(GRID)
+    anatomy = build_anatomy_v2(AxisGrid.from_geometry(shape, spacing, origin), random_subject_v2(anatomy_rng, None),
+                               anatomy_rng, 5, None)
+    fat = np.isin(anatomy.labels, FAT)
+    whole = [ndimage.distance_transform_edt(mask, sampling=(spacing[2], spacing[1], spacing[0]))
+             for mask in (fat, ~fat, anatomy.labels != LABEL["air"])]
+    pockets = FatPockets(anatomy)
+    stations = [np.asarray(point, float) for name in ("cervical_nodes", "axillary_nodes", "inguinal_nodes",
+                                                      "para_aortic_nodes") for point in anatomy.landmarks[name]]
+    for centre in stations:
+        box = anatomy.grid.box(centre - SEARCH_MM, centre + SEARCH_MM)
+        for tiled, full in zip(pockets.distance_maps(centre, box), whole, strict=True):
+            near = full[box] <= SEARCH_MM
+            assert np.array_equal(tiled[near], full[box][near])
+            assert (tiled[~near] > SEARCH_MM).all()
