@@ -4,15 +4,16 @@ Versions 1-6 put a node at its station's landmark plus a few mm of jitter, whate
 version-5 anatomy the inguinal station lies wholly inside the thigh muscle in every subject, the axillary station in
 the shoulder muscles and half the cervical one in the neck muscles (REFERENCE.md, "Version 7: lymph nodes in fat"),
 so a third of the nodes were painted over muscle at muscle's HU. Anatomically the superficial inguinal nodes lie in
-the subcutaneous fat of the femoral triangle and the axillary nodes in the axillary fat, and the virtual PET trained
-on those phantoms learned to paint muscle near the stations hot.
+the subcutaneous fat of the femoral triangle and the axillary nodes in the axillary fat. (A virtual PET retrained on
+version 7 paints muscle hot as often as before: the misplaced nodes were wrong anatomy, not the cause of that;
+Testing/Training/HISTORY.md, "Session 29".)
 
 Version 7 keeps every draw of version 6 (station, size, SUV, jitter) and then moves the node's centre to the
 nearest point of fat where it fits: the nearest fat voxel at least the node's largest radius (times
 :data:`FIT_FRACTION`) from any other tissue, within :data:`SEARCH_MM` of the jittered centre, and at least the
 radius inside the body, so that no node sticks out of the skin. Where no fat pocket is that deep (a thin patient's
-groin), the deepest fat within reach that keeps the node inside the body is taken, and the node bulges into its
-neighbours as a bulky node would.
+groin), the deepest fat within reach that keeps the node inside the body is taken; where no fat lies that far under
+the skin, the point nearest fat. The node then bulges into its neighbours, as a bulky node would.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class FatPockets:
         if box is None:
             return centre
         depth, to_fat, body_depth = self.distance_maps(centre, box)
-        z, y, x = np.meshgrid(self.grid.z[box[0]], self.grid.y[box[1]], self.grid.x[box[2]], indexing="ij")
+        z, y, x = self.grid.coords(box)
         distance = np.sqrt((x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2)
         inside = (distance <= SEARCH_MM) & (body_depth >= radius_mm)
         in_fat = inside & (depth > 0)
@@ -86,4 +87,4 @@ class FatPockets:
         else:
             return centre
         k, j, i = np.unravel_index(best, depth.shape)
-        return np.array([x[k, j, i], y[k, j, i], z[k, j, i]])
+        return np.array([x[0, 0, i], y[0, j, 0], z[k, 0, 0]])

@@ -24,11 +24,11 @@ def real_ct_noise(data: Path = SHARED_DATA, native: bool = False) -> dict[str, f
     (and, with ``native``, the thorax at its own voxels, read from the same volume)."""
     thorax = read_volume(data / "ct-dicom-thorax")
     torso = read_volume(data / "ct-nifti" / "example_ct_sm.nii.gz").array
-    noise = {"thorax, 3.9 x 3.9 x 4 mm": block_mean(thorax.array.astype(np.float32), THORAX_TO_PHANTOM_VOXELS),
-             "torso, 3 mm": torso}
+    images = {"thorax, 3.9 x 3.9 x 4 mm": block_mean(thorax.array.astype(np.float32), THORAX_TO_PHANTOM_VOXELS),
+              "torso, 3 mm": torso}
     if native:
-        noise[f"thorax, native {thorax.spacing} mm"] = thorax.array
-    return {name: soft_tissue_noise_sd(hu)[0] for name, hu in noise.items()}
+        images[f"thorax, native {thorax.spacing} mm"] = thorax.array
+    return {name: soft_tissue_noise_sd(hu)[0] for name, hu in images.items()}
 
 
 def main(folder: Path, count: int) -> None:
