@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "Training"))
-from virtual_pet_gain_sweep import gain_counts  # noqa: E402
+from virtual_pet_gain_sweep import fp_at_tpr, gain_counts  # noqa: E402
 
 
 def test_a_gain_moves_the_reading_threshold_of_the_output_only():
@@ -30,3 +30,13 @@ def test_a_blob_under_half_a_millilitre_is_not_a_false_positive_at_any_gain():
     counts = gain_counts(np.zeros(shape, np.int16), np.ones(shape, np.float32), image, voxel_ml=0.004,
                          gains=(1.0, 2.0))
     assert counts == {1.0: (0, 0, 0), 2.0: (0, 0, 0)}
+
+
+def test_a_curve_is_read_between_the_two_gains_around_the_asked_tpr():
+    # session 29's blend on its training phantoms at gains 0.7, 0.8, 0.9 (HISTORY.md)
+    curve = [{"tpr_margin": 0.54, "fp_margin_per_scan": 3.2}, {"tpr_margin": 0.65, "fp_margin_per_scan": 5.2},
+             {"tpr_margin": 0.76, "fp_margin_per_scan": 8.2}]
+    assert fp_at_tpr(curve, 0.65) == 5.2  # on a row: that row
+    assert fp_at_tpr(curve, 0.70) == round(5.2 + (0.05 / 0.11) * 3.0, 2)  # 5/11 of the way from 5.2 to 8.2
+    assert fp_at_tpr(curve, 0.50) == 3.2  # below the first row: the first row, the best it reads
+    assert fp_at_tpr(curve, 0.80) is None  # never reached
