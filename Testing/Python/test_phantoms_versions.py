@@ -9,7 +9,9 @@ those in fixtures/phantom_digests_v2_v3.json with main at 546b226, before versio
 woman with diffuse splenic lymphoma, of an enhanced woman and of a man with count noise; a version-2 splenic
 lymphoma); those in fixtures/phantom_digests_v4.json with main at 4850ccf, when version 4 was frozen; those in
 fixtures/phantom_digests_v5.json in session 26, when version 5 was frozen and made the default (one case on a 4 mm
-grid, where its vessels, breast gland and bowel margin are drawn).
+grid, where its vessels, breast gland and bowel margin are drawn); those in fixtures/phantom_digests_v6_v7.json in
+session 30 with main at a8ec46b, before version 8 existed (version 5's five cases in versions 6 and 7; three of them
+carry lymph nodes, so version 7's placement in fat is pinned too).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, make_wholebody_ca
 FIXTURES = [Path(__file__).parent / "fixtures" / name for name in ("phantom_digests_v1_v2.json",
                                                                      "phantom_digests_v2_v3.json",
                                                                      "phantom_digests_v4.json",
-                                                                     "phantom_digests_v5.json")]
+                                                                     "phantom_digests_v5.json",
+                                                                     "phantom_digests_v6_v7.json")]
 ARRAYS = ("ct", "pet", "organs", "lesions", "pet_truth")
 SMALL = WholeBodyConfig().with_voxel_mm(12.0)
 
