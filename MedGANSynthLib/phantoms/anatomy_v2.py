@@ -13,6 +13,7 @@ import numpy as np
 from scipy import ndimage
 
 from MedGANSynthLib.phantoms.anatomy import Anatomy
+from MedGANSynthLib.phantoms.axilla_v8 import SHOULDER_OUT_MM, paint_axillae
 from MedGANSynthLib.phantoms.bowel_v2 import keep_bowel_off_bone, paint_bowel
 from MedGANSynthLib.phantoms.frame_v2 import Frame, SubjectV2, organ_radius_factor
 from MedGANSynthLib.phantoms.head_neck_v4 import airway_levels, paint_pharyngeal_airway, paint_skull_base
@@ -30,6 +31,7 @@ from MedGANSynthLib.phantoms.muscle_shapes_v2 import (
     thigh_muscle_shape,
 )
 from MedGANSynthLib.phantoms.pelvis_v4 import paint_iliac_muscles, sacrum_front_y
+from MedGANSynthLib.phantoms.perineum_v8 import paint_perineum
 from MedGANSynthLib.phantoms.shapes import (
     AxisGrid,
     ellipsoid,
@@ -61,7 +63,7 @@ def build_anatomy_v2(grid: AxisGrid, subject: SubjectV2, rng: np.random.Generato
     _paint_trunk_wall(labels, grid, fr)
     _paint_thighs(labels, grid, fr)
     _paint_head(labels, grid, fr, marks)
-    _paint_arms(labels, grid, fr)
+    humeri = _paint_arms(labels, grid, fr)
     _paint_back_muscles(labels, grid, fr)
     _paint_cavities(labels, grid, fr, version)
     if version >= 4:
@@ -73,6 +75,9 @@ def build_anatomy_v2(grid: AxisGrid, subject: SubjectV2, rng: np.random.Generato
     _paint_pelvic_organs(labels, grid, fr, rng, marks)
     paint_bowel(labels, grid, fr, rng, marks)
     _paint_psoas(labels, grid, fr)
+    if version >= 8:  # fat where CT shows it in the perineum and axillae; the skeleton, next, cuts through it
+        paint_perineum(labels, grid, fr)
+        paint_axillae(labels, grid, fr, humeri)
     paint_skeleton(labels, grid, fr, marks)
     if version >= 5:  # the skeleton, painted last, cut into bowel loops: a layer of fat goes between
         keep_bowel_off_bone(labels, grid)
@@ -209,14 +214,17 @@ def _paint_head(labels, grid, fr: Frame, marks) -> None:
 
 
 # --- arms -----------------------------------------------------------------------------------------------
-def _paint_arms(labels, grid, fr: Frame) -> None:
-    """Shoulder (deltoid over the humeral head), upper arm, forearm and hand; down along the body or up."""
+def _paint_arms(labels, grid, fr: Frame) -> list:
+    """Shoulder (deltoid over the humeral head), upper arm, forearm and hand; down along the body or up. Returns
+    per side the humerus's (shoulder, elbow) where it hangs beside the axilla, None where it is raised."""
     h = fr.h
     girth = (fr.subject.bmi / 23.0) ** 0.5
     r_upper, r_elbow, r_wrist = 44 * girth * fr.s, 36 * girth * fr.s, 24 * fr.s
     arm_fat = min(3 + 0.45 * fr.fat, 25.0)
+    out = SHOULDER_OUT_MM * fr.s if fr.version >= 8 else 0.0  # version 8 opens the axilla (axilla_v8)
+    humeri = []
     for side in (-1, 1):
-        shoulder = np.array([side * (fr.half_lat(fr.shoulder_z) - 30), 8.0, fr.shoulder_z - 18])
+        shoulder = np.array([side * (fr.half_lat(fr.shoulder_z) - 30 + out), 8.0, fr.shoulder_z - 18])
         if fr.subject.arms == "down":
             elbow_z, wrist_z = fr.z(0.370), fr.z(0.515)
             elbow = np.array([side * (fr.half_lat(elbow_z) + r_elbow + 4), 14.0, elbow_z])
@@ -236,6 +244,8 @@ def _paint_arms(labels, grid, fr: Frame) -> None:
         paint(labels, ellipsoid(grid, shoulder + [side * 6, 0, 4], [40, 40, 46]), LABEL["muscle"],
               [0, LABEL["subcutaneous_fat"]])  # deltoid
         _paint_arm_bones(labels, grid, shoulder, elbow, wrist)
+        humeri.append((shoulder, elbow) if fr.subject.arms == "down" else None)
+    return humeri
 
 
 def _paint_arm_bones(labels, grid, shoulder, elbow, wrist) -> None:

@@ -8,7 +8,9 @@ small-bowel enhancement) and diffuse splenic lymphoma above the subject's own li
 Version 5 (open) draws both contrast phases of a seed alike (:mod:`values_v5`) and gives women an endometrium by
 menstrual phase or menopause (:mod:`endometrium_v5`) and breast fibroglandular tissue by density (:mod:`breast_v5`).
 Version 6 is version 5 with the unenhanced CT's noise SD drawn from a band measured on real PET/CT CTs
-(:mod:`ct_noise_v6`); every other array and draw is version 5's.
+(:mod:`ct_noise_v6`); every other array and draw is version 5's. Version 7 moves the lymph nodes into fat
+(:mod:`nodes_in_fat_v7`); version 8 adds the perineum and the axillary fat pads (:mod:`perineum_v8`, :mod:`axilla_v8`)
+and keeps every draw of version 7.
 
 Same grids, lesion classes and outputs as version 1 (:mod:`wholebody`), on the anatomy of :mod:`anatomy_v2`
 with per-subject values from :mod:`values_v2` (sources in REFERENCE.md).
@@ -65,6 +67,7 @@ GENERATOR_VERSION_4 = "wholebody-4"
 GENERATOR_VERSION_5 = "wholebody-5"
 GENERATOR_VERSION_6 = "wholebody-6"
 GENERATOR_VERSION_7 = "wholebody-7"
+GENERATOR_VERSION_8 = "wholebody-8"
 CT_INPLANE_FWHM_MM = 1.2  # standard soft-tissue kernel, typical †
 FWHM_TO_SIGMA = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
 
@@ -299,7 +302,8 @@ def _manifest(seed, lesion_class, anatomy, lesions, values, contrast, ct_noise_s
     subject = anatomy.subject
     return {
         "generator": {2: GENERATOR_VERSION_2, 3: GENERATOR_VERSION_3, 4: GENERATOR_VERSION_4,
-                      5: GENERATOR_VERSION_5, 6: GENERATOR_VERSION_6, 7: GENERATOR_VERSION_7}[version],
+                      5: GENERATOR_VERSION_5, 6: GENERATOR_VERSION_6, 7: GENERATOR_VERSION_7,
+                      8: GENERATOR_VERSION_8}[version],
         "generator_version": version,
         "kind": "wholebody",
         "seed": int(seed),
