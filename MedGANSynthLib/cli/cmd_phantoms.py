@@ -45,9 +45,11 @@ def register(subparsers) -> None:
     parser.add_argument("--phantom-version", type=int, default=None,
                         help=f"wholebody generator: {DEFAULT_PHANTOM_VERSION} (default; realistic anatomy - arms, "
                              "muscle groups, bowel, liver and lung vessels, published HU/SUV), 6 (version 5 with the "
-                             "unenhanced CT's noise measured on real PET/CT CTs), 4 (before version 5's "
+                             "unenhanced CT's noise measured on real PET/CT CTs), 7 (version 6 with the lymph nodes in fat), "
+                             "8 (version 7 with ischioanal fossae, the thighs parted below the perineum and "
+                             "axillary fat pads), 4 (before version 5's "
                              "muscle groups, vessels, endometrium, breast gland, blood HU and pelvis), 3 or 2 (before "
-                             "version 4's and 3's corrections to published values), 1-5 kept bit-for-bit since models "
+                             "version 4's and 3's corrections to published values), 1-7 kept bit-for-bit since models "
                              "are trained on them, or 1 (the box-shaped phantom the bundled models were trained on)")
     parser.add_argument("--contrast", default="none",
                         help=f"wholebody version {REALISTIC} CT phase: none (default) or portal-venous")

@@ -449,7 +449,7 @@ def test_cli_writes_version_2_cases(tmp_path):
 
 
 @pytest.mark.parametrize("argv", [
-    ["--phantom-version", "1", "--contrast", "portal-venous"], ["--phantom-version", "8"],
+    ["--phantom-version", "1", "--contrast", "portal-venous"], ["--phantom-version", "9"],
     ["--phantom-version", "2", "--arms", "left"],
     ["--kind", "brain", "--phantom-version", "2"],
 ])
