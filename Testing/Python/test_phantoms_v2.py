@@ -79,7 +79,7 @@ def test_same_seed_same_case_and_different_seed_differs():
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"version": 8}, "version"), ({"version": 1, "contrast": "portal-venous"}, "version 2"),
+    ({"version": 9}, "version"), ({"version": 1, "contrast": "portal-venous"}, "version 2"),
     ({"version": 1, "arms": "up"}, "version 2"), ({"version": 2, "contrast": "arterial"}, "contrast"),
     ({"version": 2, "arms": "sideways"}, "arm"),
 ])

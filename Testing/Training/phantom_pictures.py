@@ -6,7 +6,8 @@ PET MIP (and axial slices) beside the real CT and PET in ../shared/data at the s
         [--phantom-version 2|3|4|5]
 
 Writes phantom_v<version>_<class>.png and phantom_v<version>_vs_real.png (each < 300 KB); every title names the
-version. ``--nodes`` writes only phantom_v7_nodes.png: one subject's inguinal lymph node in versions 6 and 7. Version 1 has no contrast phase or arm position, which the pictures set, so it is not offered. The
+version. ``--nodes`` writes only phantom_v7_nodes.png: one subject's inguinal lymph node in versions 6 and 7.
+``--perineum-axilla`` writes only phantom_v8_anatomy.png: one subject's perineum and axilla in versions 7 and 8. Version 1 has no contrast phase or arm position, which the pictures set, so it is not offered. The
 comparison needs ../shared/data.
 """
 
@@ -145,6 +146,37 @@ def nodes_picture(out: Path, config: WholeBodyConfig) -> None:
              "2 mm per pixel, patient's right on the left, CT W400/L40.")
 
 
+def perineum_axilla_picture(out: Path, config: WholeBodyConfig, seed: int) -> None:
+    """Axial CT of one subject (arms down) in versions 7 and 8: 15 mm below the ischial tuberosities (thighs
+    parted, each in its fat), at the tuberosities (ischioanal fossae, natal cleft) and through the axillary node
+    station (axillary fat pad). The heights come from the subject's frame, drawn from the case's anatomy stream."""
+    import copy
+
+    from MedGANSynthLib.phantoms.frame_v2 import Frame, random_subject_v2
+    from MedGANSynthLib.phantoms.pelvis_v4 import pelvis_landmarks
+
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 2]).spawn(6)[0])
+    subject = random_subject_v2(rng, "down")
+    frame = Frame(subject, copy.deepcopy(rng), 8)
+    tuberosity = pelvis_landmarks(frame)["tuberosity_z"]
+    heights = [("15 mm below the ischial tuberosities", tuberosity - 15.0), ("at the tuberosities", tuberosity),
+               ("axillary node station (T3)", frame.level("T3"))]
+    columns = []
+    for version in (7, 8):
+        case = make_wholebody_case(seed, "normal", config, version=version, arms="down")
+        columns.append([(f"v{version} CT, {name}", _window(_crop(_axial(case.ct, _nearest(case.ct, 2, z))), SOFT))
+                        for name, z in heights])
+    _compose(out, columns, f"Seed {seed} ({subject.sex}, {subject.height_cm:.0f} cm, BMI {subject.bmi:.0f}), arms "
+             "down, same draws: version 8 parts the thighs below the perineum, adds the ischioanal fossae, the natal "
+             "cleft and the axillary fat pads. 2 mm per pixel, patient's right on the left, CT W400/L40.")
+
+
+def _crop(plane: np.ndarray, rows: float = 0.62) -> np.ndarray:
+    """The middle ``rows`` of the plane's height: the body, less the empty field above and below it."""
+    cut = int(plane.shape[0] * (1 - rows) / 2)
+    return plane[cut:plane.shape[0] - cut]
+
+
 def _nearest(volume, axis, mm) -> int:
     return int(np.argmin(np.abs(axis_mm(volume, axis) - mm)))
 
@@ -240,6 +272,8 @@ def main() -> None:
     parser.add_argument("--phantom-version", type=int, default=DEFAULT_PHANTOM_VERSION,
                         choices=REALISTIC_PHANTOM_VERSIONS, help="phantom generator version (default: %(default)s)")
     parser.add_argument("--nodes", action="store_true", help="only the version 6 / 7 lymph-node picture")
+    parser.add_argument("--perineum-axilla", action="store_true",
+                        help="only the version 7 / 8 perineum and axilla picture (of --seed; 6 is a man in the grid)")
     args = parser.parse_args()
     version = args.phantom_version
     out = Path(args.out)
@@ -248,6 +282,10 @@ def main() -> None:
     if args.nodes:
         nodes_picture(out / "phantom_v7_nodes.png", config)
         print(out / "phantom_v7_nodes.png")
+        return
+    if args.perineum_axilla:
+        perineum_axilla_picture(out / "phantom_v8_anatomy.png", config, args.seed)
+        print(out / "phantom_v8_anatomy.png")
         return
     for n, name in enumerate(LESION_CLASSES):
         case = make_wholebody_case(args.seed + n, name, config, version=version, **CLASS_OPTIONS[name])
