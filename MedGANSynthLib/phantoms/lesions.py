@@ -61,10 +61,11 @@ def check_lesion_class(name: str) -> str:
 class _Placer:
     """Draws lesion sizes and positions, keeping lesions apart and inside their host tissue."""
 
-    def __init__(self, anatomy: Anatomy, lesion_class: str, rng: np.random.Generator, nodes_in_fat: bool = False):
+    def __init__(self, anatomy: Anatomy, lesion_class: str, rng: np.random.Generator, nodes_in_fat: bool = False,
+                 nodes_apart: bool = False):
         self.anatomy, self.lesion_class, self.rng = anatomy, lesion_class, rng
         self.lesions: list[Lesion] = []
-        self.nodes_in_fat = nodes_in_fat
+        self.nodes_in_fat, self.nodes_apart = nodes_in_fat, nodes_apart
         self._fat: FatPockets | None = None
 
     def in_fat(self, site: str, centre: np.ndarray, radii: np.ndarray) -> np.ndarray:
@@ -73,7 +74,9 @@ class _Placer:
             return centre
         if self._fat is None:
             self._fat = FatPockets(self.anatomy)
-        return self._fat.place(centre, float(max(radii)))
+        occupied = [(other.centre_mm, max(radii) + max(other.radii_mm) + 4) for other in self.lesions] \
+            if self.nodes_apart else ()  # the spacing add() asks for
+        return self._fat.place(centre, float(max(radii)), occupied)
 
     def suv(self, low: float, high: float) -> float:
         return float(np.clip(self.rng.uniform(low, high), *SUV_MAX_RANGE))
@@ -104,15 +107,18 @@ class _Placer:
 
 
 def place_lesions(anatomy: Anatomy, lesion_class: str, rng: np.random.Generator,
-                  liver_suv: float | None = None, nodes_in_fat: bool = False) -> tuple[list[Lesion], dict]:
+                  liver_suv: float | None = None, nodes_in_fat: bool = False,
+                  nodes_apart: bool = False) -> tuple[list[Lesion], dict]:
     """Lesions of one class; also returns organ SUV overrides the disease implies (diffuse spleen uptake).
 
     Diffuse splenic involvement is 1.1-1.5 x ``liver_suv``, the subject's liver; None keeps the version-1 table's
     liver (2.2), as generator versions 1-3 did, so their cases stay bit-for-bit (with a subject's liver drawn up to
     3.0, their "above liver" spleen can fall below it, REFERENCE.md). ``nodes_in_fat`` (version 7) moves every
-    lymph node into the fat next to its station after the same draws (:mod:`nodes_in_fat_v7`)."""
+    lymph node into the fat next to its station after the same draws (:mod:`nodes_in_fat_v7`); ``nodes_apart``
+    (version 8) seeks that fat away from the lesions already placed: a station's nodes share its axillary pad
+    instead of colliding at its nearest point and being dropped after 30 tries."""
     check_lesion_class(lesion_class)
-    placer = _Placer(anatomy, lesion_class, rng, nodes_in_fat)
+    placer = _Placer(anatomy, lesion_class, rng, nodes_in_fat, nodes_apart)
     marks = anatomy.landmarks
     overrides: dict = {}
     if lesion_class == "head_neck":

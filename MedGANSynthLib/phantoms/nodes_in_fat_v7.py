@@ -66,8 +66,10 @@ class FatPockets:
         inner = tuple(slice(b.start - g.start, b.stop - g.start) for b, g in zip(box, grown, strict=True))
         return tuple(m[inner] for m in maps)
 
-    def place(self, centre_mm, radius_mm: float) -> np.ndarray:
-        """The node centre (x, y, z mm) in fat nearest ``centre_mm`` that fits ``radius_mm`` (see the module)."""
+    def place(self, centre_mm, radius_mm: float, occupied=()) -> np.ndarray:
+        """The node centre (x, y, z mm) in fat nearest ``centre_mm`` that fits ``radius_mm`` (see the module).
+        ``occupied`` (version 8): (centre, least distance) of lesions already placed, whose surroundings are left
+        out, so that two nodes of one station share its fat pocket instead of both seeking its nearest point."""
         centre = np.asarray(centre_mm, float)
         box = self.grid.box(centre - SEARCH_MM, centre + SEARCH_MM)
         if box is None:
@@ -76,6 +78,8 @@ class FatPockets:
         z, y, x = self.grid.coords(box)
         distance = np.sqrt((x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2)
         inside = (distance <= SEARCH_MM) & (body_depth >= radius_mm)
+        for other, apart in occupied:
+            inside = inside & ((x - other[0]) ** 2 + (y - other[1]) ** 2 + (z - other[2]) ** 2 >= apart**2)
         in_fat = inside & (depth > 0)
         fits = in_fat & (depth >= FIT_FRACTION * radius_mm)
         if fits.any():  # a pocket that holds it: the nearest

@@ -26,7 +26,7 @@ from MedGANSynthLib.phantoms.tissues import LABEL
 PERINEUM_BELOW_TUBEROSITY_MM = 5.0  # anal verge a little below the tuberosities (†, reference man; scaled)
 NATAL_CLEFT_HEIGHT_MM = 60.0  # from the verge up to where the buttocks part (†)
 CLEFT_HALF_WIDTH_MM = 3.0  # buttocks lie against each other: a slit of air (†)
-ANAL_CANAL_RADIUS_MM = 14.0  # canal with its sphincters, ~28 mm across (◦)
+ANAL_CANAL_RADIUS_MM = 14.0  # canal with its sphincters, ~28 mm across (†; REFERENCE.md [Anal-sphincter-MRI])
 FOSSA_HEIGHT_MM = 50.0  # verge to the apex where levator ani meets obturator internus (†)
 FOSSA_HALF_LENGTH_MM = 35.0  # front to back, urogenital diaphragm to gluteus maximus (†)
 OBTURATOR_MM = 10.0  # obturator internus on the ischium's inner face: the fossa's lateral wall (†)

@@ -120,7 +120,7 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
     # Version 4 sets diffuse splenic lymphoma above this subject's liver; 1-3 above the v1 table's 2.2.
     lesions, disease_overrides = place_lesions(anatomy, lesion_class, lesion_rng,
                                                liver_suv=values.suv["liver"] if version >= 4 else None,
-                                               nodes_in_fat=version >= 7)
+                                               nodes_in_fat=version >= 7, nodes_apart=version >= 8)
     values.suv.update(disease_overrides)
     _set_organ_lesion_hu(lesions, values, contrast, lesion_rng, version)
 
