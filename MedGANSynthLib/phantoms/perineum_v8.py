@@ -20,7 +20,7 @@ import numpy as np
 from MedGANSynthLib.phantoms.frame_v2 import Frame
 from MedGANSynthLib.phantoms.muscle_shapes_v2 import thigh_axes
 from MedGANSynthLib.phantoms.pelvis_v4 import pelvis_landmarks
-from MedGANSynthLib.phantoms.shapes import AxisGrid, ellipsoid, paint, segment_tube
+from MedGANSynthLib.phantoms.shapes import AxisGrid, ellipsoid, segment_tube
 from MedGANSynthLib.phantoms.tissues import LABEL
 
 PERINEUM_BELOW_TUBEROSITY_MM = 5.0  # anal verge a little below the tuberosities (†, reference man; scaled)
@@ -38,10 +38,10 @@ def paint_perineum(labels: np.ndarray, grid: AxisGrid, fr: Frame) -> None:
     marks = pelvis_landmarks(fr)
     verge_z = marks["tuberosity_z"] - PERINEUM_BELOW_TUBEROSITY_MM * fr.s
     top, verge = _anal_canal_ends(fr, verge_z)
+    _close_rectum_end(labels, grid, top)
     for side in (-1, 1):
         _paint_fossa(labels, grid, fr, marks, side, top, verge)
-    paint(labels, segment_tube(grid, top, verge, ANAL_CANAL_RADIUS_MM * fr.s), LABEL["muscle"],
-          [LABEL["visceral_fat"], LABEL["subcutaneous_fat"], LABEL["muscle"]])
+    _paint_anal_canal(labels, grid, fr, top, verge)
     _paint_natal_cleft(labels, grid, fr, verge)
     _part_thighs(labels, grid, fr, verge_z)
 
@@ -50,6 +50,26 @@ def _anal_canal_ends(fr: Frame, verge_z: float) -> tuple[np.ndarray, np.ndarray]
     """From the lower end of anatomy_v2's rectum down and a little back (the anorectal angle) to the verge."""
     rectum_y = float(fr.spine_y(fr.z(0.47))) - 35.0
     return np.array([0.0, rectum_y, fr.z(0.515)]), np.array([0.0, rectum_y + 10.0 * fr.s, verge_z])
+
+
+def _close_rectum_end(labels, grid, top) -> None:
+    """bowel_v2's rectum ends in a rounded cap (its ~22 mm radius) below its last point: below that point the bowel
+    is the anorectal junction, a muscular ring (puborectalis), not an ampulla with content."""
+    box = grid.box((top[0] - 40.0, top[1] - 40.0, top[2] - 40.0), (top[0] + 40.0, top[1] + 40.0, top[2]))
+    if box is None:
+        return
+    region = labels[box]
+    region[np.isin(region, (LABEL["colon"], LABEL["colon_content"]))] = LABEL["muscle"]
+
+
+def _paint_anal_canal(labels, grid, fr: Frame, top, verge) -> None:
+    """A collapsed muscular tube (the sphincters) from the rectum's end to the verge, over soft tissue and fat."""
+    shape = segment_tube(grid, top, verge, ANAL_CANAL_RADIUS_MM * fr.s)
+    if shape is None:
+        return
+    box, mask = shape
+    region = labels[box]
+    region[mask & np.isin(region, SOFT + (LABEL["subcutaneous_fat"],))] = LABEL["muscle"]
 
 
 def _paint_fossa(labels, grid, fr: Frame, marks: dict, side: int, top, verge) -> None:

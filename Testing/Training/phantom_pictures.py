@@ -167,8 +167,9 @@ def perineum_axilla_picture(out: Path, config: WholeBodyConfig, seed: int) -> No
         columns.append([(f"v{version} CT, {name}", _window(_crop(_axial(case.ct, _nearest(case.ct, 2, z))), SOFT))
                         for name, z in heights])
     _compose(out, columns, f"Seed {seed} ({subject.sex}, {subject.height_cm:.0f} cm, BMI {subject.bmi:.0f}), arms "
-             "down, same draws: version 8 parts the thighs below the perineum, adds the ischioanal fossae, the natal "
-             "cleft and the axillary fat pads. 2 mm per pixel, patient's right on the left, CT W400/L40.")
+             "down, same draws.\nVersion 8 parts the thighs below the perineum and adds\nthe ischioanal fossae, the "
+             "natal cleft and the axillary fat pads.\n2 mm per pixel, patient's right on the left, CT W400/L40.",
+             footer_px=66)
 
 
 def _crop(plane: np.ndarray, rows: float = 0.62) -> np.ndarray:
@@ -233,12 +234,12 @@ def _stack(planes, gap_px: int) -> np.ndarray:
     return np.vstack(rows[:-1])
 
 
-def _compose(out: Path, columns, caption: str) -> None:
+def _compose(out: Path, columns, caption: str, footer_px: int = 50) -> None:
     """Panels placed pixel for pixel on one canvas (so mm per pixel is equal everywhere), each column stacked
-    top-down with its titles; saved as an 8-bit grey PNG."""
+    top-down with its titles; saved as an 8-bit grey PNG. A caption of more lines needs a taller ``footer_px``."""
     from PIL import Image
 
-    margin, title_px, footer_px = 12, 20, 50
+    margin, title_px = 12, 20
     widths = [max(panel.shape[1] for _, panel in column) for column in columns]
     heights = [sum(panel.shape[0] + title_px + margin for _, panel in column) for column in columns]
     width, height = sum(widths) + margin * (len(columns) + 1), max(heights) + margin + footer_px
@@ -256,7 +257,7 @@ def _compose(out: Path, columns, caption: str) -> None:
     bar = int(100 / MM_PER_PIXEL)
     canvas[height - 36:height - 32, margin:margin + bar] = 0.0
     fig.text(margin / width, 1 - (height - 28) / height, "100 mm", fontsize=8, va="top")
-    fig.text((margin + bar + 20) / width, 1 - (height - 40) / height, caption, fontsize=7, va="top")
+    fig.text((margin + bar + 20) / width, 1 - (height - footer_px + 10) / height, caption, fontsize=7, va="top")
     fig.figimage(canvas, cmap="gray", vmin=0.0, vmax=1.0, origin="upper")
     fig.canvas.draw()
     rgba = np.asarray(fig.canvas.buffer_rgba())
