@@ -10,7 +10,8 @@ menstrual phase or menopause (:mod:`endometrium_v5`) and breast fibroglandular t
 Version 6 is version 5 with the unenhanced CT's noise SD drawn from a band measured on real PET/CT CTs
 (:mod:`ct_noise_v6`); every other array and draw is version 5's. Version 7 moves the lymph nodes into fat
 (:mod:`nodes_in_fat_v7`); version 8 adds the perineum and the axillary fat pads (:mod:`perineum_v8`, :mod:`axilla_v8`)
-and keeps every draw of version 7.
+with no draw of its own (same subject and values as version 7) and places a station's nodes apart in that fat, so
+where nodes land, and the lesion draws after a retried node, may differ from version 7's.
 
 Same grids, lesion classes and outputs as version 1 (:mod:`wholebody`), on the anatomy of :mod:`anatomy_v2`
 with per-subject values from :mod:`values_v2` (sources in REFERENCE.md).
