@@ -80,6 +80,12 @@ def check_v2_options(contrast: str, arms: str | None) -> None:
         raise InputError(f"Unknown arm position '{arms}'; choose one of: {', '.join(ARM_POSITIONS)}.")
 
 
+def case_streams(seed: int) -> tuple[np.random.Generator, ...]:
+    """A case's six random streams (anatomy, lesions, physiology, CT, PET, record): scripts that need the subject's
+    frame without building the case draw it from the first, as the generator does."""
+    return tuple(np.random.default_rng(s) for s in np.random.SeedSequence([int(seed), 2]).spawn(6))
+
+
 def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: ProgressCallback | None = None,
                            cancel: CancelToken | None = None, contrast: str = "none", arms: str | None = None,
                            pet_noise: str = "scaled", counts: CountStatistics | None = None, version: int = 2):
@@ -103,8 +109,7 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
     check_pet_noise(pet_noise)
     if counts is not None and pet_noise != "counts":
         raise InputError("Acquisition settings for the PET noise need --pet-noise counts.")
-    anatomy_rng, lesion_rng, physiology_rng, ct_rng, pet_rng, record_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence([int(seed), 2]).spawn(6))
+    anatomy_rng, lesion_rng, physiology_rng, ct_rng, pet_rng, record_rng = case_streams(seed)
     stage = "phantom"
     report(progress, cancel, stage, 0, 4, "anatomy")
     shape, spacing, origin = ct_grid(config)

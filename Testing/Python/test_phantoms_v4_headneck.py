@@ -20,6 +20,7 @@ from MedGANSynthLib.phantoms.frame_v2 import random_subject_v2
 from MedGANSynthLib.phantoms.lesions import place_lesions, render_lesions
 from MedGANSynthLib.phantoms.shapes import AxisGrid
 from MedGANSynthLib.phantoms.tissues import LABEL
+from MedGANSynthLib.phantoms.wholebody_v2 import case_streams
 
 VOXEL_MM = 2.0
 BONE = [LABEL["cortical_bone"], LABEL["cancellous_bone"], LABEL["yellow_marrow"], LABEL["disc"]]
@@ -37,7 +38,7 @@ RETROGLOSSAL_DEPTH, RETROGLOSSAL_WIDTH, RETROPALATAL_DEPTH = (10.1, 1.95), (17.7
 def _head_neck(seed: int, version: int = 4):
     grid = AxisGrid.from_geometry((int(300 / VOXEL_MM), int(240 / VOXEL_MM), int(180 / VOXEL_MM)),
                                   (VOXEL_MM,) * 3, (-90.0, -130.0, -380.0))
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 2]).spawn(6)[0])  # the whole-body anatomy stream
+    rng = case_streams(seed)[0]  # the whole-body anatomy stream
     return build_anatomy_v2(grid, random_subject_v2(rng), rng, version)
 
 

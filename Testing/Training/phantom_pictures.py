@@ -154,8 +154,9 @@ def perineum_axilla_picture(out: Path, config: WholeBodyConfig, seed: int) -> No
 
     from MedGANSynthLib.phantoms.frame_v2 import Frame, random_subject_v2
     from MedGANSynthLib.phantoms.pelvis_v4 import pelvis_landmarks
+    from MedGANSynthLib.phantoms.wholebody_v2 import case_streams
 
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 2]).spawn(6)[0])
+    rng = case_streams(seed)[0]
     subject = random_subject_v2(rng, "down")
     frame = Frame(subject, copy.deepcopy(rng), 8)
     tuberosity = pelvis_landmarks(frame)["tuberosity_z"]
