@@ -59,4 +59,4 @@ def _chest_wall_x(fr: Frame, z, y=None):
     lat, ap = fr.cavity_scale(z)
     ring_a, ring_b = a * lat + RIB_RING_OFFSET_MM, b * ap + RIB_RING_OFFSET_MM
     across = 1.0 if y is None else np.sqrt(np.clip(1.0 - ((y - cy) / ring_b) ** 2, 0.0, 1.0))
-    return ring_a * across + (RIB_RADIUS_MM * fr.s + SERRATUS_MM) * 1.0
+    return ring_a * across + (RIB_RADIUS_MM * fr.s + SERRATUS_MM)
