@@ -23,6 +23,7 @@ from MedGANSynthLib.phantoms.pelvis_v4 import pelvis_landmarks
 from MedGANSynthLib.phantoms.shapes import AxisGrid
 from MedGANSynthLib.phantoms.tissues import LABEL
 from MedGANSynthLib.phantoms.wholebody import WholeBodyConfig, ct_grid, make_wholebody_case
+from MedGANSynthLib.phantoms.wholebody_v2 import case_streams
 
 GRID = WholeBodyConfig().with_voxel_mm(4.0)
 FAT = (LABEL["subcutaneous_fat"], LABEL["visceral_fat"])
@@ -33,7 +34,7 @@ BULKY_NODE_RADIUS_MM = 12.0
 
 def anatomy_and_pelvis(seed: int, version: int, arms: str):
     """The label map of ``seed`` (as make_wholebody_case draws it) and the subject's pelvis landmarks."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 2]).spawn(6)[0])
+    rng = case_streams(seed)[0]
     shape, spacing, origin = ct_grid(GRID)
     subject = random_subject_v2(rng, arms)
     marks = pelvis_landmarks(Frame(subject, copy.deepcopy(rng), version))  # the frame draws from the same stream
