@@ -34,15 +34,24 @@ def inference_settings() -> dict[str, float]:
     """What the candidate was scored with and its card must say: 12 mm smoothing, and the blend veto if one was set."""
     veto = os.environ.get("BLEND_VETO")
     return SMOOTHING | ({"blend_veto_suv": float(veto)} if veto else {})
+
+
+def training_seeds() -> tuple[int, int]:
+    """The seeds the shell script drew the training phantoms from (TRAIN_SEEDS, default 41 and 42)."""
+    plain, portal_venous = os.environ.get("TRAIN_SEEDS", "41 42").split()
+    return int(plain), int(portal_venous)
+
+
 STATISTICS_CASES = {"train_plain": 24, "train_pv": 12}  # two thirds without contrast, as in training
 
 
 def description(version: int, recipe: str) -> str:
+    plain, portal_venous = training_seeds()
     return (
         "Trained on MedGANSynth software phantoms (synthetic images with known ground truth), not on patient data: "
         f"72 whole-body PET/CT phantoms of version {version} (arms, muscle groups, bowel, published HU and SUV), 48 "
-        f"without IV contrast (phantoms --kind wholebody --phantom-version {version} --voxel-mm 4 --count 48 --seed 41 "
-        f"--contrast none) and 24 in the portal-venous phase (--count 24 --seed 42 --contrast portal-venous){recipe}.")
+        f"without IV contrast (phantoms --kind wholebody --phantom-version {version} --voxel-mm 4 --count 48 --seed {plain} "
+        f"--contrast none) and 24 in the portal-venous phase (--count 24 --seed {portal_venous} --contrast portal-venous){recipe}.")
 
 
 def recipe_note(run: Path) -> str:
@@ -72,8 +81,10 @@ def install_candidate(root: Path, version: int) -> None:
         with open(folder / "cases.csv", newline="") as handle:
             rows = list(csv.DictReader(handle))[: STATISTICS_CASES[part]]
         cts += [read_volume(folder / row["case_id"] / "ct.nrrd") for row in rows]
+    plain, portal_venous = training_seeds()
     store_training_statistics(CARD, training_statistics(
-        cts, "CTs of 24 training phantoms without contrast (seed 41) and 12 in the portal-venous phase (seed 42)"))
+        cts, f"CTs of 24 training phantoms without contrast (seed {plain}) and 12 in the portal-venous phase "
+             f"(seed {portal_venous})"))
     chosen_on = json.loads((root / "candidate_selection.json").read_text())
     # evaluate-virtual-pet's JSON names no data folder: name the selection set this script's shell script scored
     selection = {"data": str(root / "data" / f"v{version}_sel16"), "scans": chosen_on["scans"], **chosen_on["overall"],

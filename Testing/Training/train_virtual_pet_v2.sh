@@ -11,6 +11,8 @@
 # (use a RUN_ROOT of its own: the score and choice files have fixed names). BLEND_VETO=V scores both models (selection,
 # real CTs, held out) with `--blend-veto V` and writes it into an installed candidate's card, e.g. BLEND_VETO=1.0 as
 # the bundled card since session 27 (without it, each model is scored with its own card's blend).
+# TRAIN_SEEDS="P V" draws the training phantoms from other seeds (default "41 42"; session 31: "141 142", new subjects
+# at the same dose, set beside session 30's run over the same 72 again).
 # Safe to interrupt: run it again and finished steps are skipped, the training resumes from its last checkpoint.
 #
 # Data (phantoms only, never patients), 4 mm CT voxels:
@@ -67,8 +69,9 @@ mix() {
   mv "$out.tmp" "$out"
 }
 
-phantoms v${V}_train_plain 48 41 none
-phantoms v${V}_train_pv 24 42 portal-venous
+read -r PLAIN_SEED PV_SEED <<< "${TRAIN_SEEDS:-41 42}"
+phantoms v${V}_train_plain 48 "$PLAIN_SEED" none
+phantoms v${V}_train_pv 24 "$PV_SEED" portal-venous
 mix v${V}_train72 v${V}_train_plain v${V}_train_pv
 phantoms v${V}_sel_plain 8 43 none
 phantoms v${V}_sel_pv 8 44 portal-venous
