@@ -80,13 +80,16 @@ def add_blend_options(parser: argparse.ArgumentParser) -> None:
                         help="where the GAN draws above the threshold while the FCN stays below SUV, take the FCN's "
                              "cooler image: fewer invented hot spots, and fewer lesions the GAN alone finds (default: "
                              "the model card's; 0 = off, the paper)")
+    parser.add_argument("--blend-base-levels", type=int, metavar="N",
+                        help="take the blend pyramid's N coarsest levels from the FCN everywhere: the GAN's texture "
+                             "over the FCN's broad level of uptake (default: the model card's; 0 = the paper)")
     parser.add_argument("--slice-smoothing", type=float, metavar="MM",
                         help="average the outputs over MM millimetres across slices, which removes slice-to-slice "
                              "streaks the 2-D networks draw (default: the model card's; paper 0)")
 
 
 def check_blend_options(args: argparse.Namespace) -> None:
-    check_not_negative(("--blend-levels", args.blend_levels))
+    check_not_negative(("--blend-levels", args.blend_levels), ("--blend-base-levels", args.blend_base_levels))
     if args.blend_dilation is not None and args.blend_dilation < 0:
         raise InputError(f"--blend-dilation must be 0 mm or more (got {args.blend_dilation}).")
     if args.blend_veto is not None and args.blend_veto < 0:
@@ -111,7 +114,7 @@ def run(args: argparse.Namespace) -> dict:
                                   slab_size=args.slab_size, write_fcn_gan=not args.no_fcn_gan_outputs,
                                   pictures=not args.no_pictures, blend_levels=args.blend_levels,
                                   blend_dilation_mm=args.blend_dilation, blend_veto_suv=args.blend_veto,
-                                  slice_smoothing_mm=args.slice_smoothing,
+                                  blend_base_levels=args.blend_base_levels, slice_smoothing_mm=args.slice_smoothing,
                                   progress=show, ct_series=args.series, input_check=args.input_check,
                                   outside_body=args.outside_body)
         summary = staged.final(summary)

@@ -5,7 +5,9 @@ elsewhere (its realistic texture): Laplacian pyramids of both images are mixed l
 pyramid of the mask as weights, then collapsed, so the seam is smooth at every scale. An option not in the paper,
 ``veto_suv``, lets the FCN also answer where the GAN alone draws a hot spot: where the GAN is above the threshold
 while the FCN stays below ``veto_suv``, the mask takes the FCN's cooler image (the paper's premise, that the FCN
-answers for the hot regions, applied to the GAN's inventions).
+answers for the hot regions, applied to the GAN's inventions). A second option, ``base_levels``, takes the
+coarsest levels of the pyramid from the FCN everywhere: the GAN's texture over the FCN's broad level of uptake (the
+bundled GAN draws normal muscle and fat at about twice their truth while its fine texture is what the paper wants).
 
 Pyramid operators (5-tap binomial kernel k = [1, 4, 6, 4, 1] / 16, separable):
 
@@ -191,13 +193,15 @@ def laplacian_blend(
     levels: int = DEFAULT_LEVELS,
     dilation_px: int = 0,
     veto_suv: float = 0.0,
+    base_levels: int = 0,
 ) -> torch.Tensor:
     """Blend ``fcn`` into ``gan`` where ``mask`` is 1 (default: :func:`hot_mask` of ``fcn``, binary).
 
     ``fcn``, ``gan`` (and ``mask``, weights in [0, 1]) are (N, 1, H, W) tensors in SUV on one device. ``levels``
     is the number of reductions (fewer on small images, see :func:`usable_levels`); ``dilation_px`` grows the
     default mask (the paper: 0); ``veto_suv`` > 0 adds the GAN's hot pixels where the FCN stays below it (the
-    paper: 0, off).
+    paper: 0, off); ``base_levels`` > 0 takes that many of the coarsest levels (the residual first) from the FCN
+    everywhere, whatever the mask (the paper: 0).
     """
     if fcn.shape != gan.shape or fcn.dim() != 4:
         raise InputError(f"FCN and GAN images must both be (N, 1, H, W) of one shape; got {tuple(fcn.shape)} and "
@@ -206,28 +210,39 @@ def laplacian_blend(
         raise InputError(f"The blending mask has shape {tuple(mask.shape)}; it must match the images {tuple(fcn.shape)}.")
     if dilation_px < 0:
         raise InputError(f"The blending mask cannot grow by a negative number of pixels (got {dilation_px}).")
+    if base_levels < 0:
+        raise InputError(f"The blend's base cannot take a negative number of levels from the FCN (got {base_levels}).")
     source = _mask_source(fcn, gan, threshold_suv, veto_suv)
     depth = usable_levels(fcn.shape[-2], fcn.shape[-1], levels)
     if _uses_opencv(fcn) and _uses_opencv(gan):
         given = None if mask is None else mask.to(fcn.dtype)
-        return _blend_planes_opencv(fcn, gan, given, depth, threshold_suv, dilation_px, source)
+        return _blend_planes_opencv(fcn, gan, given, depth, threshold_suv, dilation_px, source, base_levels)
     mask = hot_mask(source, threshold_suv, dilation_px) if mask is None else mask
-    return _blend_batch(fcn, gan, mask.to(fcn.dtype), depth)
+    return _blend_batch(fcn, gan, mask.to(fcn.dtype), depth, base_levels)
 
 
-def _blend_batch(fcn: torch.Tensor, gan: torch.Tensor, mask: torch.Tensor, depth: int) -> torch.Tensor:
-    if not bool(mask.any()):
+def _from_fcn_everywhere(level: int, depth: int, base_levels: int) -> bool:
+    """Whether pyramid level ``level`` (0 finest, ``depth`` the residual) is one of the ``base_levels`` coarsest."""
+    return level > depth - base_levels
+
+
+def _blend_batch(fcn: torch.Tensor, gan: torch.Tensor, mask: torch.Tensor, depth: int,
+                 base_levels: int = 0) -> torch.Tensor:
+    if base_levels == 0 and not bool(mask.any()):
         return gan.clone()  # every level's weight is 0: the GAN image itself (most slices of a body)
     # Pyramids and collapse are linear and collapse(L(x)) = x, so
     #   collapse(w L(fcn) + (1 - w) L(gan)) = gan + collapse(w L(fcn - gan)):
     # one Laplacian pyramid instead of two, the same result up to float rounding (1.3x faster at 512², measured).
     weights = gaussian_pyramid(mask, depth)
     difference = laplacian_pyramid(fcn - gan, depth)
-    return collapse([d.mul_(w) for w, d in zip(weights, difference, strict=True)]).add_(gan)
+    levels = [d if _from_fcn_everywhere(level, depth, base_levels) else d.mul_(w)
+              for level, (w, d) in enumerate(zip(weights, difference, strict=True))]
+    return collapse(levels).add_(gan)
 
 
 def _blend_planes_opencv(fcn: torch.Tensor, gan: torch.Tensor, mask: torch.Tensor | None, depth: int,
-                         threshold_suv: float, dilation_px: int, source: torch.Tensor) -> torch.Tensor:
+                         threshold_suv: float, dilation_px: int, source: torch.Tensor,
+                         base_levels: int = 0) -> torch.Tensor:
     """The CPU path: slice by slice in numpy with OpenCV's kernels (the same sums as :func:`_blend_batch`; the mask
     as :func:`hot_mask` of ``source``, grown by ``cv2.dilate``, the max over the square that ``max_pool2d`` takes).
 
@@ -245,22 +260,23 @@ def _blend_planes_opencv(fcn: torch.Tensor, gan: torch.Tensor, mask: torch.Tenso
             weights = cv2.dilate(weights, square) if dilation_px else weights
         else:
             weights = mask_planes[index]
-        blended[index] = _blend_plane(fcn_planes[index], gan_planes[index], weights, depth)
+        blended[index] = _blend_plane(fcn_planes[index], gan_planes[index], weights, depth, base_levels)
     return torch.from_numpy(blended)
 
 
-def _blend_plane(fcn: np.ndarray, gan: np.ndarray, mask: np.ndarray, depth: int) -> np.ndarray:
-    if not mask.any():
+def _blend_plane(fcn: np.ndarray, gan: np.ndarray, mask: np.ndarray, depth: int, base_levels: int = 0) -> np.ndarray:
+    if base_levels == 0 and not mask.any():
         return gan
     weights, levels = [mask], [fcn - gan]
     for _ in range(depth):
         weights.append(cv2.pyrDown(weights[-1]))
         levels.append(cv2.pyrDown(levels[-1]))
-    image = levels[-1] * weights[-1]
+    image = levels[-1] if _from_fcn_everywhere(depth, depth, base_levels) else levels[-1] * weights[-1]
     for level in range(depth - 1, -1, -1):
         height, width = levels[level].shape
         detail = np.subtract(levels[level], _opencv_expand(levels[level + 1], height, width))
-        detail *= weights[level]
+        if not _from_fcn_everywhere(level, depth, base_levels):
+            detail *= weights[level]
         image = _opencv_expand(image, height, width) + detail
     image += gan
     return image

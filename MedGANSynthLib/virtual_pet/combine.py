@@ -25,7 +25,7 @@ from MedGANSynthLib.weights.model_card import ModelCard
 # Card settings that change what the networks see; two models disagreeing on any of them cannot be combined.
 INPUT_SETTINGS = ("in_channels", "working_pixel_mm", "ct_window_hu", "suv_range")
 # Card settings that describe the blend and post-processing, carried over from the FCN's model.
-BLEND_SETTINGS = ("blend_levels", "blend_dilation_mm", "blend_veto_suv", "slice_smoothing_mm")
+BLEND_SETTINGS = ("blend_levels", "blend_dilation_mm", "blend_veto_suv", "blend_base_levels", "slice_smoothing_mm")
 
 
 def combine_virtual_pet(fcn_model: str | os.PathLike, gan_model: str | os.PathLike,

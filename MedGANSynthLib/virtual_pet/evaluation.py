@@ -103,13 +103,14 @@ def evaluate_virtual_pet(
     blend_levels: int | None = None,
     blend_dilation_mm: float | None = None,
     blend_veto_suv: float | None = None,
+    blend_base_levels: int | None = None,
     slice_smoothing_mm: float | None = None,
     region: str | None = None,
     series: str | None = None,
 ) -> dict[str, Any]:
     """Predict every case, score FCN/GAN/blended against the true PET and lesions, write results + report.
 
-    ``blend_levels`` / ``blend_dilation_mm`` / ``blend_veto_suv`` / ``slice_smoothing_mm`` override the model card's
+    ``blend_levels`` / ``blend_dilation_mm`` / ``blend_veto_suv`` / ``blend_base_levels`` / ``slice_smoothing_mm`` override the model card's
     (None: the card's).
     ``region`` (e.g. ``"liver"``, the paper's) scores inside that region only (:mod:`.regions`); every case needs
     its mask, which is checked before any prediction runs. ``series`` names the series to read from the cases'
@@ -122,7 +123,8 @@ def evaluate_virtual_pet(
     loaded = model if isinstance(model, VirtualPETModel) else load_virtual_pet(model, device="cpu")
     config = loaded.inference_config(slab_size=slab_size, threshold_suv=threshold_suv, return_fcn=True,
                                      return_gan=True, blend_levels=blend_levels, blend_dilation_mm=blend_dilation_mm,
-                                     blend_veto_suv=blend_veto_suv, slice_smoothing_mm=slice_smoothing_mm)
+                                     blend_veto_suv=blend_veto_suv, blend_base_levels=blend_base_levels,
+                                     slice_smoothing_mm=slice_smoothing_mm)
     per_scan, pictures = [], {}
     output = Path(output_dir)
     with staged_folder(output) as stage:

@@ -66,6 +66,9 @@ class VirtualPETConfig:
     blend_veto_suv: float = 0.0
     """Where the GAN is above the threshold while the FCN stays below this SUV, take the FCN image (blending's
     ``veto_suv``; the paper: 0, off)."""
+    blend_base_levels: int = 0
+    """Take this many of the blend pyramid's coarsest levels from the FCN everywhere (blending's ``base_levels``;
+    the paper: 0, the GAN's outside the hot mask)."""
     slice_smoothing_mm: float = 0.0
     """Average every output over the slices within +-mm/2 of each slice (a moving average across slices; the
     paper: 0, plain 2-D). Evens out the slice-to-slice streaks of the 2-D networks that become false lesions."""
@@ -79,7 +82,7 @@ class VirtualPETConfig:
     suv_range: tuple[float, float] = SUV_RANGE
 
 
-POSTPROCESSING_KEYS = ("blend_levels", "blend_dilation_mm", "blend_veto_suv", "slice_smoothing_mm")
+POSTPROCESSING_KEYS = ("blend_levels", "blend_dilation_mm", "blend_veto_suv", "blend_base_levels", "slice_smoothing_mm")
 """The VirtualPETConfig fields that shape the outputs after the networks; reports and model cards carry them with
 the metrics they produced."""
 
@@ -175,6 +178,8 @@ def predict_virtual_pet(
         raise InputError(f"The smoothing across slices must be 0 mm or more; got {config.slice_smoothing_mm} mm.")
     if config.blend_veto_suv < 0:
         raise InputError(f"The blend's veto level must be 0 SUV (off) or more; got {config.blend_veto_suv}.")
+    if config.blend_base_levels < 0:
+        raise InputError(f"The blend's base must take 0 or more levels from the FCN; got {config.blend_base_levels}.")
     target = resolve_device(device)
     fcn = fcn.to(target).eval()
     gan = gan.to(target).eval()
@@ -310,7 +315,8 @@ def _predict_slab(slab: torch.Tensor, networks: tuple[nn.Module, nn.Module, nn.M
         fcn_suv = network_output_to_suv(fcn(fast_slab).float(), fcn.config.output_range, config.suv_range)
         gan_suv = network_output_to_suv(gan(fast_slab).float(), gan.config.output_range, config.suv_range)
         blended = laplacian_blend(fcn_suv, gan_suv, threshold_suv=config.threshold_suv, levels=config.blend_levels,
-                                  dilation_px=_dilation_px(config, ct, slice_axis), veto_suv=config.blend_veto_suv)
+                                  dilation_px=_dilation_px(config, ct, slice_axis), veto_suv=config.blend_veto_suv,
+                                  base_levels=config.blend_base_levels)
         results = {"blended": blended, "fcn": fcn_suv, "gan": gan_suv}
         if config.uncertainty_passes > 0:
             results["uncertainty"] = _mc_dropout_std(slab, sampling_gan, config, seed)

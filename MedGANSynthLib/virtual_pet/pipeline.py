@@ -84,6 +84,7 @@ def run_virtual_pet(
     blend_levels: int | None = None,
     blend_dilation_mm: float | None = None,
     blend_veto_suv: float | None = None,
+    blend_base_levels: int | None = None,
     slice_smoothing_mm: float | None = None,
     compress: bool = False,
     progress: ProgressCallback | None = None,
@@ -119,7 +120,7 @@ def run_virtual_pet(
     warnings += cycle_warnings
     if isinstance(loaded, CycleGANModel):
         _refuse_paired_only_options(uncertainty_passes, blend_levels, blend_dilation_mm, blend_veto_suv,
-                                    slice_smoothing_mm)
+                                    blend_base_levels, slice_smoothing_mm)
         report(progress, cancel, "predict", 0, 1, "CycleGAN CT -> PET")
         result = VirtualPETResult(blended=ct_to_suv(loaded, ct))
         settings = {"working_pixel_mm": loaded.pixel_mm("a"), **dict.fromkeys(POSTPROCESSING_KEYS)}
@@ -128,7 +129,7 @@ def run_virtual_pet(
                                          return_fcn=write_fcn_gan, return_gan=write_fcn_gan,
                                          uncertainty_passes=uncertainty_passes, blend_levels=blend_levels,
                                          blend_dilation_mm=blend_dilation_mm, blend_veto_suv=blend_veto_suv,
-                                         slice_smoothing_mm=slice_smoothing_mm)
+                                         blend_base_levels=blend_base_levels, slice_smoothing_mm=slice_smoothing_mm)
         result = predict_virtual_pet(ct, loaded.fcn, loaded.gan, config, device=device, progress=progress,
                                      cancel=cancel)
         settings = {"working_pixel_mm": config.working_pixel_mm,
@@ -201,7 +202,7 @@ def _refuse_paired_only_options(uncertainty_passes: int, *blending: float | None
         raise InputError("--uncertainty needs the paired virtual-PET model (dropout passes of its GAN); a CycleGAN "
                          "has no dropout. Leave out --uncertainty or pass a virtual-PET --model.")
     if any(value is not None for value in blending):
-        raise InputError("--blend-levels, --blend-dilation, --blend-veto and --slice-smoothing shape the paired model's FCN/GAN "
+        raise InputError("--blend-levels, --blend-dilation, --blend-veto, --blend-base-levels and --slice-smoothing shape the paired model's FCN/GAN "
                          "blend; a CycleGAN has none. Leave them out or pass a virtual-PET --model.")
 
 

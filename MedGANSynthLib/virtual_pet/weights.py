@@ -58,6 +58,7 @@ class VirtualPETModel:
                   "blend_levels": int(config.get("blend_levels", DEFAULT_LEVELS)),
                   "blend_dilation_mm": float(config.get("blend_dilation_mm", 0.0)),
                   "blend_veto_suv": float(config.get("blend_veto_suv", 0.0)),
+                  "blend_base_levels": int(config.get("blend_base_levels", 0)),
                   "slice_smoothing_mm": float(config.get("slice_smoothing_mm", 0.0)),
                   "ct_window_hu": tuple(config.get("ct_window_hu", CT_WINDOW_HU)),
                   "suv_range": tuple(config.get("suv_range", SUV_RANGE))}

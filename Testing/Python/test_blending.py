@@ -42,7 +42,7 @@ def _cv_expand(coarse: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return cv2.pyrUp(padded)[2 : 2 + shape[0], 2 : 2 + shape[1]]
 
 
-def _cv_blend(fcn: np.ndarray, gan: np.ndarray, mask: np.ndarray, levels: int) -> np.ndarray:
+def _cv_blend(fcn: np.ndarray, gan: np.ndarray, mask: np.ndarray, levels: int, base: int = 0) -> np.ndarray:
     def gaussian(image):
         pyramid = [image]
         for _ in range(levels):
@@ -54,6 +54,7 @@ def _cv_blend(fcn: np.ndarray, gan: np.ndarray, mask: np.ndarray, levels: int) -
         return [g[i] - _cv_expand(g[i + 1], g[i].shape) for i in range(levels)] + [g[-1]]
 
     weights, a, b = gaussian(mask), laplacian(fcn), laplacian(gan)
+    weights = weights[: levels + 1 - base] + [np.ones_like(w) for w in weights[levels + 1 - base :]]  # the FCN's base
     mixed = [w * x + (1 - w) * y for w, x, y in zip(weights, a, b, strict=True)]
     result = mixed[-1]
     for detail in reversed(mixed[:-1]):
@@ -82,6 +83,36 @@ def test_blend_equals_opencv_reference(rng, levels):
     # float32 on the same data agrees to float32 precision
     blended32 = laplacian_blend(fcn.float(), gan.float(), threshold_suv=2.5, levels=levels)
     np.testing.assert_allclose(blended32[0, 0].numpy(), expected, atol=2e-5)
+
+
+@pytest.mark.parametrize("base", [1, 2])
+def test_a_base_from_the_fcn_equals_opencv_with_the_coarsest_weights_set_to_one(rng, base):
+    fcn, gan = _images(rng, shape=(64, 64))
+    f, g = fcn[0, 0].numpy(), gan[0, 0].numpy()
+    expected = _cv_blend(f, g, (f > 4.5).astype(np.float64), levels=3, base=base)
+    blended = laplacian_blend(fcn, gan, threshold_suv=4.5, levels=3, base_levels=base)
+    np.testing.assert_allclose(blended[0, 0].numpy(), expected, atol=1e-10)
+    # no hot pixel at all: still the FCN's base (the paper's blend would return the GAN image unchanged)
+    expected = _cv_blend(f, g, np.zeros_like(f), levels=3, base=base)
+    blended = laplacian_blend(fcn, gan, threshold_suv=99.0, levels=3, base_levels=base)
+    np.testing.assert_allclose(blended[0, 0].numpy(), expected, atol=1e-10)
+    assert not np.allclose(blended[0, 0].numpy(), g)
+
+
+def test_the_base_lays_the_gan_s_texture_over_the_fcn_s_level():
+    """A GAN at 1.3 with a one-pixel checkerboard (which the 5-tap kernel removes exactly: 1 - 4 + 6 - 4 + 1 = 0)
+    over an FCN flat at 0.8: with the residual from the FCN the result is 0.8 plus the same checkerboard; with every
+    level from the FCN it is the FCN image."""
+    rows, cols = np.indices((64, 64))
+    texture = torch.from_numpy(0.3 * (-1.0) ** (rows + cols))[None, None]
+    gan = 1.3 + texture
+    fcn = torch.full_like(gan, 0.8)
+    np.testing.assert_allclose(laplacian_blend(fcn, gan, levels=4, base_levels=1).numpy(), (0.8 + texture).numpy(),
+                               atol=1e-10)
+    np.testing.assert_allclose(laplacian_blend(fcn, gan, levels=4, base_levels=5).numpy(), fcn.numpy(), atol=1e-10)
+    np.testing.assert_array_equal(laplacian_blend(fcn, gan, levels=4, base_levels=0).numpy(), gan.numpy())
+    with pytest.raises(InputError, match="negative number of levels"):
+        laplacian_blend(fcn, gan, base_levels=-1)
 
 
 @pytest.mark.parametrize("dilation", [1, 3])

@@ -254,6 +254,10 @@ def test_bad_inputs_exit_2_with_one_line_and_leave_nothing(trained, tmp_path, ca
     assert code == 2 and "--blend-veto must be 0 SUV (off) or more" in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
     code, err = _run(capsys, "virtual-pet", root / "data" / "wholebody_0000_lymphoma" / "ct.nrrd", "-o", out,
+                     "--model", weights, "--blend-base-levels", "-1")
+    assert code == 2 and "--blend-base-levels must be 0 or more" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+    code, err = _run(capsys, "virtual-pet", root / "data" / "wholebody_0000_lymphoma" / "ct.nrrd", "-o", out,
                      "--model", weights, "--slice-smoothing", "-8")
     assert code == 2 and "--slice-smoothing must be 0 mm or more" in err and len(err.strip().splitlines()) == 1
     assert not out.exists()

@@ -119,14 +119,20 @@ def test_cyclegan_card_figures_equal_the_json_card(entry):
     assert f"above {band:.1f} HU" in text
 
 
-def test_artefact_measures_of_a_new_evaluation_appear_in_the_gan_tables():
-    """Cards scored before grid texture and specks existed keep their text (the --check above); a card re-scored
-    with them gets their rows, with the stored numbers rounded as the cards print them."""
+def _card_markdown_module():
+    """Testing/Training/model_card_markdown.py, imported from its path (a script folder, not a package)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("card_markdown", REPO / "Testing" / "Training" / "model_card_markdown.py")
-    cards = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cards)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_artefact_measures_of_a_new_evaluation_appear_in_the_gan_tables():
+    """Cards scored before grid texture and specks existed keep their text (the --check above); a card re-scored
+    with them gets their rows, with the stored numbers rounded as the cards print them."""
+    cards = _card_markdown_module()
     texture = {"generated": 43.1636, "floor_heldout": 2.8684, "ratio": 15.05}
     specks = {"generated": {"images_with_specks": 0.456, "specks_per_image": 0.812},
               "floor_heldout": {"images_with_specks": 0.0, "specks_per_image": 0.0}}
@@ -154,3 +160,14 @@ def test_ct_gan_card_shows_its_tissue_shares_against_a_real_ct():
         assert int(row[1]) == shares["slices"]
         assert [float(cell) for cell in row[2:6]] == [round(shares[key], 3) for key in ("lung", "fat", "soft", "bone")]
         assert float(row[6]) == round(shares["soft_mean_hu"], 1)
+
+
+def test_the_rule_text_names_the_blend_s_options_only_when_they_are_on():
+    """A card scored with the paper's blend reads as before; the veto and the FCN's base are named when set."""
+    scores = {"threshold_suv": 2.5, "min_volume_ml": 0.5, "blend_levels": 4, "blend_dilation_mm": 0.0,
+              "slice_smoothing_mm": 12.0}
+    model_card_markdown = _card_markdown_module()
+    paper = model_card_markdown.rule_text(scores)
+    assert "vetoed" not in paper and "from the FCN" not in paper and "smoothing 12 mm" in paper
+    tuned = model_card_markdown.rule_text({**scores, "blend_veto_suv": 1.0, "blend_base_levels": 1})
+    assert "vetoed where the FCN is below 1.0" in tuned and "the coarsest 1 level from the FCN everywhere" in tuned

@@ -276,13 +276,21 @@ def rule_text(scores: dict) -> str:
         return ""
     return (f" A lesion is found when a candidate of at least {fmt(scores['min_volume_ml'], 1)} ml with SUVmax > "
             f"{fmt(scores['threshold_suv'], 1)} overlaps it; blending {scores['blend_levels']} pyramid levels, mask "
-            f"grown {fmt(scores['blend_dilation_mm'], 0)} mm, {veto_text(scores.get('blend_veto_suv', 0.0))}slice "
+            f"grown {fmt(scores['blend_dilation_mm'], 0)} mm, {veto_text(scores.get('blend_veto_suv', 0.0))}"
+            f"{base_text(scores.get('blend_base_levels', 0))}slice "
             f"smoothing {fmt(scores['slice_smoothing_mm'], 0)} mm.")
 
 
 def veto_text(veto_suv: float) -> str:
     """The blend's veto in words; nothing when it is off (the paper's blend, and cards older than the option)."""
     return f"GAN hot spots vetoed where the FCN is below {fmt(veto_suv, 1)}, " if veto_suv else ""
+
+
+def base_text(base_levels: int) -> str:
+    """The blend's base in words; nothing when it is off (the paper's blend, and cards older than the option)."""
+    if not base_levels:
+        return ""
+    return f"the coarsest {base_levels} level{'s' if base_levels > 1 else ''} from the FCN everywhere, "
 
 
 def generated_block(entry: dict, card: dict, json_name: str) -> str:

@@ -1,7 +1,7 @@
 """Is a virtual-PET model's trade-off a matter of calibration? Margin TPR and false positives per scan at output gains.
 
     .venv/bin/python Testing/Training/virtual_pet_gain_sweep.py DATA --model M [--gains 0.6 0.8 1 1.25] \
-        [--blend-veto V] [--slice-smoothing MM] [--read-at-tpr T] [--json]
+        [--blend-veto V] [--blend-base-levels N] [--slice-smoothing MM] [--read-at-tpr T] [--json]
 
 Each case is predicted once with the model's card settings (or the overrides given); then every output (FCN, GAN,
 blend) is multiplied by each gain and scored by the project's margin rule at 2.5 SUV
@@ -80,6 +80,7 @@ def main() -> None:
     parser.add_argument("--model", default=DEFAULT_MODEL_ID)
     parser.add_argument("--gains", type=float, nargs="+", default=list(DEFAULT_GAINS))
     parser.add_argument("--blend-veto", type=float, help="as virtual-pet's (default: the card's)")
+    parser.add_argument("--blend-base-levels", type=int, metavar="N", help="as virtual-pet's (default: the card's)")
     parser.add_argument("--slice-smoothing", type=float, help="as virtual-pet's, in mm (default: the card's)")
     parser.add_argument("--read-at-tpr", type=float, help="also print each output's false positives per scan at "
                         "this TPR (interpolated between gains)")
@@ -87,7 +88,7 @@ def main() -> None:
     args = parser.parse_args()
     model = load_virtual_pet(args.model)
     config = model.inference_config(return_fcn=True, return_gan=True, blend_veto_suv=args.blend_veto,
-                                    slice_smoothing_mm=args.slice_smoothing)
+                                    blend_base_levels=args.blend_base_levels, slice_smoothing_mm=args.slice_smoothing)
     cases = discover_cases(args.data)
     rows = pooled([case_counts(case, model, config, args.gains) for case in cases], args.gains)
     reading = ({name: fp_at_tpr(curve, args.read_at_tpr) for name, curve in rows.items()}

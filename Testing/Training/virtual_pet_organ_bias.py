@@ -6,7 +6,7 @@ organ's label, eroded by one voxel so partial volume at its border does not coun
 PET, the FCN, the GAN and the blend. Printed: the mean over cases of each, and of (GAN - true). Session 27 found
 the bundled GAN drawing muscle at twice its truth this way (HISTORY.md).
 
-Usage: .venv/bin/python Testing/Training/virtual_pet_organ_bias.py DATA [--model M] [--cases N] [--blend-veto V] [--json]
+Usage: .venv/bin/python Testing/Training/virtual_pet_organ_bias.py DATA [--model M] [--cases N] [--blend-veto V] [--blend-base-levels N] [--json]
 """
 
 from __future__ import annotations
@@ -50,10 +50,12 @@ def main() -> None:
     parser.add_argument("--model", default=DEFAULT_MODEL_ID)
     parser.add_argument("--cases", type=int, default=None, help="the first N cases (default: all)")
     parser.add_argument("--blend-veto", type=float, help="as virtual-pet's (default: the card's)")
+    parser.add_argument("--blend-base-levels", type=int, metavar="N", help="as virtual-pet's (default: the card's)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     model = load_virtual_pet(args.model)
-    config = model.inference_config(return_fcn=True, return_gan=True, blend_veto_suv=args.blend_veto)
+    config = model.inference_config(return_fcn=True, return_gan=True, blend_veto_suv=args.blend_veto,
+                                    blend_base_levels=args.blend_base_levels)
     per_case = [organ_means(case, model, config) for case in discover_cases(args.data)[: args.cases]]
     summary = {}
     for organ in ORGANS:

@@ -77,18 +77,20 @@ def tissue_masks(ct: Volume) -> dict[str, np.ndarray]:
             "muscle_left": soft & (x > centre), "muscle_right": soft & (x <= centre)}
 
 
-def virtual_pet(ct_path: Path, model, outside_body: str, blend_veto_suv: float | None = None) -> np.ndarray:
+def virtual_pet(ct_path: Path, model, outside_body: str, blend_veto_suv: float | None = None,
+                blend_base_levels: int | None = None) -> np.ndarray:
     """The virtual PET the command writes for this CT (no pictures, no FCN/GAN files, no input check)."""
     with tempfile.TemporaryDirectory(prefix="physiology-") as folder:
         summary = run_virtual_pet(ct_path, Path(folder) / "out", model=model, device="cpu", pictures=False,
                                   write_fcn_gan=False, input_check=None, outside_body=outside_body,
-                                  blend_veto_suv=blend_veto_suv)
+                                  blend_veto_suv=blend_veto_suv, blend_base_levels=blend_base_levels)
         return read_volume(summary["files"]["virtual_pet"]).array
 
 
-def measure(ct_path: Path, model, outside_body: str, blend_veto_suv: float | None = None) -> dict:
+def measure(ct_path: Path, model, outside_body: str, blend_veto_suv: float | None = None,
+            blend_base_levels: int | None = None) -> dict:
     ct = read_volume(ct_path)
-    suv = virtual_pet(ct_path, model, outside_body, blend_veto_suv)
+    suv = virtual_pet(ct_path, model, outside_body, blend_veto_suv, blend_base_levels)
     masks = tissue_masks(ct)
 
     def mean(name: str) -> float:
@@ -116,10 +118,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=DEFAULT_MODEL_ID)
     parser.add_argument("--blend-veto", type=float, metavar="SUV", help="as virtual-pet's (default: the card's)")
+    parser.add_argument("--blend-base-levels", type=int, metavar="N", help="as virtual-pet's (default: the card's)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     model = load_virtual_pet(args.model)
-    rows = [measure(SHARED_DATA / name, model, choice, args.blend_veto) for name in REAL_CTS if (SHARED_DATA / name).exists()
+    rows = [measure(SHARED_DATA / name, model, choice, args.blend_veto, args.blend_base_levels)
+            for name in REAL_CTS if (SHARED_DATA / name).exists()
             for choice in ("keep", "zero")]  # the networks, then the product
     if not rows:
         raise SystemExit(f"No real CT found under {SHARED_DATA}.")
