@@ -67,20 +67,22 @@ def test_card_metrics_carry_the_blending_they_were_measured_with(setup, tmp_path
         (copy / path.name).write_bytes(path.read_bytes())
     code = main(["evaluate-virtual-pet", "--data", str(root / "data"), "--model", str(copy / model.name), "-o",
                  str(tmp_path / "eval"), "--device", "cpu", "--threads", "1", "--write-card-metrics",
-                 "--blend-levels", "2", "--blend-dilation", "32", "--blend-veto", "1.5", "--slice-smoothing", "12"])
+                 "--blend-levels", "2", "--blend-dilation", "32", "--blend-veto", "1.5", "--blend-base-levels", "1",
+                 "--slice-smoothing", "12"])
     assert code == 0
     results = json.loads((tmp_path / "eval" / "results.json").read_text())
     assert (results["blend_levels"], results["blend_dilation_mm"], results["blend_veto_suv"],
-            results["slice_smoothing_mm"]) == (2, 32.0, 1.5, 12.0)
+            results["blend_base_levels"], results["slice_smoothing_mm"]) == (2, 32.0, 1.5, 1, 12.0)
     loaded = load_virtual_pet(copy / model.name)
     assert loaded.card.metrics["heldout"]["blend_dilation_mm"] == 32.0
     assert loaded.card.metrics["heldout"]["slice_smoothing_mm"] == 12.0
     config = loaded.inference_config()
     # later runs post-process as measured
-    assert (config.blend_levels, config.blend_dilation_mm, config.blend_veto_suv,
-            config.slice_smoothing_mm) == (2, 32.0, 1.5, 12.0)
+    assert (config.blend_levels, config.blend_dilation_mm, config.blend_veto_suv, config.blend_base_levels,
+            config.slice_smoothing_mm) == (2, 32.0, 1.5, 1, 12.0)
     paper = load_virtual_pet(model).inference_config()  # the paper's, when a card is silent
-    assert (paper.blend_dilation_mm, paper.blend_veto_suv, paper.slice_smoothing_mm) == (0.0, 0.0, 0.0)
+    assert (paper.blend_dilation_mm, paper.blend_veto_suv, paper.blend_base_levels,
+            paper.slice_smoothing_mm) == (0.0, 0.0, 0, 0.0)
 
 
 def test_evaluate_subprocess_with_a_missing_model_is_one_line(setup, tmp_path):

@@ -1,0 +1,64 @@
+"""The bundled virtual PET on real patient CTs, judged by published FDG levels (issue 29, item 3).
+
+The real CTs in ../shared/data come without a PET, so the truth is what the literature says of normal tissue:
+fat at SUVmean 0.2-0.6 and below skeletal muscle (0.6-1.0), nothing below 0 and nothing outside the body. Tissues
+are told apart by HU and depth (Testing/Training/virtual_pet_real_ct_physiology.py, written independently of the
+product's body mask). Each CT is predicted as `medgansynth virtual-pet` writes it by default.
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "Training"))
+from virtual_pet_real_ct_physiology import PUBLISHED, REAL_CTS, SHARED_DATA, measure  # noqa: E402
+
+from MedGANSynthLib.virtual_pet.weights import load_virtual_pet  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def measured():
+    """The tissue SUVs of one real CT, predicted once per module."""
+    model, cache = load_virtual_pet("virtual-pet-phantom"), {}
+
+    def tissues_of(name: str) -> dict:
+        path = SHARED_DATA / name
+        if not path.exists():
+            pytest.skip(f"{path} is absent (the real data lives in ../shared/data beside the clone)")
+        if name not in cache:
+            cache[name] = measure(path, model, "zero")
+        return cache[name]
+
+    return tissues_of
+
+
+@pytest.fixture(params=REAL_CTS)
+def tissues(request, measured):
+    return measured(request.param)
+
+
+def test_fat_sits_at_its_published_level_and_below_muscle(tissues):
+    low, high = PUBLISHED["fat"]
+    assert low <= tissues["fat_mean"] <= high, tissues
+    assert tissues["fat_mean"] < tissues["muscle_mean"], tissues
+
+
+def test_nothing_below_zero_and_nothing_outside_the_body(tissues):
+    assert tissues["suv_min"] >= 0.0 and tissues["fraction_below_0"] == 0.0
+    assert tissues["outside_body_max"] == 0.0
+
+
+def test_muscle_on_the_thorax_ct_sits_at_its_published_level(measured):
+    low, high = PUBLISHED["muscle"]
+    tissues = measured("ct-dicom-thorax")
+    assert low <= tissues["muscle_mean"] <= high, tissues
+    assert np.isclose(tissues["muscle_left_mean"], tissues["muscle_right_mean"], rtol=0.1), tissues
+
+
+@pytest.mark.xfail(strict=True, reason="the small torso CT's muscle reads 1.06 (session 31), above the published "
+                                       "0.6-1.0; this flips when a model gets it right")
+def test_muscle_on_the_torso_ct_sits_at_its_published_level(measured):
+    low, high = PUBLISHED["muscle"]
+    assert low <= measured("ct-nifti/example_ct_sm.nii.gz")["muscle_mean"] <= high
