@@ -58,7 +58,8 @@ def test_muscle_on_the_thorax_ct_sits_at_its_published_level(measured):
 
 
 @pytest.mark.xfail(strict=True, reason="the small torso CT's muscle reads 1.06 (session 31), above the published "
-                                       "0.6-1.0; this flips when a model gets it right")
+                                       "0.6-1.0 (its right side 1.14, where ~38 % of the HU-and-depth 'muscle' "
+                                       "voxels touch the liver); this flips when a model or the mask gets it right")
 def test_muscle_on_the_torso_ct_sits_at_its_published_level(measured):
     low, high = PUBLISHED["muscle"]
     assert low <= measured("ct-nifti/example_ct_sm.nii.gz")["muscle_mean"] <= high
