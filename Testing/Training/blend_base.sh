@@ -16,19 +16,10 @@ MGS=".venv/bin/medgansynth"
 BUNDLED=Resources/Models/virtual_pet_phantom.safetensors
 export OMP_NUM_THREADS=1
 mkdir -p "$ROOT/data"
-into() { local out=$1; shift; "$@" > "$out.tmp" && mv "$out.tmp" "$out"; }
+source Testing/Training/run_folders.sh  # into, mix
 phantoms() {  # phantoms NAME COUNT SEED CONTRAST [extra]
   [ -f "$ROOT/data/$1/cases.csv" ] || $MGS phantoms --kind wholebody --voxel-mm 4 --phantom-version 5 --count "$2" \
     --seed "$3" --contrast "$4" "${@:5}" -o "$ROOT/data/$1" --quiet
-}
-mix() {  # mix NAME PART...: a folder of links to the cases of several sets
-  local out="$ROOT/data/$1"; shift
-  [ -d "$out" ] && return
-  mkdir -p "$out.tmp"
-  for part in "$@"; do
-    for case in "$ROOT/data/$part"/wholebody_*; do ln -s "../$part/$(basename "$case")" "$out.tmp/${part}_$(basename "$case")"; done
-  done
-  mv "$out.tmp" "$out"
 }
 evaluate() {  # evaluate OUT DATA BASE [extra]: the bundled networks, veto 1.0, 12 mm, base BASE
   [ -f "$ROOT/$1.json" ] || into "$ROOT/$1.json" $MGS evaluate-virtual-pet --data "$ROOT/data/$2" --model "$BUNDLED" \

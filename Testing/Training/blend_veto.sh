@@ -14,7 +14,7 @@ LEVELS=(1.5 2.0 1.0)
 MGS=".venv/bin/medgansynth"
 BUNDLED=Resources/Models/virtual_pet_phantom.safetensors
 export OMP_NUM_THREADS=1
-into() { local out=$1; shift; "$@" > "$out.tmp" && mv "$out.tmp" "$out"; }
+source Testing/Training/run_folders.sh  # into
 score() {  # score NAME [--blend-veto V]
   [ -f "$ROOT/$1_selection.json" ] || into "$ROOT/$1_selection.json" $MGS evaluate-virtual-pet \
     --data "$ROOT/data/v5_sel16" --model "$BUNDLED" -o "$ROOT/$1_selection" --device cpu --threads 1 \

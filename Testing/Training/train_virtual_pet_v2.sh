@@ -58,16 +58,7 @@ phantoms() {
   local out="$ROOT/data/$1"
   [ -f "$out/cases.csv" ] || $MGS phantoms "${V2[@]}" --count "$2" --seed "$3" --contrast "$4" "${@:5}" -o "$out" --quiet
 }
-# mix NAME PART...: a folder of links to the case folders of several sets (the trainer reads a folder of cases).
-mix() {
-  local out="$ROOT/data/$1"; shift
-  [ -d "$out" ] && return
-  mkdir -p "$out.tmp"
-  for part in "$@"; do
-    for case in "$ROOT/data/$part"/wholebody_*; do ln -s "../$part/$(basename "$case")" "$out.tmp/${part}_$(basename "$case")"; done
-  done
-  mv "$out.tmp" "$out"
-}
+source Testing/Training/run_folders.sh  # into, mix
 
 read -r PLAIN_SEED PV_SEED <<< "${TRAIN_SEEDS:-41 42}"
 phantoms v${V}_train_plain 48 "$PLAIN_SEED" none
@@ -89,9 +80,6 @@ if [ ! -f "$RUN/weights/virtual_pet.safetensors" ]; then
   fi
 fi
 
-# into FILE COMMAND...: COMMAND's output lands in FILE only when it finished, so an interrupted score is redone on
-# the next run instead of being skipped as a half-written file.
-into() { local out=$1; shift; "$@" > "$out.tmp" && mv "$out.tmp" "$out"; }
 # Selection: both models on the selection set and on the real CTs.
 score() {  # score NAME MODEL
   [ -f "$ROOT/$1_selection.json" ] || into "$ROOT/$1_selection.json" $MGS evaluate-virtual-pet \

@@ -1,0 +1,17 @@
+# Shell functions the virtual-PET training and choice scripts share; source it from the project root with ROOT set.
+
+# into FILE COMMAND...: COMMAND's output lands in FILE only when it finished, so an interrupted score is redone on
+# the next run instead of being skipped as a half-written file.
+into() { local out=$1; shift; "$@" > "$out.tmp" && mv "$out.tmp" "$out"; }
+
+# mix NAME PART...: a folder ROOT/data/NAME of links to the case folders of several sets (the trainer and the
+# evaluator read one folder of cases).
+mix() {
+  local out="$ROOT/data/$1"; shift
+  [ -d "$out" ] && return
+  mkdir -p "$out.tmp"
+  for part in "$@"; do
+    for case in "$ROOT/data/$part"/wholebody_*; do ln -s "../$part/$(basename "$case")" "$out.tmp/${part}_$(basename "$case")"; done
+  done
+  mv "$out.tmp" "$out"
+}
