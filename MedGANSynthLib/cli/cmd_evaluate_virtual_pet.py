@@ -77,7 +77,8 @@ def run(args: argparse.Namespace) -> dict:
                                        threshold_suv=args.threshold, slab_size=args.slab_size,
                                        min_volume_ml=args.min_volume_ml, blend_levels=args.blend_levels,
                                        blend_dilation_mm=args.blend_dilation, blend_veto_suv=args.blend_veto,
-                                       blend_base_levels=args.blend_base_levels, slice_smoothing_mm=args.slice_smoothing, region=args.region,
+                                       blend_base_levels=args.blend_base_levels,
+                                       slice_smoothing_mm=args.slice_smoothing, region=args.region,
                                        series=args.series, progress=show)
         results = staged.final(results)
     if card_path is not None:

@@ -110,8 +110,8 @@ def evaluate_virtual_pet(
 ) -> dict[str, Any]:
     """Predict every case, score FCN/GAN/blended against the true PET and lesions, write results + report.
 
-    ``blend_levels`` / ``blend_dilation_mm`` / ``blend_veto_suv`` / ``blend_base_levels`` / ``slice_smoothing_mm`` override the model card's
-    (None: the card's).
+    ``blend_levels`` / ``blend_dilation_mm`` / ``blend_veto_suv`` / ``blend_base_levels`` / ``slice_smoothing_mm``
+    override the model card's (None: the card's).
     ``region`` (e.g. ``"liver"``, the paper's) scores inside that region only (:mod:`.regions`); every case needs
     its mask, which is checked before any prediction runs. ``series`` names the series to read from the cases'
     DICOM folders that hold several (:func:`.cases.discover_cases`).

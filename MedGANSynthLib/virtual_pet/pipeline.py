@@ -202,8 +202,9 @@ def _refuse_paired_only_options(uncertainty_passes: int, *blending: float | None
         raise InputError("--uncertainty needs the paired virtual-PET model (dropout passes of its GAN); a CycleGAN "
                          "has no dropout. Leave out --uncertainty or pass a virtual-PET --model.")
     if any(value is not None for value in blending):
-        raise InputError("--blend-levels, --blend-dilation, --blend-veto, --blend-base-levels and --slice-smoothing shape the paired model's FCN/GAN "
-                         "blend; a CycleGAN has none. Leave them out or pass a virtual-PET --model.")
+        raise InputError("--blend-levels, --blend-dilation, --blend-veto, --blend-base-levels and --slice-smoothing "
+                         "shape the paired model's FCN/GAN blend; a CycleGAN has none. Leave them out or pass a "
+                         "virtual-PET --model.")
 
 
 @contextlib.contextmanager

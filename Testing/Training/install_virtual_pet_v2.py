@@ -50,8 +50,9 @@ def description(version: int, recipe: str) -> str:
     return (
         "Trained on MedGANSynth software phantoms (synthetic images with known ground truth), not on patient data: "
         f"72 whole-body PET/CT phantoms of version {version} (arms, muscle groups, bowel, published HU and SUV), 48 "
-        f"without IV contrast (phantoms --kind wholebody --phantom-version {version} --voxel-mm 4 --count 48 --seed {plain} "
-        f"--contrast none) and 24 in the portal-venous phase (--count 24 --seed {portal_venous} --contrast portal-venous){recipe}.")
+        f"without IV contrast (phantoms --kind wholebody --phantom-version {version} --voxel-mm 4 --count 48 "
+        f"--seed {plain} --contrast none) and 24 in the portal-venous phase (--count 24 --seed {portal_venous} "
+        f"--contrast portal-venous){recipe}.")
 
 
 def recipe_note(run: Path) -> str:
