@@ -13,14 +13,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$1
 MGS=".venv/bin/medgansynth"
+V=5
 BUNDLED=Resources/Models/virtual_pet_phantom.safetensors
 export OMP_NUM_THREADS=1
 mkdir -p "$ROOT/data"
-source Testing/Training/run_folders.sh  # into, mix
-phantoms() {  # phantoms NAME COUNT SEED CONTRAST [extra]
-  [ -f "$ROOT/data/$1/cases.csv" ] || $MGS phantoms --kind wholebody --voxel-mm 4 --phantom-version 5 --count "$2" \
-    --seed "$3" --contrast "$4" "${@:5}" -o "$ROOT/data/$1" --quiet
-}
+source Testing/Training/run_folders.sh  # phantoms, mix, into
 evaluate() {  # evaluate OUT DATA BASE [extra]: the bundled networks, veto 1.0, 12 mm, base BASE
   [ -f "$ROOT/$1.json" ] || into "$ROOT/$1.json" $MGS evaluate-virtual-pet --data "$ROOT/data/$2" --model "$BUNDLED" \
     -o "$ROOT/$1" --device cpu --threads 1 --slice-smoothing 12 --blend-veto 1.0 --blend-base-levels "$3" "${@:4}" \

@@ -26,13 +26,10 @@ MGS=".venv/bin/medgansynth"
 PY=.venv/bin/python
 STAGE="$PY Testing/Training/phantom_to_real_ct.py"
 OUT="$ROOT/phantom_to_real"
-V2=(--kind wholebody --voxel-mm 4 --phantom-version 2)
+V=2
 mkdir -p "$ROOT/data" "$OUT"
 
-phantoms() {
-  local out="$ROOT/data/$1"
-  [ -f "$out/cases.csv" ] || $MGS phantoms "${V2[@]}" --count "$2" --seed "$3" --contrast "$4" -o "$out" --quiet
-}
+source Testing/Training/run_folders.sh  # phantoms
 phantoms v2_train_plain 48 41 none
 phantoms v2_train_pv 24 42 portal-venous
 phantoms v2_held_plain 12 45 none

@@ -46,19 +46,13 @@ V="${PHANTOM_VERSION:-2}"
 read -r -a RECIPE_EXTRA <<< "${RECIPE_EXTRA:-}"
 VETO=()
 [ -n "${BLEND_VETO:-}" ] && VETO=(--blend-veto "$BLEND_VETO")
-V2=(--kind wholebody --voxel-mm 4 --phantom-version "$V")
 mkdir -p "$ROOT/data" "$ROOT/incumbent_model"
 # The incumbent as it was before this script could replace it (scored beside the candidate, and after the choice).
 INCUMBENT="$ROOT/incumbent_model/virtual_pet_phantom.safetensors"
 [ -f "$INCUMBENT" ] || cp Resources/Models/virtual_pet_phantom.safetensors Resources/Models/virtual_pet_phantom.json \
   "$ROOT/incumbent_model/"
 
-# phantoms NAME COUNT SEED CONTRAST [extra args]: one phantom set of version $V, made once.
-phantoms() {
-  local out="$ROOT/data/$1"
-  [ -f "$out/cases.csv" ] || $MGS phantoms "${V2[@]}" --count "$2" --seed "$3" --contrast "$4" "${@:5}" -o "$out" --quiet
-}
-source Testing/Training/run_folders.sh  # into, mix
+source Testing/Training/run_folders.sh  # phantoms, mix, into
 
 read -r PLAIN_SEED PV_SEED <<< "${TRAIN_SEEDS:-41 42}"
 phantoms v${V}_train_plain 48 "$PLAIN_SEED" none
