@@ -5,7 +5,8 @@
 #   bash Testing/Training/train_gans_v3.sh [RUN_ROOT] [STEPS]   (default RUN_ROOT ./runs_v3, STEPS "mipdata ctdata ct finetune")
 # STEPS: mipdata, ctdata (the data sets), ct (CT GAN, 64 x 64, from scratch), ct_slow (the same, slower generator, 80 epochs), finetune (the bundled RadioGAN fine-tuned on
 # version-3 MIPs), finetune_gentle (the same at 2e-5 with random wrong labels), scratch (RadioGAN from scratch with the bundled recipe, 700 epochs: hours, resumable), stages (the same
-# recipe exported and scored at epochs 200, 300, 400 and 500), stages_augment (the same with --augment), bundle (the chosen
+# recipe exported and scored at epochs 200, 300, 400 and 500), stages_augment (the same with --augment), stages_translation (the same, translation
+# only; session 32), incumbent (the bundled RadioGAN scored on the selection and held-out splits), bundle (the chosen
 # stage's held-out score and card, session 28).
 # Safe to interrupt: run it again and finished steps are skipped, unfinished runs resume from their last checkpoint.
 set -euo pipefail
@@ -84,6 +85,18 @@ stages() {  # stages RUN_NAME [extra train arguments]
 }
 wanted stages && stages radiogan_v3_stages
 wanted stages_augment && stages radiogan_v3_augment_stages --augment translation,cutout
+# Session 32: translation alone (cutout can hide a small lung primary; session 28's augmented arm lost the lung
+# class), and the incumbent re-scored on the same split and seed so that every row shares one panel of judges.
+wanted stages_translation && stages radiogan_v3_translation_stages --augment translation
+if wanted incumbent; then
+  for split in selection:0 heldout:9; do
+    out="$ROOT/incumbent.${split%%:*}"
+    [ -f "$out.json" ] && continue
+    $MGS evaluate-gan Resources/Models/radiogan_phantom.safetensors --data "$ROOT/data/mip" --against "${split%%:*}" \
+      --count 100 --epochs 40 --no-tstr --seed "${split##*:}" --judges 3 -o "$out" --json --overwrite \
+      > "$out.json.tmp" 2> "$out.log" && mv "$out.json.tmp" "$out.json"
+  done
+fi
 # Session 28: the stage session 22's rule chose (augmented arm, epoch 500; HISTORY.md) scored on the held-out split
 # with seed 9 and three judges, its card written beside a copy of its weights. Not installed: the incumbent scored
 # higher on the same held-out split (HISTORY.md).
