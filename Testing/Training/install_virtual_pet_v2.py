@@ -97,7 +97,11 @@ def install_candidate(root: Path, version: int) -> None:
 
 def record_real_ct(root: Path, chosen: str) -> None:
     """The chosen model's figures on the real CTs (for a new model: measured at float32, before the install)."""
-    real = json.loads((root / f"{chosen}_real_ct.json").read_text())
+    write_real_ct_to_card(json.loads((root / f"{chosen}_real_ct.json").read_text()))
+
+
+def write_real_ct_to_card(real: dict) -> None:
+    """``virtual_pet_real_ct_physiology.py --json``'s figures into the bundled card's metrics."""
     update_card_metrics(CARD, {"real_ct_physiology": {
         **real, "script": "Testing/Training/virtual_pet_real_ct_physiology.py",
         "note": "real patient CTs without PET ground truth: tissue classes from HU and depth; published FDG levels "

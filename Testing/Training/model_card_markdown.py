@@ -222,16 +222,18 @@ def virtual_pet_metrics(card: dict) -> list[str]:
 def real_ct_lines(physiology: dict) -> list[str]:
     """The virtual PET's tissue SUVs on real patient CTs beside the published FDG levels."""
     published = physiology["published_suv_mean"]
-    lines = [f"**Real patient CTs** (no PET to compare with; tissues from HU and depth, `{physiology['script']}`). "
-             f"Published SUVmean: muscle {published['muscle'][0]}-{published['muscle'][1]}, fat "
-             f"{published['fat'][0]}-{published['fat'][1]}.", "",
+    ranges = ", ".join(f"{name} {low}-{high}" for name, (low, high) in published.items())
+    lines = [f"**Real patient CTs** (no PET to compare with; tissues from HU, depth and thickness, `{physiology['script']}`). "
+             f"Published SUVmean: {ranges}.", "",
              "`--outside-body keep` is the networks' raw output, `zero` (the default) what the command writes.", "",
-             "| CT | --outside-body | muscle (left / right) | fat | below 0 | max outside the body |",
-             "|---|---|---|---|---|---|"]
+             "| CT | --outside-body | muscle (left / right) | fat | liver | below 0 | max outside the body |",
+             "|---|---|---|---|---|---|---|"]
     for case in physiology["cases"]:
+        liver = case.get("liver_mean")
         lines.append(f"| {case['ct']} | {case.get('outside_body', 'keep')} | {fmt(case['muscle_mean'])} "
                      f"({fmt(case['muscle_left_mean'])} / {fmt(case['muscle_right_mean'])}) | {fmt(case['fat_mean'])} | "
-                     f"{fmt(case['fraction_below_0'])} | {fmt(case['outside_body_max'])} |")
+                     f"{'not in view' if liver is None else fmt(liver)} | {fmt(case['fraction_below_0'])} | "
+                     f"{fmt(case['outside_body_max'])} |")
     return [*lines, ""]
 
 
