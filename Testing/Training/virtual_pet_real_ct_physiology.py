@@ -7,9 +7,10 @@ No organ masks come with the real CTs, so tissues are told apart by HU and posit
   3-D components of at least 100 ml (the trunk and arms beside it), holes filled per slice (so the lungs are
   inside);
 * subcutaneous and visceral fat: body voxels of -190..-30 HU (the usual adipose window), eroded by one voxel;
-* liver: soft tissue (20..80 HU) at least 15 mm in-plane from anything else (the core of a thick organ), its
-  largest 3-D piece if it holds at least 100 ml, lies on the patient's right and averages 30..80 HU (unenhanced
-  liver 58 +- 9 HU, PHANTOM_REFERENCE); only its core is measured, away from partial volume;
+* liver: soft tissue, enhanced or not (20..200 HU), at least 15 mm in-plane from anything else (the core of a
+  thick organ), its largest 3-D piece if it holds at least 100 ml, lies on the patient's right and averages
+  30..180 HU (unenhanced liver 58 +- 9 HU, PHANTOM_REFERENCE; portal-venous enhancement 56 +- 14 HU, REFERENCE.md);
+  only its core is measured, away from partial volume;
 * peripheral soft tissue (mostly muscle: chest and abdominal wall, paraspinal, shoulder girdle): body voxels of
   20..80 HU within 40 mm of the body surface, eroded by one voxel, less anything within 20 mm in-plane of the liver
   core (its rim and the wall muscle that touches it cannot be told apart by HU; session 31 found ~38 % of the torso
@@ -82,17 +83,18 @@ def in_plane_distance_mm(mask: np.ndarray, spacing_ji: tuple[float, float]) -> n
                      ndimage.distance_transform_edt(plane, sampling=spacing_ji) for plane in mask])
 
 
-def liver_core(hu: np.ndarray, soft_tissue: np.ndarray, right_side: np.ndarray, voxel_ml: float,
+def liver_core(hu: np.ndarray, body: np.ndarray, right_side: np.ndarray, voxel_ml: float,
                spacing_ji: tuple[float, float]) -> np.ndarray:
     """The largest thick soft-tissue core, if it is big enough, on the patient's right and at liver HU; else empty."""
-    labels, count = ndimage.label(in_plane_distance_mm(soft_tissue, spacing_ji) >= ORGAN_CORE_MM)
+    organ_tissue = body & (hu >= 20) & (hu <= 200)
+    labels, count = ndimage.label(in_plane_distance_mm(organ_tissue, spacing_ji) >= ORGAN_CORE_MM)
     if count == 0:
         return np.zeros_like(soft_tissue)
     sizes_ml = np.bincount(labels.ravel()) * voxel_ml
     sizes_ml[0] = 0.0
     core = labels == int(np.argmax(sizes_ml))
     plausible = (sizes_ml.max() >= MIN_LIVER_CORE_ML and right_side[core].mean() > 0.5
-                 and 30.0 <= float(hu[core].mean()) <= 80.0)
+                 and 30.0 <= float(hu[core].mean()) <= 180.0)
     return core if plausible else np.zeros_like(core)
 
 
@@ -109,7 +111,7 @@ def tissue_masks(ct: Volume) -> dict[str, np.ndarray]:
     x = np.broadcast_to(ct.origin[0] + ct.direction[0, 0] * i * ct.spacing[0] + ct.direction[0, 1] * j * ct.spacing[1]
                         + ct.direction[0, 2] * k * ct.spacing[2], hu.shape)
     centre = float(np.mean(x[body]))
-    liver = liver_core(hu, soft_tissue, x <= centre, float(np.prod(ct.spacing)) / 1000.0, spacing_ji)
+    liver = liver_core(hu, body, x <= centre, float(np.prod(ct.spacing)) / 1000.0, spacing_ji)
     near_liver = in_plane_distance_mm(~liver, spacing_ji) <= ORGAN_RIM_MM
     muscle = ndimage.binary_erosion(soft_tissue & (depth_mm <= 40.0)) & ~near_liver
     return {"body": body, "outside": outside_mm > 5.0, "fat": fat, "liver": liver, "muscle": muscle,
