@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "Training"))
-from virtual_pet_real_ct_physiology import PUBLISHED, REAL_CTS, SHARED_DATA, measure  # noqa: E402
+from virtual_pet_real_ct_physiology import PUBLISHED, REAL_CTS, SHARED_DATA, measure, tissue_masks  # noqa: E402
 
 from MedGANSynthLib.virtual_pet.weights import load_virtual_pet  # noqa: E402
+from MedGANSynthLib.volume import Volume  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +77,28 @@ def test_liver_on_the_contrast_enhanced_ct_sits_at_its_published_level(measured)
 def test_liver_on_the_unenhanced_torso_ct_sits_at_its_published_level(measured):
     low, high = PUBLISHED["liver"]
     assert low <= measured("ct-nifti/example_ct_sm.nii.gz")["liver_mean"] <= high
+
+
+def synthetic_trunk(with_organ: bool):
+    """A 3 mm elliptical trunk of fat (-100 HU) under a 9 mm muscle band (40 HU); with_organ adds a 60 mm-radius
+    cylinder at 55 HU on the patient's right (LPS: smaller x, here smaller i) that touches the band."""
+    k, j, i = np.indices((12, 100, 140))
+    r = np.hypot((i - 70) / 60.0, (j - 50) / 40.0)
+    hu = np.where(r <= 1.0, -100.0, -1000.0)
+    hu[(r <= 1.0) & (r > 0.85)] = 40.0
+    organ = np.hypot(i - 35, j - 50) <= 20  # 20 voxels = 60 mm
+    if with_organ:
+        hu[organ & (r <= 1.0)] = 55.0
+    return Volume(hu.astype(np.int16), spacing=(3.0, 3.0, 3.0)), organ
+
+
+def test_the_liver_mask_finds_a_thick_organ_on_the_right_and_keeps_its_rim_out_of_muscle():
+    without, _ = synthetic_trunk(with_organ=False)
+    masks = tissue_masks(without)
+    assert not masks["liver"].any() and masks["muscle"].any()
+    with_organ, organ = synthetic_trunk(with_organ=True)
+    masks = tissue_masks(with_organ)
+    liver = masks["liver"]
+    assert liver.any() and (liver & organ).sum() >= 0.95 * liver.sum()  # the rest: the band where it meets the organ
+    k, j, i = np.nonzero(masks["muscle"])
+    assert np.all(np.hypot(i - 35, j - 50) * 3.0 > 60.0 + 20.0 - 15.0 - 3.0)  # nothing within the rim of the core

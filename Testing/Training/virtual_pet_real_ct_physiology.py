@@ -89,7 +89,7 @@ def liver_core(hu: np.ndarray, body: np.ndarray, right_side: np.ndarray, voxel_m
     organ_tissue = body & (hu >= 20) & (hu <= 200)
     labels, count = ndimage.label(in_plane_distance_mm(organ_tissue, spacing_ji) >= ORGAN_CORE_MM)
     if count == 0:
-        return np.zeros_like(soft_tissue)
+        return np.zeros_like(organ_tissue)
     sizes_ml = np.bincount(labels.ravel()) * voxel_ml
     sizes_ml[0] = 0.0
     core = labels == int(np.argmax(sizes_ml))
