@@ -79,6 +79,19 @@ def test_liver_on_the_unenhanced_torso_ct_sits_at_its_published_level(measured):
     assert low <= measured("ct-nifti/example_ct_sm.nii.gz")["liver_mean"] <= high
 
 
+def test_spleen_on_the_contrast_enhanced_ct_sits_at_its_published_level(measured):
+    low, high = PUBLISHED["spleen"]
+    assert low <= measured("ct-dicom-thorax")["spleen_mean"] <= high
+
+
+@pytest.mark.xfail(strict=True, reason="the spleen reads 1.72 against the liver's 1.59 on the portal-venous CT "
+                                       "(session 32; 2.28 / 2.18 with the paper's base); FDG puts the spleen below the "
+                                       "liver (liver = 1.36 x spleen on average, REFERENCE.md [Peters-2017])")
+def test_spleen_sits_below_the_liver(measured):
+    tissues = measured("ct-dicom-thorax")
+    assert tissues["spleen_mean"] < tissues["liver_mean"]
+
+
 def synthetic_trunk(with_organ: bool):
     """A 3 mm elliptical trunk of fat (-100 HU) under a 9 mm muscle band (40 HU); with_organ adds a 60 mm-radius
     cylinder at 55 HU on the patient's right (LPS: smaller x, here smaller i) that touches the band."""

@@ -226,14 +226,14 @@ def real_ct_lines(physiology: dict) -> list[str]:
     lines = [f"**Real patient CTs** (no PET to compare with; tissues from HU, depth and thickness, `{physiology['script']}`). "
              f"Published SUVmean: {ranges}.", "",
              "`--outside-body keep` is the networks' raw output, `zero` (the default) what the command writes.", "",
-             "| CT | --outside-body | muscle (left / right) | fat | liver | below 0 | max outside the body |",
-             "|---|---|---|---|---|---|---|"]
+             "| CT | --outside-body | muscle (left / right) | fat | liver | spleen | below 0 | max outside the body |",
+             "|---|---|---|---|---|---|---|---|"]
     for case in physiology["cases"]:
-        liver = case.get("liver_mean")
+        organs = " | ".join("not found" if case.get(f"{organ}_mean") is None else fmt(case[f"{organ}_mean"])
+                            for organ in ("liver", "spleen"))
         lines.append(f"| {case['ct']} | {case.get('outside_body', 'keep')} | {fmt(case['muscle_mean'])} "
                      f"({fmt(case['muscle_left_mean'])} / {fmt(case['muscle_right_mean'])}) | {fmt(case['fat_mean'])} | "
-                     f"{'not in view' if liver is None else fmt(liver)} | {fmt(case['fraction_below_0'])} | "
-                     f"{fmt(case['outside_body_max'])} |")
+                     f"{organs} | {fmt(case['fraction_below_0'])} | {fmt(case['outside_body_max'])} |")
     return [*lines, ""]
 
 

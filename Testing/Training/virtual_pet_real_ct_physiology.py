@@ -7,14 +7,15 @@ No organ masks come with the real CTs, so tissues are told apart by HU and posit
   3-D components of at least 100 ml (the trunk and arms beside it), holes filled per slice (so the lungs are
   inside);
 * subcutaneous and visceral fat: body voxels of -190..-30 HU (the usual adipose window), eroded by one voxel;
-* liver: soft tissue, enhanced or not (20..200 HU), at least 15 mm in-plane from anything else (the core of a
-  thick organ), its largest 3-D piece if it holds at least 100 ml, lies on the patient's right and averages
-  30..180 HU (unenhanced liver 58 +- 9 HU, PHANTOM_REFERENCE; portal-venous enhancement 56 +- 14 HU, REFERENCE.md);
-  only its core is measured, away from partial volume;
+* liver and spleen: the cores of thick organs, soft tissue enhanced or not (20..200 HU) at least 15 mm in-plane
+  from anything else; the liver is the largest 3-D core lying mostly on the patient's right (at least 100 ml), the
+  spleen the largest lying mostly left and posterior of the body's centre (at least 50 ml), each averaging
+  30..180 HU (unenhanced liver 58 +- 9 HU and spleen 35-55 HU, PHANTOM_REFERENCE; portal-venous enhancement
+  56 +- 14 HU, REFERENCE.md). Only the cores are measured, away from partial volume;
 * peripheral soft tissue (mostly muscle: chest and abdominal wall, paraspinal, shoulder girdle): body voxels of
   20..80 HU within 40 mm of the body surface, eroded by one voxel, less anything within 20 mm in-plane of the liver
-  core (its rim and the wall muscle that touches it cannot be told apart by HU; session 31 found ~38 % of the torso
-  CT's right-side "muscle" touching the liver);
+  and spleen cores (their rims and the wall muscle that touches them cannot be told apart by HU; session 31 found
+  ~38 % of the torso CT's right-side "muscle" touching the liver);
 * left and right: that soft tissue split at the body's centre along the patient's left-right axis (LPS x);
 * outside the body: everything more than 5 mm outside the body mask (air, the table).
 
@@ -24,9 +25,9 @@ virtual-pet`` writes it: with ``--outside-body keep`` (the networks' raw output)
 ``--outside-body zero`` (the product), so a card quoting the product still shows what the networks draw.
 
 Published FDG levels (SUVmean) set beside them: skeletal muscle 0.6-1.0, fat 0.2-0.6 (below muscle), liver
-1.5-2.5 (issue 29; PHANTOM_REFERENCE: 2.2 +- 0.4, 1.9 +- 0.4), from the project's phantom reference table
-(Resources' model card cites the sources); a correct virtual PET also never goes below 0 and puts nothing outside
-the body. Blood pool and the other organs need masks HU and position cannot give on unenhanced CT.
+1.5-2.5 (PHANTOM_REFERENCE: 2.2 +- 0.4, 1.9 +- 0.4), spleen 1.5-2.0 (below the liver; ~0.74 x liver, REFERENCE.md),
+the ranges issue 29 names; a correct virtual PET also never goes below 0 and puts nothing outside the body. The
+blood pool needs a vessel mask HU and position cannot give on unenhanced CT.
 
 Usage (from the project root):
     .venv/bin/python Testing/Training/virtual_pet_real_ct_physiology.py [--model ID_OR_PATH] [--json] [--write-card]
@@ -52,12 +53,13 @@ from MedGANSynthLib.volume import Volume
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 REAL_CTS = ("ct-nifti/example_ct_sm.nii.gz", "ct-dicom-thorax")
-PUBLISHED = {"muscle": (0.6, 1.0), "fat": (0.2, 0.6), "liver": (1.5, 2.5)}
+PUBLISHED = {"muscle": (0.6, 1.0), "fat": (0.2, 0.6), "liver": (1.5, 2.5), "spleen": (1.5, 2.0)}
 ORGAN_CORE_MM = 15.0
 """Soft tissue this far in-plane from any other tissue is the core of a thick organ: wall muscles are ~5-15 mm thick."""
 ORGAN_RIM_MM = 20.0
 """Peripheral soft tissue within this distance of the liver core is left out of "muscle" (the core lies 15 mm in)."""
 MIN_LIVER_CORE_ML = 100.0
+MIN_SPLEEN_CORE_ML = 50.0
 MIN_BODY_PART_ML = 100.0
 """3-D pieces of at least 100 ml are body: an arm beside the trunk of a short scan is its own piece (the thorax CT's
 right arm, ~200 ml in its 4 cm, was counted outside the body while only the largest piece was kept)."""
@@ -83,39 +85,49 @@ def in_plane_distance_mm(mask: np.ndarray, spacing_ji: tuple[float, float]) -> n
                      ndimage.distance_transform_edt(plane, sampling=spacing_ji) for plane in mask])
 
 
-def liver_core(hu: np.ndarray, body: np.ndarray, right_side: np.ndarray, voxel_ml: float,
-               spacing_ji: tuple[float, float]) -> np.ndarray:
-    """The largest thick soft-tissue core, if it is big enough, on the patient's right and at liver HU; else empty."""
+def thick_organ_cores(hu: np.ndarray, body: np.ndarray, spacing_ji: tuple[float, float]) -> tuple[np.ndarray, int]:
+    """3-D pieces of soft tissue, enhanced or not, at least ORGAN_CORE_MM in-plane from any other tissue."""
     organ_tissue = body & (hu >= 20) & (hu <= 200)
-    labels, count = ndimage.label(in_plane_distance_mm(organ_tissue, spacing_ji) >= ORGAN_CORE_MM)
-    if count == 0:
-        return np.zeros_like(organ_tissue)
-    sizes_ml = np.bincount(labels.ravel()) * voxel_ml
-    sizes_ml[0] = 0.0
-    core = labels == int(np.argmax(sizes_ml))
-    plausible = (sizes_ml.max() >= MIN_LIVER_CORE_ML and right_side[core].mean() > 0.5
-                 and 30.0 <= float(hu[core].mean()) <= 180.0)
-    return core if plausible else np.zeros_like(core)
+    return ndimage.label(in_plane_distance_mm(organ_tissue, spacing_ji) >= ORGAN_CORE_MM)
+
+
+def largest_core(labels: np.ndarray, count: int, side: np.ndarray, hu: np.ndarray, voxel_ml: float,
+                 min_ml: float) -> np.ndarray:
+    """The largest core lying mostly inside ``side``, if it holds ``min_ml`` and averages organ HU; else empty."""
+    pieces = np.arange(1, count + 1)
+    sizes_ml = ndimage.sum_labels(np.ones_like(side), labels, pieces) * voxel_ml
+    on_side = ndimage.mean(side, labels, pieces) > 0.5 if count else np.zeros(0, bool)
+    mean_hu = ndimage.mean(hu, labels, pieces) if count else np.zeros(0)
+    fits = on_side & (sizes_ml >= min_ml) & (mean_hu >= 30.0) & (mean_hu <= 180.0)
+    if not fits.any():
+        return np.zeros(labels.shape, bool)
+    return labels == pieces[fits][np.argmax(sizes_ml[fits])]
+
+
+def lps(ct: Volume, axis: int) -> np.ndarray:
+    """The LPS coordinate ``axis`` (0: x, +left; 1: y, +posterior) of every voxel, per the volume's geometry."""
+    k, j, i = np.indices(ct.array.shape, sparse=True)
+    column = ct.direction[axis]
+    return np.broadcast_to(ct.origin[axis] + column[0] * i * ct.spacing[0] + column[1] * j * ct.spacing[1]
+                           + column[2] * k * ct.spacing[2], ct.array.shape)
 
 
 def tissue_masks(ct: Volume) -> dict[str, np.ndarray]:
     hu = ct.array.astype(np.float32)
     body = body_mask(hu, tuple(ct.spacing))
-    spacing_ji = (ct.spacing[1], ct.spacing[0])
+    spacing_ji, voxel_ml = (ct.spacing[1], ct.spacing[0]), float(np.prod(ct.spacing)) / 1000.0
     depth_mm = ndimage.distance_transform_edt(body, sampling=ct.spacing[::-1])
     outside_mm = ndimage.distance_transform_edt(~body, sampling=ct.spacing[::-1])
     fat = ndimage.binary_erosion(body & (hu >= -190) & (hu <= -30))
-    soft_tissue = body & (hu >= 20) & (hu <= 80)
-    # Patient left is +x in LPS: the x coordinate of every (j, i) column, per the volume's geometry.
-    k, j, i = np.indices(hu.shape, sparse=True)
-    x = np.broadcast_to(ct.origin[0] + ct.direction[0, 0] * i * ct.spacing[0] + ct.direction[0, 1] * j * ct.spacing[1]
-                        + ct.direction[0, 2] * k * ct.spacing[2], hu.shape)
-    centre = float(np.mean(x[body]))
-    liver = liver_core(hu, body, x <= centre, float(np.prod(ct.spacing)) / 1000.0, spacing_ji)
-    near_liver = in_plane_distance_mm(~liver, spacing_ji) <= ORGAN_RIM_MM
-    muscle = ndimage.binary_erosion(soft_tissue & (depth_mm <= 40.0)) & ~near_liver
-    return {"body": body, "outside": outside_mm > 5.0, "fat": fat, "liver": liver, "muscle": muscle,
-            "muscle_left": muscle & (x > centre), "muscle_right": muscle & (x <= centre)}
+    x, y = lps(ct, 0), lps(ct, 1)
+    centre_x, centre_y = float(np.mean(x[body])), float(np.mean(y[body]))
+    labels, count = thick_organ_cores(hu, body, spacing_ji)
+    liver = largest_core(labels, count, x <= centre_x, hu, voxel_ml, MIN_LIVER_CORE_ML)
+    spleen = largest_core(labels, count, (x > centre_x) & (y > centre_y), hu, voxel_ml, MIN_SPLEEN_CORE_ML)
+    near_organ = in_plane_distance_mm(~(liver | spleen), spacing_ji) <= ORGAN_RIM_MM
+    muscle = ndimage.binary_erosion(body & (hu >= 20) & (hu <= 80) & (depth_mm <= 40.0)) & ~near_organ
+    return {"body": body, "outside": outside_mm > 5.0, "fat": fat, "liver": liver, "spleen": spleen,
+            "muscle": muscle, "muscle_left": muscle & (x > centre_x), "muscle_right": muscle & (x <= centre_x)}
 
 
 def virtual_pet(ct_path: Path, model, outside_body: str, blend_veto_suv: float | None = None,
@@ -150,6 +162,7 @@ def measure(ct_path: Path, model, outside_body: str, blend_veto_suv: float | Non
         "muscle_right_mean": right,
         "muscle_left_over_right": round(left / right, 3),
         "liver_mean": mean("liver") if masks["liver"].any() else None,  # None: no liver in view
+        "spleen_mean": mean("spleen") if masks["spleen"].any() else None,
         "outside_body_max": round(float(suv[masks["outside"]].max()), 3),
         "outside_body_fraction_above_0_5": round(float(np.mean(suv[masks["outside"]] > 0.5)), 4),
         "voxels": {name: int(mask.sum()) for name, mask in masks.items()},
