@@ -16,6 +16,7 @@ from MedGANSynthLib.phantoms.anatomy import Anatomy
 from MedGANSynthLib.phantoms.axilla_v8 import SHOULDER_OUT_MM, paint_axillae
 from MedGANSynthLib.phantoms.bowel_v2 import keep_bowel_off_bone, paint_bowel
 from MedGANSynthLib.phantoms.frame_v2 import Frame, SubjectV2, organ_radius_factor
+from MedGANSynthLib.phantoms.genitalia_v9 import GenitaliaState, paint_genitalia
 from MedGANSynthLib.phantoms.head_neck_v4 import airway_levels, paint_pharyngeal_airway, paint_skull_base
 from MedGANSynthLib.phantoms.heart_vessels_v2 import paint_heart_and_vessels
 from MedGANSynthLib.phantoms.liver_vessels_v5 import (
@@ -53,10 +54,11 @@ BACK_EXPONENT = 3.2  # the back flattens on the table
 
 
 def build_anatomy_v2(grid: AxisGrid, subject: SubjectV2, rng: np.random.Generator, version: int = 2,
-                     endometrium_mm: float | None = None) -> Anatomy:
+                     endometrium_mm: float | None = None, genitalia: GenitaliaState | None = None) -> Anatomy:
     """Paint every structure into a uint8 label map (ids from :mod:`tissues`); ``version`` 3 narrows women's
     waist (:data:`~MedGANSynthLib.phantoms.frame_v2.WOMEN_WAIST_NARROWING`); ``endometrium_mm`` (version 5,
-    women) paints an endometrium of that thickness inside the uterus."""
+    women) paints an endometrium of that thickness inside the uterus; ``genitalia`` (version 9) the external
+    genitalia of those sizes."""
     fr = Frame(subject, rng, version)
     labels = np.zeros(grid.shape, dtype=np.uint8)
     marks: dict = {"fat_mm": round(fr.fat, 1), "arms": subject.arms}
@@ -78,6 +80,8 @@ def build_anatomy_v2(grid: AxisGrid, subject: SubjectV2, rng: np.random.Generato
     if version >= 8:  # fat where CT shows it in the perineum and axillae; the skeleton, next, cuts through it
         paint_perineum(labels, grid, fr)
         paint_axillae(labels, grid, fr, humeri)
+    if version >= 9 and genitalia is not None:  # in the air version 8 left between the thighs; no draw of the frame
+        paint_genitalia(labels, grid, fr, genitalia)
     paint_skeleton(labels, grid, fr, marks)
     if version >= 5:  # the skeleton, painted last, cut into bowel loops: a layer of fat goes between
         keep_bowel_off_bone(labels, grid)

@@ -77,6 +77,10 @@ TISSUES: tuple[Tissue, ...] = (
     Tissue(45, "muscle_oblique", 45.0, 8.0, 0.57),
     Tissue(46, "muscle_pectoralis", 45.0, 8.0, 0.51),
     Tissue(47, "muscle_intercostal", 45.0, 8.0, 0.68),
+    # Labels 48-49 appear only in generator version 9, men (genitalia_v9.py draws each subject's values):
+    # testis SUV 2.44 (406 testes, Kitajima 2007), soft-tissue HU †; the corpora at muscle's values †.
+    Tissue(48, "testis", 38.0, 5.0, 2.44),
+    Tissue(49, "penis", 45.0, 8.0, 0.8),
 )
 # fmt: on
 

@@ -82,4 +82,6 @@ def texture_lookup_v5(size: int = 256) -> np.ndarray:
     table = texture_lookup(size)
     table[LABEL["endometrium"]] = TISSUE_VALUES["uterus"].texture_sd
     table[LABEL["breast_gland"]] = TISSUE_VALUES["muscle"].texture_sd  # † no texture read: soft tissue's
+    table[LABEL["testis"]] = TISSUE_VALUES["prostate"].texture_sd  # version 9, † as its HU
+    table[LABEL["penis"]] = TISSUE_VALUES["muscle"].texture_sd  # version 9: the corpora take muscle's values †
     return table

@@ -3,7 +3,7 @@
 Kept free of numpy/scipy so the command line's ``--help`` can name them.
 """
 
-PHANTOM_VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8)
+PHANTOM_VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 DEFAULT_PHANTOM_VERSION = 5
 """Version 4 with the gaps its pictures showed closed (REFERENCE.md, "Version 5: ..." sections): one subject in both
 contrast phases, an endometrium by menstrual phase or menopause, eight muscle groups at their published FDG uptake,
@@ -13,10 +13,11 @@ Testing/Python/fixtures/phantom_digests_v5.json). Versions 1-5 stay bit-for-bit:
 on versions 3 and 4 (their scripts name the version). Version 6 is version 5 with the unenhanced CT's noise measured
 on the real PET/CT CTs in ../shared/data (:mod:`ct_noise_v6`); version 7 is version 6 with the lymph nodes moved
 into the fat next to their stations (:mod:`nodes_in_fat_v7`); version 8 is version 7 with the perineum (ischioanal
-fossae, natal cleft, thighs parted below it: :mod:`perineum_v8`) and the axillary fat pads (:mod:`axilla_v8`). None
-of 6-8 is the default, since the bundled models and data sets are on version 5; versions 6 and 7 are frozen too
+fossae, natal cleft, thighs parted below it: :mod:`perineum_v8`) and the axillary fat pads (:mod:`axilla_v8`);
+version 9 is version 8 with the external genitalia (scrotum, testes and penis, or the labia majora:
+:mod:`genitalia_v9`). None of 6-9 is the default, since the bundled models and data sets are on version 5; versions 6 and 7 are frozen too
 (Testing/Python/fixtures/phantom_digests_v6_v7.json)."""
-REALISTIC_PHANTOM_VERSIONS = (2, 3, 4, 5, 6, 7, 8)
+REALISTIC_PHANTOM_VERSIONS = (2, 3, 4, 5, 6, 7, 8, 9)
 """The versions on the skeleton-frame anatomy: contrast phase, arm position, count noise, whole-body chest slices."""
 BUNDLED_MODELS_PHANTOM_VERSION = 1
 """The bundled models (Resources/Models) were trained on version 1: the demo, the sample data and every check of

@@ -34,12 +34,13 @@ from scipy import ndimage
 
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
-from MedGANSynthLib.phantoms import breast_v5, endometrium_v5
+from MedGANSynthLib.phantoms import breast_v5, endometrium_v5, genitalia_v9
 from MedGANSynthLib.phantoms.anatomy_v2 import build_anatomy_v2
 from MedGANSynthLib.phantoms.breast_v5 import draw_breast
 from MedGANSynthLib.phantoms.ct_noise_v6 import CT_NOISE_SD_V6
 from MedGANSynthLib.phantoms.endometrium_v5 import draw_endometrium
 from MedGANSynthLib.phantoms.frame_v2 import ARM_POSITIONS, random_subject_v2
+from MedGANSynthLib.phantoms.genitalia_v9 import draw_genitalia, set_genitalia_values
 from MedGANSynthLib.phantoms.lesions import check_lesion_class, place_lesions, render_lesions
 from MedGANSynthLib.phantoms.pet_counts import (
     CountStatistics,
@@ -69,6 +70,7 @@ GENERATOR_VERSION_5 = "wholebody-5"
 GENERATOR_VERSION_6 = "wholebody-6"
 GENERATOR_VERSION_7 = "wholebody-7"
 GENERATOR_VERSION_8 = "wholebody-8"
+GENERATOR_VERSION_9 = "wholebody-9"
 CT_INPLANE_FWHM_MM = 1.2  # standard soft-tissue kernel, typical †
 FWHM_TO_SIGMA = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
 
@@ -120,9 +122,14 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
                    if version >= 5 and subject.sex == "F" else None)
     breast = (draw_breast(_own_stream(seed, breast_v5.STREAM_KEY), subject.age_years)
               if version >= 5 and subject.sex == "F" else None)
+    # Version 9: the external genitalia's sizes and the testes' values, from a stream of their own
+    genitalia = (draw_genitalia(_own_stream(seed, genitalia_v9.STREAM_KEY), subject.sex, subject.age_years)
+                 if version >= 9 else None)
     anatomy = build_anatomy_v2(grid, subject, anatomy_rng, version,
-                               endometrium.thickness_mm if endometrium is not None else None)
+                               endometrium.thickness_mm if endometrium is not None else None, genitalia)
     values = _sample_values(version, physiology_rng, subject, contrast, endometrium, breast)  # own stream: order free
+    if genitalia is not None:
+        set_genitalia_values(values, genitalia)
     # Version 4 sets diffuse splenic lymphoma above this subject's liver; 1-3 above the v1 table's 2.2.
     lesions, disease_overrides = place_lesions(anatomy, lesion_class, lesion_rng,
                                                liver_suv=values.suv["liver"] if version >= 4 else None,
@@ -169,6 +176,8 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
     if version >= 5:
         manifest["endometrium"] = endometrium.to_manifest() if endometrium is not None else None
         manifest["breast"] = breast.to_manifest() if breast is not None else None
+    if version >= 9:
+        manifest["genitalia"] = genitalia.to_manifest()
     if pet_noise == "counts":  # the default's manifest stays as it was
         manifest["pet_noise"] = {"model": "counts", "settings": counts_record}
         del manifest["pet_liver_cov"]
@@ -309,7 +318,7 @@ def _manifest(seed, lesion_class, anatomy, lesions, values, contrast, ct_noise_s
     return {
         "generator": {2: GENERATOR_VERSION_2, 3: GENERATOR_VERSION_3, 4: GENERATOR_VERSION_4,
                       5: GENERATOR_VERSION_5, 6: GENERATOR_VERSION_6, 7: GENERATOR_VERSION_7,
-                      8: GENERATOR_VERSION_8}[version],
+                      8: GENERATOR_VERSION_8, 9: GENERATOR_VERSION_9}[version],
         "generator_version": version,
         "kind": "wholebody",
         "seed": int(seed),

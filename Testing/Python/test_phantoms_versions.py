@@ -130,7 +130,7 @@ def test_the_command_line_writes_version_4_with_its_options(tmp_path):
 
 
 @pytest.mark.parametrize("argv", [["--kind", "brain", "--phantom-version", "3"], ["--phantom-version", "0"],
-                                  ["--phantom-version", "9"]])
+                                  ["--phantom-version", "10"]])
 def test_the_command_line_refuses_a_version_where_it_does_not_apply(tmp_path, capsys, argv):
     assert main(["phantoms", "-o", str(tmp_path / "x"), *argv]) == 2
     err = capsys.readouterr().err.strip()
