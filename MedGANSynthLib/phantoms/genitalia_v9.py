@@ -31,9 +31,9 @@ from MedGANSynthLib.phantoms.tissues import LABEL
 STREAM_KEY = 9048  # spawn key of the state's stream under the case seed's sequence (version 9, label 48)
 # Published sizes, (mean, SD); drawn as a normal clipped to mean ± 2 SD.
 TESTIS_ML = (18.80, 4.83)  # CT volume per testis, 640 testes (Parida, Indian J Nucl Med 2021)
-PENIS_FLACCID_LENGTH_MM = (91.6, 15.7)  # flaccid pendulous length (Veale, BJU Int 2015)
-PENIS_FLACCID_GIRTH_MM = (93.1, 9.0)  # flaccid circumference (Veale, BJU Int 2015)
-LABIA_MAJORA_LENGTH_MM = (97.0, 18.0)  # (Mangla, J Cutan Aesthet Surg 2024)
+PENIS_FLACCID_LENGTH_MM = (91.6, 15.7)  # flaccid pendulous length (Veale, BJU Int)
+PENIS_FLACCID_GIRTH_MM = (93.1, 9.0)  # flaccid circumference (Veale, BJU Int)
+LABIA_MAJORA_LENGTH_MM = (97.0, 18.0)  # (Mangla, J Cutan Aesthet Surg)
 LABIA_MAJORA_WIDTH_MM = (37.0, 8.0)  # each labium's width (same source; read as one labium's, †)
 CLIP_SD = 2.0
 # Testis FDG uptake by age decade: (upper age, mean, SD, low, high) of 406 testes (Kitajima, Ann Nucl Med 2007);
@@ -48,7 +48,7 @@ SCROTAL_WALL_MM = 6.0  # skin, dartos and the spermatic fasciae around each test
 NESTLE_LIMIT = 0.5  # testes at least half a thigh radius in front of the thighs' centres (†)
 PENILE_SKIN_MM = 3.0  # skin and loose subcutaneous sleeve around the corpora (†)
 ROOT_BELOW_SYMPHYSIS_MM = 20.0  # penopubic junction / mons at the symphysis's lower border (†, scaled)
-PERINEAL_BODY_MM = 25.0  # anal margin to the posterior commissure, 2.5 ± 0.7 cm (Mangla 2024)
+PERINEAL_BODY_MM = 25.0  # anal margin to the posterior commissure, 2.5 ± 0.7 cm (Mangla)
 LABIUM_THICKNESS_MM = 15.0  # half-thickness across the fold's long axis (†)
 VULVAL_CLEFT_HALF_MM = 3.0  # the labia lie against each other: a midline slit of air (†)
 SOFT_OUTSIDE = (LABEL["air"], LABEL["subcutaneous_fat"])

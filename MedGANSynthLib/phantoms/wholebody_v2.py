@@ -11,7 +11,9 @@ Version 6 is version 5 with the unenhanced CT's noise SD drawn from a band measu
 (:mod:`ct_noise_v6`); every other array and draw is version 5's. Version 7 moves the lymph nodes into fat
 (:mod:`nodes_in_fat_v7`); version 8 adds the perineum and the axillary fat pads (:mod:`perineum_v8`, :mod:`axilla_v8`)
 with no draw of its own (same subject and values as version 7) and places a station's nodes apart in that fat, so
-where nodes land, and the lesion draws after a retried node, may differ from version 7's.
+where nodes land, and the lesion draws after a retried node, may differ from version 7's. Version 9 adds the external
+genitalia (:mod:`genitalia_v9`: scrotum, testes and penis, or the labia majora) from a stream of its own, so every
+other draw is version 8's.
 
 Same grids, lesion classes and outputs as version 1 (:mod:`wholebody`), on the anatomy of :mod:`anatomy_v2`
 with per-subject values from :mod:`values_v2` (sources in REFERENCE.md).
