@@ -7,7 +7,8 @@ PET MIP (and axial slices) beside the real CT and PET in ../shared/data at the s
 
 Writes phantom_v<version>_<class>.png and phantom_v<version>_vs_real.png (each < 300 KB); every title names the
 version. ``--nodes`` writes only phantom_v7_nodes.png: one subject's inguinal lymph node in versions 6 and 7.
-``--perineum-axilla`` writes only phantom_v8_anatomy.png: one subject's perineum and axilla in versions 7 and 8. Version 1 has no contrast phase or arm position, which the pictures set, so it is not offered. The
+``--perineum-axilla`` writes only phantom_v8_anatomy.png: one subject's perineum and axilla in versions 7 and 8.
+``--genitalia`` writes only phantom_v9_genitalia.png: a man and a woman below the perineum in versions 8 and 9. Version 1 has no contrast phase or arm position, which the pictures set, so it is not offered. The
 comparison needs ../shared/data.
 """
 
@@ -173,6 +174,31 @@ def perineum_axilla_picture(out: Path, config: WholeBodyConfig, seed: int) -> No
              footer_px=66)
 
 
+def genitalia_picture(out: Path, config: WholeBodyConfig, seeds=(9, 0)) -> None:
+    """Axial CT of a man and a woman (arms down) in versions 8 and 9, 8 and 24 mm below the ischial tuberosities:
+    version 8's air in front of the perineum between the thighs, version 9's scrotum, testes and penis, or labia."""
+    import copy
+
+    from MedGANSynthLib.phantoms.frame_v2 import Frame, random_subject_v2
+    from MedGANSynthLib.phantoms.pelvis_v4 import pelvis_landmarks
+    from MedGANSynthLib.phantoms.wholebody_v2 import case_streams
+
+    columns, names = [], []
+    for seed in seeds:
+        rng = case_streams(seed)[0]
+        subject = random_subject_v2(rng, "down")
+        tuberosity = pelvis_landmarks(Frame(subject, copy.deepcopy(rng), 9))["tuberosity_z"]
+        names.append(f"seed {seed} ({subject.sex}, {subject.height_cm:.0f} cm, BMI {subject.bmi:.0f})")
+        for version in (8, 9):
+            case = make_wholebody_case(seed, "normal", config, version=version, arms="down")
+            columns.append([(f"v{version}, seed {seed}, {below} mm below the tuberosities",
+                             _window(_crop(_axial(case.ct, _nearest(case.ct, 2, tuberosity - below))), SOFT))
+                            for below in (8, 24)])
+    _compose(out, columns, f"{names[0]} and {names[1]}, arms down, same draws. Version 9 adds the scrotum, testes "
+             "and penis,\nor the labia majora either side of the vulval cleft, where version 8 left air.\n2 mm per "
+             "pixel, patient's right on the left, CT W400/L40.", footer_px=66)
+
+
 def _crop(plane: np.ndarray, rows: float = 0.62) -> np.ndarray:
     """The middle ``rows`` of the plane's height: the body, less the empty field above and below it."""
     cut = int(plane.shape[0] * (1 - rows) / 2)
@@ -276,6 +302,8 @@ def main() -> None:
     parser.add_argument("--nodes", action="store_true", help="only the version 6 / 7 lymph-node picture")
     parser.add_argument("--perineum-axilla", action="store_true",
                         help="only the version 7 / 8 perineum and axilla picture (of --seed; 6 is a man in the grid)")
+    parser.add_argument("--genitalia", action="store_true",
+                        help="only the version 8 / 9 genitalia picture (seeds 9, a man, and 0, a woman)")
     args = parser.parse_args()
     version = args.phantom_version
     out = Path(args.out)
@@ -284,6 +312,10 @@ def main() -> None:
     if args.nodes:
         nodes_picture(out / "phantom_v7_nodes.png", config)
         print(out / "phantom_v7_nodes.png")
+        return
+    if args.genitalia:
+        genitalia_picture(out / "phantom_v9_genitalia.png", config)
+        print(out / "phantom_v9_genitalia.png")
         return
     if args.perineum_axilla:
         perineum_axilla_picture(out / "phantom_v8_anatomy.png", config, args.seed)
