@@ -6,18 +6,21 @@
 
 Steps, each timed, in this order (the long training last); a failing step is reported and the others still run:
   device             torch / CUDA versions, GPU name and memory
-  vpet_data          training phantoms (the bundled recipe's: wholebody, seed 21, 4 mm) and fresh evaluation
-                     phantoms (a seed no model here was chosen or scored on)
+  vpet_data          training phantoms as the bundled model's (train_virtual_pet_v2.sh: version 5, 4 mm, two thirds
+                     without contrast from seed 41, one third portal-venous from seed 42) and fresh evaluation
+                     phantoms, half of each phase (seeds 90 and 91: no model here was chosen or scored on them)
   train_*            one short epoch of each GAN architecture (radiogan, brain_dcgan, ct_gan) on phantom data
   vpet_inference     run_virtual_pet on a phantom CT in this process, twice (cold, warm): seconds and
                      torch.cuda.max_memory_allocated
   sample_*           'medgansynth sample' of each bundled GAN family on the device
-  vpet_train         the bundled virtual-PET recipe (train_virtual_pet.sh, FCN width 0.125) on one device; AMP is
-                     on by itself on CUDA (MedGANSynthLib.device.autocast_dtype). Epoch by epoch (--resume) until
+  vpet_train         the bundled virtual-PET recipe (train_virtual_pet_v2.sh, FCN width 0.25; --width-fcn 1.0 the
+                     paper's, the capacity HISTORY.md's session 32 asks for) on one device; AMP is on by itself on
+                     CUDA (MedGANSynthLib.device.autocast_dtype). Epoch by epoch (--resume) until
                      --max-epochs or until the next epoch would overrun --minutes, so the run ends with the weights of
                      its last whole epoch (an epoch still running at the budget is stopped: try fewer --train-cases)
-  vpet_eval          evaluate-virtual-pet of the new model and of the bundled model on the fresh phantoms, printed
-                     beside the bundled model's card (held-out) figures
+  vpet_eval          evaluate-virtual-pet of the new model and of the bundled model on the fresh phantoms, both with
+                     the bundled card's blend (veto, base levels) and slice smoothing, printed beside the bundled
+                     model's card (held-out) figures
 Everything goes under --output (default $OUT, else ./gpu_check_out); summary.json is rewritten after every step
 ("complete": true once the run ends).
 """
@@ -38,12 +41,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-# The bundled model's recipe (Testing/Training/train_virtual_pet.sh): the run whose generator is bundled.
-VPET_RECIPE = ["--width-fcn", "0.125", "--width-gan", "0.25", "--depth", "7", "--gan-upsampling", "resize",
+# The bundled model's recipe (Testing/Training/train_virtual_pet_v2.sh), FCN width apart (--width-fcn).
+VPET_RECIPE = ["--width-gan", "0.25", "--depth", "7", "--gan-upsampling", "resize",
                "--context-slices", "2", "--slice-size", "128", "--lesion-repeats", "5", "--suv-weight-power", "2",
                "--symmetric-suv-weight", "--batch-size", "8", "--seed", "31"]
 # Toy sizes: the same options, networks and slices small enough for a 2-core CI machine.
-VPET_TINY = ["--width-fcn", "0.0625", "--width-gan", "0.0625", "--depth", "4", "--gan-upsampling", "resize",
+VPET_TINY = ["--width-gan", "0.0625", "--depth", "4", "--gan-upsampling", "resize",
              "--context-slices", "2", "--slice-size", "32", "--lesion-repeats", "1", "--suv-weight-power", "2",
              "--symmetric-suv-weight", "--batch-size", "8", "--seed", "31"]
 
@@ -74,6 +77,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-epochs", type=int, help="virtual-PET epochs at most (default 3 as the bundled "
                                                        "recipe; --tiny 2)")
     parser.add_argument("--train-cases", type=int, help="training phantoms (default 72 as the recipe; --tiny 2)")
+    parser.add_argument("--width-fcn", type=float, help="FCN-4s channel factor (default 0.25 as the bundled model; "
+                                                        "1.0 the paper's; --tiny 0.0625)")
     parser.add_argument("--eval-cases", type=int, help="fresh evaluation phantoms (default 8; --tiny 2)")
     parser.add_argument("--eval-seed", type=int, default=90, help="seed of the fresh phantoms (default 90; seeds "
                                                                   "21-26 are the bundled model's)")
@@ -83,6 +88,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.max_epochs = args.max_epochs or (2 if args.tiny else 3)
     args.train_cases = args.train_cases or (2 if args.tiny else 72)
     args.eval_cases = args.eval_cases or (2 if args.tiny else 8)  # case 0 is 'normal': no lesions
+    args.width_fcn = args.width_fcn or (0.0625 if args.tiny else 0.25)
     args.voxel_mm = "10" if args.tiny else "4"
     return args
 
@@ -148,21 +154,36 @@ def device_facts(device: str) -> dict[str, Any]:
 
 
 def make_vpet_data(args: argparse.Namespace, data: Path, logs: Path) -> dict[str, Any]:
+    """Each set in two phases (parts made by 'phantoms', joined in one folder of links, as run_folders.sh's mix)."""
+    plain_train = args.train_cases - args.train_cases // 3
+    # each part's first case is 'normal' (no lesions): below 4 fresh cases one part, so some case has lesions
+    plain_fresh = args.eval_cases if args.eval_cases < 4 else args.eval_cases - args.eval_cases // 2
+    sets = {"train": ((plain_train, 41, "none"), (args.train_cases - plain_train, 42, "portal-venous")),
+            "fresh": ((plain_fresh, args.eval_seed, "none"),
+                      (args.eval_cases - plain_fresh, args.eval_seed + 1, "portal-venous"))}
     made = {}
-    for name, count, seed in (("train", args.train_cases, 21), ("fresh", args.eval_cases, args.eval_seed)):
-        if not (data / name / "cases.csv").exists():
-            medgansynth(["phantoms", "--kind", "wholebody", "--count", str(count), "--seed", str(seed),
-                         "--voxel-mm", args.voxel_mm, "--phantom-version", "1", "-o", str(data / name), "--overwrite",
-                         "--quiet"],
-                        logs / f"phantoms_{name}.log")
-        made[name] = {"cases": count, "seed": seed, "voxel_mm": float(args.voxel_mm)}
+    for name, parts in sets.items():
+        joined = data / name
+        joined.mkdir(parents=True, exist_ok=True)
+        for count, seed, contrast in parts:
+            part = data / f"{name}_{contrast}"
+            if count and not (part / "cases.csv").exists():
+                medgansynth(["phantoms", "--kind", "wholebody", "--count", str(count), "--seed", str(seed),
+                             "--contrast", contrast, "--voxel-mm", args.voxel_mm, "--phantom-version", "5",
+                             "-o", str(part), "--overwrite", "--quiet"], logs / f"phantoms_{name}_{contrast}.log")
+            for case in sorted(p for p in part.glob("*") if p.is_dir()) if count else ():
+                link = joined / f"{contrast}_{case.name}"
+                if not link.exists():
+                    link.symlink_to(case.resolve(), target_is_directory=True)
+        made[name] = {"parts": [{"cases": c, "seed": s, "contrast": k} for c, s, k in parts],
+                      "voxel_mm": float(args.voxel_mm), "phantom_version": 5}
     return made
 
 
 def train_vpet(args: argparse.Namespace, data: Path, run: Path, logs: Path) -> dict[str, Any]:
     """Epoch by epoch, each call resuming the last, so a budget cut always leaves the last finished epoch's weights."""
     budget_s, started, epochs = args.minutes * 60, time.perf_counter(), []
-    recipe = VPET_TINY if args.tiny else VPET_RECIPE
+    recipe = [*(VPET_TINY if args.tiny else VPET_RECIPE), "--width-fcn", str(args.width_fcn)]
     common = ["--device", args.device, "--checkpoint-every", "1", "--json", "--quiet"]
     summary: dict[str, Any] | None = None
     for epoch in range(1, args.max_epochs + 1):
@@ -181,7 +202,7 @@ def train_vpet(args: argparse.Namespace, data: Path, run: Path, logs: Path) -> d
 
 def evaluate_vpet(args: argparse.Namespace, data: Path, model: str, out: Path, logs: Path) -> dict[str, Any]:
     medgansynth(["evaluate-virtual-pet", "--data", str(data / "fresh"), "--model", model, "-o", str(out),
-                 "--device", args.device, "--slice-smoothing", "12", "--overwrite", "--json", "--quiet"],
+                 "--device", args.device, *bundled_postprocessing(), "--overwrite", "--json", "--quiet"],
                 logs / f"{out.name}.log")
     return headline(json.loads((out / "results.json").read_text())["overall"])
 
@@ -190,6 +211,15 @@ def headline(overall: dict[str, Any]) -> dict[str, Any]:
     """TPR, focal TPR, false positives per scan and SSIM of the FCN, the GAN and the blend."""
     return {part: {key: overall[part].get(key) for key in ("tpr", "tpr_focal", "fp_per_scan", "ssim")}
             for part in ("fcn", "gan", "blended") if part in overall}
+
+
+def bundled_postprocessing() -> list[str]:
+    """The bundled card's blend and smoothing as evaluate-virtual-pet options, so a new model (whose card has the
+    paper's defaults) is scored with the same post-processing as the bundled one."""
+    config = json.loads((REPO / "Resources" / "Models" / "virtual_pet_phantom.json").read_text())["config"]
+    return ["--slice-smoothing", str(config.get("slice_smoothing_mm", 12.0)),
+            "--blend-veto", str(config.get("blend_veto_suv", 0.0)),
+            "--blend-base-levels", str(config.get("blend_base_levels", 0))]
 
 
 def bundled_card_metrics() -> dict[str, Any]:
