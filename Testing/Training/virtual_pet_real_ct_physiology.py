@@ -57,7 +57,7 @@ PUBLISHED = {"muscle": (0.6, 1.0), "fat": (0.2, 0.6), "liver": (1.5, 2.5), "sple
 ORGAN_CORE_MM = 15.0
 """Soft tissue this far in-plane from any other tissue is the core of a thick organ: wall muscles are ~5-15 mm thick."""
 ORGAN_RIM_MM = 20.0
-"""Peripheral soft tissue within this distance of the liver core is left out of "muscle" (the core lies 15 mm in)."""
+"""Peripheral soft tissue within this distance of the liver or spleen core is left out of "muscle" (cores lie 15 mm in)."""
 MIN_LIVER_CORE_ML = 100.0
 MIN_SPLEEN_CORE_ML = 50.0
 MIN_BODY_PART_ML = 100.0
