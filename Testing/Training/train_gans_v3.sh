@@ -100,8 +100,10 @@ fi
 # Session 28: the stage session 22's rule chose (augmented arm, epoch 500; HISTORY.md) scored on the held-out split
 # with seed 9 and three judges, its card written beside a copy of its weights. Not installed: the incumbent scored
 # higher on the same held-out split (HISTORY.md).
+# BUNDLE_STAGE names another stage (session 32: the rule's choice among the translation-only stages).
 if wanted bundle; then
-  mkdir -p "$ROOT/bundle" && cp "$ROOT"/radiogan_v3_augment_stages/stages/epoch_500/radiogan.* "$ROOT/bundle/"
+  STAGE="${BUNDLE_STAGE:-radiogan_v3_augment_stages/stages/epoch_500}"
+  mkdir -p "$ROOT/bundle" && cp "$ROOT/$STAGE"/radiogan.* "$ROOT/bundle/"
   $MGS evaluate-gan "$ROOT/bundle/radiogan.safetensors" --data "$ROOT/data/mip" -o "$ROOT/eval_radiogan" --count 100 \
     --epochs 40 --seed 9 --judges 3 --write-card
 fi
