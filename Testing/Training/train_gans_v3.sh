@@ -6,7 +6,7 @@
 # STEPS: mipdata, ctdata (the data sets), ct (CT GAN, 64 x 64, from scratch), ct_slow (the same, slower generator, 80 epochs), finetune (the bundled RadioGAN fine-tuned on
 # version-3 MIPs), finetune_gentle (the same at 2e-5 with random wrong labels), scratch (RadioGAN from scratch with the bundled recipe, 700 epochs: hours, resumable), stages (the same
 # recipe exported and scored at epochs 200, 300, 400 and 500), stages_augment (the same with --augment), stages_translation (the same, translation
-# only; session 32), incumbent (the bundled RadioGAN scored on the selection and held-out splits), bundle (the chosen
+# only; session 32), incumbent (the bundled RadioGAN scored on the selection and held-out splits), install (after bundle's held-out check), bundle (the chosen
 # stage's held-out score and card, session 28).
 # Safe to interrupt: run it again and finished steps are skipped, unfinished runs resume from their last checkpoint.
 set -euo pipefail
@@ -106,5 +106,17 @@ if wanted bundle; then
   mkdir -p "$ROOT/bundle" && cp "$ROOT/$STAGE"/radiogan.* "$ROOT/bundle/"
   $MGS evaluate-gan "$ROOT/bundle/radiogan.safetensors" --data "$ROOT/data/mip" -o "$ROOT/eval_radiogan" --count 100 \
     --epochs 40 --seed 9 --judges 3 --write-card
+fi
+# The bundle (BUNDLE_STAGE's model and its held-out card) installed as radiogan-phantom, with its card's Markdown and
+# pictures: run only once its held-out worst class is at least the incumbent's there (HISTORY.md, session 32); the
+# recipe radiogan-phantom (gan/training_settings.py) and its test then take the installed stage's flags.
+if wanted install; then
+  .venv/bin/python -c "import sys; from MedGANSynthLib.weights.install import install_gan; print(install_gan(sys.argv[1], \
+    'Resources/Models', 'radiogan-phantom', 'RadioGAN: class-conditional coronal MIP PET (5 classes)'))" \
+    "$ROOT/bundle/radiogan.safetensors"
+  .venv/bin/python Testing/Training/model_card_markdown.py
+  .venv/bin/python Testing/Training/radiogan_picture.py
+  $MGS walk radiogan-phantom --class-a normal --class-b lymphoma --seed-a 3 -o "$ROOT/walk" --quiet --overwrite
+  cp "$ROOT/walk/walk.png" Resources/Screenshots/radiogan_walk.png
 fi
 echo "finished: $STEPS under $ROOT"
