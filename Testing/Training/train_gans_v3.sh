@@ -62,9 +62,10 @@ wanted scratch && train radiogan_v3 --architecture radiogan --data "$ROOT/data/m
 # stage's weights kept in RUN/stages/epoch_N and scored on the selection split under session 22's rule (HISTORY.md);
 # Testing/Training/radiogan_stage_choice.py applies the rule. stages_augment: the same with --augment
 # translation,cutout (differentiable augmentation of what the discriminator sees, against memorising).
+# STAGE_EPOCHS (default "200 300 400 500") extends a run further (session 33: 600 700 800, resumed from epoch 500).
 stages() {  # stages RUN_NAME [extra train arguments]
   local run="$ROOT/$1"; shift
-  for epochs in 200 300 400 500; do
+  for epochs in ${STAGE_EPOCHS:-200 300 400 500}; do
     local stage="$run/stages/epoch_$epochs"
     [ -f "$stage.selection.json" ] && continue
     if [ ! -f "$stage/radiogan.safetensors" ]; then
