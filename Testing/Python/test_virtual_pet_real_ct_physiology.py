@@ -51,44 +51,42 @@ def test_nothing_below_zero_and_nothing_outside_the_body(tissues):
     assert tissues["outside_body_max"] == 0.0
 
 
-def test_muscle_on_the_thorax_ct_sits_at_its_published_level(measured):
-    low, high = PUBLISHED["muscle"]
-    tissues = measured("ct-dicom-thorax")
-    assert low <= tissues["muscle_mean"] <= high, tissues
+THORAX, TORSO = "ct-dicom-thorax", "ct-nifti/example_ct_sm.nii.gz"
+ORGAN_LEVELS = [
+    pytest.param(THORAX, "muscle", id="portal-venous-muscle"),
+    # Muscle away from the liver (its rim and the wall that touches it share muscle's HU): with them the mask read
+    # 1.06 in session 31, pulled up by the liver's level.
+    pytest.param(TORSO, "muscle", id="unenhanced-muscle"),
+    # The core of the liver (thick soft tissue on the right, here portal-venous at ~93 HU).
+    pytest.param(THORAX, "liver", id="portal-venous-liver"),
+    pytest.param(TORSO, "liver", id="unenhanced-liver", marks=pytest.mark.xfail(
+        strict=True, reason="the small unenhanced torso CT's liver reads 1.44 (session 32), below the published "
+        "1.5-2.5: the blend's base from the FCN cools the liver (1.70 with the paper's base), as on the phantoms; "
+        "this flips when a model gets it right")),
+    pytest.param(THORAX, "spleen", id="portal-venous-spleen"),
+]
+
+
+@pytest.mark.parametrize("ct, organ", ORGAN_LEVELS)
+def test_organ_sits_at_its_published_level(measured, ct, organ):
+    low, high = PUBLISHED[organ]
+    tissues = measured(ct)
+    assert low <= tissues[f"{organ}_mean"] <= high, tissues
+
+
+@pytest.mark.parametrize("ct", [THORAX, pytest.param(TORSO, marks=pytest.mark.xfail(
+    strict=True, reason="left 0.97 against right 0.87 (1.11) on the small unenhanced torso CT (session 33; the "
+    "mask's right half holds less muscle once the liver's rim is left out); 10 % is this test's own tolerance"))])
+def test_muscle_reads_alike_left_and_right(measured, ct):
+    tissues = measured(ct)
     assert np.isclose(tissues["muscle_left_mean"], tissues["muscle_right_mean"], rtol=0.1), tissues
-
-
-def test_muscle_on_the_torso_ct_sits_at_its_published_level(measured):
-    """Muscle away from the liver (its rim and the wall that touches it share muscle's HU): with them the mask read
-    1.06 in session 31, pulled up by the liver's level."""
-    low, high = PUBLISHED["muscle"]
-    assert low <= measured("ct-nifti/example_ct_sm.nii.gz")["muscle_mean"] <= high
-
-
-def test_liver_on_the_contrast_enhanced_ct_sits_at_its_published_level(measured):
-    """The core of the liver (thick soft tissue on the right, here portal-venous at ~93 HU) at the published 1.5-2.5."""
-    low, high = PUBLISHED["liver"]
-    assert low <= measured("ct-dicom-thorax")["liver_mean"] <= high
-
-
-@pytest.mark.xfail(strict=True, reason="the small unenhanced torso CT's liver reads 1.44 (session 32), below the "
-                                       "published 1.5-2.5: the blend's base from the FCN cools the liver (1.70 with "
-                                       "the paper's base), as on the phantoms; this flips when a model gets it right")
-def test_liver_on_the_unenhanced_torso_ct_sits_at_its_published_level(measured):
-    low, high = PUBLISHED["liver"]
-    assert low <= measured("ct-nifti/example_ct_sm.nii.gz")["liver_mean"] <= high
-
-
-def test_spleen_on_the_contrast_enhanced_ct_sits_at_its_published_level(measured):
-    low, high = PUBLISHED["spleen"]
-    assert low <= measured("ct-dicom-thorax")["spleen_mean"] <= high
 
 
 @pytest.mark.xfail(strict=True, reason="the spleen reads 1.72 against the liver's 1.59 on the portal-venous CT "
                                        "(session 32; 2.28 / 2.18 with the paper's base); FDG puts the spleen below the "
                                        "liver (liver = 1.36 x spleen on average, REFERENCE.md [Peters-2017])")
 def test_spleen_sits_below_the_liver(measured):
-    tissues = measured("ct-dicom-thorax")
+    tissues = measured(THORAX)
     assert tissues["spleen_mean"] < tissues["liver_mean"]
 
 
