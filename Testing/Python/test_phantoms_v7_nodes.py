@@ -9,13 +9,10 @@ nodes is identical in versions 6 and 7.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from scipy import ndimage
 
-from MedGANSynthLib.cli.main import main
 from MedGANSynthLib.phantoms.anatomy_v2 import build_anatomy_v2
 from MedGANSynthLib.phantoms.frame_v2 import random_subject_v2
 from MedGANSynthLib.phantoms.nodes_in_fat_v7 import SEARCH_MM, FatPockets
@@ -79,14 +76,6 @@ def test_a_case_without_nodes_is_the_same_in_versions_6_and_7():
     for name in ("ct", "pet", "organs", "lesions"):
         assert np.array_equal(getattr(old, name).array, getattr(new, name).array), name
     assert new.manifest["generator"] == "wholebody-7"
-
-
-def test_command_line_writes_version_7(tmp_path):
-    out = tmp_path / "v7"
-    assert main(["phantoms", "-o", str(out), "--count", "1", "--seed", "2", "--voxel-mm", "8",
-                 "--phantom-version", "7", "--classes", "lymphoma", "--quiet"]) == 0
-    manifest = json.loads(next(out.glob("wholebody_*/manifest.json")).read_text())
-    assert (manifest["generator"], manifest["class"]) == ("wholebody-7", "lymphoma")
 
 
 def test_tiled_distance_maps_equal_whole_body_maps_up_to_the_search_radius():

@@ -10,13 +10,11 @@ not from the painting code's own masks. Versions 1-7 stay bit for bit (test_phan
 from __future__ import annotations
 
 import copy
-import json
 
 import numpy as np
 import pytest
 from scipy import ndimage
 
-from MedGANSynthLib.cli.main import main
 from MedGANSynthLib.phantoms.anatomy_v2 import build_anatomy_v2
 from MedGANSynthLib.phantoms.frame_v2 import Frame, random_subject_v2
 from MedGANSynthLib.phantoms.pelvis_v4 import pelvis_landmarks
@@ -166,11 +164,3 @@ def test_no_node_is_lost_to_the_shared_pocket(lymphoma):
     """Two nodes of a station once sought the same nearest point of the pad and the second was dropped after 30
     tries; version 8 seeks fat away from the nodes already placed, so it keeps at least version 7's nodes."""
     assert lymphoma[8][1] >= lymphoma[7][1]
-
-
-def test_command_line_writes_version_8(tmp_path):
-    out = tmp_path / "v8"
-    assert main(["phantoms", "-o", str(out), "--count", "1", "--seed", "2", "--voxel-mm", "8",
-                 "--phantom-version", "8", "--quiet"]) == 0
-    manifest = json.loads(next(out.glob("wholebody_*/manifest.json")).read_text())
-    assert (manifest["generator"], manifest["generator_version"]) == ("wholebody-8", 8)

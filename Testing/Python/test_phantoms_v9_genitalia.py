@@ -15,12 +15,10 @@ Versions 1-8 stay bit for bit: test_phantoms_versions.py's and the other digest 
 from __future__ import annotations
 
 import copy
-import json
 
 import numpy as np
 import pytest
 
-from MedGANSynthLib.cli.main import main
 from MedGANSynthLib.phantoms.frame_v2 import Frame, random_subject_v2
 from MedGANSynthLib.phantoms.pelvis_v4 import pelvis_landmarks
 from MedGANSynthLib.phantoms.tissues import LABEL, MUSCLE_LABELS
@@ -138,12 +136,3 @@ def test_women_have_labia_majora_either_side_of_a_cleft_and_no_testis(cases, see
     mid = int(round(-origin[0] / spacing[0]))
     flanked = (new[:, :, mid - 1] == LABEL["subcutaneous_fat"]) & (new[:, :, mid + 1] == LABEL["subcutaneous_fat"])
     assert (flanked & (new[:, :, mid] == LABEL["air"])).sum() >= 3  # the cleft, voxels between the two folds
-
-
-def test_command_line_writes_version_9(tmp_path):
-    out = tmp_path / "v9"
-    assert main(["phantoms", "-o", str(out), "--count", "1", "--seed", "6", "--voxel-mm", "8",
-                 "--phantom-version", "9", "--quiet"]) == 0
-    manifest = json.loads(next(out.glob("wholebody_*/manifest.json")).read_text())
-    assert (manifest["generator"], manifest["generator_version"]) == ("wholebody-9", 9)
-    assert manifest["genitalia"]["sex"] == manifest["subject"]["sex"]

@@ -129,6 +129,21 @@ def test_the_command_line_writes_version_4_with_its_options(tmp_path):
     assert manifest["pet_noise"]["model"] == "counts"
 
 
+@pytest.mark.parametrize("version", [7, 8, 9])
+def test_the_command_line_writes_the_version_asked_for(tmp_path, version):
+    """Versions 7-9 through `medgansynth phantoms`: the manifest names the generator, and only version 9 adds
+    genitalia, of the subject's sex (versions 1-8 stay as their bundled models learnt them)."""
+    out = tmp_path / f"v{version}"
+    assert main(["phantoms", "-o", str(out), "--count", "1", "--seed", "6", "--voxel-mm", "8",
+                 "--phantom-version", str(version), "--classes", "lymphoma", "--quiet"]) == 0
+    manifest = json.loads(next(out.glob("wholebody_*/manifest.json")).read_text())
+    assert (manifest["generator"], manifest["generator_version"], manifest["class"]) == (
+        f"wholebody-{version}", version, "lymphoma")
+    assert ("genitalia" in manifest) == (version >= 9)
+    if version >= 9:
+        assert manifest["genitalia"]["sex"] == manifest["subject"]["sex"]
+
+
 @pytest.mark.parametrize("argv", [["--kind", "brain", "--phantom-version", "3"], ["--phantom-version", "0"],
                                   ["--phantom-version", "10"]])
 def test_the_command_line_refuses_a_version_where_it_does_not_apply(tmp_path, capsys, argv):
