@@ -3,7 +3,7 @@
 # the choice is made on the selection split under the rule in HISTORY.md ("## The GANs on version-3 phantoms"),
 # written before any candidate was scored.
 #   bash Testing/Training/train_gans_v3.sh [RUN_ROOT] [STEPS]   (default RUN_ROOT ./runs_v3, STEPS "mipdata ctdata ct finetune")
-# STEPS: mipdata, ctdata (the data sets), ct (CT GAN, 64 x 64, from scratch), ct_slow (the same, slower generator, 80 epochs), finetune (the bundled RadioGAN fine-tuned on
+# STEPS: mipdata, ctdata (the data sets), ct (CT GAN, 64 x 64, from scratch), ct_slow (the same, slower generator, 80 epochs), ct_ema (ct_slow with a generator average, stages 80 and 120; session 33), finetune (the bundled RadioGAN fine-tuned on
 # version-3 MIPs), finetune_gentle (the same at 2e-5 with random wrong labels), scratch (RadioGAN from scratch with the bundled recipe, 700 epochs: hours, resumable), stages (the same
 # recipe exported and scored at epochs 200, 300, 400 and 500), stages_augment (the same with --augment), stages_translation (the same, translation
 # only; session 32), incumbent (the bundled RadioGAN scored on the selection and held-out splits), install (after bundle's held-out check), bundle (the chosen
@@ -43,6 +43,27 @@ wanted ct && train ct_gan_64_resize --architecture ct_gan --data "$ROOT/data/ct/
 wanted ct_slow && train ct_gan_64_slow --architecture ct_gan --data "$ROOT/data/ct/train" --epochs 80 --image-size 64 \
   --width 0.5 --discriminator-norm spectral --discriminator-dropout 0 --minibatch-std --latent-coordinates \
   --global-latent 16 --generator-upsampling resize --lr 2e-4 --lr-d 2e-4 --checkpoint-every 5 --seed 14
+# Session 33: the same with a running average of the generator exported (--generator-ema 0.999) and trained longer,
+# each stage's weights kept in RUN/stages/epoch_N (HISTORY.md; rule written before training, scored on the
+# selection slices by ct_gan_stage_choice.py).
+ct_stages() {  # ct_stages RUN_NAME EPOCHS... -- train arguments
+  local run="$ROOT/$1"; shift; local stops=()
+  while [ "$1" != "--" ]; do stops+=("$1"); shift; done; shift
+  for epochs in "${stops[@]}"; do
+    local stage="$run/stages/epoch_$epochs"
+    [ -f "$stage/ct_gan.safetensors" ] && continue
+    if [ -f "$run/checkpoints/checkpoint_last.pt" ]; then
+      $MGS train -o "$run" --resume --epochs "$epochs" --threads 1 --progress-lines >> "$run.log" 2>&1
+    else
+      $MGS train -o "$run" --epochs "$epochs" --threads 1 --progress-lines "$@" > "$run.log" 2>&1
+    fi
+    mkdir -p "$stage.tmp" && cp "$run"/weights/ct_gan.* "$stage.tmp/" && mv "$stage.tmp" "$stage"
+  done
+}
+wanted ct_ema && ct_stages ct_gan_64_ema 80 120 -- --architecture ct_gan --data "$ROOT/data/ct/train" --image-size 64 \
+  --width 0.5 --discriminator-norm spectral --discriminator-dropout 0 --minibatch-std --latent-coordinates \
+  --global-latent 16 --generator-upsampling resize --lr 2e-4 --lr-d 2e-4 --generator-ema 0.999 --checkpoint-every 5 \
+  --seed 14
 # The bundled RadioGAN (version-1 MIPs) fine-tuned on version-3 MIPs: the session-13 fine-tune's settings at
 # five times its rate, since the bodies change (arms, shoulders, a waist), not only the classes.
 wanted finetune && train radiogan_v3_finetune --init-weights Resources/Models/radiogan_phantom.safetensors \
