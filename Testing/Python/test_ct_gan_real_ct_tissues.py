@@ -24,3 +24,9 @@ def test_shares_count_each_class_among_the_pixels_that_are_not_air():
         assert shares[name] == pytest.approx(2 / 10), name
     assert shares["soft_mean_hu"] == pytest.approx((40 + 150) / 2)
     assert shares["slices"] == 1
+
+
+def test_sample_spread_is_the_sd_of_each_slice_s_whole_image_mean():
+    # Three 2 x 2 slices whose means are -1000, -500 and 0 HU: population SD = sqrt((500² + 0 + 500²) / 3).
+    slices = np.array([np.full((2, 2), -1000.0), [[-1000.0, 0.0], [-1000.0, 0.0]], np.zeros((2, 2))])
+    assert tissue_shares(slices)["sample_mean_hu_sd"] == pytest.approx(np.sqrt(2 * 500.0**2 / 3))

@@ -6,9 +6,10 @@ at the liver and stomach, just below the lungs (the only real trunk CT in the te
 partial-volume air at the body's edge and the table, and bowel gas, not lung; its fat, soft-tissue and bone shares
 are a real trunk's. For each source the
 script prints, over the pixels that are not air (HU > -950): the share of lung (-950..-400 HU), fat (-150..-30),
-soft tissue (-30..150) and bone (> 150), and the mean HU of the soft tissue. Sources: the real CT's 20 slices, a
-phantom data set's held-out slices (each --data), and samples of each model given (a bundled id or a .safetensors
-file).
+soft tissue (-30..150) and bone (> 150), and the mean HU of the soft tissue; with --json also the spread (SD) of
+the per-slice mean HU over whole images (session 23's criterion 4). Sources: the real CT's 20 slices, a phantom data
+set's held-out slices (each --data; --split selection for its selection slices), and samples of each model given
+(a bundled id or a .safetensors file).
 
     .venv/bin/python Testing/Training/ct_gan_real_ct_tissues.py MODEL [MODEL ...] --data ROOT [--data ROOT] [--json]
 
@@ -44,7 +45,8 @@ def tissue_shares(slices: np.ndarray) -> dict[str, float]:
     shares = {name: float(np.mean((body > low) & (body <= high))) for name, (low, high) in CLASSES.items()}
     soft = body[(body > CLASSES["soft"][0]) & (body <= CLASSES["soft"][1])]
     return {**shares, "soft_mean_hu": float(soft.mean()) if soft.size else float("nan"),
-            "body_share_of_image": float(np.mean(slices > NOT_AIR)), "slices": int(slices.shape[0])}
+            "body_share_of_image": float(np.mean(slices > NOT_AIR)), "slices": int(slices.shape[0]),
+            "sample_mean_hu_sd": float(np.std(slices.mean(axis=(1, 2))))}
 
 
 def real_ct_slices(size: int = SIZE) -> np.ndarray:
@@ -53,8 +55,8 @@ def real_ct_slices(size: int = SIZE) -> np.ndarray:
     return np.stack([block_reduce(s[: size * factor, : size * factor], (factor, factor), np.mean) for s in volume])
 
 
-def heldout_slices(data_root: Path) -> np.ndarray:
-    return np.concatenate([read_volume(path).array for path in sorted((data_root / "heldout").glob("*.nrrd"))])
+def split_slices(data_root: Path, split: str = "heldout") -> np.ndarray:
+    return np.concatenate([read_volume(path).array for path in sorted((data_root / split).glob("*.nrrd"))])
 
 
 def generated_slices(model: str, count: int) -> np.ndarray:
@@ -77,6 +79,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+")
     parser.add_argument("--data", type=Path, action="append", default=[], help="a CT data set root (held-out/)")
+    parser.add_argument("--split", default="heldout", choices=("heldout", "selection"),
+                        help="which of each data set's slices to measure (selection: for choosing among candidates)")
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--write-card", action="store_true", help="store the rows in the model's card")
@@ -84,8 +88,10 @@ def main() -> None:
     if args.write_card and (len(args.models) != 1 or not args.models[0].endswith(".safetensors") or len(args.data) != 1):
         parser.error("--write-card needs one MODEL as a .safetensors file and its own data set as one --data")
     rows = {"real CT at the liver (TotalSegmentator)": tissue_shares(real_ct_slices())}
+    if args.write_card and args.split != "heldout":
+        parser.error("--write-card measures the held-out slices; leave out --split")
     for root in args.data:
-        rows[f"phantom held-out: {root}"] = tissue_shares(heldout_slices(root))
+        rows[f"phantom {args.split}: {root}"] = tissue_shares(split_slices(root, args.split))
     for model in args.models:
         slices = generated_slices(model, args.count)
         rows[f"generated: {model}"] = tissue_shares(slices)

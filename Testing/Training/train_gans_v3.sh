@@ -3,7 +3,7 @@
 # the choice is made on the selection split under the rule in HISTORY.md ("## The GANs on version-3 phantoms"),
 # written before any candidate was scored.
 #   bash Testing/Training/train_gans_v3.sh [RUN_ROOT] [STEPS]   (default RUN_ROOT ./runs_v3, STEPS "mipdata ctdata ct finetune")
-# STEPS: mipdata, ctdata (the data sets), ct (CT GAN, 64 x 64, from scratch), ct_slow (the same, slower generator, 80 epochs), ct_ema (ct_slow with a generator average, stages 80 and 120; session 33), finetune (the bundled RadioGAN fine-tuned on
+# STEPS: mipdata, ctdata (the data sets), ct (CT GAN, 64 x 64, from scratch), ct_slow (the same, slower generator, 80 epochs), ct_ema (ct_slow with a generator average, stages 80 and 120; session 33), ct_ema_score (its stages scored and chosen), finetune (the bundled RadioGAN fine-tuned on
 # version-3 MIPs), finetune_gentle (the same at 2e-5 with random wrong labels), scratch (RadioGAN from scratch with the bundled recipe, 700 epochs: hours, resumable), stages (the same
 # recipe exported and scored at epochs 200, 300, 400 and 500), stages_augment (the same with --augment), stages_translation (the same, translation
 # only; session 32), incumbent (the bundled RadioGAN scored on the selection and held-out splits), install (after bundle's held-out check), bundle (the chosen
@@ -64,6 +64,19 @@ wanted ct_ema && ct_stages ct_gan_64_ema 80 120 -- --architecture ct_gan --data 
   --width 0.5 --discriminator-norm spectral --discriminator-dropout 0 --minibatch-std --latent-coordinates \
   --global-latent 16 --generator-upsampling resize --lr 2e-4 --lr-d 2e-4 --generator-ema 0.999 --checkpoint-every 5 \
   --seed 14
+# ct_ema_score: each trained stage scored on the selection slices (memorisation and grid texture by evaluate-gan,
+# tissue shares and spread by ct_gan_real_ct_tissues.py), then ct_gan_stage_choice.py applies the rule.
+if wanted ct_ema_score; then
+  for stage in "$ROOT"/ct_gan_64_ema/stages/epoch_*; do
+    [[ -f "$stage/ct_gan.safetensors" && ! -f "$stage.tissues.json" ]] || continue
+    $MGS evaluate-gan "$stage/ct_gan.safetensors" --data "$ROOT/data/ct" --against selection --count 100 \
+      -o "$stage.selection" --json --overwrite > "$stage.selection.json.tmp" 2> "$stage.selection.log" \
+      && mv "$stage.selection.json.tmp" "$stage.selection.json"
+    .venv/bin/python Testing/Training/ct_gan_real_ct_tissues.py "$stage/ct_gan.safetensors" --data "$ROOT/data/ct" \
+      --split selection --json > "$stage.tissues.json.tmp" && mv "$stage.tissues.json.tmp" "$stage.tissues.json"
+  done
+  .venv/bin/python Testing/Training/ct_gan_stage_choice.py $(ls -d "$ROOT"/ct_gan_64_ema/stages/epoch_* | grep -v "\.")
+fi
 # The bundled RadioGAN (version-1 MIPs) fine-tuned on version-3 MIPs: the session-13 fine-tune's settings at
 # five times its rate, since the bodies change (arms, shoulders, a waist), not only the classes.
 wanted finetune && train radiogan_v3_finetune --init-weights Resources/Models/radiogan_phantom.safetensors \
