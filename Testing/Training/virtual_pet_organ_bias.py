@@ -6,7 +6,7 @@ organ's label, eroded by one voxel so partial volume at its border does not coun
 PET, the FCN, the GAN and the blend. Printed: the mean over cases of each, and of (GAN - true). Session 27 found
 the bundled GAN drawing muscle at twice its truth this way (HISTORY.md).
 
-Usage: .venv/bin/python Testing/Training/virtual_pet_organ_bias.py DATA [--model M] [--cases N] [--blend-veto V] [--blend-base-levels N] [--json]
+Usage: .venv/bin/python Testing/Training/virtual_pet_organ_bias.py DATA [--model M] [--cases N] [--blend-veto V] [--blend-base-levels N] [--slice-smoothing MM] [--json]
 """
 
 from __future__ import annotations
@@ -51,11 +51,13 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=None, help="the first N cases (default: all)")
     parser.add_argument("--blend-veto", type=float, help="as virtual-pet's (default: the card's)")
     parser.add_argument("--blend-base-levels", type=int, metavar="N", help="as virtual-pet's (default: the card's)")
+    parser.add_argument("--slice-smoothing", type=float, metavar="MM", help="as virtual-pet's (default: the card's)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     model = load_virtual_pet(args.model)
     config = model.inference_config(return_fcn=True, return_gan=True, blend_veto_suv=args.blend_veto,
-                                    blend_base_levels=args.blend_base_levels)
+                                    blend_base_levels=args.blend_base_levels,
+                                    slice_smoothing_mm=args.slice_smoothing)
     per_case = [organ_means(case, model, config) for case in discover_cases(args.data)[: args.cases]]
     summary = {}
     for organ in ORGANS:

@@ -131,19 +131,20 @@ def tissue_masks(ct: Volume) -> dict[str, np.ndarray]:
 
 
 def virtual_pet(ct_path: Path, model, outside_body: str, blend_veto_suv: float | None = None,
-                blend_base_levels: int | None = None) -> np.ndarray:
+                blend_base_levels: int | None = None, slice_smoothing_mm: float | None = None) -> np.ndarray:
     """The virtual PET the command writes for this CT (no pictures, no FCN/GAN files, no input check)."""
     with tempfile.TemporaryDirectory(prefix="physiology-") as folder:
         summary = run_virtual_pet(ct_path, Path(folder) / "out", model=model, device="cpu", pictures=False,
                                   write_fcn_gan=False, input_check=None, outside_body=outside_body,
-                                  blend_veto_suv=blend_veto_suv, blend_base_levels=blend_base_levels)
+                                  blend_veto_suv=blend_veto_suv, blend_base_levels=blend_base_levels,
+                                  slice_smoothing_mm=slice_smoothing_mm)
         return read_volume(summary["files"]["virtual_pet"]).array
 
 
 def measure(ct_path: Path, model, outside_body: str, blend_veto_suv: float | None = None,
-            blend_base_levels: int | None = None) -> dict:
+            blend_base_levels: int | None = None, slice_smoothing_mm: float | None = None) -> dict:
     ct = read_volume(ct_path)
-    suv = virtual_pet(ct_path, model, outside_body, blend_veto_suv, blend_base_levels)
+    suv = virtual_pet(ct_path, model, outside_body, blend_veto_suv, blend_base_levels, slice_smoothing_mm)
     masks = tissue_masks(ct)
 
     def mean(name: str) -> float:
@@ -174,15 +175,16 @@ def main() -> None:
     parser.add_argument("--model", default=DEFAULT_MODEL_ID)
     parser.add_argument("--blend-veto", type=float, metavar="SUV", help="as virtual-pet's (default: the card's)")
     parser.add_argument("--blend-base-levels", type=int, metavar="N", help="as virtual-pet's (default: the card's)")
+    parser.add_argument("--slice-smoothing", type=float, metavar="MM", help="as virtual-pet's (default: the card's)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--write-card", action="store_true", help="record the figures in the bundled card")
     args = parser.parse_args()
     if args.write_card and (args.model != DEFAULT_MODEL_ID or args.blend_veto is not None
-                            or args.blend_base_levels is not None):
-        parser.error("--write-card records the bundled card's own figures: leave out --model, --blend-veto and "
-                     "--blend-base-levels")
+                            or args.blend_base_levels is not None or args.slice_smoothing is not None):
+        parser.error("--write-card records the bundled card's own figures: leave out --model, --blend-veto, "
+                     "--blend-base-levels and --slice-smoothing")
     model = load_virtual_pet(args.model)
-    rows = [measure(SHARED_DATA / name, model, choice, args.blend_veto, args.blend_base_levels)
+    rows = [measure(SHARED_DATA / name, model, choice, args.blend_veto, args.blend_base_levels, args.slice_smoothing)
             for name in REAL_CTS if (SHARED_DATA / name).exists()
             for choice in ("keep", "zero")]  # the networks, then the product
     if not rows:
