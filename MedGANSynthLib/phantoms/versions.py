@@ -15,7 +15,7 @@ on the real PET/CT CTs in ../shared/data (:mod:`ct_noise_v6`); version 7 is vers
 into the fat next to their stations (:mod:`nodes_in_fat_v7`); version 8 is version 7 with the perineum (ischioanal
 fossae, natal cleft, thighs parted below it: :mod:`perineum_v8`) and the axillary fat pads (:mod:`axilla_v8`);
 version 9 is version 8 with the external genitalia (scrotum, testes and penis, or the labia majora:
-:mod:`genitalia_v9`). None of 6-9 is the default, since the bundled models and data sets are on version 5; versions 6 and 7 are frozen too
+:mod:`genitalia_v9`) and the myometrium at its published uptake (:mod:`myometrium_v9`). None of 6-9 is the default, since the bundled models and data sets are on version 5; versions 6 and 7 are frozen too
 (Testing/Python/fixtures/phantom_digests_v6_v7.json)."""
 REALISTIC_PHANTOM_VERSIONS = (2, 3, 4, 5, 6, 7, 8, 9)
 """The versions on the skeleton-frame anatomy: contrast phase, arm position, count noise, whole-body chest slices."""

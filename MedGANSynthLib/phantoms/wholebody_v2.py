@@ -12,8 +12,8 @@ Version 6 is version 5 with the unenhanced CT's noise SD drawn from a band measu
 (:mod:`nodes_in_fat_v7`); version 8 adds the perineum and the axillary fat pads (:mod:`perineum_v8`, :mod:`axilla_v8`)
 with no draw of its own (same subject and values as version 7) and places a station's nodes apart in that fat, so
 where nodes land, and the lesion draws after a retried node, may differ from version 7's. Version 9 adds the external
-genitalia (:mod:`genitalia_v9`: scrotum, testes and penis, or the labia majora) from a stream of its own, so every
-other draw is version 8's.
+genitalia (:mod:`genitalia_v9`: scrotum, testes and penis, or the labia majora) and draws a woman's myometrium at its
+published uptake (:mod:`myometrium_v9`), each from a stream of its own, so every other draw is version 8's.
 
 Same grids, lesion classes and outputs as version 1 (:mod:`wholebody`), on the anatomy of :mod:`anatomy_v2`
 with per-subject values from :mod:`values_v2` (sources in REFERENCE.md).
@@ -36,7 +36,7 @@ from scipy import ndimage
 
 from MedGANSynthLib.errors import InputError
 from MedGANSynthLib.jobs.progress import CancelToken, ProgressCallback, report
-from MedGANSynthLib.phantoms import breast_v5, endometrium_v5, genitalia_v9
+from MedGANSynthLib.phantoms import breast_v5, endometrium_v5, genitalia_v9, myometrium_v9
 from MedGANSynthLib.phantoms.anatomy_v2 import build_anatomy_v2
 from MedGANSynthLib.phantoms.breast_v5 import draw_breast
 from MedGANSynthLib.phantoms.ct_noise_v6 import CT_NOISE_SD_V6
@@ -44,6 +44,7 @@ from MedGANSynthLib.phantoms.endometrium_v5 import draw_endometrium
 from MedGANSynthLib.phantoms.frame_v2 import ARM_POSITIONS, random_subject_v2
 from MedGANSynthLib.phantoms.genitalia_v9 import draw_genitalia, set_genitalia_values
 from MedGANSynthLib.phantoms.lesions import check_lesion_class, place_lesions, render_lesions
+from MedGANSynthLib.phantoms.myometrium_v9 import draw_myometrium_suv
 from MedGANSynthLib.phantoms.pet_counts import (
     CountStatistics,
     add_count_noise,
@@ -132,6 +133,8 @@ def make_wholebody_case_v2(seed: int, lesion_class: str, config, progress: Progr
     values = _sample_values(version, physiology_rng, subject, contrast, endometrium, breast)  # own stream: order free
     if genitalia is not None:
         set_genitalia_values(values, genitalia)
+    if version >= 9 and subject.sex == "F":  # the myometrium at its published uptake, from a stream of its own
+        values.suv["uterus"] = draw_myometrium_suv(_own_stream(seed, myometrium_v9.STREAM_KEY))
     # Version 4 sets diffuse splenic lymphoma above this subject's liver; 1-3 above the v1 table's 2.2.
     lesions, disease_overrides = place_lesions(anatomy, lesion_class, lesion_rng,
                                                liver_suv=values.suv["liver"] if version >= 4 else None,
