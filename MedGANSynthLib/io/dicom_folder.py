@@ -27,6 +27,7 @@ MAX_DEPTH = 4
 NON_IMAGE_MODALITIES = frozenset({"RTSTRUCT", "SEG", "SR", "RTPLAN", "RTDOSE", "RTRECORD", "KO", "PR", "REG",
                                   "RWV", "DOC", "PLAN", "FID"})
 SERIES_OPTION_HINT = "choose one with --series NUMBER|UID (series= in Python)"
+MODALITY_NAMES = {"CT": "CT", "PT": "PET"}
 
 
 @dataclass
@@ -116,6 +117,11 @@ def choose_series(listing: FolderListing, source, series: str | int | None = Non
     matching = [entry for entry in images if entry.modality.upper() == wanted] if wanted else []
     if len(matching) == 1:
         return matching[0]
+    if wanted and not matching and all(entry.modality for entry in images):  # --series could only pick a wrong one
+        kinds = ", ".join(sorted({entry.modality.upper() for entry in images}))
+        name = MODALITY_NAMES.get(wanted, wanted)
+        raise InputError(f"'{source}' holds {len(images)} image series, none of them {name} (they are {kinds}); "
+                         f"this needs the {name} series: choose a folder that holds it. Found: {listing.lines()}")
     what = f"{len(matching)} {wanted} series" if len(matching) > 1 else f"{len(images)} image series"
     raise InputError(f"'{source}' holds {what}; {SERIES_OPTION_HINT}. Found: {listing.lines()}")
 

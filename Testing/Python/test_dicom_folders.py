@@ -255,6 +255,20 @@ def test_cli_two_pet_series_exit_2_with_both_listed_and_nothing_written(tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
 
 
+def test_cli_virtual_pet_on_a_folder_of_pet_series_says_it_needs_the_ct(tmp_path, capsys):
+    """The real ACRIN-FLT-Breast folder holds two single-file PET series and no CT: offering --series would only
+    lead to a second refusal ("This is a PET, not a CT"), so the one line says what the command needs."""
+    from conftest import shared_data_path
+
+    output = tmp_path / "out"
+    assert main(["virtual-pet", str(shared_data_path("pet-dicom-flt-breast")), "-o", str(output)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "Traceback" not in error
+    assert "holds 2 image series, none of them CT (they are PT); this needs the CT series" in error
+    assert "--series" not in error and "#4 PT" in error and "#102 PT" in error
+    assert not output.exists()
+
+
 def test_cli_series_option_picks_one(tmp_path, pet, capsys):
     _pet_series(tmp_path / "in" / "ac", pet, 5, "PET AC", heights=(0.0, 5.0))
     _pet_series(tmp_path / "in" / "nac", pet, 6, "PET NAC")
