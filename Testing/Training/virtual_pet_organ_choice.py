@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from virtual_pet_real_ct_physiology import PUBLISHED  # noqa: E402
 from virtual_pet_v2_choice import criteria as session_20_criteria  # noqa: E402
 from virtual_pet_v2_choice import figures as session_20_figures  # noqa: E402
+from virtual_pet_v2_choice import print_choice  # noqa: E402
 
 BIAS_ORGANS = ("liver", "spleen", "muscle", "cancellous_bone")
 REAL_CT_ORGANS = ("liver", "spleen", "muscle")
@@ -65,12 +66,7 @@ def criteria(old: dict, new: dict) -> dict[str, bool]:
 def main(root: Path) -> None:
     old, new = figures(root, "incumbent"), figures(root, "candidate")
     passed = criteria(old, new)
-    for key in old:
-        print(f"{key:20s} incumbent {old[key]!s:28s} candidate {new[key]!s}")
-    for name, ok in passed.items():
-        print(f"{'PASS' if ok else 'FAIL'}  {name}")
-    chosen = "candidate" if all(passed.values()) else "incumbent"
-    print(f"chosen: {chosen}")
+    chosen = print_choice(old, new, passed)
     (root / "organ_choice.json").write_text(json.dumps(
         {"chosen": chosen, "criteria": passed, "incumbent": old, "candidate": new}, indent=2) + "\n")
 

@@ -38,15 +38,21 @@ def criteria(old: dict[str, float], new: dict[str, float]) -> dict[str, bool]:
             "3b. real-CT max outside body <= incumbent's": new["outside_body_max"] <= old["outside_body_max"]}
 
 
-def main(root: Path, version: int = 2) -> None:
-    old, new = figures(root, "incumbent"), figures(root, "candidate")
-    passed = criteria(old, new)
+def print_choice(old: dict, new: dict, passed: dict[str, bool]) -> str:
+    """Prints both models' figures and each criterion; returns the choice (the candidate only if all pass)."""
     for key in old:
         print(f"{key:20s} incumbent {old[key]!s:28s} candidate {new[key]!s}")
     for name, ok in passed.items():
         print(f"{'PASS' if ok else 'FAIL'}  {name}")
     chosen = "candidate" if all(passed.values()) else "incumbent"
     print(f"chosen: {chosen}")
+    return chosen
+
+
+def main(root: Path, version: int = 2) -> None:
+    old, new = figures(root, "incumbent"), figures(root, "candidate")
+    passed = criteria(old, new)
+    chosen = print_choice(old, new, passed)
     model = INCUMBENT if chosen == "incumbent" else str(root / f"virtual_pet_v{version}/weights/virtual_pet.safetensors")
     (root / f"v{version}_choice.json").write_text(json.dumps(
         {"chosen": chosen, "chosen_model": model, "criteria": passed, "incumbent": old, "candidate": new},
