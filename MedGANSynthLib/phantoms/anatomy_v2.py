@@ -24,6 +24,7 @@ from MedGANSynthLib.phantoms.liver_vessels_v5 import (
     confluence_on_ivc,
     paint_liver_veins,
 )
+from MedGANSynthLib.phantoms.mediastinum_v10 import carina_y, trachea_lumen_radius, trachea_wall_radius
 from MedGANSynthLib.phantoms.muscle_groups_v5 import name_muscle_groups
 from MedGANSynthLib.phantoms.muscle_shapes_v2 import (
     erector_spinae_shape,
@@ -325,7 +326,8 @@ def _paint_neck(labels, grid, fr: Frame, marks) -> None:
     pharynx = [(0, -12, fr.z(0.095)), (0, -10, chin)]
     # Version 4: the trachea starts below the cricoid, where the pharyngeal airway ends (head_neck_v4).
     trachea_top = airway_levels(fr)["cricoid"] if fr.version >= 4 else chin - 15
-    trachea = [(0, -16, trachea_top), (0, -14, inlet), (0, cy - 8, carina)]
+    # Version 10: the carina just in front of the oesophagus (mediastinum_v10), not ~4 cm ahead of it
+    trachea = [(0, -16, trachea_top), (0, -14, inlet), (0, carina_y(fr, carina) if fr.version >= 10 else cy - 8, carina)]
     for side in (-1, 1):  # fat of the carotid spaces and posterior triangles between the neck muscles
         for centre, radii in (((side * 30, -2), (17, 14)), ((side * 45, 28), (14, 16))):
             paint(labels, vertical_superellipse(
@@ -339,12 +341,14 @@ def _paint_neck(labels, grid, fr: Frame, marks) -> None:
     if fr.version < 4:
         for shape in polyline_tube(grid, pharynx, 9.0):
             paint(labels, shape, LABEL["airway"])
-    for shape in polyline_tube(grid, trachea, 10.0 * fr.s):
+    # Version 10: the lumen at its published calibre by sex (mediastinum_v10)
+    wall, lumen = (trachea_wall_radius(fr), trachea_lumen_radius(fr)) if fr.version >= 10 else (10.0 * fr.s, 8.0 * fr.s)
+    for shape in polyline_tube(grid, trachea, wall):
         paint(labels, shape, LABEL["muscle"])  # cartilage ring / wall
-    for shape in polyline_tube(grid, trachea, 8.0 * fr.s):
+    for shape in polyline_tube(grid, trachea, lumen):
         paint(labels, shape, LABEL["airway"])
     if fr.version >= 4:
-        marks.update(paint_pharyngeal_airway(labels, grid, fr, (0.0, -16.0, trachea_top, 8.0 * fr.s)))
+        marks.update(paint_pharyngeal_airway(labels, grid, fr, (0.0, -16.0, trachea_top, lumen)))
     for side in (-1, 1):
         if fr.version < 4:  # version 4 puts the tonsils in the oropharynx's lateral walls
             paint(labels, ellipsoid(grid, [side * 13, -8, fr.z(0.108)], [7, 7, 9]), LABEL["tonsil"])
@@ -353,7 +357,8 @@ def _paint_neck(labels, grid, fr: Frame, marks) -> None:
             paint(labels, segment_tube(grid, *points, radius), LABEL["blood"])
     marks.setdefault("pharynx", [0.0, -10.0, fr.z(0.11)])
     marks["cervical_nodes"] = [[side * 40 * fr.lat, -2.0, fr.z(f)] for side in (-1, 1) for f in (0.125, 0.15)]
-    marks["carina"] = [0.0, cy - 8, carina]
+    marks["carina"] = [0.0, float(trachea[-1][1]), carina]
+    marks["trachea"] = [list(map(float, point)) for point in trachea]
 
 
 # --- lung trees -----------------------------------------------------------------------------------------

@@ -7,7 +7,9 @@ organ factor; REFERENCE.md §6) on a long axis tilted to the left, forwards and 
 from it; vessels are smoothed tubes through the vertebral levels of :class:`~frame_v2.Frame`. Version 4 thins the
 pericardial fat to 2.5 mm (intrathoracic fat near [Stojanovska-2017]'s 141 cm³), raises the aortic arch's crest
 to T3/T4, lowers the pulmonary bifurcation to 2 cm below the carina and adds the mediastinal fat sheaths of
-:func:`thorax_v4.paint_mediastinal_fat`. Chamber sizes, offsets and vessel radii are †. :mod:`anatomy_v2` calls
+:func:`thorax_v4.paint_mediastinal_fat`; version 10 runs the arch in front of and left of the trachea and gives the
+aorta its published calibres (:mod:`mediastinum_v10`).
+Chamber sizes, offsets and the other vessel radii are †. :mod:`anatomy_v2` calls
 this for every version; it lives here to keep that file to one concept.
 """
 
@@ -17,6 +19,7 @@ import numpy as np
 
 from MedGANSynthLib.phantoms.frame_v2 import Frame, organ_radius_factor
 from MedGANSynthLib.phantoms.head_neck_v4 import airway_levels
+from MedGANSynthLib.phantoms.mediastinum_v10 import aortic_path
 from MedGANSynthLib.phantoms.shapes import (
     ellipsoid,
     paint,
@@ -76,8 +79,14 @@ def paint_heart_and_vessels(labels, grid, fr: Frame, marks, version: int = 2) ->
     for level in ("T7", "T10", "L1", "L3", "L4"):
         zl = fr.level(level, 0.5)
         aorta.append((np.interp(fr.frac(zl), [0.25, 0.4], [22, 6]), spine_front(zl), zl))
-    aorta = smooth_polyline(aorta, 2)
-    for shape in tapered_tube(grid, aorta, np.linspace(14, 9, len(aorta)) * fr.s):
+    if version >= 10:  # the arch in front of and left of the trachea, published calibres (mediastinum_v10)
+        points, control_radii = aortic_path(fr, aorta[0], aorta[1], aorta[3], marks["trachea"], aorta[4:])
+        path = smooth_polyline(np.column_stack([points, control_radii]), 2)
+        aorta, radii = path[:, :3], path[:, 3]
+    else:
+        aorta = smooth_polyline(aorta, 2)
+        radii = np.linspace(14, 9, len(aorta)) * fr.s
+    for shape in tapered_tube(grid, aorta, radii):
         paint(labels, shape, blood)
     bifurcation = aorta[-1]
     for side in (-1, 1):

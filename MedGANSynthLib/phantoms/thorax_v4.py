@@ -18,6 +18,7 @@ import numpy as np
 from scipy import ndimage
 
 from MedGANSynthLib.phantoms.frame_v2 import Frame
+from MedGANSynthLib.phantoms.mediastinum_v10 import aorta_radii, trachea_wall_radius
 from MedGANSynthLib.phantoms.shapes import (
     ellipsoid,
     paint,
@@ -73,7 +74,10 @@ def paint_mediastinal_fat(labels, grid, fr: Frame, marks, aorta, vessel_segments
     thoracic = aorta[aorta[:, 2] > fr.level("T11")]
     carina = np.asarray(marks["carina"], float)
     trachea = np.array([(0.0, -14.0, inlet), carina])
-    sheathed = ([(thoracic, 14.0), (trachea, 10.0), (np.asarray(marks["oesophagus"])[1:5], 8.0)]
+    # version 10's wider aorta and men's trachea (mediastinum_v10) keep the same sheath of fat outside them
+    aorta_radius, trachea_radius = ((aorta_radii(fr)[0] / fr.s, trachea_wall_radius(fr) / fr.s)
+                                    if fr.version >= 10 else (14.0, 10.0))
+    sheathed = ([(thoracic, aorta_radius), (trachea, trachea_radius), (np.asarray(marks["oesophagus"])[1:5], 8.0)]
                 + [(np.array(segment), 12.0) for segment in vessel_segments] + tubes)
     for path, radius in sheathed:
         for shape in polyline_tube(grid, path, radius * fr.s + FAT_SHEATH_MM):

@@ -3,7 +3,7 @@
 Kept free of numpy/scipy so the command line's ``--help`` can name them.
 """
 
-PHANTOM_VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8, 9)
+PHANTOM_VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 DEFAULT_PHANTOM_VERSION = 5
 """Version 4 with the gaps its pictures showed closed (REFERENCE.md, "Version 5: ..." sections): one subject in both
 contrast phases, an endometrium by menstrual phase or menopause, eight muscle groups at their published FDG uptake,
@@ -15,9 +15,10 @@ on the real PET/CT CTs in ../shared/data (:mod:`ct_noise_v6`); version 7 is vers
 into the fat next to their stations (:mod:`nodes_in_fat_v7`); version 8 is version 7 with the perineum (ischioanal
 fossae, natal cleft, thighs parted below it: :mod:`perineum_v8`) and the axillary fat pads (:mod:`axilla_v8`);
 version 9 is version 8 with the external genitalia (scrotum, testes and penis, or the labia majora:
-:mod:`genitalia_v9`) and the myometrium at its published uptake (:mod:`myometrium_v9`). None of 6-9 is the default, since the bundled models and data sets are on version 5; versions 6 and 7 are frozen too
+:mod:`genitalia_v9`) and the myometrium at its published uptake (:mod:`myometrium_v9`); version 10 is version 9 with
+the aorta and the trachea at their published calibres by sex (:mod:`mediastinum_v10`). None of 6-10 is the default, since the bundled models and data sets are on version 5; versions 6 and 7 are frozen too
 (Testing/Python/fixtures/phantom_digests_v6_v7.json)."""
-REALISTIC_PHANTOM_VERSIONS = (2, 3, 4, 5, 6, 7, 8, 9)
+REALISTIC_PHANTOM_VERSIONS = (2, 3, 4, 5, 6, 7, 8, 9, 10)
 """The versions on the skeleton-frame anatomy: contrast phase, arm position, count noise, whole-body chest slices."""
 BUNDLED_MODELS_PHANTOM_VERSION = 1
 """The bundled models (Resources/Models) were trained on version 1: the demo, the sample data and every check of

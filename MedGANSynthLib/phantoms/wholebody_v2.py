@@ -13,7 +13,8 @@ Version 6 is version 5 with the unenhanced CT's noise SD drawn from a band measu
 with no draw of its own (same subject and values as version 7) and places a station's nodes apart in that fat, so
 where nodes land, and the lesion draws after a retried node, may differ from version 7's. Version 9 adds the external
 genitalia (:mod:`genitalia_v9`: scrotum, testes and penis, or the labia majora) and draws a woman's myometrium at its
-published uptake (:mod:`myometrium_v9`), each from a stream of its own, so every other draw is version 8's.
+published uptake (:mod:`myometrium_v9`), each from a stream of its own, so every other draw is version 8's. Version 10
+gives the aorta and the trachea their published calibres by sex (:mod:`mediastinum_v10`), with no draw of its own.
 
 Same grids, lesion classes and outputs as version 1 (:mod:`wholebody`), on the anatomy of :mod:`anatomy_v2`
 with per-subject values from :mod:`values_v2` (sources in REFERENCE.md).
@@ -74,6 +75,7 @@ GENERATOR_VERSION_6 = "wholebody-6"
 GENERATOR_VERSION_7 = "wholebody-7"
 GENERATOR_VERSION_8 = "wholebody-8"
 GENERATOR_VERSION_9 = "wholebody-9"
+GENERATOR_VERSION_10 = "wholebody-10"
 CT_INPLANE_FWHM_MM = 1.2  # standard soft-tissue kernel, typical †
 FWHM_TO_SIGMA = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
 
@@ -323,7 +325,8 @@ def _manifest(seed, lesion_class, anatomy, lesions, values, contrast, ct_noise_s
     return {
         "generator": {2: GENERATOR_VERSION_2, 3: GENERATOR_VERSION_3, 4: GENERATOR_VERSION_4,
                       5: GENERATOR_VERSION_5, 6: GENERATOR_VERSION_6, 7: GENERATOR_VERSION_7,
-                      8: GENERATOR_VERSION_8, 9: GENERATOR_VERSION_9}[version],
+                      8: GENERATOR_VERSION_8, 9: GENERATOR_VERSION_9,
+                      10: GENERATOR_VERSION_10}[version],
         "generator_version": version,
         "kind": "wholebody",
         "seed": int(seed),

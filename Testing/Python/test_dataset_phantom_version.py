@@ -58,8 +58,8 @@ def test_mip_data_set_of_version_4_is_written_and_is_not_version_3(tmp_path):
 
 @pytest.mark.parametrize(("arguments", "message"), [
     (["ct", "--phantoms", "2", "--size", "60", "--phantom-version", "3"], "--size must divide"),
-    (["ct", "--phantoms", "2", "--phantom-version", "1"], "must be 2, 3, 4, 5, 6, 7, 8 or 9"),
-    (["mip", "--phantoms", "2", "--phantom-version", "10"], "must be 1, 2, 3, 4, 5, 6, 7, 8 or 9"),
+    (["ct", "--phantoms", "2", "--phantom-version", "1"], "must be 2, 3, 4, 5, 6, 7, 8, 9 or 10"),
+    (["mip", "--phantoms", "2", "--phantom-version", "11"], "must be 1, 2, 3, 4, 5, 6, 7, 8, 9 or 10"),
     (["brain", "--phantoms", "2", "--phantom-version", "3"], "drop it for brain"),
 ])
 def test_bad_phantom_version_requests_are_refused_in_one_line_and_write_nothing(tmp_path, capsys, arguments, message):

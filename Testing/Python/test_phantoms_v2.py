@@ -79,7 +79,7 @@ def test_same_seed_same_case_and_different_seed_differs():
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"version": 10}, "version"), ({"version": 1, "contrast": "portal-venous"}, "version 2"),
+    ({"version": 11}, "version"), ({"version": 1, "contrast": "portal-venous"}, "version 2"),
     ({"version": 1, "arms": "up"}, "version 2"), ({"version": 2, "contrast": "arterial"}, "contrast"),
     ({"version": 2, "arms": "sideways"}, "arm"),
 ])
@@ -449,7 +449,7 @@ def test_cli_writes_version_2_cases(tmp_path):
 
 
 @pytest.mark.parametrize("argv", [
-    ["--phantom-version", "1", "--contrast", "portal-venous"], ["--phantom-version", "10"],
+    ["--phantom-version", "1", "--contrast", "portal-venous"], ["--phantom-version", "11"],
     ["--phantom-version", "2", "--arms", "left"],
     ["--kind", "brain", "--phantom-version", "2"],
 ])

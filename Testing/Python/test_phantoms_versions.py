@@ -129,10 +129,10 @@ def test_the_command_line_writes_version_4_with_its_options(tmp_path):
     assert manifest["pet_noise"]["model"] == "counts"
 
 
-@pytest.mark.parametrize("version", [7, 8, 9])
+@pytest.mark.parametrize("version", [7, 8, 9, 10])
 def test_the_command_line_writes_the_version_asked_for(tmp_path, version):
-    """Versions 7-9 through `medgansynth phantoms`: the manifest names the generator, and only version 9 adds
-    genitalia, of the subject's sex (versions 1-8 stay as their bundled models learnt them)."""
+    """Versions 7-10 through `medgansynth phantoms`: the manifest names the generator, and only versions 9 and up
+    add genitalia, of the subject's sex (versions 1-8 stay as their bundled models learnt them)."""
     out = tmp_path / f"v{version}"
     assert main(["phantoms", "-o", str(out), "--count", "1", "--seed", "6", "--voxel-mm", "8",
                  "--phantom-version", str(version), "--classes", "lymphoma", "--quiet"]) == 0
@@ -145,7 +145,7 @@ def test_the_command_line_writes_the_version_asked_for(tmp_path, version):
 
 
 @pytest.mark.parametrize("argv", [["--kind", "brain", "--phantom-version", "3"], ["--phantom-version", "0"],
-                                  ["--phantom-version", "10"]])
+                                  ["--phantom-version", "11"]])
 def test_the_command_line_refuses_a_version_where_it_does_not_apply(tmp_path, capsys, argv):
     assert main(["phantoms", "-o", str(tmp_path / "x"), *argv]) == 2
     err = capsys.readouterr().err.strip()

@@ -8,7 +8,8 @@ PET MIP (and axial slices) beside the real CT and PET in ../shared/data at the s
 Writes phantom_v<version>_<class>.png and phantom_v<version>_vs_real.png (each < 300 KB); every title names the
 version. ``--nodes`` writes only phantom_v7_nodes.png: one subject's inguinal lymph node in versions 6 and 7.
 ``--perineum-axilla`` writes only phantom_v8_anatomy.png: one subject's perineum and axilla in versions 7 and 8.
-``--genitalia`` writes only phantom_v9_genitalia.png: a man and a woman below the perineum in versions 8 and 9. Version 1 has no contrast phase or arm position, which the pictures set, so it is not offered. The
+``--genitalia`` writes only phantom_v9_genitalia.png: a man and a woman below the perineum in versions 8 and 9.
+``--mediastinum`` writes only phantom_v10_mediastinum.png: one man's mediastinum in versions 9 and 10. Version 1 has no contrast phase or arm position, which the pictures set, so it is not offered. The
 comparison needs ../shared/data.
 """
 
@@ -199,6 +200,30 @@ def genitalia_picture(out: Path, config: WholeBodyConfig, seeds=(9, 0)) -> None:
              "pixel, patient's right on the left, CT W400/L40.", footer_px=66)
 
 
+def mediastinum_picture(out: Path, config: WholeBodyConfig, seed: int = 6) -> None:
+    """Axial CT (portal-venous, arms down) of one subject in versions 9 and 10 at the carina and 20 and 35 mm above
+    it: version 9's arch crossing the midline through the trachea, version 10's trachea in front of the oesophagus
+    with the arch in front of and left of it, and the aorta and trachea at their published calibres."""
+    import copy
+
+    from MedGANSynthLib.phantoms.frame_v2 import Frame, random_subject_v2
+    from MedGANSynthLib.phantoms.wholebody_v2 import case_streams
+
+    rng = case_streams(seed)[0]
+    subject = random_subject_v2(rng, "down")
+    carina = Frame(subject, copy.deepcopy(rng), 10).level("T5", 0.3)  # where anatomy_v2 puts the carina
+    columns = []
+    for version in (9, 10):
+        case = make_wholebody_case(seed, "normal", config, version=version, arms="down", contrast="portal-venous")
+        columns.append([(f"v{version} CT, {name}", _window(_crop(_axial(case.ct, _nearest(case.ct, 2, carina + up))),
+                                                            SOFT))
+                        for name, up in (("at the carina", 0.0), ("20 mm above it", 20.0), ("35 mm above it", 35.0))])
+    _compose(out, columns, f"Seed {seed} ({subject.sex}, {subject.height_cm:.0f} cm), portal-venous, arms down, same "
+             "draws.\nVersion 10 puts the trachea in front of the oesophagus, the arch in front of and left of it\n"
+             "(version 9's crossed the trachea), and the aorta and trachea at published calibres.\n2 mm per pixel, "
+             "patient's right on the left, CT W400/L40.", footer_px=78)
+
+
 def _crop(plane: np.ndarray, rows: float = 0.62) -> np.ndarray:
     """The middle ``rows`` of the plane's height: the body, less the empty field above and below it."""
     cut = int(plane.shape[0] * (1 - rows) / 2)
@@ -304,6 +329,8 @@ def main() -> None:
                         help="only the version 7 / 8 perineum and axilla picture (of --seed; 6 is a man in the grid)")
     parser.add_argument("--genitalia", action="store_true",
                         help="only the version 8 / 9 genitalia picture (seeds 9, a man, and 0, a woman)")
+    parser.add_argument("--mediastinum", action="store_true",
+                        help="only the version 9 / 10 mediastinum picture (seed 6, a man)")
     args = parser.parse_args()
     version = args.phantom_version
     out = Path(args.out)
@@ -316,6 +343,10 @@ def main() -> None:
     if args.genitalia:
         genitalia_picture(out / "phantom_v9_genitalia.png", config)
         print(out / "phantom_v9_genitalia.png")
+        return
+    if args.mediastinum:
+        mediastinum_picture(out / "phantom_v10_mediastinum.png", config)
+        print(out / "phantom_v10_mediastinum.png")
         return
     if args.perineum_axilla:
         perineum_axilla_picture(out / "phantom_v8_anatomy.png", config, args.seed)
