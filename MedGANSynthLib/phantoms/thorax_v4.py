@@ -57,7 +57,8 @@ def paint_mediastinal_fat(labels, grid, fr: Frame, marks, aorta, vessel_segments
     blood, fat, lung = LABEL["blood"], LABEL["visceral_fat"], LABEL["lung"]
     inlet, arch_z = fr.level("T1", 0.5), fr.level("T4", 0.0)
     cy = float(fr.cage(arch_z)[0])
-    top = np.array([2.0, cy - 10, arch_z + 8])  # the arch's crest
+    # the arch's crest; version 10's lies in front of the trachea (mediastinum_v10): its branches start there
+    top = np.asarray(aorta[int(np.argmax(aorta[:, 2]))], float) if fr.version >= 10 else np.array([2.0, cy - 10, arch_z + 8])
     branches = (  # (path, radius): brachiocephalic trunk and right common carotid, left common carotid, left subclavian
         ([top + [-6, -2, 0], (-14, cy - 14, arch_z + 40), (-24, 0, inlet + 5)], 6.5),
         ([top + [4, 0, 0], (18, cy - 8, arch_z + 35), (24, 0, inlet + 5)], 4.5),
