@@ -39,9 +39,9 @@ def register(subparsers) -> None:
     parser.add_argument("--slices", type=int, default=32, help="(ct) slices per simulated subject")
     parser.add_argument("--size", type=int, default=64, help="(ct) slice size in pixels")
     parser.add_argument("--phantom-version", type=int, default=None, metavar="N",
-                        help="(mip, ct) whole-body phantom generator version 1-6; mip default 1 (what the "
-                             "bundled RadioGAN learned from), ct default: the chest-slice phantom the bundled CT GAN "
-                             "learned from, 2-6: chest slices of whole-body phantoms")
+                        help="(mip, ct) whole-body phantom generator version 1-10; mip default 1 (the demo's; the "
+                             "bundled RadioGAN learned from 3), ct default: the chest-slice phantom the bundled CT GAN "
+                             "learned from, 2-10: chest slices of whole-body phantoms")
     add_series_option(parser, "PET")
     add_common_options(parser)
     parser.set_defaults(handler=run)

@@ -74,8 +74,8 @@ def build_mip_dataset_from_phantoms(
     phantom_version: int | None = None,
 ) -> dict:
     """Whole-body phantoms of each lesion class -> MIP training folder (``per_class`` includes the held-out; the
-    ``selection_per_class`` cases for choosing between models come on top). ``phantom_version`` None is the
-    version the bundled RadioGAN learned from."""
+    ``selection_per_class`` cases for choosing between models come on top). ``phantom_version`` None is version
+    1, the demo's (the bundled RadioGAN learned from version 3)."""
     from MedGANSynthLib.phantoms import LESION_CLASSES, WholeBodyConfig, make_wholebody_case
     from MedGANSynthLib.phantoms.versions import BUNDLED_MODELS_PHANTOM_VERSION
 

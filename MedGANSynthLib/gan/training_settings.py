@@ -109,12 +109,12 @@ def _shared(**values: Any) -> dict[str, Any]:
 
 
 GAN_RECIPES: dict[str, dict[str, Any]] = {
-    # Testing/Training/train_bundled_gans.sh: the first 700 epochs of the bundled RadioGAN (it was then resumed to
-    # 900 epochs, the last 100 at --lr 2e-5, with --generator-ema 0.999; see the script's history).
+    # Testing/Training/train_gans_v3.sh stages_translation: the bundled RadioGAN (session 33's epoch-700 stage, on
+    # version-3 MIPs: dataset mip --phantom-version 3).
     "radiogan-phantom": _shared(architecture="radiogan", epochs=700, batch_size=32, discriminator_dropout=0.0,
                                 loss="hinge", class_projection=True, generator_upsampling="resize",
                                 class_batchnorm=True, mismatched_labels=True, window=[0.0, 10.0], lr=2e-4,
-                                lr_d=2e-4, seed=11),
+                                lr_d=2e-4, seed=11, augment="translation"),
     "ct-gan-phantom": _shared(architecture="ct_gan", epochs=40, image_size="40", width=0.5, discriminator_dropout=0.0,
                               latent_coordinates=True, global_latent=16, lr=5e-4, lr_d=2e-4, seed=14),
     # One model per stage: add --stage NC, MCI or AD.

@@ -21,8 +21,9 @@ the aorta and the trachea at their published calibres by sex (:mod:`mediastinum_
 REALISTIC_PHANTOM_VERSIONS = (2, 3, 4, 5, 6, 7, 8, 9, 10)
 """The versions on the skeleton-frame anatomy: contrast phase, arm position, count noise, whole-body chest slices."""
 BUNDLED_MODELS_PHANTOM_VERSION = 1
-"""The bundled models (Resources/Models) were trained on version 1: the demo, the sample data and every check of
-a bundled model's outputs pass it explicitly, so changing the default never changes what they show."""
+"""The version the demo, the sample data and `dataset mip` use by default: the bundled CT GAN learned from
+version 1's chest slices (RadioGAN from version 3 since session 33, the virtual PET from version 5); every check of
+a bundled model's outputs passes it explicitly, so changing the default never changes what they show."""
 
 
 def spoken_versions(versions: tuple[int, ...]) -> str:

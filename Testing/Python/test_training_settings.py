@@ -219,12 +219,13 @@ def test_settings_argv_rebuilds_the_same_settings():
 
 
 # ---- recipes and --set ------------------------------------------------------------------------------------
-# The commands of Testing/Training/train_bundled_gans.sh and train_virtual_pet.sh, copied from the scripts.
+# The commands of Testing/Training/train_bundled_gans.sh, train_gans_v3.sh (stages_translation: RadioGAN) and
+# train_virtual_pet.sh, copied from the scripts.
 SCRIPT_FLAGS = {
     "radiogan-phantom": "--architecture radiogan --epochs 700 --batch-size 32 --discriminator-norm spectral "
                         "--discriminator-dropout 0 --loss hinge --class-projection --minibatch-std "
                         "--generator-upsampling resize --class-batchnorm --mismatched-labels --window 0,10 --lr 2e-4 "
-                        "--lr-d 2e-4 --checkpoint-every 5 --seed 11",
+                        "--lr-d 2e-4 --checkpoint-every 5 --seed 11 --augment translation",
     "ct-gan-phantom": "--architecture ct_gan --epochs 40 --image-size 40 --width 0.5 --discriminator-norm spectral "
                       "--discriminator-dropout 0 --minibatch-std --latent-coordinates --global-latent 16 --lr 5e-4 "
                       "--lr-d 2e-4 --checkpoint-every 5 --seed 14",

@@ -46,12 +46,20 @@ def training_text(card: dict) -> str:
                                                           ("seed", "seed")) if settings.get(key) is not None]
     parts += [name for key, name in (("mismatched_labels", "mismatched labels"),
                                      ("hardest_mismatch", "hardest mismatch")) if settings.get(key)]
+    if settings.get("augment"):
+        parts.append(f"discriminator input augmented by {settings['augment']}")
     if settings.get("generator_ema"):
         parts.append(f"generator moving average {settings['generator_ema']}")
     source = settings.get("init_weights")
     if source:
         parts.append(f"fine-tuned from an earlier {source['epochs']}-epoch model (SHA-256 {source['sha256'][:12]}…)")
     return "; ".join(parts) if parts else "not recorded in the card"
+
+
+def phantom_version_text(card: dict) -> str:
+    """" Phantom version N." where the data set records the generator version it was built from."""
+    version = card["training_data"].get("dataset", {}).get("phantom_version")
+    return f" Phantom version {version}." if version is not None else ""
 
 
 def output_text(card: dict) -> str:
@@ -87,7 +95,7 @@ def facts_table(entry: dict, card: dict, json_name: str) -> list[str]:
         f"| architecture | `{card['architecture']}` |",
         f"| classes | {classes} |",
         f"| output | {output_text(card)} |",
-        f"| training data | {card['training_data']['description']} Counts: "
+        f"| training data | {card['training_data']['description']}{phantom_version_text(card)} Counts: "
         f"{', '.join(f'{name} {number}' for name, number in counts.items())}. |",
         f"| epochs | {epochs_text(card)} |",
         f"| training settings | {training_text(card)} |",
