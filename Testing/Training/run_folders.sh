@@ -1,5 +1,7 @@
 # Shell functions the virtual-PET training and choice scripts share; source it from the project root with ROOT set
-# (and MGS, the medgansynth command, and V, the phantom version, for `phantoms`).
+# (and MGS, the medgansynth command, and V, the phantom version, for `phantoms`; unset, they default to the venv's
+# command and version 5, and BUNDLED to the bundled virtual PET's weights).
+: "${MGS:=.venv/bin/medgansynth}" "${V:=5}" "${BUNDLED:=Resources/Models/virtual_pet_phantom.safetensors}"
 
 # into FILE COMMAND...: COMMAND's output lands in FILE only when it finished, so an interrupted score is redone on
 # the next run instead of being skipped as a half-written file.

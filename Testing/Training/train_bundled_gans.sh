@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# RadioGAN: this file's commands made the version-1 model bundled until session 33; the bundled RadioGAN now comes
+# from Testing/Training/train_gans_v3.sh (stages_translation, epoch 700; HISTORY.md, session 33).
 # History, so that nobody repeats it (none of the options below is in the papers; the papers' settings stay the
 # library defaults):
 # Round 1 (session 1): BatchNorm discriminators overpowered the generators within a few hundred steps, so the

@@ -11,14 +11,10 @@
 # made after the choice, as in blend_base.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROOT=$1
-CANDIDATE=$2
-MGS=".venv/bin/medgansynth"
-V=5
-BUNDLED=Resources/Models/virtual_pet_phantom.safetensors
+ROOT=$1 CANDIDATE=$2
 export OMP_NUM_THREADS=1
 mkdir -p "$ROOT/data"
-source Testing/Training/run_folders.sh  # phantoms, mix, into
+source Testing/Training/run_folders.sh  # phantoms, mix, into; MGS, V (5) and BUNDLED
 # The bundled card's post-processing, as evaluate-virtual-pet options (the measuring scripts take the same names).
 read -r -a POST <<< "$(cd Testing/Training && ../../.venv/bin/python -c \
   "import gpu_check; print(' '.join(gpu_check.bundled_postprocessing()))")"
